@@ -1,0 +1,55 @@
+// Every kind the API server serves, in discovery order.
+import type { ResourceDef, SubresourceName } from './resource.ts';
+import { strategyFor } from './kinds/index.ts';
+import { tableFor } from './tables/index.ts';
+
+interface Entry {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  schema: string;
+  subresources?: SubresourceName[];
+}
+
+const entries: Entry[] = [
+  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], schema: 'io.k8s.api.core.v1.Namespace', subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], schema: 'io.k8s.api.core.v1.Pod', subresources: ['status', 'binding', 'eviction'] },
+  { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], schema: 'io.k8s.api.core.v1.Service', subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'], schema: 'io.k8s.api.core.v1.Endpoints' },
+  { group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'], schema: 'io.k8s.api.core.v1.PersistentVolumeClaim', subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], schema: 'io.k8s.api.core.v1.PersistentVolume', subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], schema: 'io.k8s.api.core.v1.Node', subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'], schema: 'io.k8s.api.core.v1.ConfigMap' },
+  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true, schema: 'io.k8s.api.core.v1.Secret' },
+  { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], schema: 'io.k8s.api.core.v1.Event' },
+  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], schema: 'io.k8s.api.core.v1.ServiceAccount' },
+  { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, shortNames: ['sts'], categories: ['all'], schema: 'io.k8s.api.apps.v1.StatefulSet', subresources: ['status', 'scale'] },
+  { group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true, schema: 'io.k8s.api.apps.v1.ControllerRevision' },
+  { group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'], schema: 'io.k8s.api.storage.v1.StorageClass' },
+  { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true, schema: 'io.k8s.api.coordination.v1.Lease' },
+  { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], schema: 'io.k8s.api.policy.v1.PodDisruptionBudget', subresources: ['status'] },
+  { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true, schema: 'io.k8s.api.discovery.v1.EndpointSlice' },
+];
+
+export const resources: ResourceDef[] = entries.map((e) => ({
+  group: e.group,
+  version: e.version,
+  kind: e.kind,
+  plural: e.plural,
+  singular: e.kind.toLowerCase(),
+  namespaced: e.namespaced,
+  shortNames: e.shortNames ?? [],
+  categories: e.categories ?? [],
+  schema: e.schema,
+  subresources: e.subresources ?? [],
+  strategy: strategyFor(e.kind),
+  table: tableFor(e.kind),
+}));
+
+export function groupVersion(r: { group: string; version: string }): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}

@@ -1,0 +1,58 @@
+// What the API server needs to know to serve one kind: its names for discovery, its schema,
+// its registry strategy (defaulting, validation, create/update preparation) and its table columns.
+import type { FieldError } from './field-errors.ts';
+
+// Objects travel as plain JSON values; kind modules narrow them where they need to.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, any>;
+
+export interface Strategy {
+  /** Apply the apps/v1 (or core/v1...) defaults in place; runs on create, update and patch results. */
+  default(obj: Obj): void;
+  /** Registry tweaks on create, e.g. reset status, set generation 1, pod phase Pending. */
+  prepareForCreate(obj: Obj): void;
+  /** Registry tweaks on a main-resource update, e.g. keep old status, bump generation iff spec changed. */
+  prepareForUpdate(obj: Obj, old: Obj): void;
+  /** On a /status update: keep everything but status from old. */
+  prepareForStatusUpdate?(obj: Obj, old: Obj): void;
+  validate(obj: Obj): FieldError[];
+  validateUpdate(obj: Obj, old: Obj): FieldError[];
+  validateStatusUpdate?(obj: Obj, old: Obj): FieldError[];
+  /** Warnings returned to the client in Warning headers. */
+  warnings?(obj: Obj, old?: Obj): string[];
+  /** Propagation used by DELETE when the client names none (upstream: Background for most, Orphan for a few legacy kinds). */
+  defaultPropagation?: 'Background' | 'Orphan';
+}
+
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  description: string;
+  /** 0 = always shown, 1 = only with -o wide */
+  priority: number;
+}
+
+export interface TableDef {
+  columns: TableColumn[];
+  /** One cell per column, in order. `now` is ms since epoch (for AGE). */
+  cells(obj: Obj, now: number): (string | number | boolean | null)[];
+}
+
+export type SubresourceName = 'status' | 'scale' | 'binding' | 'eviction';
+
+export interface ResourceDef {
+  group: string; // '' for the core group
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  /** Component name of the kind's schema, e.g. 'io.k8s.api.apps.v1.StatefulSet'. */
+  schema: string;
+  subresources: SubresourceName[];
+  strategy: Strategy;
+  table: TableDef;
+}

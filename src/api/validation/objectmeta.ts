@@ -1,0 +1,133 @@
+// ObjectMeta validation as apimachinery's api/validation does it (create and update).
+import type { FieldError } from '../field-errors.ts';
+import { forbidden, invalid, required, tooLong } from '../field-errors.ts';
+import type { Obj } from '../resource.ts';
+import { type Errs, asArray, asObj, goValue, invalidRendered, validateImmutableField, validateNonnegativeField } from './fields.ts';
+import { type NameValidator, byteLength, isDNS1123Label, isQualifiedName, isValidLabelValue } from './names.ts';
+
+export const totalAnnotationSizeLimitB = 256 * (1 << 10);
+
+export function validateLabelName(key: string, field: string): Errs {
+  return isQualifiedName(key).map((m) => invalid(field, key, m));
+}
+
+/** Note upstream reports label problems on the map's path, not on the individual key. */
+export function validateLabels(labels: unknown, field: string): Errs {
+  const errs: Errs = [];
+  for (const [k, v] of Object.entries(asObj(labels))) {
+    errs.push(...validateLabelName(k, field));
+    const value = typeof v === 'string' ? v : String(v ?? '');
+    for (const m of isValidLabelValue(value)) errs.push(invalid(field, value, m));
+  }
+  return errs;
+}
+
+export function validateAnnotations(annotations: unknown, field: string): Errs {
+  const errs: Errs = [];
+  const a = asObj(annotations);
+  let total = 0;
+  for (const [k, v] of Object.entries(a)) {
+    // Annotation keys are qualified names, case-insensitively.
+    for (const m of isQualifiedName(k.toLowerCase())) errs.push(invalid(field, k, m));
+    total += byteLength(k) + byteLength(typeof v === 'string' ? v : '');
+  }
+  if (total > totalAnnotationSizeLimitB) errs.push(tooLong(field, '', totalAnnotationSizeLimitB));
+  return errs;
+}
+
+export function validateOwnerReferences(refs: unknown, field: string): Errs {
+  const errs: Errs = [];
+  let firstController = '';
+  for (const r of asArray(refs)) {
+    const ref = asObj(r);
+    const apiVersion = typeof ref.apiVersion === 'string' ? ref.apiVersion : '';
+    const version = apiVersion.includes('/') ? apiVersion.slice(apiVersion.indexOf('/') + 1) : apiVersion;
+    if (!version) errs.push(invalid(`${field}.apiVersion`, apiVersion, 'version must not be empty'));
+    if (!ref.kind) errs.push(invalid(`${field}.kind`, ref.kind ?? '', 'must not be empty'));
+    if (!ref.name) errs.push(invalid(`${field}.name`, ref.name ?? '', 'must not be empty'));
+    if (!ref.uid) errs.push(invalid(`${field}.uid`, ref.uid ?? '', 'must not be empty'));
+    if (ref.controller === true) {
+      const name = `${ref.kind}/${ref.name}`;
+      if (firstController) {
+        errs.push(
+          invalidRendered(
+            field,
+            goValue(refs),
+            `Only one reference can have Controller set to true. Found "true" in references for ${firstController} and ${name}`,
+          ),
+        );
+      } else firstController = name;
+    }
+  }
+  return errs;
+}
+
+export function validateFinalizers(finalizers: unknown, field: string): Errs {
+  const errs: Errs = [];
+  const list = asArray(finalizers).map((f) => String(f));
+  for (const f of list) errs.push(...isQualifiedName(f).map((m) => invalid(field, f, m)));
+  if (list.includes('orphan') && list.includes('foregroundDeletion')) {
+    errs.push(invalidRendered(field, goValue(list), 'finalizer orphan and foregroundDeletion cannot be both set'));
+  }
+  return errs;
+}
+
+export interface MetaOptions {
+  namespaced: boolean;
+  nameFn: NameValidator;
+}
+
+/** Validates metadata of a new object (upstream ValidateObjectMeta). */
+export function validateObjectMeta(meta: Obj | undefined, opts: MetaOptions, field = 'metadata'): Errs {
+  const m = asObj(meta);
+  const errs: Errs = [];
+  const generateName = typeof m.generateName === 'string' ? m.generateName : '';
+  if (generateName) for (const msg of opts.nameFn(generateName, true)) errs.push(invalid(`${field}.generateName`, generateName, msg));
+  const name = typeof m.name === 'string' ? m.name : '';
+  if (!name) errs.push(required(`${field}.name`, 'name or generateName is required'));
+  else for (const msg of opts.nameFn(name, false)) errs.push(invalid(`${field}.name`, name, msg));
+  const ns = typeof m.namespace === 'string' ? m.namespace : '';
+  if (opts.namespaced) {
+    if (!ns) errs.push(required(`${field}.namespace`));
+    else for (const msg of isDNS1123Label(ns)) errs.push(invalid(`${field}.namespace`, ns, msg));
+  } else if (ns) {
+    errs.push(forbidden(`${field}.namespace`, 'not allowed on this type'));
+  }
+  errs.push(...validateNonnegativeField(m.generation, `${field}.generation`));
+  errs.push(...validateLabels(m.labels, `${field}.labels`));
+  errs.push(...validateAnnotations(m.annotations, `${field}.annotations`));
+  errs.push(...validateOwnerReferences(m.ownerReferences, `${field}.ownerReferences`));
+  errs.push(...validateFinalizers(m.finalizers, `${field}.finalizers`));
+  return errs;
+}
+
+/**
+ * Validates metadata changes on update (upstream ValidateObjectMetaUpdate). The resourceVersion
+ * check is left to the server, which fills it in for unconditional updates before validating.
+ */
+export function validateObjectMetaUpdate(meta: Obj | undefined, oldMeta: Obj | undefined, field = 'metadata'): Errs {
+  const m = asObj(meta);
+  const o = asObj(oldMeta);
+  const errs: Errs = [];
+  if (o.deletionTimestamp) {
+    const oldF = new Set(asArray(o.finalizers));
+    const added = asArray(m.finalizers).filter((f) => !oldF.has(f));
+    if (added.length) errs.push(forbidden(`${field}.finalizers`, `no new finalizers can be added if the object is being deleted, found new finalizers ${goValue(added)}`));
+  }
+  const gen = typeof m.generation === 'number' ? m.generation : 0;
+  const oldGen = typeof o.generation === 'number' ? o.generation : 0;
+  if (gen < oldGen) errs.push(invalid(`${field}.generation`, gen, 'must not be decremented'));
+  errs.push(...validateImmutableField(m.name ?? '', o.name ?? '', `${field}.name`));
+  errs.push(...validateImmutableField(m.namespace ?? '', o.namespace ?? '', `${field}.namespace`));
+  errs.push(...validateImmutableField(m.uid ?? '', o.uid ?? '', `${field}.uid`));
+  errs.push(...validateImmutableField(m.creationTimestamp ?? null, o.creationTimestamp ?? null, `${field}.creationTimestamp`));
+  errs.push(...validateImmutableField(m.deletionTimestamp ?? null, o.deletionTimestamp ?? null, `${field}.deletionTimestamp`));
+  errs.push(...validateImmutableField(m.deletionGracePeriodSeconds ?? null, o.deletionGracePeriodSeconds ?? null, `${field}.deletionGracePeriodSeconds`));
+  errs.push(...validateLabels(m.labels, `${field}.labels`));
+  errs.push(...validateAnnotations(m.annotations, `${field}.annotations`));
+  errs.push(...validateOwnerReferences(m.ownerReferences, `${field}.ownerReferences`));
+  errs.push(...validateFinalizers(m.finalizers, `${field}.finalizers`));
+  return errs;
+}
+
+export type { FieldError };

@@ -1,0 +1,60 @@
+// Mutating admission on create, for the decisions upstream makes in its admission chain and
+// registries: service IP allocation, the default service account, namespace defaults.
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import { ApiError } from './errors.ts';
+import type { ResourceStore } from './resource-store.ts';
+
+/** Service IPs come from 10.96.0.0/16; .1 is the kubernetes service and .10 cluster DNS, as upstream. */
+const SERVICE_NET = [10, 96];
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+export const DNS_SERVICE_IP = '10.96.0.10';
+
+export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj): Promise<void> {
+  if (r.kind === 'Service') allocateServiceAddresses(rs, obj);
+  if (r.kind === 'Pod') {
+    obj.spec ??= {};
+    obj.spec.serviceAccountName ??= obj.spec.serviceAccount ?? 'default';
+    obj.spec.serviceAccount ??= obj.spec.serviceAccountName;
+  }
+}
+
+function allocateServiceAddresses(rs: ResourceStore, svc: Obj): void {
+  const spec = (svc.spec ??= {});
+  if (spec.type === 'ExternalName') return;
+  const used = new Set<string>();
+  const usedPorts = new Set<number>();
+  for (const { obj } of rs.cache.list('/registry/core/services/')) {
+    for (const ip of obj.spec?.clusterIPs ?? []) used.add(ip);
+    for (const p of obj.spec?.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
+  }
+  if (spec.clusterIP === undefined || spec.clusterIP === '') {
+    spec.clusterIP = pickIp(used);
+  } else if (spec.clusterIP !== 'None' && used.has(spec.clusterIP)) {
+    throw new ApiError(422, 'Invalid', `Service "${svc.metadata.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`);
+  }
+  spec.clusterIPs = [spec.clusterIP];
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+    for (const p of spec.ports ?? []) {
+      if (p.nodePort) continue;
+      for (let n = 30000 + Math.floor(Math.random() * 2768), i = 0; i < 2768; i++, n = 30000 + ((n - 30000 + 1) % 2768)) {
+        if (!usedPorts.has(n)) {
+          p.nodePort = n;
+          usedPorts.add(n);
+          break;
+        }
+      }
+    }
+  }
+}
+
+function pickIp(used: Set<string>): string {
+  const reserved = new Set([KUBERNETES_SERVICE_IP, DNS_SERVICE_IP]);
+  const start = 11 + Math.floor(Math.random() * 65000);
+  for (let i = 0; i < 65524; i++) {
+    const n = ((start + i - 11) % 65524) + 11;
+    const ip = `${SERVICE_NET[0]}.${SERVICE_NET[1]}.${n >> 8}.${n & 255}`;
+    if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip) || reserved.has(ip)) continue;
+    return ip;
+  }
+  throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+}

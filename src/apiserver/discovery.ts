@@ -1,0 +1,114 @@
+// Discovery documents, legacy and aggregated (apidiscovery.k8s.io/v2), built once from the registry.
+import type { ResourceDef, SubresourceName } from '../api/resource.ts';
+import { resources, groupVersion } from '../api/registry.ts';
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+interface SubDef {
+  kind: string;
+  group?: string;
+  version?: string;
+  verbs: string[];
+}
+
+function subresourceDef(r: ResourceDef, s: SubresourceName): SubDef {
+  switch (s) {
+    case 'status':
+      return { kind: r.kind, verbs: ['get', 'patch', 'update'] };
+    case 'scale':
+      return { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
+    case 'binding':
+      return { kind: 'Binding', verbs: ['create'] };
+    case 'eviction':
+      return { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] };
+  }
+}
+
+export const groups: { name: string; versions: string[] }[] = [];
+for (const r of resources) {
+  let g = groups.find((x) => x.name === r.group);
+  if (!g) groups.push((g = { name: r.group, versions: [] }));
+  if (!g.versions.includes(r.version)) g.versions.push(r.version);
+}
+
+export function apiVersions(serverAddress: string) {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+function apiGroup(g: { name: string; versions: string[] }) {
+  const versions = g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v }));
+  return { name: g.name, versions, preferredVersion: versions[0] };
+}
+
+export function apiGroupList() {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.filter((g) => g.name).map(apiGroup) };
+}
+
+export function apiGroupDoc(name: string) {
+  const g = groups.find((x) => x.name === name && name);
+  return g ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) } : undefined;
+}
+
+export function apiResourceList(gv: string) {
+  const rs = resources.filter((r) => groupVersion(r) === gv);
+  if (!rs.length) return undefined;
+  const list: object[] = [];
+  for (const r of rs) {
+    const entry: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS };
+    if (r.shortNames.length) entry.shortNames = r.shortNames;
+    if (r.categories.length) entry.categories = r.categories;
+    list.push(entry);
+    for (const s of r.subresources) {
+      const d = subresourceDef(r, s);
+      const sub: Record<string, unknown> = { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind: d.kind, verbs: d.verbs };
+      if (d.group) Object.assign(sub, { group: d.group, version: d.version });
+      list.push(sub);
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: list };
+}
+
+/** Aggregated discovery for '/api' (core) or '/apis' (named groups). */
+export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1') {
+  const items = groups
+    .filter((g) => (core ? g.name === '' : g.name !== ''))
+    .map((g) => ({
+      metadata: { name: g.name, creationTimestamp: null },
+      versions: g.versions.map((v) => ({
+        version: v,
+        resources: resources
+          .filter((r) => r.group === g.name && r.version === v)
+          .map((r) => {
+            const e: Record<string, unknown> = {
+              resource: r.plural,
+              responseKind: { group: r.group, version: r.version, kind: r.kind },
+              scope: r.namespaced ? 'Namespaced' : 'Cluster',
+              singularResource: r.singular,
+              verbs: VERBS,
+            };
+            if (r.shortNames.length) e.shortNames = r.shortNames;
+            if (r.categories.length) e.categories = r.categories;
+            if (r.subresources.length) {
+              e.subresources = r.subresources.map((s) => {
+                const d = subresourceDef(r, s);
+                return { subresource: s, responseKind: { group: d.group ?? r.group, version: d.version ?? r.version, kind: d.kind }, verbs: d.verbs };
+              });
+            }
+            return e;
+          }),
+        freshness: 'Current',
+      })),
+    }));
+  return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
+}
+
+/** Which aggregated discovery version the client accepts, if any. */
+export function wantsAggregated(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
+  if (!accept) return undefined;
+  for (const part of accept.split(',')) {
+    if (!part.includes('as=APIGroupDiscoveryList') || !part.includes('g=apidiscovery.k8s.io')) continue;
+    if (/v=v2(;|$|\s)/.test(part)) return 'v2';
+    if (part.includes('v=v2beta1')) return 'v2beta1';
+  }
+  return undefined;
+}

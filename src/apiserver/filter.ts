@@ -1,0 +1,61 @@
+// Turns list/watch query selectors into object predicates, and uses the cache's field indexes
+// (pods by spec.nodeName, anything by name) instead of scanning where a selector allows it.
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { CachedObject } from '../storage/cache.ts';
+import { badRequest } from './errors.ts';
+import type { ResourceStore } from './resource-store.ts';
+import { keyFor, bucketFor } from './resource-store.ts';
+import * as sel from '../api/selectors/index.ts';
+
+export function makeFilter(r: ResourceDef, labelSelector: string | null | undefined, fieldSelector: string | null | undefined): (obj: Obj) => boolean {
+  const labels = labelSelector ? parseLabels(labelSelector) : undefined;
+  const fields = fieldSelector ? parseFields(r, fieldSelector) : undefined;
+  if (!labels && !fields) return () => true;
+  return (obj) => (!labels || sel.matchesLabels(labels, obj.metadata?.labels ?? {})) && (!fields || sel.fieldsMatch(fields, sel.fieldValuesFor(r.kind, obj)));
+}
+
+function parseLabels(s: string) {
+  try {
+    return sel.parseLabelSelector(s);
+  } catch (err) {
+    throw badRequest(`unable to parse requirement: ${(err as Error).message}`);
+  }
+}
+
+function parseFields(r: ResourceDef, s: string) {
+  let parsed;
+  try {
+    parsed = sel.parseFieldSelector(s);
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+  for (const term of sel.fieldSelectorTerms(parsed)) {
+    if (!sel.supportedFields(r.kind).includes(term)) throw badRequest(`field label not supported: ${term}`);
+  }
+  return parsed;
+}
+
+/** Candidates for a list from an index when the field selector pins an indexed field; undefined = scan. */
+export function indexedLookup(rs: ResourceStore, r: ResourceDef, namespace: string | undefined, fieldSelector: string | null | undefined): CachedObject[] | undefined {
+  if (!fieldSelector) return undefined;
+  const parsed = parseFields(r, fieldSelector);
+  const name = sel.exactFieldValue(parsed, 'metadata.name');
+  if (name !== undefined && (namespace !== undefined || !r.namespaced)) {
+    const hit = rs.cache.get(keyFor(r, namespace, name));
+    return hit ? [hit] : [];
+  }
+  const node = r.kind === 'Pod' ? sel.exactFieldValue(parsed, 'spec.nodeName') : undefined;
+  if (node !== undefined) {
+    const hits = rs.cache.lookup(bucketFor(r), 'spec.nodeName', node);
+    if (hits) return namespace === undefined ? hits : hits.filter((h) => h.obj.metadata.namespace === namespace);
+  }
+  return undefined;
+}
+
+export function formatLabelSelector(selector: Obj | undefined): string {
+  return sel.formatLabelSelector(selector);
+}
+
+export function selectorMatchesLabels(selector: Obj | undefined, labels: Record<string, string>): boolean {
+  return sel.labelSelectorFromObject(selector).matches(labels);
+}

@@ -1,0 +1,244 @@
+// HTTP verbs on resource paths, mapped onto the generic registry.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import { groupVersion } from '../api/registry.ts';
+import { encode } from '../storage/cache.ts';
+import { ApiError, badRequest, gone, methodNotSupported, unsupportedMediaType } from './errors.ts';
+import { readBody, sendJson } from './http.ts';
+import type { ResourceRequest } from './request.ts';
+import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
+import { negotiate } from './negotiate.ts';
+import { partialMetadata, toTable, type IncludeObject } from './table.ts';
+import { serveWatch } from './watch.ts';
+import { makeFilter, indexedLookup } from './filter.ts';
+import { PATCH_TYPES } from './patching.ts';
+import { handleSubresource } from './subresources.ts';
+
+export async function handleResource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
+  const q = url.searchParams;
+  const r = rr.resource;
+  const method = req.method ?? 'GET';
+  const ns = rr.namespace;
+  if (rr.subresource) return handleSubresource(req, res, rr, url, rs);
+  const warnings: string[] = [];
+  const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings });
+  const reply = (code: number, body: Obj) => sendJson(res, code, encodeBody(body), warningHeaders(warnings));
+  // Namespaced objects are only addressed within a namespace.
+  if (r.namespaced && rr.name !== undefined && ns === undefined) throw notFoundPath();
+
+  if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPath)) {
+    return watch(res, rr, q, rs, req.headers.accept);
+  }
+  if (rr.name === undefined) {
+    switch (method) {
+      case 'GET':
+        return list(res, rr, q, rs, req.headers.accept);
+      case 'POST': {
+        const body = await readObject(req);
+        const created = await rs.create(r, ns, body, writeOpts());
+        return reply(q.get('dryRun') === 'All' ? 200 : 201, created);
+      }
+      case 'DELETE': {
+        const opts = await deleteOptions(req, q);
+        const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
+        const deleted: Obj[] = [];
+        for (const { obj } of rs.list(r, ns)) {
+          if (!filter(obj)) continue;
+          const result = await rs.delete(r, obj.metadata.namespace, obj.metadata.name, opts).catch((e) => {
+            if (e instanceof ApiError && e.code === 404) return undefined;
+            throw e;
+          });
+          if (result) deleted.push(result.obj);
+        }
+        return reply(200, { kind: `${r.kind}List`, apiVersion: groupVersion(r), metadata: { resourceVersion: String(rs.cache.revision()) }, items: deleted });
+      }
+      default:
+        throw methodNotSupported({ group: r.group, resource: r.plural }, method);
+    }
+  }
+  const name = rr.name;
+  switch (method) {
+    case 'GET': {
+      const obj = rs.get(r, ns, name);
+      const neg = negotiate(req.headers.accept);
+      if (neg.table) return reply(200, toTable(r, [obj], { include: includeObject(q), version: neg.table, resourceVersion: obj.metadata.resourceVersion }));
+      if (neg.partialMetadata) return reply(200, partialMetadata(obj, neg.partialMetadata));
+      return reply(200, obj);
+    }
+    case 'PUT': {
+      const body = await readObject(req);
+      const existed = !!rs.find(r, ns, name);
+      const updated = await rs.update(r, ns, name, body, writeOpts());
+      return reply(existed ? 200 : 201, updated);
+    }
+    case 'PATCH': {
+      const type = mediaType(req.headers['content-type']);
+      if (!PATCH_TYPES.includes(type)) {
+        if (type === 'application/apply-patch+yaml') throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported yet; use client-side kubectl apply');
+        throw unsupportedMediaType(type);
+      }
+      const patch = parseBody(await readBody(req), 'application/json');
+      const patched = await rs.patch(r, ns, name, type, patch, writeOpts());
+      return reply(200, patched);
+    }
+    case 'DELETE': {
+      const opts = await deleteOptions(req, q);
+      const result = await rs.delete(r, ns, name, opts);
+      if (result.deleted && r.kind !== 'Pod') {
+        return reply(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: r.group || undefined, kind: r.plural, uid: result.obj.metadata.uid } });
+      }
+      return reply(200, result.obj);
+    }
+    default:
+      throw methodNotSupported({ group: r.group, resource: r.plural }, method);
+  }
+}
+
+function notFoundPath(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): void {
+  const r = rr.resource;
+  const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
+  const limit = Number(q.get('limit') ?? 0) || 0;
+  const token = q.get('continue');
+  let afterKey: string | undefined;
+  let rv = String(rs.cache.revision());
+  if (token) {
+    const c = decodeContinue(token);
+    if (!c) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    if (c.rv < rs.cache.oldestResumable()) {
+      throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+    }
+    afterKey = c.start;
+    rv = String(c.rv);
+  }
+  const candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey);
+  const items: Obj[] = [];
+  let next: string | undefined;
+  let remaining: number | undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i];
+    if (afterKey !== undefined && c.key <= afterKey) continue;
+    if (!filter(c.obj)) continue;
+    if (limit > 0 && items.length === limit) {
+      next = encodeContinue(Number(rv), lastKey(r, items));
+      remaining = candidates.slice(i).filter((x) => filter(x.obj)).length;
+      break;
+    }
+    items.push(c.obj);
+  }
+  const neg = negotiate(accept);
+  if (neg.table) {
+    return sendJson(res, 200, toTable(r, items, { include: includeObject(q), version: neg.table, resourceVersion: rv, continue: next, remaining }));
+  }
+  const meta: Obj = { resourceVersion: rv };
+  if (next) meta.continue = next;
+  if (remaining !== undefined) meta.remainingItemCount = remaining;
+  if (neg.partialMetadata) {
+    return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${neg.partialMetadata}`, metadata: meta, items: items.map((o) => partialMetadata(o, neg.partialMetadata)) });
+  }
+  // Items are spliced in pre-encoded: each object is serialized once per change, not once per list.
+  const head = `{"kind":"${r.kind}List","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
+  sendJson(res, 200, head + items.map(encode).join(',') + ']}');
+}
+
+/** The continuation starts after the last key returned, not the last key examined. */
+function lastKey(r: ResourceDef, items: Obj[]): string {
+  const last = items[items.length - 1];
+  return r.namespaced ? `${bucketFor(r)}${last.metadata.namespace}/${last.metadata.name}` : `${bucketFor(r)}${last.metadata.name}`;
+}
+
+function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
+}
+
+function decodeContinue(token: string): { rv: number; start: string } | undefined {
+  try {
+    const c = JSON.parse(Buffer.from(token, 'base64url').toString());
+    if (typeof c.rv === 'number' && typeof c.start === 'string') return c;
+  } catch {}
+  return undefined;
+}
+
+function watch(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): void {
+  const r = rr.resource;
+  let fieldSelector = q.get('fieldSelector');
+  if (rr.name !== undefined) fieldSelector = [fieldSelector, `metadata.name=${rr.name}`].filter(Boolean).join(',');
+  const filter = makeFilter(r, q.get('labelSelector'), fieldSelector);
+  const neg = negotiate(accept);
+  serveWatch(res, rs.cache, {
+    resource: r,
+    namespace: rr.namespace,
+    filter,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    sendInitialEvents: q.get('sendInitialEvents') === 'true',
+    allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+    timeoutSeconds: q.get('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : undefined,
+    table: neg.table ? { version: neg.table, include: includeObject(q) } : undefined,
+    initial: () => (indexedLookup(rs, r, rr.namespace, fieldSelector) ?? rs.list(r, rr.namespace)).map((c) => c.obj).filter(filter),
+  });
+}
+
+function includeObject(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+export function mediaType(header: string | undefined): string {
+  return (header ?? 'application/json').split(';')[0].trim().toLowerCase();
+}
+
+export async function readObject(req: IncomingMessage): Promise<Obj> {
+  const type = mediaType(req.headers['content-type']);
+  const body = parseBody(await readBody(req), type);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be an object');
+  return body as Obj;
+}
+
+export function parseBody(buf: Buffer, type: string): unknown {
+  const text = buf.toString('utf8');
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
+    try {
+      return parseYaml(text);
+    } catch (err) {
+      throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
+    }
+  }
+  if (type === 'application/vnd.kubernetes.protobuf') throw unsupportedMediaType(type);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+}
+
+async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+  const buf = await readBody(req);
+  const body = buf.length ? (parseBody(buf, 'application/json') as Obj) : {};
+  const opts: DeleteOptions = {};
+  const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
+  if (grace !== undefined) opts.gracePeriodSeconds = Math.max(0, grace);
+  const policy = body.propagationPolicy ?? q.get('propagationPolicy') ?? undefined;
+  if (policy !== undefined) {
+    if (!['Orphan', 'Background', 'Foreground'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    opts.propagationPolicy = policy;
+  }
+  const orphan = body.orphanDependents ?? (q.get('orphanDependents') !== null ? q.get('orphanDependents') === 'true' : undefined);
+  if (opts.propagationPolicy === undefined && orphan !== undefined) opts.propagationPolicy = orphan ? 'Orphan' : 'Background';
+  if (body.preconditions) opts.preconditions = body.preconditions;
+  const dry = body.dryRun ?? q.getAll('dryRun');
+  opts.dryRun = Array.isArray(dry) && dry.includes('All');
+  return opts;
+}
+
+function encodeBody(body: Obj): string {
+  return encode(body);
+}
+
+function warningHeaders(warnings: string[]): Record<string, string> {
+  if (!warnings.length) return {};
+  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+}

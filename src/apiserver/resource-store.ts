@@ -1,0 +1,361 @@
+// The generic registry: create, read, update, patch and delete of any served kind with upstream's
+// semantics (uids, timestamps, generation, optimistic concurrency, graceful deletion, finalizers,
+// dry-run), on top of the store (writes) and the watch cache (reads). HTTP handlers and in-process
+// clients both come through here, so every write takes the same validation and admission path.
+import { randomUUID, randomBytes } from 'node:crypto';
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import { groupVersion } from '../api/registry.ts';
+import { required as requiredErr } from '../api/field-errors.ts';
+import type { Store } from '../storage/types.ts';
+import { StoreError } from '../storage/types.ts';
+import type { WatchCache, CachedObject } from '../storage/cache.ts';
+import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
+import { applyPatch } from './patching.ts';
+import { unknownFields } from './field-validation.ts';
+import { admitCreate } from './admission.ts';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** 'Strict' | 'Warn' | 'Ignore' */
+  fieldValidation?: string;
+  warnings?: string[];
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface DeleteResult {
+  /** True when the object is gone; false when deletion is pending (grace period or finalizers). */
+  deleted: boolean;
+  obj: Obj;
+}
+
+export function bucketFor(r: ResourceDef): string {
+  return `/registry/${r.group || 'core'}/${r.plural}/`;
+}
+
+export function keyFor(r: ResourceDef, namespace: string | undefined, name: string): string {
+  return r.namespaced ? `${bucketFor(r)}${namespace}/${name}` : `${bucketFor(r)}${name}`;
+}
+
+const qr = (r: ResourceDef) => ({ group: r.group, resource: r.plural });
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** RFC 3339 with second precision, as upstream's metav1.Time serializes. */
+export const nowTimestamp = (ms = Date.now()) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+function randomSuffix(): string {
+  const bytes = randomBytes(5);
+  let s = '';
+  for (const b of bytes) s += NAME_CHARS[b % NAME_CHARS.length];
+  return s;
+}
+
+/** Serialized form for the store: the revision is the version, so resourceVersion is not stored. */
+function serialize(obj: Obj): string {
+  const rv = obj.metadata.resourceVersion;
+  delete obj.metadata.resourceVersion;
+  const s = JSON.stringify(obj);
+  if (rv !== undefined) obj.metadata.resourceVersion = rv;
+  return s;
+}
+
+function sameContent(a: Obj, b: Obj): boolean {
+  const ra = a.metadata?.resourceVersion;
+  const rb = b.metadata?.resourceVersion;
+  a.metadata.resourceVersion = b.metadata.resourceVersion = undefined;
+  const same = JSON.stringify(a) === JSON.stringify(b);
+  a.metadata.resourceVersion = ra;
+  b.metadata.resourceVersion = rb;
+  return same;
+}
+
+export class ResourceStore {
+  readonly store: Store;
+  readonly cache: WatchCache;
+
+  constructor(store: Store, cache: WatchCache) {
+    this.store = store;
+    this.cache = cache;
+  }
+
+  get(r: ResourceDef, namespace: string | undefined, name: string): Obj {
+    const hit = this.cache.get(keyFor(r, namespace, name));
+    if (!hit) throw notFound(qr(r), name);
+    return hit.obj;
+  }
+
+  find(r: ResourceDef, namespace: string | undefined, name: string): Obj | undefined {
+    return this.cache.get(keyFor(r, namespace, name))?.obj;
+  }
+
+  list(r: ResourceDef, namespace?: string, afterKey?: string): CachedObject[] {
+    const bucket = bucketFor(r);
+    return this.cache.list(bucket, namespace !== undefined && r.namespaced ? `${bucket}${namespace}/` : bucket, afterKey);
+  }
+
+  async create(r: ResourceDef, namespace: string | undefined, input: Obj, opts: WriteOptions = {}): Promise<Obj> {
+    const obj = clone(input);
+    this.checkTypeMeta(r, obj);
+    this.checkFields(r, obj, opts);
+    obj.apiVersion = groupVersion(r);
+    obj.kind = r.kind;
+    const meta = (obj.metadata ??= {});
+    if (r.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace ?? meta.namespace;
+      if (!meta.namespace) throw badRequest('the server could not find the requested resource');
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (!meta.name) throw invalid(r.kind, r.group, '', [requiredErr('metadata.name', 'name or generateName is required')]);
+    for (const f of ['uid', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete meta[f];
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowTimestamp();
+    r.strategy.default(obj);
+    r.strategy.prepareForCreate(obj);
+    const errs = r.strategy.validate(obj);
+    if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
+    opts.warnings?.push(...(r.strategy.warnings?.(obj) ?? []));
+    if (r.namespaced) this.checkNamespaceOpen(r, meta.namespace, meta.name);
+    await admitCreate(this, r, obj);
+    const key = keyFor(r, meta.namespace, meta.name);
+    if (this.cache.get(key)) throw alreadyExists(qr(r), meta.name);
+    if (opts.dryRun) return obj;
+    try {
+      const kv = await this.store.create(key, serialize(obj));
+      await this.cache.waitFor(kv.modRev);
+      return this.cache.get(key)?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'exists') throw alreadyExists(qr(r), meta.name);
+      throw err;
+    }
+  }
+
+  /** PUT of the main resource or of a subresource ('status'). */
+  async update(r: ResourceDef, namespace: string | undefined, name: string, input: Obj, opts: WriteOptions = {}, subresource?: string): Promise<Obj> {
+    const obj = clone(input);
+    this.checkTypeMeta(r, obj);
+    this.checkFields(r, obj, opts);
+    const meta = (obj.metadata ??= {});
+    if (meta.name !== undefined && meta.name !== name) {
+      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    if (r.namespaced && meta.namespace && namespace && meta.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const existing = this.find(r, namespace, name);
+    if (!existing) {
+      if (allowCreateOnUpdate(r) && !subresource) {
+        delete meta.resourceVersion;
+        return this.create(r, namespace, obj, opts);
+      }
+      throw notFound(qr(r), name);
+    }
+    if (meta.resourceVersion && meta.resourceVersion !== existing.metadata.resourceVersion) throw conflict(qr(r), name);
+    return this.commitUpdate(r, existing, obj, opts, subresource);
+  }
+
+  /** Applies a patch to the current object and stores the result, retrying on a concurrent write. */
+  async patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: string, patch: unknown, opts: WriteOptions = {}, subresource?: string): Promise<Obj> {
+    for (let attempt = 0; ; attempt++) {
+      const existing = this.get(r, namespace, name);
+      const patched = applyPatch(patchType, clone(existing), patch, r);
+      this.checkFields(r, patched, opts);
+      const rv = patched.metadata?.resourceVersion;
+      if (rv !== undefined && rv !== existing.metadata.resourceVersion) throw conflict(qr(r), name);
+      if (patched.metadata?.name !== undefined && patched.metadata.name !== name) {
+        throw badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+      }
+      try {
+        return await this.commitUpdate(r, existing, patched, { ...opts, fieldValidation: 'Ignore' }, subresource);
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** The shared tail of update and patch: strategy, validation, no-op detection, guarded write. */
+  private async commitUpdate(r: ResourceDef, existing: Obj, obj: Obj, opts: WriteOptions, subresource?: string): Promise<Obj> {
+    const name = existing.metadata.name;
+    const meta = (obj.metadata ??= {});
+    obj.apiVersion = groupVersion(r);
+    obj.kind = r.kind;
+    if (meta.uid && meta.uid !== existing.metadata.uid) {
+      throw conflict(qr(r), name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${existing.metadata.uid}`);
+    }
+    // Fields the system owns are carried over from the stored object whatever the client sent.
+    for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name']) {
+      if (existing.metadata[f] === undefined) delete meta[f];
+      else meta[f] = existing.metadata[f];
+    }
+    meta.resourceVersion = existing.metadata.resourceVersion;
+    if (existing.metadata.generation !== undefined) meta.generation = existing.metadata.generation;
+    else delete meta.generation;
+    const s = r.strategy;
+    let errs;
+    if (subresource === 'status') {
+      (s.prepareForStatusUpdate ?? defaultStatusPrepare)(obj, existing);
+      errs = (s.validateStatusUpdate ?? s.validateUpdate)(obj, existing);
+    } else {
+      s.default(obj);
+      s.prepareForUpdate(obj, existing);
+      errs = s.validateUpdate(obj, existing);
+    }
+    if (errs.length) throw invalid(r.kind, r.group, name, errs);
+    opts.warnings?.push(...(s.warnings?.(obj, existing) ?? []));
+    if (meta.deletionTimestamp && !(meta.finalizers?.length) && existing.metadata.finalizers?.length) {
+      // Removing the last finalizer of an object being deleted completes its deletion.
+      if (opts.dryRun) return obj;
+      await this.remove(r, existing);
+      return obj;
+    }
+    if (sameContent(obj, existing)) return existing;
+    if (opts.dryRun) return obj;
+    const key = keyFor(r, existing.metadata.namespace, name);
+    const hit = this.cache.get(key)!;
+    try {
+      const kv = await this.store.update(key, serialize(obj), hit.modRev);
+      await this.cache.waitFor(kv.modRev);
+      return this.cache.get(key)?.obj ?? obj;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), name);
+      if (err instanceof StoreError && err.code === 'conflict') throw conflict(qr(r), name);
+      throw err;
+    }
+  }
+
+  async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    const existing = this.get(r, namespace, name);
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== existing.metadata.uid) {
+      throw conflict(qr(r), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
+      throw conflict(qr(r), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`);
+    }
+    const obj = clone(existing);
+    const meta = obj.metadata;
+    const grace = gracePeriodFor(r, obj, opts.gracePeriodSeconds);
+    const finalizers = new Set<string>(meta.finalizers ?? []);
+    const policy = opts.propagationPolicy ?? r.strategy.defaultPropagation ?? 'Background';
+    // Deletion policies are recorded as finalizers for the garbage collector, as upstream does.
+    finalizers.delete('orphan');
+    finalizers.delete('foregroundDeletion');
+    if (policy === 'Orphan') finalizers.add('orphan');
+    if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+    const alreadyDeleting = !!meta.deletionTimestamp;
+    if (finalizers.size === 0 && grace === 0) {
+      if (opts.dryRun) return { deleted: true, obj: existing };
+      await this.remove(r, existing);
+      return { deleted: true, obj: existing };
+    }
+    let changed = false;
+    if (!alreadyDeleting) {
+      meta.deletionTimestamp = nowTimestamp(Date.now() + grace * 1000);
+      meta.deletionGracePeriodSeconds = grace;
+      changed = true;
+    } else if (grace < (meta.deletionGracePeriodSeconds ?? 0)) {
+      // A shorter grace period (e.g. --force --grace-period=0 after a normal delete) moves the deadline closer.
+      meta.deletionTimestamp = nowTimestamp(Date.now() + grace * 1000);
+      meta.deletionGracePeriodSeconds = grace;
+      changed = true;
+    }
+    const newFinalizers = [...finalizers];
+    // Upstream only adds GC finalizers on the first delete; later deletes keep what is there.
+    if (!alreadyDeleting && JSON.stringify(newFinalizers) !== JSON.stringify(meta.finalizers ?? [])) {
+      meta.finalizers = newFinalizers;
+      changed = true;
+    }
+    if (meta.finalizers?.length === 0) delete meta.finalizers;
+    if (grace === 0 && !(meta.finalizers?.length)) {
+      if (opts.dryRun) return { deleted: true, obj: existing };
+      await this.remove(r, existing);
+      return { deleted: true, obj: existing };
+    }
+    if (!changed || opts.dryRun) return { deleted: false, obj: changed ? obj : existing };
+    const key = keyFor(r, meta.namespace, name);
+    const kv = await this.store.update(key, serialize(obj), this.cache.get(key)!.modRev).catch((err) => {
+      if (err instanceof StoreError && err.code === 'conflict') throw conflict(qr(r), name);
+      throw err;
+    });
+    await this.cache.waitFor(kv.modRev);
+    return { deleted: false, obj: this.cache.get(key)?.obj ?? obj };
+  }
+
+  private async remove(r: ResourceDef, existing: Obj): Promise<void> {
+    const key = keyFor(r, existing.metadata.namespace, existing.metadata.name);
+    try {
+      const { rev } = await this.store.delete(key);
+      await this.cache.waitFor(rev);
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), existing.metadata.name);
+      throw err;
+    }
+  }
+
+  private checkTypeMeta(r: ResourceDef, obj: Obj): void {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body of the request must be a JSON object');
+    const gv = groupVersion(r);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
+      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`);
+    }
+    if (obj.kind !== undefined && obj.kind !== r.kind) {
+      throw badRequest(`${obj.kind} in version "${r.version}" cannot be handled as a ${r.kind}: no kind "${obj.kind}" is registered for version "${gv}" in scheme "pkg/api/legacyscheme/scheme.go:30"`);
+    }
+  }
+
+  private checkFields(r: ResourceDef, obj: Obj, opts: WriteOptions): void {
+    const mode = opts.fieldValidation ?? 'Warn';
+    if (mode === 'Ignore') return;
+    const unknown = unknownFields(obj, r.schema);
+    if (!unknown.length) return;
+    if (mode === 'Strict') {
+      const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
+      throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${list}`);
+    }
+    opts.warnings?.push(...unknown.map((f) => `unknown field "${f}"`));
+  }
+
+  private checkNamespaceOpen(r: ResourceDef, namespace: string, name: string): void {
+    const ns = this.cache.get(`/registry/core/namespaces/${namespace}`)?.obj;
+    if (!ns) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (ns.metadata.deletionTimestamp || ns.status?.phase === 'Terminating') {
+      throw forbidden(qr(r), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+}
+
+function gracePeriodFor(r: ResourceDef, obj: Obj, requested: number | undefined): number {
+  if (r.kind !== 'Pod') return 0;
+  // Pods that never reached a node, or that already finished, have nothing to stop: they go at once.
+  if (!obj.spec?.nodeName) return 0;
+  const phase = obj.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  const g = requested ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
+  // Upstream turns a requested 0 without --force into 1s; kubectl sends 1 for --grace-period=0 without --force anyway.
+  return Math.max(0, g);
+}
+
+function allowCreateOnUpdate(r: ResourceDef): boolean {
+  // Upstream lets PUT create these kinds (their controllers write them unconditionally).
+  return ['Endpoints', 'Lease', 'Event', 'EndpointSlice'].includes(r.kind);
+}
+
+function defaultStatusPrepare(obj: Obj, old: Obj): void {
+  for (const k of Object.keys(obj)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
+  for (const k of Object.keys(old)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') obj[k] = clone(old[k]);
+  // Status writes cannot change labels, annotations or other metadata either.
+  obj.metadata = { ...clone(old.metadata), resourceVersion: obj.metadata.resourceVersion };
+}
+
+export { ApiError };

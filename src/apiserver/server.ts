@@ -1,0 +1,139 @@
+// The API server: HTTPS with client-certificate or token authentication, discovery, OpenAPI,
+// health, metrics and the resource handlers, over the watch cache and the store.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Store } from '../storage/types.ts';
+import { WatchCache } from '../storage/cache.ts';
+import { ApiError, internalError } from './errors.ts';
+import { sendError, sendJson, sendRaw } from './http.ts';
+import { parseResourcePath } from './request.ts';
+import { handleResource } from './handlers.ts';
+import { ResourceStore } from './resource-store.ts';
+import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.ts';
+import { createAuthenticator } from './authn.ts';
+import type { Pki } from './pki.ts';
+import { observeRequest, renderMetrics } from './metrics.ts';
+import { openApiV3Document, openApiV3Index } from '../api/openapi.ts';
+import { log } from '../util/log.ts';
+import { bootstrap } from './bootstrap.ts';
+
+export const VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0',
+  gitCommit: 'ordinal',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.23.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+export interface ApiServerOptions {
+  store: Store;
+  pki: Pki;
+  port: number;
+  host?: string;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  resources: ResourceStore;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const cache = new WatchCache(opts.store);
+  cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
+  await cache.start();
+  const rs = new ResourceStore(opts.store, cache);
+  await bootstrap(rs);
+  const authenticate = createAuthenticator(opts.pki);
+  const host = opts.host ?? '127.0.0.1';
+  let address = `${host}:${opts.port}`;
+
+  const server = https.createServer(
+    { key: opts.pki.serverKeyPem, cert: opts.pki.serverCertPem, ca: opts.pki.caCertPem, requestCert: true, rejectUnauthorized: false },
+    (req, res) => void handle(req, res),
+  );
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 130_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    let resourceLabel = '';
+    try {
+      const path = url.pathname.replace(/\/+$/, '') || '/';
+      if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
+      const user = authenticate(req);
+      if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      const rr = parseResourcePath(path);
+      if (rr) {
+        resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
+        return await handleResource(req, res, rr, url, rs);
+      }
+      if (rr === null) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+      return serveNonResource(req, res, path);
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : internalError(err);
+      if (!(err instanceof ApiError)) log('error', 'apiserver', 'request failed', { method: req.method, path: url.pathname, error: String((err as Error)?.stack ?? err) });
+      sendError(res, apiErr);
+    } finally {
+      observeRequest(req.method ?? 'GET', resourceLabel, res.statusCode, (performance.now() - started) / 1000);
+    }
+  }
+
+  function serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const agg = wantsAggregated(req.headers.accept);
+    const aggType = (v: string) => ({ 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList` });
+    if (path === '/version') return sendJson(res, 200, VERSION);
+    if (path === '/metrics') return sendRaw(res, 200, renderMetrics({ ordinal_store_revision: cache.revision() }), 'text/plain; version=0.0.4');
+    if (path === '/api') {
+      if (agg) return sendRaw(res, 200, JSON.stringify(aggregatedDiscovery(true, agg)), aggType(agg)['Content-Type']);
+      return sendJson(res, 200, apiVersions(address));
+    }
+    if (path === '/apis') {
+      if (agg) return sendRaw(res, 200, JSON.stringify(aggregatedDiscovery(false, agg)), aggType(agg)['Content-Type']);
+      return sendJson(res, 200, apiGroupList());
+    }
+    if (path === '/openapi/v3') return sendJson(res, 200, openApiV3Index());
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openApiV3Document(path.slice('/openapi/v3/'.length));
+      if (doc) return sendJson(res, 200, doc, { 'Cache-Control': 'public, immutable' });
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] === 'api' && parts.length === 2) {
+      const list = apiResourceList(parts[1]);
+      if (list) return sendJson(res, 200, list);
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const g = apiGroupDoc(parts[1]);
+      if (g) return sendJson(res, 200, g);
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const list = apiResourceList(`${parts[1]}/${parts[2]}`);
+      if (list) return sendJson(res, 200, list);
+    }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  address = `${host}:${port}`;
+  return {
+    url: `https://${address}`,
+    port,
+    resources: rs,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      cache.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// Subresources: status (spec-preserving writes), scale (autoscaling/v1 Scale view of a set),
+// binding (scheduler assigns a node) and eviction (policy-aware delete).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import { formatLabelSelector } from './filter.ts';
+import { ApiError, badRequest, conflict, methodNotSupported, notFound } from './errors.ts';
+import { readBody, sendJson } from './http.ts';
+import type { ResourceRequest } from './request.ts';
+import type { ResourceStore } from './resource-store.ts';
+import { mediaType, parseBody, readObject } from './handlers.ts';
+import { applyPatch, PATCH_TYPES } from './patching.ts';
+import { findResource } from './request.ts';
+
+export async function handleSubresource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
+  const r = rr.resource;
+  const sub = rr.subresource!;
+  const name = rr.name!;
+  const ns = rr.namespace;
+  const method = req.method ?? 'GET';
+  const q = url.searchParams;
+  const opts = { dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings: [] as string[] };
+  if (!r.subresources.includes(sub as never)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+
+  if (sub === 'status') {
+    if (method === 'GET') return sendJson(res, 200, rs.get(r, ns, name));
+    if (method === 'PUT') return sendJson(res, 200, await rs.update(r, ns, name, await readObject(req), opts, 'status'));
+    if (method === 'PATCH') {
+      const type = mediaType(req.headers['content-type']);
+      if (!PATCH_TYPES.includes(type)) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+      const patch = parseBody(await readBody(req), 'application/json');
+      return sendJson(res, 200, await rs.patch(r, ns, name, type, patch, opts, 'status'));
+    }
+  }
+  if (sub === 'scale') {
+    if (method === 'GET') return sendJson(res, 200, toScale(rs.get(r, ns, name)));
+    if (method === 'PUT' || method === 'PATCH') {
+      for (let attempt = 0; ; attempt++) {
+        const current = rs.get(r, ns, name);
+        let scale: Obj;
+        if (method === 'PUT') {
+          scale = await readObject(req);
+        } else {
+          const type = mediaType(req.headers['content-type']);
+          const patch = parseBody(await readBody(req), 'application/json');
+          scale = applyPatch(type, toScale(current), patch, scaleResource);
+        }
+        const replicas = scale.spec?.replicas;
+        if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+          throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}: must be greater than or equal to 0`, {
+            name, group: 'autoscaling', kind: 'Scale', causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${replicas}: must be greater than or equal to 0`, field: 'spec.replicas' }],
+          });
+        }
+        const rv = scale.metadata?.resourceVersion;
+        if (rv && rv !== current.metadata.resourceVersion) throw conflict({ group: r.group, resource: r.plural }, name);
+        const next = structuredClone(current);
+        next.spec.replicas = replicas ?? 0;
+        try {
+          const updated = await rs.update(r, ns, name, next, { ...opts, fieldValidation: 'Ignore' });
+          return sendJson(res, 200, toScale(updated));
+        } catch (err) {
+          // A concurrent write between our read and update: retry only when the client gave no precondition.
+          if (err instanceof ApiError && err.code === 409 && !rv && attempt < 5) continue;
+          throw err;
+        }
+      }
+    }
+  }
+  if (sub === 'binding' && method === 'POST') {
+    const binding = await readObject(req);
+    const target = binding.target?.name;
+    if (!target) throw badRequest('Binding target must name a node');
+    const pod = rs.get(r, ns, name);
+    if (pod.spec?.nodeName) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+    if (pod.metadata.deletionTimestamp) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    const next = structuredClone(pod);
+    next.spec.nodeName = target;
+    const conditions = (next.status ??= {}).conditions ?? [];
+    next.status.conditions = [...conditions.filter((c: Obj) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }];
+    await rs.update(r, ns, name, next, { fieldValidation: 'Ignore' });
+    await rs.update(r, ns, name, { ...next, metadata: { ...next.metadata, resourceVersion: undefined } }, { fieldValidation: 'Ignore' }, 'status').catch(() => undefined);
+    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+  if (sub === 'eviction' && method === 'POST') {
+    const eviction = await readObject(req);
+    const pod = rs.find(r, ns, name);
+    if (!pod) throw notFound({ group: '', resource: 'pods' }, name);
+    const pdbs = findResource('policy', 'poddisruptionbudgets')!;
+    for (const { obj: pdb } of rs.list(pdbs, ns)) {
+      if (!selectorMatches(pdb.spec?.selector, pod.metadata.labels ?? {})) continue;
+      if ((pdb.status?.disruptionsAllowed ?? 0) < 1) {
+        throw new ApiError(429, 'TooManyRequests', 'Cannot evict pod as it would violate the pod\'s disruption budget.', {
+          causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }],
+        });
+      }
+    }
+    const del = eviction.deleteOptions ?? {};
+    await rs.delete(r, ns, name, { gracePeriodSeconds: del.gracePeriodSeconds, preconditions: del.preconditions, dryRun: opts.dryRun });
+    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+  throw methodNotSupported({ group: r.group, resource: `${r.plural}/${sub}` }, method);
+}
+
+/** The Scale document for the patch engine: it has no merge keys, so strategic patches act as merge patches. */
+const scaleResource = { schema: 'io.k8s.api.autoscaling.v1.Scale' } as ResourceDef;
+
+function toScale(obj: Obj): Obj {
+  const m = obj.metadata;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: formatLabelSelector(obj.spec?.selector) },
+  };
+}
+
+function selectorMatches(selector: Obj | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = e.key in labels;
+    if (e.operator === 'In' && !(has && e.values.includes(labels[e.key]))) return false;
+    if (e.operator === 'NotIn' && has && e.values.includes(labels[e.key])) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}

@@ -1,0 +1,124 @@
+// Streams watch events for one resource from the watch cache: history since the requested
+// revision, then live changes, filtered by namespace and selectors; objects that enter or leave
+// the selection arrive as ADDED and DELETED, as upstream's cacher sends them.
+import type { ServerResponse } from 'node:http';
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import { groupVersion } from '../api/registry.ts';
+import { encode, type CacheEvent, type WatchCache } from '../storage/cache.ts';
+import { bucketFor } from './resource-store.ts';
+import { tableRow, type IncludeObject } from './table.ts';
+import { ApiError, gone } from './errors.ts';
+
+export interface WatchParams {
+  resource: ResourceDef;
+  namespace?: string;
+  /** Watch a single object (fieldSelector metadata.name=x or a named watch path). */
+  filter: (obj: Obj) => boolean;
+  resourceVersion?: string;
+  sendInitialEvents?: boolean;
+  allowBookmarks: boolean;
+  timeoutSeconds?: number;
+  table?: { version: string; include: IncludeObject };
+  /** Objects to replay as ADDED when no revision was given (the current state). */
+  initial: () => Obj[];
+}
+
+const BOOKMARK_INTERVAL_MS = 60_000;
+/** A watcher that falls this far behind is closed; its client re-lists, as with upstream's cacher. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParams): void {
+  const r = p.resource;
+  const prefix = p.namespace !== undefined && r.namespaced ? `${bucketFor(r)}${p.namespace}/` : bucketFor(r);
+  const startRev = cache.revision();
+  let backlog: CacheEvent[] = [];
+  const requested = p.resourceVersion && p.resourceVersion !== '0' ? Number(p.resourceVersion) : undefined;
+  if (requested !== undefined && !Number.isFinite(requested)) {
+    throw new ApiError(400, 'BadRequest', `invalid resource version "${p.resourceVersion}"`);
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders?.();
+  let headersSent = false;
+  let closed = false;
+
+  const write = (type: string, obj: Obj | string) => {
+    if (closed) return;
+    let payload: string;
+    if (p.table && type !== 'BOOKMARK' && type !== 'ERROR' && typeof obj !== 'string') {
+      const table: Obj = { kind: 'Table', apiVersion: `meta.k8s.io/${p.table.version}`, metadata: { resourceVersion: obj.metadata?.resourceVersion } };
+      if (!headersSent) table.columnDefinitions = r.table.columns;
+      table.rows = [tableRow(r, obj, p.table.include, Date.now(), p.table.version)];
+      headersSent = true;
+      payload = JSON.stringify(table);
+    } else {
+      payload = typeof obj === 'string' ? obj : encode(obj);
+    }
+    res.write(`{"type":"${type}","object":${payload}}\n`);
+    if (res.writableLength > MAX_BUFFERED_BYTES) stop();
+  };
+
+  const deliver = (e: CacheEvent) => {
+    if (!e.key.startsWith(prefix)) return;
+    const now = p.filter(e.obj);
+    const before = e.prevObj ? p.filter(e.prevObj) : false;
+    if (e.type === 'DELETED') {
+      if (before) write('DELETED', e.obj);
+    } else if (e.type === 'ADDED') {
+      if (now) write('ADDED', e.obj);
+    } else if (now && before) write('MODIFIED', e.obj);
+    else if (now) write('ADDED', e.obj);
+    else if (before) write('DELETED', e.obj);
+  };
+
+  // Subscribe first so that nothing between the snapshot and the live stream is lost.
+  let live = false;
+  const unsubscribe = cache.subscribe(bucketFor(r), (e) => {
+    if (live) deliver(e);
+    else backlog.push(e);
+  });
+
+  const bookmark = () => {
+    const rv = String(cache.revision());
+    write('BOOKMARK', `{"kind":"${r.kind}","apiVersion":"${groupVersion(r)}","metadata":{"resourceVersion":"${rv}"}}`);
+  };
+
+  const timers: NodeJS.Timeout[] = [];
+  function stop() {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  }
+  res.on('close', stop);
+
+  if (requested !== undefined && !p.sendInitialEvents) {
+    const history = cache.eventsSince(requested);
+    if (!history) {
+      const err = gone(`too old resource version: ${requested} (${cache.oldestResumable() + 1})`);
+      write('ERROR', JSON.stringify(err.toStatus()));
+      stop();
+      return;
+    }
+    for (const e of history) if (e.rev <= startRev) deliver(e);
+  } else {
+    for (const obj of p.initial()) write('ADDED', obj);
+    if (p.sendInitialEvents && p.allowBookmarks) {
+      write('BOOKMARK', `{"kind":"${r.kind}","apiVersion":"${groupVersion(r)}","metadata":{"resourceVersion":"${startRev}","annotations":{"k8s.io/initial-events-end":"true"}}}`);
+    }
+  }
+  for (const e of backlog) if (e.rev > startRev) deliver(e);
+  backlog = [];
+  live = true;
+
+  if (p.allowBookmarks) {
+    const tick = () => {
+      bookmark();
+      timers[0] = setTimeout(tick, BOOKMARK_INTERVAL_MS);
+    };
+    timers.push(setTimeout(tick, BOOKMARK_INTERVAL_MS));
+  }
+  // Upstream ends watches after a randomized timeout so clients spread their re-lists.
+  const timeout = p.timeoutSeconds && p.timeoutSeconds > 0 ? p.timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  timers.push(setTimeout(stop, timeout));
+}

@@ -1,0 +1,54 @@
+// The storage contract every driver (sqlite now, etcd later) fulfils: a flat key space with one
+// global, monotonically increasing revision, guarded writes and a replayable change stream.
+
+export interface KV {
+  key: string;
+  /** Serialized object, without metadata.resourceVersion (the revision is the version). */
+  value: string;
+  createRev: number;
+  modRev: number;
+}
+
+export interface StoreEvent {
+  type: 'put' | 'delete';
+  rev: number;
+  key: string;
+  /** Value after the change; for a delete, the last value before it. */
+  value: string;
+  createRev: number;
+  /** The previous value, absent for creations. */
+  prev?: string;
+  prevModRev?: number;
+}
+
+export interface ListResult {
+  kvs: KV[];
+  rev: number;
+}
+
+export class StoreError extends Error {
+  readonly code: 'exists' | 'notfound' | 'conflict' | 'compacted';
+  constructor(code: StoreError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface Store {
+  readonly driver: string;
+  currentRevision(): number;
+  compactedRevision(): number;
+  /** Fails with 'exists' if the key is present. Resolves once durable. */
+  create(key: string, value: string): Promise<KV>;
+  get(key: string): Promise<KV | undefined>;
+  list(prefix: string): Promise<ListResult>;
+  /** Fails with 'conflict' unless the key's modRev equals expectedModRev, 'notfound' if absent. */
+  update(key: string, value: string, expectedModRev: number): Promise<KV>;
+  /** Fails with 'conflict' if expectedModRev is given and differs. Resolves with the deleted kv and the delete revision. */
+  delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }>;
+  /** Every change after `fromRev`, in order, then live ones; fails with 'compacted' if history before fromRev is gone. */
+  watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void;
+  /** Forget history up to and including rev. */
+  compact(rev: number): Promise<void>;
+  close(): Promise<void>;
+}
