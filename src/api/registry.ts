@@ -2,6 +2,7 @@
 import type { ResourceDef, SubresourceName } from './resource.ts';
 import { strategyFor } from './kinds/index.ts';
 import { tableFor } from './tables/index.ts';
+import './schemas/index.ts';
 
 interface Entry {
   group: string;

@@ -5,10 +5,10 @@
 // tried in turn and the first that recognises the caller wins; a request none recognises is
 // anonymous, which the server answers with 401.
 
-import { X509Certificate, createHash, timingSafeEqual, type PeerCertificate } from 'node:crypto';
+import { X509Certificate, createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { ADMIN_GROUPS, ADMIN_USER, type Pki } from './pki.ts';
 
 export interface UserInfo {

@@ -14,37 +14,32 @@ export function makeFilter(r: ResourceDef, labelSelector: string | null | undefi
   return (obj) => (!labels || sel.matchesLabels(labels, obj.metadata?.labels ?? {})) && (!fields || sel.fieldsMatch(fields, sel.fieldValuesFor(r.kind, obj)));
 }
 
-function parseLabels(s: string) {
+function parseLabels(s: string): sel.LabelSelector {
   try {
     return sel.parseLabelSelector(s);
   } catch (err) {
-    throw badRequest(`unable to parse requirement: ${(err as Error).message}`);
+    throw badRequest((err as Error).message);
   }
 }
 
-function parseFields(r: ResourceDef, s: string) {
-  let parsed;
+function parseFields(r: ResourceDef, s: string): sel.FieldSelector {
   try {
-    parsed = sel.parseFieldSelector(s);
+    return sel.validateFieldSelector(r.kind, sel.parseFieldSelector(s));
   } catch (err) {
     throw badRequest((err as Error).message);
   }
-  for (const term of sel.fieldSelectorTerms(parsed)) {
-    if (!sel.supportedFields(r.kind).includes(term)) throw badRequest(`field label not supported: ${term}`);
-  }
-  return parsed;
 }
 
 /** Candidates for a list from an index when the field selector pins an indexed field; undefined = scan. */
 export function indexedLookup(rs: ResourceStore, r: ResourceDef, namespace: string | undefined, fieldSelector: string | null | undefined): CachedObject[] | undefined {
   if (!fieldSelector) return undefined;
   const parsed = parseFields(r, fieldSelector);
-  const name = sel.exactFieldValue(parsed, 'metadata.name');
+  const name = sel.exactFieldMatch(parsed, 'metadata.name');
   if (name !== undefined && (namespace !== undefined || !r.namespaced)) {
     const hit = rs.cache.get(keyFor(r, namespace, name));
     return hit ? [hit] : [];
   }
-  const node = r.kind === 'Pod' ? sel.exactFieldValue(parsed, 'spec.nodeName') : undefined;
+  const node = r.kind === 'Pod' ? sel.exactFieldMatch(parsed, 'spec.nodeName') : undefined;
   if (node !== undefined) {
     const hits = rs.cache.lookup(bucketFor(r), 'spec.nodeName', node);
     if (hits) return namespace === undefined ? hits : hits.filter((h) => h.obj.metadata.namespace === namespace);
@@ -57,5 +52,5 @@ export function formatLabelSelector(selector: Obj | undefined): string {
 }
 
 export function selectorMatchesLabels(selector: Obj | undefined, labels: Record<string, string>): boolean {
-  return sel.labelSelectorFromObject(selector).matches(labels);
+  return sel.matchesLabels(sel.labelSelectorFromObject(selector), labels);
 }

@@ -14,6 +14,7 @@ import { serveWatch } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
+import { parseProtobufRequestBody, PROTOBUF_MEDIA_TYPE } from './protobuf/index.ts';
 
 export async function handleResource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
   const q = url.searchParams;
@@ -207,7 +208,7 @@ export function parseBody(buf: Buffer, type: string): unknown {
       throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
     }
   }
-  if (type === 'application/vnd.kubernetes.protobuf') throw unsupportedMediaType(type);
+  if (type === PROTOBUF_MEDIA_TYPE) return parseProtobufRequestBody(buf);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -234,6 +234,30 @@ export class ResourceStore {
     }
   }
 
+  /**
+   * A system write that bypasses the kind's update rules, for subresources whose semantics differ
+   * from a user update (binding sets spec.nodeName, which pod updates may not change).
+   */
+  async mutate(r: ResourceDef, namespace: string | undefined, name: string, fn: (obj: Obj) => void): Promise<Obj> {
+    for (let attempt = 0; ; attempt++) {
+      const key = keyFor(r, namespace, name);
+      const hit = this.cache.get(key);
+      if (!hit) throw notFound(qr(r), name);
+      const obj = clone(hit.obj);
+      fn(obj);
+      if (sameContent(obj, hit.obj)) return hit.obj;
+      try {
+        const kv = await this.store.update(key, serialize(obj), hit.modRev);
+        await this.cache.waitFor(kv.modRev);
+        return this.cache.get(key)?.obj ?? obj;
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) continue;
+        if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), name);
+        throw err;
+      }
+    }
+  }
+
   async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const existing = this.get(r, namespace, name);
     const pre = opts.preconditions;

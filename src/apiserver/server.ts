@@ -14,7 +14,6 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { createAuthenticator } from './authn.ts';
 import type { Pki } from './pki.ts';
 import { observeRequest, renderMetrics } from './metrics.ts';
-import { openApiV3Document, openApiV3Index } from '../api/openapi.ts';
 import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
 
@@ -76,7 +75,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return await handleResource(req, res, rr, url, rs);
       }
       if (rr === null) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
-      return serveNonResource(req, res, path);
+      return await serveNonResource(req, res, path);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) log('error', 'apiserver', 'request failed', { method: req.method, path: url.pathname, error: String((err as Error)?.stack ?? err) });
@@ -86,7 +85,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   }
 
-  function serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): void {
+  // OpenAPI documents are built on first request only: most clients never ask, and start-up stays fast.
+  async function serveOpenApi(res: ServerResponse, path: string): Promise<void> {
+    const { openApiV3Served, openApiV3Index } = await import('../api/openapi.ts');
+    if (path === '/openapi/v3') return sendJson(res, 200, openApiV3Index());
+    const served = openApiV3Served(path.slice('/openapi/v3/'.length));
+    if (!served) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    return sendRaw(res, 200, served.json, 'application/json', { 'Cache-Control': 'public, immutable', ETag: `"${served.hash}"` });
+  }
+
+  function serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): void | Promise<void> {
     const agg = wantsAggregated(req.headers.accept);
     const aggType = (v: string) => ({ 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList` });
     if (path === '/version') return sendJson(res, 200, VERSION);
@@ -99,11 +107,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (agg) return sendRaw(res, 200, JSON.stringify(aggregatedDiscovery(false, agg)), aggType(agg)['Content-Type']);
       return sendJson(res, 200, apiGroupList());
     }
-    if (path === '/openapi/v3') return sendJson(res, 200, openApiV3Index());
-    if (path.startsWith('/openapi/v3/')) {
-      const doc = openApiV3Document(path.slice('/openapi/v3/'.length));
-      if (doc) return sendJson(res, 200, doc, { 'Cache-Control': 'public, immutable' });
-    }
+    if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) return serveOpenApi(res, path);
     const parts = path.split('/').filter(Boolean);
     if (parts[0] === 'api' && parts.length === 2) {
       const list = apiResourceList(parts[1]);

@@ -2,11 +2,11 @@
 // binding (scheduler assigns a node) and eviction (policy-aware delete).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Obj, ResourceDef } from '../api/resource.ts';
-import { formatLabelSelector } from './filter.ts';
+import { formatLabelSelector, selectorMatchesLabels } from './filter.ts';
 import { ApiError, badRequest, conflict, methodNotSupported, notFound } from './errors.ts';
 import { readBody, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
-import type { ResourceStore } from './resource-store.ts';
+import { nowTimestamp, type ResourceStore } from './resource-store.ts';
 import { mediaType, parseBody, readObject } from './handlers.ts';
 import { applyPatch, PATCH_TYPES } from './patching.ts';
 import { findResource } from './request.ts';
@@ -70,14 +70,18 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
     const target = binding.target?.name;
     if (!target) throw badRequest('Binding target must name a node');
     const pod = rs.get(r, ns, name);
-    if (pod.spec?.nodeName) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-    if (pod.metadata.deletionTimestamp) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    const next = structuredClone(pod);
-    next.spec.nodeName = target;
-    const conditions = (next.status ??= {}).conditions ?? [];
-    next.status.conditions = [...conditions.filter((c: Obj) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }];
-    await rs.update(r, ns, name, next, { fieldValidation: 'Ignore' });
-    await rs.update(r, ns, name, { ...next, metadata: { ...next.metadata, resourceVersion: undefined } }, { fieldValidation: 'Ignore' }, 'status').catch(() => undefined);
+    const uid = binding.metadata?.uid;
+    if (uid && uid !== pod.metadata.uid) throw conflict({ group: '', resource: 'pods/binding' }, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
+    if (!opts.dryRun) {
+      await rs.mutate(r, ns, name, (p) => {
+        if (p.spec?.nodeName) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
+        if (p.metadata.deletionTimestamp) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+        p.spec.nodeName = target;
+        const status = (p.status ??= {});
+        const conditions = (status.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
+        status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }];
+      });
+    }
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
   if (sub === 'eviction' && method === 'POST') {
@@ -86,7 +90,7 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
     if (!pod) throw notFound({ group: '', resource: 'pods' }, name);
     const pdbs = findResource('policy', 'poddisruptionbudgets')!;
     for (const { obj: pdb } of rs.list(pdbs, ns)) {
-      if (!selectorMatches(pdb.spec?.selector, pod.metadata.labels ?? {})) continue;
+      if (!selectorMatchesLabels(pdb.spec?.selector, pod.metadata.labels ?? {})) continue;
       if ((pdb.status?.disruptionsAllowed ?? 0) < 1) {
         throw new ApiError(429, 'TooManyRequests', 'Cannot evict pod as it would violate the pod\'s disruption budget.', {
           causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }],
@@ -112,17 +116,4 @@ function toScale(obj: Obj): Obj {
     spec: { replicas: obj.spec?.replicas ?? 0 },
     status: { replicas: obj.status?.replicas ?? 0, selector: formatLabelSelector(obj.spec?.selector) },
   };
-}
-
-function selectorMatches(selector: Obj | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = e.key in labels;
-    if (e.operator === 'In' && !(has && e.values.includes(labels[e.key]))) return false;
-    if (e.operator === 'NotIn' && has && e.values.includes(labels[e.key])) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
 }

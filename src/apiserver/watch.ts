@@ -23,6 +23,17 @@ export interface WatchParams {
   initial: () => Obj[];
 }
 
+/**
+ * What a watcher of a selection sees of a change: objects entering the selection are ADDED,
+ * leaving it DELETED, changing within it MODIFIED; changes outside it are not seen at all.
+ */
+export function eventForSelection(e: CacheEvent, filter: (obj: Obj) => boolean): CacheEvent['type'] | undefined {
+  const before = e.prevObj !== undefined && filter(e.prevObj);
+  if (e.type === 'DELETED') return before ? 'DELETED' : undefined;
+  if (filter(e.obj)) return before ? 'MODIFIED' : 'ADDED';
+  return before ? 'DELETED' : undefined;
+}
+
 const BOOKMARK_INTERVAL_MS = 60_000;
 /** A watcher that falls this far behind is closed; its client re-lists, as with upstream's cacher. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -59,15 +70,8 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
 
   const deliver = (e: CacheEvent) => {
     if (!e.key.startsWith(prefix)) return;
-    const now = p.filter(e.obj);
-    const before = e.prevObj ? p.filter(e.prevObj) : false;
-    if (e.type === 'DELETED') {
-      if (before) write('DELETED', e.obj);
-    } else if (e.type === 'ADDED') {
-      if (now) write('ADDED', e.obj);
-    } else if (now && before) write('MODIFIED', e.obj);
-    else if (now) write('ADDED', e.obj);
-    else if (before) write('DELETED', e.obj);
+    const type = eventForSelection(e, p.filter);
+    if (type) write(type, e.obj);
   };
 
   // Subscribe first so that nothing between the snapshot and the live stream is lost.

@@ -7,6 +7,8 @@ import type { Store } from '../storage/types.ts';
 import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
+import { InProcessClient } from '../client/client.ts';
+import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -51,6 +53,13 @@ async function main(argv: string[]): Promise<void> {
 
   const pki = await ensurePki(dataDir, { hosts: [host] });
   const api = await startApiServer({ store, pki, port, host });
+  const controllers: { stop(): void }[] = [];
+  if (command === 'up') {
+    const client = new InProcessClient(api.resources);
+    const gc = new GarbageCollector(client);
+    controllers.push(gc);
+    await gc.start();
+  }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });
   const ms = Math.round(performance.now() - started);
@@ -63,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', 'ordinal', 'shutting down', { signal });
+    for (const c of controllers) c.stop();
     await api.close();
     await store.close();
     process.exit(0);

@@ -159,7 +159,7 @@ async function startServer(t: { after(fn: () => Promise<void> | void): void }, p
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (req.url === '/version') res.end(JSON.stringify({ major: '1', minor: '32', gitVersion: 'v1.32.0' }));
+      if (req.url?.split('?')[0] === '/version') res.end(JSON.stringify({ major: '1', minor: '32', gitVersion: 'v1.32.0' }));
       else res.end(JSON.stringify(who));
     },
   );

@@ -1,8 +1,40 @@
 // Registry strategies per kind. Kinds without special rules use the generic strategy.
 import type { Strategy } from '../resource.ts';
+import { namespaceStrategy, nodeStrategy } from './cluster.ts';
+import { configMapStrategy, secretStrategy, serviceAccountStrategy } from './config.ts';
 import { genericStrategy } from './generic.ts';
+import {
+  controllerRevisionStrategy,
+  endpointSliceStrategy,
+  endpointsStrategy,
+  eventStrategy,
+  leaseStrategy,
+  podDisruptionBudgetStrategy,
+} from './misc.ts';
+import { podStrategy } from './pod.ts';
+import { serviceStrategy } from './service.ts';
+import { statefulSetStrategy } from './statefulset.ts';
+import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './storage.ts';
 
-const strategies: Record<string, Strategy> = {};
+export const strategies: Record<string, Strategy> = {
+  Namespace: namespaceStrategy,
+  Pod: podStrategy,
+  Service: serviceStrategy,
+  Endpoints: endpointsStrategy,
+  PersistentVolumeClaim: persistentVolumeClaimStrategy,
+  PersistentVolume: persistentVolumeStrategy,
+  Node: nodeStrategy,
+  ConfigMap: configMapStrategy,
+  Secret: secretStrategy,
+  Event: eventStrategy,
+  ServiceAccount: serviceAccountStrategy,
+  StatefulSet: statefulSetStrategy,
+  ControllerRevision: controllerRevisionStrategy,
+  StorageClass: storageClassStrategy,
+  Lease: leaseStrategy,
+  PodDisruptionBudget: podDisruptionBudgetStrategy,
+  EndpointSlice: endpointSliceStrategy,
+};
 
 export function strategyFor(kind: string): Strategy {
   return strategies[kind] ?? genericStrategy;

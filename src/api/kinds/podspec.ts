@@ -21,12 +21,19 @@ import { compareQuantity, parseQuantity, quantityFormatError, quantityText } fro
 
 /** Docker-reference tag of an image: 'latest' when neither tag nor digest is given. */
 export function imageTag(image: string): string {
-  if (!image || /[A-Z]/.test(image.split('@')[0].split('/').slice(0, -1).join('/') + image.split('@')[0].split('/').pop()!.split(':')[0])) return '';
-  const [ref, digest] = image.split('@', 2);
+  if (!image) return '';
+  const at = image.indexOf('@');
+  const ref = at >= 0 ? image.slice(0, at) : image;
   const lastSlash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');
-  if (colon > lastSlash) return ref.slice(colon + 1);
-  return digest ? '' : 'latest';
+  const hasTag = colon > lastSlash;
+  const repo = hasTag ? ref.slice(0, colon) : ref;
+  // Only the registry host may contain upper case; anything else is an unparsable reference.
+  const first = repo.split('/')[0];
+  const path = repo.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? repo.slice(first.length + 1) : repo;
+  if (!path || /[A-Z]/.test(path)) return '';
+  if (hasTag) return ref.slice(colon + 1);
+  return at >= 0 ? '' : 'latest';
 }
 
 export function defaultImagePullPolicy(image: string): 'Always' | 'IfNotPresent' {
@@ -96,6 +103,9 @@ export function defaultPodSpec(spec: Obj): void {
   if (!isObj(spec.securityContext)) spec.securityContext = {};
   if (spec.terminationGracePeriodSeconds === undefined || spec.terminationGracePeriodSeconds === null) spec.terminationGracePeriodSeconds = 30;
   if (!spec.schedulerName) spec.schedulerName = 'default-scheduler';
+  // serviceAccount is the deprecated alias that v1 always serves alongside serviceAccountName.
+  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
   for (const c of [...asArray(spec.containers), ...asArray(spec.initContainers), ...asArray(spec.ephemeralContainers)]) {
     if (isObj(c)) defaultContainer(c);
   }

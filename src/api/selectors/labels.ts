@@ -18,6 +18,8 @@ export interface Requirement {
 export interface LabelSelector {
   readonly requirements: readonly Requirement[];
   readonly nothing: boolean;
+  /** Same as matchesLabels(this, labels). */
+  matches(labels: Record<string, string> | null | undefined): boolean;
 }
 
 /** The metav1.LabelSelector object form (e.g. StatefulSet spec.selector). */
@@ -34,8 +36,13 @@ export class SelectorError extends Error {
   }
 }
 
-export const everything = (): LabelSelector => ({ requirements: [], nothing: false });
-export const nothing = (): LabelSelector => ({ requirements: [], nothing: true });
+function makeSelector(requirements: readonly Requirement[], nothing: boolean): LabelSelector {
+  const sel: LabelSelector = { requirements, nothing, matches: (labels) => matchesLabels(sel, labels) };
+  return sel;
+}
+
+export const everything = (): LabelSelector => makeSelector([], false);
+export const nothing = (): LabelSelector => makeSelector([], true);
 
 /** True for a selector that does not restrict anything (upstream's Empty()). */
 export function isEverything(sel: LabelSelector): boolean {
@@ -272,7 +279,7 @@ class Parser {
 
 /** Parse the `labelSelector` query syntax, e.g. 'app=web,tier in (a,b),!canary,rev>3'. Throws SelectorError. */
 export function parseLabelSelector(s: string): LabelSelector {
-  return { requirements: byKey(new Parser(s).parse()), nothing: false };
+  return makeSelector(byKey(new Parser(s).parse()), false);
 }
 
 /** metav1.LabelSelectorAsSelector: null matches nothing, empty matches everything. Throws SelectorError. */
@@ -289,7 +296,7 @@ export function labelSelectorFromObject(obj: LabelSelectorObject | null | undefi
     if (!op) throw new SelectorError(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
     reqs.push(newRequirement(e.key, op, [...(e.values ?? [])]));
   }
-  return { requirements: byKey(reqs), nothing: false };
+  return makeSelector(byKey(reqs), false);
 }
 
 // --- matching --------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ export const serviceTable: TableDef = {
   cells: (svc, now) => [
     nameOf(svc),
     svc.spec?.type ?? '',
-    svc.spec?.clusterIPs?.[0] ?? '<none>',
+    svc.spec?.clusterIPs?.[0] || svc.spec?.clusterIP || '<none>',
     serviceExternalIP(svc),
     servicePorts(svc),
     ageOf(svc, now),

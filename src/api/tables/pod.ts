@@ -138,7 +138,8 @@ export const podTable: TableDef = {
       s.status,
       s.restarts,
       ageOf(pod, now),
-      pod.status?.podIPs?.[0]?.ip || '<none>',
+      // Conversion to the internal type fills podIPs from podIP when only the latter is set.
+      pod.status?.podIPs?.[0]?.ip || pod.status?.podIP || '<none>',
       pod.spec?.nodeName || '<none>',
       pod.status?.nominatedNodeName || '<none>',
       readinessGates(pod),

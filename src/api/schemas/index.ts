@@ -1,0 +1,10 @@
+// Importing this module registers every component schema in `components` (src/api/schema.ts).
+import './meta.ts';
+import './core-pod.ts';
+import './core.ts';
+import './apps.ts';
+import './storage.ts';
+import './coordination.ts';
+import './policy.ts';
+import './discovery.ts';
+import './autoscaling.ts';

@@ -1,0 +1,116 @@
+// The API client components use. Components only talk through this interface, so each could run
+// in its own process against any Kubernetes API server; inside `ordinal up` the in-process
+// implementation calls the API server's registry directly (same defaulting, validation,
+// admission and storage path as HTTP), skipping only the encoding and the network.
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import { resources } from '../api/registry.ts';
+import type { ResourceStore, DeleteOptions } from '../apiserver/resource-store.ts';
+import { makeFilter } from '../apiserver/filter.ts';
+import { bucketFor } from '../apiserver/resource-store.ts';
+import { ApiError } from '../apiserver/errors.ts';
+import { eventForSelection } from '../apiserver/watch.ts';
+import type { CacheEvent } from '../storage/cache.ts';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Changes after this revision are delivered. */
+  resourceVersion: string;
+}
+
+export interface Client {
+  resource(group: string, plural: string): ResourceDef;
+  get(r: ResourceDef, namespace: string | undefined, name: string): Promise<Obj>;
+  list(r: ResourceDef, opts?: ListOptions): Promise<{ items: Obj[]; resourceVersion: string }>;
+  /** onClose receives an error with code 410 when the revision is too old: relist then. */
+  watch(r: ResourceDef, opts: WatchOptions, onEvent: (type: EventType, obj: Obj) => void, onClose: (err?: ApiError) => void): () => void;
+  create(r: ResourceDef, namespace: string | undefined, obj: Obj): Promise<Obj>;
+  update(r: ResourceDef, obj: Obj, subresource?: 'status'): Promise<Obj>;
+  patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, subresource?: 'status'): Promise<Obj>;
+  delete(r: ResourceDef, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void>;
+}
+
+export type PatchType = 'application/json-patch+json' | 'application/merge-patch+json' | 'application/strategic-merge-patch+json';
+
+export class InProcessClient implements Client {
+  private readonly rs: ResourceStore;
+
+  constructor(rs: ResourceStore) {
+    this.rs = rs;
+  }
+
+  resource(group: string, plural: string): ResourceDef {
+    const r = resources.find((x) => x.group === group && x.plural === plural);
+    if (!r) throw new Error(`unknown resource ${plural}.${group}`);
+    return r;
+  }
+
+  async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<Obj> {
+    return this.rs.get(r, namespace, name);
+  }
+
+  async list(r: ResourceDef, opts: ListOptions = {}): Promise<{ items: Obj[]; resourceVersion: string }> {
+    const filter = makeFilter(r, opts.labelSelector, opts.fieldSelector);
+    const items = this.rs.list(r, opts.namespace).map((c) => c.obj).filter(filter);
+    return { items, resourceVersion: String(this.rs.cache.revision()) };
+  }
+
+  watch(r: ResourceDef, opts: WatchOptions, onEvent: (type: EventType, obj: Obj) => void, onClose: (err?: ApiError) => void): () => void {
+    const cache = this.rs.cache;
+    const filter = makeFilter(r, opts.labelSelector, opts.fieldSelector);
+    const prefix = opts.namespace !== undefined && r.namespaced ? `${bucketFor(r)}${opts.namespace}/` : bucketFor(r);
+    const from = Number(opts.resourceVersion);
+    const history = cache.eventsSince(from);
+    if (!history) {
+      queueMicrotask(() => onClose(new ApiError(410, 'Expired', `too old resource version: ${from}`)));
+      return () => {};
+    }
+    let stopped = false;
+    const deliver = (e: CacheEvent) => {
+      if (stopped || !e.key.startsWith(prefix)) return;
+      const type = eventForSelection(e, filter);
+      if (type) onEvent(type, e.obj);
+    };
+    // Deliver asynchronously, as a network watch would: handlers never run inside the writer's call stack.
+    const pending: (() => void)[] = [];
+    let scheduled = false;
+    const enqueue = (fn: () => void) => {
+      pending.push(fn);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(() => {
+          scheduled = false;
+          for (const f of pending.splice(0)) f();
+        });
+      }
+    };
+    for (const e of history) enqueue(() => deliver(e));
+    const unsubscribe = cache.subscribe(bucketFor(r), (e) => enqueue(() => deliver(e)));
+    return () => {
+      stopped = true;
+      unsubscribe();
+    };
+  }
+
+  async create(r: ResourceDef, namespace: string | undefined, obj: Obj): Promise<Obj> {
+    return this.rs.create(r, namespace, obj, { fieldValidation: 'Ignore' });
+  }
+
+  async update(r: ResourceDef, obj: Obj, subresource?: 'status'): Promise<Obj> {
+    return this.rs.update(r, obj.metadata.namespace, obj.metadata.name, obj, { fieldValidation: 'Ignore' }, subresource);
+  }
+
+  async patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, subresource?: 'status'): Promise<Obj> {
+    return this.rs.patch(r, namespace, name, patchType, patch, { fieldValidation: 'Ignore' }, subresource);
+  }
+
+  async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<void> {
+    await this.rs.delete(r, namespace, name, opts);
+  }
+}

@@ -1,0 +1,112 @@
+// A list+watch cache of one resource, as client-go's shared informer: handlers hear every change,
+// and after a broken or expired watch it re-lists and reports the differences, so a controller
+// built on it is level-triggered and survives anything the watch misses.
+import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { Client, ListOptions } from './client.ts';
+import { log } from '../util/log.ts';
+
+export interface Handlers {
+  add?(obj: Obj): void;
+  update?(oldObj: Obj, newObj: Obj): void;
+  delete?(obj: Obj): void;
+}
+
+export const objectKey = (obj: Obj): string => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
+
+export class Informer {
+  readonly resource: ResourceDef;
+  private readonly client: Client;
+  private readonly opts: ListOptions;
+  private readonly items = new Map<string, Obj>();
+  private readonly handlers: Handlers[] = [];
+  private stopWatch: (() => void) | null = null;
+  private stopped = false;
+  private synced = false;
+  private readonly syncWaiters: (() => void)[] = [];
+
+  constructor(client: Client, resource: ResourceDef, opts: ListOptions = {}) {
+    this.client = client;
+    this.resource = resource;
+    this.opts = opts;
+  }
+
+  on(h: Handlers): void {
+    this.handlers.push(h);
+  }
+
+  get(namespace: string | undefined, name: string): Obj | undefined {
+    return this.items.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(namespace?: string): Obj[] {
+    const all = [...this.items.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  async start(): Promise<void> {
+    await this.relist();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopWatch?.();
+  }
+
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    let listed;
+    try {
+      listed = await this.client.list(this.resource, this.opts);
+    } catch (err) {
+      log('warn', 'informer', 'list failed, retrying', { resource: this.resource.plural, error: String(err) });
+      setTimeout(() => void this.relist(), 1000);
+      return;
+    }
+    const seen = new Set<string>();
+    for (const obj of listed.items) {
+      const key = objectKey(obj);
+      seen.add(key);
+      this.apply('ADDED', obj);
+    }
+    for (const [key, obj] of this.items) if (!seen.has(key)) this.apply('DELETED', obj);
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+    this.stopWatch = this.client.watch(
+      this.resource,
+      { ...this.opts, resourceVersion: listed.resourceVersion },
+      (type, obj) => this.apply(type, obj),
+      () => {
+        this.stopWatch = null;
+        if (!this.stopped) setTimeout(() => void this.relist(), 0);
+      },
+    );
+  }
+
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Obj): void {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    if (type === 'DELETED') {
+      if (!old) return;
+      this.items.delete(key);
+      for (const h of this.handlers) h.delete?.(obj);
+      return;
+    }
+    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    this.items.set(key, obj);
+    for (const h of this.handlers) {
+      if (old) h.update?.(old, obj);
+      else h.add?.(obj);
+    }
+  }
+}

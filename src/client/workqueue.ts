@@ -1,0 +1,76 @@
+// A work queue as client-go's: a key queued many times is processed once, never by two workers at
+// once, and a failed key is retried with exponential back-off.
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirtyWhileProcessing = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly worker: (key: string) => Promise<void>;
+  private readonly concurrency: number;
+  private running = 0;
+  private stopped = false;
+
+  constructor(worker: (key: string) => Promise<void>, concurrency = 4) {
+    this.worker = worker;
+    this.concurrency = concurrency;
+  }
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirtyWhileProcessing.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.pump();
+  }
+
+  addAfter(key: string, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.add(key);
+    }, ms);
+    this.timers.add(t);
+  }
+
+  len(): number {
+    return this.queue.length;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.concurrency && this.queue.length) {
+      const key = this.queue.shift()!;
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.running++;
+      void this.worker(key).then(
+        () => {
+          this.failures.delete(key);
+          this.done(key);
+        },
+        () => {
+          const n = (this.failures.get(key) ?? 0) + 1;
+          this.failures.set(key, n);
+          this.done(key);
+          this.addAfter(key, Math.min(5 * 2 ** n, 30_000));
+        },
+      );
+    }
+  }
+
+  private done(key: string): void {
+    this.processing.delete(key);
+    this.running--;
+    if (this.dirtyWhileProcessing.delete(key)) this.add(key);
+    this.pump();
+  }
+}

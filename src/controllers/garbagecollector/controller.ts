@@ -1,0 +1,117 @@
+// The garbage collector: watches every served kind, keeps the ownership graph, and carries out
+// deletion propagation as upstream's collector does — Background (dependents of a vanished owner
+// are deleted), Foreground (dependents first, then the owner) and Orphan (dependents released).
+import type { Obj, ResourceDef } from '../../api/resource.ts';
+import { groupVersion, resources } from '../../api/registry.ts';
+import type { Client } from '../../client/client.ts';
+import { Informer } from '../../client/informer.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import { ApiError } from '../../apiserver/errors.ts';
+import { OwnerGraph } from './graph.ts';
+import { planFor, type OwnerRef } from './plan.ts';
+import { log } from '../../util/log.ts';
+
+const byGvk = new Map<string, ResourceDef>();
+for (const r of resources) byGvk.set(`${groupVersion(r)}/${r.kind}`, r);
+const resourceOf = (ref: OwnerRef) => byGvk.get(`${ref.apiVersion}/${ref.kind}`);
+
+const ignoreNotFound = (err: unknown) => {
+  if (err instanceof ApiError && err.code === 404) return;
+  throw err;
+};
+
+export class GarbageCollector {
+  private readonly client: Client;
+  private readonly graph = new OwnerGraph();
+  private readonly informers: Informer[];
+  private readonly queue: WorkQueue;
+
+  constructor(client: Client) {
+    this.client = client;
+    this.queue = new WorkQueue((uid) => this.sync(uid), 4);
+    this.informers = resources.map((r) => {
+      const inf = new Informer(client, r);
+      inf.on({
+        add: (obj) => this.observe(r, obj),
+        update: (_old, obj) => this.observe(r, obj),
+        delete: (obj) => this.forget(obj),
+      });
+      return inf;
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers) i.stop();
+    this.queue.stop();
+  }
+
+  private observe(r: ResourceDef, obj: Obj): void {
+    this.graph.upsert(r, obj);
+    const m = obj.metadata;
+    if (m.ownerReferences?.length || m.deletionTimestamp) this.queue.add(m.uid);
+    // An owner that reappears, or an owner waiting for dependents, is re-judged with its dependents.
+    for (const ref of m.ownerReferences ?? []) {
+      const owner = this.graph.get(ref.uid);
+      if (owner?.obj.metadata.deletionTimestamp) this.queue.add(ref.uid);
+    }
+  }
+
+  private forget(obj: Obj): void {
+    this.graph.remove(obj);
+    for (const d of this.graph.dependentsOf(obj.metadata.uid)) this.queue.add(d.obj.metadata.uid);
+    for (const ref of obj.metadata.ownerReferences ?? []) this.queue.add(ref.uid);
+  }
+
+  private async sync(uid: string): Promise<void> {
+    const node = this.graph.get(uid);
+    if (!node) return;
+    const { resource: r, obj } = node;
+    const ns = obj.metadata.namespace;
+    const action = planFor(obj, this.graph, (ref) => !!resourceOf(ref));
+    switch (action.kind) {
+      case 'none':
+        return;
+      case 'orphanDependents':
+        for (const d of action.dependents) {
+          const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid }] } };
+          await this.client.patch(d.resource, d.obj.metadata.namespace, d.obj.metadata.name, 'application/strategic-merge-patch+json', patch).catch(ignoreNotFound);
+        }
+        this.queue.add(uid);
+        return;
+      case 'deleteDependents':
+        for (const d of action.dependents) {
+          await this.client.delete(d.resource, d.obj.metadata.namespace, d.obj.metadata.name, { propagationPolicy: 'Foreground', preconditions: { uid: d.obj.metadata.uid } }).catch(ignoreNotFound);
+        }
+        return;
+      case 'removeFinalizer': {
+        const finalizers = (obj.metadata.finalizers ?? []).filter((f: string) => f !== action.finalizer);
+        const patch = [
+          { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion },
+          { op: 'replace', path: '/metadata/finalizers', value: finalizers },
+        ];
+        await this.client.patch(r, ns, obj.metadata.name, 'application/json-patch+json', patch).catch(ignoreNotFound);
+        return;
+      }
+      case 'deleteObject': {
+        // Confirm with the API that every owner is really gone before deleting, as upstream does.
+        for (const ref of action.owners) {
+          const ownerResource = resourceOf(ref)!;
+          const live = await this.client.get(ownerResource, ownerResource.namespaced ? ns : undefined, ref.name).catch(() => undefined);
+          if (live && live.metadata.uid === ref.uid) return;
+        }
+        log('info', 'garbagecollector', 'deleting object whose owners are gone', { kind: r.kind, namespace: ns, name: obj.metadata.name });
+        await this.client.delete(r, ns, obj.metadata.name, { propagationPolicy: 'Background', preconditions: { uid } }).catch(ignoreNotFound);
+        return;
+      }
+      case 'dropOwnerReferences': {
+        const patch = { metadata: { ownerReferences: action.uids.map((u) => ({ $patch: 'delete', uid: u })) } };
+        await this.client.patch(r, ns, obj.metadata.name, 'application/strategic-merge-patch+json', patch).catch(ignoreNotFound);
+        return;
+      }
+    }
+  }
+}

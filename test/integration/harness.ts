@@ -1,0 +1,117 @@
+// Starts a real `ordinal` process on a free port with a temporary data dir, and runs the real
+// kubectl against it, as a user would.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+
+export interface Cluster {
+  dataDir: string;
+  kubeconfig: string;
+  url: string;
+  proc: ChildProcess;
+  /** Output the server wrote so far, for failure messages. */
+  logs(): string;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempDir(prefix = 'ordinal-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startCluster(opts: { dataDir?: string; command?: string; args?: string[] } = {}): Promise<Cluster> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), opts.command ?? 'up', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${stdout}\n${out}`)), 20_000);
+    proc.stdout!.on('data', (d) => {
+      stdout += d;
+      out += d;
+      const m = /ready at (https:\/\/\S+)/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  return { dataDir, kubeconfig: join(dataDir, 'kubeconfig'), url, proc, logs: () => out };
+}
+
+export async function stopCluster(c: Cluster, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  await new Promise<void>((res) => {
+    c.proc.once('exit', () => res());
+    c.proc.kill(signal);
+  });
+}
+
+export function removeCluster(c: Cluster): void {
+  rmSync(c.dataDir, { recursive: true, force: true });
+}
+
+const kubectlHome = tempDir('ordinal-kubectl-home-');
+mkdirSync(join(kubectlHome, '.kube'), { recursive: true });
+
+export function kubectl(c: Cluster, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  return new Promise((res) => {
+    const child = execFile(
+      'kubectl',
+      args,
+      { env: { ...process.env, KUBECONFIG: c.kubeconfig, HOME: kubectlHome }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** Runs kubectl and fails with its stderr unless it succeeded. */
+export async function kubectlOk(c: Cluster, args: string[], opts: { input?: string } = {}): Promise<string> {
+  const r = await kubectl(c, args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** A long-running kubectl (e.g. get -w) whose output accumulates until stopped. */
+export function kubectlStream(c: Cluster, args: string[]): { output: () => string; stop: () => Promise<void>; waitFor: (re: RegExp, ms?: number) => Promise<void> } {
+  const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: c.kubeconfig, HOME: kubectlHome }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return {
+    output: () => out,
+    stop: () =>
+      new Promise<void>((res) => {
+        if (child.exitCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+    waitFor: (re, ms = 10_000) => waitUntil(() => re.test(out), ms, () => `output did not match ${re}:\n${out}`),
+  };
+}
+
+export async function waitUntil(cond: () => boolean | Promise<boolean>, ms = 10_000, describe: () => string = () => 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const fixture = (name: string) => join(root, 'test/fixtures', name);
