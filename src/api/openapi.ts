@@ -197,6 +197,14 @@ function resourcePaths(r: ResourceDef): Record<string, Json> {
         }, g),
         parameters: [nameParam, ...scopeParams, P.pretty],
       };
+    } else if (sub === 'finalize') {
+      paths[path] = {
+        put: op(ctx, 'put', `replace${idPrefix}${ns}${kind}${Sub}`, `replace finalize of the specified ${kind}`, {
+          parameters: WRITE_PARAMS, requestBody: bodyOf(r.schema),
+          responses: responses({ '200': r.schema, '201': r.schema }),
+        }),
+        parameters: [nameParam, ...scopeParams, P.pretty],
+      };
     } else {
       const component = sub === 'binding' ? 'io.k8s.api.core.v1.Binding' : 'io.k8s.api.policy.v1.Eviction';
       const g = sub === 'binding' ? { group: '', version: 'v1', kind: 'Binding' } : { group: 'policy', version: 'v1', kind: 'Eviction' };

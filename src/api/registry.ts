@@ -17,7 +17,7 @@ interface Entry {
 }
 
 const entries: Entry[] = [
-  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], schema: 'io.k8s.api.core.v1.Namespace', subresources: ['status'] },
+  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], schema: 'io.k8s.api.core.v1.Namespace', subresources: ['status', 'finalize'] },
   { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], schema: 'io.k8s.api.core.v1.Pod', subresources: ['status', 'binding', 'eviction'] },
   { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], schema: 'io.k8s.api.core.v1.Service', subresources: ['status'] },
   { group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'], schema: 'io.k8s.api.core.v1.Endpoints' },

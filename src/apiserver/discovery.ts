@@ -21,6 +21,8 @@ function subresourceDef(r: ResourceDef, s: SubresourceName): SubDef {
       return { kind: 'Binding', verbs: ['create'] };
     case 'eviction':
       return { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] };
+    case 'finalize':
+      return { kind: r.kind, verbs: ['update'] };
   }
 }
 

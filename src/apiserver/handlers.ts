@@ -218,7 +218,7 @@ export function parseBody(buf: Buffer, type: string): unknown {
 
 async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
   const buf = await readBody(req);
-  const body = buf.length ? (parseBody(buf, 'application/json') as Obj) : {};
+  const body = buf.length ? (parseBody(buf, mediaType(req.headers['content-type'])) as Obj) : {};
   const opts: DeleteOptions = {};
   const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
   if (grace !== undefined) opts.gracePeriodSeconds = Math.max(0, grace);

@@ -213,7 +213,7 @@ export class ResourceStore {
     }
     if (errs.length) throw invalid(r.kind, r.group, name, errs);
     opts.warnings?.push(...(s.warnings?.(obj, existing) ?? []));
-    if (meta.deletionTimestamp && !(meta.finalizers?.length) && existing.metadata.finalizers?.length) {
+    if (meta.deletionTimestamp && !pendingFinalization(r, obj) && pendingFinalization(r, existing)) {
       // Removing the last finalizer of an object being deleted completes its deletion.
       if (opts.dryRun) return obj;
       await this.remove(r, existing);
@@ -258,6 +258,22 @@ export class ResourceStore {
     }
   }
 
+  /** The namespace finalize subresource: replace spec.finalizers, and complete a pending deletion. */
+  async finalizeNamespace(r: ResourceDef, name: string, finalizers: string[], dryRun = false): Promise<Obj> {
+    const existing = this.get(r, undefined, name);
+    const next = clone(existing);
+    next.spec = { ...next.spec, finalizers };
+    if (!finalizers.length) delete next.spec.finalizers;
+    if (dryRun) return next;
+    if (next.metadata.deletionTimestamp && !pendingFinalization(r, next)) {
+      await this.remove(r, existing);
+      return next;
+    }
+    return this.mutate(r, undefined, name, (o) => {
+      o.spec = next.spec;
+    });
+  }
+
   async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const existing = this.get(r, namespace, name);
     const pre = opts.preconditions;
@@ -278,7 +294,12 @@ export class ResourceStore {
     if (policy === 'Orphan') finalizers.add('orphan');
     if (policy === 'Foreground') finalizers.add('foregroundDeletion');
     const alreadyDeleting = !!meta.deletionTimestamp;
-    if (finalizers.size === 0 && grace === 0) {
+    // A namespace is emptied by the namespace controller before it goes (spec.finalizers: [kubernetes]).
+    const namespaceFinalizers = r.kind === 'Namespace' && (obj.spec?.finalizers?.length ?? 0) > 0;
+    if (r.kind === 'Namespace' && namespaceFinalizers && obj.status?.phase !== 'Terminating') {
+      (obj.status ??= {}).phase = 'Terminating';
+    }
+    if (finalizers.size === 0 && grace === 0 && !namespaceFinalizers) {
       if (opts.dryRun) return { deleted: true, obj: existing };
       await this.remove(r, existing);
       return { deleted: true, obj: existing };
@@ -301,7 +322,7 @@ export class ResourceStore {
       changed = true;
     }
     if (meta.finalizers?.length === 0) delete meta.finalizers;
-    if (grace === 0 && !(meta.finalizers?.length)) {
+    if (grace === 0 && !pendingFinalization(r, obj)) {
       if (opts.dryRun) return { deleted: true, obj: existing };
       await this.remove(r, existing);
       return { deleted: true, obj: existing };
@@ -357,6 +378,11 @@ export class ResourceStore {
       throw forbidden(qr(r), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
+}
+
+/** Whether something (metadata finalizers, or a namespace's spec.finalizers) still holds a deleted object. */
+function pendingFinalization(r: ResourceDef, obj: Obj): boolean {
+  return (obj.metadata.finalizers?.length ?? 0) > 0 || (r.kind === 'Namespace' && (obj.spec?.finalizers?.length ?? 0) > 0);
 }
 
 function gracePeriodFor(r: ResourceDef, obj: Obj, requested: number | undefined): number {

@@ -31,6 +31,14 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
       return sendJson(res, 200, await rs.patch(r, ns, name, type, patch, opts, 'status'));
     }
   }
+  if (sub === 'finalize' && method === 'PUT') {
+    // Only spec.finalizers changes through /finalize; the namespace goes once nothing holds it.
+    const body = await readObject(req);
+    const current = rs.get(r, ns, name);
+    if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion) throw conflict({ group: '', resource: 'namespaces' }, name);
+    const finalizers: string[] = body.spec?.finalizers ?? [];
+    return sendJson(res, 200, await rs.finalizeNamespace(r, name, finalizers, opts.dryRun));
+  }
   if (sub === 'scale') {
     if (method === 'GET') return sendJson(res, 200, toScale(rs.get(r, ns, name)));
     if (method === 'PUT' || method === 'PATCH') {

@@ -9,6 +9,7 @@ import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
 import { InProcessClient } from '../client/client.ts';
 import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
+import { NamespaceController } from '../controllers/namespace/controller.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -56,9 +57,9 @@ async function main(argv: string[]): Promise<void> {
   const controllers: { stop(): void }[] = [];
   if (command === 'up') {
     const client = new InProcessClient(api.resources);
-    const gc = new GarbageCollector(client);
-    controllers.push(gc);
-    await gc.start();
+    const started = [new GarbageCollector(client), new NamespaceController(client)];
+    controllers.push(...started);
+    await Promise.all(started.map((c) => c.start()));
   }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });

@@ -31,7 +31,7 @@ export interface Client {
   /** onClose receives an error with code 410 when the revision is too old: relist then. */
   watch(r: ResourceDef, opts: WatchOptions, onEvent: (type: EventType, obj: Obj) => void, onClose: (err?: ApiError) => void): () => void;
   create(r: ResourceDef, namespace: string | undefined, obj: Obj): Promise<Obj>;
-  update(r: ResourceDef, obj: Obj, subresource?: 'status'): Promise<Obj>;
+  update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize'): Promise<Obj>;
   patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, subresource?: 'status'): Promise<Obj>;
   delete(r: ResourceDef, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void>;
 }
@@ -102,7 +102,8 @@ export class InProcessClient implements Client {
     return this.rs.create(r, namespace, obj, { fieldValidation: 'Ignore' });
   }
 
-  async update(r: ResourceDef, obj: Obj, subresource?: 'status'): Promise<Obj> {
+  async update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize'): Promise<Obj> {
+    if (subresource === 'finalize') return this.rs.finalizeNamespace(r, obj.metadata.name, obj.spec?.finalizers ?? []);
     return this.rs.update(r, obj.metadata.namespace, obj.metadata.name, obj, { fieldValidation: 'Ignore' }, subresource);
   }
 

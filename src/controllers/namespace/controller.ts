@@ -1,0 +1,65 @@
+// The namespace controller: when a namespace is deleted it deletes everything in it, and once
+// nothing is left it removes the 'kubernetes' finalizer so the namespace itself goes.
+import type { Obj } from '../../api/resource.ts';
+import { resources } from '../../api/registry.ts';
+import type { Client } from '../../client/client.ts';
+import { Informer } from '../../client/informer.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import { ApiError } from '../../apiserver/errors.ts';
+import { log } from '../../util/log.ts';
+
+const NAMESPACED = resources.filter((r) => r.namespaced && r.kind !== 'Event');
+const EVENTS = resources.find((r) => r.kind === 'Event')!;
+
+export class NamespaceController {
+  private readonly client: Client;
+  private readonly namespaces: Informer;
+  private readonly queue: WorkQueue;
+
+  constructor(client: Client) {
+    this.client = client;
+    this.namespaces = new Informer(client, client.resource('', 'namespaces'));
+    this.queue = new WorkQueue((name) => this.sync(name), 2);
+    const enqueue = (ns: Obj) => {
+      if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name);
+    };
+    this.namespaces.on({ add: enqueue, update: (_o, n) => enqueue(n) });
+  }
+
+  async start(): Promise<void> {
+    await this.namespaces.start();
+  }
+
+  stop(): void {
+    this.namespaces.stop();
+    this.queue.stop();
+  }
+
+  private async sync(name: string): Promise<void> {
+    const ns = this.namespaces.get(undefined, name);
+    if (!ns?.metadata.deletionTimestamp) return;
+    if (!(ns.spec?.finalizers ?? []).includes('kubernetes')) return;
+    let remaining = 0;
+    // Events go last, so that what the deletions record can still be read until the end.
+    for (const r of [...NAMESPACED, EVENTS]) {
+      const { items } = await this.client.list(r, { namespace: name });
+      remaining += items.length;
+      for (const obj of items) {
+        if (obj.metadata.deletionTimestamp) continue;
+        await this.client.delete(r, name, obj.metadata.name, { propagationPolicy: 'Background' }).catch((err) => {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        });
+      }
+    }
+    if (remaining > 0) {
+      // Pods wait for their node to stop them and objects for their finalizers: look again shortly.
+      this.queue.addAfter(name, 200);
+      return;
+    }
+    log('info', 'namespace-controller', 'namespace emptied, finalizing', { namespace: name });
+    const finalizers = (ns.spec.finalizers as string[]).filter((f) => f !== 'kubernetes');
+    await this.client.update(this.client.resource('', 'namespaces'), { ...ns, spec: { ...ns.spec, finalizers } }, 'finalize').catch((err) => {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    });
+  }
+}
