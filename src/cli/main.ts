@@ -42,7 +42,6 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     process.exit(values.help ? 0 : 2);
   }
-  const started = performance.now();
   const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ordinal'));
   const port = Number(values.port ?? 6443);
   const host = values.host ?? '127.0.0.1';
@@ -63,7 +62,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });
-  const ms = Math.round(performance.now() - started);
+  // Measured from process start, module loading included: what a user waits for.
+  const ms = Math.round(performance.now());
   log('info', 'ordinal', 'API server ready', { url: api.url, dataDir, store: storeKind, startupMs: ms });
   process.stdout.write(`Ordinal ${command === 'up' ? 'cluster' : 'API server'} is ready at ${api.url} (${ms} ms)\n`);
   process.stdout.write(`export KUBECONFIG=${kubeconfig}\n`);

@@ -1,15 +1,19 @@
 // The embedded store: one SQLite file in WAL mode. Writes are applied to an in-memory index at
-// once (so guarded writes see each other) and made durable in batches: everything written during
-// one turn of the event loop commits in one transaction with one fsync (group commit), and
-// callers are answered, and watchers told, only after that commit.
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+// once (so guarded writes see each other) and made durable in batches by a writer thread:
+// everything written while the previous batch was being committed goes into the next
+// transaction, with one fsync (group commit). Callers are answered, and watchers told, only after
+// their batch is on disk, and the fsync never blocks the event loop.
+import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
+import { openDatabase, type Row } from './sqlite-schema.ts';
 
 interface Pending {
   event: StoreEvent;
   resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 export interface SqliteOptions {
@@ -19,41 +23,46 @@ export interface SqliteOptions {
 
 export class SqliteStore implements Store {
   readonly driver = 'sqlite';
-  private readonly db: DatabaseSync;
+  /** Used on this thread for start-up and for replaying history to resuming watchers. */
+  private readonly reader: DatabaseSync;
+  private readonly writer: Worker;
   private readonly data = new Map<string, KV>();
   private rev = 0;
+  private committedRev = 0;
   private compacted = 0;
   private pending: Pending[] = [];
+  private inFlight: Pending[] | null = null;
   private flushScheduled = false;
+  private nextMessageId = 1;
+  private readonly replies = new Map<number, (error?: string) => void>();
   private readonly watchers = new Set<(events: StoreEvent[]) => void>();
   private readonly historyLimit: number;
-  private readonly stmt: Record<'upsert' | 'remove' | 'log' | 'setMeta', StatementSync>;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     mkdirSync(dirname(path), { recursive: true });
     this.historyLimit = opts.historyLimit ?? 100_000;
-    this.db = new DatabaseSync(path);
-    this.db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
-      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, create_rev INTEGER NOT NULL, prev TEXT, prev_mod_rev INTEGER);
-      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    `);
-    this.stmt = {
-      upsert: this.db.prepare('INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)'),
-      remove: this.db.prepare('DELETE FROM kv WHERE key = ?'),
-      log: this.db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      setMeta: this.db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)'),
-    };
-    for (const row of this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv').iterate()) {
+    this.reader = openDatabase(path);
+    for (const row of this.reader.prepare('SELECT key, value, create_rev, mod_rev FROM kv').iterate()) {
       const r = row as { key: string; value: string; create_rev: number; mod_rev: number };
       this.data.set(r.key, { key: r.key, value: r.value, createRev: r.create_rev, modRev: r.mod_rev });
     }
-    const meta = (name: string) => (this.db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
-    const lastLogged = (this.db.prepare('SELECT MAX(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
-    this.rev = Math.max(meta('rev'), lastLogged);
+    const meta = (name: string) => (this.reader.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
+    const lastLogged = (this.reader.prepare('SELECT MAX(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
+    this.rev = this.committedRev = Math.max(meta('rev'), lastLogged);
     this.compacted = meta('compacted');
+    this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path } });
+    this.writer.on('message', (m: { id: number; error?: string }) => {
+      const reply = this.replies.get(m.id);
+      this.replies.delete(m.id);
+      // The writer keeps the process alive only while a commit is outstanding.
+      if (!this.replies.size) this.writer.unref();
+      reply?.(m.error);
+    });
+    this.writer.on('error', (err) => {
+      for (const reply of this.replies.values()) reply(String(err));
+      this.replies.clear();
+    });
+    this.writer.unref();
   }
 
   currentRevision(): number {
@@ -104,12 +113,10 @@ export class SqliteStore implements Store {
 
   watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void {
     if (fromRev < this.compacted) throw new StoreError('compacted', `revision ${fromRev} has been compacted`);
-    if (fromRev < this.rev) {
-      const rows = this.db.prepare('SELECT rev, type, key, value, create_rev, prev, prev_mod_rev FROM log WHERE rev > ? ORDER BY rev').all(fromRev);
-      const history = rows.map((r) => rowToEvent(r as unknown as LogRow));
-      // Changes still waiting for their commit are delivered by the flush, not from the log.
-      const committed = history.filter((e) => !this.pending.some((p) => p.event.rev === e.rev));
-      if (committed.length) onEvents(committed);
+    if (fromRev < this.committedRev) {
+      // Only committed history comes from the file; later changes reach the watcher when their batch commits.
+      const rows = this.reader.prepare('SELECT rev, type, key, value, create_rev, prev, prev_mod_rev FROM log WHERE rev > ? AND rev <= ? ORDER BY rev').all(fromRev, this.committedRev);
+      if (rows.length) onEvents(rows.map((r) => rowToEvent(r as unknown as LogRow)));
     }
     this.watchers.add(onEvents);
     return () => this.watchers.delete(onEvents);
@@ -117,50 +124,72 @@ export class SqliteStore implements Store {
 
   async compact(rev: number): Promise<void> {
     if (rev <= this.compacted) return;
-    this.db.prepare('DELETE FROM log WHERE rev <= ?').run(rev);
-    this.stmt.setMeta.run('compacted', rev);
     this.compacted = rev;
+    await this.send({ compactTo: rev });
   }
 
   async close(): Promise<void> {
-    this.flush();
+    while (this.inFlight || this.pending.length) {
+      if (!this.inFlight) this.flush();
+      await new Promise((r) => setTimeout(r, 1));
+    }
     this.watchers.clear();
-    this.db.close();
+    await this.writer.terminate();
+    this.reader.close();
+  }
+
+  private send(msg: { rows?: Row[]; compactTo?: number }): Promise<void> {
+    const id = this.nextMessageId++;
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, (error) => (error ? reject(new Error(error)) : resolve()));
+      this.writer.ref();
+      this.writer.postMessage({ id, ...msg });
+    });
   }
 
   private enqueue(event: StoreEvent): Promise<void> {
-    return new Promise((resolve) => {
-      this.pending.push({ event, resolve });
-      if (!this.flushScheduled) {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
     });
   }
 
+  /** Sends the pending changes as one batch; the next batch waits for this one (order = revision order). */
   private flush(): void {
     this.flushScheduled = false;
-    const batch = this.pending;
-    if (!batch.length) return;
+    if (this.inFlight || !this.pending.length) return;
+    const batch = (this.inFlight = this.pending);
     this.pending = [];
-    this.db.exec('BEGIN');
-    try {
-      for (const { event: e } of batch) {
-        if (e.type === 'put') this.stmt.upsert.run(e.key, e.value, e.createRev, e.rev);
-        else this.stmt.remove.run(e.key);
-        this.stmt.log.run(e.rev, e.type === 'put' ? 0 : 1, e.key, e.value, e.createRev, e.prev ?? null, e.prevModRev ?? null);
-      }
-      this.stmt.setMeta.run('rev', batch[batch.length - 1].event.rev);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
-    const events = batch.map((p) => p.event);
-    for (const w of this.watchers) w(events);
-    for (const p of batch) p.resolve();
-    const horizon = this.rev - this.historyLimit;
-    if (horizon > this.compacted + this.historyLimit / 10) void this.compact(horizon);
+    const rows: Row[] = batch.map(({ event: e }) => ({
+      rev: e.rev,
+      type: e.type === 'put' ? 0 : 1,
+      key: e.key,
+      value: e.value,
+      createRev: e.createRev,
+      prev: e.prev ?? null,
+      prevModRev: e.prevModRev ?? null,
+    }));
+    this.send({ rows }).then(
+      () => {
+        this.inFlight = null;
+        this.committedRev = batch[batch.length - 1].event.rev;
+        const events = batch.map((p) => p.event);
+        for (const w of this.watchers) w(events);
+        for (const p of batch) p.resolve();
+        const horizon = this.rev - this.historyLimit;
+        if (horizon > this.compacted + this.historyLimit / 10) void this.compact(horizon);
+        if (this.pending.length) this.flush();
+      },
+      (err: Error) => {
+        // The disk refused the batch: nothing in it is durable, so none of it is acknowledged.
+        this.inFlight = null;
+        for (const p of batch) p.reject(err);
+        if (this.pending.length) this.flush();
+      },
+    );
   }
 }
 

@@ -1,0 +1,20 @@
+// The SQLite store's writer thread: applies batches of changes in one transaction each and
+// answers once the commit is on disk, so the fsync never blocks the API server's event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase, writeBatch, type Row } from './sqlite-schema.ts';
+
+const db = openDatabase(workerData.path as string);
+const write = writeBatch(db);
+
+parentPort!.on('message', (msg: { id: number; rows?: Row[]; compactTo?: number }) => {
+  try {
+    if (msg.rows) write(msg.rows);
+    if (msg.compactTo !== undefined) {
+      db.prepare('DELETE FROM log WHERE rev <= ?').run(msg.compactTo);
+      db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)').run('compacted', msg.compactTo);
+    }
+    parentPort!.postMessage({ id: msg.id });
+  } catch (err) {
+    parentPort!.postMessage({ id: msg.id, error: String((err as Error)?.stack ?? err) });
+  }
+});
