@@ -66,7 +66,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     let resourceLabel = '';
     try {
       const path = url.pathname.replace(/\/+$/, '') || '/';
+      // Health and version are public, as upstream's system:public-info-viewer role makes them.
       if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
+      if (path === '/version') return sendJson(res, 200, VERSION);
       const user = authenticate(req);
       if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       const rr = parseResourcePath(path);
