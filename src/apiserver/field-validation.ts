@@ -4,16 +4,21 @@ import { components, resolveSchema, type Schema } from '../api/schema.ts';
 
 export function unknownFields(obj: unknown, schemaName: string): string[] {
   const out: string[] = [];
-  walk(obj, resolveSchema(components[schemaName]), '', out);
+  walk(obj, resolveSchema(components[schemaName]), '', out, false);
   return out;
 }
 
-function walk(value: unknown, schema: Schema | undefined, path: string, out: string[]): void {
+/** Deletes the fields unknownFields reports: upstream decodes into typed structs, so they are never stored. */
+export function dropUnknownFields(obj: unknown, schemaName: string): void {
+  walk(obj, resolveSchema(components[schemaName]), '', [], true);
+}
+
+function walk(value: unknown, schema: Schema | undefined, path: string, out: string[], drop: boolean): void {
   if (!schema || value === null || typeof value !== 'object') return;
   if (schema['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value)) {
     const items = resolveSchema(schema.items);
-    value.forEach((v, i) => walk(v, items, `${path}[${i}]`, out));
+    value.forEach((v, i) => walk(v, items, `${path}[${i}]`, out, drop));
     return;
   }
   if (schema.properties) {
@@ -22,15 +27,18 @@ function walk(value: unknown, schema: Schema | undefined, path: string, out: str
       const childPath = path ? `${path}.${k}` : k;
       if (!prop) {
         // apiVersion and kind are always accepted at the top level, as upstream's decoder does.
-        if (!(path === '' && (k === 'apiVersion' || k === 'kind'))) out.push(childPath);
+        if (!(path === '' && (k === 'apiVersion' || k === 'kind'))) {
+          out.push(childPath);
+          if (drop) delete (value as Record<string, unknown>)[k];
+        }
         continue;
       }
-      walk(v, resolveSchema(prop), childPath, out);
+      walk(v, resolveSchema(prop), childPath, out, drop);
     }
     return;
   }
   if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
     const inner = resolveSchema(schema.additionalProperties);
-    for (const [k, v] of Object.entries(value)) walk(v, inner, `${path}.${k}`, out);
+    for (const [k, v] of Object.entries(value)) walk(v, inner, `${path}.${k}`, out, drop);
   }
 }

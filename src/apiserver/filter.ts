@@ -40,7 +40,8 @@ export function indexedLookup(rs: ResourceStore, r: ResourceDef, namespace: stri
     return hit ? [hit] : [];
   }
   const node = r.kind === 'Pod' ? sel.exactFieldMatch(parsed, 'spec.nodeName') : undefined;
-  if (node !== undefined) {
+  // Unscheduled pods (spec.nodeName=) are not in the index: that selector scans.
+  if (node) {
     const hits = rs.cache.lookup(bucketFor(r), 'spec.nodeName', node);
     if (hits) return namespace === undefined ? hits : hits.filter((h) => h.obj.metadata.namespace === namespace);
   }

@@ -38,7 +38,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       case 'POST': {
         const body = await readObject(req);
         const created = await rs.create(r, ns, body, writeOpts());
-        return reply(q.get('dryRun') === 'All' ? 200 : 201, created);
+        // A dry-run create answers 201 like a real one: only the storing is skipped.
+        return reply(201, created);
       }
       case 'DELETE': {
         const opts = await deleteOptions(req, q);

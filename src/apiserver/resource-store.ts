@@ -11,7 +11,7 @@ import { StoreError } from '../storage/types.ts';
 import type { WatchCache, CachedObject } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
-import { unknownFields } from './field-validation.ts';
+import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { admitCreate } from './admission.ts';
 
 export interface WriteOptions {
@@ -63,6 +63,14 @@ function serialize(obj: Obj): string {
   const s = JSON.stringify(obj);
   if (rv !== undefined) obj.metadata.resourceVersion = rv;
   return s;
+}
+
+/** ObjectMeta's lists and maps are omitempty upstream: an emptied one is not stored (nor served) at all. */
+function dropEmptyMetadata(meta: Obj): void {
+  for (const f of ['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']) {
+    const v = meta[f];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) delete meta[f];
+  }
 }
 
 function sameContent(a: Obj, b: Obj): boolean {
@@ -122,6 +130,7 @@ export class ResourceStore {
     meta.creationTimestamp = nowTimestamp();
     r.strategy.default(obj);
     r.strategy.prepareForCreate(obj);
+    dropEmptyMetadata(meta);
     const errs = r.strategy.validate(obj);
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
     opts.warnings?.push(...(r.strategy.warnings?.(obj) ?? []));
@@ -212,6 +221,7 @@ export class ResourceStore {
       errs = s.validateUpdate(obj, existing);
     }
     if (errs.length) throw invalid(r.kind, r.group, name, errs);
+    dropEmptyMetadata(meta);
     opts.warnings?.push(...(s.warnings?.(obj, existing) ?? []));
     if (meta.deletionTimestamp && !pendingFinalization(r, obj) && pendingFinalization(r, existing)) {
       // Removing the last finalizer of an object being deleted completes its deletion.
@@ -361,14 +371,15 @@ export class ResourceStore {
 
   private checkFields(r: ResourceDef, obj: Obj, opts: WriteOptions): void {
     const mode = opts.fieldValidation ?? 'Warn';
-    if (mode === 'Ignore') return;
     const unknown = unknownFields(obj, r.schema);
     if (!unknown.length) return;
     if (mode === 'Strict') {
       const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
       throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${list}`);
     }
-    opts.warnings?.push(...unknown.map((f) => `unknown field "${f}"`));
+    if (mode !== 'Ignore') opts.warnings?.push(...unknown.map((f) => `unknown field "${f}"`));
+    // Warn and Ignore differ only in the warning: upstream never stores fields its types lack.
+    dropUnknownFields(obj, r.schema);
   }
 
   private checkNamespaceOpen(r: ResourceDef, namespace: string, name: string): void {

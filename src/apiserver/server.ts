@@ -44,7 +44,8 @@ export interface ApiServer {
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const cache = new WatchCache(opts.store);
+  // ORDINAL_WATCH_CACHE_HISTORY shrinks the events kept for resuming watches (tests of 410 Expired).
+  const cache = new WatchCache(opts.store, Number(process.env.ORDINAL_WATCH_CACHE_HISTORY) || undefined);
   cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);
@@ -96,6 +97,30 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return sendRaw(res, 200, served.json, 'application/json', { 'Cache-Control': 'public, immutable', ETag: `"${served.hash}"` });
   }
 
+  // /openapi/v2: JSON by default, gnostic protobuf when asked (kubectl's v2 validation and
+  // `explain --output=plaintext-openapiv2`). Built on first request, then kept.
+  let openApiV2: Promise<import('../api/openapi-v2-proto.ts').OpenApiV2Variant[]> | undefined;
+  async function serveOpenApiV2(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!openApiV2) {
+      openApiV2 = Promise.all([import('../api/openapi.ts'), import('../api/openapi-v2-proto.ts')]).then(([o, p]) => {
+        const v = p.openApiV2Variants(o.openApiV2Document());
+        return [v.json, v.protobuf];
+      });
+      openApiV2.catch(() => (openApiV2 = undefined)); // a failed build is retried, not kept
+    }
+    const { wantsOpenApiV2Protobuf } = await import('../api/openapi-v2-proto.ts');
+    const [json, protobuf] = await openApiV2;
+    const v = wantsOpenApiV2Protobuf(req.headers.accept) ? protobuf : json;
+    const headers = { 'Content-Type': v.contentType, 'Cache-Control': 'no-cache, private', ETag: v.etag, Vary: 'Accept' };
+    if (req.headers['if-none-match'] === v.etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, headers);
+    res.end(v.body);
+  }
+
   function serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): void | Promise<void> {
     const agg = wantsAggregated(req.headers.accept);
     const aggType = (v: string) => ({ 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList` });
@@ -110,6 +135,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return sendJson(res, 200, apiGroupList());
     }
     if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) return serveOpenApi(res, path);
+    if (path === '/openapi/v2') return serveOpenApiV2(req, res);
     const parts = path.split('/').filter(Boolean);
     if (parts[0] === 'api' && parts.length === 2) {
       const list = apiResourceList(parts[1]);

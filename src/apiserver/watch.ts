@@ -34,7 +34,11 @@ export function eventForSelection(e: CacheEvent, filter: (obj: Obj) => boolean):
   return before ? 'DELETED' : undefined;
 }
 
-const BOOKMARK_INTERVAL_MS = 60_000;
+/**
+ * How often a watch that allows bookmarks gets one (upstream: about once a minute).
+ * ORDINAL_WATCH_BOOKMARK_INTERVAL_MS overrides it, so that tests need not wait a minute.
+ */
+const BOOKMARK_INTERVAL_MS = Number(process.env.ORDINAL_WATCH_BOOKMARK_INTERVAL_MS) || 60_000;
 /** A watcher that falls this far behind is closed; its client re-lists, as with upstream's cacher. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 

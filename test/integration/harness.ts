@@ -115,3 +115,53 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, ms = 10_
 }
 
 export const fixture = (name: string) => join(root, 'test/fixtures', name);
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: any;
+}
+
+/**
+ * A raw HTTPS request to the cluster's API as the admin (client certificate from the data dir),
+ * for what kubectl cannot express: exact status codes, headers, malformed bodies.
+ * An object body is sent as JSON; a string or Buffer as is.
+ */
+export async function api(c: Cluster, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  const https = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const pki = join(c.dataDir, 'pki');
+  const u = new URL(path, c.url);
+  const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  return new Promise((res, rej) => {
+    const req = https.request(
+      {
+        method,
+        hostname: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        ca: readFileSync(join(pki, 'ca.crt')),
+        cert: readFileSync(join(pki, 'admin.crt')),
+        key: readFileSync(join(pki, 'admin.key')),
+        headers: { Accept: 'application/json', ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {}
+          res({ status: r.statusCode ?? 0, headers: r.headers, body: text, json });
+        });
+        r.on('error', rej);
+      },
+    );
+    req.on('error', rej);
+    req.end(payload);
+  });
+}

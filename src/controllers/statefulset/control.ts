@@ -1,0 +1,311 @@
+// The StatefulSet "control": given a set, its current and update revisions, the pods it owns and
+// the claims in its namespace, decide what to create, update or delete next, and the status to
+// report. Pure — the controller carries the plan out (see podcontrol.ts) in the order given.
+//
+// The walk follows upstream's (v1.32) reconcile: replicas in ascending ordinal order, then the
+// claims of condemned pods, then condemned pods in descending order, then the rolling update.
+// OrderedReady ("monotonic") stops at the first thing to wait for; Parallel ("burst") does every
+// slot, and only an error stops it. rollingUpdate.maxUnavailable is honoured as upstream does with
+// the MaxUnavailableStatefulSet gate on (v1.35).
+import type { Obj } from '../../api/resource.ts';
+import {
+  applyRevision, claimsFor, endOrdinal, getOrdinal, identityMatches, inOrdinalRange, isAvailable, isCreated, isFailed,
+  isHealthy, isPending, isRunningAndReady, isSucceeded, isTerminating, isUnavailable, newVersionedPod, podRevision,
+  replicasOf, startOrdinal, storageMatches, updateIdentity, updateStorage,
+} from './identity.ts';
+import { claimRefUpdates, claimsMatchRetentionPolicy, podClaimIsStale, type ClaimLookup, type ClaimRefUpdate } from './retention.ts';
+
+export interface ControlInput {
+  set: Obj;
+  /** Pods the set owns (after adoption and release). */
+  pods: Obj[];
+  /** PersistentVolumeClaims of the set's namespace by name (a cache lookup). */
+  claims: ClaimLookup;
+  currentRevision: Obj;
+  updateRevision: Obj;
+  collisionCount: number;
+  /** ms since epoch, for minReadySeconds. */
+  now: number;
+}
+
+/** Claims to create for a pod, and existing claims of the pod that are being deleted (an error: the pod must wait). */
+export interface ClaimWork {
+  create: Obj[];
+  deleting: string[];
+}
+
+export type Action =
+  /** Delete a pod: a finished one (terminal), an out-of-range one (condemned), or one at an old revision (update). */
+  | { type: 'deletePod'; pod: Obj; why: 'terminal' | 'condemned' | 'update' }
+  /** Create the pod's missing claims, then the pod, then fix retention refs of its existing claims. */
+  | { type: 'createPod'; pod: Obj; claims: ClaimWork; refs: ClaimRefUpdate[]; conflicts: string[] }
+  /** A pending pod: re-create claims someone deleted and fix retention refs. */
+  | { type: 'createMissingClaims'; pod: Obj; claims: ClaimWork; refs: ClaimRefUpdate[]; conflicts: string[] }
+  /** Restore identity/storage of an existing pod (`desired` is the pod to write) and fix its claims. */
+  | { type: 'updatePod'; pod: Obj; desired: Obj; claims: ClaimWork; refs: ClaimRefUpdate[]; conflicts: string[] }
+  /** Bring the claims of a condemned pod in line with the retention policy before it goes. */
+  | { type: 'updateClaimRefs'; pod: Obj; refs: ClaimRefUpdate[]; conflicts: string[] };
+
+export interface Phase {
+  name: 'replicas' | 'condemnedClaims' | 'condemned' | 'update';
+  /** Units run in order (OrderedReady, updates) or in slow-start batches (Parallel); the actions of one unit always in order. */
+  units: Action[][];
+  sequential: boolean;
+}
+
+export interface SetStatus {
+  observedGeneration?: number;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  currentReplicas: number;
+  updatedReplicas: number;
+  currentRevision: string;
+  updateRevision: string;
+  collisionCount: number;
+}
+
+export interface SyncPlan {
+  phases: Phase[];
+  /** The status at the point the walk ended, assuming every action succeeds (see `restoreOnFailure`). */
+  status: SetStatus;
+  /** Why the walk stopped early, for logs and tests ('' when it ran to the end). */
+  waitingFor: string;
+  /** Pods the walk considered: slots (including not-yet-created placeholders) and condemned pods. */
+  slots: Obj[];
+  condemned: Obj[];
+}
+
+const isTerminal = (pod: Obj) => isFailed(pod) || isSucceeded(pod);
+
+/** Status counts over pods, as upstream's computeReplicaStatus. */
+export function countPods(pods: readonly Obj[], minReadySeconds: number, now: number, currentRevision: string, updateRevision: string) {
+  const c = { replicas: 0, readyReplicas: 0, availableReplicas: 0, currentReplicas: 0, updatedReplicas: 0 };
+  for (const pod of pods) {
+    if (isCreated(pod)) c.replicas++;
+    if (isRunningAndReady(pod)) {
+      c.readyReplicas++;
+      if (isAvailable(pod, minReadySeconds, now)) c.availableReplicas++;
+    }
+    if (isCreated(pod) && !isTerminating(pod)) {
+      const rev = podRevision(pod);
+      if (rev === currentRevision) c.currentReplicas++;
+      if (rev === updateRevision) c.updatedReplicas++;
+    }
+  }
+  return c;
+}
+
+/** maxUnavailable as a number of pods: an int, or a percentage of replicas rounded down; at least 1. */
+export function maxUnavailableOf(value: unknown, replicas: number): number {
+  let n: number;
+  if (value === undefined || value === null) n = 1;
+  else if (typeof value === 'number') n = value;
+  else {
+    const m = /^(\d+)%$/.exec(String(value));
+    if (!m) throw new Error(`invalid value for IntOrString: invalid type: string is not a percentage`);
+    n = Math.floor((Number(m[1]) * replicas) / 100);
+  }
+  return Math.max(1, n);
+}
+
+function claimWork(set: Obj, pod: Obj, claims: ClaimLookup): ClaimWork {
+  const work: ClaimWork = { create: [], deleting: [] };
+  for (const { claim } of claimsFor(set, getOrdinal(pod))) {
+    const existing = claims(claim.metadata.name);
+    if (!existing) work.create.push(claim);
+    else if (existing.metadata.deletionTimestamp) work.deleting.push(claim.metadata.name);
+  }
+  return work;
+}
+
+export function planSync(input: ControlInput): SyncPlan {
+  const { set, pods, claims, currentRevision, updateRevision, now } = input;
+  const minReadySeconds: number = set.spec.minReadySeconds ?? 0;
+  const currentName: string = currentRevision.metadata.name;
+  const updateName: string = updateRevision.metadata.name;
+  const currentSet = applyRevision(set, currentRevision);
+  const updateSet = applyRevision(set, updateRevision);
+
+  const status: SetStatus = {
+    observedGeneration: set.metadata.generation,
+    currentRevision: currentName,
+    updateRevision: updateName,
+    collisionCount: input.collisionCount,
+    ...countPods(pods, minReadySeconds, now, currentName, updateName),
+  };
+
+  const start = startOrdinal(set);
+  const slots: Obj[] = new Array(replicasOf(set));
+  const condemned: Obj[] = [];
+  for (const pod of pods) {
+    if (inOrdinalRange(pod, set)) slots[getOrdinal(pod) - start] = pod;
+    else if (getOrdinal(pod) >= 0) condemned.push(pod);
+  }
+  for (let ord = start; ord <= endOrdinal(set); ord++) {
+    if (!slots[ord - start]) slots[ord - start] = newVersionedPod(currentSet, updateSet, currentName, updateName, ord);
+  }
+  condemned.sort((a, b) => getOrdinal(b) - getOrdinal(a));
+
+  // The lowest unhealthy pod: slots first, then condemned from the lowest ordinal up.
+  const firstUnhealthy = slots.find((p) => !isHealthy(p)) ?? [...condemned].reverse().find((p) => !isHealthy(p));
+
+  const phases: Phase[] = [];
+  const plan: SyncPlan = { phases, status, waitingFor: '', slots, condemned };
+  const finish = (waitingFor = '') => {
+    plan.waitingFor = waitingFor;
+    Object.assign(status, countPods([...slots, ...condemned], minReadySeconds, now, currentName, updateName));
+    return plan;
+  };
+
+  // A set being deleted only reports status; the garbage collector does the rest.
+  if (set.metadata.deletionTimestamp) return plan;
+
+  const monotonic = set.spec.podManagementPolicy !== 'Parallel';
+
+  // 1. Replicas, ascending.
+  const replicaUnits: Action[][] = [];
+  phases.push({ name: 'replicas', units: replicaUnits, sequential: monotonic });
+  for (let i = 0; i < slots.length; i++) {
+    const { actions, wait } = processReplica(set, updateSet, slots[i], claims, monotonic, minReadySeconds, now);
+    if (actions.length) replicaUnits.push(actions);
+    if (monotonic && wait) return finish(wait);
+  }
+
+  // 2. Claims of condemned pods get their scale-down owner refs before the pods go.
+  const claimUnits: Action[][] = [];
+  phases.push({ name: 'condemnedClaims', units: claimUnits, sequential: monotonic });
+  for (const pod of condemned) {
+    if (claimsMatchRetentionPolicy(updateSet, pod, claims)) continue;
+    const { updates, conflicts } = claimRefUpdates(updateSet, pod, claims);
+    claimUnits.push([{ type: 'updateClaimRefs', pod, refs: updates, conflicts }]);
+  }
+
+  // 3. Condemned pods, highest ordinal first.
+  const condemnedUnits: Action[][] = [];
+  phases.push({ name: 'condemned', units: condemnedUnits, sequential: monotonic });
+  for (const pod of condemned) {
+    if (isTerminating(pod)) {
+      if (monotonic) return finish(`${pod.metadata.name} to terminate before scaling down`);
+      continue;
+    }
+    if (monotonic && pod !== firstUnhealthy) {
+      if (!isRunningAndReady(pod)) return finish(`${pod.metadata.name} to be Running and Ready before scaling down`);
+      if (!isAvailable(pod, minReadySeconds, now)) return finish(`${pod.metadata.name} to be available before scaling down`);
+    }
+    condemnedUnits.push([{ type: 'deletePod', pod, why: 'condemned' }]);
+    if (monotonic) return finish(`${pod.metadata.name} to be gone before scaling down further`);
+  }
+
+  finish();
+
+  // 4. Updates. OnDelete leaves replacement to whoever deletes pods.
+  const strategy = set.spec.updateStrategy ?? {};
+  if (strategy.type === 'OnDelete') return plan;
+  const ru = strategy.rollingUpdate;
+  const updateMin: number = ru ? (ru.partition ?? 0) : 0;
+  const maxUnavailable = ru ? maxUnavailableOf(ru.maxUnavailable, slots.length) : 1;
+  const unavailable = slots.filter((p) => isUnavailable(p, minReadySeconds, now)).length;
+  if (unavailable > maxUnavailable) {
+    plan.waitingFor = `${unavailable} unavailable pods (maxUnavailable ${maxUnavailable})`;
+    return plan;
+  }
+  const updateUnits: Action[][] = [];
+  phases.push({ name: 'update', units: updateUnits, sequential: true });
+  let budget = maxUnavailable - unavailable;
+  for (let target = slots.length - 1; target >= updateMin && budget > 0; target--) {
+    const pod = slots[target];
+    if (podRevision(pod) !== updateName && !isTerminating(pod)) {
+      updateUnits.push([{ type: 'deletePod', pod, why: 'update' }]);
+      status.currentReplicas--;
+      budget--;
+    }
+  }
+  if (budget === 0 && unavailable > 0) plan.waitingFor = `${unavailable} unavailable pods to update further`;
+  return plan;
+}
+
+/** What one slot needs (upstream's processReplica); `wait` says why OrderedReady must stop here. */
+function processReplica(set: Obj, updateSet: Obj, pod: Obj, claims: ClaimLookup, monotonic: boolean, minReadySeconds: number, now: number): { actions: Action[]; wait: string } {
+  const name = pod.metadata.name;
+  // A finished pod is deleted; its slot is filled again once it is gone from the API.
+  if (isTerminal(pod)) {
+    return { actions: isTerminating(pod) ? [] : [{ type: 'deletePod', pod, why: 'terminal' }], wait: `${name} (${pod.status.phase}) to be replaced` };
+  }
+  if (!isCreated(pod)) {
+    if (podClaimIsStale(set, pod, claims)) return { actions: [], wait: `a claim of ${name} still owned by its previous pod to be deleted` };
+    const { updates, conflicts } = claimRefUpdates(set, pod, claims);
+    const create: Action = { type: 'createPod', pod, claims: claimWork(set, pod, claims), refs: updates, conflicts };
+    // Burst mode goes on to the next slot; the new pod is looked at again on the next sync.
+    return { actions: [create], wait: monotonic ? `${name} to be created` : '' };
+  }
+  const actions: Action[] = [];
+  if (isPending(pod)) {
+    const work = claimWork(set, pod, claims);
+    const { updates, conflicts } = claimRefUpdates(set, pod, claims);
+    if (work.create.length || work.deleting.length || updates.length || conflicts.length) {
+      actions.push({ type: 'createMissingClaims', pod, claims: work, refs: updates, conflicts });
+    }
+  }
+  if (monotonic) {
+    if (isTerminating(pod)) return { actions, wait: `${name} to terminate` };
+    if (!isRunningAndReady(pod)) return { actions, wait: `${name} to be Running and Ready` };
+    if (!isAvailable(pod, minReadySeconds, now)) return { actions, wait: `${name} to be available (minReadySeconds)` };
+  }
+  const retentionOk = claimsMatchRetentionPolicy(updateSet, pod, claims);
+  if (identityMatches(set, pod) && storageMatches(set, pod) && retentionOk) return { actions, wait: '' };
+  actions.push(updatePodAction(set, updateSet, pod, claims));
+  return { actions, wait: '' };
+}
+
+/** The identity/storage repair of an existing pod (upstream's UpdateStatefulPod), computed from `pod`. */
+export function updatePodAction(set: Obj, updateSet: Obj, pod: Obj, claims: ClaimLookup): Action & { type: 'updatePod' } {
+  const desired = structuredClone(pod);
+  let work: ClaimWork = { create: [], deleting: [] };
+  if (!identityMatches(set, desired)) updateIdentity(set, desired);
+  if (!storageMatches(set, desired)) {
+    updateStorage(set, desired);
+    work = claimWork(set, desired, claims);
+  }
+  const { updates, conflicts } = claimsMatchRetentionPolicy(updateSet, desired, claims) ? { updates: [], conflicts: [] } : claimRefUpdates(updateSet, desired, claims);
+  return { type: 'updatePod', pod, desired, claims: work, refs: updates, conflicts };
+}
+
+/** Upstream's completeRollingUpdate: once every replica is updated and ready, the update revision becomes current. */
+export function completeRollingUpdate(set: Obj, status: SetStatus): SetStatus {
+  const replicas = replicasOf(set);
+  if (set.spec.updateStrategy?.type === 'RollingUpdate' && status.updatedReplicas === replicas && status.readyReplicas === replicas && status.replicas === replicas) {
+    return { ...status, currentReplicas: status.updatedReplicas, currentRevision: status.updateRevision };
+  }
+  return status;
+}
+
+/** Whether `status` differs from what the set reports in a way worth a write (upstream's inconsistentStatus). */
+export function statusNeedsWrite(set: Obj, status: SetStatus): boolean {
+  const s = set.status ?? {};
+  return (
+    (status.observedGeneration ?? 0) > (s.observedGeneration ?? 0) ||
+    status.replicas !== (s.replicas ?? 0) ||
+    status.currentReplicas !== (s.currentReplicas ?? 0) ||
+    status.readyReplicas !== (s.readyReplicas ?? 0) ||
+    status.updatedReplicas !== (s.updatedReplicas ?? 0) ||
+    status.currentRevision !== (s.currentRevision ?? '') ||
+    status.availableReplicas !== (s.availableReplicas ?? 0) ||
+    status.updateRevision !== (s.updateRevision ?? '')
+  );
+}
+
+/** The status as JSON, omitting zero values the way the API types do (replicas and availableReplicas always shown). */
+export function statusToJson(status: SetStatus): Obj {
+  const out: Obj = {};
+  if (status.observedGeneration) out.observedGeneration = status.observedGeneration;
+  out.replicas = status.replicas;
+  if (status.readyReplicas) out.readyReplicas = status.readyReplicas;
+  if (status.currentReplicas) out.currentReplicas = status.currentReplicas;
+  if (status.updatedReplicas) out.updatedReplicas = status.updatedReplicas;
+  if (status.currentRevision) out.currentRevision = status.currentRevision;
+  if (status.updateRevision) out.updateRevision = status.updateRevision;
+  out.collisionCount = status.collisionCount;
+  out.availableReplicas = status.availableReplicas;
+  return out;
+}

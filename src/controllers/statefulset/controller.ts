@@ -1,0 +1,431 @@
+// The StatefulSet controller: informers on StatefulSets, Pods, ControllerRevisions and claims, a
+// work queue keyed by namespace/name, and a sync that adopts and releases, settles the revisions,
+// asks the control (control.ts) what to do, lets pod control (podcontrol.ts) do it, writes the
+// status and trims the history. Level-triggered: every sync starts from what the API holds.
+import type { Obj, ResourceDef } from '../../api/resource.ts';
+import { labelSelectorFromObject, type LabelSelector } from '../../api/selectors/index.ts';
+import type { Client } from '../../client/client.ts';
+import { Informer, objectKey } from '../../client/informer.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import { EventRecorder } from '../../client/events.ts';
+import { ApiError } from '../../apiserver/errors.ts';
+import { log } from '../../util/log.ts';
+import { ControllerHistory } from '../history/control.ts';
+import { controllerOf, revisionsToTruncate, sortRevisions } from '../history/history.ts';
+import { adoptPatch, claimDecision, ownedOrOrphanRevisions, releasePatch } from './adoption.ts';
+import { completeRollingUpdate, planSync, statusNeedsWrite, statusToJson, type Action, type SetStatus, type SyncPlan } from './control.ts';
+import { SET_KIND, isReady, parentAndOrdinal, podRevision, replicasOf } from './identity.ts';
+import { StatefulPodControl } from './podcontrol.ts';
+import { decideUpdateRevision, findCurrentRevision } from './revisions.ts';
+
+const COMPONENT = 'statefulset-controller';
+/** Upstream caps Parallel batches at this many requests in flight. */
+const MAX_BATCH = 500;
+
+export interface StatefulSetControllerOptions {
+  /** Sets synced at once (one key is never synced twice at the same time). Default 4. */
+  workers?: number;
+  /** Clock in ms, for minReadySeconds; tests may pin it. */
+  now?: () => number;
+}
+
+const isCode = (err: unknown, code: number) => err instanceof ApiError && err.code === code;
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Pods of a namespace grouped by the set name their own name implies, and by controller uid. */
+class PodIndex {
+  private readonly byParent = new Map<string, Set<string>>();
+  private readonly byOwner = new Map<string, Set<string>>();
+  private readonly entries = new Map<string, { parent: string; owner?: string }>();
+
+  upsert(pod: Obj): void {
+    this.remove(pod);
+    const key = objectKey(pod);
+    const parent = `${pod.metadata.namespace}/${parentAndOrdinal(pod.metadata.name).parent}`;
+    const owner = controllerOf(pod)?.uid as string | undefined;
+    this.entries.set(key, { parent, owner });
+    add(this.byParent, parent, key);
+    if (owner) add(this.byOwner, owner, key);
+  }
+
+  remove(pod: Obj): void {
+    const key = objectKey(pod);
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    del(this.byParent, e.parent, key);
+    if (e.owner) del(this.byOwner, e.owner, key);
+  }
+
+  /** Keys of pods named like the set's or controlled by it. */
+  candidates(set: Obj): Set<string> {
+    const out = new Set(this.byParent.get(`${set.metadata.namespace}/${set.metadata.name}`) ?? []);
+    for (const k of this.byOwner.get(set.metadata.uid) ?? []) out.add(k);
+    return out;
+  }
+}
+
+function add(m: Map<string, Set<string>>, k: string, v: string) {
+  let s = m.get(k);
+  if (!s) m.set(k, (s = new Set()));
+  s.add(v);
+}
+function del(m: Map<string, Set<string>>, k: string, v: string) {
+  const s = m.get(k);
+  s?.delete(v);
+  if (s && !s.size) m.delete(k);
+}
+
+export class StatefulSetController {
+  private readonly client: Client;
+  private readonly now: () => number;
+  private readonly setsResource: ResourceDef;
+  private readonly podsResource: ResourceDef;
+  private readonly sets: Informer;
+  private readonly pods: Informer;
+  private readonly revisions: Informer;
+  private readonly claims: Informer;
+  private readonly podIndex = new PodIndex();
+  private readonly queue: WorkQueue;
+  private readonly podControl: StatefulPodControl;
+  private readonly history: ControllerHistory;
+  private ready = false;
+  private stopped = false;
+
+  constructor(client: Client, opts: StatefulSetControllerOptions = {}) {
+    this.client = client;
+    this.now = opts.now ?? Date.now;
+    this.setsResource = client.resource('apps', 'statefulsets');
+    this.podsResource = client.resource('', 'pods');
+    this.sets = new Informer(client, this.setsResource);
+    this.pods = new Informer(client, this.podsResource);
+    this.revisions = new Informer(client, client.resource('apps', 'controllerrevisions'));
+    this.claims = new Informer(client, client.resource('', 'persistentvolumeclaims'));
+    this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
+    const recorder = new EventRecorder(client, COMPONENT);
+    this.podControl = new StatefulPodControl(client, recorder);
+    this.history = new ControllerHistory(client);
+
+    const enqueueSet = (set: Obj) => this.enqueue(objectKey(set));
+    this.sets.on({ add: enqueueSet, update: (_o, n) => enqueueSet(n), delete: enqueueSet });
+    this.pods.on({
+      add: (pod) => {
+        this.podIndex.upsert(pod);
+        this.podAdded(pod);
+      },
+      update: (old, pod) => {
+        this.podIndex.upsert(pod);
+        this.podUpdated(old, pod);
+      },
+      delete: (pod) => {
+        this.podIndex.remove(pod);
+        this.podDeleted(pod);
+      },
+    });
+    // Upstream only lists claims; we also look again when one goes or changes, so a pod waiting for
+    // a stale claim to be collected (whenScaled: Delete) is created as soon as it is gone.
+    this.claims.on({ update: (_o, c) => this.claimChanged(c), delete: (c) => this.claimChanged(c) });
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const informers = [this.sets, this.pods, this.revisions, this.claims];
+    await Promise.all(informers.map((i) => i.start()));
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    this.ready = true;
+    for (const set of this.sets.list()) this.enqueue(objectKey(set));
+    log('info', COMPONENT, 'started', { statefulsets: this.sets.list().length });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ready = false;
+    for (const i of [this.sets, this.pods, this.revisions, this.claims]) i.stop();
+    this.queue.stop();
+  }
+
+  private enqueue(key: string): void {
+    if (this.ready) this.queue.add(key);
+  }
+
+  private enqueueAfter(key: string, ms: number): void {
+    if (this.ready) this.queue.addAfter(key, ms);
+  }
+
+  // ------------------------------------------------------------ event routing
+
+  /** The set a controller ref points at, if it is a StatefulSet we know with that uid. */
+  private resolveControllerRef(namespace: string, ref: Obj | undefined): Obj | undefined {
+    if (!ref || ref.kind !== 'StatefulSet' || String(ref.apiVersion).split('/')[0] !== 'apps') return undefined;
+    const set = this.sets.get(namespace, ref.name);
+    return set && set.metadata.uid === ref.uid ? set : undefined;
+  }
+
+  /** Sets whose (non-empty) selector matches an orphan pod: candidates to adopt it. */
+  private setsForPod(pod: Obj): Obj[] {
+    const out: Obj[] = [];
+    for (const set of this.sets.list(pod.metadata.namespace)) {
+      let sel: LabelSelector;
+      try {
+        sel = labelSelectorFromObject(set.spec?.selector);
+      } catch {
+        continue;
+      }
+      if (sel.requirements.length === 0 || !sel.matches(pod.metadata.labels)) continue;
+      out.push(set);
+    }
+    if (out.length > 1) log('warn', COMPONENT, 'more than one StatefulSet selects a pod', { pod: objectKey(pod), sets: out.map((s) => s.metadata.name) });
+    return out;
+  }
+
+  private podAdded(pod: Obj): void {
+    if (pod.metadata.deletionTimestamp) {
+      // Seen for the first time already terminating (e.g. after a restart): not a creation.
+      this.podDeleted(pod);
+      return;
+    }
+    const ref = controllerOf(pod);
+    if (ref) {
+      const set = this.resolveControllerRef(pod.metadata.namespace, ref);
+      if (set) this.enqueue(objectKey(set));
+      return;
+    }
+    for (const set of this.setsForPod(pod)) this.enqueue(objectKey(set));
+  }
+
+  private podUpdated(old: Obj, pod: Obj): void {
+    if (old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
+    const labelsChanged = JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {});
+    const oldRef = controllerOf(old);
+    const ref = controllerOf(pod);
+    const refChanged = JSON.stringify(oldRef ?? null) !== JSON.stringify(ref ?? null);
+    if (refChanged && oldRef) {
+      const prev = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      if (prev) this.enqueue(objectKey(prev));
+    }
+    if (ref) {
+      const set = this.resolveControllerRef(pod.metadata.namespace, ref);
+      if (!set) return;
+      this.enqueue(objectKey(set));
+      const mrs = set.spec?.minReadySeconds ?? 0;
+      // Becoming available is not an event of its own: look again once minReadySeconds have passed.
+      if (!isReady(old) && isReady(pod) && mrs > 0) this.enqueueAfter(objectKey(set), mrs * 1000 + 1000);
+      return;
+    }
+    if (labelsChanged || refChanged) for (const set of this.setsForPod(pod)) this.enqueue(objectKey(set));
+  }
+
+  private podDeleted(pod: Obj): void {
+    const set = this.resolveControllerRef(pod.metadata.namespace, controllerOf(pod));
+    if (set) this.enqueue(objectKey(set));
+  }
+
+  private claimChanged(claim: Obj): void {
+    const name: string = claim.metadata.name;
+    for (const set of this.sets.list(claim.metadata.namespace)) {
+      for (const t of set.spec?.volumeClaimTemplates ?? []) {
+        const prefix = `${t.metadata?.name}-${set.metadata.name}-`;
+        if (name.startsWith(prefix) && /^[0-9]+$/.test(name.slice(prefix.length))) {
+          this.enqueue(objectKey(set));
+          break;
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ sync
+
+  private async sync(key: string): Promise<void> {
+    if (this.stopped) return;
+    const [namespace, name] = key.split('/');
+    const set = this.sets.get(namespace, name);
+    if (!set) return;
+    let selector: LabelSelector;
+    try {
+      selector = labelSelectorFromObject(set.spec?.selector);
+    } catch (err) {
+      // Not transient: retrying cannot help.
+      log('warn', COMPONENT, 'invalid selector', { statefulset: key, error: errText(err) });
+      return;
+    }
+    const canAdopt = this.adoptionCheck(set);
+    await this.adoptOrphanRevisions(set, selector, canAdopt);
+    const pods = await this.claimPods(set, selector, canAdopt);
+    await this.syncStatefulSet(set, selector, pods);
+  }
+
+  /**
+   * Adoption re-reads the set from the API, once per sync, so that a set deleted or replaced by a
+   * namesake since the cache saw it cannot adopt anything.
+   */
+  private adoptionCheck(set: Obj): () => Promise<void> {
+    let result: Promise<void> | undefined;
+    return () =>
+      (result ??= (async () => {
+        const fresh = await this.client.get(this.setsResource, set.metadata.namespace, set.metadata.name);
+        if (fresh.metadata.uid !== set.metadata.uid) {
+          throw new Error(`original StatefulSet ${set.metadata.namespace}/${set.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${set.metadata.uid}`);
+        }
+        if (fresh.metadata.deletionTimestamp) throw new Error(`${set.metadata.namespace}/${set.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+      })());
+  }
+
+  private listRevisions(set: Obj, selector: LabelSelector): Obj[] {
+    return ownedOrOrphanRevisions(set, selector, this.revisions.list(set.metadata.namespace));
+  }
+
+  private async adoptOrphanRevisions(set: Obj, selector: LabelSelector, canAdopt: () => Promise<void>): Promise<void> {
+    const orphans = this.listRevisions(set, selector).filter((r) => !controllerOf(r));
+    if (!orphans.length) return;
+    try {
+      await canAdopt();
+    } catch (err) {
+      throw new Error(`can't adopt ControllerRevisions: ${errText(err)}`);
+    }
+    for (const r of orphans) await this.history.adopt(set, SET_KIND, r);
+  }
+
+  /** The pods the set owns after adopting matching orphans and releasing its pods that no longer match. */
+  private async claimPods(set: Obj, selector: LabelSelector, canAdopt: () => Promise<void>): Promise<Obj[]> {
+    const owned: Obj[] = [];
+    const errors: string[] = [];
+    for (const key of this.podIndex.candidates(set)) {
+      const [ns, name] = key.split('/');
+      const pod = this.pods.get(ns, name);
+      if (!pod) continue;
+      const decision = claimDecision(set, selector, pod);
+      if (decision === 'owned') owned.push(pod);
+      else if (decision === 'adopt') {
+        try {
+          await canAdopt();
+          owned.push(await this.client.patch(this.podsResource, ns, name, 'application/strategic-merge-patch+json', adoptPatch(set, pod)));
+          log('info', COMPONENT, 'adopted pod', { statefulset: objectKey(set), pod: name });
+        } catch (err) {
+          if (!isCode(err, 404)) errors.push(errText(err));
+        }
+      } else if (decision === 'release') {
+        try {
+          await this.client.patch(this.podsResource, ns, name, 'application/strategic-merge-patch+json', releasePatch(set, pod));
+          log('info', COMPONENT, 'released pod', { statefulset: objectKey(set), pod: name });
+        } catch (err) {
+          // Gone, or no longer ours to release (422): nothing to do.
+          if (!isCode(err, 404) && !isCode(err, 422)) errors.push(errText(err));
+        }
+      }
+    }
+    if (errors.length) throw new Error(errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`);
+    return owned;
+  }
+
+  private async syncStatefulSet(set: Obj, selector: LabelSelector, pods: Obj[]): Promise<void> {
+    const key = objectKey(set);
+    const revisions = sortRevisions(this.listRevisions(set, selector));
+    const collision = { count: set.status?.collisionCount ?? 0 };
+    let current: Obj | undefined;
+    let update: Obj | undefined;
+    const errors: unknown[] = [];
+    try {
+      const decision = decideUpdateRevision(set, revisions, collision.count);
+      if (decision.kind === 'existing') update = decision.revision;
+      else if (decision.kind === 'rollback') update = await this.history.renumber(decision.revision, decision.to);
+      else update = await this.history.create(set, decision.revision, collision);
+      current = findCurrentRevision(set, revisions, update);
+
+      const plan = planSync({
+        set,
+        pods,
+        claims: (name) => this.claims.get(set.metadata.namespace, name),
+        currentRevision: current,
+        updateRevision: update,
+        collisionCount: collision.count,
+        now: this.now(),
+      });
+      if (plan.waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: plan.waitingFor });
+      const { error, restoreCurrent } = await this.execute(set, plan);
+      if (error) errors.push(error);
+      const status = completeRollingUpdate(set, { ...plan.status, currentReplicas: plan.status.currentReplicas + restoreCurrent });
+      try {
+        await this.writeStatus(set, status);
+      } catch (err) {
+        errors.push(err);
+      }
+      if (!errors.length) {
+        const mrs = set.spec?.minReadySeconds ?? 0;
+        if (mrs > 0 && status.availableReplicas !== replicasOf(set)) this.enqueueAfter(key, mrs * 1000);
+      }
+    } catch (err) {
+      errors.push(err);
+    }
+    try {
+      await this.truncateHistory(set, pods, revisions, current, update);
+    } catch (err) {
+      errors.push(err);
+    }
+    if (errors.length) {
+      log('debug', COMPONENT, 'sync failed, will retry', { statefulset: key, errors: errors.map(errText) });
+      throw errors[0];
+    }
+  }
+
+  /** Runs the plan's phases in order; the first phase with a failure ends the sync. */
+  private async execute(set: Obj, plan: SyncPlan): Promise<{ error?: unknown; restoreCurrent: number }> {
+    let restoreCurrent = 0;
+    const runUnit = async (unit: Action[]): Promise<unknown> => {
+      for (const action of unit) {
+        if (this.stopped) return new Error('controller stopped');
+        try {
+          await this.podControl.run(set, action);
+        } catch (err) {
+          // An update deletion that failed did not take a pod away from the current revision.
+          if (action.type === 'deletePod' && action.why === 'update') restoreCurrent++;
+          return err;
+        }
+      }
+      return undefined;
+    };
+    for (const phase of plan.phases) {
+      if (phase.sequential) {
+        for (const unit of phase.units) {
+          const err = await runUnit(unit);
+          if (err !== undefined) return { error: err, restoreCurrent };
+        }
+        continue;
+      }
+      // Slow start: 1, 2, 4, ... units at once, so a failing API is not flooded.
+      let i = 0;
+      for (let size = Math.min(1, phase.units.length); size > 0; size = Math.min(2 * size, phase.units.length - i, MAX_BATCH)) {
+        const results = await Promise.all(phase.units.slice(i, i + size).map(runUnit));
+        i += size;
+        const failed = results.filter((r) => r !== undefined);
+        if (failed.length) return { error: failed.length === 1 ? failed[0] : new Error(`[${failed.map(errText).join(', ')}]`), restoreCurrent };
+      }
+    }
+    return { restoreCurrent };
+  }
+
+  /** Writes the whole computed status through /status when it differs, retrying conflicts on a fresh read. */
+  private async writeStatus(set: Obj, status: SetStatus): Promise<void> {
+    if (!statusNeedsWrite(set, status)) return;
+    let target = set;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.update(this.setsResource, { ...target, status: statusToJson(status) }, 'status');
+        return;
+      } catch (err) {
+        if (isCode(err, 404)) return;
+        if (!isCode(err, 409) || attempt >= 4) throw err;
+        target = await this.client.get(this.setsResource, set.metadata.namespace, set.metadata.name);
+        if (target.metadata.uid !== set.metadata.uid) return;
+      }
+    }
+  }
+
+  /** Deletes unused revisions beyond revisionHistoryLimit, oldest first. */
+  private async truncateHistory(set: Obj, pods: Obj[], sorted: Obj[], current: Obj | undefined, update: Obj | undefined): Promise<void> {
+    const live = new Set<string>();
+    if (current) live.add(current.metadata.name);
+    if (update) live.add(update.metadata.name);
+    for (const pod of pods) live.add(podRevision(pod));
+    for (const r of revisionsToTruncate(sorted, live, set.spec?.revisionHistoryLimit ?? 10)) await this.history.delete(r);
+  }
+}

@@ -1,0 +1,184 @@
+// StatefulSet pod identity: ordinals parsed from names, the names of pods and claims, the labels,
+// hostname, subdomain and volumes every pod of a set carries, and how a pod is built from a
+// revision of the template. Pure functions over plain JSON objects; inputs are never mutated.
+import type { Obj } from '../../api/resource.ts';
+
+export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
+export const REVISION_LABEL = 'controller-revision-hash';
+
+export const SET_KIND = { apiVersion: 'apps/v1', kind: 'StatefulSet' } as const;
+export const POD_KIND = { apiVersion: 'v1', kind: 'Pod' } as const;
+
+// Greedy prefix: "web-1-2" is ordinal 2 of set "web-1".
+const ORDINAL_RE = /^(.*)-([0-9]+)$/;
+
+/** Parent set name and ordinal of a pod name; ordinal -1 (and parent '' if no match) otherwise. */
+export function parentAndOrdinal(name: string): { parent: string; ordinal: number } {
+  const m = ORDINAL_RE.exec(name);
+  if (!m) return { parent: '', ordinal: -1 };
+  const n = Number(m[2]);
+  // Upstream parses a 32-bit integer; anything larger is not an ordinal.
+  return { parent: m[1], ordinal: n <= 2 ** 31 - 1 ? n : -1 };
+}
+
+export const getOrdinal = (pod: Obj): number => parentAndOrdinal(pod.metadata.name).ordinal;
+export const isMemberOf = (set: Obj, pod: Obj): boolean => parentAndOrdinal(pod.metadata.name).parent === set.metadata.name;
+
+export const replicasOf = (set: Obj): number => set.spec?.replicas ?? 1;
+export const startOrdinal = (set: Obj): number => set.spec?.ordinals?.start ?? 0;
+export const endOrdinal = (set: Obj): number => startOrdinal(set) + replicasOf(set) - 1;
+
+export function inOrdinalRange(pod: Obj, set: Obj): boolean {
+  const o = getOrdinal(pod);
+  return o >= startOrdinal(set) && o <= endOrdinal(set);
+}
+
+export const podName = (set: Obj, ordinal: number): string => `${set.metadata.name}-${ordinal}`;
+export const claimName = (set: Obj, template: Obj, ordinal: number): string => `${template.metadata?.name}-${set.metadata.name}-${ordinal}`;
+
+export const podRevision = (pod: Obj): string => pod.metadata.labels?.[REVISION_LABEL] ?? '';
+
+export function setControllerRef(set: Obj): Obj {
+  return { ...SET_KIND, name: set.metadata.name, uid: set.metadata.uid, controller: true, blockOwnerDeletion: true };
+}
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/**
+ * The claims a pod of `ordinal` uses, one per claim template in template order: the template with
+ * the pod's claim name, the set's namespace, and the selector's matchLabels laid over its labels.
+ */
+export function claimsFor(set: Obj, ordinal: number): { template: string; claim: Obj }[] {
+  const matchLabels: Record<string, string> = set.spec?.selector?.matchLabels ?? {};
+  return (set.spec?.volumeClaimTemplates ?? []).map((t: Obj) => {
+    const claim = clone(t);
+    claim.apiVersion = 'v1';
+    claim.kind = 'PersistentVolumeClaim';
+    claim.metadata = { ...(claim.metadata ?? {}) };
+    delete claim.metadata.creationTimestamp;
+    claim.metadata.name = claimName(set, t, ordinal);
+    claim.metadata.namespace = set.metadata.namespace;
+    claim.metadata.labels = { ...(claim.metadata.labels ?? {}), ...matchLabels };
+    if (Object.keys(claim.metadata.labels).length === 0) delete claim.metadata.labels;
+    // A template's status (defaulted to Pending by the server) is not the new claim's business.
+    delete claim.status;
+    return { template: t.metadata?.name, claim };
+  });
+}
+
+/** Name, namespace and pod-name label as the set dictates. */
+export function identityMatches(set: Obj, pod: Obj): boolean {
+  const { parent, ordinal } = parentAndOrdinal(pod.metadata.name);
+  return (
+    ordinal >= 0 &&
+    parent === set.metadata.name &&
+    pod.metadata.name === podName(set, ordinal) &&
+    pod.metadata.namespace === set.metadata.namespace &&
+    pod.metadata.labels?.[POD_NAME_LABEL] === pod.metadata.name
+  );
+}
+
+/** Every claim template is mounted as the volume of its name, backed by the pod's claim. */
+export function storageMatches(set: Obj, pod: Obj): boolean {
+  const ordinal = getOrdinal(pod);
+  if (ordinal < 0) return false;
+  const volumes = new Map<string, Obj>();
+  for (const v of pod.spec?.volumes ?? []) volumes.set(v.name, v);
+  for (const t of set.spec?.volumeClaimTemplates ?? []) {
+    const v = volumes.get(t.metadata?.name);
+    if (!v?.persistentVolumeClaim || v.persistentVolumeClaim.claimName !== claimName(set, t, ordinal)) return false;
+  }
+  return true;
+}
+
+/** Rewrites name, namespace and the identity labels of `pod` (a copy the caller owns). */
+export function updateIdentity(set: Obj, pod: Obj): void {
+  const ordinal = getOrdinal(pod);
+  pod.metadata.name = podName(set, ordinal);
+  pod.metadata.namespace = set.metadata.namespace;
+  pod.metadata.labels = { ...(pod.metadata.labels ?? {}), [POD_NAME_LABEL]: pod.metadata.name, [POD_INDEX_LABEL]: String(ordinal) };
+}
+
+/** Claim volumes first (template order), then the pod's other volumes; a same-named volume is replaced. */
+export function updateStorage(set: Obj, pod: Obj): void {
+  const claims = claimsFor(set, getOrdinal(pod));
+  if (!claims.length && pod.spec.volumes === undefined) return;
+  const names = new Set(claims.map((c) => c.template));
+  const volumes = claims.map((c) => ({ name: c.template, persistentVolumeClaim: { claimName: c.claim.metadata.name } }));
+  for (const v of pod.spec.volumes ?? []) if (!names.has(v.name)) volumes.push(v);
+  pod.spec.volumes = volumes;
+}
+
+/** `set` with its template replaced by the one a revision recorded (upstream's ApplyRevision). */
+export function applyRevision(set: Obj, revision: Obj): Obj {
+  const template = clone(revision.data?.spec?.template ?? set.spec.template);
+  delete template.$patch;
+  if (template.metadata) {
+    delete template.metadata.creationTimestamp;
+    if (Object.keys(template.metadata).length === 0) delete template.metadata;
+  }
+  return { ...set, spec: { ...set.spec, template } };
+}
+
+/** A new pod for `ordinal` from `set`'s template, with its full identity (not yet created: no status). */
+export function newPod(set: Obj, ordinal: number): Obj {
+  const t = set.spec.template ?? {};
+  const meta: Obj = { name: podName(set, ordinal), generateName: `${set.metadata.name}-`, namespace: set.metadata.namespace };
+  meta.labels = { ...(t.metadata?.labels ?? {}) };
+  if (t.metadata?.annotations) meta.annotations = { ...t.metadata.annotations };
+  if (t.metadata?.finalizers?.length) meta.finalizers = [...t.metadata.finalizers];
+  meta.ownerReferences = [setControllerRef(set)];
+  const pod: Obj = { apiVersion: 'v1', kind: 'Pod', metadata: meta, spec: clone(t.spec ?? {}) };
+  updateIdentity(set, pod);
+  // Hostname and subdomain are immutable on pods, so only a new pod gets them.
+  pod.spec.hostname = pod.metadata.name;
+  if (set.spec.serviceName) pod.spec.subdomain = set.spec.serviceName;
+  else delete pod.spec.subdomain;
+  updateStorage(set, pod);
+  return pod;
+}
+
+/**
+ * The pod a missing slot gets: from the current revision below the partition (or, with
+ * RollingUpdate and no rollingUpdate object, below status.currentReplicas), else from the update
+ * revision. The condition mirrors upstream's operator precedence exactly.
+ */
+export function newVersionedPod(currentSet: Obj, updateSet: Obj, currentRevision: string, updateRevision: string, ordinal: number): Obj {
+  const strategy = currentSet.spec.updateStrategy ?? {};
+  const ru = strategy.rollingUpdate;
+  const start = startOrdinal(currentSet);
+  const useCurrent =
+    (strategy.type === 'RollingUpdate' && !ru && ordinal < start + (currentSet.status?.currentReplicas ?? 0)) ||
+    (!!ru && ordinal < start + (ru.partition ?? 0));
+  const pod = newPod(useCurrent ? currentSet : updateSet, ordinal);
+  pod.metadata.labels[REVISION_LABEL] = useCurrent ? currentRevision : updateRevision;
+  return pod;
+}
+
+// ---------------------------------------------------------------- health
+
+export const isCreated = (pod: Obj): boolean => !!pod.status?.phase;
+export const isPending = (pod: Obj): boolean => pod.status?.phase === 'Pending';
+export const isFailed = (pod: Obj): boolean => pod.status?.phase === 'Failed';
+export const isSucceeded = (pod: Obj): boolean => pod.status?.phase === 'Succeeded';
+export const isTerminating = (pod: Obj): boolean => !!pod.metadata.deletionTimestamp;
+
+const readyCondition = (pod: Obj): Obj | undefined => (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
+export const isReady = (pod: Obj): boolean => readyCondition(pod)?.status === 'True';
+
+export const isRunningAndReady = (pod: Obj): boolean => pod.status?.phase === 'Running' && isReady(pod);
+
+/** Ready for at least minReadySeconds (upstream's IsPodAvailable: no phase check). */
+export function isAvailable(pod: Obj, minReadySeconds: number, now: number): boolean {
+  const c = readyCondition(pod);
+  if (c?.status !== 'True') return false;
+  if (!minReadySeconds) return true;
+  const t = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
+  return !Number.isNaN(t) && t + minReadySeconds * 1000 < now;
+}
+
+export const isHealthy = (pod: Obj): boolean => isRunningAndReady(pod) && !isTerminating(pod);
+
+/** What maxUnavailable counts: not available yet, or on its way out. */
+export const isUnavailable = (pod: Obj, minReadySeconds: number, now: number): boolean => !isAvailable(pod, minReadySeconds, now) || isTerminating(pod);

@@ -1,0 +1,243 @@
+// The scheduler's filters, as pure functions of a pod and one node's state, in upstream's plugin
+// order. Each returns the upstream reason strings that rule the node out (empty: it fits) and
+// whether preemption could ever help there.
+import type { Obj } from '../api/resource.ts';
+import { labelSelectorFromObject, matchesLabels, SelectorError } from '../api/selectors/labels.ts';
+import { emptyResources, holdsResources, nodeAllocatable, podRequests, type Resources } from './resources.ts';
+
+export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+
+/** One node as the scheduler sees it: the node and the pods assigned (or assumed) to it. */
+export interface NodeState {
+  node: Obj;
+  pods: readonly Obj[];
+  /** Optional caches a long-lived scheduler keeps current, so a decision need not walk every pod. */
+  requested?: Resources & { pods: number };
+  /** The pods here that carry required anti-affinity terms (a subset of `pods`). */
+  withAntiAffinity?: readonly Obj[];
+}
+
+export interface FilterResult {
+  reasons: string[];
+  /** Upstream's UnschedulableAndUnresolvable: removing other pods would not make the pod fit. */
+  unresolvable: boolean;
+}
+
+const fits: FilterResult = { reasons: [], unresolvable: false };
+const reject = (reason: string | string[], unresolvable: boolean): FilterResult => ({ reasons: Array.isArray(reason) ? reason : [reason], unresolvable });
+
+export const reasons = {
+  unschedulable: 'node(s) were unschedulable',
+  nodeAffinity: "node(s) didn't match Pod's node affinity/selector",
+  taint: (t: Obj) => `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`,
+  tooManyPods: 'Too many pods',
+  insufficient: (name: string) => `Insufficient ${name}`,
+  volumeNodeConflict: 'node(s) had volume node affinity conflict',
+  antiAffinity: "node(s) didn't match pod anti-affinity rules",
+  existingAntiAffinity: "node(s) didn't satisfy existing pods anti-affinity rules",
+  affinity: "node(s) didn't match pod affinity rules",
+} as const;
+
+// ------------------------------------------------------------------------------- tolerations
+
+/** Whether one toleration tolerates one taint (upstream's ToleratesTaint). */
+export function toleratesTaint(tol: Obj, taint: Obj): boolean {
+  if (tol.effect && tol.effect !== taint.effect) return false;
+  if (tol.key && tol.key !== taint.key) return false;
+  // An empty key with Exists matches every taint.
+  const op = tol.operator ?? 'Equal';
+  if (op === 'Exists') return true;
+  if (op === 'Equal') return (tol.value ?? '') === (taint.value ?? '');
+  return false;
+}
+
+export const tolerated = (taint: Obj, tolerations: Obj[]): boolean => tolerations.some((t) => toleratesTaint(t, taint));
+
+/**
+ * The node's taints including the ones its conditions imply: a node that is not Ready counts as
+ * tainted not-ready (or unreachable when its state is unknown), as the node lifecycle controller
+ * would taint it, so pods that tolerate that taint may still go there.
+ */
+export function effectiveTaints(node: Obj): Obj[] {
+  const taints: Obj[] = [...(node.spec?.taints ?? [])];
+  const ready = (node.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
+  if (ready?.status !== 'True') {
+    const key = ready?.status === 'Unknown' ? 'node.kubernetes.io/unreachable' : 'node.kubernetes.io/not-ready';
+    if (!taints.some((t) => t.key === key && t.effect === 'NoSchedule')) taints.push({ key, effect: 'NoSchedule' });
+  }
+  return taints;
+}
+
+// ------------------------------------------------------------------------------- node affinity
+
+/** One NodeSelectorRequirement against a node's labels (matchExpressions). */
+export function nodeSelectorRequirementMatches(req: Obj, labels: Record<string, string>): boolean {
+  const has = Object.hasOwn(labels, req.key);
+  const value = labels[req.key];
+  const values: string[] = req.values ?? [];
+  switch (req.operator) {
+    case 'In':
+      return has && values.includes(value);
+    case 'NotIn':
+      return !has || !values.includes(value);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    case 'Gt':
+    case 'Lt': {
+      if (!has || values.length !== 1) return false;
+      if (!/^-?[0-9]+$/.test(value) || !/^-?[0-9]+$/.test(values[0])) return false;
+      const a = BigInt(value);
+      const b = BigInt(values[0]);
+      return req.operator === 'Gt' ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+/** A NodeSelectorTerm: all its matchExpressions (labels) and matchFields (metadata.name) hold; an empty term matches nothing. */
+export function nodeSelectorTermMatches(term: Obj, node: Obj): boolean {
+  const exprs: Obj[] = term.matchExpressions ?? [];
+  const fields: Obj[] = term.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  const labels = node.metadata?.labels ?? {};
+  if (!exprs.every((e) => nodeSelectorRequirementMatches(e, labels))) return false;
+  return fields.every((f) => f.key === 'metadata.name' && nodeSelectorRequirementMatches(f, { 'metadata.name': node.metadata.name }));
+}
+
+/** A NodeSelector: any of its terms matches. */
+export const nodeSelectorMatches = (sel: Obj | undefined, node: Obj): boolean => (sel?.nodeSelectorTerms ?? []).some((t: Obj) => nodeSelectorTermMatches(t, node));
+
+export function matchesNodeSelectorAndAffinity(pod: Obj, node: Obj): boolean {
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  return required ? nodeSelectorMatches(required, node) : true;
+}
+
+// ------------------------------------------------------------------------------- pod (anti-)affinity
+
+interface AffinityTerm {
+  selector: ReturnType<typeof labelSelectorFromObject>;
+  namespaces: Set<string> | 'all';
+  topologyKey: string;
+}
+
+function compileTerm(term: Obj, podNamespace: string): AffinityTerm | undefined {
+  let selector;
+  try {
+    selector = labelSelectorFromObject(term.labelSelector);
+  } catch (err) {
+    if (err instanceof SelectorError) return undefined;
+    throw err;
+  }
+  const listed: string[] = term.namespaces ?? [];
+  // An empty namespaceSelector selects every namespace; selectors with terms are approximated the same way.
+  const namespaces = term.namespaceSelector ? 'all' : new Set(listed.length ? listed : [podNamespace]);
+  return { selector, namespaces, topologyKey: term.topologyKey };
+}
+
+const termMatchesPod = (t: AffinityTerm, pod: Obj): boolean =>
+  (t.namespaces === 'all' || t.namespaces.has(pod.metadata.namespace)) && matchesLabels(t.selector, pod.metadata.labels);
+
+function requiredTerms(pod: Obj, kind: 'podAffinity' | 'podAntiAffinity'): AffinityTerm[] {
+  const terms: Obj[] = pod.spec?.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  return terms.map((t) => compileTerm(t, pod.metadata.namespace)).filter((t): t is AffinityTerm => !!t && !!t.topologyKey);
+}
+
+export const hasRequiredAntiAffinity = (pod: Obj): boolean => (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0;
+
+/** The nodes sharing `node`'s value of `key` (its topology domain); none when the node lacks the label. */
+function sameDomain(nodes: NodeState[], node: Obj, key: string): NodeState[] {
+  const value = node.metadata?.labels?.[key];
+  if (value === undefined) return [];
+  return nodes.filter((n) => n.node.metadata?.labels?.[key] === value);
+}
+
+/**
+ * Inter-pod affinity for `pod` on `candidate`: its own required anti-affinity (no matching pod in the
+ * same domain), existing pods' required anti-affinity against it, and its required affinity (a
+ * matching pod in the same domain, or none anywhere when it matches its own term).
+ */
+export function interPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]): FilterResult {
+  const others = (pods: readonly Obj[]) => pods.filter((p) => p.metadata.uid !== pod.metadata.uid && holdsResources(p) && !p.metadata.deletionTimestamp);
+  for (const n of all) {
+    for (const existing of others(n.withAntiAffinity ?? n.pods)) {
+      for (const t of requiredTerms(existing, 'podAntiAffinity')) {
+        if (!termMatchesPod(t, pod)) continue;
+        const v = n.node.metadata?.labels?.[t.topologyKey];
+        if (v !== undefined && candidate.node.metadata?.labels?.[t.topologyKey] === v) return reject(reasons.existingAntiAffinity, false);
+      }
+    }
+  }
+  for (const t of requiredTerms(pod, 'podAntiAffinity')) {
+    for (const n of sameDomain(all, candidate.node, t.topologyKey)) {
+      if (others(n.pods).some((p) => termMatchesPod(t, p))) return reject(reasons.antiAffinity, false);
+    }
+  }
+  for (const t of requiredTerms(pod, 'podAffinity')) {
+    const inDomain = sameDomain(all, candidate.node, t.topologyKey).some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
+    if (inDomain) continue;
+    const anywhere = all.some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
+    // The first pod of a group that must be together may go anywhere with the topology label.
+    if (!anywhere && termMatchesPod(t, pod) && candidate.node.metadata?.labels?.[t.topologyKey] !== undefined) continue;
+    return reject(reasons.affinity, true);
+  }
+  return fits;
+}
+
+// ------------------------------------------------------------------------------- the filter chain
+
+/** Requests of the pods already on a node (terminal pods free theirs). */
+export function requestedOn(state: NodeState, excludeUid?: string): Resources & { pods: number } {
+  // A cache never counts the pod being scheduled: the scheduler drops its assumption before deciding again.
+  if (state.requested) return state.requested;
+  const total = { ...emptyResources(), pods: 0 };
+  for (const p of state.pods) {
+    if (!holdsResources(p) || p.metadata.uid === excludeUid) continue;
+    const r = podRequests(p);
+    total.cpu += r.cpu;
+    total.memory += r.memory;
+    total['ephemeral-storage'] += r['ephemeral-storage'];
+    total.pods++;
+  }
+  return total;
+}
+
+export function resourcesFit(pod: Obj, state: NodeState): FilterResult {
+  const alloc = nodeAllocatable(state.node);
+  const used = requestedOn(state, pod.metadata.uid);
+  const out: string[] = [];
+  if (used.pods + 1 > alloc.pods) out.push(reasons.tooManyPods);
+  const want = podRequests(pod);
+  for (const name of ['cpu', 'memory', 'ephemeral-storage'] as const) {
+    if (want[name] > 0 && want[name] > alloc[name] - used[name]) out.push(reasons.insufficient(name));
+  }
+  return out.length ? reject(out, false) : fits;
+}
+
+/**
+ * All filters for one node, stopping at the first that fails as upstream's framework does.
+ * `volumeAffinities` are the node affinities of the persistent volumes the pod's claims are bound to.
+ */
+export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeAffinities: Obj[] = []): FilterResult {
+  const node = state.node;
+  const tolerations: Obj[] = pod.spec?.tolerations ?? [];
+  if (node.spec?.unschedulable && !tolerated({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }, tolerations)) {
+    return reject(reasons.unschedulable, true);
+  }
+  if (pod.spec?.nodeName && pod.spec.nodeName !== node.metadata.name) return reject("node(s) didn't match the requested node name", true);
+  for (const taint of effectiveTaints(node)) {
+    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
+    if (!tolerated(taint, tolerations)) return reject(reasons.taint(taint), true);
+  }
+  if (!matchesNodeSelectorAndAffinity(pod, node)) return reject(reasons.nodeAffinity, true);
+  const res = resourcesFit(pod, state);
+  if (res.reasons.length) return res;
+  for (const affinity of volumeAffinities) {
+    if (affinity?.required && !nodeSelectorMatches(affinity.required, node)) return reject(reasons.volumeNodeConflict, true);
+  }
+  return interPodAffinity(pod, state, all);
+}

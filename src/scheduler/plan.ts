@@ -1,0 +1,130 @@
+// The scheduling decision for one pod, as a pure function of the cluster as the scheduler sees it:
+// bind it to a node, ask for its delayed-binding claims to be provisioned on a node first, wait for
+// its claims, or report why no node fits (in upstream's words, for the event and the condition).
+import type { Obj } from '../api/resource.ts';
+import { filterNode, type NodeState } from './filters.ts';
+import { rankNodes } from './score.ts';
+
+export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
+const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+const BETA_DEFAULT_CLASS_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class';
+
+export interface ClusterView {
+  /** Every node, with the pods assigned or assumed to it. */
+  nodes: NodeState[];
+  claim(namespace: string, name: string): Obj | undefined;
+  volume(name: string): Obj | undefined;
+  storageClass(name: string): Obj | undefined;
+  storageClasses(): Obj[];
+}
+
+export type Decision =
+  | { kind: 'bind'; node: string }
+  /** Delayed-binding claims must be provisioned on `node` first: annotate `claims` (names) with it. */
+  | { kind: 'selectNode'; node: string; claims: string[] }
+  /** Claims were asked for on `node`; wait until they are bound. */
+  | { kind: 'waitForClaims'; node: string; claims: string[] }
+  | { kind: 'unschedulable'; message: string };
+
+/** The names of the claims a pod uses, including generic ephemeral volumes (`<pod>-<volume>`). */
+export function claimNames(pod: Obj): string[] {
+  const out: string[] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.persistentVolumeClaim?.claimName) out.push(v.persistentVolumeClaim.claimName);
+    else if (v.ephemeral) out.push(`${pod.metadata.name}-${v.name}`);
+  }
+  return out;
+}
+
+export function defaultStorageClass(classes: Obj[]): Obj | undefined {
+  const defaults = classes.filter((c) => {
+    const a = c.metadata?.annotations ?? {};
+    return a[DEFAULT_CLASS_ANNOTATION] === 'true' || a[BETA_DEFAULT_CLASS_ANNOTATION] === 'true';
+  });
+  // Upstream picks the newest default when several are marked.
+  defaults.sort((a, b) => String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? '')) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
+  return defaults[0];
+}
+
+/** Whether an unbound claim waits for its first consumer to be scheduled before it is provisioned. */
+export function isDelayedBinding(claim: Obj, view: ClusterView): boolean {
+  const given: string | null | undefined = claim.spec?.storageClassName;
+  // No class at all means the default class; an explicit "" means none.
+  const className = given === undefined || given === null ? defaultStorageClass(view.storageClasses())?.metadata.name : given;
+  if (!className) return false;
+  return view.storageClass(className)?.volumeBindingMode === 'WaitForFirstConsumer';
+}
+
+const isBound = (claim: Obj) => !!claim.spec?.volumeName && claim.status?.phase === 'Bound';
+
+/** Upstream's FitError text: `0/N nodes are available: <why>. preemption: ...`. */
+export function fitErrorMessage(pod: Obj, numNodes: number, diagnosis: { preFilter?: string; reasons?: Map<string, string[]>; unresolvable?: Set<string> }): string {
+  let msg = `0/${numNodes} nodes are available:`;
+  if (diagnosis.preFilter) msg += ` ${diagnosis.preFilter}.`;
+  else {
+    const counts = new Map<string, number>();
+    for (const rs of diagnosis.reasons?.values() ?? []) for (const r of rs) counts.set(r, (counts.get(r) ?? 0) + 1);
+    const parts = [...counts].map(([r, n]) => `${n} ${r}`).sort();
+    if (parts.length) msg += ` ${parts.join(', ')}.`;
+  }
+  // The preemption pass finds nothing to evict: every pod here has the same (default) priority.
+  if (pod.spec?.preemptionPolicy === 'Never') return `${msg} preemption: not eligible due to preemptionPolicy=Never.`;
+  if (numNodes === 0) return msg;
+  let notHelpful = numNodes;
+  if (!diagnosis.preFilter) notHelpful = diagnosis.unresolvable?.size ?? 0;
+  const parts: string[] = [];
+  if (notHelpful > 0) parts.push(`${notHelpful} Preemption is not helpful for scheduling`);
+  if (numNodes - notHelpful > 0) parts.push(`${numNodes - notHelpful} No preemption victims found for incoming pod`);
+  return `${msg} preemption: 0/${numNodes} nodes are available: ${parts.sort().join(', ')}.`;
+}
+
+/** Decides where `pod` goes. The pod is expected to be unassigned and not being deleted. */
+export function schedulePod(pod: Obj, view: ClusterView): Decision {
+  const ns = pod.metadata.namespace;
+  const unschedulable = (preFilter: string): Decision => ({ kind: 'unschedulable', message: fitErrorMessage(pod, view.nodes.length, { preFilter }) });
+
+  // PreFilter (volume binding): every claim must exist; bound ones pin the pod to their volume's nodes.
+  const volumeAffinities: Obj[] = [];
+  const delayed: Obj[] = [];
+  for (const name of claimNames(pod)) {
+    const claim = view.claim(ns, name);
+    if (!claim) return unschedulable(`persistentvolumeclaim "${name}" not found`);
+    if (claim.metadata.deletionTimestamp) return unschedulable(`persistentvolumeclaim "${name}" is being deleted`);
+    if (isBound(claim)) {
+      const pv = view.volume(claim.spec.volumeName);
+      if (!pv) return unschedulable(`persistentvolume "${claim.spec.volumeName}" not found`);
+      if (pv.spec?.nodeAffinity) volumeAffinities.push(pv.spec.nodeAffinity);
+      continue;
+    }
+    if (!isDelayedBinding(claim, view)) return unschedulable('pod has unbound immediate PersistentVolumeClaims');
+    delayed.push(claim);
+  }
+  if (view.nodes.length === 0) return { kind: 'unschedulable', message: 'no nodes available to schedule pods' };
+
+  const reasonsByNode = new Map<string, string[]>();
+  const unresolvable = new Set<string>();
+  const feasible: NodeState[] = [];
+  for (const state of view.nodes) {
+    const r = filterNode(pod, state, view.nodes, volumeAffinities);
+    if (r.reasons.length === 0) feasible.push(state);
+    else {
+      reasonsByNode.set(state.node.metadata.name, r.reasons);
+      if (r.unresolvable) unresolvable.add(state.node.metadata.name);
+    }
+  }
+  if (feasible.length === 0) {
+    return { kind: 'unschedulable', message: fitErrorMessage(pod, view.nodes.length, { reasons: reasonsByNode, unresolvable }) };
+  }
+  const feasibleNames = new Set(feasible.map((n) => n.node.metadata.name));
+
+  if (delayed.length) {
+    // A node already asked of the provisioner stays the choice while it still fits, so a pod never
+    // has its volumes provisioned in two places.
+    const asked = delayed.map((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION]).find((n) => n && feasibleNames.has(n));
+    const node = asked ?? rankNodes(pod, feasible, view.nodes)[0].name;
+    const toAnnotate = delayed.filter((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION] !== node).map((c) => c.metadata.name);
+    const names = delayed.map((c) => c.metadata.name);
+    return toAnnotate.length ? { kind: 'selectNode', node, claims: toAnnotate } : { kind: 'waitForClaims', node, claims: names };
+  }
+  return { kind: 'bind', node: rankNodes(pod, feasible, view.nodes)[0].name };
+}

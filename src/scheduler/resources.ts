@@ -1,0 +1,81 @@
+// Resource arithmetic for scheduling: what a pod requests and what a node can still give, in plain
+// numbers (milli-CPU, bytes) so filtering thousands of pods stays cheap.
+import type { Obj } from '../api/resource.ts';
+import { parseQuantity } from '../api/validation/quantity.ts';
+
+export interface Resources {
+  /** milli-CPU */
+  cpu: number;
+  /** bytes */
+  memory: number;
+  'ephemeral-storage': number;
+}
+
+export const emptyResources = (): Resources => ({ cpu: 0, memory: 0, 'ephemeral-storage': 0 });
+
+/** A quantity as a number of `unit`s (1000 for milli-units), rounded up as upstream's MilliValue/Value. */
+export function quantityValue(v: unknown, milli = false): number {
+  const q = parseQuantity(v);
+  if (!q) return 0;
+  const num = milli ? q.num * 1000n : q.num;
+  const whole = num / q.den;
+  return Number(num % q.den === 0n || num < 0n ? whole : whole + 1n);
+}
+
+const resourceNames = ['cpu', 'memory', 'ephemeral-storage'] as const;
+
+function containerRequests(c: Obj): Resources {
+  const r = emptyResources();
+  // Upstream defaulting copies limits into missing requests; the scheduler sees the result.
+  const req = c.resources?.requests ?? {};
+  const lim = c.resources?.limits ?? {};
+  for (const name of resourceNames) {
+    const v = req[name] ?? lim[name];
+    if (v !== undefined) r[name] = quantityValue(v, name === 'cpu');
+  }
+  return r;
+}
+
+/**
+ * The effective request of a pod: the sum over its containers (and sidecars, which run alongside),
+ * or the largest single init container if that is more, plus the pod overhead.
+ */
+export function podRequests(pod: Obj): Resources {
+  const spec = pod.spec ?? {};
+  const total = emptyResources();
+  for (const c of spec.containers ?? []) add(total, containerRequests(c));
+  const sidecars = emptyResources();
+  for (const c of spec.initContainers ?? []) {
+    const r = containerRequests(c);
+    if (c.restartPolicy === 'Always') {
+      add(sidecars, r);
+      add(total, r);
+      continue;
+    }
+    // A plain init container runs alone, next to the sidecars started before it.
+    for (const name of resourceNames) total[name] = Math.max(total[name], r[name] + sidecars[name]);
+  }
+  for (const name of resourceNames) if (spec.overhead?.[name] !== undefined) total[name] += quantityValue(spec.overhead[name], name === 'cpu');
+  return total;
+}
+
+function add(into: Resources, r: Resources): void {
+  for (const name of resourceNames) into[name] += r[name];
+}
+
+export interface NodeAllocatable extends Resources {
+  pods: number;
+}
+
+export function nodeAllocatable(node: Obj): NodeAllocatable {
+  const a = node.status?.allocatable ?? node.status?.capacity ?? {};
+  return {
+    cpu: a.cpu !== undefined ? quantityValue(a.cpu, true) : 0,
+    memory: a.memory !== undefined ? quantityValue(a.memory) : 0,
+    'ephemeral-storage': a['ephemeral-storage'] !== undefined ? quantityValue(a['ephemeral-storage']) : 0,
+    pods: a.pods !== undefined ? quantityValue(a.pods) : 0,
+  };
+}
+
+/** Whether a pod still holds node resources: terminal pods do not. */
+export const holdsResources = (pod: Obj): boolean => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';

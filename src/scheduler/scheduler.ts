@@ -1,0 +1,344 @@
+// The scheduler: watches pods without a node, nodes and storage, decides with the pure plan in
+// plan.ts and carries the decision out through the API (pods/binding, the selected-node annotation
+// on delayed-binding claims, the PodScheduled condition, events).
+//
+// Decisions are taken one at a time: each is computed and "assumed" (its node's books updated)
+// synchronously, before any await, so concurrent bindings never overcommit a node or break
+// anti-affinity even though the API writes overlap.
+import type { Obj } from '../api/resource.ts';
+import type { Client } from '../client/client.ts';
+import { Informer, objectKey } from '../client/informer.ts';
+import { WorkQueue } from '../client/workqueue.ts';
+import { EventRecorder } from '../client/events.ts';
+import { ApiError } from '../apiserver/errors.ts';
+import { nowTimestamp } from '../apiserver/resource-store.ts';
+import { log } from '../util/log.ts';
+import { hasRequiredAntiAffinity, type NodeState } from './filters.ts';
+import { claimNames, schedulePod, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
+import { emptyResources, holdsResources, podRequests, type Resources } from './resources.ts';
+
+export interface SchedulerOptions {
+  /** Pods naming another scheduler are left alone. Default `default-scheduler`. */
+  schedulerName?: string;
+  /** Unschedulable pods are tried again at least this often, besides on every relevant change. Default 60 s. */
+  retryIntervalMs?: number;
+  /** API writes in flight at once. Default 32. */
+  concurrency?: number;
+}
+
+type Counted = Resources & { pods: number };
+
+/** One node's books: its pods (bound or assumed) and what they request. */
+class NodeEntry implements NodeState {
+  node: Obj;
+  readonly podMap = new Map<string, Obj>();
+  readonly antiAffinity = new Map<string, Obj>();
+  requested: Counted = { ...emptyResources(), pods: 0 };
+  private podsCache: Obj[] | undefined;
+  private antiCache: Obj[] | undefined;
+
+  constructor(node: Obj) {
+    this.node = node;
+  }
+
+  get pods(): readonly Obj[] {
+    return (this.podsCache ??= [...this.podMap.values()]);
+  }
+
+  get withAntiAffinity(): readonly Obj[] {
+    return (this.antiCache ??= [...this.antiAffinity.values()]);
+  }
+
+  add(pod: Obj): void {
+    const uid = pod.metadata.uid;
+    this.remove(uid);
+    this.podMap.set(uid, pod);
+    if (hasRequiredAntiAffinity(pod)) this.antiAffinity.set(uid, pod);
+    this.count(pod, 1);
+    this.podsCache = this.antiCache = undefined;
+  }
+
+  remove(uid: string): void {
+    const old = this.podMap.get(uid);
+    if (!old) return;
+    this.podMap.delete(uid);
+    this.antiAffinity.delete(uid);
+    this.count(old, -1);
+    this.podsCache = this.antiCache = undefined;
+  }
+
+  private count(pod: Obj, sign: 1 | -1): void {
+    if (!holdsResources(pod)) return;
+    const r = podRequests(pod);
+    this.requested = {
+      cpu: this.requested.cpu + sign * r.cpu,
+      memory: this.requested.memory + sign * r.memory,
+      'ephemeral-storage': this.requested['ephemeral-storage'] + sign * r['ephemeral-storage'],
+      pods: this.requested.pods + sign,
+    };
+  }
+}
+
+const isTerminal = (pod: Obj) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+export class Scheduler {
+  private readonly client: Client;
+  private readonly schedulerName: string;
+  private readonly retryIntervalMs: number;
+  private readonly pods: Informer;
+  private readonly nodes: Informer;
+  private readonly claims: Informer;
+  private readonly volumes: Informer;
+  private readonly classes: Informer;
+  private readonly queue: WorkQueue;
+  private readonly events: EventRecorder;
+  private readonly entries = new Map<string, NodeEntry>();
+  /** Where each counted pod is booked. */
+  private readonly bookedOn = new Map<string, string>();
+  /** Pods decided but not yet seen bound (binding in flight, or waiting for their volumes). */
+  private readonly assumed = new Map<string, string>();
+  /** Pods that could not be bound yet, by key, retried when something they depend on changes. */
+  private readonly pending = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(client: Client, opts: SchedulerOptions = {}) {
+    this.client = client;
+    this.schedulerName = opts.schedulerName ?? 'default-scheduler';
+    this.retryIntervalMs = opts.retryIntervalMs ?? 60_000;
+    this.events = new EventRecorder(client, this.schedulerName);
+    this.queue = new WorkQueue((key) => this.sync(key), opts.concurrency ?? 32);
+    this.pods = new Informer(client, client.resource('', 'pods'));
+    this.nodes = new Informer(client, client.resource('', 'nodes'));
+    this.claims = new Informer(client, client.resource('', 'persistentvolumeclaims'));
+    this.volumes = new Informer(client, client.resource('', 'persistentvolumes'));
+    this.classes = new Informer(client, client.resource('storage.k8s.io', 'storageclasses'));
+
+    this.pods.on({
+      add: (pod) => this.podChanged(undefined, pod),
+      update: (old, pod) => this.podChanged(old, pod),
+      delete: (pod) => this.podDeleted(pod),
+    });
+    this.nodes.on({
+      add: (node) => this.nodeChanged(undefined, node),
+      update: (old, node) => this.nodeChanged(old, node),
+      delete: (node) => {
+        const e = this.entries.get(node.metadata.name);
+        if (e && e.podMap.size === 0) this.entries.delete(node.metadata.name);
+        this.retryAll();
+      },
+    });
+    const claimChanged = (claim: Obj) => this.retryUsersOf(claim.metadata.namespace, claim.metadata.name);
+    this.claims.on({ add: claimChanged, update: (_o, c) => claimChanged(c), delete: claimChanged });
+    const volumeChanged = (pv: Obj) => {
+      const ref = pv.spec?.claimRef;
+      if (ref?.namespace && ref?.name) this.retryUsersOf(ref.namespace, ref.name);
+    };
+    this.volumes.on({ add: volumeChanged, update: (_o, v) => volumeChanged(v), delete: volumeChanged });
+    this.classes.on({ add: () => this.retryAll(), update: () => this.retryAll(), delete: () => this.retryAll() });
+  }
+
+  async start(): Promise<void> {
+    // Storage and nodes first, so the first decisions see them.
+    await Promise.all([this.nodes.start(), this.claims.start(), this.volumes.start(), this.classes.start()]);
+    await this.pods.start();
+    this.retryTimer = setInterval(() => this.retryAll(), this.retryIntervalMs);
+    this.retryTimer.unref?.();
+  }
+
+  stop(): void {
+    clearInterval(this.retryTimer);
+    this.queue.stop();
+    for (const i of [this.pods, this.nodes, this.claims, this.volumes, this.classes]) i.stop();
+  }
+
+  // ------------------------------------------------------------------------- bookkeeping
+
+  private entry(name: string): NodeEntry {
+    let e = this.entries.get(name);
+    if (!e) {
+      e = new NodeEntry({ metadata: { name } });
+      this.entries.set(name, e);
+    }
+    return e;
+  }
+
+  private book(pod: Obj, nodeName: string): void {
+    const uid = pod.metadata.uid;
+    const prev = this.bookedOn.get(uid);
+    if (prev && prev !== nodeName) this.entries.get(prev)?.remove(uid);
+    this.entry(nodeName).add(pod);
+    this.bookedOn.set(uid, nodeName);
+  }
+
+  private unbook(uid: string): void {
+    const prev = this.bookedOn.get(uid);
+    if (!prev) return;
+    this.entries.get(prev)?.remove(uid);
+    this.bookedOn.delete(uid);
+  }
+
+  private ours(pod: Obj): boolean {
+    return (pod.spec?.schedulerName ?? 'default-scheduler') === this.schedulerName;
+  }
+
+  private needsScheduling(pod: Obj): boolean {
+    return !pod.spec?.nodeName && !pod.metadata.deletionTimestamp && !isTerminal(pod) && this.ours(pod) && !(pod.spec?.schedulingGates?.length > 0);
+  }
+
+  private podChanged(old: Obj | undefined, pod: Obj): void {
+    const uid = pod.metadata.uid;
+    const key = objectKey(pod);
+    if (pod.spec?.nodeName) {
+      this.assumed.delete(uid);
+      this.pending.delete(key);
+      if (isTerminal(pod)) this.unbook(uid);
+      else this.book(pod, pod.spec.nodeName);
+      // Freed room (a pod finished or is going) or a new peer for affinity: pending pods may fit now.
+      const freed = isTerminal(pod) && old && !isTerminal(old);
+      const going = !!pod.metadata.deletionTimestamp && !old?.metadata.deletionTimestamp;
+      if (freed || going) this.retryAll();
+      else if (!old?.spec?.nodeName) this.retryAffinityWaiters();
+      return;
+    }
+    if (this.needsScheduling(pod)) {
+      const assumedOn = this.assumed.get(uid);
+      if (assumedOn) this.book(pod, assumedOn);
+      this.queue.add(key);
+    } else {
+      this.assumed.delete(uid);
+      this.unbook(uid);
+      this.pending.delete(key);
+    }
+  }
+
+  private podDeleted(pod: Obj): void {
+    const uid = pod.metadata.uid;
+    this.assumed.delete(uid);
+    this.pending.delete(objectKey(pod));
+    const wasBooked = this.bookedOn.has(uid);
+    this.unbook(uid);
+    if (wasBooked) this.retryAll();
+  }
+
+  private nodeChanged(old: Obj | undefined, node: Obj): void {
+    this.entry(node.metadata.name).node = node;
+    // Heartbeats change nothing a decision depends on; only retry for real changes.
+    if (!old || schedulingView(old) !== schedulingView(node)) this.retryAll();
+  }
+
+  private retryAll(): void {
+    for (const key of this.pending) this.queue.add(key);
+  }
+
+  private retryUsersOf(namespace: string, claim: string): void {
+    for (const key of this.pending) {
+      if (!key.startsWith(`${namespace}/`)) continue;
+      const pod = this.pods.get(namespace, key.slice(namespace.length + 1));
+      if (pod && claimNames(pod).includes(claim)) this.queue.add(key);
+    }
+  }
+
+  private retryAffinityWaiters(): void {
+    for (const key of this.pending) {
+      const [ns, name] = key.split('/');
+      const pod = this.pods.get(ns, name);
+      if (pod?.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.queue.add(key);
+    }
+  }
+
+  private view(): ClusterView {
+    return {
+      nodes: [...this.entries.values()].filter((e) => this.nodes.get(undefined, e.node.metadata.name)),
+      claim: (ns, name) => this.claims.get(ns, name),
+      volume: (name) => this.volumes.get(undefined, name),
+      storageClass: (name) => this.classes.get(undefined, name),
+      storageClasses: () => this.classes.list(),
+    };
+  }
+
+  // ------------------------------------------------------------------------- one decision
+
+  private async sync(key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    const pod = this.pods.get(key.slice(0, slash), key.slice(slash + 1));
+    if (!pod || !this.needsScheduling(pod)) {
+      this.pending.delete(key);
+      return;
+    }
+    const uid = pod.metadata.uid;
+    const ns = pod.metadata.namespace;
+    const name = pod.metadata.name;
+    // Decide afresh, without the pod's own earlier assumption on the books.
+    this.unbook(uid);
+    this.assumed.delete(uid);
+    const decision = schedulePod(pod, this.view());
+
+    if (decision.kind === 'unschedulable') {
+      this.pending.add(key);
+      await this.reportUnschedulable(pod, decision.message);
+      return;
+    }
+    this.assumed.set(uid, decision.node);
+    this.book(pod, decision.node);
+
+    if (decision.kind === 'waitForClaims') {
+      this.pending.add(key);
+      return;
+    }
+    if (decision.kind === 'selectNode') {
+      this.pending.add(key);
+      const claims = this.client.resource('', 'persistentvolumeclaims');
+      for (const claim of decision.claims) {
+        const patch = { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: decision.node } } };
+        await this.client.patch(claims, ns, claim, 'application/merge-patch+json', patch).catch((err) => {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        });
+      }
+      log('debug', 'scheduler', 'asked for volumes on node', { pod: key, node: decision.node, claims: decision.claims });
+      return;
+    }
+
+    try {
+      await this.client.bind(ns, name, decision.node, uid);
+    } catch (err) {
+      if (this.assumed.get(uid) === decision.node) {
+        this.assumed.delete(uid);
+        this.unbook(uid);
+      }
+      // Gone, or already bound by someone else: nothing left to do for this pod.
+      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+      throw err;
+    }
+    this.pending.delete(key);
+    this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${decision.node}`);
+  }
+
+  private async reportUnschedulable(pod: Obj, message: string): Promise<void> {
+    this.events.event(pod, 'Warning', 'FailedScheduling', message);
+    const current = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
+    if (current && current.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return;
+    const condition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+      lastProbeTime: null,
+      lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : nowTimestamp(),
+    };
+    const conditions = [...(pod.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled'), condition];
+    const patch = [
+      { op: 'test', path: '/metadata/uid', value: pod.metadata.uid },
+      { op: pod.status ? 'add' : 'add', path: pod.status ? '/status/conditions' : '/status', value: pod.status ? conditions : { conditions } },
+    ];
+    await this.client.patch(this.client.resource('', 'pods'), pod.metadata.namespace, pod.metadata.name, 'application/json-patch+json', patch, 'status').catch((err) => {
+      if (err instanceof ApiError && (err.code === 404 || err.code === 422 || err.code === 409)) return;
+      throw err;
+    });
+  }
+}
+
+/** The parts of a node that affect scheduling decisions. */
+function schedulingView(node: Obj): string {
+  const ready = (node.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready')?.status;
+  return JSON.stringify([node.metadata.labels, node.spec?.taints, node.spec?.unschedulable, node.status?.allocatable, ready, node.metadata.deletionTimestamp]);
+}

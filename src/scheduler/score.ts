@@ -1,0 +1,84 @@
+// Ranking of the nodes a pod fits on. Upstream sums weighted plugin scores; we compare in a fixed
+// order of importance instead, which gives the same choices for the cases that matter here:
+// avoid PreferNoSchedule taints, honour preferred (anti-)affinity, then spread pods across nodes.
+import type { Obj } from '../api/resource.ts';
+import { labelSelectorFromObject, matchesLabels } from '../api/selectors/labels.ts';
+import { nodeSelectorTermMatches, requestedOn, tolerated, type NodeState } from './filters.ts';
+import { nodeAllocatable } from './resources.ts';
+
+export interface NodeScore {
+  name: string;
+  preferNoScheduleTaints: number;
+  nodeAffinity: number;
+  podAffinity: number;
+  pods: number;
+  /** Average fraction of allocatable CPU and memory requested, 0..1. */
+  utilisation: number;
+}
+
+function preferredNodeAffinity(pod: Obj, node: Obj): number {
+  let sum = 0;
+  for (const p of pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
+    if (p.preference && nodeSelectorTermMatches(p.preference, node)) sum += p.weight ?? 0;
+  }
+  return sum;
+}
+
+function preferredPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]): number {
+  let sum = 0;
+  const score = (terms: Obj[] | undefined, sign: number) => {
+    for (const w of terms ?? []) {
+      const term = w.podAffinityTerm ?? {};
+      const key = term.topologyKey;
+      const value = candidate.node.metadata?.labels?.[key];
+      if (!key || value === undefined) continue;
+      let selector;
+      try {
+        selector = labelSelectorFromObject(term.labelSelector);
+      } catch {
+        continue;
+      }
+      const namespaces: string[] = term.namespaces?.length ? term.namespaces : [pod.metadata.namespace];
+      const matched = all
+        .filter((n) => n.node.metadata?.labels?.[key] === value)
+        .some((n) => n.pods.some((p) => p.metadata.uid !== pod.metadata.uid && (term.namespaceSelector || namespaces.includes(p.metadata.namespace)) && matchesLabels(selector, p.metadata.labels)));
+      if (matched) sum += sign * (w.weight ?? 0);
+    }
+  };
+  score(pod.spec?.affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution, 1);
+  score(pod.spec?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution, -1);
+  return sum;
+}
+
+export function scoreNode(pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
+  const tolerations: Obj[] = pod.spec?.tolerations ?? [];
+  const taints: Obj[] = state.node.spec?.taints ?? [];
+  const alloc = nodeAllocatable(state.node);
+  const used = requestedOn(state, pod.metadata.uid);
+  const frac = (u: number, a: number) => (a > 0 ? Math.min(1, u / a) : 0);
+  return {
+    name: state.node.metadata.name,
+    preferNoScheduleTaints: taints.filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(t, tolerations)).length,
+    nodeAffinity: preferredNodeAffinity(pod, state.node),
+    podAffinity: preferredPodAffinity(pod, state, all),
+    pods: used.pods,
+    utilisation: (frac(used.cpu, alloc.cpu) + frac(used.memory, alloc.memory)) / 2,
+  };
+}
+
+/** Negative when `a` is the better node. */
+export function compareScores(a: NodeScore, b: NodeScore): number {
+  return (
+    a.preferNoScheduleTaints - b.preferNoScheduleTaints ||
+    b.nodeAffinity - a.nodeAffinity ||
+    b.podAffinity - a.podAffinity ||
+    a.pods - b.pods ||
+    a.utilisation - b.utilisation ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  );
+}
+
+/** The feasible nodes, best first. */
+export function rankNodes(pod: Obj, feasible: NodeState[], all: NodeState[]): NodeScore[] {
+  return feasible.map((n) => scoreNode(pod, n, all)).sort(compareScores);
+}
