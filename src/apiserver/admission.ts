@@ -16,7 +16,22 @@ export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj): 
     obj.spec.serviceAccountName ??= obj.spec.serviceAccount ?? 'default';
     obj.spec.serviceAccount ??= obj.spec.serviceAccountName;
   }
+  if (r.kind === 'PersistentVolumeClaim') admitClaim(rs, obj);
+  if (r.kind === 'PersistentVolume') addFinalizer(obj, 'kubernetes.io/pv-protection');
 }
+
+/** Upstream's DefaultStorageClass (newest default class wins) and StorageObjectInUseProtection plugins. */
+function admitClaim(rs: ResourceStore, pvc: Obj): void {
+  if ((pvc.spec.storageClassName ?? null) === null && !('volume.beta.kubernetes.io/storage-class' in (pvc.metadata.annotations ?? {}))) {
+    const isDefault = (a: Obj) => a?.['storageclass.kubernetes.io/is-default-class'] === 'true' || a?.['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+    const defaults = rs.cache.list('/registry/storage.k8s.io/storageclasses/').map((c) => c.obj).filter((sc) => isDefault(sc.metadata.annotations));
+    defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+    if (defaults.length) pvc.spec.storageClassName = defaults[0].metadata.name;
+  }
+  addFinalizer(pvc, 'kubernetes.io/pvc-protection');
+}
+
+const addFinalizer = (o: Obj, f: string) => void (o.metadata.finalizers = [...new Set([...(o.metadata.finalizers ?? []), f])]);
 
 function allocateServiceAddresses(rs: ResourceStore, svc: Obj): void {
   const spec = (svc.spec ??= {});

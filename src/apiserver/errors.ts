@@ -60,7 +60,9 @@ export const gone = (message: string) => new ApiError(410, 'Expired', message);
 
 export const tooLarge = (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 
-export const unsupportedMediaType = (type: string) => new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf; got ${type}`);
+/** Upstream lists what the endpoint accepts (object bodies, or the patch types for PATCH). */
+export const unsupportedMediaType = (accepted: string[]) =>
+  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
 
 /** 422 with one cause per field error; upstream names the kind with its group: 'StatefulSet.apps "web" is invalid: ...'. */
 export function invalid(kind: string, group: string, name: string, errs: FieldError[]): ApiError {

@@ -78,7 +78,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const type = mediaType(req.headers['content-type']);
       if (!PATCH_TYPES.includes(type)) {
         if (type === 'application/apply-patch+yaml') throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported yet; use client-side kubectl apply');
-        throw unsupportedMediaType(type);
+        throw unsupportedMediaType(PATCH_TYPES);
       }
       const patch = parseBody(await readBody(req), 'application/json');
       const patched = await rs.patch(r, ns, name, type, patch, writeOpts());
@@ -127,7 +127,8 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     if (!filter(c.obj)) continue;
     if (limit > 0 && items.length === limit) {
       next = encodeContinue(Number(rv), lastKey(r, items));
-      remaining = candidates.slice(i).filter((x) => filter(x.obj)).length;
+      // As upstream: a count is only given when no selector filters the list (it would be a guess).
+      if (!q.get('labelSelector') && !q.get('fieldSelector')) remaining = candidates.length - i;
       break;
     }
     items.push(c.obj);
@@ -193,8 +194,12 @@ export function mediaType(header: string | undefined): string {
   return (header ?? 'application/json').split(';')[0].trim().toLowerCase();
 }
 
+/** Media types of object bodies (POST, PUT). */
+const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
+
 export async function readObject(req: IncomingMessage): Promise<Obj> {
   const type = mediaType(req.headers['content-type']);
+  if (!BODY_TYPES.includes(type)) throw unsupportedMediaType(BODY_TYPES);
   const body = parseBody(await readBody(req), type);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be an object');
   return body as Obj;

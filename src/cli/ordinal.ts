@@ -8,8 +8,7 @@ import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
 import { InProcessClient } from '../client/client.ts';
-import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
-import { NamespaceController } from '../controllers/namespace/controller.ts';
+import { startComponents, type Component } from './components.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -53,13 +52,8 @@ async function main(argv: string[]): Promise<void> {
 
   const pki = await ensurePki(dataDir, { hosts: [host] });
   const api = await startApiServer({ store, pki, port, host });
-  const controllers: { stop(): void }[] = [];
-  if (command === 'up') {
-    const client = new InProcessClient(api.resources);
-    const started = [new GarbageCollector(client), new NamespaceController(client)];
-    controllers.push(...started);
-    await Promise.all(started.map((c) => c.start()));
-  }
+  const controllers: Component[] = [];
+  if (command === 'up') controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir })));
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });
   // Measured from process start, module loading included: what a user waits for.

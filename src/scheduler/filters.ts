@@ -157,12 +157,26 @@ function sameDomain(nodes: NodeState[], node: Obj, key: string): NodeState[] {
 }
 
 /**
- * Inter-pod affinity for `pod` on `candidate`: its own required anti-affinity (no matching pod in the
- * same domain), existing pods' required anti-affinity against it, and its required affinity (a
- * matching pod in the same domain, or none anywhere when it matches its own term).
+ * Inter-pod affinity for `pod` on `candidate`, checked in upstream's order: its required affinity (a
+ * matching pod in the same domain, or none anywhere when it matches its own term), its own required
+ * anti-affinity (no matching pod in the same domain), then existing pods' anti-affinity against it.
  */
 export function interPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]): FilterResult {
-  const others = (pods: readonly Obj[]) => pods.filter((p) => p.metadata.uid !== pod.metadata.uid && holdsResources(p) && !p.metadata.deletionTimestamp);
+  // Terminating pods still count until they are gone: two pods with one identity never overlap.
+  const others = (pods: readonly Obj[]) => pods.filter((p) => p.metadata.uid !== pod.metadata.uid && holdsResources(p));
+  for (const t of requiredTerms(pod, 'podAffinity')) {
+    const inDomain = sameDomain(all, candidate.node, t.topologyKey).some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
+    if (inDomain) continue;
+    const anywhere = all.some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
+    // The first pod of a group that must be together may go anywhere with the topology label.
+    if (!anywhere && termMatchesPod(t, pod) && candidate.node.metadata?.labels?.[t.topologyKey] !== undefined) continue;
+    return reject(reasons.affinity, true);
+  }
+  for (const t of requiredTerms(pod, 'podAntiAffinity')) {
+    for (const n of sameDomain(all, candidate.node, t.topologyKey)) {
+      if (others(n.pods).some((p) => termMatchesPod(t, p))) return reject(reasons.antiAffinity, false);
+    }
+  }
   for (const n of all) {
     for (const existing of others(n.withAntiAffinity ?? n.pods)) {
       for (const t of requiredTerms(existing, 'podAntiAffinity')) {
@@ -171,19 +185,6 @@ export function interPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[
         if (v !== undefined && candidate.node.metadata?.labels?.[t.topologyKey] === v) return reject(reasons.existingAntiAffinity, false);
       }
     }
-  }
-  for (const t of requiredTerms(pod, 'podAntiAffinity')) {
-    for (const n of sameDomain(all, candidate.node, t.topologyKey)) {
-      if (others(n.pods).some((p) => termMatchesPod(t, p))) return reject(reasons.antiAffinity, false);
-    }
-  }
-  for (const t of requiredTerms(pod, 'podAffinity')) {
-    const inDomain = sameDomain(all, candidate.node, t.topologyKey).some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
-    if (inDomain) continue;
-    const anywhere = all.some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
-    // The first pod of a group that must be together may go anywhere with the topology label.
-    if (!anywhere && termMatchesPod(t, pod) && candidate.node.metadata?.labels?.[t.topologyKey] !== undefined) continue;
-    return reject(reasons.affinity, true);
   }
   return fits;
 }

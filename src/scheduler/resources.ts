@@ -45,16 +45,18 @@ export function podRequests(pod: Obj): Resources {
   const total = emptyResources();
   for (const c of spec.containers ?? []) add(total, containerRequests(c));
   const sidecars = emptyResources();
+  const initPeak = emptyResources();
   for (const c of spec.initContainers ?? []) {
     const r = containerRequests(c);
     if (c.restartPolicy === 'Always') {
       add(sidecars, r);
-      add(total, r);
       continue;
     }
     // A plain init container runs alone, next to the sidecars started before it.
-    for (const name of resourceNames) total[name] = Math.max(total[name], r[name] + sidecars[name]);
+    for (const name of resourceNames) initPeak[name] = Math.max(initPeak[name], r[name] + sidecars[name]);
   }
+  add(total, sidecars);
+  for (const name of resourceNames) total[name] = Math.max(total[name], initPeak[name]);
   for (const name of resourceNames) if (spec.overhead?.[name] !== undefined) total[name] += quantityValue(spec.overhead[name], name === 'cpu');
   return total;
 }

@@ -203,7 +203,9 @@ export class Scheduler {
     if (this.needsScheduling(pod)) {
       const assumedOn = this.assumed.get(uid);
       if (assumedOn) this.book(pod, assumedOn);
-      this.queue.add(key);
+      // Our own condition writes come back as updates: a waiting pod is retried for its causes, not for those.
+      const sameSpec = old && this.pending.has(key) && JSON.stringify(old.spec) === JSON.stringify(pod.spec) && JSON.stringify(old.metadata.labels) === JSON.stringify(pod.metadata.labels);
+      if (!sameSpec) this.queue.add(key);
     } else {
       this.assumed.delete(uid);
       this.unbook(uid);
@@ -328,7 +330,7 @@ export class Scheduler {
     const conditions = [...(pod.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled'), condition];
     const patch = [
       { op: 'test', path: '/metadata/uid', value: pod.metadata.uid },
-      { op: pod.status ? 'add' : 'add', path: pod.status ? '/status/conditions' : '/status', value: pod.status ? conditions : { conditions } },
+      { op: 'add', path: pod.status ? '/status/conditions' : '/status', value: pod.status ? conditions : { conditions } },
     ];
     await this.client.patch(this.client.resource('', 'pods'), pod.metadata.namespace, pod.metadata.name, 'application/json-patch+json', patch, 'status').catch((err) => {
       if (err instanceof ApiError && (err.code === 404 || err.code === 422 || err.code === 409)) return;

@@ -254,6 +254,9 @@ test('limit and continue page through 25 objects in order, each once', async () 
   const all = Array.from({ length: 25 }, (_, i) => `cm-${String(i).padStart(2, '0')}`);
   // Created out of order: pages follow name order, not creation order.
   for (const name of [...all].reverse()) await ok(api(c, 'POST', CM('paging'), { metadata: { name, labels: { page: 'yes' } } }));
+  // Whatever else the namespace holds (e.g. a published root CA) pages along with our objects.
+  const full = names((await ok(api(c, 'GET', CM('paging')))).items);
+  assert.deepEqual(full.filter((n: string) => n.startsWith('cm-')), all);
   const seen: string[] = [];
   const remaining: (number | undefined)[] = [];
   let token = '';
@@ -267,13 +270,18 @@ test('limit and continue page through 25 objects in order, each once', async () 
     token = l.metadata.continue ?? '';
     if (!token) break;
   }
-  assert.deepEqual(seen, all);
-  assert.deepEqual(remaining, [15, 5, undefined]);
+  assert.deepEqual(seen, full);
+  assert.deepEqual(remaining, [full.length - 10, full.length - 20, undefined]);
 
-  // A selector that skips items still pages correctly.
+  // A selector that skips items still pages correctly; upstream gives no count then, as it
+  // would have to evaluate the selector on the rest.
   const odd = await ok(api(c, 'GET', `${CM('paging')}?limit=3&fieldSelector=metadata.name!%3Dcm-01`));
   assert.deepEqual(names(odd.items), ['cm-00', 'cm-02', 'cm-03']);
-  assert.equal(odd.metadata.remainingItemCount, 21);
+  assert.ok(odd.metadata.continue);
+  assert.equal(odd.metadata.remainingItemCount, undefined);
+  const rest = await ok(api(c, 'GET', `${CM('paging')}?limit=100&fieldSelector=metadata.name!%3Dcm-01&continue=${encodeURIComponent(odd.metadata.continue)}`));
+  assert.deepEqual(names(rest.items), full.slice(4));
+  assert.equal(rest.metadata.continue, undefined);
 
   // kubectl pages with --chunk-size and prints one table.
   const out = await kubectlOk(c, ['get', 'cm', '-n', 'paging', '--chunk-size=7', '-l', 'page=yes', '-o', 'name']);
@@ -305,7 +313,7 @@ test('a watch from a resourceVersion returns exactly the later changes, in order
 
   // resourceVersion=0 (or none) starts from the current state instead.
   const fresh = await watchFor(`${CM('watching')}?resourceVersion=0`);
-  assert.deepEqual(fresh.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w2']);
+  assert.deepEqual(fresh.filter((e) => e.object.metadata.name.startsWith('w')).map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w2']);
 });
 
 test('allowWatchBookmarks brings BOOKMARK events with the current resourceVersion', async () => {
@@ -322,9 +330,11 @@ test('allowWatchBookmarks brings BOOKMARK events with the current resourceVersio
   assert.deepEqual(plain, []);
   // With sendInitialEvents the end of the initial state is marked by an annotated bookmark.
   const initial = await watchFor(`${CM('watching')}?sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
-  assert.equal(initial[0].type, 'ADDED');
-  assert.equal(initial[1].type, 'BOOKMARK');
-  assert.equal(initial[1].object.metadata.annotations['k8s.io/initial-events-end'], 'true');
+  const end = initial.findIndex((e) => e.type === 'BOOKMARK');
+  assert.ok(end >= 1, JSON.stringify(initial));
+  assert.ok(initial.slice(0, end).every((e) => e.type === 'ADDED'));
+  assert.ok(names(initial.slice(0, end).map((e) => e.object)).includes('w2'));
+  assert.equal(initial[end].object.metadata.annotations['k8s.io/initial-events-end'], 'true');
 });
 
 async function currentRv(): Promise<string> {
@@ -533,7 +543,8 @@ test('fieldValidation: Strict rejects unknown fields, Warn warns and drops them,
   // kubectl's --validate=strict asks the server to be strict.
   const k = await kubectl(c, ['create', '--validate=strict', '-f', '-'], { input: JSON.stringify(body('fv-kubectl')) });
   assert.equal(k.code, 1);
-  assert.match(k.stderr, /strict decoding error: unknown field "spec\.template\.spec\.containers\[0\]\.bar", unknown field "spec\.foo"/);
+  // kubectl re-encodes the manifest (keys sorted) before sending it, hence this order.
+  assert.equal(k.stderr, 'Error from server (BadRequest): error when creating "STDIN": StatefulSet in version "v1" cannot be handled as a StatefulSet: strict decoding error: unknown field "spec.foo", unknown field "spec.template.spec.containers[0].bar"\n');
   const w = await kubectl(c, ['create', '--validate=warn', '-f', '-'], { input: JSON.stringify(body('fv-kubectl')) });
   assert.equal(w.code, 0, w.stderr);
   assert.match(w.stderr, /^Warning: unknown field "spec\.foo"$/m);

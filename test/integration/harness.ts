@@ -145,7 +145,7 @@ export async function api(c: Cluster, method: string, path: string, body?: unkno
         ca: readFileSync(join(pki, 'ca.crt')),
         cert: readFileSync(join(pki, 'admin.crt')),
         key: readFileSync(join(pki, 'admin.key')),
-        headers: { Accept: 'application/json', ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+        headers: { Accept: 'application/json', ...(payload !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}), ...headers },
       },
       (r) => {
         const chunks: Buffer[] = [];

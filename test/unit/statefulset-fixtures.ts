@@ -209,7 +209,7 @@ export class World {
       this.pods.set(name, p);
     }
     if (a.type === 'updatePod') this.pods.set(name, structuredClone(a.desired));
-    if (a.type !== 'deletePod') for (const u of a.refs) this.claims.set(u.claim.metadata.name, { ...u.claim, metadata: { ...u.claim.metadata, ownerReferences: u.ownerReferences } });
+    for (const u of a.refs) this.claims.set(u.claim.metadata.name, { ...u.claim, metadata: { ...u.claim.metadata, ownerReferences: u.ownerReferences } });
   }
 
   /** Marks pods Running and Ready (all, or the named ones). */

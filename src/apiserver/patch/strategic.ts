@@ -8,7 +8,7 @@
 // - directives: `$patch: replace|delete` on a map, `$patch: replace|delete` elements in a merge
 //   list, `$retainKeys`, `$deleteFromPrimitiveList/<list>`, `$setElementOrder/<list>`.
 // The work happens on private copies, so the caller's document and patch are never changed.
-import type { Schema } from '../../api/schema.ts';
+import { resolveSchema, type Schema } from '../../api/schema.ts';
 import { cloneJson, hasKey, isMap, type JsonMap } from './json.ts';
 import { goTypeName, goValue, jsonKindName, patchBadRequest, patchInternal, patchUnprocessable } from './errors.ts';
 import { fieldMeta, listMeta } from './schema-meta.ts';
@@ -423,14 +423,27 @@ function mergeOrderedLists(original: JsonMap, patch: JsonMap, schema: Schema | u
  * has, such as directives that rode along inside values taken from the patch. Our objects are
  * not typed, so those members are removed here instead.
  */
-function stripDirectiveKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripDirectiveKeys);
+/**
+ * Removes directive keys left in a merged result. Opaque objects (RawExtension, such as a
+ * ControllerRevision's data, whose schema declares no fields) are the user's own JSON and are
+ * kept as they are: upstream stores them verbatim, directives included.
+ */
+function stripDirectiveKeys(v: unknown, schema: Schema | undefined): unknown {
+  const s = resolveSchema(schema);
+  if (Array.isArray(v)) return v.map((x) => stripDirectiveKeys(x, resolveSchema(s?.items)));
   if (!isMap(v)) return v;
+  if (s && s.type === 'object' && !s.properties && !s.additionalProperties) return v;
   for (const k of Object.keys(v)) {
     if (k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(`${SET_ELEMENT_ORDER}/`) || k.startsWith(`${DELETE_FROM_PRIMITIVE_LIST}/`)) delete v[k];
-    else v[k] = stripDirectiveKeys(v[k]);
+    else v[k] = stripDirectiveKeys(v[k], childSchema(s, k));
   }
   return v;
+}
+
+function childSchema(s: Schema | undefined, key: string): Schema | undefined {
+  if (!s) return undefined;
+  if (s.properties) return s.properties[key];
+  return typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
 }
 
 /**
@@ -444,5 +457,5 @@ export function applyStrategicMergePatch(doc: unknown, patch: unknown, schema: S
   if (patch === null || patch === undefined) return cloneJson(doc); // decodes to an empty patch
   if (!isMap(patch)) throw patchBadRequest(`json: cannot unmarshal ${jsonKindName(patch)} into Go value of type map[string]interface {}`);
   const original = isMap(doc) ? cloneJson(doc) : {};
-  return stripDirectiveKeys(mergeMap(original, cloneJson(patch), schema));
+  return stripDirectiveKeys(mergeMap(original, cloneJson(patch), schema), schema);
 }

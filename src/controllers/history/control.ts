@@ -53,12 +53,22 @@ export class ControllerHistory {
     }
   }
 
-  /** Makes `parent` the controller of an orphaned revision; the uid guards against a re-created namesake. */
+  /**
+   * Makes `parent` the controller of an orphaned revision. Upstream sends a strategic-merge patch;
+   * a JSON patch says the same (append our ref, guarded by the revision's uid) without asking the
+   * server to merge-walk the opaque `data` field.
+   */
   async adopt(parent: Obj, kind: ParentKind, revision: Obj): Promise<Obj> {
     const owner = controllerOf(revision);
     if (owner) throw new Error(`attempt to adopt revision owned by ${owner.kind}/${owner.name}`);
-    const patch = { metadata: { ownerReferences: [controllerRefTo(parent, kind)], uid: revision.metadata.uid } };
-    return this.client.patch(this.resource, revision.metadata.namespace, revision.metadata.name, 'application/strategic-merge-patch+json', patch);
+    const ref = controllerRefTo(parent, kind);
+    const patch = [
+      { op: 'test', path: '/metadata/uid', value: revision.metadata.uid },
+      revision.metadata.ownerReferences?.length
+        ? { op: 'add', path: '/metadata/ownerReferences/-', value: ref }
+        : { op: 'add', path: '/metadata/ownerReferences', value: [ref] },
+    ];
+    return this.client.patch(this.resource, revision.metadata.namespace, revision.metadata.name, 'application/json-patch+json', patch);
   }
 
   async delete(revision: Obj): Promise<void> {

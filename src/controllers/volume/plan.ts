@@ -30,6 +30,8 @@ export interface World {
   nodes: Obj[];
   /** Where Immediate-mode volumes go; otherwise the first Ready node. */
   defaultNodeName?: string;
+  /** Give class-less claims the default class after creation (upstream's RetroactiveDefaultStorageClass); default true. */
+  retroactiveDefaultClass?: boolean;
 }
 
 export type ClaimAction =
@@ -89,7 +91,7 @@ function planUnboundClaim(claim: Obj, w: World): ClaimAction {
   const node = selectedNode ? nodeOrStub(selectedNode, w.nodes) : undefined;
   const volume = findMatchingVolume(claim, w.volumes, { delayBinding: delay, node });
   if (volume) return { kind: 'bind', volume };
-  if (claimClassUnset(claim)) {
+  if (claimClassUnset(claim) && w.retroactiveDefaultClass !== false) {
     const def = defaultClass(w.classes);
     if (def) return { kind: 'assignDefaultClass', className: def.metadata.name };
   }
@@ -172,17 +174,22 @@ export function volumeBoundTo(volume: Obj, claim: Obj): Obj | undefined {
   if (ref && ref.uid === claim.metadata.uid && ref.name === claim.metadata.name && ref.namespace === claim.metadata.namespace) return undefined;
   const next = structuredClone(volume);
   next.spec.claimRef = claimRefOf(claim);
-  next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' };
+  // Only a binding the controller chose is marked as such; a user's pre-binding stays the user's.
+  if (!ref) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' };
   return next;
 }
 
-/** The claim pointing at the volume with the bind annotations, or undefined when it already does. */
-export function claimBoundTo(claim: Obj, volume: Obj): Obj | undefined {
+/**
+ * The claim pointing at the volume with the bind annotations (plus `extra` ones, e.g. which
+ * provisioner made the volume), or undefined when it already does.
+ */
+export function claimBoundTo(claim: Obj, volume: Obj, extra: Record<string, string> = {}): Obj | undefined {
   const ann = claim.metadata.annotations ?? {};
   const sameVolume = claim.spec?.volumeName === volume.metadata.name;
-  if (sameVolume && ann[ANN_BIND_COMPLETED] === 'yes') return undefined;
+  const extraDone = Object.entries(extra).every(([k, v]) => ann[k] === v);
+  if (sameVolume && ann[ANN_BIND_COMPLETED] === 'yes' && extraDone) return undefined;
   const next = structuredClone(claim);
-  next.metadata.annotations = { ...ann, [ANN_BIND_COMPLETED]: 'yes' };
+  next.metadata.annotations = { ...ann, ...extra, [ANN_BIND_COMPLETED]: 'yes' };
   if (!sameVolume) {
     next.spec.volumeName = volume.metadata.name;
     next.metadata.annotations[ANN_BOUND_BY_CONTROLLER] = 'yes';

@@ -1,0 +1,250 @@
+// The node agent (our kubelet): registers its Node, keeps its Lease in kube-node-lease renewed,
+// and runs the pods bound to the node through a Runtime, one PodWorker per pod UID.
+//
+// Restart-safe: on start it re-registers (keeping what others set on the Node), and the first sync
+// of every pod bound here adopts what the runtime already runs for it (or, for the simulated
+// runtime, restores a pod that was Running) instead of starting a second copy.
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Obj } from '../api/resource.ts';
+import type { Client } from '../client/client.ts';
+import { Informer } from '../client/informer.ts';
+import { EventRecorder } from '../client/events.ts';
+import { ApiError } from '../apiserver/errors.ts';
+import { nowTimestamp } from '../apiserver/resource-store.ts';
+import { log } from '../util/log.ts';
+import { defaultLabels, goArch, microTime, nodeLease, nodeObject, nodeStatus, type NodeDescription } from './node-status.ts';
+import { PodWorker, type WorkerContext } from './pod-worker.ts';
+import type { Runtime } from './runtime/types.ts';
+
+export interface NodeAgentOptions {
+  nodeName: string;
+  runtime: Runtime;
+  /** The node's pod CIDR (e.g. 10.244.1.0/24); pod IPs come from it. */
+  podCIDR?: string;
+  /** The node's InternalIP. Simulated nodes use a documentation address (192.0.2.0/24), never used for traffic. */
+  internalIP?: string;
+  /** Extra node labels (the standard hostname/os/arch labels are always set). */
+  labels?: Record<string, string>;
+  /** Taints to register the node with (only on first registration; later changes belong to users). */
+  taints?: Obj[];
+  /** Capacity; defaults cpu 4, memory 16Gi, pods 110, ephemeral-storage 100Gi. Allocatable equals capacity. */
+  capacity?: Record<string, string>;
+  /** Lease renewal period, default 10 s; lease duration default 40 s. */
+  leaseRenewMs?: number;
+  leaseDurationSeconds?: number;
+  /** How often the full node status is re-posted even when nothing changed (heartbeat times), default 60 s. */
+  nodeStatusReportMs?: number;
+  /** Crash-loop back-off: first delay (default 10 s) doubling up to the cap (default 300 s). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Report Succeeded/Failed for pods stopped because they were deleted, as kubelets do since v1.27. Default true. */
+  terminalPhaseOnDelete?: boolean;
+  /** Record kubelet events (Pulled, Created, Started, Killing, BackOff). Default true; benchmarks may turn them off. */
+  recordEvents?: boolean;
+}
+
+const DEFAULT_CAPACITY = { cpu: '4', 'ephemeral-storage': '100Gi', memory: '16Gi', pods: '110' };
+
+/** A stable address in 192.0.2.0/24 (TEST-NET-1) for a node name. */
+export function documentationAddress(nodeName: string): string {
+  let h = 2166136261;
+  for (const ch of nodeName) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return `192.0.2.${1 + (h % 254)}`;
+}
+
+export class NodeAgent {
+  private readonly client: Client;
+  private readonly opts: NodeAgentOptions;
+  private readonly runtime: Runtime;
+  private readonly description: NodeDescription;
+  private readonly pods: Informer;
+  private readonly events: EventRecorder;
+  private readonly workers = new Map<string, PodWorker>();
+  /** Workers by pod namespace/name: more than one only while a replaced pod is still stopping. */
+  private readonly byKey = new Map<string, Set<PodWorker>>();
+  private readonly bootID = randomUUID();
+  private readonly ctx: WorkerContext;
+  private unsubscribe: (() => void) | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private lease: Obj | undefined;
+  private nodeUid: string | undefined;
+  private stopped = false;
+
+  constructor(client: Client, opts: NodeAgentOptions) {
+    this.client = client;
+    this.opts = opts;
+    this.runtime = opts.runtime;
+    const arch = goArch(process.arch);
+    const capacity = { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}) };
+    this.description = {
+      name: opts.nodeName,
+      internalIP: opts.internalIP ?? documentationAddress(opts.nodeName),
+      podCIDR: opts.podCIDR,
+      labels: { ...defaultLabels(opts.nodeName, arch), ...(opts.labels ?? {}) },
+      taints: opts.taints,
+      capacity,
+      allocatable: { ...capacity },
+      containerRuntimeVersion: `${this.runtime.name}://${this.runtime.version}`,
+      osImage: this.runtime.name === 'sim' ? 'Ordinal simulated node' : osImage(),
+      kernelVersion: os.release(),
+      architecture: arch,
+      kubeletPort: 10250,
+    };
+    this.events = new EventRecorder(client, 'kubelet', opts.nodeName);
+    if (opts.recordEvents === false) this.events.event = () => {};
+    this.pods = new Informer(client, client.resource('', 'pods'), { fieldSelector: `spec.nodeName=${opts.nodeName}` });
+    this.ctx = {
+      client,
+      runtime: this.runtime,
+      events: this.events,
+      nodeName: opts.nodeName,
+      hostIP: this.description.internalIP,
+      backoffBaseMs: opts.backoffBaseMs ?? 10_000,
+      backoffMaxMs: opts.backoffMaxMs ?? 300_000,
+      terminalPhaseOnDelete: opts.terminalPhaseOnDelete ?? true,
+      currentPod: (uid) => this.currentPod(uid),
+      finished: (uid) => this.workerFinished(uid),
+    };
+    this.pods.on({
+      add: (pod) => this.podChanged(pod),
+      update: (_old, pod) => this.podChanged(pod),
+      delete: (pod) => this.workers.get(pod.metadata.uid)?.kick(),
+    });
+  }
+
+  get nodeName(): string {
+    return this.opts.nodeName;
+  }
+
+  async start(): Promise<void> {
+    if (this.opts.podCIDR) await this.runtime.updateRuntimeConfig({ podCIDR: this.opts.podCIDR });
+    await this.register();
+    await this.renewLease();
+    this.leaseTimer = setInterval(() => void this.renewLease().catch((err) => log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err) })), this.opts.leaseRenewMs ?? 10_000);
+    this.statusTimer = setInterval(() => void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) })), this.opts.nodeStatusReportMs ?? 60_000);
+    this.unsubscribe = this.runtime.subscribe((e) => this.workers.get(e.podUid)?.kick());
+    await this.pods.start();
+    log('info', 'agent', 'node registered', { node: this.nodeName, internalIP: this.description.internalIP, podCIDR: this.opts.podCIDR });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.leaseTimer);
+    clearInterval(this.statusTimer);
+    this.unsubscribe?.();
+    this.pods.stop();
+    for (const w of this.workers.values()) w.stop();
+    this.runtime.close?.();
+  }
+
+  // ------------------------------------------------------------------------- node and lease
+
+  private async register(): Promise<void> {
+    const nodes = this.client.resource('', 'nodes');
+    const now = nowTimestamp();
+    let node: Obj;
+    try {
+      node = await this.client.create(nodes, undefined, nodeObject(this.description, now, this.bootID));
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      // Already registered (agent restart): make sure our labels and pod CIDR are there, keep the rest.
+      const existing = await this.client.get(nodes, undefined, this.nodeName);
+      const patch: Obj = { metadata: { labels: this.description.labels } };
+      if (this.opts.podCIDR && !existing.spec?.podCIDR) patch.spec = { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] };
+      node = await this.client.patch(nodes, undefined, this.nodeName, 'application/merge-patch+json', patch);
+      node = await this.client.update(nodes, { ...node, status: nodeStatus(this.description, now, node.status, this.bootID) }, 'status');
+    }
+    this.nodeUid = node.metadata.uid;
+  }
+
+  private async postStatus(): Promise<void> {
+    if (this.stopped) return;
+    const nodes = this.client.resource('', 'nodes');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const node = await this.client.get(nodes, undefined, this.nodeName).catch((err) => {
+        if (err instanceof ApiError && err.code === 404) return undefined;
+        throw err;
+      });
+      if (!node) return this.register();
+      try {
+        await this.client.update(nodes, { ...node, status: nodeStatus(this.description, nowTimestamp(), node.status, this.bootID) }, 'status');
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+      }
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.stopped) return;
+    const leases = this.client.resource('coordination.k8s.io', 'leases');
+    const duration = this.opts.leaseDurationSeconds ?? 40;
+    if (this.lease) {
+      const next = structuredClone(this.lease);
+      next.spec = { ...next.spec, holderIdentity: this.nodeName, leaseDurationSeconds: duration, renewTime: microTime() };
+      try {
+        this.lease = await this.client.update(leases, next);
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 409 || err.code === 404))) throw err;
+        this.lease = undefined;
+      }
+    }
+    const existing = await this.client.get(leases, 'kube-node-lease', this.nodeName).catch(() => undefined);
+    if (existing) {
+      existing.spec = { ...existing.spec, holderIdentity: this.nodeName, leaseDurationSeconds: duration, renewTime: microTime() };
+      this.lease = await this.client.update(leases, existing);
+    } else {
+      this.lease = await this.client.create(leases, 'kube-node-lease', nodeLease(this.nodeName, this.nodeUid, duration, Date.now()));
+    }
+  }
+
+  // ------------------------------------------------------------------------- pods
+
+  private currentPod(uid: string): Obj | undefined {
+    const w = this.workers.get(uid);
+    if (!w) return undefined;
+    const [ns, name] = w.key.split('/');
+    const pod = this.pods.get(ns, name);
+    return pod?.metadata.uid === uid ? pod : undefined;
+  }
+
+  private podChanged(pod: Obj): void {
+    const uid = pod.metadata.uid;
+    let w = this.workers.get(uid);
+    if (!w) {
+      w = new PodWorker(this.ctx, pod);
+      this.workers.set(uid, w);
+      let set = this.byKey.get(w.key);
+      if (!set) this.byKey.set(w.key, (set = new Set()));
+      set.add(w);
+    }
+    // Never two copies of one pod identity: a pod that replaces a force-deleted one of the same name
+    // starts only once the old one is fully stopped.
+    if (this.blockedByPredecessor(w)) return;
+    w.kick();
+  }
+
+  private blockedByPredecessor(w: PodWorker): boolean {
+    for (const other of this.byKey.get(w.key) ?? []) if (other !== w && !other.isDone()) return true;
+    return false;
+  }
+
+  private workerFinished(uid: string): void {
+    const w = this.workers.get(uid);
+    if (!w) return;
+    w.stop();
+    this.workers.delete(uid);
+    const set = this.byKey.get(w.key);
+    set?.delete(w);
+    if (set?.size === 0) this.byKey.delete(w.key);
+    // Start a successor that waited for this one.
+    for (const other of set ?? []) other.kick();
+  }
+}
+
+function osImage(): string {
+  return `${os.type()} ${os.release()}`;
+}

@@ -1,0 +1,442 @@
+// One pod on one node: a level-triggered loop that brings the runtime in line with the pod (sandbox,
+// init containers in order, containers, restarts with back-off, probes, graceful stop) and reports
+// the resulting status. One worker per pod UID; a worker's syncs never overlap.
+import type { Obj } from '../api/resource.ts';
+import type { Client } from '../client/client.ts';
+import type { EventRecorder } from '../client/events.ts';
+import { ApiError } from '../apiserver/errors.ts';
+import { nowTimestamp } from '../apiserver/resource-store.ts';
+import { log } from '../util/log.ts';
+import { goDuration, restartDecision, type BackoffEntry } from './backoff.ts';
+import { computePodStatus, isTerminalPhase, type ContainerInput } from './pod-status.ts';
+import type { PullPolicy, Runtime, RuntimeContainerStatus, SandboxInfo } from './runtime/types.ts';
+
+export interface WorkerContext {
+  client: Client;
+  runtime: Runtime;
+  events: EventRecorder;
+  nodeName: string;
+  hostIP: string;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Report Succeeded/Failed for pods stopped because they were deleted (the kubelet does since v1.27). */
+  terminalPhaseOnDelete: boolean;
+  /** The pod with this UID as the API has it now, or undefined once it is gone. */
+  currentPod(uid: string): Obj | undefined;
+  /** The worker has finished and released everything. */
+  finished(uid: string): void;
+}
+
+interface ContainerRecord {
+  spec: Obj;
+  init: boolean;
+  sidecar: boolean;
+  id?: string;
+  status?: RuntimeContainerStatus;
+  previous?: RuntimeContainerStatus;
+  restartCount: number;
+  ready: boolean;
+  started: boolean;
+  imageRef?: string;
+  backoff?: BackoffEntry;
+  /** Set while waiting out a crash back-off. */
+  restartAtMs?: number;
+  /** The exited instance already reported, so an exit is announced once. */
+  exitReported?: string;
+}
+
+const isRunning = (r: ContainerRecord) => r.status?.state === 'running';
+const exitedOk = (r: ContainerRecord) => r.status?.state === 'exited' && (r.status.exitCode ?? 0) === 0;
+
+export class PodWorker {
+  readonly uid: string;
+  readonly key: string;
+  private readonly ctx: WorkerContext;
+  private sandbox: SandboxInfo | undefined;
+  private records: ContainerRecord[] = [];
+  private startTime: string | undefined;
+  private initialized = false;
+  /** The runtime side is torn down; nothing runs for this pod any more. */
+  private done = false;
+  private terminal = false;
+  private running = false;
+  private dirty = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  /** The newest version of the pod we know (our own status writes are newer than the informer for a moment). */
+  private latest: Obj | undefined;
+
+  constructor(ctx: WorkerContext, pod: Obj) {
+    this.ctx = ctx;
+    this.uid = pod.metadata.uid;
+    this.key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  }
+
+  isDone(): boolean {
+    return this.done;
+  }
+
+  /** Asks for a sync; syncs never overlap, and one asked for during a sync runs right after it. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    this.running = true;
+    void (async () => {
+      do {
+        this.dirty = false;
+        try {
+          await this.sync();
+        } catch (err) {
+          log('warn', 'agent', 'pod sync failed, retrying', { pod: this.key, error: String(err) });
+          this.wakeAt(Date.now() + 1000);
+        }
+      } while (this.dirty && !this.stopped);
+      this.running = false;
+    })();
+  }
+
+  /** Stops the worker's timers (the agent is stopping); the pod's containers keep running. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private wakeAt(ms: number): void {
+    if (ms >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = ms;
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity;
+      this.kick();
+    }, Math.max(0, ms - Date.now()));
+  }
+
+  private pod(): Obj | undefined {
+    const p = this.ctx.currentPod(this.uid);
+    if (!p) return undefined;
+    const l = this.latest;
+    if (l && l.metadata.uid === p.metadata.uid && Number(l.metadata.resourceVersion) > Number(p.metadata.resourceVersion)) return l;
+    return p;
+  }
+
+  // ------------------------------------------------------------------------- the sync
+
+  private async sync(): Promise<void> {
+    const { runtime } = this.ctx;
+    let pod = this.pod();
+    if (!pod) {
+      // Gone from the API (force-deleted, or finished): stop whatever still runs, at once.
+      await this.teardown(0);
+      this.ctx.finished(this.uid);
+      return;
+    }
+    if (this.done) return;
+    runtime.podUpdated?.(pod);
+    if (!this.initialized) await this.initialize(pod);
+
+    if (pod.metadata.deletionTimestamp) {
+      await this.terminate(pod);
+      return;
+    }
+    if (this.terminal || isTerminalPhase(pod.status?.phase)) {
+      this.terminal = true;
+      await this.teardown(0);
+      this.done = true;
+      return;
+    }
+
+    if (!this.sandbox) {
+      this.startTime ??= nowTimestamp();
+      await this.report(pod);
+      const sandbox = await runtime.runPodSandbox(pod);
+      this.sandbox = sandbox;
+      pod = this.pod();
+      // Deleted while the sandbox was being made: the next pass stops it.
+      if (!pod || pod.metadata.deletionTimestamp) {
+        this.dirty = true;
+        return;
+      }
+    }
+
+    await this.refresh();
+    // An exit is reported before anything is restarted, as the kubelet's status shows it.
+    const newlyExited = this.records.filter((r) => r.status?.state === 'exited' && r.exitReported !== r.id);
+    if (newlyExited.length) {
+      for (const r of newlyExited) r.exitReported = r.id;
+      for (const r of newlyExited) r.ready = false;
+      await this.report(pod);
+    }
+
+    const now = Date.now();
+    const policy: string = pod.spec?.restartPolicy ?? 'Always';
+    // Init containers run one at a time, in order; sidecars start in their turn and keep running.
+    let initsDone = true;
+    for (const r of this.records.filter((x) => x.init)) {
+      if (r.sidecar) {
+        if (!r.id) await this.startContainer(pod, r);
+        else if (r.status?.state === 'exited') await this.maybeRestart(pod, r, 'Always', now);
+        continue;
+      }
+      if (exitedOk(r)) continue;
+      initsDone = false;
+      if (!r.id) await this.startContainer(pod, r);
+      else if (r.status?.state === 'exited') {
+        // A failed init container is retried unless the pod never restarts anything.
+        if (policy === 'Never') this.terminal = true;
+        else await this.maybeRestart(pod, r, 'OnFailure', now);
+      }
+      break;
+    }
+    if (initsDone && !this.terminal) {
+      for (const r of this.records.filter((x) => !x.init)) {
+        if (!r.id) await this.startContainer(pod, r);
+        else if (r.status?.state === 'exited') await this.maybeRestart(pod, r, policy, now);
+      }
+    }
+    await this.probe(pod);
+
+    // Nothing left to run and nothing will restart: the pod is finished.
+    const regular = this.records.filter((r) => !r.init);
+    if (!this.terminal && initsDone && regular.every((r) => r.status?.state === 'exited' && r.restartAtMs === undefined && !willRestart(policy, r))) this.terminal = true;
+    await this.report(this.pod() ?? pod);
+    if (this.terminal) {
+      await this.teardown(0);
+      this.done = true;
+    }
+  }
+
+  /** First sync: carry over restart counts, and adopt a sandbox the runtime already has (agent restart). */
+  private async initialize(pod: Obj): Promise<void> {
+    const { runtime } = this.ctx;
+    const statuses: Obj[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    const make = (spec: Obj, init: boolean): ContainerRecord => {
+      const old = statuses.find((s) => s.name === spec.name);
+      return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: old?.restartCount ?? 0, ready: false, started: false };
+    };
+    this.records = [...(pod.spec?.initContainers ?? []).map((c: Obj) => make(c, true)), ...(pod.spec?.containers ?? []).map((c: Obj) => make(c, false))];
+    this.startTime = pod.status?.startTime;
+    const readySandbox = async () => (await runtime.listPodSandboxes({ podUid: this.uid })).find((s) => s.state === 'ready');
+    let sandbox = await readySandbox();
+    if (!sandbox && runtime.restorePod && !pod.metadata.deletionTimestamp && (await runtime.restorePod(pod))) sandbox = await readySandbox();
+    if (sandbox) {
+      this.sandbox = { sandboxId: sandbox.sandboxId, ip: sandbox.ip };
+      // The newest instance of each container is the current one.
+      const containers = (await runtime.listContainers({ sandboxId: sandbox.sandboxId })).sort((a, b) => a.attempt - b.attempt);
+      for (const c of containers) {
+        const r = this.records.find((x) => x.spec.name === c.name);
+        if (!r) continue;
+        r.id = c.id;
+        r.restartCount = Math.max(r.restartCount, c.attempt);
+        r.exitReported = c.state === 'exited' ? c.id : undefined;
+      }
+      log('info', 'agent', 'adopted running pod', { pod: this.key, ip: sandbox.ip });
+    }
+    this.initialized = true;
+  }
+
+  private async refresh(): Promise<void> {
+    for (const r of this.records) {
+      if (!r.id) continue;
+      try {
+        r.status = await this.ctx.runtime.containerStatus(r.id);
+      } catch {
+        // The runtime lost it: start it again.
+        r.id = undefined;
+        r.status = undefined;
+      }
+    }
+  }
+
+  private async startContainer(pod: Obj, r: ContainerRecord): Promise<void> {
+    const { runtime, events } = this.ctx;
+    const image: string = r.spec.image ?? '';
+    const policy: PullPolicy = r.spec.imagePullPolicy ?? (image.endsWith(':latest') || !/:[^/]+$/.test(image) ? 'Always' : 'IfNotPresent');
+    r.imageRef = await runtime.pullImage(image, policy);
+    events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    const id = await runtime.createContainer(this.sandbox!.sandboxId, pod, r.spec, r.restartCount);
+    events.event(pod, 'Normal', 'Created', `Created container: ${r.spec.name}`);
+    await runtime.startContainer(id);
+    events.event(pod, 'Normal', 'Started', `Started container ${r.spec.name}`);
+    r.id = id;
+    r.status = await runtime.containerStatus(id);
+    r.ready = false;
+    r.started = false;
+    r.restartAtMs = undefined;
+  }
+
+  private async maybeRestart(pod: Obj, r: ContainerRecord, policy: string, now: number): Promise<void> {
+    if (!willRestart(policy, r)) return;
+    const finished = r.status?.finishedAt ? Date.parse(r.status.finishedAt) : now;
+    const decision = restartDecision(r.backoff, finished, this.ctx.backoffBaseMs, this.ctx.backoffMaxMs);
+    if (decision.restartAtMs > now) {
+      if (r.restartAtMs === undefined) {
+        this.ctx.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${r.spec.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${this.uid})`);
+      }
+      r.restartAtMs = decision.restartAtMs;
+      this.wakeAt(decision.restartAtMs);
+      return;
+    }
+    r.backoff = decision.next;
+    const old = r.id!;
+    r.previous = r.status;
+    r.restartCount++;
+    r.id = undefined;
+    await this.startContainer(pod, r);
+    // The kubelet keeps only the last dead instance (for `logs --previous`); older ones go.
+    void this.ctx.runtime.removeContainer(old).catch(() => {});
+  }
+
+  private async probe(pod: Obj): Promise<void> {
+    const { runtime } = this.ctx;
+    const now = Date.now();
+    for (const r of this.records) {
+      if (!isRunning(r) || !r.id) {
+        r.ready = false;
+        r.started = false;
+        continue;
+      }
+      const since = Date.parse(r.status!.startedAt ?? new Date(now).toISOString());
+      const startup = r.spec.startupProbe;
+      if (!r.started) {
+        const due = since + (startup?.initialDelaySeconds ?? 0) * 1000;
+        if (now < due) {
+          this.wakeAt(due);
+          continue;
+        }
+        r.started = !startup || (await runtime.probe(pod, r.spec, r.id, 'startup', startup));
+        if (!r.started) {
+          this.wakeAt(now + (startup?.periodSeconds ?? 10) * 1000);
+          continue;
+        }
+      }
+      if (r.init && !r.sidecar) continue;
+      const readiness = r.spec.readinessProbe;
+      const due = since + (readiness?.initialDelaySeconds ?? 0) * 1000;
+      if (now < due) {
+        r.ready = false;
+        this.wakeAt(due);
+        continue;
+      }
+      r.ready = await runtime.probe(pod, r.spec, r.id, 'readiness', readiness);
+      if (readiness) this.wakeAt(now + (readiness.periodSeconds ?? 10) * 1000);
+    }
+  }
+
+  /** Graceful stop of a deleted pod, then the final status and the pod's removal from the API. */
+  private async terminate(pod: Obj): Promise<void> {
+    const { runtime, client, events } = this.ctx;
+    const grace = Math.max(0, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+    const running = this.records.filter((r) => r.id && (isRunning(r) || r.status?.state === 'created'));
+    for (const r of running) events.event(pod, 'Normal', 'Killing', `Stopping container ${r.spec.name}`);
+    await Promise.all(running.map((r) => runtime.stopContainer(r.id!, grace)));
+    await this.refresh();
+    for (const r of this.records) {
+      r.ready = false;
+      r.restartAtMs = undefined;
+    }
+    this.terminal = true;
+    const current = this.pod();
+    if (!current) {
+      this.dirty = true;
+      return;
+    }
+    await this.report(current, this.ctx.terminalPhaseOnDelete);
+    await this.teardown(0);
+    this.done = true;
+    try {
+      await client.delete(client.resource('', 'pods'), current.metadata.namespace, current.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+    }
+  }
+
+  /** Stops and removes everything the runtime holds for the pod. */
+  private async teardown(graceSeconds: number): Promise<void> {
+    const { runtime } = this.ctx;
+    if (!this.sandbox) return;
+    const sandboxId = this.sandbox.sandboxId;
+    await Promise.all(this.records.filter((r) => r.id && isRunning(r)).map((r) => runtime.stopContainer(r.id!, graceSeconds)));
+    await runtime.stopPodSandbox(sandboxId);
+    await runtime.removePodSandbox(sandboxId);
+    this.sandbox = undefined;
+  }
+
+  // ------------------------------------------------------------------------- status
+
+  private inputs(pod: Obj): ContainerInput[] {
+    const now = Date.now();
+    return this.records.map((r) => {
+      let waiting: ContainerInput['waiting'];
+      if (r.restartAtMs !== undefined && r.restartAtMs > now && r.status?.state === 'exited') {
+        waiting = {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${goDuration(r.backoff?.delayMs ?? this.ctx.backoffBaseMs)} restarting failed container=${r.spec.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${this.uid})`,
+        };
+      } else if (!r.id && !this.terminal) {
+        // Not created yet: regular containers wait for the init containers first.
+        waiting = { reason: r.init || !this.initsComplete() ? 'PodInitializing' : 'ContainerCreating' };
+      }
+      const inCrashLoop = waiting?.reason === 'CrashLoopBackOff';
+      return {
+        name: r.spec.name,
+        image: r.spec.image ?? '',
+        init: r.init,
+        sidecar: r.sidecar,
+        current: inCrashLoop ? undefined : r.status,
+        previous: inCrashLoop ? r.status : r.previous,
+        restartCount: r.restartCount,
+        ready: r.ready,
+        started: r.started,
+        waiting,
+        imageRef: r.imageRef,
+      };
+    });
+  }
+
+  private initsComplete(): boolean {
+    return this.records.filter((r) => r.init && !r.sidecar).every(exitedOk);
+  }
+
+  /** Writes the pod's status if it changed. */
+  private async report(pod: Obj, podIsTerminal = false): Promise<void> {
+    const status = computePodStatus(
+      pod,
+      {
+        runtimeName: this.ctx.runtime.name,
+        hostIP: this.ctx.hostIP,
+        podIP: this.sandbox?.ip,
+        startTime: this.startTime,
+        sandboxReady: !!this.sandbox && !this.done,
+        containers: this.inputs(pod),
+        podIsTerminal: podIsTerminal || (this.terminal && !pod.metadata.deletionTimestamp),
+      },
+      nowTimestamp(),
+    );
+    if (JSON.stringify(status) === JSON.stringify(pod.status ?? {})) return;
+    const pods = this.ctx.client.resource('', 'pods');
+    let target = pod;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        this.latest = await this.ctx.client.update(pods, { ...target, status }, 'status');
+        return;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) return;
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+        const fresh = await this.ctx.client.get(pods, pod.metadata.namespace, pod.metadata.name).catch(() => undefined);
+        if (!fresh || fresh.metadata.uid !== this.uid) return;
+        target = fresh;
+      }
+    }
+  }
+}
+
+function willRestart(policy: string, r: ContainerRecord): boolean {
+  if (r.status?.state !== 'exited') return false;
+  if (policy === 'Always') return true;
+  if (policy === 'OnFailure') return (r.status.exitCode ?? 0) !== 0;
+  return false;
+}

@@ -1,0 +1,298 @@
+// A simulated container runtime (like kwok): sandboxes and containers are records moved through
+// their lifecycle by timers; no processes, no images, no network. Pod IPs come from the node's pod
+// CIDR and are unique among the sandboxes that exist.
+//
+// Test hooks, set as annotations on the pod (e.g. `kubectl annotate pod web-0 sim.ordinal.dev/fail=true`):
+//   sim.ordinal.dev/ready: "false"   readiness fails: the pod stays Running but turns NotReady
+//                                    (Ready=False, container ready=false); removing it makes it Ready again.
+//   sim.ordinal.dev/fail: "true"     every container exits with code 1, now and after each restart, while set:
+//                                    with restartPolicy Always the pod goes into CrashLoopBackOff, with Never it fails.
+//   sim.ordinal.dev/crash: "<any>"   one crash: the running containers exit with code 1 once (restartCount+1);
+//                                    set another value to crash again.
+//   sim.ordinal.dev/complete: "true" every container exits with code 0 (a pod with restartPolicy Never or
+//                                    OnFailure then Succeeds).
+import { createHash, randomBytes } from 'node:crypto';
+import type { Obj } from '../../api/resource.ts';
+import { Ipam } from '../ipam.ts';
+import type { ContainerSummary, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
+
+export const SIM_HOOKS = {
+  ready: 'sim.ordinal.dev/ready',
+  fail: 'sim.ordinal.dev/fail',
+  crash: 'sim.ordinal.dev/crash',
+  complete: 'sim.ordinal.dev/complete',
+} as const;
+
+export interface SimRuntimeOptions {
+  /** How long creating a pod's sandbox takes: the time a pod shows ContainerCreating. Default 500 ms. */
+  startDelayMs?: number;
+  /** How long a container takes to stop after being asked (capped by its grace period). Default 200 ms. */
+  stopDelayMs?: number;
+  /** How long an init container runs before it exits 0. Default 0. */
+  initRunMs?: number;
+}
+
+interface SimSandbox {
+  id: string;
+  podUid: string;
+  namespace: string;
+  name: string;
+  ip: string;
+  state: 'ready' | 'notready';
+}
+
+interface SimContainer {
+  id: string;
+  sandboxId: string;
+  podUid: string;
+  name: string;
+  attempt: number;
+  init: boolean;
+  status: RuntimeContainerStatus;
+}
+
+const nowIso = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const newId = () => randomBytes(32).toString('hex');
+
+export class SimRuntime implements Runtime {
+  readonly name = 'sim';
+  readonly version = '1.0';
+  private readonly startDelayMs: number;
+  private readonly stopDelayMs: number;
+  private readonly initRunMs: number;
+  private ipam: Ipam | undefined;
+  private readonly sandboxes = new Map<string, SimSandbox>();
+  private readonly sandboxesOf = new Map<string, Set<SimSandbox>>();
+  private readonly containers = new Map<string, SimContainer>();
+  /** Containers by pod UID, so hooks do not scan every container on the node. */
+  private readonly byPod = new Map<string, Set<SimContainer>>();
+  private readonly listeners = new Set<(e: RuntimeEvent) => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The latest annotations of each pod, for the hooks. */
+  private readonly hooks = new Map<string, Record<string, string>>();
+  /** The crash hook value already acted on, per pod. */
+  private readonly crashed = new Map<string, string>();
+
+  constructor(opts: SimRuntimeOptions = {}) {
+    this.startDelayMs = opts.startDelayMs ?? 500;
+    this.stopDelayMs = opts.stopDelayMs ?? 200;
+    this.initRunMs = opts.initRunMs ?? 0;
+  }
+
+  async updateRuntimeConfig(config: { podCIDR?: string }): Promise<void> {
+    if (config.podCIDR && !this.ipam) this.ipam = new Ipam(config.podCIDR);
+  }
+
+  async runPodSandbox(pod: Obj): Promise<SandboxInfo> {
+    if (!this.ipam) throw new Error('no pod CIDR configured: the runtime cannot give pods addresses');
+    await this.sleep(this.startDelayMs);
+    const ip = this.ipam.allocate();
+    const sb: SimSandbox = { id: newId(), podUid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, ip, state: 'ready' };
+    this.addSandbox(sb);
+    return { sandboxId: sb.id, ip };
+  }
+
+  async stopPodSandbox(sandboxId: string): Promise<void> {
+    const sb = this.sandboxes.get(sandboxId);
+    if (!sb) return;
+    for (const c of this.byPod.get(sb.podUid) ?? []) if (c.sandboxId === sandboxId && c.status.state === 'running') this.exit(c, 137, 'Error');
+    if (sb.state === 'ready') {
+      sb.state = 'notready';
+      this.ipam?.release(sb.ip);
+    }
+  }
+
+  async removePodSandbox(sandboxId: string): Promise<void> {
+    await this.stopPodSandbox(sandboxId);
+    const sb = this.sandboxes.get(sandboxId);
+    for (const c of [...(sb ? (this.byPod.get(sb.podUid) ?? []) : [])]) if (c.sandboxId === sandboxId) await this.removeContainer(c.id);
+    this.sandboxes.delete(sandboxId);
+    if (sb) {
+      const set = this.sandboxesOf.get(sb.podUid);
+      set?.delete(sb);
+      if (set?.size === 0) this.sandboxesOf.delete(sb.podUid);
+    }
+    if (sb && !this.byPod.get(sb.podUid)?.size) {
+      this.byPod.delete(sb.podUid);
+      this.hooks.delete(sb.podUid);
+      this.crashed.delete(sb.podUid);
+    }
+  }
+
+  async listPodSandboxes(filter: { podUid?: string } = {}): Promise<SandboxSummary[]> {
+    const found = filter.podUid ? [...(this.sandboxesOf.get(filter.podUid) ?? [])] : [...this.sandboxes.values()];
+    return found.map((x) => ({ sandboxId: x.id, ip: x.ip, podUid: x.podUid, namespace: x.namespace, name: x.name, state: x.state }));
+  }
+
+  async pullImage(image: string, policy: PullPolicy): Promise<string> {
+    void policy;
+    return imageRef(image);
+  }
+
+  async createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string> {
+    const sb = this.sandboxes.get(sandboxId);
+    if (!sb || sb.state !== 'ready') throw new Error(`sandbox ${sandboxId} is not ready`);
+    const init = (pod.spec?.initContainers ?? []).some((c: Obj) => c.name === container.name && c.restartPolicy !== 'Always');
+    const id = newId();
+    this.add({
+      id,
+      sandboxId,
+      podUid: sb.podUid,
+      name: container.name,
+      attempt,
+      init,
+      status: { id, state: 'created', createdAt: nowIso(), imageRef: imageRef(container.image ?? '') },
+    });
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const c = this.mustGet(id);
+    if (c.status.state !== 'created') throw new Error(`container ${id} is ${c.status.state}, not created`);
+    c.status = { ...c.status, state: 'running', startedAt: nowIso() };
+    const hooks = this.hooks.get(c.podUid) ?? {};
+    // A container "runs" until a hook or a stop ends it; init containers finish on their own.
+    if (c.init) this.later(this.initRunMs, () => this.exit(c, 0, 'Completed'));
+    else if (hooks[SIM_HOOKS.fail] === 'true') this.later(0, () => this.exit(c, 1, 'Error'));
+    else if (hooks[SIM_HOOKS.complete] === 'true') this.later(0, () => this.exit(c, 0, 'Completed'));
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c || c.status.state !== 'running') return;
+    const graceMs = Math.max(0, graceSeconds) * 1000;
+    // The simulated process shuts down in stopDelayMs; one that is not done within its grace period is killed.
+    const killed = graceMs < this.stopDelayMs;
+    await this.sleep(Math.min(graceMs, this.stopDelayMs));
+    if (c.status.state === 'running') this.exit(c, killed ? 137 : 0, killed ? 'Error' : 'Completed');
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    this.containers.delete(id);
+    this.byPod.get(c.podUid)?.delete(c);
+  }
+
+  async containerStatus(id: string): Promise<RuntimeContainerStatus> {
+    return { ...this.mustGet(id).status };
+  }
+
+  async listContainers(filter: { sandboxId?: string } = {}): Promise<ContainerSummary[]> {
+    const sb = filter.sandboxId ? this.sandboxes.get(filter.sandboxId) : undefined;
+    if (filter.sandboxId && !sb) return [];
+    return [...(sb ? (this.byPod.get(sb.podUid) ?? []) : this.containers.values())]
+      .filter((c) => !filter.sandboxId || c.sandboxId === filter.sandboxId)
+      .map((c) => ({ id: c.id, sandboxId: c.sandboxId, name: c.name, attempt: c.attempt, state: c.status.state }));
+  }
+
+  async probe(pod: Obj, _container: Obj, _containerId: string, kind: ProbeKind): Promise<boolean> {
+    if (kind !== 'readiness') return true;
+    return pod.metadata?.annotations?.[SIM_HOOKS.ready] !== 'false';
+  }
+
+  subscribe(listener: (e: RuntimeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  podUpdated(pod: Obj): void {
+    const uid = pod.metadata.uid;
+    const annotations: Record<string, string> = pod.metadata.annotations ?? {};
+    this.hooks.set(uid, annotations);
+    const running = [...(this.byPod.get(uid) ?? [])].filter((c) => c.status.state === 'running' && !c.init);
+    if (annotations[SIM_HOOKS.fail] === 'true') for (const c of running) this.exit(c, 1, 'Error');
+    else if (annotations[SIM_HOOKS.complete] === 'true') for (const c of running) this.exit(c, 0, 'Completed');
+    const crash = annotations[SIM_HOOKS.crash];
+    if (crash !== undefined && crash !== 'false' && this.crashed.get(uid) !== crash) {
+      this.crashed.set(uid, crash);
+      for (const c of running) if (c.status.state === 'running') this.exit(c, 1, 'Error');
+    }
+  }
+
+  async restorePod(pod: Obj): Promise<boolean> {
+    const ip: string | undefined = pod.status?.podIP;
+    const statuses: Obj[] = pod.status?.containerStatuses ?? [];
+    if (pod.status?.phase !== 'Running' || !ip || !this.ipam || !statuses.length) return false;
+    if (!this.ipam.reserve(ip)) return false;
+    const sb: SimSandbox = { id: newId(), podUid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, ip, state: 'ready' };
+    this.addSandbox(sb);
+    for (const cs of statuses) {
+      const spec = (pod.spec?.containers ?? []).find((c: Obj) => c.name === cs.name);
+      if (!spec) continue;
+      const id = String(cs.containerID ?? '').replace(/^[a-z]+:\/\//, '') || newId();
+      const startedAt = cs.state?.running?.startedAt ?? nowIso();
+      this.add({
+        id,
+        sandboxId: sb.id,
+        podUid: sb.podUid,
+        name: cs.name,
+        attempt: cs.restartCount ?? 0,
+        init: false,
+        status: { id, state: 'running', createdAt: startedAt, startedAt, imageRef: imageRef(spec.image ?? '') },
+      });
+    }
+    // The crash already happened before the restart; do not repeat it.
+    const crash = pod.metadata.annotations?.[SIM_HOOKS.crash];
+    if (crash !== undefined) this.crashed.set(sb.podUid, crash);
+    return true;
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private exit(c: SimContainer, exitCode: number, reason: string): void {
+    if (c.status.state !== 'running') return;
+    c.status = { ...c.status, state: 'exited', exitCode, reason, finishedAt: nowIso() };
+    for (const l of this.listeners) l({ podUid: c.podUid, containerId: c.id });
+  }
+
+  private addSandbox(sb: SimSandbox): void {
+    this.sandboxes.set(sb.id, sb);
+    let set = this.sandboxesOf.get(sb.podUid);
+    if (!set) this.sandboxesOf.set(sb.podUid, (set = new Set()));
+    set.add(sb);
+  }
+
+  private add(c: SimContainer): void {
+    this.containers.set(c.id, c);
+    let set = this.byPod.get(c.podUid);
+    if (!set) this.byPod.set(c.podUid, (set = new Set()));
+    set.add(c);
+  }
+
+  private mustGet(id: string): SimContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`container ${id} not found`);
+    return c;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.later(ms, resolve));
+  }
+}
+
+/** A digest-pinned reference for an image, as containerd reports imageID (the digest is made up). */
+export function imageRef(image: string): string {
+  const at = image.indexOf('@');
+  if (at >= 0) return image;
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const repo = colon > lastSlash ? image.slice(0, colon) : image;
+  const qualified = repo.includes('/') && /[.:]|^localhost/.test(repo.split('/')[0]) ? repo : `docker.io/${repo.includes('/') ? repo : `library/${repo}`}`;
+  return `${qualified}@sha256:${createHash('sha256').update(image).digest('hex')}`;
+}

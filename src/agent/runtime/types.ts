@@ -1,0 +1,100 @@
+// The container runtime as the node agent sees it. Shaped after the CRI (containerd) runtime
+// service: a pod gets a sandbox (its network namespace and IP), containers are created in the
+// sandbox, started, stopped and removed, and their state is read back. The simulated runtime
+// implements it with timers; the CRI runtime will implement it with gRPC calls to containerd.
+import type { Obj } from '../../api/resource.ts';
+
+export type ContainerStateName = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface RuntimeContainerStatus {
+  id: string;
+  state: ContainerStateName;
+  /** Set once exited. */
+  exitCode?: number;
+  /** e.g. Completed, Error, OOMKilled (upstream derives the reason from the exit when the runtime gives none). */
+  reason?: string;
+  message?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The image reference the container runs (digest form where the runtime knows it). */
+  imageRef?: string;
+}
+
+export interface SandboxInfo {
+  sandboxId: string;
+  ip: string;
+}
+
+export interface SandboxSummary extends SandboxInfo {
+  podUid: string;
+  namespace: string;
+  name: string;
+  state: 'ready' | 'notready';
+}
+
+export interface ContainerSummary {
+  id: string;
+  sandboxId: string;
+  /** The container's name in the pod spec. */
+  name: string;
+  /** How many times this container was restarted before this instance (CRI's attempt). */
+  attempt: number;
+  state: ContainerStateName;
+}
+
+/** Something changed in the runtime (a container exited, a stop finished): the agent re-syncs that pod. */
+export interface RuntimeEvent {
+  podUid: string;
+  containerId?: string;
+}
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type ProbeKind = 'readiness' | 'liveness' | 'startup';
+
+export interface Runtime {
+  /** The runtime's name and version, reported as the node's containerRuntimeVersion (`<name>://<version>`). */
+  readonly name: string;
+  readonly version: string;
+
+  /** Node-level configuration the runtime needs, as CRI's UpdateRuntimeConfig (the pod CIDR for pod networking). */
+  updateRuntimeConfig(config: { podCIDR?: string }): Promise<void>;
+
+  runPodSandbox(pod: Obj): Promise<SandboxInfo>;
+  stopPodSandbox(sandboxId: string): Promise<void>;
+  removePodSandbox(sandboxId: string): Promise<void>;
+  /** All sandboxes, or those of one pod (CRI filters by the pod UID label). */
+  listPodSandboxes(filter?: { podUid?: string }): Promise<SandboxSummary[]>;
+
+  /** Returns the image reference (digest form where known). */
+  pullImage(image: string, policy: PullPolicy): Promise<string>;
+  createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Resolves when the container has exited: on its own within the grace period, or killed after it. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  containerStatus(id: string): Promise<RuntimeContainerStatus>;
+  listContainers(filter?: { sandboxId?: string }): Promise<ContainerSummary[]>;
+
+  /**
+   * Runs a probe of a running container. `probe` is the spec's probe, or undefined when the
+   * container defines none (runtimes answer true then; the simulated one lets tests say otherwise).
+   */
+  probe(pod: Obj, container: Obj, containerId: string, kind: ProbeKind, probe: Obj | undefined): Promise<boolean>;
+
+  /** Subscribe to runtime events; returns the unsubscribe function. */
+  subscribe(listener: (e: RuntimeEvent) => void): () => void;
+
+  /** The agent passes every new version of a pod it runs (the simulated runtime reads test hooks from it). */
+  podUpdated?(pod: Obj): void;
+
+  /**
+   * For runtimes whose state does not outlive the agent (the simulated one): rebuild a running
+   * pod's sandbox and containers from the status the agent reported before it restarted.
+   * Returns false when the pod cannot be restored (it is then started afresh).
+   */
+  restorePod?(pod: Obj): Promise<boolean>;
+
+  /** Releases the runtime's resources (timers, connections); running pods are not stopped. */
+  close?(): void;
+}

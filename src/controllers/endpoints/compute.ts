@@ -1,0 +1,291 @@
+// What a Service's core/v1 Endpoints should hold, computed purely from the Service and its pods,
+// following upstream's endpoints controller: which pods count, which address each gets (with the
+// hostname that makes `<pod>.<service>` DNS names work), how ports resolve, and how addresses are
+// repacked into subsets.
+import type { Obj } from '../../api/resource.ts';
+
+export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
+export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
+export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
+export const MAX_ENDPOINTS_ADDRESSES = 1000;
+
+/** Services the controllers manage: a selector, and not an ExternalName alias. */
+export function managesService(svc: Obj): boolean {
+  if (svc.spec?.type === 'ExternalName') return false;
+  return Object.keys(svc.spec?.selector ?? {}).length > 0;
+}
+
+export function selects(svc: Obj, pod: Obj): boolean {
+  if (pod.metadata.namespace !== svc.metadata.namespace) return false;
+  const labels = pod.metadata.labels ?? {};
+  return Object.entries(svc.spec?.selector ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+export const isPodReady = (pod: Obj): boolean => (pod.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+
+const isTerminal = (pod: Obj) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+/** The pod's IPv4 address (the only family these services have), or undefined. */
+export function podIPv4(pod: Obj): string | undefined {
+  const ips: string[] = [...(pod.status?.podIPs ?? []).map((p: Obj) => p.ip), pod.status?.podIP].filter(Boolean);
+  return ips.find((ip) => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip));
+}
+
+/** Upstream's ShouldPodBeInEndpoints: not terminal, has an address, and not terminating unless asked. */
+export function shouldPodBeInEndpoints(pod: Obj, includeTerminating: boolean): boolean {
+  if (isTerminal(pod)) return false;
+  if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) return false;
+  if (!includeTerminating && pod.metadata.deletionTimestamp) return false;
+  return true;
+}
+
+/** A hostname is published only for pods that name this service as their subdomain. */
+export function shouldSetHostname(pod: Obj, svc: Obj): boolean {
+  return !!pod.spec?.hostname && pod.spec?.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace;
+}
+
+/**
+ * The pod port a service port targets: a number is taken as is; a name is looked up among the
+ * containers' ports with the same protocol. Undefined when a name cannot be resolved.
+ */
+export function findPort(pod: Obj, servicePort: Obj): number | undefined {
+  const target = servicePort.targetPort ?? servicePort.port;
+  if (typeof target === 'number') return target;
+  const protocol = servicePort.protocol ?? 'TCP';
+  // Sidecars (init containers that keep running) serve ports too.
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c: Obj) => c.restartPolicy === 'Always');
+  for (const c of [...(pod.spec?.containers ?? []), ...sidecars]) {
+    for (const p of c.ports ?? []) if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
+  }
+  return undefined;
+}
+
+export function endpointAddress(pod: Obj, svc: Obj, ip: string): Obj {
+  const a: Obj = { ip };
+  if (shouldSetHostname(pod, svc)) a.hostname = pod.spec.hostname;
+  if (pod.spec?.nodeName) a.nodeName = pod.spec.nodeName;
+  a.targetRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
+  return a;
+}
+
+export function endpointPort(servicePort: Obj, port: number): Obj {
+  const p: Obj = {};
+  if (servicePort.name) p.name = servicePort.name;
+  p.port = port;
+  p.protocol = servicePort.protocol ?? 'TCP';
+  if (servicePort.appProtocol) p.appProtocol = servicePort.appProtocol;
+  return p;
+}
+
+interface Entry {
+  address: Obj;
+  ready: boolean;
+  ports: Obj[];
+}
+
+/** One (address, ports) entry per pod, before repacking. */
+function entriesFor(svc: Obj, pods: Obj[]): Entry[] {
+  const publishNotReady = !!svc.spec?.publishNotReadyAddresses;
+  const servicePorts: Obj[] = svc.spec?.ports ?? [];
+  const headless = svc.spec?.clusterIP === 'None';
+  const out: Entry[] = [];
+  for (const pod of pods) {
+    if (!selects(svc, pod) || !shouldPodBeInEndpoints(pod, publishNotReady)) continue;
+    const ip = podIPv4(pod);
+    if (!ip) continue;
+    const address = endpointAddress(pod, svc, ip);
+    const ready = publishNotReady || isPodReady(pod);
+    if (servicePorts.length === 0) {
+      // Only a headless service may go without ports; its addresses then carry none.
+      if (headless) out.push({ address, ready, ports: [] });
+      continue;
+    }
+    const ports: Obj[] = [];
+    for (const sp of servicePorts) {
+      const n = findPort(pod, sp);
+      if (n !== undefined) ports.push(endpointPort(sp, n));
+    }
+    if (ports.length) out.push({ address, ready, ports });
+  }
+  return out;
+}
+
+const portKey = (p: Obj) => JSON.stringify([p.name ?? '', p.port, p.protocol ?? 'TCP', p.appProtocol ?? '']);
+const addressKey = (a: Obj) => `${a.ip}\u0000${a.targetRef?.uid ?? ''}`;
+
+/** Byte-wise by IP, then by the target's uid, as upstream sorts addresses. */
+export function compareAddresses(a: Obj, b: Obj): number {
+  if (a.ip !== b.ip) return a.ip < b.ip ? -1 : 1;
+  const ua = a.targetRef?.uid ?? '';
+  const ub = b.targetRef?.uid ?? '';
+  return ua < ub ? -1 : ua > ub ? 1 : 0;
+}
+
+/**
+ * Upstream's RepackSubsets: every port maps to the set of addresses offering it (a ready
+ * occurrence wins over a not-ready one); ports served by exactly the same addresses share a subset.
+ */
+export function repackSubsets(subsets: Obj[]): Obj[] {
+  const byPort = new Map<string, { port: Obj | null; addrs: Map<string, { addr: Obj; ready: boolean }> }>();
+  const note = (port: Obj | null, addr: Obj, ready: boolean) => {
+    const key = port ? portKey(port) : '<none>';
+    let e = byPort.get(key);
+    if (!e) byPort.set(key, (e = { port, addrs: new Map() }));
+    const k = addressKey(addr);
+    const seen = e.addrs.get(k);
+    if (!seen || (ready && !seen.ready)) e.addrs.set(k, { addr, ready });
+  };
+  for (const ss of subsets) {
+    const ports: (Obj | null)[] = ss.ports?.length ? ss.ports : [null];
+    for (const port of ports) {
+      for (const a of ss.addresses ?? []) note(port, a, true);
+      for (const a of ss.notReadyAddresses ?? []) note(port, a, false);
+    }
+  }
+  const groups = new Map<string, { addrs: { addr: Obj; ready: boolean }[]; ports: Obj[] }>();
+  for (const { port, addrs } of byPort.values()) {
+    const list = [...addrs.values()].sort((x, y) => compareAddresses(x.addr, y.addr));
+    const key = JSON.stringify(list.map((x) => [addressKey(x.addr), x.ready]));
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { addrs: list, ports: [] }));
+    if (port) g.ports.push(port);
+  }
+  const out: Obj[] = [];
+  for (const g of groups.values()) {
+    const ss: Obj = {};
+    const ready = g.addrs.filter((x) => x.ready).map((x) => x.addr);
+    const notReady = g.addrs.filter((x) => !x.ready).map((x) => x.addr);
+    if (ready.length) ss.addresses = ready;
+    if (notReady.length) ss.notReadyAddresses = notReady;
+    if (g.ports.length) ss.ports = g.ports.sort((a, b) => (portKey(a) < portKey(b) ? -1 : portKey(a) > portKey(b) ? 1 : 0));
+    out.push(ss);
+  }
+  // Upstream orders subsets by a hash of their content; any fixed order serves as well.
+  return out.sort((a, b) => {
+    const ka = JSON.stringify([(a.ports ?? []).map(portKey), a.addresses?.[0]?.ip ?? a.notReadyAddresses?.[0]?.ip ?? '']);
+    const kb = JSON.stringify([(b.ports ?? []).map(portKey), b.addresses?.[0]?.ip ?? b.notReadyAddresses?.[0]?.ip ?? '']);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+/** The subsets of a service's Endpoints: one subset per (address, port) first, then repacked. */
+export function computeSubsets(svc: Obj, pods: Obj[]): Obj[] {
+  const raw: Obj[] = [];
+  for (const e of entriesFor(svc, pods)) {
+    const key = e.ready ? 'addresses' : 'notReadyAddresses';
+    if (e.ports.length === 0) raw.push({ [key]: [e.address] });
+    for (const p of e.ports) raw.push({ [key]: [e.address], ports: [p] });
+  }
+  return repackSubsets(raw);
+}
+
+/**
+ * Keeps at most MAX_ENDPOINTS_ADDRESSES addresses: not-ready ones go first; each subset keeps a
+ * share in proportion to its size (rounded up, so the last may get less). True when truncated.
+ */
+export function truncateSubsets(subsets: Obj[]): boolean {
+  let ready = 0;
+  let notReady = 0;
+  for (const ss of subsets) {
+    ready += ss.addresses?.length ?? 0;
+    notReady += ss.notReadyAddresses?.length ?? 0;
+  }
+  if (ready + notReady <= MAX_ENDPOINTS_ADDRESSES) return false;
+  const truncateReady = ready > MAX_ENDPOINTS_ADDRESSES;
+  const budget = truncateReady ? MAX_ENDPOINTS_ADDRESSES : MAX_ENDPOINTS_ADDRESSES - ready;
+  const total = truncateReady ? ready : notReady;
+  let left = budget;
+  for (const ss of subsets) {
+    const n = (truncateReady ? ss.addresses?.length : ss.notReadyAddresses?.length) ?? 0;
+    const share = Math.min(Math.ceil((n / total) * budget), left);
+    if (truncateReady) {
+      ss.addresses = (ss.addresses ?? []).slice(0, share);
+      delete ss.notReadyAddresses;
+      left -= ss.addresses.length;
+    } else {
+      ss.notReadyAddresses = (ss.notReadyAddresses ?? []).slice(0, share);
+      left -= ss.notReadyAddresses.length;
+    }
+    if (ss.addresses?.length === 0) delete ss.addresses;
+    if (ss.notReadyAddresses?.length === 0) delete ss.notReadyAddresses;
+  }
+  return true;
+}
+
+/** Endpoints labels: the service's, plus the headless marker when it has no cluster IP. */
+export function endpointsLabels(svc: Obj): Record<string, string> {
+  const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
+  if (!svc.spec?.clusterIP || svc.spec.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
+  else delete labels[HEADLESS_LABEL];
+  return labels;
+}
+
+/** Subsets compared without the pods' resourceVersions, which upstream also ignores. */
+function comparable(subsets: Obj[] | undefined): string {
+  const strip = (a: Obj) => {
+    if (!a.targetRef?.resourceVersion) return a;
+    const { resourceVersion: _rv, ...ref } = a.targetRef;
+    return { ...a, targetRef: ref };
+  };
+  return JSON.stringify(
+    (subsets ?? []).map((ss) => ({ addresses: (ss.addresses ?? []).map(strip), notReadyAddresses: (ss.notReadyAddresses ?? []).map(strip), ports: ss.ports ?? [] })),
+  );
+}
+
+export interface DesiredEndpoints {
+  subsets: Obj[];
+  labels: Record<string, string>;
+  overCapacity: boolean;
+}
+
+export function desiredEndpoints(svc: Obj, pods: Obj[]): DesiredEndpoints {
+  const subsets = computeSubsets(svc, pods);
+  const overCapacity = truncateSubsets(subsets);
+  return { subsets, labels: endpointsLabels(svc), overCapacity };
+}
+
+/** Whether the stored Endpoints already say what is desired (then no write happens). */
+export function endpointsUpToDate(current: Obj, want: DesiredEndpoints): boolean {
+  if (comparable(current.subsets) !== comparable(want.subsets)) return false;
+  if (JSON.stringify(sortedEntries(current.metadata.labels)) !== JSON.stringify(sortedEntries(want.labels))) return false;
+  const overCapacity = current.metadata.annotations?.[OVER_CAPACITY_ANNOTATION] === 'truncated';
+  return overCapacity === want.overCapacity;
+}
+
+const sortedEntries = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/** The full Endpoints object to write, built on the current one when there is one. */
+export function endpointsObject(svc: Obj, want: DesiredEndpoints, current: Obj | undefined, triggerTime: string | undefined): Obj {
+  const annotations: Record<string, string> = { ...(current?.metadata.annotations ?? {}) };
+  if (triggerTime) annotations[TRIGGER_TIME_ANNOTATION] = triggerTime;
+  else delete annotations[TRIGGER_TIME_ANNOTATION];
+  if (want.overCapacity) annotations[OVER_CAPACITY_ANNOTATION] = 'truncated';
+  else delete annotations[OVER_CAPACITY_ANNOTATION];
+  const metadata: Obj = current ? { ...current.metadata } : { name: svc.metadata.name, namespace: svc.metadata.namespace };
+  metadata.labels = want.labels;
+  if (Object.keys(annotations).length) metadata.annotations = annotations;
+  else delete metadata.annotations;
+  const ep: Obj = { apiVersion: 'v1', kind: 'Endpoints', metadata };
+  if (want.subsets.length) ep.subsets = want.subsets;
+  return ep;
+}
+
+/** When a pod last changed in a way that matters here: its Ready transition, else its creation. */
+export function podTriggerTime(pod: Obj): string | undefined {
+  const ready = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
+  return ready?.lastTransitionTime ?? pod.metadata.creationTimestamp;
+}
+
+/** What of a pod the endpoints depend on; a change of it is a trigger. */
+export function podEndpointState(pod: Obj): string {
+  return JSON.stringify([
+    pod.status?.podIP,
+    isPodReady(pod),
+    !!pod.metadata.deletionTimestamp,
+    pod.status?.phase,
+    pod.spec?.hostname,
+    pod.spec?.subdomain,
+    pod.spec?.nodeName,
+    pod.metadata.labels ?? {},
+  ]);
+}

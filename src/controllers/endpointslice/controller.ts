@@ -1,0 +1,149 @@
+// The EndpointSlice controller: keeps discovery.k8s.io/v1 EndpointSlices for every selector
+// Service, as upstream's. The slices carry a controller ownerReference to their Service, so the
+// garbage collector removes them with it; the plan of writes comes from reconcile.ts.
+import type { Obj, ResourceDef } from '../../api/resource.ts';
+import type { Client } from '../../client/client.ts';
+import { Informer, objectKey } from '../../client/informer.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import { ApiError } from '../../apiserver/errors.ts';
+import { log } from '../../util/log.ts';
+import { managesService, selects } from '../endpoints/compute.ts';
+import { servicesForPod } from '../endpoints/controller.ts';
+import { TriggerTimeTracker } from '../endpoints/trigger-time.ts';
+import { NewestView } from '../endpoints/view.ts';
+import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, desiredGroups, planSlices } from './reconcile.ts';
+
+const ignoreNotFound = (err: unknown) => {
+  if (!(err instanceof ApiError && err.code === 404)) throw err;
+};
+
+export interface EndpointSliceControllerOptions {
+  /** Endpoints per slice; upstream's --max-endpoints-per-slice, 100 by default. */
+  maxEndpointsPerSlice?: number;
+  workers?: number;
+}
+
+export class EndpointSliceController {
+  private readonly client: Client;
+  private readonly sliceResource: ResourceDef;
+  private readonly services: Informer;
+  private readonly pods: Informer;
+  private readonly sliceInformer: Informer;
+  private readonly slices: NewestView;
+  /** Slice keys by the "<namespace>/<service>" they serve. */
+  private readonly byService = new Map<string, Set<string>>();
+  private readonly queue: WorkQueue;
+  private readonly triggers = new TriggerTimeTracker();
+  private readonly max: number;
+  private markReady!: () => void;
+  private readonly ready = new Promise<void>((r) => (this.markReady = r));
+
+  constructor(client: Client, opts: EndpointSliceControllerOptions = {}) {
+    this.client = client;
+    this.max = opts.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE;
+    this.sliceResource = client.resource('discovery.k8s.io', 'endpointslices');
+    this.queue = new WorkQueue(async (key) => {
+      await this.ready;
+      await this.sync(key).catch((err) => {
+        // Conflicts with a concurrent writer are routine: the queue retries with back-off.
+        log('debug', 'endpointslice-controller', 'sync failed, will retry', { service: key, error: String(err) });
+        throw err;
+      });
+    }, opts.workers ?? 4);
+    this.slices = new NewestView((key, old, obj) => {
+      const before = old && serviceKeyOf(old);
+      const after = obj && serviceKeyOf(obj);
+      if (before && before !== after) this.byService.get(before)?.delete(key);
+      if (after) {
+        let set = this.byService.get(after);
+        if (!set) this.byService.set(after, (set = new Set()));
+        set.add(key);
+      }
+    });
+    this.services = new Informer(client, client.resource('', 'services'));
+    this.pods = new Informer(client, client.resource('', 'pods'));
+    this.sliceInformer = new Informer(client, this.sliceResource, { labelSelector: `${MANAGED_BY_LABEL}=${CONTROLLER_NAME}` });
+
+    this.services.on({
+      add: (s) => this.queue.add(objectKey(s)),
+      update: (_o, s) => this.queue.add(objectKey(s)),
+      delete: (s) => this.queue.add(objectKey(s)),
+    });
+    const onPod = (pod: Obj, old?: Obj) => {
+      for (const key of servicesForPod(this.services.list(pod.metadata.namespace), pod, old)) this.queue.add(key);
+    };
+    this.pods.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
+    const onSlice = (s: Obj) => {
+      this.slices.upsert(s);
+      const key = serviceKeyOf(s);
+      if (key) this.queue.add(key);
+    };
+    this.sliceInformer.on({
+      add: onSlice,
+      update: (_o, s) => onSlice(s),
+      delete: (s) => {
+        this.slices.remove(s);
+        const key = serviceKeyOf(s);
+        if (key) this.queue.add(key);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const informers = [this.services, this.pods, this.sliceInformer];
+    await Promise.all(informers.map((i) => i.start()));
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    this.markReady();
+  }
+
+  stop(): void {
+    for (const i of [this.services, this.pods, this.sliceInformer]) i.stop();
+    this.queue.stop();
+  }
+
+  private slicesOf(serviceKey: string): Obj[] {
+    const out: Obj[] = [];
+    for (const k of this.byService.get(serviceKey) ?? []) {
+      const s = this.slices.get(k);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  private async sync(key: string): Promise<void> {
+    const [namespace, name] = key.split('/');
+    const svc = this.services.get(namespace, name);
+    if (!svc || !managesService(svc) || svc.metadata.deletionTimestamp) {
+      // The garbage collector removes slices of a deleted Service through their ownerReference.
+      this.triggers.forget(key);
+      return;
+    }
+    const existing = this.slicesOf(key).filter((s) => s.addressType === 'IPv4');
+    const pods = this.pods.list(namespace);
+    const desired = desiredGroups(svc, pods);
+    const triggerTime = this.triggers.compute(key, svc, pods.filter((p) => selects(svc, p)));
+    const plan = planSlices(svc, existing, desired, triggerTime, this.max);
+    // Creations before deletions, so that consumers never see the service with no endpoints in between.
+    for (const s of plan.create) {
+      try {
+        this.slices.upsert(await this.client.create(this.sliceResource, namespace, s));
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 403) {
+          log('debug', 'endpointslice-controller', 'cannot create slice', { service: key, error: err.message });
+          return;
+        }
+        throw err;
+      }
+    }
+    for (const s of plan.update) this.slices.upsert(await this.client.update(this.sliceResource, s));
+    for (const s of plan.delete) {
+      await this.client.delete(this.sliceResource, namespace, s.metadata.name, { preconditions: { uid: s.metadata.uid } }).catch(ignoreNotFound);
+      this.slices.remove(s);
+    }
+  }
+}
+
+function serviceKeyOf(slice: Obj): string | undefined {
+  const name = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  return name ? `${slice.metadata.namespace}/${name}` : undefined;
+}

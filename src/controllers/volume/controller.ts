@@ -1,0 +1,425 @@
+// The volume controller: upstream's persistent volume binder, the pvc/pv protection controllers
+// and a local-path provisioner in one component. It keeps a default StorageClass, provisions a
+// directory-backed PersistentVolume per claim of that class, binds claims to volumes (also to
+// volumes an administrator made by hand), carries out reclaim policies and holds claims and
+// volumes in use back from deletion. Decisions live in plan.ts; this file only applies them.
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Obj, ResourceDef } from '../../api/resource.ts';
+import type { Client } from '../../client/client.ts';
+import { Informer, objectKey } from '../../client/informer.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import { EventRecorder } from '../../client/events.ts';
+import { ApiError } from '../../apiserver/errors.ts';
+import { log } from '../../util/log.ts';
+import { NewestView } from '../endpoints/view.ts';
+import { ANN_BETA_STORAGE_PROVISIONER, ANN_STORAGE_PROVISIONER } from './match.ts';
+import {
+  PROVISIONER,
+  boundClaimStatus,
+  claimBoundTo,
+  claimNamesOf,
+  claimProtection,
+  defaultStorageClassObject,
+  planClaim,
+  planVolume,
+  provisionedVolume,
+  releaseControllerFinalizer,
+  unboundVolume,
+  volumeBoundTo,
+  volumeNameFor,
+  volumeProtection,
+  type FinalizerChange,
+  type VolumeAction,
+  type World,
+} from './plan.ts';
+
+export interface VolumeControllerOptions {
+  /** Volumes live in <dataDir>/volumes/<pv-name>. */
+  dataDir: string;
+  /** Where Immediate-mode claims are provisioned; by default the first Ready node. */
+  defaultNodeName?: string;
+}
+
+const COMPONENT = 'persistentvolume-controller';
+
+const isNotFound = (err: unknown) => err instanceof ApiError && err.code === 404;
+const ignoreNotFound = (err: unknown) => {
+  if (!isNotFound(err)) throw err;
+};
+
+/** Logs a failed sync (conflicts are routine) and hands it back to the queue for a retry. */
+const retryLater = (what: string, key: string) => (err: unknown) => {
+  log('debug', COMPONENT, 'sync failed, will retry', { [what]: key, error: String(err) });
+  throw err;
+};
+
+const claimKeyOfRef = (ref: Obj | undefined) => (ref?.name ? `${ref.namespace ?? ''}/${ref.name}` : undefined);
+
+export class VolumeController {
+  private readonly client: Client;
+  private readonly opts: VolumeControllerOptions;
+  private readonly volumesDir: string;
+  private readonly pvcs: ResourceDef;
+  private readonly pvs: ResourceDef;
+  private readonly scs: ResourceDef;
+  private readonly claimInformer: Informer;
+  private readonly volumeInformer: Informer;
+  private readonly classInformer: Informer;
+  private readonly nodeInformer: Informer;
+  private readonly podInformer: Informer;
+  private readonly claims = new NewestView();
+  private readonly volumes: NewestView;
+  /** Volumes nobody claims, and volumes by the claim they name: the only candidates a claim needs. */
+  private readonly freeVolumes = new Map<string, Obj>();
+  private readonly volumesByClaim = new Map<string, Set<string>>();
+  private readonly claimQueue: WorkQueue;
+  private readonly volumeQueue: WorkQueue;
+  private readonly events: EventRecorder;
+  private retroactiveDefaultClass = true;
+  private markReady!: () => void;
+  private readonly ready = new Promise<void>((r) => (this.markReady = r));
+
+  constructor(client: Client, opts: VolumeControllerOptions) {
+    this.client = client;
+    this.opts = opts;
+    this.volumesDir = join(opts.dataDir, 'volumes');
+    this.pvcs = client.resource('', 'persistentvolumeclaims');
+    this.pvs = client.resource('', 'persistentvolumes');
+    this.scs = client.resource('storage.k8s.io', 'storageclasses');
+    this.events = new EventRecorder(client, COMPONENT);
+    this.volumes = new NewestView((key, old, obj) => this.indexVolume(key, old, obj));
+    this.claimQueue = new WorkQueue(async (key) => {
+      await this.ready;
+      await this.syncClaim(key).catch(retryLater('claim', key));
+    }, 16);
+    this.volumeQueue = new WorkQueue(async (key) => {
+      await this.ready;
+      await this.syncVolume(key).catch(retryLater('volume', key));
+    }, 16);
+
+    this.claimInformer = new Informer(client, this.pvcs);
+    this.claimInformer.on({
+      add: (c) => this.onClaim(c),
+      update: (_o, c) => this.onClaim(c),
+      delete: (c) => {
+        this.claims.remove(c);
+        for (const name of this.volumesByClaim.get(objectKey(c)) ?? []) this.volumeQueue.add(name);
+        if (c.spec?.volumeName) this.volumeQueue.add(c.spec.volumeName);
+      },
+    });
+    this.volumeInformer = new Informer(client, this.pvs);
+    this.volumeInformer.on({
+      add: (v) => this.onVolume(v),
+      update: (_o, v) => this.onVolume(v),
+      delete: (v) => {
+        this.volumes.remove(v);
+        const claimKey = claimKeyOfRef(v.spec?.claimRef);
+        if (claimKey) this.claimQueue.add(claimKey);
+      },
+    });
+    this.classInformer = new Informer(client, this.scs);
+    this.nodeInformer = new Informer(client, client.resource('', 'nodes'));
+    // A new class or node can unblock pending claims.
+    const requeuePending = () => this.enqueuePendingClaims();
+    this.classInformer.on({ add: requeuePending, update: requeuePending });
+    this.nodeInformer.on({ add: requeuePending, update: (o, n) => JSON.stringify(o.status?.conditions) !== JSON.stringify(n.status?.conditions) && requeuePending() });
+    this.podInformer = new Informer(client, client.resource('', 'pods'));
+    const podChanged = (pod: Obj) => {
+      for (const name of claimNamesOf(pod)) {
+        const claim = this.claims.get(`${pod.metadata.namespace}/${name}`);
+        if (claim?.metadata.deletionTimestamp) this.claimQueue.add(objectKey(claim));
+      }
+    };
+    this.podInformer.on({ add: podChanged, update: (_o, p) => podChanged(p), delete: podChanged });
+  }
+
+  async start(): Promise<void> {
+    await this.ensureDefaultClass();
+    const informers = [this.classInformer, this.nodeInformer, this.podInformer, this.volumeInformer, this.claimInformer];
+    await Promise.all(informers.map((i) => i.start()));
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    this.markReady();
+  }
+
+  stop(): void {
+    for (const i of [this.classInformer, this.nodeInformer, this.podInformer, this.volumeInformer, this.claimInformer]) i.stop();
+    this.claimQueue.stop();
+    this.volumeQueue.stop();
+  }
+
+  /** Creates the default class when missing; an existing one (possibly edited by the user) is left alone. */
+  private async ensureDefaultClass(): Promise<void> {
+    const sc = defaultStorageClassObject();
+    try {
+      await this.client.get(this.scs, undefined, sc.metadata.name);
+      return;
+    } catch (err) {
+      ignoreNotFound(err);
+    }
+    await this.client.create(this.scs, undefined, sc).catch((err) => {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    });
+  }
+
+  // ---------------------------------------------------------------- cache upkeep
+
+  private onClaim(c: Obj): void {
+    this.claims.upsert(c);
+    this.claimQueue.add(objectKey(c));
+  }
+
+  private onVolume(v: Obj): void {
+    this.volumes.upsert(v);
+    this.volumeQueue.add(v.metadata.name);
+    const claimKey = claimKeyOfRef(v.spec?.claimRef);
+    if (claimKey) this.claimQueue.add(claimKey);
+    else this.enqueuePendingClaims();
+  }
+
+  private indexVolume(name: string, old: Obj | undefined, obj: Obj | undefined): void {
+    const oldKey = claimKeyOfRef(old?.spec?.claimRef);
+    if (oldKey) {
+      const set = this.volumesByClaim.get(oldKey);
+      set?.delete(name);
+      if (set?.size === 0) this.volumesByClaim.delete(oldKey);
+    }
+    this.freeVolumes.delete(name);
+    if (!obj) return;
+    const key = claimKeyOfRef(obj.spec?.claimRef);
+    if (!key) {
+      this.freeVolumes.set(name, obj);
+      return;
+    }
+    let set = this.volumesByClaim.get(key);
+    if (!set) this.volumesByClaim.set(key, (set = new Set()));
+    set.add(name);
+  }
+
+  private enqueuePendingClaims(): void {
+    for (const c of this.claims.values()) if (!c.spec?.volumeName && !c.metadata.deletionTimestamp) this.claimQueue.add(objectKey(c));
+  }
+
+  /** The volumes a claim could bind to: the ones pre-bound to it, the free ones, and the one it names. */
+  private candidatesFor(claim: Obj): Obj[] {
+    const out = new Map<string, Obj>(this.freeVolumes);
+    for (const name of this.volumesByClaim.get(objectKey(claim)) ?? []) {
+      const v = this.volumes.get(name);
+      if (v) out.set(name, v);
+    }
+    const named = claim.spec?.volumeName && this.volumes.get(claim.spec.volumeName);
+    if (named) out.set(named.metadata.name, named);
+    return [...out.values()];
+  }
+
+  private world(claim: Obj): World {
+    return {
+      classes: this.classInformer.list(),
+      volumes: this.candidatesFor(claim),
+      nodes: this.nodeInformer.list(),
+      defaultNodeName: this.opts.defaultNodeName,
+      retroactiveDefaultClass: this.retroactiveDefaultClass,
+    };
+  }
+
+  // ---------------------------------------------------------------- claims
+
+  private async syncClaim(key: string): Promise<void> {
+    let claim = this.claims.get(key);
+    if (!claim) return;
+    // Pods matter only to a claim on its way out; listing them for every claim would cost O(pods).
+    const change = claimProtection(claim, claim.metadata.deletionTimestamp ? this.podInformer.list(claim.metadata.namespace) : []);
+    if (change) {
+      claim = await this.changeFinalizer(this.pvcs, claim, change);
+      if (!claim) return;
+      this.claims.upsert(claim);
+    }
+    // A claim on its way out gets no new volume; its bound volume stays bound until it is gone.
+    if (claim.metadata.deletionTimestamp) return;
+    const action = planClaim(claim, this.world(claim));
+    switch (action.kind) {
+      case 'none':
+        return;
+      case 'bind':
+        await this.bind(action.volume, claim);
+        return;
+      case 'assignDefaultClass': {
+        const next = structuredClone(claim);
+        next.spec.storageClassName = action.className;
+        try {
+          this.claims.upsert(await this.client.update(this.pvcs, next));
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 422) {
+            // This API server does not let a claim's class be set after creation: stop trying.
+            log('warn', COMPONENT, 'cannot assign the default storage class to an existing claim', { claim: key, error: err.message });
+            this.retroactiveDefaultClass = false;
+            this.claimQueue.add(key);
+            return;
+          }
+          throw err;
+        }
+        return;
+      }
+      case 'provision':
+        await this.provision(claim, action.className, action.node);
+        return;
+      case 'event':
+        this.events.event(claim, action.type, action.reason, action.message);
+        if (action.requeue) this.claimQueue.addAfter(key, 2000);
+        return;
+      case 'lost':
+        this.events.event(claim, 'Warning', action.reason, action.message);
+        if (claim.status?.phase !== 'Lost') {
+          this.claims.upsert(await this.client.update(this.pvcs, { ...claim, status: { ...(claim.status ?? {}), phase: 'Lost' } }, 'status'));
+        }
+        return;
+    }
+  }
+
+  /** Binds in upstream's order: volume → claim, volume phase, claim → volume, claim phase. Each step is skipped when done. */
+  private async bind(volume: Obj, claim: Obj, extraClaimAnnotations: Record<string, string> = {}): Promise<void> {
+    const v = volumeBoundTo(volume, claim);
+    if (v) {
+      volume = await this.client.update(this.pvs, v);
+      this.volumes.upsert(volume);
+    }
+    if (volume.status?.phase !== 'Bound') {
+      volume = await this.client.update(this.pvs, { ...volume, status: { phase: 'Bound' } }, 'status');
+      this.volumes.upsert(volume);
+    }
+    const c = claimBoundTo(claim, volume, extraClaimAnnotations);
+    if (c) {
+      claim = await this.client.update(this.pvcs, c);
+      this.claims.upsert(claim);
+    }
+    const status = boundClaimStatus(claim, volume);
+    if (status) {
+      claim = await this.client.update(this.pvcs, { ...claim, status }, 'status');
+      this.claims.upsert(claim);
+    }
+  }
+
+  private async provision(claim: Obj, className: string, node: string): Promise<void> {
+    const sc = this.classInformer.get(undefined, className);
+    if (!sc) return;
+    const name = volumeNameFor(claim);
+    let volume = this.volumes.get(name);
+    if (!volume) {
+      const path = join(this.volumesDir, name);
+      // World-writable like upstream's local-path provisioner, so containers running as any user can write.
+      await mkdir(path, { recursive: true });
+      await chmod(path, 0o777);
+      try {
+        volume = await this.client.create(this.pvs, undefined, provisionedVolume(claim, sc, node, path));
+        this.events.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${PROVISIONER}`);
+        log('info', COMPONENT, 'provisioned volume', { claim: objectKey(claim), volume: name, node, path });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+        volume = await this.client.get(this.pvs, undefined, name);
+      }
+      this.volumes.upsert(volume);
+    }
+    await this.bind(volume, claim, { [ANN_STORAGE_PROVISIONER]: PROVISIONER, [ANN_BETA_STORAGE_PROVISIONER]: PROVISIONER });
+  }
+
+  // ---------------------------------------------------------------- volumes
+
+  private async syncVolume(name: string): Promise<void> {
+    let pv = this.volumes.get(name);
+    if (!pv) return;
+    const protection = volumeProtection(pv);
+    if (protection) {
+      pv = await this.changeFinalizer(this.pvs, pv, protection);
+      if (!pv) return;
+      this.volumes.upsert(pv);
+    }
+    const release = releaseControllerFinalizer(pv);
+    if (release) {
+      if (release === 'deleteAssetThenRelease') await this.removeDirectory(pv);
+      pv = await this.changeFinalizer(this.pvs, pv, { remove: 'kubernetes.io/pv-controller' });
+      if (!pv) return;
+      this.volumes.upsert(pv);
+    }
+    const claim = await this.claimOf(pv);
+    await this.applyVolumeAction(pv, planVolume(pv, claim));
+  }
+
+  /** The claim a volume names; a miss in the cache is confirmed with the API server before it counts. */
+  private async claimOf(pv: Obj): Promise<Obj | undefined> {
+    const ref = pv.spec?.claimRef;
+    if (!ref?.uid) return undefined;
+    const cached = this.claims.get(`${ref.namespace}/${ref.name}`);
+    if (cached && cached.metadata.uid === ref.uid) return cached;
+    const phase = pv.status?.phase;
+    if (phase === 'Released' || phase === 'Failed') return cached;
+    try {
+      return await this.client.get(this.pvcs, ref.namespace, ref.name);
+    } catch (err) {
+      ignoreNotFound(err);
+      return undefined;
+    }
+  }
+
+  private async applyVolumeAction(pv: Obj, action: VolumeAction): Promise<void> {
+    switch (action.kind) {
+      case 'none':
+        return;
+      case 'phase': {
+        const status: Obj = { phase: action.phase };
+        if (action.message) status.message = action.message;
+        const updated = await this.client.update(this.pvs, { ...pv, status: { ...status, lastPhaseTransitionTime: pv.status?.lastPhaseTransitionTime } }, 'status').catch((err) => {
+          ignoreNotFound(err);
+          return undefined;
+        });
+        if (!updated) return;
+        this.volumes.upsert(updated);
+        if (action.then) await this.applyVolumeAction(updated, action.then);
+        return;
+      }
+      case 'deleteAsset':
+        await this.removeDirectory(pv);
+        if (!pv.metadata.deletionTimestamp) {
+          log('info', COMPONENT, 'deleting released volume', { volume: pv.metadata.name });
+          await this.client.delete(this.pvs, undefined, pv.metadata.name, { preconditions: { uid: pv.metadata.uid } }).catch(ignoreNotFound);
+        }
+        return;
+      case 'enqueueClaim':
+        this.claimQueue.add(`${action.namespace}/${action.name}`);
+        return;
+      case 'unbind':
+        this.volumes.upsert(await this.client.update(this.pvs, unboundVolume(pv, action.keepClaimName)));
+        return;
+      case 'event':
+        this.events.event(pv, action.type, action.reason, action.message);
+        return;
+    }
+  }
+
+  private async removeDirectory(pv: Obj): Promise<void> {
+    // Only ever our own directory for this name, whatever path the object claims.
+    const name: string = pv.metadata.name;
+    if (!name || name.includes('/') || name.startsWith('.')) return;
+    await rm(join(this.volumesDir, name), { recursive: true, force: true });
+  }
+
+  // ---------------------------------------------------------------- finalizers
+
+  /** Adds or removes one finalizer, guarded by resourceVersion; undefined when the object is gone. */
+  private async changeFinalizer(r: ResourceDef, obj: Obj, change: NonNullable<FinalizerChange>): Promise<Obj | undefined> {
+    const current: string[] = obj.metadata.finalizers ?? [];
+    const finalizers = 'add' in change ? [...current, change.add] : current.filter((f) => f !== change.remove);
+    const patch = [
+      { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion },
+      { op: 'add', path: '/metadata/finalizers', value: finalizers },
+    ];
+    try {
+      const updated = await this.client.patch(r, obj.metadata.namespace, obj.metadata.name, 'application/json-patch+json', patch);
+      // Removing the last finalizer of a deleted object removes the object.
+      if (updated.metadata.deletionTimestamp && finalizers.length === 0) return undefined;
+      return updated;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}
