@@ -21,6 +21,11 @@ Options:
   --port PORT      HTTPS port of the API server (default 6443; 0 picks a free one)
   --host ADDR      address to listen on (default 127.0.0.1)
   --store KIND     storage driver: sqlite (default)
+  --runtime KIND   how pods run (up only): sim (simulated, like kwok; the default while the
+                   containerd runtime is being built)
+  --nodes N        number of simulated nodes (default 1)
+  --sim-start-delay MS
+                   how long a simulated pod shows ContainerCreating before it runs (default 500)
   -h, --help       show this help
 `;
 
@@ -33,6 +38,9 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       store: { type: 'string' },
+      runtime: { type: 'string' },
+      nodes: { type: 'string' },
+      'sim-start-delay': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -46,6 +54,12 @@ async function main(argv: string[]): Promise<void> {
   const host = values.host ?? '127.0.0.1';
   const storeKind = values.store ?? 'sqlite';
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${values.port}`);
+  const runtime = values.runtime ?? 'sim';
+  if (runtime !== 'sim') fail(`unknown --runtime ${runtime}: the available runtime is sim (containerd comes next)`);
+  const nodes = Number(values.nodes ?? 1);
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes > 1000) fail(`invalid --nodes ${values.nodes}: a whole number from 0 to 1000`);
+  const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
+  if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}: milliseconds, 0 or more`);
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
@@ -53,7 +67,10 @@ async function main(argv: string[]): Promise<void> {
   const pki = await ensurePki(dataDir, { hosts: [host] });
   const api = await startApiServer({ store, pki, port, host });
   const controllers: Component[] = [];
-  if (command === 'up') controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir })));
+  if (command === 'up') {
+    log('info', 'ordinal', 'starting components', { runtime, nodes, reason: 'pods run on the simulated runtime: no containers, lifecycles simulated' });
+    controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir, nodes, simStartDelayMs })));
+  }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });
   // Measured from process start, module loading included: what a user waits for.

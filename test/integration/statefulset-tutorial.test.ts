@@ -42,7 +42,7 @@ function transitions(out: string, pod: string): string[] {
 
 test('ordered creation: web-1 starts only after web-0 is Running and Ready', async () => {
   const w = kubectlStream(c, ['get', 'pods', '-w', '-l', 'app=nginx']);
-  await w.waitFor(/No resources found/);
+  await new Promise((r) => setTimeout(r, 500));
   assert.equal(await kubectlOk(c, ['create', '-f', fixture('web.yaml')]), 'service/nginx created\nstatefulset.apps/web created\n');
   await waitForReady(['web-0', 'web-1']);
   await w.waitFor(/web-1\s+1\/1\s+Running/);
