@@ -22,6 +22,8 @@ export interface ClusterOptions {
   nodes: number;
   /** How long a simulated pod shows ContainerCreating before it runs. */
   simStartDelayMs: number;
+  /** Which controllers run, as kube-controller-manager's --controllers: '*' all, 'name' on, '-name' off. */
+  controllers: string[];
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -29,15 +31,31 @@ export function simNodeNames(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `node-${i + 1}`);
 }
 
+const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Component> = {
+  statefulset: (client) => new StatefulSetController(client, {}),
+  garbagecollector: (client) => new GarbageCollector(client),
+  namespace: (client) => new NamespaceController(client),
+  volume: (client, opts) => new VolumeController(client, { dataDir: opts.dataDir }),
+  endpoints: (client) => new EndpointsController(client, {}),
+  endpointslice: (client) => new EndpointSliceController(client, {}),
+  scheduler: (client) => new Scheduler(client),
+};
+
+export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);
+
+/** Resolves a --controllers list; throws on a name it does not know. */
+export function enabledControllers(spec: string[]): string[] {
+  for (const item of spec) {
+    const name = item.replace(/^-/, '');
+    if (name !== '*' && !CONTROLLERS[name]) throw new Error(`unknown controller "${name}": known controllers are ${CONTROLLER_NAMES.join(', ')}`);
+  }
+  const all = spec.includes('*');
+  return CONTROLLER_NAMES.filter((n) => !spec.includes(`-${n}`) && (all || spec.includes(n)));
+}
+
 export async function startComponents(client: Client, opts: ClusterOptions): Promise<Component[]> {
   const components: Component[] = [
-    new StatefulSetController(client, {}),
-    new GarbageCollector(client),
-    new NamespaceController(client),
-    new VolumeController(client, { dataDir: opts.dataDir }),
-    new EndpointsController(client, {}),
-    new EndpointSliceController(client, {}),
-    new Scheduler(client),
+    ...enabledControllers(opts.controllers).map((name) => CONTROLLERS[name](client, opts)),
     ...simNodeNames(opts.nodes).map(
       (nodeName, i) =>
         new NodeAgent(client, {

@@ -8,7 +8,7 @@ import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
 import { InProcessClient } from '../client/client.ts';
-import { startComponents, type Component } from './components.ts';
+import { CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -26,6 +26,9 @@ Options:
   --nodes N        number of simulated nodes (default 1)
   --sim-start-delay MS
                    how long a simulated pod shows ContainerCreating before it runs (default 500)
+  --controllers LIST
+                   controllers to run (up only), as kube-controller-manager's flag: '*' for all
+                   (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
   -h, --help       show this help
 `;
 
@@ -41,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
       runtime: { type: 'string' },
       nodes: { type: 'string' },
       'sim-start-delay': { type: 'string' },
+      controllers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -58,6 +62,12 @@ async function main(argv: string[]): Promise<void> {
   if (runtime !== 'sim') fail(`unknown --runtime ${runtime}: the available runtime is sim (containerd comes next)`);
   const nodes = Number(values.nodes ?? 1);
   if (!Number.isInteger(nodes) || nodes < 0 || nodes > 1000) fail(`invalid --nodes ${values.nodes}: a whole number from 0 to 1000`);
+  const controllerList = (values.controllers ?? '*').split(',').map((x) => x.trim()).filter(Boolean);
+  try {
+    enabledControllers(controllerList);
+  } catch (err) {
+    fail(`invalid --controllers: ${(err as Error).message}`);
+  }
   const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
   if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}: milliseconds, 0 or more`);
   let store: Store;
@@ -69,7 +79,7 @@ async function main(argv: string[]): Promise<void> {
   const controllers: Component[] = [];
   if (command === 'up') {
     log('info', 'ordinal', 'starting components', { runtime, nodes, reason: 'pods run on the simulated runtime: no containers, lifecycles simulated' });
-    controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir, nodes, simStartDelayMs })));
+    controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir, nodes, simStartDelayMs, controllers: controllerList })));
   }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });

@@ -11,7 +11,8 @@ before(async () => {
   // Bookmarks every 200 ms instead of every minute, so that the bookmark test is quick.
   process.env.ORDINAL_WATCH_BOOKMARK_INTERVAL_MS = '200';
   try {
-    c = await startCluster();
+    // The API's own semantics, with only the controllers these tests rely on (no set controller or nodes rewriting objects).
+    c = await startCluster({ args: ['--controllers', 'garbagecollector,namespace,volume', '--nodes', '0'] });
   } finally {
     delete process.env.ORDINAL_WATCH_BOOKMARK_INTERVAL_MS;
   }
