@@ -268,6 +268,28 @@ export class ResourceStore {
     }
   }
 
+  /**
+   * The pods/binding subresource: assigns an unassigned pod to a node, once. `uid` is a
+   * precondition; a pod already assigned or being deleted is a 409 Conflict, as upstream.
+   */
+  async bind(pods: ResourceDef, namespace: string, name: string, nodeName: string, uid?: string, dryRun = false): Promise<void> {
+    const gr = { group: '', resource: 'pods/binding' };
+    const check = (p: Obj) => {
+      if (uid && uid !== p.metadata.uid) throw conflict(gr, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${p.metadata.uid}`);
+      if (p.spec?.nodeName) throw conflict(gr, name, `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
+      if (p.metadata.deletionTimestamp) throw conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    };
+    check(this.get(pods, namespace, name));
+    if (dryRun) return;
+    await this.mutate(pods, namespace, name, (p) => {
+      check(p);
+      p.spec.nodeName = nodeName;
+      const status = (p.status ??= {});
+      const conditions = (status.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
+      status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }];
+    });
+  }
+
   /** The namespace finalize subresource: replace spec.finalizers, and complete a pending deletion. */
   async finalizeNamespace(r: ResourceDef, name: string, finalizers: string[], dryRun = false): Promise<Obj> {
     const existing = this.get(r, undefined, name);

@@ -6,7 +6,7 @@ import { formatLabelSelector, selectorMatchesLabels } from './filter.ts';
 import { ApiError, badRequest, conflict, methodNotSupported, notFound } from './errors.ts';
 import { readBody, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
-import { nowTimestamp, type ResourceStore } from './resource-store.ts';
+import type { ResourceStore } from './resource-store.ts';
 import { mediaType, parseBody, readObject } from './handlers.ts';
 import { applyPatch, PATCH_TYPES } from './patching.ts';
 import { findResource } from './request.ts';
@@ -77,19 +77,7 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
     const binding = await readObject(req);
     const target = binding.target?.name;
     if (!target) throw badRequest('Binding target must name a node');
-    const pod = rs.get(r, ns, name);
-    const uid = binding.metadata?.uid;
-    if (uid && uid !== pod.metadata.uid) throw conflict({ group: '', resource: 'pods/binding' }, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
-    if (!opts.dryRun) {
-      await rs.mutate(r, ns, name, (p) => {
-        if (p.spec?.nodeName) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
-        if (p.metadata.deletionTimestamp) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-        p.spec.nodeName = target;
-        const status = (p.status ??= {});
-        const conditions = (status.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
-        status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }];
-      });
-    }
+    await rs.bind(r, ns!, name, target, binding.metadata?.uid, opts.dryRun);
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
   if (sub === 'eviction' && method === 'POST') {

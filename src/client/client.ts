@@ -7,8 +7,7 @@ import { resources } from '../api/registry.ts';
 import type { ResourceStore, DeleteOptions } from '../apiserver/resource-store.ts';
 import { makeFilter } from '../apiserver/filter.ts';
 import { bucketFor } from '../apiserver/resource-store.ts';
-import { ApiError, conflict } from '../apiserver/errors.ts';
-import { nowTimestamp } from '../apiserver/resource-store.ts';
+import { ApiError } from '../apiserver/errors.ts';
 import { eventForSelection } from '../apiserver/watch.ts';
 import type { CacheEvent } from '../storage/cache.ts';
 
@@ -120,18 +119,6 @@ export class InProcessClient implements Client {
 
   // The same checks and effect as the HTTP pods/binding handler.
   async bind(namespace: string, name: string, nodeName: string, uid?: string): Promise<void> {
-    const pods = this.resource('', 'pods');
-    const gr = { group: '', resource: 'pods/binding' };
-    const pod = this.rs.get(pods, namespace, name);
-    if (uid && uid !== pod.metadata.uid) throw conflict(gr, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
-    await this.rs.mutate(pods, namespace, name, (p) => {
-      if (uid && uid !== p.metadata.uid) throw conflict(gr, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${p.metadata.uid}`);
-      if (p.spec?.nodeName) throw conflict(gr, name, `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
-      if (p.metadata.deletionTimestamp) throw conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      p.spec.nodeName = nodeName;
-      const status = (p.status ??= {});
-      const conditions = (status.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
-      status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }];
-    });
+    await this.rs.bind(this.resource('', 'pods'), namespace, name, nodeName, uid);
   }
 }
