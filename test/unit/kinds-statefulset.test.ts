@@ -139,7 +139,7 @@ const createCases: [string, (o: Obj) => void, string[]][] = [
   [
     'empty selector',
     (o) => (o.spec.selector = {}),
-    ['spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{},MatchExpressions:[]LabelSelectorRequirement{},}: empty selector is invalid for statefulset'],
+    ['spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for statefulset'],
   ],
   [
     'selector does not match',
@@ -219,7 +219,7 @@ const createCases: [string, (o: Obj) => void, string[]][] = [
     (o) => (o.spec.selector = { matchExpressions: [{ key: 'app', operator: 'Like', values: ['x'] }] }),
     [
       'spec.selector.matchExpressions[0].operator: Invalid value: "Like": not a valid selector operator',
-      'spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{},MatchExpressions:[]LabelSelectorRequirement{LabelSelectorRequirement{Key:app,Operator:Like,Values:[x],},},}',
+      'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement{v1.LabelSelectorRequirement{Key:"app", Operator:"Like", Values:[]string{"x"}}}}',
     ],
   ],
 ];

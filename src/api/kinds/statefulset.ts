@@ -15,7 +15,7 @@ import {
 } from '../validation/fields.ts';
 import { isValidPercent, nameIsDNSLabel } from '../validation/names.ts';
 import { validateAnnotations, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from '../validation/objectmeta.ts';
-import { labelSelectorString, selectorConvertible, selectorMatches, validateLabelSelector } from '../validation/selector.ts';
+import { labelSelectorGoValue, selectorConvertible, selectorMatches, validateLabelSelector } from '../validation/selector.ts';
 import { defaultPodTemplate } from './podspec.ts';
 import { defaultPersistentVolumeClaim } from './storage.ts';
 import { podTemplateWarnings } from './warnings.ts';
@@ -165,7 +165,7 @@ export function validateStatefulSetSpec(spec: unknown, path = 'spec'): Errs {
     errs.push(...validateLabelSelector(sel, `${path}.selector`));
     const sc = asObj(sel);
     if (Object.keys(asObj(sc.matchLabels)).length + asArray(sc.matchExpressions).length === 0) {
-      errs.push(invalidRendered(`${path}.selector`, labelSelectorString(sel), 'empty selector is invalid for statefulset'));
+      errs.push(invalidRendered(`${path}.selector`, labelSelectorGoValue(sel), 'empty selector is invalid for statefulset'));
     }
   }
 
@@ -173,7 +173,7 @@ export function validateStatefulSetSpec(spec: unknown, path = 'spec'): Errs {
   const tmeta = asObj(template.metadata);
   const tpath = `${path}.template`;
   if (!selectorConvertible(sel)) {
-    errs.push(invalidRendered(`${path}.selector`, labelSelectorString(sel), ''));
+    errs.push(invalidRendered(`${path}.selector`, labelSelectorGoValue(sel), ''));
   } else {
     // A missing selector matches nothing; an empty one matches everything and is not checked here.
     const empty = isObj(sel) && Object.keys(asObj(sel.matchLabels)).length + asArray(sel.matchExpressions).length === 0;

@@ -75,19 +75,25 @@ export function selectorIsEmpty(sel: unknown): boolean {
   return isObj(sel) && Object.keys(asObj(sel.matchLabels)).length === 0 && asArray(sel.matchExpressions).length === 0;
 }
 
-/** The generated protobuf String() of a *LabelSelector, which is how upstream prints it in errors. */
-export function labelSelectorString(sel: unknown): string {
-  if (!isObj(sel)) return '<nil>';
-  const ml = asObj(sel.matchLabels);
-  const labels = Object.keys(ml)
-    .sort()
-    .map((k) => `${k}: ${ml[k]},`)
-    .join('');
-  const exprs = asArray(sel.matchExpressions)
-    .map((e) => {
-      const r = asObj(e);
-      return `LabelSelectorRequirement{Key:${r.key ?? ''},Operator:${r.operator ?? ''},Values:[${asArray(r.values).join(' ')}],},`;
-    })
-    .join('');
-  return `&LabelSelector{MatchLabels:map[string]string{${labels}},MatchExpressions:[]LabelSelectorRequirement{${exprs}},}`;
+/**
+ * A LabelSelector as Go's %#v prints the value: field errors dereference pointers before
+ * printing, and the value type has no String() method (only the pointer does).
+ */
+export function labelSelectorGoValue(sel: unknown): string {
+  if (!isObj(sel)) return 'null';
+  const goString = (v: unknown) => JSON.stringify(String(v));
+  const labels = sel.matchLabels === undefined || sel.matchLabels === null
+    ? 'map[string]string(nil)'
+    : `map[string]string{${Object.keys(asObj(sel.matchLabels)).sort().map((k) => `${goString(k)}:${goString(asObj(sel.matchLabels)[k])}`).join(', ')}}`;
+  const exprs = sel.matchExpressions === undefined || sel.matchExpressions === null
+    ? '[]v1.LabelSelectorRequirement(nil)'
+    : `[]v1.LabelSelectorRequirement{${asArray(sel.matchExpressions)
+        .map((e) => {
+          const r = asObj(e);
+          const values = r.values === undefined || r.values === null ? '[]string(nil)' : `[]string{${asArray(r.values).map(goString).join(', ')}}`;
+          return `v1.LabelSelectorRequirement{Key:${goString(r.key ?? '')}, Operator:${goString(r.operator ?? '')}, Values:${values}}`;
+        })
+        .join(', ')}}`;
+  return `v1.LabelSelector{MatchLabels:${labels}, MatchExpressions:${exprs}}`;
 }
+
