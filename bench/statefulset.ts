@@ -1,0 +1,503 @@
+// StatefulSet benchmark against a real `ordinal up` process (API server, controllers, scheduler,
+// volume provisioner and simulated node agents in one process), driven over HTTPS as the admin:
+//   1. Parallel set with one volumeClaimTemplate scaled 0 → 1,000 and, on a fresh cluster,
+//      0 → 10,000: pods/s from the scale request until a watch has seen the last pod Ready.
+//   2. OrderedReady 0 → 100: the step from pod i Ready to pod i+1 created, from watch arrival times.
+//   3. Rolling update (new image) of the 1,000 pods with maxUnavailable 100.
+//   4. RSS of the ordinal process at 10,000 pods with their claims and volumes.
+//   5. A CPU profile (--cpu-prof) of the 0 → 1,000 case, summarised by self time.
+// Prints figures with their conditions. Each case has a deadline and aborts with a message.
+//   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
+//        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
+import https from 'node:https';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    cases: { type: 'string' },
+    nodes: { type: 'string' },
+    'large-nodes': { type: 'string' },
+    'sim-start-delay': { type: 'string' },
+    small: { type: 'string' },
+    large: { type: 'string' },
+    ordered: { type: 'string' },
+  },
+});
+const CASES = new Set((values.cases ?? 'parallel1k,rolling,ordered,parallel10k,profile').split(',').map((s) => s.trim()));
+const NODES = Number(values.nodes ?? 10);
+// 10,000 pods need at least 91 nodes at the agent's default capacity of 110 pods a node.
+const LARGE_NODES = Number(values['large-nodes'] ?? 100);
+const DELAY = Number(values['sim-start-delay'] ?? 0);
+const SMALL = Number(values.small ?? 1000);
+const LARGE = Number(values.large ?? 10_000);
+const ORDERED = Number(values.ordered ?? 100);
+const MAX_UNAVAILABLE = 100;
+const NS = 'default';
+
+// ----------------------------------------------------------------------------- small helpers
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const quantile = (xs: number[], q: number) => {
+  const s = sorted(xs);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+/** Monotonic µs, the clock V8's CPU profiles use for their timestamps (both are CLOCK_MONOTONIC on Linux). */
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+class Aborted extends Error {}
+
+/** Runs `work` with a deadline; on expiry throws with what `progress` says about how far it got. */
+async function withDeadline<T>(what: string, seconds: number, progress: () => string, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Aborted(`${what}: aborted after ${seconds} s (${progress()})`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ----------------------------------------------------------------------------- the cluster
+
+interface Bench {
+  cluster: Cluster;
+  get(path: string): Promise<any>;
+  send(method: string, path: string, body: unknown, contentType?: string): Promise<any>;
+  watch(path: string, onEvent: (type: string, obj: any, arrivedUs: number) => void): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `ordinal up` as harness.startCluster does, but spawned here so that node flags
+ * (--cpu-prof) can be passed to the ordinal process itself.
+ */
+async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Bench> {
+  const dataDir = tempDir('ordinal-bench-sts-');
+  const proc = spawn(
+    process.execPath,
+    [...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY)],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
+  );
+  let out = '';
+  // Keep only the tail: warnings under load could otherwise grow without bound.
+  const keep = (d: Buffer) => (out = (out + d).slice(-20_000));
+  proc.stderr!.on('data', keep);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ordinal did not start within 60 s:\n${out}`)), 60_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      keep(d);
+      const m = /ready at (https:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ordinal exited with ${code}:\n${out}`));
+    });
+  });
+  const cluster: Cluster = { dataDir, kubeconfig: join(dataDir, 'kubeconfig'), url, proc, logs: () => out };
+  const pki = join(dataDir, 'pki');
+  const tls = { ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) };
+  const u = new URL(url);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...tls });
+  const watches = new Set<() => void>();
+
+  const send = (method: string, path: string, body?: unknown, contentType = 'application/json') =>
+    new Promise<any>((res, rej) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) } }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((r.statusCode ?? 0) >= 300) rej(new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 500)}`));
+          else res(JSON.parse(text));
+        });
+      });
+      req.on('error', rej);
+      req.end(payload);
+    });
+
+  /** Resolves once the server has answered the watch (so nothing after it is missed). */
+  const watch = (path: string, onEvent: (type: string, obj: any, arrivedUs: number) => void) =>
+    new Promise<() => void>((res, rej) => {
+      // Its own connection: a watch holds a socket for as long as it runs.
+      const req = https.request({ host: u.hostname, port: u.port, method: 'GET', path, ...tls, agent: false, headers: { Accept: 'application/json' } }, (r) => {
+        if (r.statusCode !== 200) return rej(new Error(`watch ${path}: ${r.statusCode}`));
+        let buf = '';
+        r.setEncoding('utf8');
+        r.on('data', (chunk: string) => {
+          // The arrival time of the chunk stands for every event in it.
+          const arrived = monoUs();
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            const e = JSON.parse(line);
+            onEvent(e.type, e.object, arrived);
+          }
+        });
+        const stop = () => req.destroy();
+        watches.add(stop);
+        res(stop);
+      });
+      req.on('error', (err) => {
+        if (!req.destroyed) rej(err);
+      });
+      req.end();
+    });
+
+  return {
+    cluster,
+    get: (path) => send('GET', path),
+    send,
+    watch,
+    close: async () => {
+      for (const w of watches) w();
+      agent.destroy();
+      await stopCluster(cluster);
+      removeCluster(cluster);
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- objects
+
+const IMAGE_V1 = 'registry.k8s.io/nginx-slim:0.8';
+const IMAGE_V2 = 'registry.k8s.io/nginx-slim:0.9';
+
+function headlessService(name: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, labels: { app: name } },
+    spec: { clusterIP: 'None', selector: { app: name }, ports: [{ name: 'web', port: 80 }] },
+  };
+}
+
+/** The tutorial's `web` set, starting at 0 replicas, with one 1Mi claim template on the default class. */
+function statefulSet(name: string, policy: 'Parallel' | 'OrderedReady', withClaim = true) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name },
+    spec: {
+      serviceName: name,
+      replicas: 0,
+      podManagementPolicy: policy,
+      selector: { matchLabels: { app: name } },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: MAX_UNAVAILABLE } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'nginx',
+              image: IMAGE_V1,
+              ports: [{ containerPort: 80, name: 'web' }],
+              ...(withClaim ? { volumeMounts: [{ name: 'www', mountPath: '/usr/share/nginx/html' }] } : {}),
+            },
+          ],
+        },
+      },
+      ...(withClaim
+        ? { volumeClaimTemplates: [{ metadata: { name: 'www' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } } }] }
+        : {}),
+    },
+  };
+}
+
+const isReady = (pod: any) => pod?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') === true && pod.status.phase === 'Running';
+
+async function createSet(b: Bench, name: string, policy: 'Parallel' | 'OrderedReady', withClaim = true) {
+  await b.send('POST', `/api/v1/namespaces/${NS}/services`, headlessService(name));
+  await b.send('POST', `/apis/apps/v1/namespaces/${NS}/statefulsets`, statefulSet(name, policy, withClaim));
+}
+
+/** Scales through the scale subresource, as `kubectl scale` does. Returns the monotonic µs it was sent at. */
+async function scale(b: Bench, name: string, replicas: number): Promise<number> {
+  const t0 = monoUs();
+  await b.send('PATCH', `/apis/apps/v1/namespaces/${NS}/statefulsets/${name}/scale`, { spec: { replicas } }, 'application/merge-patch+json');
+  return t0;
+}
+
+// ----------------------------------------------------------------------------- cases
+
+interface ScaleResult {
+  n: number;
+  seconds: number;
+  createdSeconds: number;
+  milestones: string;
+  rssReady: number;
+  hwm: number;
+}
+
+/** Scales a Parallel set from 0 to n and waits until a watch has seen all n pods Ready. */
+async function parallelScale(b: Bench, name: string, n: number, timeoutS: number): Promise<ScaleResult> {
+  await createSet(b, name, 'Parallel');
+  const created = new Set<string>();
+  const ready = new Set<string>();
+  let createdAll = 0;
+  const marks: Record<number, number> = {};
+  let done: () => void = () => {};
+  const allReady = new Promise<void>((r) => (done = r));
+  const stop = await b.watch(`/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3D${name}`, (type, pod, t) => {
+    const podName: string = pod.metadata.name;
+    if (type === 'DELETED') return;
+    if (!created.has(podName)) {
+      created.add(podName);
+      if (created.size === n) createdAll = t;
+    }
+    if (!ready.has(podName) && isReady(pod)) {
+      ready.add(podName);
+      for (const q of [0.1, 0.5, 0.9]) if (ready.size === Math.ceil(q * n)) marks[q] = t;
+      if (ready.size === n) {
+        marks[1] = t;
+        done();
+      }
+    }
+  });
+  try {
+    const t0 = await scale(b, name, n);
+    await withDeadline(`Parallel 0 → ${n}`, timeoutS, () => `${created.size} pods created, ${ready.size} Ready`, () => allReady);
+    const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
+    const hwm = procStatus(b.cluster.proc.pid!, 'VmHWM');
+    const s = (t: number) => ((t - t0) / 1e6).toFixed(2);
+    return {
+      n,
+      seconds: (marks[1] - t0) / 1e6,
+      createdSeconds: (createdAll - t0) / 1e6,
+      milestones: `10% Ready at ${s(marks[0.1])} s, 50% at ${s(marks[0.5])} s, 90% at ${s(marks[0.9])} s`,
+      rssReady,
+      hwm,
+    };
+  } finally {
+    stop();
+  }
+}
+
+function printScale(r: ScaleResult, nodes: number) {
+  console.log(`Parallel 0 → ${r.n} (1 claim template, ${nodes} nodes): ${r.seconds.toFixed(2)} s = ${(r.n / r.seconds).toFixed(0)} pods/s to all Running and Ready`);
+  console.log(`  all ${r.n} pods created after ${r.createdSeconds.toFixed(2)} s; ${r.milestones}`);
+  console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
+}
+
+async function caseRolling(b: Bench, name: string, n: number, timeoutS: number) {
+  // Per pod name: whether its current pod runs the new image and is Ready.
+  const good = new Map<string, boolean>();
+  let goodCount = 0;
+  let deleted = 0;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
+  const stop = await b.watch(`/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3D${name}`, (type, pod) => {
+    const podName: string = pod.metadata.name;
+    const was = good.get(podName) ?? false;
+    const now = type !== 'DELETED' && !pod.metadata.deletionTimestamp && pod.spec.containers[0].image === IMAGE_V2 && isReady(pod);
+    if (type === 'DELETED') deleted++;
+    good.set(podName, now);
+    goodCount += Number(now) - Number(was);
+    if (goodCount === n) done();
+  });
+  try {
+    const t0 = monoUs();
+    await b.send(
+      'PATCH',
+      `/apis/apps/v1/namespaces/${NS}/statefulsets/${name}`,
+      [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: IMAGE_V2 }],
+      'application/json-patch+json',
+    );
+    await withDeadline(`rolling update of ${n}`, timeoutS, () => `${goodCount} pods updated and Ready, ${deleted} old pods deleted`, () => finished);
+    const seconds = (monoUs() - t0) / 1e6;
+    console.log(
+      `Rolling update of ${n} pods (new image, maxUnavailable ${MAX_UNAVAILABLE}, default 30 s grace, sim stop delay 200 ms): ` +
+        `${seconds.toFixed(2)} s to all updated and Ready = ${(n / seconds).toFixed(0)} pods/s (${deleted} old pods deleted)`,
+    );
+  } finally {
+    stop();
+  }
+}
+
+async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean, timeoutS: number) {
+  await createSet(b, name, 'OrderedReady', withClaim);
+  const createdAt = new Map<number, number>();
+  const readyAt = new Map<number, number>();
+  let done: () => void = () => {};
+  const allReady = new Promise<void>((r) => (done = r));
+  const stop = await b.watch(`/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3D${name}`, (type, pod, t) => {
+    const i = Number(pod.metadata.name.slice(name.length + 1));
+    if (type === 'DELETED') return;
+    if (!createdAt.has(i)) createdAt.set(i, t);
+    if (!readyAt.has(i) && isReady(pod)) {
+      readyAt.set(i, t);
+      if (readyAt.size === n) done();
+    }
+  });
+  try {
+    const t0 = await scale(b, name, n);
+    await withDeadline(`OrderedReady 0 → ${n}`, timeoutS, () => `${createdAt.size} pods created, ${readyAt.size} Ready`, () => allReady);
+    const total = (Math.max(...readyAt.values()) - t0) / 1000;
+    const steps: number[] = [];
+    for (let i = 0; i + 1 < n; i++) steps.push((createdAt.get(i + 1)! - readyAt.get(i)!) / 1000);
+    const lives: number[] = [];
+    for (let i = 0; i < n; i++) lives.push((readyAt.get(i)! - createdAt.get(i)!) / 1000);
+    console.log(
+      `OrderedReady 0 → ${n} (${withClaim ? '1 claim template' : 'no claim template'}): step pod i Ready → pod i+1 created: ` +
+        `median ${ms(quantile(steps, 0.5))}, p90 ${ms(quantile(steps, 0.9))}, max ${ms(Math.max(...steps))}; ` +
+        `pod created → Ready median ${ms(quantile(lives, 0.5))}; whole scale-up ${(total / 1000).toFixed(2)} s`,
+    );
+  } finally {
+    stop();
+  }
+}
+
+async function countVolumes(b: Bench) {
+  const claims = await b.get(`/api/v1/namespaces/${NS}/persistentvolumeclaims`);
+  const pvs = await b.get(`/api/v1/persistentvolumes`);
+  const bound = claims.items.filter((c: any) => c.status?.phase === 'Bound').length;
+  return `${claims.items.length} claims (${bound} Bound), ${pvs.items.length} volumes`;
+}
+
+// ----------------------------------------------------------------------------- CPU profile
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** Self time per function, and per source file, within the window [fromUs, toUs] (all samples if the clocks disagree). */
+function summariseProfile(path: string, fromUs: number, toUs: number) {
+  const p = JSON.parse(readFileSync(path, 'utf8')) as { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const windowed = fromUs >= p.startTime && toUs <= p.endTime;
+  const selfUs = new Map<number, number>();
+  let t = p.startTime;
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i];
+    // A sample's weight is the time to the next one, as DevTools counts it.
+    const w = i + 1 < p.timeDeltas.length ? p.timeDeltas[i + 1] : 0;
+    if (windowed && (t < fromUs || t > toUs)) continue;
+    selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + w);
+    total += w;
+  }
+  const fileOf = (url: string) => (url.startsWith('file://') ? relative(root, new URL(url).pathname) : url || '(native/V8)');
+  const fns = new Map<string, number>();
+  const files = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const f = byId.get(id)!.callFrame;
+    const file = fileOf(f.url);
+    const fn = `${f.functionName || '(anonymous)'} ${file}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+    fns.set(fn, (fns.get(fn) ?? 0) + us);
+    const area = f.url ? file : f.functionName; // (idle), (garbage collector), (program)
+    files.set(area, (files.get(area) ?? 0) + us);
+  }
+  const top = (m: Map<string, number>, k: number) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+  return { windowed, totalMs: total / 1000, fns: top(fns, 25), files: top(files, 20) };
+}
+
+// ----------------------------------------------------------------------------- main
+
+async function run(label: string, nodes: number, body: (b: Bench) => Promise<void>, nodeFlags: string[] = []): Promise<boolean> {
+  const b = await startOrdinal(nodes, nodeFlags);
+  try {
+    await body(b);
+    return true;
+  } catch (err) {
+    console.log(`ABORTED (${label}): ${err instanceof Aborted ? err.message : (err as Error).stack}`);
+    if (!(err instanceof Aborted)) console.log(b.cluster.logs().slice(-3000));
+    return false;
+  } finally {
+    await b.close();
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  const cpu = os.cpus();
+  console.log(`# Ordinal StatefulSet benchmark (${new Date().toISOString()})`);
+  console.log(
+    `machine: ${cpu.length} cores (${cpu[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; node ${process.version} (bench client and ordinal share the machine)`,
+  );
+  console.log(
+    `cluster: one \`ordinal up\` process (API server + all controllers + scheduler + simulated node agents), sqlite store in ${os.tmpdir()}, ` +
+      `--sim-start-delay ${DELAY} ms, node capacity 110 pods (agent default), kubelet events on; client: HTTPS admin cert, pods observed by a watch`,
+  );
+  let ok = true;
+
+  if (CASES.has('parallel1k') || CASES.has('rolling')) {
+    ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
+      const r = await parallelScale(b, 'web', SMALL, 120);
+      printScale(r, NODES);
+      if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
+    })) && ok;
+  }
+
+  if (CASES.has('ordered')) {
+    ok = (await run(`OrderedReady 0 → ${ORDERED}`, NODES, async (b) => {
+      console.log(`OrderedReady (${NODES} nodes): times are watch arrival times in the bench client (creationTimestamp has only second precision)`);
+      await caseOrdered(b, 'web', ORDERED, true, 120);
+      await caseOrdered(b, 'plain', ORDERED, false, 120);
+    })) && ok;
+  }
+
+  if (CASES.has('parallel10k')) {
+    ok = (await run(`Parallel 0 → ${LARGE}`, LARGE_NODES, async (b) => {
+      const r = await parallelScale(b, 'web', LARGE, 300);
+      printScale(r, LARGE_NODES);
+      const counts = await countVolumes(b);
+      const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
+      console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
+    })) && ok;
+  }
+
+  if (CASES.has('profile')) {
+    const profDir = tempDir('ordinal-bench-prof-');
+    let window = [0, 0];
+    ok = (await run(
+      'CPU profile',
+      NODES,
+      async (b) => {
+        const from = monoUs();
+        const r = await parallelScale(b, 'web', SMALL, 180);
+        window = [from, monoUs()];
+        console.log(`CPU profile (--cpu-prof on ordinal) of Parallel 0 → ${SMALL}: ${r.seconds.toFixed(2)} s under the profiler`);
+      },
+      ['--cpu-prof', '--cpu-prof-dir', profDir],
+    )) && ok;
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) {
+      const s = summariseProfile(join(profDir, file), window[0], window[1]);
+      console.log(`  ${s.windowed ? 'samples during the scale-up only' : 'all samples (clock window did not match)'}: ${s.totalMs.toFixed(0)} ms; profile kept at ${join(profDir, file)}`);
+      console.log('  top self time by function:');
+      for (const l of s.fns) console.log(l);
+      console.log('  self time by file:');
+      for (const l of s.files) console.log(l);
+    } else console.log('  no profile was written');
+  }
+  console.log(`(bench ran ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  if (!ok) process.exitCode = 1;
+}
+
+await main();
