@@ -3,7 +3,8 @@
 // avoid PreferNoSchedule taints, honour preferred (anti-)affinity, then spread pods across nodes.
 import type { Obj } from '../api/resource.ts';
 import { labelSelectorFromObject, matchesLabels } from '../api/selectors/labels.ts';
-import { nodeSelectorTermMatches, requestedOn, tolerated, type NodeState } from './filters.ts';
+import { requestedOn, tolerated, type NodeState } from './filters.ts';
+import { nodeSelectorTermMatches } from '../api/selectors/node-selector.ts';
 import { nodeAllocatable } from './resources.ts';
 
 export interface NodeScore {

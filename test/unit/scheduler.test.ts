@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Obj } from '../../src/api/resource.ts';
-import { filterNode, nodeSelectorRequirementMatches, toleratesTaint, type NodeState } from '../../src/scheduler/filters.ts';
+import { filterNode, toleratesTaint, type NodeState } from '../../src/scheduler/filters.ts';
+import { nodeSelectorRequirementMatches } from '../../src/api/selectors/node-selector.ts';
 import { fitErrorMessage, schedulePod, type ClusterView } from '../../src/scheduler/plan.ts';
 import { podRequests } from '../../src/scheduler/resources.ts';
 

@@ -1,6 +1,6 @@
 // Label selectors: the `?labelSelector=` query syntax, metav1.LabelSelector objects, matching and
 // printing, with upstream's (apimachinery labels package) grammar, ordering and error messages.
-import { labelValueErrors, qualifiedNameErrors } from './validation.ts';
+import { isQualifiedName as qualifiedNameErrors, isValidLabelValue as labelValueErrors } from '../validation/names.ts';
 
 /** Operator spellings as upstream's selection package names them. */
 export type Operator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '!' | 'gt' | 'lt';

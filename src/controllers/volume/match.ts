@@ -2,6 +2,7 @@
 // helpers judge them: which class a claim or volume belongs to, whether a volume can serve a
 // claim, and which of many candidate volumes a claim should get.
 import type { Obj } from '../../api/resource.ts';
+import { nodeSelectorMatches } from '../../api/selectors/node-selector.ts';
 import { labelSelectorFromObject, matchesLabels } from '../../api/selectors/index.ts';
 import { compareQuantity, parseQuantity, type Quantity } from '../../api/validation/quantity.ts';
 
@@ -78,44 +79,10 @@ export function isVolumeBoundToClaim(pv: Obj, claim: Obj): boolean {
 
 // ---------------------------------------------------------------- node affinity
 
-function expressionMatches(e: Obj, values: Record<string, string>): boolean {
-  const has = Object.hasOwn(values, e.key);
-  const v = values[e.key];
-  const list: string[] = e.values ?? [];
-  switch (e.operator) {
-    case 'In':
-      return has && list.includes(v);
-    case 'NotIn':
-      return !has || !list.includes(v);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (!has || list.length !== 1 || !/^-?\d+$/.test(v) || !/^-?\d+$/.test(list[0])) return false;
-      return e.operator === 'Gt' ? BigInt(v) > BigInt(list[0]) : BigInt(v) < BigInt(list[0]);
-    }
-    default:
-      return false;
-  }
-}
-
-/** A node selector term matches when all its expressions and fields do; an empty term matches nothing. */
-function termMatches(term: Obj, node: Obj): boolean {
-  const exprs: Obj[] = term.matchExpressions ?? [];
-  const fields: Obj[] = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  return exprs.every((e) => expressionMatches(e, labels)) && fields.every((f) => expressionMatches(f, { 'metadata.name': node.metadata.name }));
-}
-
 /** Whether a volume's required node affinity admits the node (no affinity admits every node). */
 export function volumeFitsNode(pv: Obj, node: Obj): boolean {
   const required = pv.spec?.nodeAffinity?.required;
-  if (!required) return true;
-  const terms: Obj[] = required.nodeSelectorTerms ?? [];
-  return terms.some((t) => termMatches(t, node));
+  return required ? nodeSelectorMatches(required, node) : true;
 }
 
 /** A node as far as affinity is concerned: the real object, or just its name and hostname label. */
