@@ -9,6 +9,7 @@
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
 //   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
+//        [--ordered 100] [--large-timeout 300]
 import https from 'node:https';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     small: { type: 'string' },
     large: { type: 'string' },
     ordered: { type: 'string' },
+    'large-timeout': { type: 'string' },
   },
 });
 const CASES = new Set((values.cases ?? 'parallel1k,rolling,ordered,parallel10k,profile').split(',').map((s) => s.trim()));
@@ -38,6 +40,8 @@ const SMALL = Number(values.small ?? 1000);
 const LARGE = Number(values.large ?? 10_000);
 const ORDERED = Number(values.ordered ?? 100);
 const MAX_UNAVAILABLE = 100;
+/** Keeps the whole run under about 10 minutes even when 10,000 pods are far from done. */
+const LARGE_TIMEOUT_S = Number(values['large-timeout'] ?? 300);
 const NS = 'default';
 
 // ----------------------------------------------------------------------------- small helpers
@@ -253,7 +257,7 @@ interface ScaleResult {
 }
 
 /** Scales a Parallel set from 0 to n and waits until a watch has seen all n pods Ready. */
-async function parallelScale(b: Bench, name: string, n: number, timeoutS: number): Promise<ScaleResult> {
+async function parallelScale(b: Bench, name: string, n: number, timeoutS: number, progressEveryS = 0): Promise<ScaleResult> {
   await createSet(b, name, 'Parallel');
   const created = new Set<string>();
   const ready = new Set<string>();
@@ -277,9 +281,16 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       }
     }
   });
+  const pid = b.cluster.proc.pid!;
+  let ticker: NodeJS.Timeout | undefined;
   try {
     const t0 = await scale(b, name, n);
-    await withDeadline(`Parallel 0 → ${n}`, timeoutS, () => `${created.size} pods created, ${ready.size} Ready`, () => allReady);
+    if (progressEveryS) {
+      ticker = setInterval(() => {
+        console.log(`  after ${((monoUs() - t0) / 1e6).toFixed(0)} s: ${created.size} pods created, ${ready.size} Ready, ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`);
+      }, progressEveryS * 1000);
+    }
+    await withDeadline(`Parallel 0 → ${n}`, timeoutS, () => `${created.size} pods created, ${ready.size} Ready, ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`, () => allReady);
     const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
     const hwm = procStatus(b.cluster.proc.pid!, 'VmHWM');
     const s = (t: number) => ((t - t0) / 1e6).toFixed(2);
@@ -292,6 +303,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       hwm,
     };
   } finally {
+    clearInterval(ticker);
     stop();
   }
 }
@@ -385,10 +397,18 @@ interface ProfileNode {
   children?: number[];
 }
 
-/** Self time per function, and per source file, within the window [fromUs, toUs] (all samples if the clocks disagree). */
+/**
+ * Self time per function (with its hottest caller chain), and time per component, within the
+ * window [fromUs, toUs] (all samples if the clocks disagree). A sample's component is the innermost
+ * controller, scheduler or agent frame on its stack — what caused the work, API writes made through
+ * the in-process client included — else the outermost src/ directory (apiserver for HTTP requests,
+ * storage for commits and watch fan-out), else V8's own categories.
+ */
 function summariseProfile(path: string, fromUs: number, toUs: number) {
   const p = JSON.parse(readFileSync(path, 'utf8')) as { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] };
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const windowed = fromUs >= p.startTime && toUs <= p.endTime;
   const selfUs = new Map<number, number>();
   let t = p.startTime;
@@ -402,19 +422,49 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
     total += w;
   }
   const fileOf = (url: string) => (url.startsWith('file://') ? relative(root, new URL(url).pathname) : url || '(native/V8)');
-  const fns = new Map<string, number>();
-  const files = new Map<string, number>();
-  for (const [id, us] of selfUs) {
+  const nameOf = (id: number) => {
     const f = byId.get(id)!.callFrame;
-    const file = fileOf(f.url);
-    const fn = `${f.functionName || '(anonymous)'} ${file}${f.url ? `:${f.lineNumber + 1}` : ''}`;
-    fns.set(fn, (fns.get(fn) ?? 0) + us);
-    const area = f.url ? file : f.functionName; // (idle), (garbage collector), (program)
-    files.set(area, (files.get(area) ?? 0) + us);
+    return `${f.functionName || '(anonymous)'} ${fileOf(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+  };
+  const componentOf = (id: number) => {
+    let outer: string | undefined;
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const file = fileOf(byId.get(cur)!.callFrame.url);
+      const m = /^src\/(controllers\/[^/]+|scheduler|agent)\//.exec(file);
+      if (m) return m[1];
+      const d = /^src\/([^/]+)\//.exec(file);
+      if (d) outer = d[1];
+    }
+    const own = byId.get(id)!.callFrame;
+    return outer ?? (own.url ? 'node internals' : own.functionName);
+  };
+  const fns = new Map<string, number>();
+  const chains = new Map<string, Map<string, number>>();
+  const components = new Map<string, number>();
+  const bump = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+  for (const [id, us] of selfUs) {
+    const fn = nameOf(id);
+    bump(fns, fn, us);
+    const chain: string[] = [];
+    for (let cur = parent.get(id), k = 0; cur !== undefined && k < 3; cur = parent.get(cur), k++) chain.push(nameOf(cur).replace(/ src\/.*\//, ' '));
+    if (!chains.has(fn)) chains.set(fn, new Map());
+    bump(chains.get(fn)!, chain.join(' ← '), us);
+    bump(components, componentOf(id), us);
   }
-  const top = (m: Map<string, number>, k: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
-  return { windowed, totalMs: total / 1000, fns: top(fns, 25), files: top(files, 20) };
+  const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms`;
+  const ranked = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
+  const fnLines = ranked(fns)
+    .slice(0, 20)
+    .flatMap(([name, us], i) => {
+      const lines = [`  ${pct(us)}  ${name}`];
+      if (i < 8) {
+        const [chain, cus] = ranked(chains.get(name)!)[0] ?? ['', 0];
+        if (chain) lines.push(`                     ${((100 * cus) / us).toFixed(0)}% from ${chain}`);
+      }
+      return lines;
+    });
+  const componentLines = ranked(components).slice(0, 14).map(([name, us]) => `  ${pct(us)}  ${name}`);
+  return { windowed, totalMs: total / 1000, fns: fnLines, components: componentLines };
 }
 
 // ----------------------------------------------------------------------------- main
@@ -464,7 +514,14 @@ async function main() {
 
   if (CASES.has('parallel10k')) {
     ok = (await run(`Parallel 0 → ${LARGE}`, LARGE_NODES, async (b) => {
-      const r = await parallelScale(b, 'web', LARGE, 300);
+      let r: ScaleResult;
+      try {
+        r = await parallelScale(b, 'web', LARGE, LARGE_TIMEOUT_S, 30);
+      } catch (err) {
+        // Still worth knowing: the memory at however many pods and claims exist by now.
+        if (err instanceof Aborted) console.log(`  at the deadline: ${await countVolumes(b)}; ordinal RSS ${mib(procStatus(b.cluster.proc.pid!, 'VmRSS'))}`);
+        throw err;
+      }
       printScale(r, LARGE_NODES);
       const counts = await countVolumes(b);
       const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
@@ -492,8 +549,8 @@ async function main() {
       console.log(`  ${s.windowed ? 'samples during the scale-up only' : 'all samples (clock window did not match)'}: ${s.totalMs.toFixed(0)} ms; profile kept at ${join(profDir, file)}`);
       console.log('  top self time by function:');
       for (const l of s.fns) console.log(l);
-      console.log('  self time by file:');
-      for (const l of s.files) console.log(l);
+      console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
+      for (const l of s.components) console.log(l);
     } else console.log('  no profile was written');
   }
   console.log(`(bench ran ${((Date.now() - started) / 1000).toFixed(0)} s)`);

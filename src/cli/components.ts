@@ -10,6 +10,8 @@ import { StatefulSetController } from '../controllers/statefulset/controller.ts'
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
+import { ClusterDns } from '../dns/server.ts';
+import { log } from '../util/log.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -24,6 +26,10 @@ export interface ClusterOptions {
   simStartDelayMs: number;
   /** Which controllers run, as kube-controller-manager's --controllers: '*' all, 'name' on, '-name' off. */
   controllers: string[];
+  /** Cluster DNS on 127.0.0.1: a port (0 picks a free one), or undefined for no DNS. */
+  dnsPort?: number;
+  /** When the DNS port was not chosen by the user, a busy port only disables DNS with a warning. */
+  dnsPortIsDefault?: boolean;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -67,5 +73,15 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     ),
   ];
   await Promise.all(components.map((c) => c.start()));
+  if (opts.dnsPort !== undefined) {
+    const dns = new ClusterDns(client, { port: opts.dnsPort });
+    try {
+      await dns.start();
+      components.push(dns);
+    } catch (err) {
+      if (!opts.dnsPortIsDefault) throw err;
+      log('warn', 'ordinal', 'cluster DNS not started; choose a free port with --dns-port', { error: (err as Error).message });
+    }
+  }
   return components;
 }

@@ -7,6 +7,7 @@ import type { Store } from '../storage/types.ts';
 import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
+import { defaultDnsPort } from '../dns/server.ts';
 import { InProcessClient } from '../client/client.ts';
 import { CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
 
@@ -26,6 +27,9 @@ Options:
   --nodes N        number of simulated nodes (default 1)
   --sim-start-delay MS
                    how long a simulated pod shows ContainerCreating before it runs (default 500)
+  --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
+                   0 picks a free port)
+  --no-dns         run no cluster DNS
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
@@ -45,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
       nodes: { type: 'string' },
       'sim-start-delay': { type: 'string' },
       controllers: { type: 'string' },
+      'dns-port': { type: 'string' },
+      'no-dns': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -68,6 +74,8 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail(`invalid --controllers: ${(err as Error).message}`);
   }
+  const dnsPort = values['no-dns'] ? undefined : Number(values['dns-port'] ?? defaultDnsPort());
+  if (dnsPort !== undefined && (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535)) fail(`invalid --dns-port ${values['dns-port']}`);
   const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
   if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}: milliseconds, 0 or more`);
   let store: Store;
@@ -79,7 +87,7 @@ async function main(argv: string[]): Promise<void> {
   const controllers: Component[] = [];
   if (command === 'up') {
     log('info', 'ordinal', 'starting components', { runtime, nodes, reason: 'pods run on the simulated runtime: no containers, lifecycles simulated' });
-    controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir, nodes, simStartDelayMs, controllers: controllerList })));
+    controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir, nodes, simStartDelayMs, controllers: controllerList, dnsPort, dnsPortIsDefault: values['dns-port'] === undefined })));
   }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });

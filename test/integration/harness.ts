@@ -28,7 +28,10 @@ export function tempDir(prefix = 'ordinal-test-'): string {
 
 export async function startCluster(opts: { dataDir?: string; command?: string; args?: string[] } = {}): Promise<Cluster> {
   const dataDir = opts.dataDir ?? tempDir();
-  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), opts.command ?? 'up', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
+  const command = opts.command ?? 'up';
+  // Clusters of concurrent tests must not compete for the DNS port.
+  const dns = command === 'up' && !(opts.args ?? []).some((a) => a.startsWith('--dns-port') || a === '--no-dns') ? ['--dns-port', '0'] : [];
+  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
   });
