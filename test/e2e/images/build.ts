@@ -1,0 +1,304 @@
+// Builds small OCI images for the real-container tests without Docker or a
+// registry: a single-layer root filesystem made from Debian's busybox-static,
+// packed as an OCI image layout tarball that `ctr images import` (and so the
+// CRI plugin in the k8s.io namespace) accepts.
+//
+//   node test/e2e/images/build.ts [outdir]   # one <name>.oci.tar per image (default $TMPDIR/ordinal-test-images)
+//
+// Images (names are what pods refer to; CRI normalises short names):
+//   registry.k8s.io/pause:3.10              sleeps until TERM/INT (sandbox image)
+//   registry.k8s.io/nginx-slim:0.8           busybox httpd on :80 serving /usr/share/nginx/html
+//   docker.io/library/kubia-stored:latest    seed 004's app on :8080 (POST stores body in /var/data/kubia.txt)
+//   docker.io/library/kubia-stored:v2        same, answers prefixed with "v2, "
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { writeTar, type TarEntry } from './tar.ts';
+
+export const BUSYBOX_DEFAULT = '/bin/busybox';
+
+// Applets linked into every image: what the tutorials and tests run inside
+// pods (kubectl exec, probes, the CGI app, DNS checks), plus basic shell tools.
+export const APPLETS = [
+  'sh', 'ash', 'httpd', 'hostname', 'sleep', 'cat', 'echo', 'nslookup', 'wget', 'mkdir', 'ls', 'chmod',
+  'head', 'tail', 'printf', 'kill', 'test', '[', '[[', 'env', 'rm', 'mv', 'cp', 'ps', 'true', 'false', 'id',
+  'grep', 'sed', 'awk', 'touch', 'date', 'nc', 'ip', 'ifconfig', 'hostid', 'uname', 'wc', 'tee', 'pwd',
+  'dirname', 'basename', 'stat', 'df', 'du', 'tar', 'find', 'xargs', 'seq', 'expr', 'timeout', 'usleep',
+  'whoami', 'chown', 'ln', 'readlink', 'vi', 'more', 'less', 'dd', 'sync', 'nproc', 'free', 'top', 'netstat',
+  'ping', 'traceroute', 'telnet', 'base64', 'md5sum', 'sha256sum', 'sort', 'uniq', 'cut', 'tr', 'yes',
+] as const;
+
+export type ImageConfig = {
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  workingDir?: string;
+  exposedPorts?: string[]; // e.g. "80/tcp"
+  user?: string;
+  labels?: Record<string, string>;
+};
+
+export type ImageSpec = { ref: string; files: TarEntry[]; config: ImageConfig };
+
+export type Descriptor = {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { architecture: string; os: string };
+  annotations?: Record<string, string>;
+};
+
+export type BuiltImage = {
+  ref: string; // fully qualified, e.g. registry.k8s.io/nginx-slim:0.8
+  manifest: Descriptor; // annotated with the image name, ready for index.json
+  configDigest: string;
+  layerDigest: string; // of the gzip'd blob
+  diffId: string; // of the uncompressed tar, what the config lists
+  blobs: Map<string, Buffer>; // digest -> bytes
+};
+
+const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+
+export function goArch(arch: string = process.arch): string {
+  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const a = map[arch];
+  if (!a) throw new Error(`no OCI architecture for node arch ${arch}`);
+  return a;
+}
+
+/** Expands a short image reference the way CRI does ("kubia-stored" -> "docker.io/library/kubia-stored:latest"). */
+export function normalizeRef(ref: string): string {
+  let name = ref;
+  let tag = '';
+  const at = name.indexOf('@');
+  if (at === -1) {
+    const colon = name.lastIndexOf(':');
+    if (colon > name.lastIndexOf('/')) {
+      tag = name.slice(colon + 1);
+      name = name.slice(0, colon);
+    }
+  }
+  const first = name.split('/')[0]!;
+  const hasDomain = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasDomain) name = 'docker.io/' + (name.includes('/') ? name : 'library/' + name);
+  if (at !== -1) return name;
+  return `${name}:${tag || 'latest'}`;
+}
+
+/** The common base: busybox, its applet links, passwd/group, and the usual directories. */
+export function busyboxRootfs(busybox: string = process.env.BUSYBOX ?? BUSYBOX_DEFAULT): TarEntry[] {
+  if (!existsSync(busybox)) {
+    throw new Error(`${busybox} not found: install Debian's busybox-static (apt-get install busybox-static) or set BUSYBOX`);
+  }
+  const entries: TarEntry[] = [
+    { type: 'dir', path: 'bin' },
+    { type: 'file', path: 'bin/busybox', data: readFileSync(busybox), mode: 0o755 },
+  ];
+  for (const a of APPLETS) entries.push({ type: 'symlink', path: `bin/${a}`, target: 'busybox' });
+  entries.push(
+    { type: 'dir', path: 'etc' },
+    {
+      type: 'file',
+      path: 'etc/passwd',
+      data: 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+    },
+    { type: 'file', path: 'etc/group', data: 'root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n' },
+    { type: 'dir', path: 'root', mode: 0o700 },
+    { type: 'dir', path: 'tmp', mode: 0o1777 },
+    { type: 'dir', path: 'usr' },
+    { type: 'dir', path: 'usr/local' },
+    { type: 'dir', path: 'usr/local/bin' },
+    // Runs the real server as a child so that PID 1 answers TERM/INT promptly:
+    // a process that is PID 1 in its namespace gets no default signal actions,
+    // so a bare `httpd` would only ever die to SIGKILL at the end of the grace period.
+    {
+      type: 'file',
+      path: 'usr/local/bin/fg',
+      mode: 0o755,
+      data: '#!/bin/sh\n"$@" &\nchild=$!\ntrap \'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT\nwait "$child"\n',
+    },
+    { type: 'dir', path: 'var' },
+  );
+  return entries;
+}
+
+function layerOf(files: TarEntry[]): { tar: Buffer; gz: Buffer } {
+  const tar = writeTar(files);
+  // gzip with node's defaults writes mtime 0, so the blob is reproducible too
+  return { tar, gz: gzipSync(tar, { level: 9 }) };
+}
+
+export function buildImage(spec: ImageSpec): BuiltImage {
+  const ref = normalizeRef(spec.ref);
+  const { tar, gz } = layerOf(spec.files);
+  const diffId = sha256(tar);
+  const layerDigest = sha256(gz);
+  const c = spec.config;
+  const exposed: Record<string, object> = {};
+  for (const p of c.exposedPorts ?? []) exposed[p] = {};
+  const imageConfig = {
+    architecture: goArch(),
+    os: 'linux',
+    config: {
+      ...(c.user ? { User: c.user } : {}),
+      ...(c.exposedPorts?.length ? { ExposedPorts: exposed } : {}),
+      Env: c.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'],
+      ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
+      ...(c.cmd ? { Cmd: c.cmd } : {}),
+      ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
+      ...(c.labels ? { Labels: c.labels } : {}),
+    },
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [{ created_by: `ordinal test image ${ref}` }],
+  };
+  const configBytes = Buffer.from(JSON.stringify(imageConfig));
+  const configDigest = sha256(configBytes);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: configBytes.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: gz.length }],
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  const manifestDigest = sha256(manifestBytes);
+  const tag = ref.slice(ref.lastIndexOf(':') + 1);
+  const blobs = new Map<string, Buffer>([
+    [layerDigest, gz],
+    [configDigest, configBytes],
+    [manifestDigest, manifestBytes],
+  ]);
+  return {
+    ref,
+    manifest: {
+      mediaType: manifest.mediaType,
+      digest: manifestDigest,
+      size: manifestBytes.length,
+      platform: { architecture: goArch(), os: 'linux' },
+      // containerd names the imported image from the first annotation; the
+      // second is the OCI spec's own (tag only) for other tools
+      annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': tag },
+    },
+    configDigest,
+    layerDigest,
+    diffId,
+    blobs,
+  };
+}
+
+/** An OCI image layout (oci-layout, index.json, blobs/sha256/*) as one tar, holding all the given images. */
+export function ociArchive(images: readonly BuiltImage[]): Buffer {
+  const blobs = new Map<string, Buffer>();
+  for (const img of images) for (const [d, b] of img.blobs) blobs.set(d, b);
+  const index = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: images.map((i) => i.manifest),
+  };
+  const entries: TarEntry[] = [
+    { type: 'file', path: 'oci-layout', data: JSON.stringify({ imageLayoutVersion: '1.0.0' }) },
+    { type: 'file', path: 'index.json', data: JSON.stringify(index) },
+    { type: 'dir', path: 'blobs' },
+    { type: 'dir', path: 'blobs/sha256' },
+  ];
+  for (const d of [...blobs.keys()].sort()) {
+    entries.push({ type: 'file', path: `blobs/sha256/${d.slice('sha256:'.length)}`, data: blobs.get(d)! });
+  }
+  return writeTar(entries);
+}
+
+// --- the images the e2e tests use -------------------------------------------
+
+export function pauseImage(busybox?: string): BuiltImage {
+  return buildImage({
+    ref: 'registry.k8s.io/pause:3.10',
+    files: busyboxRootfs(busybox),
+    // `sleep` in the background plus `wait` keeps the shell able to run its trap
+    config: { entrypoint: ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'] },
+  });
+}
+
+export const NGINX_DEFAULT_PAGE = '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body></html>\n';
+
+export function nginxSlimImage(busybox?: string): BuiltImage {
+  return buildImage({
+    ref: 'registry.k8s.io/nginx-slim:0.8',
+    files: [
+      ...busyboxRootfs(busybox),
+      { type: 'dir', path: 'usr/share' },
+      { type: 'dir', path: 'usr/share/nginx' },
+      { type: 'dir', path: 'usr/share/nginx/html' },
+      { type: 'file', path: 'usr/share/nginx/html/index.html', data: NGINX_DEFAULT_PAGE },
+    ],
+    config: {
+      entrypoint: ['/usr/local/bin/fg'],
+      cmd: ['httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'],
+      exposedPorts: ['80/tcp'],
+    },
+  });
+}
+
+/** The CGI program behind seed 004's kubia app; `prefix` marks the v2 image. */
+export function kubiaScript(prefix = ''): string {
+  return [
+    '#!/bin/sh',
+    'f=/var/data/kubia.txt',
+    'printf "Content-Type: text/plain\\r\\n\\r\\n"',
+    'if [ "$REQUEST_METHOD" = POST ]; then',
+    '  mkdir -p /var/data',
+    '  head -c "${CONTENT_LENGTH:-0}" > "$f"',
+    '  echo "New Data has been received and stored." >&2',
+    '  echo "Data stored on $(hostname)"',
+    'else',
+    '  if [ -f "$f" ]; then data=$(cat "$f"); else data="No data posted yet"; fi',
+    '  echo "You\'ve hit $(hostname)"',
+    `  echo "${prefix}Data stored on this Pod: $data"`,
+    'fi',
+    '',
+  ].join('\n');
+}
+
+export function kubiaImage(version: 'v1' | 'v2' = 'v1', busybox?: string): BuiltImage {
+  return buildImage({
+    ref: version === 'v1' ? 'kubia-stored:latest' : 'kubia-stored:v2',
+    files: [
+      ...busyboxRootfs(busybox),
+      { type: 'dir', path: 'var/data' },
+      { type: 'dir', path: 'srv' },
+      { type: 'dir', path: 'srv/kubia' },
+      { type: 'dir', path: 'srv/kubia/cgi-bin' },
+      // busybox httpd runs /cgi-bin/index.cgi for "/" when there is no index.html
+      { type: 'file', path: 'srv/kubia/cgi-bin/index.cgi', data: kubiaScript(version === 'v2' ? 'v2, ' : ''), mode: 0o755 },
+    ],
+    config: {
+      entrypoint: ['/usr/local/bin/fg'],
+      cmd: ['sh', '-c', 'echo "Kubia server starting..." >&2; exec httpd -f -v -p 8080 -h /srv/kubia'],
+      exposedPorts: ['8080/tcp'],
+    },
+  });
+}
+
+export function standardImages(busybox?: string): BuiltImage[] {
+  return [pauseImage(busybox), nginxSlimImage(busybox), kubiaImage('v1', busybox), kubiaImage('v2', busybox)];
+}
+
+export function fileNameFor(ref: string): string {
+  return normalizeRef(ref).replace(/^.*\//, '').replace(/[^A-Za-z0-9._-]/g, '_') + '.oci.tar';
+}
+
+/** Writes one OCI archive per standard image into dir; returns the paths and references. */
+export function writeStandardImages(dir: string, busybox?: string): { path: string; ref: string; digest: string }[] {
+  mkdirSync(dir, { recursive: true });
+  return standardImages(busybox).map((img) => {
+    const path = join(dir, fileNameFor(img.ref));
+    writeFileSync(path, ociArchive([img]));
+    return { path, ref: img.ref, digest: img.manifest.digest };
+  });
+}
+
+if (import.meta.main) {
+  const out = resolve(process.argv[2] ?? join(tmpdir(), 'ordinal-test-images'));
+  for (const r of writeStandardImages(out)) console.log(`${r.path}\t${r.ref}\t${r.digest}`);
+}
