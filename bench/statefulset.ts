@@ -9,7 +9,8 @@
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
 //   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
-//        [--ordered 100] [--large-timeout 300]
+//        [--ordered 100] [--large-timeout 300] [--profile-timeout 180]
+// (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 import https from 'node:https';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     large: { type: 'string' },
     ordered: { type: 'string' },
     'large-timeout': { type: 'string' },
+    'profile-timeout': { type: 'string' },
   },
 });
 const CASES = new Set((values.cases ?? 'parallel1k,rolling,ordered,parallel10k,profile').split(',').map((s) => s.trim()));
@@ -42,6 +44,7 @@ const ORDERED = Number(values.ordered ?? 100);
 const MAX_UNAVAILABLE = 100;
 /** Keeps the whole run under about 10 minutes even when 10,000 pods are far from done. */
 const LARGE_TIMEOUT_S = Number(values['large-timeout'] ?? 300);
+const PROFILE_TIMEOUT_S = Number(values['profile-timeout'] ?? 180);
 const NS = 'default';
 
 // ----------------------------------------------------------------------------- small helpers
@@ -124,7 +127,13 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Be
   const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...tls });
   const watches = new Set<() => void>();
 
-  const send = (method: string, path: string, body?: unknown, contentType = 'application/json') =>
+  // A keep-alive socket left idle during a long wait may have been closed by the server: retry a GET once.
+  const send = (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<any> =>
+    sendOnce(method, path, body, contentType).catch((err) => {
+      if (method === 'GET' && (err as NodeJS.ErrnoException).code === 'ECONNRESET') return sendOnce(method, path, body, contentType);
+      throw err;
+    });
+  const sendOnce = (method: string, path: string, body: unknown, contentType: string) =>
     new Promise<any>((res, rej) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) } }, (r) => {
@@ -161,7 +170,16 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Be
             onEvent(e.type, e.object, arrived);
           }
         });
-        const stop = () => req.destroy();
+        let stopped = false;
+        const ended = () => {
+          if (!stopped) console.log(`  (warning: the server ended the watch ${path}; figures that depend on it will time out)`);
+        };
+        r.on('end', ended);
+        r.on('error', ended);
+        const stop = () => {
+          stopped = true;
+          req.destroy();
+        };
         watches.add(stop);
         res(stop);
       });
@@ -261,6 +279,9 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
   await createSet(b, name, 'Parallel');
   const created = new Set<string>();
   const ready = new Set<string>();
+  const scheduled = new Set<string>();
+  const claims = new Set<string>();
+  const bound = new Set<string>();
   let createdAll = 0;
   const marks: Record<number, number> = {};
   let done: () => void = () => {};
@@ -272,6 +293,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       created.add(podName);
       if (created.size === n) createdAll = t;
     }
+    if (pod.spec?.nodeName) scheduled.add(podName);
     if (!ready.has(podName) && isReady(pod)) {
       ready.add(podName);
       for (const q of [0.1, 0.5, 0.9]) if (ready.size === Math.ceil(q * n)) marks[q] = t;
@@ -281,16 +303,24 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       }
     }
   });
+  // Claims too, to see which stage a slow run is stuck in.
+  const stopClaims = await b.watch(`/api/v1/namespaces/${NS}/persistentvolumeclaims?watch=true&labelSelector=app%3D${name}`, (type, claim) => {
+    if (type === 'DELETED') return;
+    claims.add(claim.metadata.name);
+    if (claim.status?.phase === 'Bound') bound.add(claim.metadata.name);
+  });
   const pid = b.cluster.proc.pid!;
+  const progress = () =>
+    `${claims.size} claims created, ${bound.size} Bound, ${created.size} pods created, ${scheduled.size} scheduled, ${ready.size} Ready; ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`;
   let ticker: NodeJS.Timeout | undefined;
   try {
     const t0 = await scale(b, name, n);
     if (progressEveryS) {
       ticker = setInterval(() => {
-        console.log(`  after ${((monoUs() - t0) / 1e6).toFixed(0)} s: ${created.size} pods created, ${ready.size} Ready, ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`);
+        console.log(`  after ${((monoUs() - t0) / 1e6).toFixed(0)} s: ${progress()}`);
       }, progressEveryS * 1000);
     }
-    await withDeadline(`Parallel 0 → ${n}`, timeoutS, () => `${created.size} pods created, ${ready.size} Ready, ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`, () => allReady);
+    await withDeadline(`Parallel 0 → ${n}`, timeoutS, progress, () => allReady);
     const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
     const hwm = procStatus(b.cluster.proc.pid!, 'VmHWM');
     const s = (t: number) => ((t - t0) / 1e6).toFixed(2);
@@ -305,6 +335,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
   } finally {
     clearInterval(ticker);
     stop();
+    stopClaims();
   }
 }
 
@@ -519,7 +550,11 @@ async function main() {
         r = await parallelScale(b, 'web', LARGE, LARGE_TIMEOUT_S, 30);
       } catch (err) {
         // Still worth knowing: the memory at however many pods and claims exist by now.
-        if (err instanceof Aborted) console.log(`  at the deadline: ${await countVolumes(b)}; ordinal RSS ${mib(procStatus(b.cluster.proc.pid!, 'VmRSS'))}`);
+        if (err instanceof Aborted) {
+          const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
+          const volumes = await countVolumes(b).catch((e: Error) => `volumes not counted (${e.message})`);
+          console.log(`  at the deadline: ordinal RSS ${mib(rss)}, VmHWM ${mib(procStatus(b.cluster.proc.pid!, 'VmHWM'))}; ${volumes}`);
+        }
         throw err;
       }
       printScale(r, LARGE_NODES);
@@ -537,9 +572,13 @@ async function main() {
       NODES,
       async (b) => {
         const from = monoUs();
-        const r = await parallelScale(b, 'web', SMALL, 180);
-        window = [from, monoUs()];
-        console.log(`CPU profile (--cpu-prof on ordinal) of Parallel 0 → ${SMALL}: ${r.seconds.toFixed(2)} s under the profiler`);
+        window = [from, from];
+        try {
+          const r = await parallelScale(b, 'web', SMALL, PROFILE_TIMEOUT_S);
+          console.log(`CPU profile (--cpu-prof on ordinal) of Parallel 0 → ${SMALL}: ${r.seconds.toFixed(2)} s under the profiler`);
+        } finally {
+          window = [from, monoUs()];
+        }
       },
       ['--cpu-prof', '--cpu-prof-dir', profDir],
     )) && ok;

@@ -16,6 +16,7 @@ import { log } from '../util/log.ts';
 import { defaultLabels, goArch, microTime, nodeLease, nodeObject, nodeStatus, type NodeDescription } from './node-status.ts';
 import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import type { Runtime } from './runtime/types.ts';
+import { cloneJson } from '../util/json.ts';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -182,7 +183,7 @@ export class NodeAgent {
     const leases = this.client.resource('coordination.k8s.io', 'leases');
     const duration = this.opts.leaseDurationSeconds ?? 40;
     if (this.lease) {
-      const next = structuredClone(this.lease);
+      const next = cloneJson(this.lease);
       next.spec = { ...next.spec, holderIdentity: this.nodeName, leaseDurationSeconds: duration, renewTime: microTime() };
       try {
         this.lease = await this.client.update(leases, next);

@@ -13,6 +13,7 @@ import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notF
 import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { admitCreate } from './admission.ts';
+import { cloneJson } from '../util/json.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -43,7 +44,7 @@ export function keyFor(r: ResourceDef, namespace: string | undefined, name: stri
 
 const qr = (r: ResourceDef) => ({ group: r.group, resource: r.plural });
 
-const clone = <T>(v: T): T => structuredClone(v);
+const clone = <T>(v: T): T => cloneJson(v);
 
 /** RFC 3339 with second precision, as upstream's metav1.Time serializes. */
 export const nowTimestamp = (ms = Date.now()) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');

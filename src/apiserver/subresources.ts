@@ -10,6 +10,7 @@ import type { ResourceStore } from './resource-store.ts';
 import { mediaType, parseBody, readObject } from './handlers.ts';
 import { applyPatch, PATCH_TYPES } from './patching.ts';
 import { findResource } from './request.ts';
+import { cloneJson } from '../util/json.ts';
 
 export async function handleSubresource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
   const r = rr.resource;
@@ -60,7 +61,7 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
         }
         const rv = scale.metadata?.resourceVersion;
         if (rv && rv !== current.metadata.resourceVersion) throw conflict({ group: r.group, resource: r.plural }, name);
-        const next = structuredClone(current);
+        const next = cloneJson(current);
         next.spec.replicas = replicas ?? 0;
         try {
           const updated = await rs.update(r, ns, name, next, { ...opts, fieldValidation: 'Ignore' });

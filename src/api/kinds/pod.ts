@@ -11,6 +11,7 @@ import { defaultPodSpec, validatePodSpec, validateTolerations } from './podspec.
 import { keepGeneration } from './generic.ts';
 import { specDiff } from './storage.ts';
 import { podSpecWarnings } from './warnings.ts';
+import { cloneJson } from '../../util/json.ts';
 
 // ---------------------------------------------------------------- defaults
 
@@ -189,7 +190,7 @@ export function validatePodUpdate(pod: Obj, old: Obj): Errs {
   if (deepEqual(spec, oldSpec)) return errs;
 
   // Put back everything that may change, then anything still different is forbidden.
-  const munged = structuredClone(spec);
+  const munged = cloneJson(spec);
   const copyImages = (f: string) => {
     asArray(munged[f]).forEach((c, i) => {
       if (isObj(c)) c.image = asObj(asArray(oldSpec[f])[i]).image;

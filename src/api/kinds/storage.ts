@@ -17,6 +17,7 @@ import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/obje
 import { validateLabelSelector } from '../validation/selector.ts';
 import { compareQuantity, parseQuantity, quantityFormatError, quantityText, zeroQuantity } from '../validation/quantity.ts';
 import { keepOldSpec, keepOldStatus } from './generic.ts';
+import { cloneJson } from '../../util/json.ts';
 
 const accessModes = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const volumeModes = ['Block', 'Filesystem'];
@@ -77,8 +78,8 @@ export function validatePersistentVolumeClaim(pvc: Obj): Errs {
 
 export function validatePersistentVolumeClaimUpdate(pvc: Obj, old: Obj): Errs {
   const errs = [...validateObjectMetaUpdate(pvc.metadata, old.metadata), ...validatePersistentVolumeClaim(pvc)];
-  const newSpec = structuredClone(asObj(pvc.spec));
-  const oldSpec = structuredClone(asObj(old.spec));
+  const newSpec = cloneJson(asObj(pvc.spec));
+  const oldSpec = cloneJson(asObj(old.spec));
   // The binder sets volumeName once.
   if (!oldSpec.volumeName) oldSpec.volumeName = newSpec.volumeName;
   // Expansion: requests.storage may change on bound claims; VolumeAttributesClass is not served.

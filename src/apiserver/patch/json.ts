@@ -1,3 +1,4 @@
+import { cloneJson as deepCopy } from '../../util/json.ts';
 // Small helpers over decoded JSON values shared by the three patch kinds.
 
 export type JsonMap = Record<string, unknown>;
@@ -12,7 +13,7 @@ export function hasKey(m: JsonMap, k: string): boolean {
 
 /** Patches work on private copies so callers' documents and patches are never changed. */
 export function cloneJson<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
+  return v === undefined ? v : deepCopy(v);
 }
 
 /** Structural equality of decoded JSON values (object key order does not matter). */

@@ -5,6 +5,7 @@
 // service with no endpoints at all keeps one empty placeholder slice.
 import type { Obj } from '../../api/resource.ts';
 import { findPort, isPodReady, podIPv4, shouldPodBeInEndpoints, shouldSetHostname, selects, HEADLESS_LABEL, TRIGGER_TIME_ANNOTATION } from '../endpoints/compute.ts';
+import { cloneJson } from '../../util/json.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -113,7 +114,7 @@ function metadataCurrent(slice: Obj, svc: Obj): boolean {
 const sortObj = (m: Record<string, string> | undefined) => Object.fromEntries(Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 function refreshed(slice: Obj, svc: Obj, endpoints: Obj[], triggerTime?: string): Obj {
-  const next = structuredClone(slice);
+  const next = cloneJson(slice);
   next.endpoints = endpoints;
   next.metadata.labels = sliceLabels(svc);
   const refs: Obj[] = (next.metadata.ownerReferences ?? []).filter((r: Obj) => !(r.kind === 'Service' && r.controller));

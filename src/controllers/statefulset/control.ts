@@ -14,6 +14,7 @@ import {
   replicasOf, startOrdinal, storageMatches, updateIdentity, updateStorage,
 } from './identity.ts';
 import { claimRefUpdates, claimsMatchRetentionPolicy, podClaimIsStale, type ClaimLookup, type ClaimRefUpdate } from './retention.ts';
+import { cloneJson } from '../../util/json.ts';
 
 export interface ControlInput {
   set: Obj;
@@ -260,7 +261,7 @@ function processReplica(set: Obj, updateSet: Obj, pod: Obj, claims: ClaimLookup,
 
 /** The identity/storage repair of an existing pod (upstream's UpdateStatefulPod), computed from `pod`. */
 export function updatePodAction(set: Obj, updateSet: Obj, pod: Obj, claims: ClaimLookup): Action & { type: 'updatePod' } {
-  const desired = structuredClone(pod);
+  const desired = cloneJson(pod);
   let work: ClaimWork = { create: [], deleting: [] };
   if (!identityMatches(set, desired)) updateIdentity(set, desired);
   if (!storageMatches(set, desired)) {

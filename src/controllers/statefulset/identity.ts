@@ -2,6 +2,7 @@
 // hostname, subdomain and volumes every pod of a set carries, and how a pod is built from a
 // revision of the template. Pure functions over plain JSON objects; inputs are never mutated.
 import type { Obj } from '../../api/resource.ts';
+import { cloneJson } from '../../util/json.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -43,7 +44,7 @@ export function setControllerRef(set: Obj): Obj {
   return { ...SET_KIND, name: set.metadata.name, uid: set.metadata.uid, controller: true, blockOwnerDeletion: true };
 }
 
-const clone = <T>(v: T): T => structuredClone(v);
+const clone = <T>(v: T): T => cloneJson(v);
 
 /**
  * The claims a pod of `ordinal` uses, one per claim template in template order: the template with

@@ -8,6 +8,7 @@ import { ApiError } from '../../apiserver/errors.ts';
 import type { Action, ClaimWork } from './control.ts';
 import type { ClaimRefUpdate } from './retention.ts';
 import { identityMatches, storageMatches, updateIdentity, updateStorage } from './identity.ts';
+import { cloneJson } from '../../util/json.ts';
 
 const isCode = (err: unknown, code: number) => err instanceof ApiError && err.code === code;
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -131,7 +132,7 @@ export class StatefulPodControl {
           this.podEvent('update', set, pod, err);
           throw err;
         }
-        const fresh = structuredClone(await this.client.get(this.pods, pod.metadata.namespace, pod.metadata.name));
+        const fresh = cloneJson(await this.client.get(this.pods, pod.metadata.namespace, pod.metadata.name));
         if (!identityMatches(set, fresh)) updateIdentity(set, fresh);
         if (!storageMatches(set, fresh)) updateStorage(set, fresh);
         target = fresh;

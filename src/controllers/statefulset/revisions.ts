@@ -4,6 +4,7 @@
 import type { Obj } from '../../api/resource.ts';
 import { equalRevision, findEqualRevisions, goJson, newControllerRevision, nextRevision } from '../history/history.ts';
 import { SET_KIND } from './identity.ts';
+import { cloneJson } from '../../util/json.ts';
 
 /**
  * The revision data: `{"spec":{"template":{"$patch":"replace",...}}}` in Go's key order. The
@@ -11,7 +12,7 @@ import { SET_KIND } from './identity.ts';
  * kubectl's own rendering of the live set (for `rollout undo`) compares equal byte for byte.
  */
 export function templatePatch(set: Obj): string {
-  const template = structuredClone(set.spec?.template ?? {});
+  const template = cloneJson(set.spec?.template ?? {});
   template.metadata = { creationTimestamp: null, ...(template.metadata ?? {}) };
   template.$patch = 'replace';
   return goJson({ spec: { template } });

@@ -33,6 +33,7 @@ import {
   type VolumeAction,
   type World,
 } from './plan.ts';
+import { cloneJson } from '../../util/json.ts';
 
 export interface VolumeControllerOptions {
   /** Volumes live in <dataDir>/volumes/<pv-name>. */
@@ -244,7 +245,7 @@ export class VolumeController {
         await this.bind(action.volume, claim);
         return;
       case 'assignDefaultClass': {
-        const next = structuredClone(claim);
+        const next = cloneJson(claim);
         next.spec.storageClassName = action.className;
         try {
           this.claims.upsert(await this.client.update(this.pvcs, next));

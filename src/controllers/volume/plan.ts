@@ -16,6 +16,7 @@ import {
   nodeOrStub,
   volumeMismatch,
 } from './match.ts';
+import { cloneJson } from '../../util/json.ts';
 
 export const PROVISIONER = 'ordinal.dev/local-path';
 export const DEFAULT_CLASS_NAME = 'local-path';
@@ -172,7 +173,7 @@ export function provisionedVolume(claim: Obj, sc: Obj, node: string, path: strin
 export function volumeBoundTo(volume: Obj, claim: Obj): Obj | undefined {
   const ref = volume.spec?.claimRef;
   if (ref && ref.uid === claim.metadata.uid && ref.name === claim.metadata.name && ref.namespace === claim.metadata.namespace) return undefined;
-  const next = structuredClone(volume);
+  const next = cloneJson(volume);
   next.spec.claimRef = claimRefOf(claim);
   // Only a binding the controller chose is marked as such; a user's pre-binding stays the user's.
   if (!ref) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' };
@@ -188,7 +189,7 @@ export function claimBoundTo(claim: Obj, volume: Obj, extra: Record<string, stri
   const sameVolume = claim.spec?.volumeName === volume.metadata.name;
   const extraDone = Object.entries(extra).every(([k, v]) => ann[k] === v);
   if (sameVolume && ann[ANN_BIND_COMPLETED] === 'yes' && extraDone) return undefined;
-  const next = structuredClone(claim);
+  const next = cloneJson(claim);
   next.metadata.annotations = { ...ann, ...extra, [ANN_BIND_COMPLETED]: 'yes' };
   if (!sameVolume) {
     next.spec.volumeName = volume.metadata.name;
@@ -275,7 +276,7 @@ export function planVolume(pv: Obj, claim: Obj | undefined): VolumeAction {
 
 /** The volume with its claim reference dropped (or, for a user's pre-binding, just its uid). */
 export function unboundVolume(pv: Obj, keepClaimName: boolean): Obj {
-  const next = structuredClone(pv);
+  const next = cloneJson(pv);
   if (keepClaimName) {
     delete next.spec.claimRef.uid;
     delete next.spec.claimRef.resourceVersion;
