@@ -99,6 +99,7 @@ export class Scheduler {
   private readonly assumed = new Map<string, string>();
   /** Pods that could not be bound yet, by key, retried when something they depend on changes. */
   private readonly pending = new Set<string>();
+  private readonly claimUsers = new Map<string, Set<string>>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(client: Client, opts: SchedulerOptions = {}) {
@@ -114,9 +115,18 @@ export class Scheduler {
     this.classes = new Informer(client, client.resource('storage.k8s.io', 'storageclasses'));
 
     this.pods.on({
-      add: (pod) => this.podChanged(undefined, pod),
-      update: (old, pod) => this.podChanged(old, pod),
-      delete: (pod) => this.podDeleted(pod),
+      add: (pod) => {
+        this.indexClaims(undefined, pod);
+        this.podChanged(undefined, pod);
+      },
+      update: (old, pod) => {
+        this.indexClaims(old, pod);
+        this.podChanged(old, pod);
+      },
+      delete: (pod) => {
+        this.indexClaims(pod, undefined);
+        this.podDeleted(pod);
+      },
     });
     this.nodes.on({
       add: (node) => this.nodeChanged(undefined, node),
@@ -233,10 +243,22 @@ export class Scheduler {
   }
 
   private retryUsersOf(namespace: string, claim: string): void {
-    for (const key of this.pending) {
-      if (!key.startsWith(`${namespace}/`)) continue;
-      const pod = this.pods.get(namespace, key.slice(namespace.length + 1));
-      if (pod && claimNames(pod).includes(claim)) this.queue.add(key);
+    for (const key of this.claimUsers.get(`${namespace}/${claim}`) ?? []) if (this.pending.has(key)) this.queue.add(key);
+  }
+
+  /** Keeps claim → pods that mount it, so a claim's change retries its users without scanning every pending pod. */
+  private indexClaims(old: Obj | undefined, pod: Obj | undefined): void {
+    const key = objectKey((pod ?? old)!);
+    for (const c of old ? claimNames(old) : []) {
+      const users = this.claimUsers.get(`${old!.metadata.namespace}/${c}`);
+      users?.delete(key);
+      if (users?.size === 0) this.claimUsers.delete(`${old!.metadata.namespace}/${c}`);
+    }
+    for (const c of pod ? claimNames(pod) : []) {
+      const k = `${pod!.metadata.namespace}/${c}`;
+      let users = this.claimUsers.get(k);
+      if (!users) this.claimUsers.set(k, (users = new Set()));
+      users.add(key);
     }
   }
 
