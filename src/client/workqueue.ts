@@ -7,6 +7,7 @@ export class WorkQueue {
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly batching = new Set<string>();
   private readonly worker: (key: string) => Promise<void>;
   private readonly concurrency: number;
   private running = 0;
@@ -27,6 +28,22 @@ export class WorkQueue {
     this.queued.add(key);
     this.queue.push(key);
     this.pump();
+  }
+
+  /**
+   * Adds the key once `ms` from the first call: a burst of changes (e.g. a thousand pods of one
+   * Service becoming Ready) costs one sync, not one per change. Upstream's
+   * --endpoint-updates-batch-period does the same for the endpoints controllers.
+   */
+  addBatched(key: string, ms: number): void {
+    if (this.batching.has(key)) return;
+    this.batching.add(key);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.batching.delete(key);
+      this.add(key);
+    }, ms);
+    this.timers.add(t);
   }
 
   addAfter(key: string, ms: number): void {

@@ -11,6 +11,9 @@ import { desiredEndpoints, endpointsObject, endpointsUpToDate, managesService, s
 import { TriggerTimeTracker } from './trigger-time.ts';
 import { NewestView } from './view.ts';
 
+/** Pod changes within this window are folded into one sync of their Service. */
+const POD_BATCH_MS = 20;
+
 const isNotFound = (err: unknown) => err instanceof ApiError && err.code === 404;
 
 /** Queues every service of the pod's namespace that selects the pod now or selected it before. */
@@ -56,7 +59,7 @@ export class EndpointsController {
       delete: (s) => this.queue.add(objectKey(s)),
     });
     const onPod = (pod: Obj, old?: Obj) => {
-      for (const key of servicesForPod(this.services.list(pod.metadata.namespace), pod, old)) this.queue.add(key);
+      for (const key of servicesForPod(this.services.list(pod.metadata.namespace), pod, old)) this.queue.addBatched(key, POD_BATCH_MS);
     };
     this.pods.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
     this.endpointsInformer.on({

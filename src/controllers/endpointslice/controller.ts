@@ -13,6 +13,9 @@ import { TriggerTimeTracker } from '../endpoints/trigger-time.ts';
 import { NewestView } from '../endpoints/view.ts';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, desiredGroups, planSlices } from './reconcile.ts';
 
+/** Pod changes within this window are folded into one sync of their Service. */
+const POD_BATCH_MS = 20;
+
 const ignoreNotFound = (err: unknown) => {
   if (!(err instanceof ApiError && err.code === 404)) throw err;
 };
@@ -70,7 +73,7 @@ export class EndpointSliceController {
       delete: (s) => this.queue.add(objectKey(s)),
     });
     const onPod = (pod: Obj, old?: Obj) => {
-      for (const key of servicesForPod(this.services.list(pod.metadata.namespace), pod, old)) this.queue.add(key);
+      for (const key of servicesForPod(this.services.list(pod.metadata.namespace), pod, old)) this.queue.addBatched(key, POD_BATCH_MS);
     };
     this.pods.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
     const onSlice = (s: Obj) => {
