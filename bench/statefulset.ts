@@ -9,7 +9,7 @@
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
 //   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
-//        [--ordered 100] [--large-timeout 300] [--profile-timeout 180]
+//        [--ordered 100] [--large-timeout 240] [--profile-timeout 180]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 import https from 'node:https';
 import { spawn } from 'node:child_process';
@@ -43,7 +43,7 @@ const LARGE = Number(values.large ?? 10_000);
 const ORDERED = Number(values.ordered ?? 100);
 const MAX_UNAVAILABLE = 100;
 /** Keeps the whole run under about 10 minutes even when 10,000 pods are far from done. */
-const LARGE_TIMEOUT_S = Number(values['large-timeout'] ?? 300);
+const LARGE_TIMEOUT_S = Number(values['large-timeout'] ?? 240);
 const PROFILE_TIMEOUT_S = Number(values['profile-timeout'] ?? 180);
 const NS = 'default';
 
