@@ -43,7 +43,12 @@ interface ContainerRecord {
   restartAtMs?: number;
   /** The exited instance already reported, so an exit is announced once. */
   exitReported?: string;
+  /** The last image pull failed (runtime errors with reason ErrImagePull/ErrImageNeverPull): retried with back-off. */
+  pull?: { reason: string; message: string; failedAtMs: number; retryAtMs: number; delayMs: number };
 }
+
+/** How long a failed pull shows ErrImagePull before ImagePullBackOff, as the kubelet's next sync would. */
+const ERR_IMAGE_PULL_SHOWN_MS = 1000;
 
 const isRunning = (r: ContainerRecord) => r.status?.state === 'running';
 const exitedOk = (r: ContainerRecord) => r.status?.state === 'exited' && (r.status.exitCode ?? 0) === 0;
@@ -255,7 +260,24 @@ export class PodWorker {
     const { runtime, events } = this.ctx;
     const image: string = r.spec.image ?? '';
     const policy: PullPolicy = r.spec.imagePullPolicy ?? (image.endsWith(':latest') || !/:[^/]+$/.test(image) ? 'Always' : 'IfNotPresent');
-    r.imageRef = await runtime.pullImage(image, policy);
+    const now = Date.now();
+    if (r.pull && now < r.pull.retryAtMs) {
+      this.wakeAt(Math.min(r.pull.retryAtMs, r.pull.failedAtMs + ERR_IMAGE_PULL_SHOWN_MS > now ? r.pull.failedAtMs + ERR_IMAGE_PULL_SHOWN_MS : Infinity));
+      return;
+    }
+    try {
+      r.imageRef = await runtime.pullImage(image, policy);
+    } catch (err) {
+      const reason = (err as { reason?: unknown }).reason;
+      if (reason !== 'ErrImagePull' && reason !== 'ErrImageNeverPull') throw err;
+      const message = (err as Error).message;
+      const delayMs = r.pull ? Math.min(r.pull.delayMs * 2, this.ctx.backoffMaxMs) : this.ctx.backoffBaseMs;
+      r.pull = { reason, message, failedAtMs: now, retryAtMs: now + delayMs, delayMs };
+      events.event(pod, 'Warning', 'Failed', reason === 'ErrImagePull' ? `Failed to pull image "${image}": ${message}` : message);
+      this.wakeAt(now + ERR_IMAGE_PULL_SHOWN_MS);
+      return;
+    }
+    r.pull = undefined;
     events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
     const id = await runtime.createContainer(this.sandbox!.sandboxId, pod, r.spec, r.restartCount);
     events.event(pod, 'Normal', 'Created', `Created container: ${r.spec.name}`);
@@ -376,6 +398,10 @@ export class PodWorker {
           reason: 'CrashLoopBackOff',
           message: `back-off ${goDuration(r.backoff?.delayMs ?? this.ctx.backoffBaseMs)} restarting failed container=${r.spec.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${this.uid})`,
         };
+      } else if (!r.id && !this.terminal && r.pull) {
+        const backingOff = r.pull.reason === 'ErrImagePull' && now >= r.pull.failedAtMs + ERR_IMAGE_PULL_SHOWN_MS;
+        const image = r.spec.image ?? '';
+        waiting = backingOff ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ${r.pull.message}` } : { reason: r.pull.reason, message: r.pull.message };
       } else if (!r.id && !this.terminal) {
         // Not created yet: regular containers wait for the init containers first.
         waiting = { reason: r.init || !this.initsComplete() ? 'PodInitializing' : 'ContainerCreating' };

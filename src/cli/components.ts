@@ -10,6 +10,7 @@ import { StatefulSetController } from '../controllers/statefulset/controller.ts'
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
+import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
 import { ClusterDns } from '../dns/server.ts';
 import { log } from '../util/log.ts';
 
@@ -30,6 +31,9 @@ export interface ClusterOptions {
   dnsPort?: number;
   /** When the DNS port was not chosen by the user, a busy port only disables DNS with a warning. */
   dnsPortIsDefault?: boolean;
+  /** How pods run: simulated (default) or as real containers through containerd's CRI socket. */
+  runtime?: 'sim' | 'containerd';
+  containerdSocket?: string;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -59,19 +63,31 @@ export function enabledControllers(spec: string[]): string[] {
   return CONTROLLER_NAMES.filter((n) => !spec.includes(`-${n}`) && (all || spec.includes(n)));
 }
 
+/** The pod CIDR of the first node: the containerd node's, whose bridge holds its first address. */
+export const CONTAINERD_POD_CIDR = '10.244.1.0/24';
+
 export async function startComponents(client: Client, opts: ClusterOptions): Promise<Component[]> {
-  const components: Component[] = [
-    ...enabledControllers(opts.controllers).map((name) => CONTROLLERS[name](client, opts)),
-    ...simNodeNames(opts.nodes).map(
-      (nodeName, i) =>
-        new NodeAgent(client, {
-          nodeName,
-          runtime: new SimRuntime({ startDelayMs: opts.simStartDelayMs }),
-          podCIDR: `10.244.${i + 1}.0/24`,
-          internalIP: `192.0.2.${i + 1}`,
-        }),
-    ),
-  ];
+  let containerd: ContainerdRuntime | undefined;
+  const agents: Component[] = [];
+  if (opts.runtime === 'containerd') {
+    // One real node: this machine. Its address on the pod network is the bridge's.
+    containerd = await ContainerdRuntime.connect({ socket: opts.containerdSocket!, dataDir: opts.dataDir, client });
+    const gateway = CONTAINERD_POD_CIDR.replace(/0\/\d+$/, '1');
+    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR: CONTAINERD_POD_CIDR, internalIP: gateway }));
+  } else {
+    agents.push(
+      ...simNodeNames(opts.nodes).map(
+        (nodeName, i) =>
+          new NodeAgent(client, {
+            nodeName,
+            runtime: new SimRuntime({ startDelayMs: opts.simStartDelayMs }),
+            podCIDR: `10.244.${i + 1}.0/24`,
+            internalIP: `192.0.2.${i + 1}`,
+          }),
+      ),
+    );
+  }
+  const components: Component[] = [...enabledControllers(opts.controllers).map((name) => CONTROLLERS[name](client, opts)), ...agents];
   await Promise.all(components.map((c) => c.start()));
   if (opts.dnsPort !== undefined) {
     const dns = new ClusterDns(client, { port: opts.dnsPort });
@@ -81,6 +97,12 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     } catch (err) {
       if (!opts.dnsPortIsDefault) throw err;
       log('warn', 'ordinal', 'cluster DNS not started; choose a free port with --dns-port', { error: (err as Error).message });
+    }
+    const gateway = containerd?.gatewayIP;
+    if (gateway && components.includes(dns)) {
+      // Pods reach the host only on the bridge; resolv.conf cannot name a port, so only 53 works for them.
+      await dns.listenOn(gateway);
+      if (dns.port !== 53) log('warn', 'ordinal', 'pods cannot reach cluster DNS: their resolv.conf names port 53', { dnsPort: dns.port, address: gateway });
     }
   }
   return components;

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { SqliteStore } from '../storage/sqlite.ts';
 import type { Store } from '../storage/types.ts';
 import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
@@ -10,6 +11,7 @@ import { log } from '../util/log.ts';
 import { defaultDnsPort } from '../dns/server.ts';
 import { InProcessClient } from '../client/client.ts';
 import { CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
+import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -22,9 +24,12 @@ Options:
   --port PORT      HTTPS port of the API server (default 6443; 0 picks a free one)
   --host ADDR      address to listen on (default 127.0.0.1)
   --store KIND     storage driver: sqlite (default)
-  --runtime KIND   how pods run (up only): sim (simulated, like kwok; the default while the
-                   containerd runtime is being built)
-  --nodes N        number of simulated nodes (default 1)
+  --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
+                   API; needs root) or sim (simulated, like kwok). Default: containerd when its
+                   socket exists, else sim
+  --containerd-socket PATH
+                   containerd's socket (default ${DEFAULT_CONTAINERD_SOCKET})
+  --nodes N        number of simulated nodes (default 1; containerd runs one real node)
   --sim-start-delay MS
                    how long a simulated pod shows ContainerCreating before it runs (default 500)
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
@@ -46,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
       host: { type: 'string' },
       store: { type: 'string' },
       runtime: { type: 'string' },
+      'containerd-socket': { type: 'string' },
       nodes: { type: 'string' },
       'sim-start-delay': { type: 'string' },
       controllers: { type: 'string' },
@@ -64,10 +70,11 @@ async function main(argv: string[]): Promise<void> {
   const host = values.host ?? '127.0.0.1';
   const storeKind = values.store ?? 'sqlite';
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${values.port}`);
-  const runtime = values.runtime ?? 'sim';
-  if (runtime !== 'sim') fail(`unknown --runtime ${runtime}: the available runtime is sim (containerd comes next)`);
+  const containerdSocket = resolve(values['containerd-socket'] ?? DEFAULT_CONTAINERD_SOCKET);
+  const { runtime, why: runtimeWhy } = chooseRuntime(values.runtime, containerdSocket, values['containerd-socket'] !== undefined);
   const nodes = Number(values.nodes ?? 1);
   if (!Number.isInteger(nodes) || nodes < 0 || nodes > 1000) fail(`invalid --nodes ${values.nodes}: a whole number from 0 to 1000`);
+  if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine)`);
   const controllerList = (values.controllers ?? '*').split(',').map((x) => x.trim()).filter(Boolean);
   try {
     enabledControllers(controllerList);
@@ -86,8 +93,25 @@ async function main(argv: string[]): Promise<void> {
   const api = await startApiServer({ store, pki, port, host });
   const controllers: Component[] = [];
   if (command === 'up') {
-    log('info', 'ordinal', 'starting components', { runtime, nodes, reason: 'pods run on the simulated runtime: no containers, lifecycles simulated' });
-    controllers.push(...(await startComponents(new InProcessClient(api.resources), { dataDir, nodes, simStartDelayMs, controllers: controllerList, dnsPort, dnsPortIsDefault: values['dns-port'] === undefined })));
+    log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes, ...(runtime === 'containerd' ? { socket: containerdSocket } : {}) });
+    try {
+      controllers.push(
+        ...(await startComponents(new InProcessClient(api.resources), {
+          dataDir,
+          nodes,
+          simStartDelayMs,
+          controllers: controllerList,
+          dnsPort,
+          dnsPortIsDefault: values['dns-port'] === undefined,
+          runtime,
+          containerdSocket,
+        })),
+      );
+    } catch (err) {
+      await api.close();
+      await store.close();
+      fail((err as Error).message);
+    }
   }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });
@@ -109,6 +133,19 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Which runtime pods use, and why (logged, so a user knows whether containers are real). */
+function chooseRuntime(flag: string | undefined, socket: string, socketGiven: boolean): { runtime: 'sim' | 'containerd'; why: string } {
+  if (flag === 'sim') return { runtime: 'sim', why: 'chosen with --runtime sim (no containers; lifecycles are simulated)' };
+  if (flag === 'containerd') {
+    if (!existsSync(socket)) fail(`--runtime containerd: containerd's socket ${socket} does not exist; start containerd or pass --containerd-socket PATH`);
+    return { runtime: 'containerd', why: `chosen with --runtime containerd (socket ${socket})` };
+  }
+  if (flag !== undefined) fail(`unknown --runtime ${flag}: the runtimes are containerd and sim`);
+  if (existsSync(socket)) return { runtime: 'containerd', why: `containerd's socket ${socket} exists (use --runtime sim for simulated pods)` };
+  if (socketGiven) fail(`--containerd-socket ${socket} does not exist`);
+  return { runtime: 'sim', why: `no containerd socket at ${socket}, so pods are simulated (no containers); start containerd or pass --runtime containerd --containerd-socket PATH for real containers` };
 }
 
 function fail(msg: string): never {

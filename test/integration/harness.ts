@@ -31,7 +31,9 @@ export async function startCluster(opts: { dataDir?: string; command?: string; a
   const command = opts.command ?? 'up';
   // Clusters of concurrent tests must not compete for the DNS port.
   const dns = command === 'up' && !(opts.args ?? []).some((a) => a.startsWith('--dns-port') || a === '--no-dns') ? ['--dns-port', '0'] : [];
-  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...(opts.args ?? [])], {
+  // Tests say which runtime they want: a containerd socket on the machine must not switch the others to it.
+  const runtime = command === 'up' && !(opts.args ?? []).some((a) => a.startsWith('--runtime')) ? ['--runtime', 'sim'] : [];
+  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...runtime, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
   });

@@ -1,0 +1,519 @@
+// The containerd runtime: pods as real containers through containerd's CRI v1 API on its unix
+// socket, the way the kubelet drives its runtime. A pod gets a sandbox (pause container, network
+// namespace on our CNI bridge, hostname, resolv.conf), its containers are created in it with the
+// pod's command, env, mounts and limits, and their state is read back for the pod's status.
+//
+// Everything lives in containerd (labelled ordinal.dev/managed), so an agent that restarts adopts
+// what runs; per-pod files (logs, emptyDir, /etc/hosts, configMap/secret volumes) live under
+// <dataDir>/pods/<uid>. Images are never fetched from the internet: a missing image is an
+// ErrImagePull that says how to import it, unless its registry is on loopback.
+import http from 'node:http';
+import net from 'node:net';
+import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import type { Obj } from '../../api/resource.ts';
+import type { Client } from '../../client/client.ts';
+import { log } from '../../util/log.ts';
+import type { ContainerSummary, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
+import { CriClient } from './cri/client.ts';
+import { GRPC, GrpcError } from './cri/grpc.ts';
+import type { Mount, PodSandboxConfig } from './cri/messages.ts';
+import { containerConfigFor, containerEnv, etcHosts, LABELS, sandboxConfigFor, type EnvSources } from './cri/pod-config.ts';
+import { CNI_NETWORK_NAME, cniConflist, DEFAULT_BRIDGE, ensureBridge, parseCidr, writeCniConfig } from './cri/network.ts';
+
+export const DEFAULT_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
+
+export interface ContainerdRuntimeOptions {
+  socket: string;
+  /** Where per-pod files go (<dataDir>/pods) and the CNI address database (<dataDir>/cni). */
+  dataDir: string;
+  /** API access for PVC-backed volumes, configMap/secret volumes and env. */
+  client?: Client;
+  bridgeName?: string;
+  /** containerd's CNI config directory; by default read from containerd's own config. */
+  cniConfDir?: string;
+  clusterDomain?: string;
+  /** The nameserver pods get; by default the bridge's address, where cluster DNS should listen. */
+  dnsServer?: string;
+  /** How often container states are polled for exits (containerd 1.6 has no event stream in CRI). */
+  pollMs?: number;
+}
+
+/** An image problem the pod worker shows as ErrImagePull / ErrImageNeverPull. */
+export class ImagePullError extends Error {
+  readonly reason: 'ErrImagePull' | 'ErrImageNeverPull';
+  constructor(reason: 'ErrImagePull' | 'ErrImageNeverPull', message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+const iso = (ns: number) => (ns > 0 ? new Date(Math.floor(ns / 1e9) * 1000).toISOString().replace('.000Z', 'Z') : undefined);
+const notFound = (err: unknown) => err instanceof GrpcError && err.code === GRPC.NOT_FOUND;
+
+/** Expands a short image name the way containerd's CRI does ("nginx" -> "docker.io/library/nginx:latest"). */
+export function normalizeImage(ref: string): string {
+  let name = ref;
+  let suffix = '';
+  const at = name.indexOf('@');
+  if (at !== -1) {
+    suffix = name.slice(at);
+    name = name.slice(0, at);
+  } else {
+    const colon = name.lastIndexOf(':');
+    if (colon > name.lastIndexOf('/')) {
+      suffix = name.slice(colon);
+      name = name.slice(0, colon);
+    } else suffix = ':latest';
+  }
+  const first = name.split('/')[0]!;
+  const hasDomain = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasDomain) name = `docker.io/${name.includes('/') ? name : `library/${name}`}`;
+  return name + suffix;
+}
+
+/** Whether an image's registry is on this machine's loopback (the only registries we ever pull from). */
+export function loopbackRegistry(ref: string): boolean {
+  const host = normalizeImage(ref).split('/')[0]!.replace(/:\d+$/, '');
+  return host === 'localhost' || /^127\./.test(host) || host === '[::1]';
+}
+
+export class ContainerdRuntime implements Runtime {
+  readonly name = 'containerd';
+  readonly version: string;
+  readonly socket: string;
+  private readonly cri: CriClient;
+  private readonly opts: ContainerdRuntimeOptions;
+  private readonly bridge: string;
+  private gateway: string | undefined;
+  private readonly listeners = new Set<(e: RuntimeEvent) => void>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** Last seen state per container id (for exit events), and the pod each belongs to. */
+  private readonly seen = new Map<string, { state: string; podUid: string }>();
+
+  private constructor(cri: CriClient, version: string, opts: ContainerdRuntimeOptions) {
+    this.cri = cri;
+    this.version = version;
+    this.socket = opts.socket;
+    this.opts = opts;
+    this.bridge = opts.bridgeName ?? DEFAULT_BRIDGE;
+  }
+
+  /** Connects and checks that the socket serves CRI v1; the error says what is wrong. */
+  static async connect(opts: ContainerdRuntimeOptions): Promise<ContainerdRuntime> {
+    if (!existsSync(opts.socket)) throw new Error(`containerd socket ${opts.socket} does not exist: start containerd, or pass --containerd-socket PATH`);
+    const cri = new CriClient(opts.socket);
+    try {
+      const v = await cri.version();
+      if (v.runtimeApiVersion !== 'v1') throw new Error(`${opts.socket} serves CRI ${v.runtimeApiVersion || '(none)'}, not v1`);
+      return new ContainerdRuntime(cri, v.runtimeVersion.replace(/~.*$/, ''), opts);
+    } catch (err) {
+      cri.close();
+      const why = err instanceof GrpcError && err.code === GRPC.UNIMPLEMENTED ? 'its CRI plugin is disabled' : (err as Error).message;
+      throw new Error(`cannot use containerd at ${opts.socket}: ${why}`);
+    }
+  }
+
+  /** The bridge's address: the node's address on the pod network (cluster DNS should listen there). */
+  get gatewayIP(): string | undefined {
+    return this.gateway;
+  }
+
+  get client(): CriClient {
+    return this.cri;
+  }
+
+  // ---------------------------------------------------------------------------- network
+
+  async updateRuntimeConfig(config: { podCIDR?: string }): Promise<void> {
+    if (!config.podCIDR) return;
+    parseCidr(config.podCIDR);
+    this.gateway = await ensureBridge(this.bridge, config.podCIDR);
+    const confDir = this.opts.cniConfDir ?? (await this.cniConfDir());
+    const ipam = join(this.opts.dataDir, 'cni', 'ipam');
+    mkdirSync(ipam, { recursive: true });
+    if (writeCniConfig(confDir, cniConflist({ bridge: this.bridge, podCIDR: config.podCIDR, ipamDataDir: ipam }))) {
+      log('info', 'containerd', 'pod network configured', { bridge: this.bridge, podCIDR: config.podCIDR, gateway: this.gateway, cniConfDir: confDir });
+    }
+    await this.cri.updateRuntimeConfig(config.podCIDR).catch(() => {});
+    // containerd notices the new CNI config through inotify; wait until it reports the network ready.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const st = await this.cri.status(true);
+      const net = st.conditions.find((c) => c.type === 'NetworkReady');
+      const loaded = loadedNetworks(st.info.cniconfig).includes(CNI_NETWORK_NAME);
+      if (net?.status && loaded) return;
+      if (Date.now() > deadline) throw new Error(`containerd did not load the pod network config from ${confDir}: ${net?.reason ?? ''} ${net?.message ?? ''}`.trim());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async cniConfDir(): Promise<string> {
+    const info = (await this.cri.status(true)).info;
+    try {
+      const dir = JSON.parse(info.config ?? '{}')?.cni?.confDir;
+      if (typeof dir === 'string' && dir) return dir;
+    } catch {
+      // fall through to the default
+    }
+    return '/etc/cni/net.d';
+  }
+
+  // ---------------------------------------------------------------------------- sandboxes
+
+  private podDir(uid: string): string {
+    return join(this.opts.dataDir, 'pods', uid);
+  }
+
+  private sandboxConfig(pod: Obj, attempt = 0): PodSandboxConfig {
+    const md = pod.metadata;
+    return sandboxConfigFor(pod, {
+      logDirectory: join(this.opts.dataDir, 'logs', `${md.namespace}_${md.name}_${md.uid}`),
+      dnsServer: this.opts.dnsServer ?? this.gateway,
+      clusterDomain: this.opts.clusterDomain,
+      attempt,
+    });
+  }
+
+  async runPodSandbox(pod: Obj): Promise<SandboxInfo> {
+    if (!this.gateway) throw new Error('no pod CIDR configured: the runtime cannot give pods addresses');
+    const uid: string = pod.metadata.uid;
+    // A new attempt per sandbox of the same pod: containerd keeps names unique per (pod, attempt).
+    const earlier = await this.cri.listPodSandbox({ labels: { [LABELS.podUid]: uid } });
+    const attempt = earlier.reduce((m, s) => Math.max(m, s.metadata.attempt + 1), 0);
+    const config = this.sandboxConfig(pod, attempt);
+    mkdirSync(config.logDirectory!, { recursive: true });
+    mkdirSync(this.podDir(uid), { recursive: true });
+    const id = await this.cri.runPodSandbox(config);
+    const st = await this.cri.podSandboxStatus(id);
+    writeFileSync(join(this.podDir(uid), 'etc-hosts'), etcHosts(pod, st.ip, this.opts.clusterDomain));
+    return { sandboxId: id, ip: st.ip };
+  }
+
+  async stopPodSandbox(sandboxId: string): Promise<void> {
+    await this.cri.stopPodSandbox(sandboxId).catch((err) => {
+      if (!notFound(err)) throw err;
+    });
+  }
+
+  async removePodSandbox(sandboxId: string): Promise<void> {
+    let uid: string | undefined;
+    try {
+      uid = (await this.cri.podSandboxStatus(sandboxId)).labels[LABELS.podUid];
+      await this.cri.removePodSandbox(sandboxId);
+    } catch (err) {
+      if (!notFound(err)) throw err;
+    }
+    // The pod is finished on this node: its emptyDirs, rendered volumes and logs go with it.
+    if (uid && !(await this.cri.listPodSandbox({ labels: { [LABELS.podUid]: uid } })).length) {
+      rmSync(this.podDir(uid), { recursive: true, force: true });
+    }
+  }
+
+  async listPodSandboxes(filter: { podUid?: string } = {}): Promise<SandboxSummary[]> {
+    const labels: Record<string, string> = { [LABELS.managed]: 'true' };
+    if (filter.podUid) labels[LABELS.podUid] = filter.podUid;
+    const items = await this.cri.listPodSandbox({ labels });
+    const out: SandboxSummary[] = [];
+    for (const s of items) {
+      const ip = s.state === 'ready' ? await this.cri.podSandboxStatus(s.id).then((x) => x.ip, () => '') : '';
+      out.push({ sandboxId: s.id, ip, podUid: s.metadata.uid, namespace: s.metadata.namespace, name: s.metadata.name, state: s.state });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------- images
+
+  async pullImage(image: string, policy: PullPolicy): Promise<string> {
+    const ref = normalizeImage(image);
+    const present = await this.cri.imageStatus(ref);
+    const how = `import it into containerd's k8s.io namespace, e.g. \`ctr -a ${this.socket} -n k8s.io images import image.tar\``;
+    if (policy === 'Never') {
+      if (present) return present.repoDigests[0] ?? present.id;
+      throw new ImagePullError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+    }
+    if (present && policy === 'IfNotPresent') return present.repoDigests[0] ?? present.id;
+    if (!loopbackRegistry(ref)) {
+      const what = present ? `imagePullPolicy Always needs registry ${ref.split('/')[0]}` : `image "${image}" is not on this node and pulling from ${ref.split('/')[0]}`;
+      throw new ImagePullError(
+        'ErrImagePull',
+        `${what} is disabled: this cluster never reaches registries outside this machine; ${how}${present ? ', and use imagePullPolicy IfNotPresent' : ''}, or serve it from a registry on localhost`,
+      );
+    }
+    try {
+      return await this.cri.pullImage(ref);
+    } catch (err) {
+      throw new ImagePullError('ErrImagePull', `failed to pull image "${image}": ${(err as GrpcError).details ?? (err as Error).message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------- containers
+
+  async createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string> {
+    const sandbox = await this.cri.podSandboxStatus(sandboxId);
+    const config = this.sandboxConfig(pod, sandbox.metadata.attempt);
+    const sources = await this.envSources(pod, container);
+    const env = containerEnv(pod, container, { podIP: sandbox.ip, hostIP: this.gateway, nodeName: pod.spec?.nodeName }, sources);
+    const mounts = await this.mounts(pod, container);
+    const image = normalizeImage(container.image ?? '');
+    mkdirSync(join(config.logDirectory!, container.name), { recursive: true });
+    const cc = containerConfigFor(pod, container, { attempt, image, env, mounts });
+    return this.cri.createContainer(sandboxId, cc, config);
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.cri.startContainer(id);
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.cri.stopContainer(id, graceSeconds);
+    } catch (err) {
+      if (!notFound(err)) throw err;
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.cri.removeContainer(id);
+    } catch (err) {
+      if (!notFound(err)) throw err;
+    }
+    this.seen.delete(id);
+  }
+
+  async containerStatus(id: string): Promise<RuntimeContainerStatus> {
+    const s = await this.cri.containerStatus(id);
+    const out: RuntimeContainerStatus = { id: s.id, state: s.state, createdAt: iso(s.createdAt) ?? new Date().toISOString(), imageRef: s.imageRef || undefined };
+    if (s.startedAt) out.startedAt = iso(s.startedAt);
+    if (s.state === 'exited') {
+      out.exitCode = s.exitCode;
+      out.finishedAt = iso(s.finishedAt);
+      out.reason = s.reason || (s.exitCode === 0 ? 'Completed' : 'Error');
+      if (s.message) out.message = s.message;
+    }
+    return out;
+  }
+
+  async listContainers(filter: { sandboxId?: string } = {}): Promise<ContainerSummary[]> {
+    const items = await this.cri.listContainers({ podSandboxId: filter.sandboxId, labels: { [LABELS.managed]: 'true' } });
+    return items.map((c) => ({ id: c.id, sandboxId: c.podSandboxId, name: c.metadata.name, attempt: c.metadata.attempt, state: c.state }));
+  }
+
+  // ---------------------------------------------------------------------------- volumes and env
+
+  /** ConfigMaps and Secrets the container's env refers to, fetched once per container creation. */
+  private async envSources(pod: Obj, container: Obj): Promise<EnvSources> {
+    const ns: string = pod.metadata.namespace;
+    const cms = new Map<string, Record<string, string> | undefined>();
+    const secrets = new Map<string, Record<string, string> | undefined>();
+    const client = this.opts.client;
+    const wanted = { cm: new Set<string>(), secret: new Set<string>() };
+    for (const f of container.envFrom ?? []) {
+      if (f.configMapRef) wanted.cm.add(f.configMapRef.name);
+      if (f.secretRef) wanted.secret.add(f.secretRef.name);
+    }
+    for (const e of container.env ?? []) {
+      if (e.valueFrom?.configMapKeyRef) wanted.cm.add(e.valueFrom.configMapKeyRef.name);
+      if (e.valueFrom?.secretKeyRef) wanted.secret.add(e.valueFrom.secretKeyRef.name);
+    }
+    for (const name of wanted.cm) cms.set(name, client ? await fetchData(client, 'configmaps', ns, name) : undefined);
+    for (const name of wanted.secret) secrets.set(name, client ? await fetchData(client, 'secrets', ns, name) : undefined);
+    return { configMap: (_ns, name) => cms.get(name), secret: (_ns, name) => secrets.get(name) };
+  }
+
+  /** Host directories for the container's volumeMounts, plus the pod's /etc/hosts. */
+  private async mounts(pod: Obj, container: Obj): Promise<Mount[]> {
+    const uid: string = pod.metadata.uid;
+    const volumes = new Map<string, Obj>((pod.spec?.volumes ?? []).map((v: Obj) => [v.name, v]));
+    const out: Mount[] = [];
+    const resolved = new Map<string, { path: string; readonly: boolean }>();
+    for (const vm of container.volumeMounts ?? []) {
+      const v = volumes.get(vm.name);
+      if (!v) throw new Error(`volume "${vm.name}" is mounted by container ${container.name} but not defined in the pod`);
+      let base = resolved.get(v.name);
+      if (!base) {
+        base = await this.volumePath(pod, v);
+        resolved.set(v.name, base);
+      }
+      let hostPath = base.path;
+      if (vm.subPath) {
+        const sub = normalize(vm.subPath);
+        if (sub.startsWith('..') || sub.startsWith('/')) throw new Error(`subPath "${vm.subPath}" must be a relative path inside the volume`);
+        hostPath = join(base.path, sub);
+        if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+      }
+      out.push({ containerPath: vm.mountPath, hostPath, readonly: !!vm.readOnly || base.readonly });
+    }
+    const hosts = join(this.podDir(uid), 'etc-hosts');
+    if (existsSync(hosts) && !out.some((m) => m.containerPath === '/etc/hosts')) out.push({ containerPath: '/etc/hosts', hostPath: hosts });
+    return out;
+  }
+
+  private async volumePath(pod: Obj, v: Obj): Promise<{ path: string; readonly: boolean }> {
+    const ns: string = pod.metadata.namespace;
+    const client = this.opts.client;
+    const dir = (kind: string) => join(this.podDir(pod.metadata.uid), 'volumes', kind, v.name);
+    if (v.emptyDir) {
+      const path = dir('empty-dir');
+      mkdirSync(path, { recursive: true });
+      chmodSync(path, 0o777); // like the kubelet's: writable by any user the container runs as
+      return { path, readonly: false };
+    }
+    if (v.hostPath) {
+      const path: string = v.hostPath.path;
+      if (v.hostPath.type === 'DirectoryOrCreate' && !existsSync(path)) mkdirSync(path, { recursive: true, mode: 0o755 });
+      if (!existsSync(path)) throw new Error(`hostPath ${path} of volume "${v.name}" does not exist`);
+      return { path, readonly: false };
+    }
+    if (v.persistentVolumeClaim) {
+      if (!client) throw new Error(`volume "${v.name}": no API access to look up claim ${v.persistentVolumeClaim.claimName}`);
+      const claim = await client.get(client.resource('', 'persistentvolumeclaims'), ns, v.persistentVolumeClaim.claimName).catch(() => undefined);
+      if (!claim) throw new Error(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
+      const pvName: string | undefined = claim.spec?.volumeName;
+      if (!pvName || claim.status?.phase !== 'Bound') throw new Error(`persistentvolumeclaim "${claim.metadata.name}" is not bound yet`);
+      const pv = await client.get(client.resource('', 'persistentvolumes'), undefined, pvName);
+      const path: string | undefined = pv.spec?.local?.path ?? pv.spec?.hostPath?.path;
+      if (!path) throw new Error(`persistentvolume ${pvName} has no local or hostPath directory this node can mount`);
+      if (!existsSync(path)) throw new Error(`the directory ${path} of persistentvolume ${pvName} does not exist on this node`);
+      return { path, readonly: !!v.persistentVolumeClaim.readOnly };
+    }
+    if (v.configMap || v.secret) {
+      if (!client) throw new Error(`volume "${v.name}": no API access to read its data`);
+      const src = v.configMap ?? v.secret;
+      const name: string = v.configMap ? src.name : src.secretName;
+      const data = await fetchData(client, v.configMap ? 'configmaps' : 'secrets', ns, name);
+      if (!data && !src.optional) throw new Error(`${v.configMap ? 'configmap' : 'secret'} "${name}" not found`);
+      const path = dir(v.configMap ? 'configmap' : 'secret');
+      rmSync(path, { recursive: true, force: true });
+      mkdirSync(path, { recursive: true });
+      const items: Obj[] = src.items ?? Object.keys(data ?? {}).map((k) => ({ key: k, path: k }));
+      for (const item of items) {
+        const value = data?.[item.key];
+        if (value === undefined) continue;
+        const file = join(path, normalize(item.path));
+        if (!file.startsWith(path + '/')) continue;
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, value, { mode: item.mode ?? src.defaultMode ?? 0o644 });
+      }
+      return { path, readonly: true };
+    }
+    throw new Error(`volume "${v.name}": this volume type is not supported by the containerd runtime yet`);
+  }
+
+  // ---------------------------------------------------------------------------- probes
+
+  async probe(pod: Obj, container: Obj, containerId: string, _kind: ProbeKind, probe: Obj | undefined): Promise<boolean> {
+    if (!probe) return true;
+    const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
+    const ip: string = pod.status?.podIP ?? '';
+    const port = (p: unknown) => (typeof p === 'number' ? p : Number((container.ports ?? []).find((x: Obj) => x.name === p)?.containerPort));
+    try {
+      if (probe.exec) return (await this.cri.execSync(containerId, probe.exec.command ?? [], probe.timeoutSeconds ?? 1)).exitCode === 0;
+      if (probe.httpGet) return await httpProbe(probe.httpGet.host || ip, port(probe.httpGet.port), probe.httpGet.path ?? '/', timeoutMs);
+      if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ip, port(probe.tcpSocket.port), timeoutMs);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------- events
+
+  subscribe(listener: (e: RuntimeEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.pollTimer) {
+      this.pollTimer = setInterval(() => void this.poll(), this.opts.pollMs ?? 1000);
+      this.pollTimer.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (!this.listeners.size) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+      }
+    };
+  }
+
+  /** Compares container states with the last poll and tells the agent which pods changed. */
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const items = await this.cri.listContainers({ labels: { [LABELS.managed]: 'true' } });
+      const now = new Set<string>();
+      for (const c of items) {
+        now.add(c.id);
+        const podUid = c.labels[LABELS.podUid] ?? '';
+        const before = this.seen.get(c.id);
+        this.seen.set(c.id, { state: c.state, podUid });
+        // A container may start and exit between two polls: its first sighting as exited is news too.
+        if (before ? before.state !== c.state : c.state === 'exited') this.emit({ podUid, containerId: c.id });
+      }
+      for (const [id, s] of this.seen) {
+        if (now.has(id)) continue;
+        this.seen.delete(id);
+        this.emit({ podUid: s.podUid, containerId: id });
+      }
+    } catch (err) {
+      log('warn', 'containerd', 'polling container states failed', { error: String(err) });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private emit(e: RuntimeEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  close(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    this.cri.close();
+  }
+}
+
+/** Names of the CNI networks containerd has loaded, from its verbose status ("cniconfig"). */
+function loadedNetworks(cniconfig: string | undefined): string[] {
+  try {
+    return (JSON.parse(cniconfig ?? '{}').Networks ?? []).map((n: Obj) => n?.Config?.Name);
+  } catch {
+    return [];
+  }
+}
+
+async function fetchData(client: Client, plural: 'configmaps' | 'secrets', ns: string, name: string): Promise<Record<string, string> | undefined> {
+  const obj = await client.get(client.resource('', plural), ns, name).catch(() => undefined);
+  if (!obj) return undefined;
+  if (plural === 'configmaps') {
+    const bin = Object.fromEntries(Object.entries((obj.binaryData ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('latin1')]));
+    return { ...bin, ...(obj.data ?? {}) };
+  }
+  return Object.fromEntries(Object.entries((obj.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+function httpProbe(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path, timeout: timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32' } }, (res) => {
+      res.resume();
+      // As upstream: 2xx and 3xx are success.
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
