@@ -14,6 +14,22 @@ import { NewestView } from './view.ts';
 /** Pod changes within this window are folded into one sync of their Service. */
 const POD_BATCH_MS = 20;
 
+/**
+ * What both endpoints controllers sync on: a Service's own changes at once, and changes of the
+ * pods it selects (now or before) batched per Service.
+ */
+export function queueServicesOnChanges(services: Informer, pods: Informer, queue: WorkQueue): void {
+  services.on({
+    add: (s) => queue.add(objectKey(s)),
+    update: (_o, s) => queue.add(objectKey(s)),
+    delete: (s) => queue.add(objectKey(s)),
+  });
+  const onPod = (pod: Obj, old?: Obj) => {
+    for (const key of servicesForPod(services.list(pod.metadata.namespace), pod, old)) queue.addBatched(key, POD_BATCH_MS);
+  };
+  pods.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
+}
+
 const isNotFound = (err: unknown) => err instanceof ApiError && err.code === 404;
 
 /** Queues every service of the pod's namespace that selects the pod now or selected it before. */
@@ -53,15 +69,7 @@ export class EndpointsController {
     this.pods = new Informer(client, client.resource('', 'pods'));
     this.endpointsInformer = new Informer(client, this.endpointsResource);
 
-    this.services.on({
-      add: (s) => this.queue.add(objectKey(s)),
-      update: (_o, s) => this.queue.add(objectKey(s)),
-      delete: (s) => this.queue.add(objectKey(s)),
-    });
-    const onPod = (pod: Obj, old?: Obj) => {
-      for (const key of servicesForPod(this.services.list(pod.metadata.namespace), pod, old)) this.queue.addBatched(key, POD_BATCH_MS);
-    };
-    this.pods.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
+    queueServicesOnChanges(this.services, this.pods, this.queue);
     this.endpointsInformer.on({
       add: (e) => this.endpoints.upsert(e),
       update: (_o, e) => this.endpoints.upsert(e),

@@ -8,13 +8,10 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
 import { managesService, selects } from '../endpoints/compute.ts';
-import { servicesForPod } from '../endpoints/controller.ts';
+import { queueServicesOnChanges } from '../endpoints/controller.ts';
 import { TriggerTimeTracker } from '../endpoints/trigger-time.ts';
 import { NewestView } from '../endpoints/view.ts';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, desiredGroups, planSlices } from './reconcile.ts';
-
-/** Pod changes within this window are folded into one sync of their Service. */
-const POD_BATCH_MS = 20;
 
 const ignoreNotFound = (err: unknown) => {
   if (!(err instanceof ApiError && err.code === 404)) throw err;
@@ -67,15 +64,7 @@ export class EndpointSliceController {
     this.pods = new Informer(client, client.resource('', 'pods'));
     this.sliceInformer = new Informer(client, this.sliceResource, { labelSelector: `${MANAGED_BY_LABEL}=${CONTROLLER_NAME}` });
 
-    this.services.on({
-      add: (s) => this.queue.add(objectKey(s)),
-      update: (_o, s) => this.queue.add(objectKey(s)),
-      delete: (s) => this.queue.add(objectKey(s)),
-    });
-    const onPod = (pod: Obj, old?: Obj) => {
-      for (const key of servicesForPod(this.services.list(pod.metadata.namespace), pod, old)) this.queue.addBatched(key, POD_BATCH_MS);
-    };
-    this.pods.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
+    queueServicesOnChanges(this.services, this.pods, this.queue);
     const onSlice = (s: Obj) => {
       this.slices.upsert(s);
       const key = serviceKeyOf(s);
