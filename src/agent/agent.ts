@@ -204,6 +204,11 @@ export class NodeAgent {
 
   // ------------------------------------------------------------------------- pods
 
+  /** The worker running a pod (by UID), for the streaming endpoints; undefined when the pod is not on this node. */
+  podWorker(uid: string): PodWorker | undefined {
+    return this.workers.get(uid);
+  }
+
   private currentPod(uid: string): Obj | undefined {
     const w = this.workers.get(uid);
     if (!w) return undefined;

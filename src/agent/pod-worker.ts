@@ -50,6 +50,18 @@ interface ContainerRecord {
 /** How long a failed pull shows ErrImagePull before ImagePullBackOff, as the kubelet's next sync would. */
 const ERR_IMAGE_PULL_SHOWN_MS = 1000;
 
+/** One container of a pod as the streaming endpoints (exec, attach, logs) see it. */
+export interface ContainerView {
+  name: string;
+  init: boolean;
+  /** The current instance, when one has been created. */
+  id?: string;
+  status?: RuntimeContainerStatus;
+  /** The instance before the last restart (for `logs --previous`). */
+  previous?: RuntimeContainerStatus;
+  restartCount: number;
+}
+
 const isRunning = (r: ContainerRecord) => r.status?.state === 'running';
 const exitedOk = (r: ContainerRecord) => r.status?.state === 'exited' && (r.status.exitCode ?? 0) === 0;
 
@@ -421,6 +433,15 @@ export class PodWorker {
         imageRef: r.imageRef,
       };
     });
+  }
+
+  /** The pod's sandbox and containers, for exec, attach, port-forward and logs. */
+  view(): { sandboxId?: string; podIP?: string; containers: ContainerView[] } {
+    return {
+      sandboxId: this.sandbox?.sandboxId,
+      podIP: this.sandbox?.ip,
+      containers: this.records.map((r) => ({ name: r.spec.name, init: r.init, id: r.id, status: r.status, previous: r.previous, restartCount: r.restartCount })),
+    };
   }
 
   private initsComplete(): boolean {

@@ -2,7 +2,9 @@
 // service: a pod gets a sandbox (its network namespace and IP), containers are created in the
 // sandbox, started, stopped and removed, and their state is read back. The simulated runtime
 // implements it with timers; the CRI runtime will implement it with gRPC calls to containerd.
+import type { Duplex } from 'node:stream';
 import type { Obj } from '../../api/resource.ts';
+import type { ExecOptions, StreamOptions, StreamSession } from '../../streaming/types.ts';
 
 export type ContainerStateName = 'created' | 'running' | 'exited' | 'unknown';
 
@@ -19,6 +21,8 @@ export interface RuntimeContainerStatus {
   finishedAt?: string;
   /** The image reference the container runs (digest form where the runtime knows it). */
   imageRef?: string;
+  /** Where the runtime writes the container's output, in the CRI log format (runtimes without output leave it out). */
+  logPath?: string;
 }
 
 export interface SandboxInfo {
@@ -81,6 +85,13 @@ export interface Runtime {
    * container defines none (runtimes answer true then; the simulated one lets tests say otherwise).
    */
   probe(pod: Obj, container: Obj, containerId: string, kind: ProbeKind, probe: Obj | undefined): Promise<boolean>;
+
+  /** Runs a command in a running container (CRI Exec). Runtimes without real processes leave it out. */
+  exec?(containerId: string, opts: ExecOptions): Promise<StreamSession>;
+  /** Attaches to a running container's main process (CRI Attach). */
+  attach?(containerId: string, opts: StreamOptions): Promise<StreamSession>;
+  /** One TCP connection to `port` on the loopback of the sandbox's network namespace (CRI PortForward). */
+  portForward?(sandboxId: string, port: number): Promise<Duplex>;
 
   /** Subscribe to runtime events; returns the unsubscribe function. */
   subscribe(listener: (e: RuntimeEvent) => void): () => void;
