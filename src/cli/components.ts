@@ -12,6 +12,7 @@ import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
 import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
 import { ClusterDns } from '../dns/server.ts';
+import { parseCidr } from '../agent/runtime/cri/network.ts';
 import { log } from '../util/log.ts';
 
 export interface Component {
@@ -34,6 +35,9 @@ export interface ClusterOptions {
   /** How pods run: simulated (default) or as real containers through containerd's CRI socket. */
   runtime?: 'sim' | 'containerd';
   containerdSocket?: string;
+  /** The containerd node's pod CIDR and the bridge that carries it (defaults CONTAINERD_POD_CIDR, ordinal0). */
+  podCIDR?: string;
+  bridge?: string;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -71,9 +75,9 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
   const agents: Component[] = [];
   if (opts.runtime === 'containerd') {
     // One real node: this machine. Its address on the pod network is the bridge's.
-    containerd = await ContainerdRuntime.connect({ socket: opts.containerdSocket!, dataDir: opts.dataDir, client });
-    const gateway = CONTAINERD_POD_CIDR.replace(/0\/\d+$/, '1');
-    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR: CONTAINERD_POD_CIDR, internalIP: gateway }));
+    const podCIDR = opts.podCIDR ?? CONTAINERD_POD_CIDR;
+    containerd = await ContainerdRuntime.connect({ socket: opts.containerdSocket!, dataDir: opts.dataDir, client, bridgeName: opts.bridge });
+    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR, internalIP: parseCidr(podCIDR).gateway }));
   } else {
     agents.push(
       ...simNodeNames(opts.nodes).map(
@@ -100,9 +104,13 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     }
     const gateway = containerd?.gatewayIP;
     if (gateway && components.includes(dns)) {
-      // Pods reach the host only on the bridge; resolv.conf cannot name a port, so only 53 works for them.
-      await dns.listenOn(gateway);
-      if (dns.port !== 53) log('warn', 'ordinal', 'pods cannot reach cluster DNS: their resolv.conf names port 53', { dnsPort: dns.port, address: gateway });
+      // Pods reach the host only on the bridge, and resolv.conf cannot name a port: there it is 53,
+      // whatever port the host's loopback listener uses.
+      try {
+        await dns.listenOn(gateway, 53);
+      } catch (err) {
+        log('warn', 'ordinal', 'pods cannot reach cluster DNS: port 53 on the bridge address is not available', { address: gateway, error: (err as Error).message });
+      }
     }
   }
   return components;

@@ -10,7 +10,8 @@ import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
 import { defaultDnsPort } from '../dns/server.ts';
 import { InProcessClient } from '../client/client.ts';
-import { CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
+import { parseCidr, DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
+import { CONTAINERD_POD_CIDR, CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
 import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
@@ -29,6 +30,8 @@ Options:
                    socket exists, else sim
   --containerd-socket PATH
                    containerd's socket (default ${DEFAULT_CONTAINERD_SOCKET})
+  --pod-cidr CIDR  the containerd node's pod addresses (default ${CONTAINERD_POD_CIDR})
+  --bridge NAME    the Linux bridge that carries them (default ${DEFAULT_BRIDGE})
   --nodes N        number of simulated nodes (default 1; containerd runs one real node)
   --sim-start-delay MS
                    how long a simulated pod shows ContainerCreating before it runs (default 500)
@@ -52,6 +55,8 @@ async function main(argv: string[]): Promise<void> {
       store: { type: 'string' },
       runtime: { type: 'string' },
       'containerd-socket': { type: 'string' },
+      'pod-cidr': { type: 'string' },
+      bridge: { type: 'string' },
       nodes: { type: 'string' },
       'sim-start-delay': { type: 'string' },
       controllers: { type: 'string' },
@@ -75,6 +80,15 @@ async function main(argv: string[]): Promise<void> {
   const nodes = Number(values.nodes ?? 1);
   if (!Number.isInteger(nodes) || nodes < 0 || nodes > 1000) fail(`invalid --nodes ${values.nodes}: a whole number from 0 to 1000`);
   if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine)`);
+  const podCIDR = values['pod-cidr'];
+  if (podCIDR !== undefined) {
+    try {
+      parseCidr(podCIDR);
+    } catch (err) {
+      fail(`invalid --pod-cidr: ${(err as Error).message}`);
+    }
+  }
+  if (values.bridge !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(values.bridge)) fail(`invalid --bridge ${values.bridge}: a Linux interface name of 1 to 15 letters, digits, '-', '_' or '.'`);
   const controllerList = (values.controllers ?? '*').split(',').map((x) => x.trim()).filter(Boolean);
   try {
     enabledControllers(controllerList);
@@ -105,6 +119,8 @@ async function main(argv: string[]): Promise<void> {
           dnsPortIsDefault: values['dns-port'] === undefined,
           runtime,
           containerdSocket,
+          podCIDR,
+          bridge: values.bridge,
         })),
       );
     } catch (err) {

@@ -157,15 +157,19 @@ export class ClusterDns {
    * Serves on one more address, on the same port: for example the pod network's gateway once the
    * container runtime has made the bridge, so pods reach DNS without leaving their network.
    */
-  async listenOn(host: string): Promise<void> {
-    if (!this.boundPort) throw new Error('cluster DNS is not started');
+  /** Also answers on host:port (default: the loopback listener's port). */
+  async listenOn(host: string, port = this.boundPort): Promise<void> {
+    if (!this.boundPort || port === undefined) throw new Error('cluster DNS is not started');
     if (this.listeners.some((l) => l.host === host)) return;
+    const keep = this.boundPort;
     try {
-      this.listeners.push(await this.bindBoth(host, this.boundPort));
+      this.listeners.push(await this.bindBoth(host, port));
     } catch (err) {
-      throw listenError(err, host, this.boundPort);
+      throw listenError(err, host, port);
+    } finally {
+      this.boundPort = keep;
     }
-    log('info', 'dns', 'cluster DNS serving', { address: `${host}:${this.boundPort}` });
+    log('info', 'dns', 'cluster DNS serving', { address: `${host}:${port}` });
   }
 
   private async bindBoth(host: string, port: number): Promise<Listener> {

@@ -5,22 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ociArchive, standardImages } from '../images/build.ts';
-import { importImage, missingPrerequisite, run, startContainerd, type Containerd } from './containerd.ts';
-import { fixture, kubectl, kubectlOk, removeCluster, startCluster, stopCluster, waitUntil, type Cluster } from '../../integration/harness.ts';
+import { readFileSync } from 'node:fs';
+import { fixture, kubectlOk, waitUntil, type Cluster } from '../../integration/harness.ts';
 import { CriClient } from '../../../src/agent/runtime/cri/client.ts';
-import { deleteBridge, DEFAULT_BRIDGE } from '../../../src/agent/runtime/cri/network.ts';
+import { realClusterUnavailable, startRealCluster, type PodNetwork, type RealCluster } from './real-cluster.ts';
 
-function whyNot(): string | undefined {
-  const why = missingPrerequisite();
-  if (why) return why;
-  if (!existsSync(process.env.BUSYBOX ?? '/bin/busybox')) return 'busybox-static is missing (apt-get install busybox-static), the test images are built from it';
-  return undefined;
-}
-
-const skip = whyNot();
+const skip = realClusterUnavailable();
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -55,12 +45,12 @@ async function webPods(c: Cluster): Promise<PodView[]> {
   }));
 }
 
-async function waitRunning(c: Cluster, notUids: Set<string>, ms: number): Promise<PodView[]> {
+async function waitRunning(c: Cluster, net: PodNetwork, notUids: Set<string>, ms: number): Promise<PodView[]> {
   let pods: PodView[] = [];
   await waitUntil(
     async () => {
       pods = (await webPods(c)).filter((p) => !notUids.has(p.uid));
-      return pods.length === 2 && pods.every((p) => p.phase === 'Running' && p.ready && /^10\.244\.1\.\d+$/.test(p.ip) && p.containerId);
+      return pods.length === 2 && pods.every((p) => p.phase === 'Running' && p.ready && p.ip.startsWith(net.cidr.replace(/0\/24$/, '')) && p.containerId);
     },
     ms,
     () => `web-0 and web-1 not Running 1/1 with pod IPs: ${JSON.stringify(pods)}\n${c.logs().slice(-3000)}`,
@@ -71,25 +61,18 @@ async function waitRunning(c: Cluster, notUids: Set<string>, ms: number): Promis
 test('StatefulSet web on containerd: hostnames served from persistent volumes survive pod deletion', { skip: skip ? `real containers: ${skip}` : false, timeout: 120_000 }, async () => {
   const t0 = performance.now();
   const lap = (what: string) => console.log(`# ${what}: ${Math.round(performance.now() - t0)} ms`);
-  let cd: Containerd | undefined;
-  let cluster: Cluster | undefined;
+  let real: RealCluster | undefined;
   let cri: CriClient | undefined;
   const forwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   try {
-    cd = await startContainerd({});
-    const images = join(cd.dir, 'images');
-    mkdirSync(images);
-    writeFileSync(join(images, 'all.oci.tar'), ociArchive(standardImages()));
-    await importImage(cd.socket, join(images, 'all.oci.tar'));
-    lap('containerd started, images imported');
-
-    cluster = await startCluster({ args: ['--runtime', 'containerd', '--containerd-socket', cd.socket] });
-    lap('ordinal up');
+    real = await startRealCluster();
+    const { cluster, cd, net } = real;
+    lap('containerd started, images imported, ordinal up');
     const node = JSON.parse(await kubectlOk(cluster, ['get', 'node', 'node-1', '-o', 'json']));
     assert.match(node.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\/1\./);
 
     await kubectlOk(cluster, ['create', '-f', fixture('web.yaml')]);
-    const first = await waitRunning(cluster, new Set(), 30_000);
+    const first = await waitRunning(cluster, net, new Set(), 30_000);
     lap('web-0, web-1 running');
     cri = new CriClient(cd.socket);
     for (const p of first) {
@@ -101,7 +84,7 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
       assert.equal(page.status, 200);
       assert.equal(page.body.trim(), p.name);
       const resolv = (await cri.execSync(p.containerId, ['cat', '/etc/resolv.conf'])).stdout.toString();
-      assert.match(resolv, /nameserver 10\.244\.1\.1/);
+      assert.match(resolv, new RegExp(`nameserver ${net.gateway.replace(/\./g, '\\.')}`));
       assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
       const hosts = (await cri.execSync(p.containerId, ['cat', '/etc/hosts'])).stdout.toString();
       assert.match(hosts, new RegExp(`${p.ip.replace(/\./g, '\\.')}\\s+${p.name}\\.nginx\\.default\\.svc\\.cluster\\.local\\s+${p.name}`));
@@ -110,7 +93,7 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
     lap('pages served');
 
     await kubectlOk(cluster, ['delete', 'pod', 'web-0', 'web-1']);
-    const second = await waitRunning(cluster, new Set(first.map((p) => p.uid)), 40_000);
+    const second = await waitRunning(cluster, net, new Set(first.map((p) => p.uid)), 40_000);
     lap('pods recreated');
     for (const p of second) {
       const page = await get(`http://${p.ip}/`);
@@ -135,7 +118,7 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
       podOf('never', { image: 'registry.example.invalid/none:2', imagePullPolicy: 'Never' }),
     ];
     await kubectlOk(cluster, ['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
-    const status = async (name: string) => JSON.parse(await kubectlOk(cluster!, ['get', 'pod', name, '-o', 'json'])).status?.containerStatuses?.[0] ?? {};
+    const status = async (name: string) => JSON.parse(await kubectlOk(cluster, ['get', 'pod', name, '-o', 'json'])).status?.containerStatuses?.[0] ?? {};
     await waitUntil(async () => (await status('crasher')).restartCount >= 1, 20_000, () => 'crasher never restarted');
     const crashed = await status('crasher');
     assert.equal((crashed.lastState?.terminated ?? crashed.state?.terminated)?.exitCode, 7);
@@ -146,30 +129,10 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
     await waitUntil(async () => (never = await status('never')).state?.waiting?.reason === 'ErrImageNeverPull', 20_000, () => JSON.stringify(never));
     lap('exit codes and image errors');
   } catch (err) {
-    if (cluster) console.log(cluster.logs().slice(-4000));
-    if (cd) console.log(cd.log().slice(-3000));
+    real?.dumpLogs();
     throw err;
   } finally {
-    if (cluster) {
-      await kubectl(cluster, ['get', 'pods', '-o', 'wide']).then((r) => console.log(r.stdout));
-      await stopCluster(cluster);
-    }
-    // Pods outlive the agent. Sandboxes go through CRI so CNI releases their veths and network
-    // namespaces (containerd's own stop only kills tasks).
-    if (cd) {
-      cri ??= new CriClient(cd.socket);
-      for (const s of await cri.listPodSandbox().catch(() => [])) {
-        await cri.stopPodSandbox(s.id).catch((e) => console.log(`cleanup: ${e.message}`));
-        await cri.removePodSandbox(s.id).catch((e) => console.log(`cleanup: ${e.message}`));
-      }
-    }
     cri?.close();
-    await cd?.stop();
-    await deleteBridge(DEFAULT_BRIDGE);
-    if (cluster) {
-      // Volumes were written by root inside containers; the data dir goes after containerd has let go of it.
-      await run('rm', ['-rf', cluster.dataDir]);
-      removeCluster(cluster);
-    }
+    await real?.stop();
   }
 });
