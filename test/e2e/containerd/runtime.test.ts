@@ -99,6 +99,33 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
       const page = await get(`http://${p.ip}/`);
       assert.equal(page.body.trim(), p.name, `${p.name} (new IP ${p.ip}) still serves its page from the volume`);
     }
+    // Peers find each other by DNS, at their current addresses. busybox's nslookup (1.29 and later)
+    // applies the search path only to names without dots, so the tutorial's `nslookup web-0.nginx`
+    // (written for busybox 1.28, which used the libc resolver) is checked three ways: the full name
+    // with nslookup, the bare service name through the search path, and `web-0.nginx` through the
+    // libc resolver (search path and ndots:5 from resolv.conf) by fetching its page.
+    const [web0, web1] = second;
+    const ipPattern = (ip: string) => new RegExp(`Address:?\\s+${ip.replace(/\./g, '\\.')}\\b`);
+    const exec = async (argv: string[]) => {
+      const r = await cri!.execSync(web1!.containerId, argv);
+      return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
+    };
+    const full = await exec(['nslookup', 'web-0.nginx.default.svc.cluster.local']);
+    assert.equal(full.code, 0, full.out);
+    assert.match(full.out, ipPattern(web0!.ip));
+    assert.doesNotMatch(full.out, ipPattern(first[0]!.ip), 'not the old pod address');
+    // (busybox asks every search domain and exits 1 because the other two have no such name.)
+    const service = await exec(['nslookup', 'nginx']);
+    assert.match(service.out, /nginx\.default\.svc\.cluster\.local/);
+    for (const p of second) assert.match(service.out, ipPattern(p.ip), 'the headless service lists every ready pod');
+    const viaSearch = await exec(['wget', '-q', '-O', '-', 'http://web-0.nginx/']);
+    assert.equal(viaSearch.code, 0, viaSearch.out);
+    assert.equal(viaSearch.out.trim(), 'web-0');
+    const noSuchPod = await exec(['nslookup', 'web-9.nginx.default.svc.cluster.local']);
+    assert.notEqual(noSuchPod.code, 0, 'no such pod: NXDOMAIN');
+    assert.match(noSuchPod.out, /NXDOMAIN/);
+    lap('DNS from pods');
+
     // The old sandboxes are gone: only the two new pods' sandboxes remain.
     const sandboxes = await cri.listPodSandbox({ labels: { 'ordinal.dev/managed': 'true' } });
     assert.deepEqual(sandboxes.map((s) => s.metadata.uid).sort(), second.map((p) => p.uid).sort());
