@@ -9,7 +9,9 @@ import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { goDuration, restartDecision, type BackoffEntry } from './backoff.ts';
 import { computePodStatus, isTerminalPhase, type ContainerInput } from './pod-status.ts';
-import type { PullPolicy, Runtime, RuntimeContainerStatus, SandboxInfo } from './runtime/types.ts';
+import { PodProber } from './prober.ts';
+import { killGraceSeconds, killingMessage, normalizeProbeResult, restartsAfterKill } from './prober-logic.ts';
+import type { ImagePullResult, PullPolicy, Runtime, RuntimeContainerStatus, SandboxInfo } from './runtime/types.ts';
 
 export interface WorkerContext {
   client: Client;
@@ -41,6 +43,8 @@ interface ContainerRecord {
   backoff?: BackoffEntry;
   /** Set while waiting out a crash back-off. */
   restartAtMs?: number;
+  /** The instance being killed because its liveness or startup probe failed. */
+  killing?: string;
   /** The exited instance already reported, so an exit is announced once. */
   exitReported?: string;
   /** The last image pull failed (runtime errors with reason ErrImagePull/ErrImageNeverPull): retried with back-off. */
@@ -60,6 +64,8 @@ export interface ContainerView {
   /** The instance before the last restart (for `logs --previous`). */
   previous?: RuntimeContainerStatus;
   restartCount: number;
+  /** Why the status shows it waiting (ContainerCreating, CrashLoopBackOff, ImagePullBackOff, ...), if it does. */
+  waiting?: string;
 }
 
 const isRunning = (r: ContainerRecord) => r.status?.state === 'running';
@@ -83,11 +89,14 @@ export class PodWorker {
   private timerAt = Infinity;
   /** The newest version of the pod we know (our own status writes are newer than the informer for a moment). */
   private latest: Obj | undefined;
+  /** Liveness, readiness and startup probes, run on their own timers; results come back through kick(). */
+  private readonly prober: PodProber;
 
   constructor(ctx: WorkerContext, pod: Obj) {
     this.ctx = ctx;
     this.uid = pod.metadata.uid;
     this.key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    this.prober = new PodProber({ runtime: ctx.runtime, events: ctx.events, pod: () => this.pod(), changed: () => this.kick() });
   }
 
   isDone(): boolean {
@@ -120,6 +129,7 @@ export class PodWorker {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.prober.stop();
   }
 
   private wakeAt(ms: number): void {
@@ -214,7 +224,7 @@ export class PodWorker {
         else if (r.status?.state === 'exited') await this.maybeRestart(pod, r, policy, now);
       }
     }
-    await this.probe(pod);
+    await this.applyProbes(pod);
 
     // Nothing left to run and nothing will restart: the pod is finished.
     const regular = this.records.filter((r) => !r.init);
@@ -249,6 +259,10 @@ export class PodWorker {
         r.id = c.id;
         r.restartCount = Math.max(r.restartCount, c.attempt);
         r.exitReported = c.state === 'exited' ? c.id : undefined;
+        // What the probes had concluded about this instance before the restart holds until they run again.
+        const reported = statuses.find((s) => s.name === c.name && String(s.containerID ?? '').endsWith(`://${c.id}`));
+        r.ready = !!reported?.ready;
+        r.started = !!reported?.started;
       }
       log('info', 'agent', 'adopted running pod', { pod: this.key, ip: sandbox.ip });
     }
@@ -277,20 +291,32 @@ export class PodWorker {
       this.wakeAt(Math.min(r.pull.retryAtMs, r.pull.failedAtMs + ERR_IMAGE_PULL_SHOWN_MS > now ? r.pull.failedAtMs + ERR_IMAGE_PULL_SHOWN_MS : Infinity));
       return;
     }
+    let pullStartedMs = 0;
+    let pulled: ImagePullResult;
     try {
-      r.imageRef = await runtime.pullImage(image, policy);
+      pulled = await runtime.pullImage(image, policy, () => {
+        pullStartedMs = performance.now();
+        events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
+      });
+      r.imageRef = pulled.imageRef;
     } catch (err) {
       const reason = (err as { reason?: unknown }).reason;
       if (reason !== 'ErrImagePull' && reason !== 'ErrImageNeverPull') throw err;
       const message = (err as Error).message;
       const delayMs = r.pull ? Math.min(r.pull.delayMs * 2, this.ctx.backoffMaxMs) : this.ctx.backoffBaseMs;
       r.pull = { reason, message, failedAtMs: now, retryAtMs: now + delayMs, delayMs };
-      events.event(pod, 'Warning', 'Failed', reason === 'ErrImagePull' ? `Failed to pull image "${image}": ${message}` : message);
+      if (reason === 'ErrImagePull') events.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+      else events.event(pod, 'Warning', 'ErrImageNeverPull', message); // upstream's reason for a Never miss
       this.wakeAt(now + ERR_IMAGE_PULL_SHOWN_MS);
       return;
     }
     r.pull = undefined;
-    events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    if (pulled.pulled) {
+      // The kubelet's wording; "including waiting" also counts time queued behind other pulls (none here).
+      const { durationMs, sizeBytes } = pulled.pulled;
+      const total = Math.max(durationMs, pullStartedMs ? performance.now() - pullStartedMs : 0);
+      events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${goDuration(Math.floor(durationMs))} (${goDuration(Math.floor(total))} including waiting). Image size: ${sizeBytes} bytes.`);
+    } else events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
     const id = await runtime.createContainer(this.sandbox!.sandboxId, pod, r.spec, r.restartCount);
     events.event(pod, 'Normal', 'Created', `Created container: ${r.spec.name}`);
     await runtime.startContainer(id);
@@ -324,46 +350,70 @@ export class PodWorker {
     void this.ctx.runtime.removeContainer(old).catch(() => {});
   }
 
-  private async probe(pod: Obj): Promise<void> {
+  /**
+   * Brings the probe workers up to date with the containers and reads back their verdicts: a
+   * container counts as started once its startup probe passed, is ready per its readiness probe
+   * (once started, without one), and is killed when its liveness or startup probe failed. The
+   * probes themselves run elsewhere; this never waits for one.
+   */
+  private async applyProbes(pod: Obj): Promise<void> {
     const { runtime } = this.ctx;
-    const now = Date.now();
+    this.prober.update(
+      this.records.filter((r) => !r.init || r.sidecar).map((r) => ({ name: r.spec.name, spec: r.spec, id: r.id, running: isRunning(r), startedAt: r.status?.startedAt, ready: r.ready, started: r.started })),
+      { podIP: this.sandbox?.ip },
+    );
     for (const r of this.records) {
       if (!isRunning(r) || !r.id) {
         r.ready = false;
         r.started = false;
         continue;
       }
-      const since = Date.parse(r.status!.startedAt ?? new Date(now).toISOString());
-      const startup = r.spec.startupProbe;
-      if (!r.started) {
-        const due = since + (startup?.initialDelaySeconds ?? 0) * 1000;
-        if (now < due) {
-          this.wakeAt(due);
-          continue;
-        }
-        r.started = !startup || (await runtime.probe(pod, r.spec, r.id, 'startup', startup));
-        if (!r.started) {
-          this.wakeAt(now + (startup?.periodSeconds ?? 10) * 1000);
-          continue;
-        }
-      }
-      if (r.init && !r.sidecar) continue;
-      const readiness = r.spec.readinessProbe;
-      const due = since + (readiness?.initialDelaySeconds ?? 0) * 1000;
-      if (now < due) {
-        r.ready = false;
-        this.wakeAt(due);
+      // Init containers (not sidecars) have no probes; they only have to run to completion.
+      if (r.init && !r.sidecar) {
+        r.started = true;
         continue;
       }
-      r.ready = await runtime.probe(pod, r.spec, r.id, 'readiness', readiness);
-      if (readiness) this.wakeAt(now + (readiness.periodSeconds ?? 10) * 1000);
+      const failed = this.prober.failure(r.spec.name, r.id);
+      if (failed && r.killing !== r.id) this.killForProbe(pod, r, failed);
+      if (r.killing === r.id) {
+        r.ready = false;
+        continue;
+      }
+      r.started = this.prober.started(r.spec.name, r.id);
+      if (!r.started) {
+        r.ready = false;
+        continue;
+      }
+      // Without a readiness probe a started container is ready, unless the runtime says otherwise
+      // (only the simulated one does, through its test hook; it answers at once).
+      r.ready = this.prober.readiness(r.spec.name, r.id) ?? normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
     }
+  }
+
+  /**
+   * A failed liveness or startup probe: stop the container with its grace period, in the
+   * background so the pod worker keeps serving; its exit brings the next sync, which restarts it
+   * per the restart policy (with the usual back-off).
+   */
+  private killForProbe(pod: Obj, r: ContainerRecord, kind: 'liveness' | 'startup'): void {
+    const id = r.id!;
+    r.killing = id;
+    r.ready = false;
+    const grace = killGraceSeconds(pod, r.spec, kind);
+    this.ctx.events.event(pod, 'Normal', 'Killing', killingMessage(r.spec.name, kind, restartsAfterKill(pod, r.sidecar)));
+    log('info', 'agent', 'killing container after failed probe', { pod: this.key, container: r.spec.name, probe: kind, graceSeconds: grace });
+    void this.ctx.runtime
+      .stopContainer(id, grace)
+      .catch((err) => log('warn', 'agent', 'stopping a container failed', { pod: this.key, container: r.spec.name, error: String(err) }))
+      .finally(() => this.kick());
   }
 
   /** Graceful stop of a deleted pod, then the final status and the pod's removal from the API. */
   private async terminate(pod: Obj): Promise<void> {
     const { runtime, client, events } = this.ctx;
     const grace = Math.max(0, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+    // Nothing is killed for a failed probe on the way out; readiness goes on until the end.
+    this.prober.update([], { deleting: true });
     const running = this.records.filter((r) => r.id && (isRunning(r) || r.status?.state === 'created'));
     for (const r of running) events.event(pod, 'Normal', 'Killing', `Stopping container ${r.spec.name}`);
     await Promise.all(running.map((r) => runtime.stopContainer(r.id!, grace)));
@@ -391,6 +441,7 @@ export class PodWorker {
   /** Stops and removes everything the runtime holds for the pod. */
   private async teardown(graceSeconds: number): Promise<void> {
     const { runtime } = this.ctx;
+    this.prober.stop();
     if (!this.sandbox) return;
     const sandboxId = this.sandbox.sandboxId;
     await Promise.all(this.records.filter((r) => r.id && isRunning(r)).map((r) => runtime.stopContainer(r.id!, graceSeconds)));
@@ -437,10 +488,12 @@ export class PodWorker {
 
   /** The pod's sandbox and containers, for exec, attach, port-forward and logs. */
   view(): { sandboxId?: string; podIP?: string; containers: ContainerView[] } {
+    const pod = this.pod();
+    const inputs = pod ? this.inputs(pod) : [];
     return {
       sandboxId: this.sandbox?.sandboxId,
       podIP: this.sandbox?.ip,
-      containers: this.records.map((r) => ({ name: r.spec.name, init: r.init, id: r.id, status: r.status, previous: r.previous, restartCount: r.restartCount })),
+      containers: this.records.map((r, i) => ({ name: r.spec.name, init: r.init, id: r.id, status: r.status, previous: r.previous, restartCount: r.restartCount, waiting: inputs[i]?.waiting?.reason })),
     };
   }
 

@@ -26,6 +26,22 @@ function subresourceDef(r: ResourceDef, s: SubresourceName): SubDef {
   }
 }
 
+/** Connect subresources served outside the generic registry (src/apiserver/streaming), as upstream lists them. */
+const CONNECT_SUBRESOURCES: Record<string, { name: string; def: SubDef }[]> = {
+  'v1/pods': [
+    { name: 'attach', def: { kind: 'PodAttachOptions', verbs: ['create', 'get'] } },
+    { name: 'exec', def: { kind: 'PodExecOptions', verbs: ['create', 'get'] } },
+    { name: 'log', def: { kind: 'Pod', verbs: ['get'] } },
+    { name: 'portforward', def: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] } },
+  ],
+};
+
+/** A resource's subresources in name order, as upstream's discovery lists them. */
+function subresourcesOf(r: ResourceDef): { name: string; def: SubDef }[] {
+  const all = [...r.subresources.map((s) => ({ name: s as string, def: subresourceDef(r, s) })), ...(CONNECT_SUBRESOURCES[`${groupVersion(r)}/${r.plural}`] ?? [])];
+  return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export const groups: { name: string; versions: string[] }[] = [];
 for (const r of resources) {
   let g = groups.find((x) => x.name === r.group);
@@ -60,8 +76,7 @@ export function apiResourceList(gv: string) {
     if (r.shortNames.length) entry.shortNames = r.shortNames;
     if (r.categories.length) entry.categories = r.categories;
     list.push(entry);
-    for (const s of r.subresources) {
-      const d = subresourceDef(r, s);
+    for (const { name: s, def: d } of subresourcesOf(r)) {
       const sub: Record<string, unknown> = { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind: d.kind, verbs: d.verbs };
       if (d.group) Object.assign(sub, { group: d.group, version: d.version });
       list.push(sub);
@@ -90,9 +105,9 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1') {
             };
             if (r.shortNames.length) e.shortNames = r.shortNames;
             if (r.categories.length) e.categories = r.categories;
-            if (r.subresources.length) {
-              e.subresources = r.subresources.map((s) => {
-                const d = subresourceDef(r, s);
+            const subs = subresourcesOf(r);
+            if (subs.length) {
+              e.subresources = subs.map(({ name: s, def: d }) => {
                 return { subresource: s, responseKind: { group: d.group ?? r.group, version: d.version ?? r.version, kind: d.kind }, verbs: d.verbs };
               });
             }

@@ -16,6 +16,8 @@ import type { Pki } from './pki.ts';
 import { observeRequest, renderMetrics } from './metrics.ts';
 import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
+import type { NodeStreamingRegistry } from '../streaming/types.ts';
+import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
 
 export const VERSION = {
   major: '1',
@@ -34,6 +36,8 @@ export interface ApiServerOptions {
   pki: Pki;
   port: number;
   host?: string;
+  /** Nodes' exec/attach/port-forward/log services, for the pods streaming subresources. */
+  nodeStreaming?: NodeStreamingRegistry;
 }
 
 export interface ApiServer {
@@ -54,10 +58,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
 
+  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, authenticate });
   const server = https.createServer(
-    { key: opts.pki.serverKeyPem, cert: opts.pki.serverCertPem, ca: opts.pki.caCertPem, requestCert: true, rejectUnauthorized: false },
+    {
+      key: opts.pki.serverKeyPem,
+      cert: opts.pki.serverCertPem,
+      ca: opts.pki.caCertPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      // Only exec/attach/portforward take over the connection; other upgrade requests are served as plain requests.
+      shouldUpgradeCallback: (req) => streaming.wantsUpgrade(req),
+    },
     (req, res) => void handle(req, res),
   );
+  server.on('upgrade', (req, socket, head) => streaming.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
 
@@ -75,6 +89,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const rr = parseResourcePath(path);
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
+        if (streamingSubresource(rr)) return await streaming.handleRequest(req, res, rr, url);
         return await handleResource(req, res, rr, url, rs);
       }
       if (rr === null) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
@@ -163,6 +178,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     port,
     resources: rs,
     async close() {
+      streaming.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cache.close();

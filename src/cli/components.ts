@@ -14,6 +14,7 @@ import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
 import { ClusterDns } from '../dns/server.ts';
 import { parseCidr } from '../agent/runtime/cri/network.ts';
 import { log } from '../util/log.ts';
+import type { NodeStreamingRegistry } from '../streaming/types.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -38,6 +39,8 @@ export interface ClusterOptions {
   /** The containerd node's pod CIDR and the bridge that carries it (defaults CONTAINERD_POD_CIDR, ordinal0). */
   podCIDR?: string;
   bridge?: string;
+  /** Where node agents offer exec/attach/port-forward/logs for their pods to the API server. */
+  streaming?: NodeStreamingRegistry;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */

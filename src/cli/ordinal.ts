@@ -13,6 +13,7 @@ import { InProcessClient } from '../client/client.ts';
 import { parseCidr, DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { CONTAINERD_POD_CIDR, CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
 import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
+import { NodeStreamingRegistry } from '../streaming/types.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -104,7 +105,9 @@ async function main(argv: string[]): Promise<void> {
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
 
   const pki = await ensurePki(dataDir, { hosts: [host] });
-  const api = await startApiServer({ store, pki, port, host });
+  // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
+  const streaming = new NodeStreamingRegistry();
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming });
   const controllers: Component[] = [];
   if (command === 'up') {
     log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes, ...(runtime === 'containerd' ? { socket: containerdSocket } : {}) });
@@ -121,6 +124,7 @@ async function main(argv: string[]): Promise<void> {
           containerdSocket,
           podCIDR,
           bridge: values.bridge,
+          streaming,
         })),
       );
     } catch (err) {

@@ -7,19 +7,21 @@
 // what runs; per-pod files (logs, emptyDir, /etc/hosts, configMap/secret volumes) live under
 // <dataDir>/pods/<uid>. Images are never fetched from the internet: a missing image is an
 // ErrImagePull that says how to import it, unless its registry is on loopback.
-import http from 'node:http';
-import net from 'node:net';
 import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import type { Obj } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
 import { log } from '../../util/log.ts';
-import type { ContainerSummary, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
+import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 import { CriClient } from './cri/client.ts';
+import { runNetworkProbe } from '../prober-net.ts';
 import { GRPC, GrpcError } from './cri/grpc.ts';
 import type { Mount, PodSandboxConfig } from './cri/messages.ts';
 import { containerConfigFor, containerEnv, etcHosts, LABELS, sandboxConfigFor, type EnvSources } from './cri/pod-config.ts';
 import { CNI_NETWORK_NAME, cniConflist, DEFAULT_BRIDGE, ensureBridge, parseCidr, writeCniConfig } from './cri/network.ts';
+import { openPortForward, openRemoteCommand } from './cri/streaming.ts';
+import type { Duplex } from 'node:stream';
+import type { ExecOptions, StreamOptions, StreamSession } from '../../streaming/types.ts';
 
 export const DEFAULT_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
 
@@ -91,6 +93,11 @@ export class ContainerdRuntime implements Runtime {
   private polling = false;
   /** Last seen state per container id (for exit events), and the pod each belongs to. */
   private readonly seen = new Map<string, { state: string; podUid: string }>();
+  /**
+   * A sandbox's IP and attempt, which never change in its life: createContainer needs both, and
+   * asking containerd again (PodSandboxStatus) would cost a round-trip per container on the start path.
+   */
+  private readonly sandboxFacts = new Map<string, { ip: string; attempt: number }>();
 
   private constructor(cri: CriClient, version: string, opts: ContainerdRuntimeOptions) {
     this.cri = cri;
@@ -187,6 +194,7 @@ export class ContainerdRuntime implements Runtime {
     mkdirSync(this.podDir(uid), { recursive: true });
     const id = await this.cri.runPodSandbox(config);
     const st = await this.cri.podSandboxStatus(id);
+    this.sandboxFacts.set(id, { ip: st.ip, attempt });
     writeFileSync(join(this.podDir(uid), 'etc-hosts'), etcHosts(pod, st.ip, this.opts.clusterDomain));
     return { sandboxId: id, ip: st.ip };
   }
@@ -198,6 +206,7 @@ export class ContainerdRuntime implements Runtime {
   }
 
   async removePodSandbox(sandboxId: string): Promise<void> {
+    this.sandboxFacts.delete(sandboxId);
     let uid: string | undefined;
     try {
       uid = (await this.cri.podSandboxStatus(sandboxId)).labels[LABELS.podUid];
@@ -225,15 +234,17 @@ export class ContainerdRuntime implements Runtime {
 
   // ---------------------------------------------------------------------------- images
 
-  async pullImage(image: string, policy: PullPolicy): Promise<string> {
+  async pullImage(image: string, policy: PullPolicy, onPulling?: () => void): Promise<ImagePullResult> {
     const ref = normalizeImage(image);
     const present = await this.cri.imageStatus(ref);
     const how = `import it into containerd's k8s.io namespace, e.g. \`ctr -a ${this.socket} -n k8s.io images import image.tar\``;
     if (policy === 'Never') {
-      if (present) return present.repoDigests[0] ?? present.id;
+      if (present) return { imageRef: present.repoDigests[0] ?? present.id };
       throw new ImagePullError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
     }
-    if (present && policy === 'IfNotPresent') return present.repoDigests[0] ?? present.id;
+    if (present && policy === 'IfNotPresent') return { imageRef: present.repoDigests[0] ?? present.id };
+    // From here on the kubelet pulls (and says so first), whether or not the registry can be reached.
+    onPulling?.();
     if (!loopbackRegistry(ref)) {
       const what = present ? `imagePullPolicy Always needs registry ${ref.split('/')[0]}` : `image "${image}" is not on this node and pulling from ${ref.split('/')[0]}`;
       throw new ImagePullError(
@@ -241,18 +252,29 @@ export class ContainerdRuntime implements Runtime {
         `${what} is disabled: this cluster never reaches registries outside this machine; ${how}${present ? ', and use imagePullPolicy IfNotPresent' : ''}, or serve it from a registry on localhost`,
       );
     }
+    const started = performance.now();
+    let id: string;
     try {
-      return await this.cri.pullImage(ref);
+      id = await this.cri.pullImage(ref);
     } catch (err) {
       throw new ImagePullError('ErrImagePull', `failed to pull image "${image}": ${(err as GrpcError).details ?? (err as Error).message}`);
     }
+    const durationMs = performance.now() - started;
+    const pulled = await this.cri.imageStatus(ref).catch(() => undefined);
+    return { imageRef: pulled?.repoDigests[0] ?? id, pulled: { durationMs, sizeBytes: pulled?.size ?? 0 } };
   }
 
   // ---------------------------------------------------------------------------- containers
 
   async createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string> {
-    const sandbox = await this.cri.podSandboxStatus(sandboxId);
-    const config = this.sandboxConfig(pod, sandbox.metadata.attempt);
+    // Known for sandboxes made here; one adopted after an agent restart is asked about once.
+    let sandbox = this.sandboxFacts.get(sandboxId);
+    if (!sandbox) {
+      const st = await this.cri.podSandboxStatus(sandboxId);
+      sandbox = { ip: st.ip, attempt: st.metadata.attempt };
+      this.sandboxFacts.set(sandboxId, sandbox);
+    }
+    const config = this.sandboxConfig(pod, sandbox.attempt);
     const sources = await this.envSources(pod, container);
     const env = containerEnv(pod, container, { podIP: sandbox.ip, hostIP: this.gateway, nodeName: pod.spec?.nodeName }, sources);
     const mounts = await this.mounts(pod, container);
@@ -285,7 +307,7 @@ export class ContainerdRuntime implements Runtime {
 
   async containerStatus(id: string): Promise<RuntimeContainerStatus> {
     const s = await this.cri.containerStatus(id);
-    const out: RuntimeContainerStatus = { id: s.id, state: s.state, createdAt: iso(s.createdAt) ?? new Date().toISOString(), imageRef: s.imageRef || undefined };
+    const out: RuntimeContainerStatus = { id: s.id, state: s.state, createdAt: iso(s.createdAt) ?? new Date().toISOString(), imageRef: s.imageRef || undefined, logPath: s.logPath || undefined };
     if (s.startedAt) out.startedAt = iso(s.startedAt);
     if (s.state === 'exited') {
       out.exitCode = s.exitCode;
@@ -299,6 +321,26 @@ export class ContainerdRuntime implements Runtime {
   async listContainers(filter: { sandboxId?: string } = {}): Promise<ContainerSummary[]> {
     const items = await this.cri.listContainers({ podSandboxId: filter.sandboxId, labels: { [LABELS.managed]: 'true' } });
     return items.map((c) => ({ id: c.id, sandboxId: c.podSandboxId, name: c.metadata.name, attempt: c.metadata.attempt, state: c.state }));
+  }
+
+  // ---------------------------------------------------------------------------- exec, attach, port-forward
+
+  async exec(containerId: string, opts: ExecOptions): Promise<StreamSession> {
+    // The streaming server refuses a TTY with a separate stderr: a terminal has one output.
+    const io = { stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr && !opts.tty, tty: opts.tty };
+    const url = await this.cri.exec({ containerId, cmd: opts.command, ...io });
+    return openRemoteCommand(url, io);
+  }
+
+  async attach(containerId: string, opts: StreamOptions): Promise<StreamSession> {
+    const io = { stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr && !opts.tty, tty: opts.tty };
+    const url = await this.cri.attach({ containerId, ...io });
+    return openRemoteCommand(url, io);
+  }
+
+  async portForward(sandboxId: string, port: number): Promise<Duplex> {
+    const url = await this.cri.portForward({ podSandboxId: sandboxId, ports: [port] });
+    return openPortForward(url, port);
   }
 
   // ---------------------------------------------------------------------------- volumes and env
@@ -404,19 +446,32 @@ export class ContainerdRuntime implements Runtime {
 
   // ---------------------------------------------------------------------------- probes
 
-  async probe(pod: Obj, container: Obj, containerId: string, _kind: ProbeKind, probe: Obj | undefined): Promise<boolean> {
-    if (!probe) return true;
-    const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
-    const ip: string = pod.status?.podIP ?? '';
-    const port = (p: unknown) => (typeof p === 'number' ? p : Number((container.ports ?? []).find((x: Obj) => x.name === p)?.containerPort));
+  async probe(pod: Obj, container: Obj, containerId: string, _kind: ProbeKind, probe: Obj | undefined): Promise<RuntimeProbeResult> {
+    if (!probe) return { ok: true };
+    if (probe.exec) return this.execProbe(containerId, probe.exec.command ?? [], Math.max(1, probe.timeoutSeconds ?? 1));
+    const viaNetwork = await runNetworkProbe(pod, container, probe);
+    if (viaNetwork) return viaNetwork;
+    if (probe.grpc) return { ok: false, error: true, output: 'grpc probes are not supported by this node agent' };
+    return { ok: false, error: true, output: `missing probe handler for ${pod.metadata?.namespace}/${pod.metadata?.name}:${container.name}` };
+  }
+
+  /**
+   * An exec probe through CRI ExecSync: exit 0 is success; the combined output (first 10 KiB) is
+   * what events show. containerd kills the command when the timeout passes and answers with an
+   * error, which counts as a failure, as upstream's exec prober does.
+   */
+  private async execProbe(containerId: string, command: string[], timeoutSeconds: number): Promise<RuntimeProbeResult> {
     try {
-      if (probe.exec) return (await this.cri.execSync(containerId, probe.exec.command ?? [], probe.timeoutSeconds ?? 1)).exitCode === 0;
-      if (probe.httpGet) return await httpProbe(probe.httpGet.host || ip, port(probe.httpGet.port), probe.httpGet.path ?? '/', timeoutMs);
-      if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ip, port(probe.tcpSocket.port), timeoutMs);
-    } catch {
-      return false;
+      const r = await this.cri.execSync(containerId, command, timeoutSeconds);
+      const output = Buffer.concat([r.stdout, r.stderr]).subarray(0, 10 * 1024).toString('utf8');
+      return r.exitCode === 0 ? { ok: true, output } : { ok: false, output };
+    } catch (err) {
+      const text = err instanceof GrpcError ? err.details : (err as Error).message;
+      if ((err instanceof GrpcError && err.code === GRPC.DEADLINE_EXCEEDED) || /timeout .*exceeded|deadline exceeded/i.test(text)) {
+        return { ok: false, output: `command ${JSON.stringify(command.join(' '))} timed out` };
+      }
+      return { ok: false, error: true, output: text };
     }
-    return true;
   }
 
   // ---------------------------------------------------------------------------- events
@@ -491,29 +546,4 @@ async function fetchData(client: Client, plural: 'configmaps' | 'secrets', ns: s
     return { ...bin, ...(obj.data ?? {}) };
   }
   return Object.fromEntries(Object.entries((obj.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-}
-
-function httpProbe(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host, port, path, timeout: timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32' } }, (res) => {
-      res.resume();
-      // As upstream: 2xx and 3xx are success.
-      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
-
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }

@@ -11,16 +11,23 @@
 //                                    set another value to crash again.
 //   sim.ordinal.dev/complete: "true" every container exits with code 0 (a pod with restartPolicy Never or
 //                                    OnFailure then Succeeds).
+//   sim.ordinal.dev/live: "false"    every livenessProbe run fails (a container must define one): after
+//                                    failureThreshold runs the container is killed and restarted.
+//   sim.ordinal.dev/startup: "false" every startupProbe run fails (a container must define one): the
+//                                    container does not count as started, and is killed after failureThreshold runs.
+//   A readinessProbe that the pod defines fails while sim.ordinal.dev/ready is "false", as above.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Obj } from '../../api/resource.ts';
 import { Ipam } from '../ipam.ts';
-import type { ContainerSummary, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
+import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 
 export const SIM_HOOKS = {
   ready: 'sim.ordinal.dev/ready',
   fail: 'sim.ordinal.dev/fail',
   crash: 'sim.ordinal.dev/crash',
   complete: 'sim.ordinal.dev/complete',
+  live: 'sim.ordinal.dev/live',
+  startup: 'sim.ordinal.dev/startup',
 } as const;
 
 export interface SimRuntimeOptions {
@@ -124,9 +131,10 @@ export class SimRuntime implements Runtime {
     return found.map((x) => ({ sandboxId: x.id, ip: x.ip, podUid: x.podUid, namespace: x.namespace, name: x.name, state: x.state }));
   }
 
-  async pullImage(image: string, policy: PullPolicy): Promise<string> {
+  /** Every image counts as present on the simulated node, whatever the policy: nothing is ever pulled. */
+  async pullImage(image: string, policy: PullPolicy): Promise<ImagePullResult> {
     void policy;
-    return imageRef(image);
+    return { imageRef: imageRef(image) };
   }
 
   async createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string> {
@@ -186,9 +194,13 @@ export class SimRuntime implements Runtime {
       .map((c) => ({ id: c.id, sandboxId: c.sandboxId, name: c.name, attempt: c.attempt, state: c.status.state }));
   }
 
-  async probe(pod: Obj, _container: Obj, _containerId: string, kind: ProbeKind): Promise<boolean> {
-    if (kind !== 'readiness') return true;
-    return pod.metadata?.annotations?.[SIM_HOOKS.ready] !== 'false';
+  async probe(pod: Obj, _container: Obj, _containerId: string, kind: ProbeKind, probe?: Obj): Promise<RuntimeProbeResult> {
+    const hook = kind === 'readiness' ? SIM_HOOKS.ready : kind === 'liveness' ? SIM_HOOKS.live : SIM_HOOKS.startup;
+    // The readiness hook also works for containers without a readiness probe; the others need a probe to fail.
+    if ((probe || kind === 'readiness') && pod.metadata?.annotations?.[hook] === 'false') {
+      return { ok: false, output: `simulated failure (annotation ${hook}=false)` };
+    }
+    return { ok: true };
   }
 
   subscribe(listener: (e: RuntimeEvent) => void): () => void {

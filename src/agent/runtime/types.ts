@@ -54,7 +54,30 @@ export interface RuntimeEvent {
 }
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** What pullImage did, for the kubelet's image events. */
+export interface ImagePullResult {
+  /** The image reference (digest form where known). */
+  imageRef: string;
+  /** Set when the image was fetched from a registry rather than found on the node: the pull's duration and the image's size. */
+  pulled?: { durationMs: number; sizeBytes: number };
+}
 export type ProbeKind = 'readiness' | 'liveness' | 'startup';
+
+/** One probe run, as upstream's probers report it: the verdict and the text events show. */
+export interface RuntimeProbeResult {
+  ok: boolean;
+  /**
+   * On failure what upstream puts after "Liveness probe failed: " (e.g. "HTTP probe failed with
+   * statuscode: 500", "dial tcp 10.0.0.5:81: connect: connection refused", an exec probe's output).
+   */
+  output?: string;
+  /**
+   * The probe could not be run at all (a named port the container does not have, no handler):
+   * upstream reports "errored and resulted in unknown state" and keeps the previous result.
+   */
+  error?: boolean;
+}
 
 export interface Runtime {
   /** The runtime's name and version, reported as the node's containerRuntimeVersion (`<name>://<version>`). */
@@ -70,8 +93,11 @@ export interface Runtime {
   /** All sandboxes, or those of one pod (CRI filters by the pod UID label). */
   listPodSandboxes(filter?: { podUid?: string }): Promise<SandboxSummary[]>;
 
-  /** Returns the image reference (digest form where known). */
-  pullImage(image: string, policy: PullPolicy): Promise<string>;
+  /**
+   * Makes the image present as the pull policy asks. `onPulling` is called just before a registry
+   * is contacted (or would be), so the caller can record "Pulling" ahead of the pull's outcome.
+   */
+  pullImage(image: string, policy: PullPolicy, onPulling?: () => void): Promise<ImagePullResult>;
   createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string>;
   startContainer(id: string): Promise<void>;
   /** Resolves when the container has exited: on its own within the grace period, or killed after it. */
@@ -81,10 +107,12 @@ export interface Runtime {
   listContainers(filter?: { sandboxId?: string }): Promise<ContainerSummary[]>;
 
   /**
-   * Runs a probe of a running container. `probe` is the spec's probe, or undefined when the
-   * container defines none (runtimes answer true then; the simulated one lets tests say otherwise).
+   * Runs a probe of a running container once, within the probe's timeoutSeconds. `probe` is the
+   * spec's probe, or undefined when the container defines none (runtimes answer ok then; the
+   * simulated one lets tests say otherwise). A plain boolean is still accepted from runtimes that
+   * have nothing to say beyond success.
    */
-  probe(pod: Obj, container: Obj, containerId: string, kind: ProbeKind, probe: Obj | undefined): Promise<boolean>;
+  probe(pod: Obj, container: Obj, containerId: string, kind: ProbeKind, probe: Obj | undefined): Promise<RuntimeProbeResult | boolean>;
 
   /** Runs a command in a running container (CRI Exec). Runtimes without real processes leave it out. */
   exec?(containerId: string, opts: ExecOptions): Promise<StreamSession>;

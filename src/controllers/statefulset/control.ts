@@ -9,7 +9,7 @@
 // the MaxUnavailableStatefulSet gate on (v1.35).
 import type { Obj } from '../../api/resource.ts';
 import {
-  applyRevision, claimsFor, endOrdinal, getOrdinal, identityMatches, inOrdinalRange, isAvailable, isCreated, isFailed,
+  applyRevision, claimNamesFor, claimsFor, endOrdinal, getOrdinal, identityMatches, inOrdinalRange, isAvailable, isCreated, isFailed,
   isHealthy, isPending, isRunningAndReady, isSucceeded, isTerminating, isUnavailable, newVersionedPod, podRevision,
   replicasOf, startOrdinal, storageMatches, updateIdentity, updateStorage,
 } from './identity.ts';
@@ -112,11 +112,16 @@ export function maxUnavailableOf(value: unknown, replicas: number): number {
 
 function claimWork(set: Obj, pod: Obj, claims: ClaimLookup): ClaimWork {
   const work: ClaimWork = { create: [], deleting: [] };
-  for (const { claim } of claimsFor(set, getOrdinal(pod))) {
-    const existing = claims(claim.metadata.name);
-    if (!existing) work.create.push(claim);
-    else if (existing.metadata.deletionTimestamp) work.deleting.push(claim.metadata.name);
+  const ordinal = getOrdinal(pod);
+  const names = claimNamesFor(set, ordinal);
+  let missing = false;
+  for (const name of names) {
+    const existing = claims(name);
+    if (!existing) missing = true;
+    else if (existing.metadata.deletionTimestamp) work.deleting.push(name);
   }
+  // Claims are built (a copy of each template) only when one must be created.
+  if (missing) for (const { claim } of claimsFor(set, ordinal)) if (!claims(claim.metadata.name)) work.create.push(claim);
   return work;
 }
 
@@ -133,7 +138,11 @@ export function planSync(input: ControlInput): SyncPlan {
     currentRevision: currentName,
     updateRevision: updateName,
     collisionCount: input.collisionCount,
-    ...countPods(pods, minReadySeconds, now, currentName, updateName),
+    replicas: 0,
+    readyReplicas: 0,
+    availableReplicas: 0,
+    currentReplicas: 0,
+    updatedReplicas: 0,
   };
 
   const start = startOrdinal(set);
@@ -159,8 +168,11 @@ export function planSync(input: ControlInput): SyncPlan {
     return plan;
   };
 
-  // A set being deleted only reports status; the garbage collector does the rest.
-  if (set.metadata.deletionTimestamp) return plan;
+  // A set being deleted only reports status (of the pods it has); the garbage collector does the rest.
+  if (set.metadata.deletionTimestamp) {
+    Object.assign(status, countPods(pods, minReadySeconds, now, currentName, updateName));
+    return plan;
+  }
 
   const monotonic = set.spec.podManagementPolicy !== 'Parallel';
 

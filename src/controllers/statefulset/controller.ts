@@ -18,6 +18,9 @@ import { SET_KIND, isReady, parentAndOrdinal, podRevision, replicasOf } from './
 import { StatefulPodControl } from './podcontrol.ts';
 import { decideUpdateRevision, findCurrentRevision } from './revisions.ts';
 
+/** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
+const SYNC_PACING = 2;
+const MAX_PACED_MS = 50;
 const COMPONENT = 'statefulset-controller';
 /** Upstream caps Parallel batches at this many requests in flight. */
 const MAX_BATCH = 500;
@@ -87,6 +90,8 @@ export class StatefulSetController {
   private readonly claims: Informer;
   private readonly podIndex = new PodIndex();
   private readonly queue: WorkQueue;
+  /** Per set key: performance.now() before which an event-driven sync is deferred (see enqueue). */
+  private readonly earliestSync = new Map<string, number>();
   private readonly podControl: StatefulPodControl;
   private readonly history: ControllerHistory;
   private ready = false;
@@ -144,8 +149,18 @@ export class StatefulSetController {
     this.queue.stop();
   }
 
+  /**
+   * Event-driven syncs of a set are paced by what the last one cost: a sync walks every pod of the
+   * set, and during a burst (a thousand pods starting) each pod event would otherwise trigger
+   * another full walk right after the last, so the controller's cost grew with the square of the
+   * set. The next sync waits SYNC_PACING times the CPU the previous one took; small sets (a
+   * fraction of a millisecond) are not delayed noticeably, so OrderedReady steps stay immediate.
+   */
   private enqueue(key: string): void {
-    if (this.ready) this.queue.add(key);
+    if (!this.ready) return;
+    const wait = (this.earliestSync.get(key) ?? 0) - performance.now();
+    if (wait >= 1) this.queue.addBatched(key, Math.ceil(wait));
+    else this.queue.add(key);
   }
 
   private enqueueAfter(key: string, ms: number): void {
@@ -239,7 +254,10 @@ export class StatefulSetController {
     if (this.stopped) return;
     const [namespace, name] = key.split('/');
     const set = this.sets.get(namespace, name);
-    if (!set) return;
+    if (!set) {
+      this.earliestSync.delete(key);
+      return;
+    }
     let selector: LabelSelector;
     try {
       selector = labelSelectorFromObject(set.spec?.selector);
@@ -250,8 +268,9 @@ export class StatefulSetController {
     }
     const canAdopt = this.adoptionCheck(set);
     await this.adoptOrphanRevisions(set, selector, canAdopt);
+    const started = performance.now();
     const pods = await this.claimPods(set, selector, canAdopt);
-    await this.syncStatefulSet(set, selector, pods);
+    await this.syncStatefulSet(set, selector, pods, started);
   }
 
   /**
@@ -317,7 +336,7 @@ export class StatefulSetController {
     return owned;
   }
 
-  private async syncStatefulSet(set: Obj, selector: LabelSelector, pods: Obj[]): Promise<void> {
+  private async syncStatefulSet(set: Obj, selector: LabelSelector, pods: Obj[], started = performance.now()): Promise<void> {
     const key = objectKey(set);
     const revisions = sortRevisions(this.listRevisions(set, selector));
     const collision = { count: set.status?.collisionCount ?? 0 };
@@ -340,6 +359,9 @@ export class StatefulSetController {
         collisionCount: collision.count,
         now: this.now(),
       });
+      // Adopting pods and writing revisions above are rare; the walk is what a busy set pays for each sync.
+      const walkMs = Math.min(performance.now() - started, MAX_PACED_MS);
+      this.earliestSync.set(key, performance.now() + SYNC_PACING * walkMs);
       if (plan.waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: plan.waitingFor });
       const { error, restoreCurrent } = await this.execute(set, plan);
       if (error) errors.push(error);

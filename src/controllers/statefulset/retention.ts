@@ -3,7 +3,7 @@
 // controls the claim) or when the pod is scaled away (whenScaled: Delete → the condemned pod
 // controls it). Pure decisions; pod control applies them.
 import type { Obj } from '../../api/resource.ts';
-import { POD_KIND, SET_KIND, claimsFor, getOrdinal, inOrdinalRange } from './identity.ts';
+import { POD_KIND, SET_KIND, claimNamesFor, getOrdinal, inOrdinalRange } from './identity.ts';
 
 type Kind = { apiVersion: string; kind: string };
 type Ref = Obj;
@@ -90,16 +90,16 @@ export type ClaimLookup = (name: string) => Obj | undefined;
 /** A claim of this pod still carries a ref to an earlier pod of its name (whenScaled: Delete only): wait for the collector. */
 export function podClaimIsStale(set: Obj, pod: Obj, claims: ClaimLookup): boolean {
   if (retentionPolicy(set).whenScaled === 'Retain') return false;
-  return claimsFor(set, getOrdinal(pod)).some(({ claim }) => {
-    const existing = claims(claim.metadata.name);
+  return claimNamesFor(set, getOrdinal(pod)).some((name) => {
+    const existing = claims(name);
     return !!existing && hasStaleOwnerRef(existing, pod, POD_KIND);
   });
 }
 
 /** True when every existing claim of the pod is as the policy wants (missing claims are picked up later). */
 export function claimsMatchRetentionPolicy(set: Obj, pod: Obj, claims: ClaimLookup): boolean {
-  return claimsFor(set, getOrdinal(pod)).every(({ claim }) => {
-    const existing = claims(claim.metadata.name);
+  return claimNamesFor(set, getOrdinal(pod)).every((name) => {
+    const existing = claims(name);
     return !existing || isClaimOwnerUpToDate(existing, set, pod);
   });
 }
@@ -114,8 +114,8 @@ export interface ClaimRefUpdate {
 export function claimRefUpdates(set: Obj, pod: Obj, claims: ClaimLookup): { updates: ClaimRefUpdate[]; conflicts: string[] } {
   const updates: ClaimRefUpdate[] = [];
   const conflicts: string[] = [];
-  for (const { claim } of claimsFor(set, getOrdinal(pod))) {
-    const existing = claims(claim.metadata.name);
+  for (const name of claimNamesFor(set, getOrdinal(pod))) {
+    const existing = claims(name);
     if (!existing) continue;
     if (hasUnexpectedController(existing, set, pod)) conflicts.push(existing.metadata.name);
     if (!isClaimOwnerUpToDate(existing, set, pod)) updates.push({ claim: existing, ownerReferences: desiredClaimRefs(existing, set, pod) });

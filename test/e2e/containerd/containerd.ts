@@ -22,6 +22,12 @@ export type ContainerdOptions = {
   bridgeName?: string;
   /** Run containerd (and so the CNI bridge it sets up) inside this existing network namespace (a name under /var/run/netns). */
   netns?: string;
+  /**
+   * Registries (host:port on loopback, e.g. a test's docker-registry) that containerd pulls from over
+   * plain HTTP. More can be added while it runs with trustRegistry(): containerd reads the hosts
+   * directory at every pull.
+   */
+  plainHttpRegistries?: string[];
 };
 
 export type Containerd = {
@@ -29,6 +35,8 @@ export type Containerd = {
   socket: string;
   pid: number;
   cniConfDir: string;
+  /** The CRI registry config_path: one <host:port>/hosts.toml per registry (see trustRegistry). */
+  registryConfigDir: string;
   logFile: string;
   proc: ChildProcess;
   log(): string;
@@ -76,7 +84,7 @@ function findOnPath(bin: string): string | undefined {
 }
 
 /** containerd's TOML config (version 2, as containerd 1.6/1.7 read it). */
-export function configToml(o: { dir: string; socket: string; sandboxImage: string; snapshotter: string; cniBinDir: string; cniConfDir: string }): string {
+export function configToml(o: { dir: string; socket: string; sandboxImage: string; snapshotter: string; cniBinDir: string; cniConfDir: string; registryConfigDir?: string }): string {
   const q = (s: string) => JSON.stringify(s); // TOML basic strings accept JSON escapes for what we put in
   return `version = 2
 root = ${q(join(o.dir, 'root'))}
@@ -107,6 +115,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     bin_dir = ${q(o.cniBinDir)}
     conf_dir = ${q(o.cniConfDir)}
     max_conf_num = 1
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # per-registry hosts.toml files (containerd >= 1.5); private, so /etc/containerd/certs.d never applies
+    config_path = ${q(o.registryConfigDir ?? join(o.dir, 'certs.d'))}
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = ${q(o.snapshotter)}
     default_runtime_name = "runc"
@@ -153,10 +164,13 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
     join(cniConfDir, '10-ordinal.conflist'),
     cniConflist({ bridge: opts.bridgeName ?? 'ordtest0', subnet: opts.podSubnet ?? '10.244.0.0/24', ipamDataDir: join(dir, 'cni', 'ipam') }),
   );
+  const registryConfigDir = join(dir, 'certs.d');
+  mkdirSync(registryConfigDir, { recursive: true });
+  for (const host of opts.plainHttpRegistries ?? []) trustRegistry(registryConfigDir, host);
   const configPath = join(dir, 'config.toml');
   writeFileSync(
     configPath,
-    configToml({ dir, socket, sandboxImage: opts.sandboxImage ?? PAUSE_IMAGE, snapshotter: opts.snapshotter ?? 'overlayfs', cniBinDir: cniBinDir()!, cniConfDir }),
+    configToml({ dir, socket, sandboxImage: opts.sandboxImage ?? PAUSE_IMAGE, snapshotter: opts.snapshotter ?? 'overlayfs', cniBinDir: cniBinDir()!, cniConfDir, registryConfigDir }),
   );
   const logFile = join(dir, 'containerd.log');
   const fd = openSync(logFile, 'a');
@@ -185,6 +199,7 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
     socket,
     pid: proc.pid!,
     cniConfDir,
+    registryConfigDir,
     logFile,
     proc,
     log,
@@ -204,6 +219,26 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
     },
   };
   return self;
+}
+
+/**
+ * hosts.toml for the registry `host` (host:port, as image references name it), reached over plain
+ * HTTP (no TLS) at `via` (host:port): itself by default, or another address serving as its mirror.
+ */
+export function hostsToml(host: string, via: string = host): string {
+  return `# ${host}: a registry on this machine without TLS${via === host ? '' : `, served at ${via}`}
+server = "http://${host}"
+
+[host."http://${via}"]
+  capabilities = ["pull", "resolve", "push"]
+  skip_verify = true
+`;
+}
+
+/** Lets containerd pull images named host:port/... over plain HTTP (from `via` when given): writes <registryConfigDir>/<host:port>/hosts.toml. */
+export function trustRegistry(registryConfigDir: string, host: string, via?: string): void {
+  mkdirSync(join(registryConfigDir, host), { recursive: true });
+  writeFileSync(join(registryConfigDir, host, 'hosts.toml'), hostsToml(host, via));
 }
 
 export function ctr(socket: string, args: string[], opts?: { timeoutMs?: number }): Promise<string> {

@@ -13,6 +13,12 @@ import {
   readVersion,
   writeContainerConfig,
   writePodSandboxConfig,
+  writeExecRequest,
+  writeAttachRequest,
+  writePortForwardRequest,
+  type AttachRequest,
+  type ExecRequest,
+  type PortForwardRequest,
   type Container,
   type ContainerConfig,
   type ContainerState,
@@ -148,6 +154,21 @@ export class CriClient {
   async execSync(id: string, cmd: string[], timeoutSeconds = 10): Promise<ExecSyncResult> {
     const r = await this.call(RUNTIME + 'ExecSync', (w) => w.string(1, id).strings(2, cmd).int(3, timeoutSeconds), (timeoutSeconds + 10) * 1000);
     return { stdout: r.bytes(1), stderr: r.bytes(2), exitCode: r.int(3) };
+  }
+
+  /** The streaming-server URL for one exec session (CRI Exec); see streaming.ts. */
+  async exec(req: ExecRequest): Promise<string> {
+    return (await this.call(RUNTIME + 'Exec', (w) => writeExecRequest(w, req))).string(1);
+  }
+
+  /** The streaming-server URL for attaching to a container's main process (CRI Attach). */
+  async attach(req: AttachRequest): Promise<string> {
+    return (await this.call(RUNTIME + 'Attach', (w) => writeAttachRequest(w, req))).string(1);
+  }
+
+  /** The streaming-server URL for forwarding ports of a sandbox (CRI PortForward). */
+  async portForward(req: PortForwardRequest): Promise<string> {
+    return (await this.call(RUNTIME + 'PortForward', (w) => writePortForwardRequest(w, req))).string(1);
   }
 
   // ---------------------------------------------------------------------------- images

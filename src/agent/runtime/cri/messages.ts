@@ -336,3 +336,41 @@ export interface ExecSyncResult {
   stderr: Buffer;
   exitCode: number;
 }
+
+// ------------------------------------------------------------------------------ streaming (exec, attach, port-forward)
+
+/** ExecRequest: the answer is a URL on the runtime's streaming server, valid for one connection. */
+export interface ExecRequest {
+  containerId: string;
+  cmd: string[];
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export function writeExecRequest(w: ProtoWriter, r: ExecRequest): void {
+  w.string(1, r.containerId).strings(2, r.cmd).bool(3, r.tty).bool(4, r.stdin).bool(5, r.stdout).bool(6, r.stderr);
+}
+
+export interface AttachRequest {
+  containerId: string;
+  stdin: boolean;
+  tty: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export function writeAttachRequest(w: ProtoWriter, r: AttachRequest): void {
+  w.string(1, r.containerId).bool(2, r.stdin).bool(3, r.tty).bool(4, r.stdout).bool(5, r.stderr);
+}
+
+export interface PortForwardRequest {
+  podSandboxId: string;
+  ports: number[];
+}
+
+export function writePortForwardRequest(w: ProtoWriter, r: PortForwardRequest): void {
+  w.string(1, r.podSandboxId);
+  for (const p of r.ports) w.int(2, p);
+}

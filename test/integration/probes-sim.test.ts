@@ -1,0 +1,141 @@
+// Probes through the node agent on the simulated runtime, driven with the real kubectl: the sim's
+// probe hooks (annotations) make liveness, readiness and startup probes fail on demand, and the
+// agent kills, restarts and un-readies containers as the kubelet does, with upstream's events.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Obj } from '../../src/api/resource.ts';
+import { startTestApi, type TestApi } from '../support/inprocess.ts';
+import { kubectl, kubectlOk, waitUntil, type Cluster } from './harness.ts';
+import { NodeAgent } from '../../src/agent/agent.ts';
+import { SimRuntime } from '../../src/agent/runtime/sim.ts';
+
+let api: TestApi;
+let c: Cluster;
+let agent: NodeAgent;
+
+before(async () => {
+  api = await startTestApi();
+  c = { kubeconfig: api.kubeconfig } as Cluster;
+  agent = new NodeAgent(api.client, {
+    nodeName: 'sim-0',
+    runtime: new SimRuntime({ startDelayMs: 100, stopDelayMs: 100 }),
+    podCIDR: '10.244.0.0/24',
+    internalIP: '192.0.2.1',
+    backoffBaseMs: 300,
+    backoffMaxMs: 2000,
+  });
+  await agent.start();
+});
+
+after(async () => {
+  agent?.stop();
+  await api?.close();
+});
+
+const apply = (obj: Obj) => kubectlOk(c, ['apply', '-f', '-'], { input: JSON.stringify(obj) });
+const getPod = async (name: string): Promise<Obj> => JSON.parse(await kubectlOk(c, ['get', 'pod', name, '-o', 'json']));
+const waitForPod = (name: string, pred: (p: Obj) => boolean, ms = 10_000) => {
+  let last: Obj | undefined;
+  return waitUntil(
+    async () => {
+      const r = await kubectl(c, ['get', 'pod', name, '-o', 'json']);
+      if (r.code !== 0) return false;
+      last = JSON.parse(r.stdout);
+      return pred(last!);
+    },
+    ms,
+    () => `pod ${name} did not reach the expected state: ${JSON.stringify(last?.status)}`,
+  );
+};
+const cs = (p: Obj) => p.status?.containerStatuses?.[0] ?? {};
+const isReady = (p: Obj) => p.status?.conditions?.some((x: Obj) => x.type === 'Ready' && x.status === 'True');
+async function events(name: string): Promise<string[]> {
+  const list = JSON.parse(await kubectlOk(c, ['get', 'events', '-o', 'json']));
+  return list.items.filter((e: Obj) => e.involvedObject?.name === name).map((e: Obj) => `${e.type} ${e.reason} ${e.message}`);
+}
+
+const exec = { exec: { command: ['true'] } };
+function pod(name: string, container: Obj, extra: { annotations?: Record<string, string>; restartPolicy?: string } = {}): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, annotations: extra.annotations },
+    spec: {
+      nodeName: 'sim-0',
+      terminationGracePeriodSeconds: 1,
+      restartPolicy: extra.restartPolicy ?? 'Always',
+      containers: [{ name: 'app', image: 'registry.k8s.io/nginx-slim:0.21', ...container }],
+    },
+  };
+}
+
+test('liveness: failureThreshold failures in a row kill the container, which restarts (RESTARTS, events)', async () => {
+  await apply(pod('live', { livenessProbe: { ...exec, periodSeconds: 1, failureThreshold: 2 } }));
+  await waitForPod('live', isReady);
+  const t0 = Date.now();
+  await kubectlOk(c, ['annotate', 'pod', 'live', 'sim.ordinal.dev/live=false']);
+  await waitForPod('live', (p) => cs(p).restartCount >= 1);
+  const took = Date.now() - t0;
+  // Two failed runs one period apart, then a kill with the 2 s minimum grace (the sim stops in 100 ms).
+  assert.ok(took >= 1000 && took < 5000, `restarted after ${took} ms`);
+  await kubectlOk(c, ['annotate', 'pod', 'live', 'sim.ordinal.dev/live-']);
+  await waitForPod('live', (p) => isReady(p) && cs(p).state.running);
+  const p = await getPod('live');
+  assert.ok(cs(p).lastState.terminated, 'the killed instance is the last state');
+  const ev = await events('live');
+  assert.ok(ev.includes('Warning Unhealthy Liveness probe failed: simulated failure (annotation sim.ordinal.dev/live=false)'), ev.join('\n'));
+  assert.ok(ev.includes('Normal Killing Container app failed liveness probe, will be restarted'), ev.join('\n'));
+  // The new instance is left alone once its probe passes again.
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(cs(await getPod('live')).restartCount, cs(p).restartCount);
+});
+
+test('liveness with restartPolicy Never: killed and not restarted, the pod fails', async () => {
+  await apply(pod('live-never', { livenessProbe: { ...exec, periodSeconds: 1, failureThreshold: 1 } }, { restartPolicy: 'Never', annotations: { 'sim.ordinal.dev/live': 'false' } }));
+  await waitForPod('live-never', (p) => p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded');
+  const p = await getPod('live-never');
+  assert.equal(cs(p).restartCount, 0);
+  assert.ok((await events('live-never')).includes('Normal Killing Container app failed liveness probe'));
+});
+
+test('readiness: failureThreshold and successThreshold decide when Ready flips', async () => {
+  await apply(pod('ready', { readinessProbe: { ...exec, periodSeconds: 1, failureThreshold: 2, successThreshold: 2 } }));
+  const t0 = Date.now();
+  await waitForPod('ready', isReady);
+  // Two successes in a row, one period apart.
+  assert.ok(Date.now() - t0 >= 900, `ready after ${Date.now() - t0} ms`);
+  const t1 = Date.now();
+  await kubectlOk(c, ['annotate', 'pod', 'ready', 'sim.ordinal.dev/ready=false']);
+  await waitForPod('ready', (p) => !isReady(p) && cs(p).ready === false);
+  const tookDown = Date.now() - t1;
+  assert.ok(tookDown >= 900 && tookDown < 4000, `not ready after ${tookDown} ms`);
+  assert.equal(cs(await getPod('ready')).restartCount, 0, 'readiness never restarts');
+  await kubectlOk(c, ['annotate', 'pod', 'ready', 'sim.ordinal.dev/ready-']);
+  await waitForPod('ready', isReady);
+  assert.ok((await events('ready')).some((e) => e.startsWith('Warning Unhealthy Readiness probe failed: simulated failure')));
+});
+
+test('startup: gates readiness; failing it kills the container; passing it makes the pod ready', async () => {
+  await apply(
+    pod(
+      'startup',
+      { startupProbe: { ...exec, periodSeconds: 1, failureThreshold: 3 }, readinessProbe: { ...exec, periodSeconds: 10 } },
+      { annotations: { 'sim.ordinal.dev/startup': 'false' } },
+    ),
+  );
+  await waitForPod('startup', (p) => p.status?.phase === 'Running' && cs(p).state?.running);
+  let p = await getPod('startup');
+  assert.equal(cs(p).started, false);
+  assert.equal(cs(p).ready, false);
+  await waitForPod('startup', (x) => cs(x).restartCount >= 1, 10_000);
+  const ev = await events('startup');
+  assert.ok(ev.includes('Normal Killing Container app failed startup probe, will be restarted'), ev.join('\n'));
+  assert.ok(ev.includes('Warning Unhealthy Startup probe failed: simulated failure (annotation sim.ordinal.dev/startup=false)'));
+  const t0 = Date.now();
+  await kubectlOk(c, ['annotate', 'pod', 'startup', 'sim.ordinal.dev/startup-']);
+  await waitForPod('startup', isReady);
+  // Readiness (period 10 s) runs as soon as the startup probe passes, not a period later.
+  assert.ok(Date.now() - t0 < 4000, `ready ${Date.now() - t0} ms after the startup probe could pass`);
+  p = await getPod('startup');
+  assert.equal(cs(p).started, true);
+});
