@@ -117,7 +117,12 @@ class ProbeWorker {
   }
 
   private async tick(): Promise<void> {
-    if (this.stopped || this.busy) return;
+    if (this.stopped) return;
+    if (this.busy) {
+      // A run is still under way (for an older instance, or a trigger): go again when it ends.
+      this.again = true;
+      return;
+    }
     const t = this.target;
     const pod = this.owner.ctx.pod();
     if (!t || !t.id || t.id !== this.state.containerId || !pod) return;
@@ -150,7 +155,13 @@ class ProbeWorker {
       } finally {
         this.busy = false;
       }
-      if (this.stopped || this.state.containerId !== t.id) return;
+      if (this.stopped) return;
+      if (this.state.containerId !== t.id) {
+        // The container was replaced meanwhile: this verdict is about the old one; probe the new one on schedule.
+        this.again = false;
+        this.schedule(Math.max(Date.now(), this.nextAt));
+        return;
+      }
       const message = unhealthyMessage(this.kind, r);
       if (message) this.owner.ctx.events.event(pod, 'Warning', 'Unhealthy', message);
       const d = recordResult(this.kind, this.settings, this.state, resultOf(r));

@@ -341,3 +341,22 @@ test('pod prober: deletion stops liveness and startup quietly', async () => {
     prober.stop();
   }
 });
+
+test('pod prober: an adopted instance keeps the Ready and started it was reported with until probed', async () => {
+  const { runtime } = scriptedRuntime(() => new Promise(() => {}));
+  const { events } = recorder();
+  const pod = { metadata: { name: 'p', namespace: 'default', uid: 'u' }, spec: {} };
+  const prober = new PodProber({ runtime, events, pod: () => pod, changed: () => {} });
+  const spec = { name: 'app', startupProbe: { exec: { command: ['true'] } }, readinessProbe: { exec: { command: ['true'] } } };
+  try {
+    prober.update([{ name: 'app', spec, id: 'c1', running: true, ready: true, started: true }]);
+    assert.equal(prober.started('app', 'c1'), true);
+    assert.equal(prober.readiness('app', 'c1'), true);
+    // A fresh instance starts from scratch whatever the caller says about the old one.
+    prober.update([{ name: 'app', spec, id: 'c2', running: true, ready: false, started: false }]);
+    assert.equal(prober.started('app', 'c2'), false);
+    assert.equal(prober.readiness('app', 'c2'), false);
+  } finally {
+    prober.stop();
+  }
+});
