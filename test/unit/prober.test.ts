@@ -360,3 +360,21 @@ test('pod prober: an adopted instance keeps the Ready and started it was reporte
     prober.stop();
   }
 });
+
+test('pod prober: a run still under way when the container is replaced does not stall the worker', async () => {
+  let n = 0;
+  const { runtime } = scriptedRuntime(() => (++n === 1 ? new Promise((r) => setTimeout(() => r({ ok: true }), 300)) : Promise.resolve({ ok: true })));
+  const { events } = recorder();
+  const pod = { metadata: { name: 'p', namespace: 'default', uid: 'u' }, spec: {} };
+  const prober = new PodProber({ runtime, events, pod: () => pod, changed: () => {} });
+  const spec = { name: 'app', readinessProbe: { periodSeconds: 30, exec: { command: ['true'] } } };
+  try {
+    prober.update([{ name: 'app', spec, id: 'c1', running: true }]);
+    await until(() => n === 1, 500, 'the first run');
+    prober.update([{ name: 'app', spec, id: 'c2', running: true }]);
+    await until(() => prober.readiness('app', 'c2') === true, 1500, 'the new instance probed');
+    assert.equal(prober.readiness('app', 'c1'), false, 'the old verdict is dropped');
+  } finally {
+    prober.stop();
+  }
+});

@@ -79,6 +79,11 @@ export class SpdyStream extends Duplex {
     this.replied.catch(() => {});
   }
 
+  /** The peer will send no more data (FIN or reset); what it sent may still be unread. */
+  get remoteEnded(): boolean {
+    return this.remoteFin;
+  }
+
   /** Answers a stream the peer opened (SYN_REPLY). Writing or ending first replies with no headers. */
   reply(headers: SpdyHeaders = {}, opts: { fin?: boolean } = {}): void {
     if (this.local) throw new Error('only streams opened by the peer are replied to');

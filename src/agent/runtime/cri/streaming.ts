@@ -22,6 +22,10 @@ export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 const STREAM_CREATION_TIMEOUT_MS = 30_000;
 /** After the session is over, how long the connection may take to close by itself. */
 const CLOSE_GRACE_MS = 5_000;
+/** A forwarded connection's data has ended: how long its error stream may take to follow. */
+const ERROR_STREAM_GRACE_MS = 2_000;
+
+const delay = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref());
 
 /**
  * The session failed for a reason other than the command's exit code. `status` is the Status
@@ -75,10 +79,14 @@ function collectText(r: Readable): Promise<string> {
   });
 }
 
-/** Resolves once a readable has delivered everything (or was torn down). */
-function drained(r: Readable): Promise<void> {
+/**
+ * Resolves once a stream has handed its reader everything: ended, torn down, or finished by the
+ * peer with nothing left unread (a reader that never looks at an empty stderr must not hold up
+ * the exit).
+ */
+function drained(r: SpdyStream): Promise<void> {
   return new Promise((resolve) => {
-    if (r.readableEnded) return resolve();
+    if (r.readableEnded || r.destroyed || (r.remoteEnded && r.readableLength === 0)) return resolve();
     r.once('end', () => resolve());
     r.once('close', () => resolve());
   });
@@ -177,9 +185,13 @@ class ForwardedConnection extends Duplex {
     data.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) data.pause();
     });
-    data.once('end', () => this.push(null));
-    collectText(error).then((text) => {
+    // The server reports a failure on the error stream and then closes both streams, so the
+    // outcome is known only once both have ended: end cleanly, or fail with the server's message.
+    const dataEnded = new Promise<void>((resolve) => data.once('end', () => resolve()));
+    const errorText = collectText(error);
+    dataEnded.then(() => Promise.race([errorText, delay(ERROR_STREAM_GRACE_MS, '')])).then((text) => {
       if (text.trim()) this.destroy(new Error(text.trim()));
+      else this.push(null);
     });
     this.once('close', () => closeSoon(conn));
   }
