@@ -387,6 +387,7 @@ export class PodWorker {
       // Without a readiness probe a started container is ready, unless the runtime says otherwise
       // (only the simulated one does, through its test hook; it answers at once).
       r.ready = this.prober.readiness(r.spec.name, r.id) ?? normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
+      if (!r.ready) this.prober.triggerReadiness(r.spec.name, r.id);
     }
   }
 

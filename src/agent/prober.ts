@@ -251,6 +251,16 @@ export class PodProber {
     return w.state.containerId === id && w.state.result === 'success';
   }
 
+  /**
+   * Probes readiness again now (upstream's manual trigger): the kubelet does this on every status
+   * sync of a started container that is not ready yet, so that a first probe which ran a moment
+   * before the server listened costs one sync, not a whole period.
+   */
+  triggerReadiness(name: string, id: string): void {
+    const w = this.worker(name, 'readiness');
+    if (w && w.state.containerId === id && w.state.result !== 'success') w.trigger();
+  }
+
   /** Which probe, if any, has condemned the instance (it is to be killed and restarted per the policy). */
   failure(name: string, id: string): 'liveness' | 'startup' | undefined {
     for (const kind of ['startup', 'liveness'] as const) {

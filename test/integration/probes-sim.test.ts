@@ -100,10 +100,9 @@ test('liveness with restartPolicy Never: killed and not restarted, the pod fails
 
 test('readiness: failureThreshold and successThreshold decide when Ready flips', async () => {
   await apply(pod('ready', { readinessProbe: { ...exec, periodSeconds: 1, failureThreshold: 2, successThreshold: 2 } }));
-  const t0 = Date.now();
+  // Two successes in a row. They need not be a period apart: while a started container is not
+  // ready, every status sync of the pod probes it again at once (upstream's manual trigger).
   await waitForPod('ready', isReady);
-  // Two successes in a row, one period apart.
-  assert.ok(Date.now() - t0 >= 900, `ready after ${Date.now() - t0} ms`);
   const t1 = Date.now();
   await kubectlOk(c, ['annotate', 'pod', 'ready', 'sim.ordinal.dev/ready=false']);
   await waitForPod('ready', (p) => !isReady(p) && cs(p).ready === false);
