@@ -43,16 +43,12 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
   if (sub === 'scale') {
     if (method === 'GET') return sendJson(res, 200, toScale(rs.get(r, ns, name)));
     if (method === 'PUT' || method === 'PATCH') {
+      // The body is read once; a patch is applied afresh to the latest object on each attempt.
+      const body: Obj = method === 'PUT' ? await readObject(req) : (parseBody(await readBody(req), 'application/json') as Obj);
+      const patchType = mediaType(req.headers['content-type']);
       for (let attempt = 0; ; attempt++) {
         const current = rs.get(r, ns, name);
-        let scale: Obj;
-        if (method === 'PUT') {
-          scale = await readObject(req);
-        } else {
-          const type = mediaType(req.headers['content-type']);
-          const patch = parseBody(await readBody(req), 'application/json');
-          scale = applyPatch(type, toScale(current), patch, scaleResource);
-        }
+        const scale: Obj = method === 'PUT' ? body : applyPatch(patchType, toScale(current), body, scaleResource);
         const replicas = scale.spec?.replicas;
         if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
           throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}: must be greater than or equal to 0`, {
@@ -67,8 +63,9 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
           const updated = await rs.update(r, ns, name, next, { ...opts, fieldValidation: 'Ignore' });
           return sendJson(res, 200, toScale(updated));
         } catch (err) {
-          // A concurrent write between our read and update: retry only when the client gave no precondition.
-          if (err instanceof ApiError && err.code === 409 && !rv && attempt < 5) continue;
+          // A concurrent write between our read and update. A PUT with a resourceVersion, or a patch that
+          // sets one, is a precondition: re-checked on the next attempt (a patch), or final (a PUT).
+          if (err instanceof ApiError && err.code === 409 && (method === 'PATCH' || !rv) && attempt < 5) continue;
           throw err;
         }
       }
