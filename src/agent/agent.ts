@@ -15,6 +15,7 @@ import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { defaultLabels, goArch, microTime, nodeLease, nodeObject, nodeStatus, type NodeDescription } from './node-status.ts';
 import { PodWorker, type WorkerContext } from './pod-worker.ts';
+import { AgentStreaming } from './streaming.ts';
 import type { Runtime } from './runtime/types.ts';
 import { cloneJson } from '../util/json.ts';
 
@@ -208,6 +209,12 @@ export class NodeAgent {
   podWorker(uid: string): PodWorker | undefined {
     return this.workers.get(uid);
   }
+
+  /** exec, attach, port-forward and logs for the pods this node runs (registered with the API server). */
+  get streaming(): AgentStreaming {
+    return (this.streamingEndpoint ??= new AgentStreaming(this, this.runtime));
+  }
+  private streamingEndpoint: AgentStreaming | undefined;
 
   private currentPod(uid: string): Obj | undefined {
     const w = this.workers.get(uid);

@@ -96,6 +96,12 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
   }
   const components: Component[] = [...enabledControllers(opts.controllers).map((name) => CONTROLLERS[name](client, opts)), ...agents];
   await Promise.all(components.map((c) => c.start()));
+  // The API server reaches each node's exec/attach/port-forward/logs by node name.
+  for (const agent of agents) {
+    if (!(agent instanceof NodeAgent) || !opts.streaming) continue;
+    const unregister = opts.streaming.register(agent.nodeName, agent.streaming);
+    components.push({ start: async () => {}, stop: unregister });
+  }
   if (opts.dnsPort !== undefined) {
     const dns = new ClusterDns(client, { port: opts.dnsPort });
     try {

@@ -30,18 +30,25 @@ spec:
     - containerPort: 80
 `;
 
+// Every wait is bounded, so a hang fails the step and the cluster is still torn down.
+function within<T>(p: Promise<T>, ms = 15_000, what = 'stream'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 function readAll(r: Readable | undefined): Promise<Buffer> {
   if (!r) return Promise.resolve(Buffer.alloc(0));
-  return new Promise((resolve, reject) => {
+  return within(new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     r.on('data', (c: Buffer) => chunks.push(c));
     r.on('end', () => resolve(Buffer.concat(chunks)));
     r.on('error', reject);
-  });
+  }), 15_000, 'output');
 }
 
 async function collect(s: StreamSession): Promise<{ out: string; err: string; code: number }> {
-  const [out, err, code] = await Promise.all([readAll(s.stdout), readAll(s.stderr), s.exit]);
+  const [out, err, code] = await Promise.all([readAll(s.stdout), readAll(s.stderr), within(s.exit, 15_000, 'exit')]);
   return { out: out.toString(), err: err.toString(), code };
 }
 
@@ -89,7 +96,7 @@ test('exec and port-forward through containerd streaming server', { skip: skip ?
     const catOut = readAll(cat.stdout);
     cat.stdin!.end(input);
     const echoed = await catOut;
-    assert.equal(await cat.exit, 0);
+    assert.equal(await within(cat.exit), 0);
     assert.equal(echoed.length, input.length);
     assert.ok(echoed.equals(input), 'cat returned the input unchanged');
     // Counting on the container side: wc sees every byte.
@@ -97,11 +104,12 @@ test('exec and port-forward through containerd streaming server', { skip: skip ?
     const wcOut = readAll(wc.stdout);
     wc.stdin!.end(input);
     assert.equal((await wcOut).toString().trim(), String(input.length));
-    assert.equal(await wc.exit, 0);
+    assert.equal(await within(wc.exit), 0);
     lap('stdin with EOF');
 
-    // A terminal: no separate stderr, and the command sees a pseudo-terminal.
-    const tty = await runtime.exec(containerId, { stdin: false, stdout: true, stderr: true, tty: true, command: ['tty'] });
+    // A terminal: no separate stderr, and the command sees a pseudo-terminal (the stand-in image
+    // has busybox without a `tty` link).
+    const tty = await runtime.exec(containerId, { stdin: false, stdout: true, stderr: true, tty: true, command: ['busybox', 'tty'] });
     assert.equal(tty.stderr, undefined);
     const ttyOut = await collect(tty);
     assert.match(ttyOut.out, /^\/dev\/pts\/\d+\r?\n$/);
@@ -114,13 +122,13 @@ test('exec and port-forward through containerd streaming server', { skip: skip ?
     await new Promise((r) => setTimeout(r, 300));
     sized.stdin!.write('go\n');
     assert.match((await sizedOut).toString(), /45 123/);
-    assert.equal(await sized.exit, 0);
+    assert.equal(await within(sized.exit), 0);
     lap('tty and resize');
 
     // A command that cannot start: the runtime's own message, not an exit code.
     const bad = await runtime.exec(containerId, { ...io, command: ['/no/such/binary'] });
     await Promise.all([readAll(bad.stdout), readAll(bad.stderr)]);
-    await assert.rejects(bad.exit, (err: Error) => {
+    await assert.rejects(within(bad.exit), (err: Error) => {
       console.log(`# failed exec: ${err.message}`);
       return err instanceof StreamStatusError && /no\/such\/binary|not found|no such file/i.test(err.message);
     });
@@ -136,12 +144,12 @@ test('exec and port-forward through containerd streaming server', { skip: skip ?
     }
     // A port nobody listens on: the error the streaming server reports.
     const closed = await runtime.portForward(sandboxId, 81);
-    const failure = await new Promise<string>((resolve) => {
+    const failure = await within(new Promise<string>((resolve) => {
       closed.on('error', (e) => resolve(e.message));
       closed.on('data', () => {});
       closed.on('end', () => setTimeout(() => resolve('ended without error'), 1000));
       closed.end('x');
-    });
+    }));
     console.log(`# port 81: ${failure}`);
     assert.match(failure, /81/);
     lap('port-forward');
