@@ -50,7 +50,13 @@ test('exit codes from the error stream', () => {
 async function fakeStreamingServer(): Promise<{ url: string; close: () => void; seen: string[] }> {
   const seen: string[] = [];
   const server = http.createServer((_req, res) => res.writeHead(404).end('not found'));
+  const sockets = new Set<Duplex>();
   server.on('upgrade', (req, socket, head) => {
+    sockets.add(socket);
+    if (!/^\/(exec|portforward)\//.test(req.url!)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n');
+      return;
+    }
     const offered = offeredStreamProtocols(req.headers);
     const forward = req.url!.startsWith('/portforward');
     const protocol = negotiateStreamProtocol(offered, forward ? ['portforward.k8s.io'] : ['v4.channel.k8s.io', 'v3.channel.k8s.io']);
@@ -86,7 +92,7 @@ async function fakeStreamingServer(): Promise<{ url: string; close: () => void; 
       }
       // exec: the command is in the URL; wait for error+stdin+stdout+stderr (+resize).
       const tty = req.url!.includes('tty');
-      if (streams.size < (tty ? 4 : 4)) return;
+      if (streams.size < (tty ? 3 : 4)) return;
       const error = streams.get('error')!;
       const finish = (status: string) => {
         error.write(status);
@@ -112,7 +118,12 @@ async function fakeStreamingServer(): Promise<{ url: string; close: () => void; 
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), seen };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+    seen,
+  };
 }
 
 test('remotecommand client: streams, stdin EOF, exit code, resize', { timeout: 20_000 }, async () => {
