@@ -43,8 +43,10 @@ class FakeNode implements NodeStreaming {
   private run(command: string[], opts: StreamOptions): StreamSession {
     const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     if (!opts.stdin) child.stdin.end();
+    // Node drains a child's unread output when it exits; the node's session keeps it until the client reads.
+    const keep = (r: Readable) => r.pipe(new PassThrough());
     // A TTY merges stderr into stdout, as a terminal would.
-    let stdout: Readable = child.stdout;
+    let stdout: Readable = keep(child.stdout);
     if (opts.tty) {
       const merged = new PassThrough();
       let open = 2;
@@ -56,7 +58,7 @@ class FakeNode implements NodeStreaming {
     return {
       stdin: opts.stdin ? child.stdin : undefined,
       stdout: opts.stdout ? stdout : (stdout.resume(), undefined),
-      stderr: opts.tty ? undefined : opts.stderr ? child.stderr : (child.stderr.resume(), undefined),
+      stderr: opts.tty ? undefined : opts.stderr ? keep(child.stderr) : (child.stderr.resume(), undefined),
       resize: (s) => this.resizes.push(s),
       exit: new Promise((resolve, reject) => {
         child.on('error', reject);

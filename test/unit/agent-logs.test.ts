@@ -189,7 +189,7 @@ test('--limit-bytes stops after that many bytes of output', async () => {
   assert.equal(await logsOf(sample, { limitBytes: 35, timestamps: true }), '2026-01-02T03:04:05.500000000Z one\n');
 });
 
-test('-f follows the file while the container runs, then ends after the rest', async () => {
+test('-f follows the file while the container runs, then ends after the rest', async (t) => {
   const path = logFile(rec(0, 'stdout', 'F', 'first'));
   let running = true;
   let checks = 0;
@@ -201,6 +201,7 @@ test('-f follows the file while the container runs, then ends after the rest', a
   };
   const c = view({ id: 'a', status: status('a', 'running', path) });
   const s = await openContainerLogs(c, options({ follow: true }), { podName: 'p', runtime, pollMs: 50 });
+  t.after(() => s.destroy());
   let out = '';
   s.on('data', (d: Buffer) => (out += d.toString()));
   const ended = new Promise<void>((r) => s.on('end', r));
@@ -236,11 +237,19 @@ test('-f with --tail starts at the tail and keeps going; destroying the stream s
   let out = '';
   s.on('data', (d: Buffer) => (out += d.toString()));
   const closed = new Promise<void>((r) => s.on('close', r));
-  appendFileSync(path, rec(5, 'stdout', 'F', 'five'));
-  const deadline = Date.now() + 3000;
-  while (out !== 'four\nfive\n' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(out, 'four\nfive\n');
-  s.destroy();
+  const until = async (want: string) => {
+    const deadline = Date.now() + 3000;
+    while (out !== want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(out, want);
+  };
+  try {
+    // The tail is taken when reading starts: wait for it before writing more.
+    await until('four\n');
+    appendFileSync(path, rec(5, 'stdout', 'F', 'five'));
+    await until('four\nfive\n');
+  } finally {
+    s.destroy();
+  }
   await closed;
 });
 
@@ -259,12 +268,13 @@ test('--previous reads the previous instance', async () => {
   assert.equal(await collect(await openContainerLogs(c, options(), { podName: 'p' })), 'after\n');
 });
 
-test('runtimes without log files (simulated): empty output; -f waits for the container to stop', async () => {
+test('runtimes without log files (simulated): empty output; -f waits for the container to stop', async (t) => {
   const c = view({ id: 'a', status: status('a', 'running') });
   assert.equal(await collect(await openContainerLogs(c, options(), { podName: 'p' })), '');
   let running = true;
   const runtime = { containerStatus: async (id: string) => status(id, running ? 'running' : 'exited') };
   const s = await openContainerLogs(c, options({ follow: true }), { podName: 'p', runtime, pollMs: 20 });
+  t.after(() => s.destroy());
   let ended = false;
   const done = collect(s).then((o) => ((ended = true), o));
   await new Promise((r) => setTimeout(r, 100));

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Obj } from '../../api/resource.ts';
-import type { NodeStreaming, NodeStreamingRegistry } from '../../streaming/types.ts';
+import type { NodeStreaming, NodeStreamingRegistry, StreamSession } from '../../streaming/types.ts';
 import { SpdyConnection, acceptSpdyUpgrade, isSpdyUpgrade, negotiateStreamProtocol, offeredStreamProtocols, STREAM_PROTOCOL_HEADER } from '../../streaming/spdy/index.ts';
 import type { Authenticator } from '../authn.ts';
 import { ApiError, badRequest, internalError } from '../errors.ts';
@@ -99,15 +99,32 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
     socket.once('close', () => sockets.delete(socket));
   }
 
-  function startExec(t: Target, client: Parameters<typeof runSession>[0]): void {
+  /** Starts the command on the node (before the upgrade is accepted, as the kubelet does). */
+  function startNodeSession(t: Target): Promise<StreamSession> {
     const ref = podRef(t.pod);
-    if (t.sub === 'exec') {
-      const eo = parseExecOptions(t.q);
-      void runSession(client, () => t.node.exec(ref, t.container, eo), eo.command);
-    } else {
-      const so = parseStreamOptions(t.q);
-      void runSession(client, () => t.node.attach(ref, t.container, so), []);
-    }
+    return t.sub === 'exec' ? t.node.exec(ref, t.container, parseExecOptions(t.q)) : t.node.attach(ref, t.container, parseStreamOptions(t.q));
+  }
+
+  function startExec(t: Target, client: Parameters<typeof runSession>[0], session: StreamSession): void {
+    void runSession(client, async () => session, t.sub === 'exec' ? parseExecOptions(t.q).command : []);
+  }
+
+  /**
+   * Upstream the kubelet asks the runtime for the session before it upgrades the connection, and
+   * answers a failure (an unknown or stopped container) with a plain-text error that kubectl shows
+   * as "unable to upgrade connection: <message>". The upgrade happens only once the session exists.
+   */
+  function withNodeSession(socket: Duplex, t: Target, then: (session: StreamSession) => void): void {
+    startNodeSession(t).then(
+      (session) => {
+        if (socket.destroyed) return session.abort();
+        then(session);
+      },
+      (err: unknown) => {
+        const apiErr = err instanceof ApiError ? err : internalError(err);
+        writeRawResponse(socket, apiErr.code, apiErr.message);
+      },
+    );
   }
 
   function upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, t: Target): void {
@@ -124,6 +141,11 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
     }
     if (protocol) chosenProtocol.set(req, protocol);
     delete req.headers['sec-websocket-protocol'];
+    if (t.sub === 'portforward') return acceptWebSocket(req, socket, head, t, protocol);
+    withNodeSession(socket, t, (session) => acceptWebSocket(req, socket, head, t, protocol, session));
+  }
+
+  function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, t: Target, protocol: string, session?: StreamSession): void {
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (t.sub === 'portforward') {
         // The tunnel: the WebSocket's binary messages carry a SPDY connection's bytes.
@@ -134,7 +156,7 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
       }
       const proto = CHANNEL_PROTOCOLS[protocol || 'channel.k8s.io']!;
       const so = t.sub === 'exec' ? parseExecOptions(t.q) : parseStreamOptions(t.q);
-      startExec(t, webSocketClientStreams(ws, proto, so));
+      startExec(t, webSocketClientStreams(ws, proto, so), session!);
     });
   }
 
@@ -151,21 +173,26 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
         'X-Accepted-Stream-Protocol-Versions': server,
       });
     }
-    acceptSpdyUpgrade(socket, protocol);
-    if (head.length) socket.unshift(head);
-    const conn = new SpdyConnection(socket, { server: true });
     if (t.sub === 'portforward') {
-      servePortForward(conn, podRef(t.pod), (port) => t.node.portForward(podRef(t.pod), port));
+      acceptSpdyUpgrade(socket, protocol);
+      if (head.length) socket.unshift(head);
+      servePortForward(new SpdyConnection(socket, { server: true }), podRef(t.pod), (port) => t.node.portForward(podRef(t.pod), port));
       return;
     }
-    const so = t.sub === 'exec' ? parseExecOptions(t.q) : parseStreamOptions(t.q);
-    awaitExecStreams(conn, protocol, so).then(
-      (streams) => startExec(t, spdyClientStreams(conn, protocol, streams)),
-      (err: Error) => {
-        log('debug', 'apiserver', 'exec streams not created', { error: err.message });
-        conn.destroy();
-      },
-    );
+    withNodeSession(socket, t, (session) => {
+      acceptSpdyUpgrade(socket, protocol);
+      if (head.length) socket.unshift(head);
+      const conn = new SpdyConnection(socket, { server: true });
+      const so = t.sub === 'exec' ? parseExecOptions(t.q) : parseStreamOptions(t.q);
+      awaitExecStreams(conn, protocol, so).then(
+        (streams) => startExec(t, spdyClientStreams(conn, protocol, streams), session),
+        (err: Error) => {
+          log('debug', 'apiserver', 'exec streams not created', { error: err.message });
+          session.abort();
+          conn.destroy();
+        },
+      );
+    });
   }
 
   return {

@@ -22,6 +22,12 @@ export function exitCodeStatus(command: string[], code: number): Status {
 
 /** A failure that is not an exit code: the node's ApiError as it is, anything else as an internal error. */
 export function errorStatus(err: unknown): Status {
+  // The runtime already wrote a Status for the failure (containerd's streaming server): pass it on as it is.
+  const fromRuntime = (err as { status?: unknown } | undefined)?.status;
+  if (fromRuntime && typeof fromRuntime === 'object' && (fromRuntime as Status).status === 'Failure') {
+    const { kind: _k, apiVersion: _v, ...status } = fromRuntime as Status;
+    return status;
+  }
   const apiErr = err instanceof ApiError ? err : internalError(err);
   const { kind: _k, apiVersion: _v, ...status } = apiErr.toStatus();
   return status;

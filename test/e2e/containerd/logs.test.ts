@@ -40,6 +40,16 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: oneshot}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: oneshot
+    image: kubia-stored:v2
+    command: [sh, -c, 'echo all done']
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: nopull}
 spec:
   containers:
@@ -172,6 +182,9 @@ test('container logs from containerd: tail, timestamps, follow, previous', { ski
     // -f on a container that exits (or already has, in its back-off) ends by itself.
     const fc = await kubectl(cluster, ['logs', '-f', 'crasher'], { timeoutMs: 15_000 });
     assert.equal(fc.code, 0, fc.stderr);
+    // A finished pod's sandbox is gone; its log is still there.
+    await waitUntil(async () => (await podStatus(cluster, 'oneshot')).phase === 'Succeeded', 20_000);
+    assert.equal(await kubectlOk(cluster, ['logs', 'oneshot']), 'all done\n');
     const waiting = await kubectl(cluster, ['logs', 'nopull']);
     assert.notEqual(waiting.code, 0);
     assert.match(waiting.stderr, /Error from server \(BadRequest\): container "app" in pod "nopull" is waiting to start: (image can't be pulled|trying and failing to pull image)/);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { fixture, kubectlOk, waitUntil, type Cluster } from '../../integration/harness.ts';
+import { fixture, kubectl, kubectlOk, waitUntil, type Cluster } from '../../integration/harness.ts';
 import { CriClient } from '../../../src/agent/runtime/cri/client.ts';
 import { realClusterUnavailable, startRealCluster, type PodNetwork, type RealCluster } from './real-cluster.ts';
 
@@ -74,19 +74,17 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
     await kubectlOk(cluster, ['create', '-f', fixture('web.yaml')]);
     const first = await waitRunning(cluster, net, new Set(), 30_000);
     lap('web-0, web-1 running');
-    cri = new CriClient(cd.socket);
     for (const p of first) {
-      // The tutorial's `kubectl exec web-$i -- sh -c 'echo $(hostname) > .../index.html'`, through CRI.
-      const r = await cri.execSync(p.containerId, ['sh', '-c', 'echo $(hostname) > /usr/share/nginx/html/index.html; hostname']);
-      assert.equal(r.exitCode, 0, r.stderr.toString());
-      assert.equal(r.stdout.toString().trim(), p.name, 'hostname is the pod name');
+      // The tutorial's `for i in 0 1; do kubectl exec web-$i -- sh -c 'echo $(hostname) > /usr/share/nginx/html/index.html'; done`.
+      await kubectlOk(cluster, ['exec', p.name, '--', 'sh', '-c', 'echo $(hostname) > /usr/share/nginx/html/index.html']);
+      assert.equal((await kubectlOk(cluster, ['exec', p.name, '--', 'hostname'])).trim(), p.name, 'hostname is the pod name');
       const page = await get(`http://${p.ip}/`);
       assert.equal(page.status, 200);
       assert.equal(page.body.trim(), p.name);
-      const resolv = (await cri.execSync(p.containerId, ['cat', '/etc/resolv.conf'])).stdout.toString();
+      const resolv = await kubectlOk(cluster, ['exec', p.name, '--', 'cat', '/etc/resolv.conf']);
       assert.match(resolv, new RegExp(`nameserver ${net.gateway.replace(/\./g, '\\.')}`));
       assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
-      const hosts = (await cri.execSync(p.containerId, ['cat', '/etc/hosts'])).stdout.toString();
+      const hosts = await kubectlOk(cluster, ['exec', p.name, '--', 'cat', '/etc/hosts']);
       assert.match(hosts, new RegExp(`${p.ip.replace(/\./g, '\\.')}\\s+${p.name}\\.nginx\\.default\\.svc\\.cluster\\.local\\s+${p.name}`));
     }
     assert.notEqual(first[0]!.ip, first[1]!.ip);
@@ -107,8 +105,8 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
     const [web0, web1] = second;
     const ipPattern = (ip: string) => new RegExp(`Address:?\\s+${ip.replace(/\./g, '\\.')}\\b`);
     const exec = async (argv: string[]) => {
-      const r = await cri!.execSync(web1!.containerId, argv);
-      return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
+      const r = await kubectl(cluster, ['exec', web1!.name, '--', ...argv]);
+      return { code: r.code, out: r.stdout + r.stderr };
     };
     const full = await exec(['nslookup', 'web-0.nginx.default.svc.cluster.local']);
     assert.equal(full.code, 0, full.out);
@@ -127,6 +125,7 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
     lap('DNS from pods');
 
     // The old sandboxes are gone: only the two new pods' sandboxes remain.
+    cri = new CriClient(cd.socket);
     const sandboxes = await cri.listPodSandbox({ labels: { 'ordinal.dev/managed': 'true' } });
     assert.deepEqual(sandboxes.map((s) => s.metadata.uid).sort(), second.map((p) => p.uid).sort());
     assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), forwardBefore, 'the pod network does not turn on forwarding');
