@@ -93,6 +93,15 @@ export class ResourceStore {
     this.cache = cache;
   }
 
+  /**
+   * Waits until the cache holds every write the store has taken. A guarded write that lost a race
+   * retries from the cache, which learns of the winning write only once it is committed: retrying
+   * before that would read the same stale object again.
+   */
+  catchUp(): Promise<void> {
+    return this.cache.waitFor(this.store.currentRevision());
+  }
+
   get(r: ResourceDef, namespace: string | undefined, name: string): Obj {
     const hit = this.cache.get(keyFor(r, namespace, name));
     if (!hit) throw notFound(qr(r), name);
@@ -188,7 +197,10 @@ export class ResourceStore {
       try {
         return await this.commitUpdate(r, existing, patched, { ...opts, fieldValidation: 'Ignore' }, subresource);
       } catch (err) {
-        if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) continue;
+        if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) {
+          await this.catchUp();
+          continue;
+        }
         throw err;
       }
     }
@@ -262,7 +274,10 @@ export class ResourceStore {
         await this.cache.waitFor(kv.modRev);
         return this.cache.get(key)?.obj ?? obj;
       } catch (err) {
-        if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) continue;
+        if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) {
+          await this.catchUp();
+          continue;
+        }
         if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), name);
         throw err;
       }

@@ -65,7 +65,10 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
         } catch (err) {
           // A concurrent write between our read and update. A PUT with a resourceVersion, or a patch that
           // sets one, is a precondition: re-checked on the next attempt (a patch), or final (a PUT).
-          if (err instanceof ApiError && err.code === 409 && (method === 'PATCH' || !rv) && attempt < 5) continue;
+          if (err instanceof ApiError && err.code === 409 && (method === 'PATCH' || !rv) && attempt < 5) {
+            await rs.catchUp();
+            continue;
+          }
           throw err;
         }
       }
