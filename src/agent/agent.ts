@@ -63,6 +63,8 @@ export class NodeAgent {
   private readonly pods: Informer;
   private readonly events: EventRecorder;
   private readonly workers = new Map<string, PodWorker>();
+  /** Pods deleted from the API whose workers are still stopping them (their logs go after). */
+  private readonly deletedPods = new Map<string, Obj>();
   /** Workers by pod namespace/name: more than one only while a replaced pod is still stopping. */
   private readonly byKey = new Map<string, Set<PodWorker>>();
   private readonly bootID = randomUUID();
@@ -112,7 +114,7 @@ export class NodeAgent {
     this.pods.on({
       add: (pod) => this.podChanged(pod),
       update: (_old, pod) => this.podChanged(pod),
-      delete: (pod) => this.workers.get(pod.metadata.uid)?.kick(),
+      delete: (pod) => this.podDeleted(pod),
     });
   }
 
@@ -245,7 +247,20 @@ export class NodeAgent {
     return false;
   }
 
+  /** Logs of a pod stay while the pod exists (`kubectl logs` of a finished pod); they go once it is deleted and stopped. */
+  private podDeleted(pod: Obj): void {
+    const w = this.workers.get(pod.metadata.uid);
+    if (!w) return this.runtime.removePodLogs?.(pod.metadata);
+    this.deletedPods.set(pod.metadata.uid, pod);
+    w.kick();
+  }
+
   private workerFinished(uid: string): void {
+    const deleted = this.deletedPods.get(uid);
+    if (deleted) {
+      this.deletedPods.delete(uid);
+      this.runtime.removePodLogs?.(deleted.metadata);
+    }
     const w = this.workers.get(uid);
     if (!w) return;
     w.stop();

@@ -1,6 +1,7 @@
 // One pod on one node: a level-triggered loop that brings the runtime in line with the pod (sandbox,
 // init containers in order, containers, restarts with back-off, probes, graceful stop) and reports
 // the resulting status. One worker per pod UID; a worker's syncs never overlap.
+import { rm } from 'node:fs/promises';
 import type { Obj } from '../api/resource.ts';
 import type { Client } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
@@ -342,6 +343,9 @@ export class PodWorker {
     }
     r.backoff = decision.next;
     const old = r.id!;
+    // Only the last dead instance's log is kept (for `logs --previous`), as the kubelet keeps it.
+    const staleLog = r.previous?.logPath;
+    if (staleLog && staleLog !== r.status?.logPath) rm(staleLog, { force: true }).catch(() => {});
     r.previous = r.status;
     r.restartCount++;
     r.id = undefined;

@@ -173,10 +173,15 @@ export class ContainerdRuntime implements Runtime {
     return join(this.opts.dataDir, 'pods', uid);
   }
 
+  /** Where CRI writes a pod's container logs (the kubelet's /var/log/pods/<ns>_<name>_<uid> layout). */
+  private podLogDir(md: { namespace: string; name: string; uid: string }): string {
+    return join(this.opts.dataDir, 'logs', `${md.namespace}_${md.name}_${md.uid}`);
+  }
+
   private sandboxConfig(pod: Obj, attempt = 0): PodSandboxConfig {
     const md = pod.metadata;
     return sandboxConfigFor(pod, {
-      logDirectory: join(this.opts.dataDir, 'logs', `${md.namespace}_${md.name}_${md.uid}`),
+      logDirectory: this.podLogDir(md),
       dnsServer: this.opts.dnsServer ?? this.gateway,
       clusterDomain: this.opts.clusterDomain,
       attempt,
@@ -214,10 +219,15 @@ export class ContainerdRuntime implements Runtime {
     } catch (err) {
       if (!notFound(err)) throw err;
     }
-    // The pod is finished on this node: its emptyDirs, rendered volumes and logs go with it.
+    // The pod is finished on this node: its emptyDirs and rendered volumes go with it (its logs stay
+    // until the pod is gone from the API, see removePodLogs).
     if (uid && !(await this.cri.listPodSandbox({ labels: { [LABELS.podUid]: uid } })).length) {
       rmSync(this.podDir(uid), { recursive: true, force: true });
     }
+  }
+
+  removePodLogs(pod: { namespace: string; name: string; uid: string }): void {
+    rmSync(this.podLogDir(pod), { recursive: true, force: true });
   }
 
   async listPodSandboxes(filter: { podUid?: string } = {}): Promise<SandboxSummary[]> {

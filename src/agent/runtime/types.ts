@@ -121,6 +121,9 @@ export interface Runtime {
   /** One TCP connection to `port` on the loopback of the sandbox's network namespace (CRI PortForward). */
   portForward?(sandboxId: string, port: number): Promise<Duplex>;
 
+  /** The pod is gone from the API: its container logs go too (kept until then for `kubectl logs` of finished pods). */
+  removePodLogs?(pod: { namespace: string; name: string; uid: string }): void;
+
   /** Subscribe to runtime events; returns the unsubscribe function. */
   subscribe(listener: (e: RuntimeEvent) => void): () => void;
 

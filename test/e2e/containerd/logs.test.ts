@@ -4,7 +4,7 @@
 // skips with the reason elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -191,6 +191,17 @@ test('container logs from containerd: tail, timestamps, follow, previous', { ski
     const noPrev = await kubectl(cluster, ['logs', 'nopull', '--previous']);
     assert.match(noPrev.stderr, /Error from server \(BadRequest\): previous terminated container "app" in pod "nopull" not found/);
     lap('kubectl logs, --tail, --timestamps, --previous, -f, errors');
+
+    // Logs live as long as their pod: only the last dead instance's is kept, and a deleted pod's go.
+    const crasherPod = JSON.parse(await kubectlOk(cluster, ['get', 'pod', 'crasher', '-o', 'json']));
+    const crasherLogs = join(cluster.dataDir, 'logs', `default_crasher_${crasherPod.metadata.uid}`, 'crasher');
+    await waitUntil(async () => (await podStatus(cluster, 'crasher')).containerStatuses?.[0]?.restartCount >= 2, 60_000, () => 'crasher did not restart twice');
+    await waitUntil(() => readdirSync(crasherLogs).length <= 2, 5_000, () => `old instance logs kept: ${readdirSync(crasherLogs).join(' ')}`);
+    await kubectlOk(cluster, ['delete', 'pod', 'oneshot', 'crasher', '--grace-period=1']);
+    for (const p of [crasherPod]) {
+      await waitUntil(() => !existsSync(dirname(crasherLogs)), 20_000, () => `${p.metadata.name}'s logs outlived the pod`);
+    }
+    lap('logs removed with their pod');
   } catch (err) {
     real?.dumpLogs();
     throw err;
