@@ -17,7 +17,7 @@ import { CriClient } from './cri/client.ts';
 import { runNetworkProbe } from '../prober-net.ts';
 import { GRPC, GrpcError } from './cri/grpc.ts';
 import type { Mount, PodSandboxConfig } from './cri/messages.ts';
-import { containerConfigFor, containerEnv, etcHosts, LABELS, sandboxConfigFor, type EnvSources } from './cri/pod-config.ts';
+import { containerConfigFor, containerEnv, downwardApiFiles, etcHosts, keyedFiles, LABELS, sandboxConfigFor, type EnvSources, type VolumeFile } from './cri/pod-config.ts';
 import { CNI_NETWORK_NAME, cniConflist, DEFAULT_BRIDGE, ensureBridge, parseCidr, writeCniConfig } from './cri/network.ts';
 import { openPortForward, openRemoteCommand } from './cri/streaming.ts';
 import type { Duplex } from 'node:stream';
@@ -437,19 +437,29 @@ export class ContainerdRuntime implements Runtime {
       const name: string = v.configMap ? src.name : src.secretName;
       const data = await fetchData(client, v.configMap ? 'configmaps' : 'secrets', ns, name);
       if (!data && !src.optional) throw new Error(`${v.configMap ? 'configmap' : 'secret'} "${name}" not found`);
-      const path = dir(v.configMap ? 'configmap' : 'secret');
-      rmSync(path, { recursive: true, force: true });
-      mkdirSync(path, { recursive: true });
-      const items: Obj[] = src.items ?? Object.keys(data ?? {}).map((k) => ({ key: k, path: k }));
-      for (const item of items) {
-        const value = data?.[item.key];
-        if (value === undefined) continue;
-        const file = join(path, normalize(item.path));
-        if (!file.startsWith(path + '/')) continue;
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, value, { mode: item.mode ?? src.defaultMode ?? 0o644 });
+      return { path: renderVolume(dir(v.configMap ? 'configmap' : 'secret'), keyedFiles(data, src.items), src.defaultMode), readonly: true };
+    }
+    if (v.downwardAPI) {
+      const files = downwardApiFiles(pod, v.downwardAPI.items ?? [], { hostIP: this.gateway, nodeName: pod.spec?.nodeName });
+      return { path: renderVolume(dir('downward-api'), files, v.downwardAPI.defaultMode), readonly: true };
+    }
+    if (v.projected) {
+      const files: VolumeFile[] = [];
+      for (const source of v.projected.sources ?? []) {
+        if (source.configMap || source.secret) {
+          if (!client) throw new Error(`volume "${v.name}": no API access to read its data`);
+          const src = source.configMap ?? source.secret;
+          const data = await fetchData(client, source.configMap ? 'configmaps' : 'secrets', ns, src.name);
+          if (!data && !src.optional) throw new Error(`${source.configMap ? 'configmap' : 'secret'} "${src.name}" not found`);
+          files.push(...keyedFiles(data, src.items));
+        } else if (source.downwardAPI) {
+          files.push(...downwardApiFiles(pod, source.downwardAPI.items ?? [], { hostIP: this.gateway, nodeName: pod.spec?.nodeName }));
+        } else {
+          // Service account tokens need a token issuer, which this cluster does not have yet.
+          throw new Error(`volume "${v.name}": projected source ${Object.keys(source).join(', ')} is not supported by this node agent`);
+        }
       }
-      return { path, readonly: true };
+      return { path: renderVolume(dir('projected'), files, v.projected.defaultMode), readonly: true };
     }
     throw new Error(`volume "${v.name}": this volume type is not supported by the containerd runtime yet`);
   }
@@ -556,4 +566,17 @@ async function fetchData(client: Client, plural: 'configmaps' | 'secrets', ns: s
     return { ...bin, ...(obj.data ?? {}) };
   }
   return Object.fromEntries(Object.entries((obj.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+/** Writes a rendered volume's files afresh under `root` (paths outside it are skipped); returns root. */
+function renderVolume(root: string, files: VolumeFile[], defaultMode: number | undefined): string {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  for (const f of files) {
+    const file = join(root, normalize(f.path));
+    if (!file.startsWith(root + '/')) continue;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, f.data, { mode: f.mode ?? defaultMode ?? 0o644 });
+  }
+  return root;
 }

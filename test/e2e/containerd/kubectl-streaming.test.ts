@@ -95,6 +95,34 @@ test('kubectl exec, cp and port-forward with real containers', { skip: skip ? `r
     }
     lap('port-forward');
 
+    // downwardAPI and projected volumes, read back with exec.
+    const volumesPod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'volumes', labels: { app: 'vols', tier: 'test' }, annotations: { note: 'hello' } },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: 'registry.k8s.io/nginx-slim:0.8', command: ['sleep', '3600'], resources: { limits: { memory: '64Mi' } },
+          volumeMounts: [{ name: 'info', mountPath: '/etc/podinfo' }, { name: 'all', mountPath: '/etc/all' }] }],
+        volumes: [
+          { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+          { name: 'all', projected: { sources: [
+            { configMap: { name: 'settings', items: [{ key: 'mode', path: 'config/mode' }] } },
+            { downwardAPI: { items: [{ path: 'mem', resourceFieldRef: { containerName: 'c', resource: 'limits.memory', divisor: '1Mi' } }] } },
+          ] } },
+        ],
+      },
+    };
+    await kubectlOk(cluster, ['create', 'configmap', 'settings', '--from-literal=mode=fast']);
+    await kubectlOk(cluster, ['create', '-f', '-'], { input: JSON.stringify(volumesPod) });
+    await waitUntil(async () => (await kubectl(cluster, ['wait', '--for=condition=Ready', 'pod/volumes', '--timeout=1s'])).code === 0, 30_000, () => 'volumes pod never Ready');
+    const read = (file: string) => kubectlOk(cluster, ['exec', 'volumes', '--', 'cat', file]);
+    assert.equal(await read('/etc/podinfo/labels'), 'app="vols"\ntier="test"');
+    assert.equal(await read('/etc/podinfo/name'), 'volumes');
+    assert.equal(await read('/etc/all/config/mode'), 'fast');
+    assert.equal(await read('/etc/all/mem'), '64');
+    lap('downwardAPI and projected volumes');
+
     // Errors as upstream words them.
     const badContainer = await kubectl(cluster, ['exec', 'web-0', '-c', 'nosuch', '--', 'true']);
     assert.notEqual(badContainer.code, 0);

@@ -205,6 +205,53 @@ export function containerEnv(pod: Obj, container: Obj, info: PodRuntimeInfo, sou
   return [...vars].map(([key, value]) => ({ key, value }));
 }
 
+/** A file of a rendered volume (configMap, secret, downwardAPI, projected), relative to the volume's root. */
+export interface VolumeFile {
+  path: string;
+  data: string;
+  mode?: number;
+}
+
+/** Labels or annotations as the downward API writes them: sorted `key="value"` lines (values quoted as Go quotes them). */
+function keyValueLines(map: Record<string, string> | undefined): string {
+  return Object.keys(map ?? {})
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(map![k])}`)
+    .join('\n');
+}
+
+/** The files of a downwardAPI volume (or projected source): one per item, from a pod field or a container's resources. */
+export function downwardApiFiles(pod: Obj, items: Obj[], info: PodRuntimeInfo): VolumeFile[] {
+  return items.map((item) => {
+    let data: string;
+    if (item.fieldRef) {
+      const path: string = item.fieldRef.fieldPath;
+      if (path === 'metadata.labels') data = keyValueLines(pod.metadata.labels);
+      else if (path === 'metadata.annotations') data = keyValueLines(pod.metadata.annotations);
+      else data = fieldPathValue(pod, path, info);
+    } else if (item.resourceFieldRef) {
+      const name: string | undefined = item.resourceFieldRef.containerName;
+      const container = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c: Obj) => c.name === name);
+      if (!container) throw new Error(`downward API volume item "${item.path}": container "${name ?? ''}" not found in the pod`);
+      data = resourceFieldValue(container, item.resourceFieldRef);
+    } else {
+      throw new Error(`downward API volume item "${item.path}" names neither a fieldRef nor a resourceFieldRef`);
+    }
+    return { path: item.path, data, mode: item.mode };
+  });
+}
+
+/** The files of a configMap or secret (volume or projected source): its items, or every key. */
+export function keyedFiles(data: Record<string, string> | undefined, items: Obj[] | undefined): VolumeFile[] {
+  const list: Obj[] = items ?? Object.keys(data ?? {}).map((k) => ({ key: k, path: k }));
+  const out: VolumeFile[] = [];
+  for (const item of list) {
+    const value = data?.[item.key];
+    if (value !== undefined) out.push({ path: item.path, data: value, mode: item.mode });
+  }
+  return out;
+}
+
 function resourceFieldValue(container: Obj, ref: Obj): string {
   const [kind, name] = String(ref.resource).split('.') as [string, string];
   const raw = container.resources?.[kind]?.[name];
