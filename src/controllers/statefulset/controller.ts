@@ -35,20 +35,21 @@ export interface StatefulSetControllerOptions {
 const isCode = (err: unknown, code: number) => err instanceof ApiError && err.code === code;
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Pods of a namespace grouped by the set name their own name implies, and by controller uid. */
+/** Pods of a namespace grouped by the set name their own name implies, and by controller uid (the latest object of each). */
 class PodIndex {
-  private readonly byParent = new Map<string, Set<string>>();
-  private readonly byOwner = new Map<string, Set<string>>();
+  private readonly byParent = new Map<string, Map<string, Obj>>();
+  private readonly byOwner = new Map<string, Map<string, Obj>>();
   private readonly entries = new Map<string, { parent: string; owner?: string }>();
 
   upsert(pod: Obj): void {
-    this.remove(pod);
     const key = objectKey(pod);
     const parent = `${pod.metadata.namespace}/${parentAndOrdinal(pod.metadata.name).parent}`;
     const owner = controllerOf(pod)?.uid as string | undefined;
+    const e = this.entries.get(key);
+    if (e && (e.parent !== parent || e.owner !== owner)) this.remove(pod);
     this.entries.set(key, { parent, owner });
-    add(this.byParent, parent, key);
-    if (owner) add(this.byOwner, owner, key);
+    add(this.byParent, parent, key, pod);
+    if (owner) add(this.byOwner, owner, key, pod);
   }
 
   remove(pod: Obj): void {
@@ -60,22 +61,25 @@ class PodIndex {
     if (e.owner) del(this.byOwner, e.owner, key);
   }
 
-  /** Keys of pods named like the set's or controlled by it. */
-  candidates(set: Obj): Set<string> {
-    const out = new Set(this.byParent.get(`${set.metadata.namespace}/${set.metadata.name}`) ?? []);
-    for (const k of this.byOwner.get(set.metadata.uid) ?? []) out.add(k);
-    return out;
+  /** Pods named like the set's or controlled by it. */
+  candidates(set: Obj): Obj[] {
+    const named = this.byParent.get(`${set.metadata.namespace}/${set.metadata.name}`);
+    const owned = this.byOwner.get(set.metadata.uid);
+    if (!owned) return named ? [...named.values()] : [];
+    const out = new Map(named ?? []);
+    for (const [k, pod] of owned) out.set(k, pod);
+    return [...out.values()];
   }
 }
 
-function add(m: Map<string, Set<string>>, k: string, v: string) {
+function add(m: Map<string, Map<string, Obj>>, k: string, key: string, pod: Obj) {
   let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
-  s.add(v);
+  if (!s) m.set(k, (s = new Map()));
+  s.set(key, pod);
 }
-function del(m: Map<string, Set<string>>, k: string, v: string) {
+function del(m: Map<string, Map<string, Obj>>, k: string, key: string) {
   const s = m.get(k);
-  s?.delete(v);
+  s?.delete(key);
   if (s && !s.size) m.delete(k);
 }
 
@@ -308,10 +312,9 @@ export class StatefulSetController {
   private async claimPods(set: Obj, selector: LabelSelector, canAdopt: () => Promise<void>): Promise<Obj[]> {
     const owned: Obj[] = [];
     const errors: string[] = [];
-    for (const key of this.podIndex.candidates(set)) {
-      const [ns, name] = key.split('/');
-      const pod = this.pods.get(ns, name);
-      if (!pod) continue;
+    for (const pod of this.podIndex.candidates(set)) {
+      const ns: string = pod.metadata.namespace;
+      const name: string = pod.metadata.name;
       const decision = claimDecision(set, selector, pod);
       if (decision === 'owned') owned.push(pod);
       else if (decision === 'adopt') {

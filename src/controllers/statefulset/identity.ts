@@ -29,7 +29,18 @@ export function parentAndOrdinal(name: string): { parent: string; ordinal: numbe
   return { parent: name.slice(0, i), ordinal: n <= 2 ** 31 - 1 ? n : -1 };
 }
 
-export const getOrdinal = (pod: Obj): number => parentAndOrdinal(pod.metadata.name).ordinal;
+// A sync asks for the ordinal of every pod several times; pods from informers are immutable per
+// version, so the parse is remembered per object (and re-done if its name was changed since).
+const ordinals = new WeakMap<Obj, { name: string; ordinal: number }>();
+
+export function getOrdinal(pod: Obj): number {
+  const name: string = pod.metadata.name;
+  const hit = ordinals.get(pod);
+  if (hit && hit.name === name) return hit.ordinal;
+  const ordinal = parentAndOrdinal(name).ordinal;
+  ordinals.set(pod, { name, ordinal });
+  return ordinal;
+}
 export const isMemberOf = (set: Obj, pod: Obj): boolean => parentAndOrdinal(pod.metadata.name).parent === set.metadata.name;
 
 export const replicasOf = (set: Obj): number => set.spec?.replicas ?? 1;
