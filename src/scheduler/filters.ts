@@ -4,7 +4,7 @@
 import type { Obj } from '../api/resource.ts';
 import { nodeSelectorMatches } from '../api/selectors/node-selector.ts';
 import { labelSelectorFromObject, matchesLabels, SelectorError } from '../api/selectors/labels.ts';
-import { emptyResources, holdsResources, nodeAllocatable, podRequests, type Resources } from './resources.ts';
+import { cachedNodeAllocatable, cachedPodRequests, emptyResources, holdsResources, type Resources } from './resources.ts';
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -103,49 +103,107 @@ function compileTerm(term: Obj, podNamespace: string): AffinityTerm | undefined 
 const termMatchesPod = (t: AffinityTerm, pod: Obj): boolean =>
   (t.namespaces === 'all' || t.namespaces.has(pod.metadata.namespace)) && matchesLabels(t.selector, pod.metadata.labels);
 
+// Compiled once per pod object (objects are replaced, never changed, on updates): every decision
+// checks the terms of every existing pod with anti-affinity.
+const compiled = { podAffinity: new WeakMap<Obj, AffinityTerm[]>(), podAntiAffinity: new WeakMap<Obj, AffinityTerm[]>() };
+const noTerms: AffinityTerm[] = [];
+
 function requiredTerms(pod: Obj, kind: 'podAffinity' | 'podAntiAffinity'): AffinityTerm[] {
-  const terms: Obj[] = pod.spec?.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
-  return terms.map((t) => compileTerm(t, pod.metadata.namespace)).filter((t): t is AffinityTerm => !!t && !!t.topologyKey);
+  const terms: Obj[] | undefined = pod.spec?.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!terms?.length) return noTerms;
+  let out = compiled[kind].get(pod);
+  if (!out) {
+    out = terms.map((t) => compileTerm(t, pod.metadata.namespace)).filter((t): t is AffinityTerm => !!t && !!t.topologyKey);
+    compiled[kind].set(pod, out);
+  }
+  return out;
 }
 
 export const hasRequiredAntiAffinity = (pod: Obj): boolean => (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0;
 
-/** The nodes sharing `node`'s value of `key` (its topology domain); none when the node lacks the label. */
-function sameDomain(nodes: NodeState[], node: Obj, key: string): NodeState[] {
-  const value = node.metadata?.labels?.[key];
-  if (value === undefined) return [];
-  return nodes.filter((n) => n.node.metadata?.labels?.[key] === value);
+/** A pod's required (anti-)affinity term with the topology domains (values of its key) it finds matching pods in. */
+interface TermDomains {
+  term: AffinityTerm;
+  domains: Set<string>;
+  /** A matching pod exists on some node, labelled with the key or not. */
+  anywhere: boolean;
+}
+
+/**
+ * What the inter-pod affinity filter needs to know about the cluster for one pod, gathered once per
+ * decision (upstream's PreFilter) so that judging each node is a few lookups instead of a walk over
+ * every node and its pods.
+ */
+export interface AffinityPrep {
+  affinity: TermDomains[];
+  antiAffinity: TermDomains[];
+  /** Topology pairs where an existing pod's required anti-affinity term matches the incoming pod. */
+  existingAnti: Map<string, Set<string>>;
+}
+
+// Terminating pods still count until they are gone: two pods with one identity never overlap.
+const isOther = (pod: Obj) => (p: Obj) => p.metadata.uid !== pod.metadata.uid && holdsResources(p);
+
+function termDomains(terms: AffinityTerm[], all: NodeState[], other: (p: Obj) => boolean): TermDomains[] {
+  return terms.map((term) => {
+    const domains = new Set<string>();
+    let anywhere = false;
+    for (const n of all) {
+      if (!n.pods.some((p) => other(p) && termMatchesPod(term, p))) continue;
+      anywhere = true;
+      const v = n.node.metadata?.labels?.[term.topologyKey];
+      if (v !== undefined) domains.add(v);
+    }
+    return { term, domains, anywhere };
+  });
+}
+
+export function prepareInterPodAffinity(pod: Obj, all: NodeState[]): AffinityPrep {
+  const other = isOther(pod);
+  const existingAnti = new Map<string, Set<string>>();
+  for (const n of all) {
+    const candidates = n.withAntiAffinity ?? n.pods;
+    if (candidates.length === 0) continue;
+    for (const existing of candidates) {
+      if (!other(existing)) continue;
+      for (const t of requiredTerms(existing, 'podAntiAffinity')) {
+        const v = n.node.metadata?.labels?.[t.topologyKey];
+        if (v === undefined || !termMatchesPod(t, pod)) continue;
+        let values = existingAnti.get(t.topologyKey);
+        if (!values) existingAnti.set(t.topologyKey, (values = new Set()));
+        values.add(v);
+      }
+    }
+  }
+  return {
+    affinity: termDomains(requiredTerms(pod, 'podAffinity'), all, other),
+    antiAffinity: termDomains(requiredTerms(pod, 'podAntiAffinity'), all, other),
+    existingAnti,
+  };
 }
 
 /**
  * Inter-pod affinity for `pod` on `candidate`, checked in upstream's order: its required affinity (a
  * matching pod in the same domain, or none anywhere when it matches its own term), its own required
  * anti-affinity (no matching pod in the same domain), then existing pods' anti-affinity against it.
+ * `prep` is what prepareInterPodAffinity(pod, all) gathered; pass it when judging many nodes.
  */
-export function interPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]): FilterResult {
-  // Terminating pods still count until they are gone: two pods with one identity never overlap.
-  const others = (pods: readonly Obj[]) => pods.filter((p) => p.metadata.uid !== pod.metadata.uid && holdsResources(p));
-  for (const t of requiredTerms(pod, 'podAffinity')) {
-    const inDomain = sameDomain(all, candidate.node, t.topologyKey).some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
-    if (inDomain) continue;
-    const anywhere = all.some((n) => others(n.pods).some((p) => termMatchesPod(t, p)));
+export function interPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[], prep: AffinityPrep = prepareInterPodAffinity(pod, all)): FilterResult {
+  const labels = candidate.node.metadata?.labels ?? {};
+  for (const { term, domains, anywhere } of prep.affinity) {
+    const v = labels[term.topologyKey];
+    if (v !== undefined && domains.has(v)) continue;
     // The first pod of a group that must be together may go anywhere with the topology label.
-    if (!anywhere && termMatchesPod(t, pod) && candidate.node.metadata?.labels?.[t.topologyKey] !== undefined) continue;
+    if (!anywhere && termMatchesPod(term, pod) && v !== undefined) continue;
     return reject(reasons.affinity, true);
   }
-  for (const t of requiredTerms(pod, 'podAntiAffinity')) {
-    for (const n of sameDomain(all, candidate.node, t.topologyKey)) {
-      if (others(n.pods).some((p) => termMatchesPod(t, p))) return reject(reasons.antiAffinity, false);
-    }
+  for (const { term, domains } of prep.antiAffinity) {
+    const v = labels[term.topologyKey];
+    if (v !== undefined && domains.has(v)) return reject(reasons.antiAffinity, false);
   }
-  for (const n of all) {
-    for (const existing of others(n.withAntiAffinity ?? n.pods)) {
-      for (const t of requiredTerms(existing, 'podAntiAffinity')) {
-        if (!termMatchesPod(t, pod)) continue;
-        const v = n.node.metadata?.labels?.[t.topologyKey];
-        if (v !== undefined && candidate.node.metadata?.labels?.[t.topologyKey] === v) return reject(reasons.existingAntiAffinity, false);
-      }
-    }
+  for (const [key, values] of prep.existingAnti) {
+    const v = labels[key];
+    if (v !== undefined && values.has(v)) return reject(reasons.existingAntiAffinity, false);
   }
   return fits;
 }
@@ -159,7 +217,7 @@ export function requestedOn(state: NodeState, excludeUid?: string): Resources & 
   const total = { ...emptyResources(), pods: 0 };
   for (const p of state.pods) {
     if (!holdsResources(p) || p.metadata.uid === excludeUid) continue;
-    const r = podRequests(p);
+    const r = cachedPodRequests(p);
     total.cpu += r.cpu;
     total.memory += r.memory;
     total['ephemeral-storage'] += r['ephemeral-storage'];
@@ -169,11 +227,11 @@ export function requestedOn(state: NodeState, excludeUid?: string): Resources & 
 }
 
 export function resourcesFit(pod: Obj, state: NodeState): FilterResult {
-  const alloc = nodeAllocatable(state.node);
+  const alloc = cachedNodeAllocatable(state.node);
   const used = requestedOn(state, pod.metadata.uid);
   const out: string[] = [];
   if (used.pods + 1 > alloc.pods) out.push(reasons.tooManyPods);
-  const want = podRequests(pod);
+  const want = cachedPodRequests(pod);
   for (const name of ['cpu', 'memory', 'ephemeral-storage'] as const) {
     if (want[name] > 0 && want[name] > alloc[name] - used[name]) out.push(reasons.insufficient(name));
   }
@@ -182,9 +240,10 @@ export function resourcesFit(pod: Obj, state: NodeState): FilterResult {
 
 /**
  * All filters for one node, stopping at the first that fails as upstream's framework does.
- * `volumeAffinities` are the node affinities of the persistent volumes the pod's claims are bound to.
+ * `volumeAffinities` are the node affinities of the persistent volumes the pod's claims are bound to;
+ * `prep` is prepareInterPodAffinity(pod, all), shared by the nodes of one decision.
  */
-export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeAffinities: Obj[] = []): FilterResult {
+export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeAffinities: Obj[] = [], prep?: AffinityPrep): FilterResult {
   const node = state.node;
   const tolerations: Obj[] = pod.spec?.tolerations ?? [];
   if (node.spec?.unschedulable && !tolerated({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }, tolerations)) {
@@ -201,5 +260,5 @@ export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeA
   for (const affinity of volumeAffinities) {
     if (affinity?.required && !nodeSelectorMatches(affinity.required, node)) return reject(reasons.volumeNodeConflict, true);
   }
-  return interPodAffinity(pod, state, all);
+  return interPodAffinity(pod, state, all, prep);
 }

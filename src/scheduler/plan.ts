@@ -2,7 +2,7 @@
 // bind it to a node, ask for its delayed-binding claims to be provisioned on a node first, wait for
 // its claims, or report why no node fits (in upstream's words, for the event and the condition).
 import type { Obj } from '../api/resource.ts';
-import { filterNode, type NodeState } from './filters.ts';
+import { filterNode, prepareInterPodAffinity, type NodeState } from './filters.ts';
 import { rankNodes } from './score.ts';
 
 export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
@@ -57,6 +57,25 @@ export function isDelayedBinding(claim: Obj, view: ClusterView): boolean {
 
 const isBound = (claim: Obj) => !!claim.spec?.volumeName && claim.status?.phase === 'Bound';
 
+/**
+ * Everything schedulePod reads from a claim, as a comparable string: a claim update that leaves it
+ * unchanged (e.g. the binder writing volumeName before the claim reads Bound) cannot change the
+ * decision for the pods using the claim, so they need not be retried for it.
+ */
+export function claimSchedulingInputs(claim: Obj): string {
+  const bound = isBound(claim);
+  return JSON.stringify([
+    !!claim.metadata?.deletionTimestamp,
+    bound ? claim.spec.volumeName : null,
+    // Only an unbound claim's class and selected node matter (delayed binding).
+    bound ? null : (claim.spec?.storageClassName ?? null),
+    bound ? null : (claim.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] ?? null),
+  ]);
+}
+
+/** Whether a persistent volume is read when scheduling pods that use `claim`: only the volume it is bound to is. */
+export const claimReadsVolume = (claim: Obj, volumeName: string): boolean => isBound(claim) && claim.spec.volumeName === volumeName;
+
 /** Upstream's FitError text: `0/N nodes are available: <why>. preemption: ...`. */
 export function fitErrorMessage(pod: Obj, numNodes: number, diagnosis: { preFilter?: string; reasons?: Map<string, string[]>; unresolvable?: Set<string> }): string {
   let msg = `0/${numNodes} nodes are available:`;
@@ -104,8 +123,9 @@ export function schedulePod(pod: Obj, view: ClusterView): Decision {
   const reasonsByNode = new Map<string, string[]>();
   const unresolvable = new Set<string>();
   const feasible: NodeState[] = [];
+  const affinity = prepareInterPodAffinity(pod, view.nodes);
   for (const state of view.nodes) {
-    const r = filterNode(pod, state, view.nodes, volumeAffinities);
+    const r = filterNode(pod, state, view.nodes, volumeAffinities, affinity);
     if (r.reasons.length === 0) feasible.push(state);
     else {
       reasonsByNode.set(state.node.metadata.name, r.reasons);

@@ -79,5 +79,25 @@ export function nodeAllocatable(node: Obj): NodeAllocatable {
   };
 }
 
+// API objects are never changed in place once an informer holds them: every change is a new object.
+// So what a pod requests and what a node offers can be computed once per object version and kept
+// beside it, instead of parsing the same quantities again for every node of every decision.
+const requestsByPod = new WeakMap<Obj, Readonly<Resources>>();
+const allocatableByNode = new WeakMap<Obj, Readonly<NodeAllocatable>>();
+
+/** podRequests, computed once per pod object. The result is shared: do not modify it. */
+export function cachedPodRequests(pod: Obj): Readonly<Resources> {
+  let r = requestsByPod.get(pod);
+  if (!r) requestsByPod.set(pod, (r = podRequests(pod)));
+  return r;
+}
+
+/** nodeAllocatable, computed once per node object. The result is shared: do not modify it. */
+export function cachedNodeAllocatable(node: Obj): Readonly<NodeAllocatable> {
+  let a = allocatableByNode.get(node);
+  if (!a) allocatableByNode.set(node, (a = nodeAllocatable(node)));
+  return a;
+}
+
 /** Whether a pod still holds node resources: terminal pods do not. */
 export const holdsResources = (pod: Obj): boolean => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';

@@ -14,8 +14,8 @@ import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { hasRequiredAntiAffinity, type NodeState } from './filters.ts';
-import { claimNames, schedulePod, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
-import { emptyResources, holdsResources, podRequests, type Resources } from './resources.ts';
+import { claimNames, claimReadsVolume, claimSchedulingInputs, schedulePod, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
+import { cachedPodRequests, emptyResources, holdsResources, type Resources } from './resources.ts';
 
 export interface SchedulerOptions {
   /** Pods naming another scheduler are left alone. Default `default-scheduler`. */
@@ -69,7 +69,7 @@ class NodeEntry implements NodeState {
 
   private count(pod: Obj, sign: 1 | -1): void {
     if (!holdsResources(pod)) return;
-    const r = podRequests(pod);
+    const r = cachedPodRequests(pod);
     this.requested = {
       cpu: this.requested.cpu + sign * r.cpu,
       memory: this.requested.memory + sign * r.memory,
@@ -100,6 +100,10 @@ export class Scheduler {
   /** Pods that could not be bound yet, by key, retried when something they depend on changes. */
   private readonly pending = new Set<string>();
   private readonly claimUsers = new Map<string, Set<string>>();
+  /** Bound claims (by key) by the volume they are bound to. */
+  private readonly boundClaims = new Map<string, Set<string>>();
+  /** Pods (by key) whose current version has required pod affinity: the ones a newly bound pod may unblock. */
+  private readonly affinityPods = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(client: Client, opts: SchedulerOptions = {}) {
@@ -117,14 +121,17 @@ export class Scheduler {
     this.pods.on({
       add: (pod) => {
         this.indexClaims(undefined, pod);
+        this.indexAffinity(pod, true);
         this.podChanged(undefined, pod);
       },
       update: (old, pod) => {
         this.indexClaims(old, pod);
+        this.indexAffinity(pod, true);
         this.podChanged(old, pod);
       },
       delete: (pod) => {
         this.indexClaims(pod, undefined);
+        this.indexAffinity(pod, false);
         this.podDeleted(pod);
       },
     });
@@ -138,10 +145,27 @@ export class Scheduler {
       },
     });
     const claimChanged = (claim: Obj) => this.retryUsersOf(claim.metadata.namespace, claim.metadata.name);
-    this.claims.on({ add: claimChanged, update: (_o, c) => claimChanged(c), delete: claimChanged });
+    this.claims.on({
+      add: (c) => {
+        this.indexBoundClaim(undefined, c);
+        claimChanged(c);
+      },
+      update: (o, c) => {
+        this.indexBoundClaim(o, c);
+        // Most claim updates on the way to Bound change nothing a decision reads.
+        if (claimSchedulingInputs(o) !== claimSchedulingInputs(c)) claimChanged(c);
+      },
+      delete: (c) => {
+        this.indexBoundClaim(c, undefined);
+        claimChanged(c);
+      },
+    });
+    // A volume is read only for the claims bound to it (its node affinity): other changes cannot matter.
     const volumeChanged = (pv: Obj) => {
-      const ref = pv.spec?.claimRef;
-      if (ref?.namespace && ref?.name) this.retryUsersOf(ref.namespace, ref.name);
+      for (const key of this.boundClaims.get(pv.metadata.name) ?? []) {
+        const slash = key.indexOf('/');
+        this.retryUsersOf(key.slice(0, slash), key.slice(slash + 1));
+      }
     };
     this.volumes.on({ add: volumeChanged, update: (_o, v) => volumeChanged(v), delete: volumeChanged });
     this.classes.on({ add: () => this.retryAll(), update: () => this.retryAll(), delete: () => this.retryAll() });
@@ -249,12 +273,16 @@ export class Scheduler {
   /** Keeps claim → pods that mount it, so a claim's change retries its users without scanning every pending pod. */
   private indexClaims(old: Obj | undefined, pod: Obj | undefined): void {
     const key = objectKey((pod ?? old)!);
-    for (const c of old ? claimNames(old) : []) {
+    const before = old ? claimNames(old) : [];
+    const after = pod ? claimNames(pod) : [];
+    // Pod volumes never change after creation: status updates leave the index as it is.
+    if (before.length === after.length && before.every((c, i) => c === after[i])) return;
+    for (const c of before) {
       const users = this.claimUsers.get(`${old!.metadata.namespace}/${c}`);
       users?.delete(key);
       if (users?.size === 0) this.claimUsers.delete(`${old!.metadata.namespace}/${c}`);
     }
-    for (const c of pod ? claimNames(pod) : []) {
+    for (const c of after) {
       const k = `${pod!.metadata.namespace}/${c}`;
       let users = this.claimUsers.get(k);
       if (!users) this.claimUsers.set(k, (users = new Set()));
@@ -262,11 +290,37 @@ export class Scheduler {
     }
   }
 
+  private indexBoundClaim(old: Obj | undefined, claim: Obj | undefined): void {
+    const volumeOf = (c: Obj | undefined) => (c && claimReadsVolume(c, c.spec?.volumeName) ? (c.spec.volumeName as string) : undefined);
+    const before = volumeOf(old);
+    const after = volumeOf(claim);
+    if (before === after) return;
+    const key = objectKey((claim ?? old)!);
+    if (before) {
+      const set = this.boundClaims.get(before);
+      set?.delete(key);
+      if (set?.size === 0) this.boundClaims.delete(before);
+    }
+    if (after) {
+      let set = this.boundClaims.get(after);
+      if (!set) this.boundClaims.set(after, (set = new Set()));
+      set.add(key);
+    }
+  }
+
+  private indexAffinity(pod: Obj, present: boolean): void {
+    const key = objectKey(pod);
+    if (present && hasRequiredAffinity(pod)) this.affinityPods.add(key);
+    else this.affinityPods.delete(key);
+  }
+
+  /** Retries the waiting pods with required pod affinity: a pod just bound may be the peer they need. */
   private retryAffinityWaiters(): void {
-    for (const key of this.pending) {
-      const [ns, name] = key.split('/');
-      const pod = this.pods.get(ns, name);
-      if (pod?.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.queue.add(key);
+    // Walk the smaller set: usually few pods use pod affinity, but many may be pending.
+    if (this.affinityPods.size <= this.pending.size) {
+      for (const key of this.affinityPods) if (this.pending.has(key)) this.queue.add(key);
+    } else {
+      for (const key of this.pending) if (this.affinityPods.has(key)) this.queue.add(key);
     }
   }
 
@@ -360,6 +414,8 @@ export class Scheduler {
     });
   }
 }
+
+const hasRequiredAffinity = (pod: Obj): boolean => (pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0;
 
 /** The parts of a node that affect scheduling decisions. */
 function schedulingView(node: Obj): string {

@@ -5,7 +5,7 @@ import type { Obj } from '../api/resource.ts';
 import { labelSelectorFromObject, matchesLabels } from '../api/selectors/labels.ts';
 import { requestedOn, tolerated, type NodeState } from './filters.ts';
 import { nodeSelectorTermMatches } from '../api/selectors/node-selector.ts';
-import { nodeAllocatable } from './resources.ts';
+import { cachedNodeAllocatable } from './resources.ts';
 
 export interface NodeScore {
   name: string;
@@ -54,7 +54,7 @@ function preferredPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]):
 export function scoreNode(pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
   const tolerations: Obj[] = pod.spec?.tolerations ?? [];
   const taints: Obj[] = state.node.spec?.taints ?? [];
-  const alloc = nodeAllocatable(state.node);
+  const alloc = cachedNodeAllocatable(state.node);
   const used = requestedOn(state, pod.metadata.uid);
   const frac = (u: number, a: number) => (a > 0 ? Math.min(1, u / a) : 0);
   return {

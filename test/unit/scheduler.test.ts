@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { Obj } from '../../src/api/resource.ts';
 import { filterNode, toleratesTaint, type NodeState } from '../../src/scheduler/filters.ts';
 import { nodeSelectorRequirementMatches } from '../../src/api/selectors/node-selector.ts';
-import { fitErrorMessage, schedulePod, type ClusterView } from '../../src/scheduler/plan.ts';
-import { podRequests } from '../../src/scheduler/resources.ts';
+import { claimReadsVolume, claimSchedulingInputs, fitErrorMessage, schedulePod, type ClusterView } from '../../src/scheduler/plan.ts';
+import { cachedNodeAllocatable, cachedPodRequests, nodeAllocatable, podRequests } from '../../src/scheduler/resources.ts';
 
 let uid = 0;
 function pod(name: string, spec: Obj = {}, labels: Record<string, string> = {}, ns = 'default'): Obj {
@@ -231,4 +231,58 @@ test('volumes: unbound Immediate (or classless) claims wait for binding', () => 
   // Once bound (a pre-created volume without node affinity), any node does.
   const bound = claim('c', { spec: { volumeName: 'pv' }, status: { phase: 'Bound' } });
   assert.equal(schedulePod(withClaim('a', 'c'), view(three(), { claims: [bound], volumes: [{ metadata: { name: 'pv' }, spec: {} }] })).kind, 'bind');
+});
+
+test('claim updates that change nothing a decision reads do not retry its pods', () => {
+  const pending = claim('www-web-0', { spec: { storageClassName: 'local-path' } });
+  const selected = claim('www-web-0', { spec: { storageClassName: 'local-path' }, metadata: { annotations: { 'volume.kubernetes.io/selected-node': 'n1' } } });
+  // The binder writes volumeName first, the Bound phase after: only the second matters.
+  const named = claim('www-web-0', { spec: { storageClassName: 'local-path', volumeName: 'pv-1' }, metadata: { annotations: { 'volume.kubernetes.io/selected-node': 'n1', 'pv.kubernetes.io/bind-completed': 'yes' } } });
+  const bound: Obj = { ...named, status: { phase: 'Bound' } };
+  assert.notEqual(claimSchedulingInputs(pending), claimSchedulingInputs(selected));
+  assert.equal(claimSchedulingInputs(selected), claimSchedulingInputs(named));
+  assert.notEqual(claimSchedulingInputs(named), claimSchedulingInputs(bound));
+  assert.notEqual(claimSchedulingInputs(bound), claimSchedulingInputs({ ...bound, metadata: { ...bound.metadata, deletionTimestamp: 'now' } }));
+  // A volume is read only for the claim bound to it.
+  assert.equal(claimReadsVolume(named, 'pv-1'), false);
+  assert.equal(claimReadsVolume(bound, 'pv-1'), true);
+  assert.equal(claimReadsVolume(bound, 'pv-2'), false);
+});
+
+test('requests and allocatable are parsed once per object version', () => {
+  const n = node('n0', { cpu: '2500m', memory: '1Gi', pods: '10' });
+  assert.deepEqual(cachedNodeAllocatable(n), nodeAllocatable(n));
+  assert.equal(cachedNodeAllocatable(n), cachedNodeAllocatable(n));
+  assert.deepEqual(cachedNodeAllocatable(n), { cpu: 2500, memory: 2 ** 30, 'ephemeral-storage': 100 * 2 ** 30, pods: 10 });
+  const p = pod('a', { containers: [{ name: 'c', resources: { requests: { cpu: '250m', memory: '64Mi' } } }] });
+  assert.deepEqual(cachedPodRequests(p), podRequests(p));
+  assert.equal(cachedPodRequests(p), cachedPodRequests(p));
+  // A new version of the object is a new object, with its own figures.
+  const resized = { ...p, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '1' } } }] } };
+  assert.equal(cachedPodRequests(resized).cpu, 1000);
+  // Resource fit uses them: a node full of requests rejects the pod.
+  const full: NodeState = { node: node('n1', { cpu: '1' }), pods: [running(pod('x', { containers: [{ name: 'c', resources: { requests: { cpu: '900m' } } }] }))] };
+  assert.deepEqual(filterNode(p, full, [full]).reasons, ['Insufficient cpu']);
+});
+
+test('inter-pod affinity by zone: domains are the values of the topology key, unlabelled nodes have none', () => {
+  const zone = 'topology.kubernetes.io/zone';
+  // n0 and n1 in zone a, n2 in zone b, n3 without a zone.
+  const nodes: NodeState[] = ['a', 'a', 'b', undefined].map((z, i) => ({ node: node(`n${i}`, { labels: z ? { [zone]: z } : {} }), pods: [] }));
+  const term = { labelSelector: { matchLabels: { app: 'db' } }, topologyKey: zone };
+  const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
+  const aff = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
+  nodes[0].pods = [running(pod('db-0', { affinity: anti, nodeName: 'n0' }, { app: 'db' }))];
+  const reasonsFor = (p: Obj) => nodes.map((n) => filterNode(p, n, nodes).reasons.join());
+  // Its own anti-affinity: zone a is taken; the unlabelled node is no domain at all.
+  assert.deepEqual(reasonsFor(pod('db-1', { affinity: anti }, { app: 'db' })), ["node(s) didn't match pod anti-affinity rules", "node(s) didn't match pod anti-affinity rules", '', '']);
+  // The existing pod's anti-affinity keeps matching pods out of zone a.
+  assert.deepEqual(reasonsFor(pod('x', {}, { app: 'db' })), ["node(s) didn't satisfy existing pods anti-affinity rules", "node(s) didn't satisfy existing pods anti-affinity rules", '', '']);
+  // Required affinity: only zone a holds a peer; an unlabelled node never qualifies.
+  assert.deepEqual(reasonsFor(pod('web', { affinity: aff }, { app: 'web' })), ['', '', "node(s) didn't match pod affinity rules", "node(s) didn't match pod affinity rules"]);
+  // A peer on the unlabelled node still counts as existing somewhere: the first-pod exception is gone.
+  const lone: NodeState[] = [{ node: node('m0', { labels: { [zone]: 'a' } }), pods: [] }, { node: node('m1'), pods: [running(pod('db-9', { nodeName: 'm1' }, { app: 'db' }))] }];
+  assert.deepEqual(lone.map((n) => filterNode(pod('db-10', { affinity: aff }, { app: 'db' }), n, lone).reasons.join()), ["node(s) didn't match pod affinity rules", "node(s) didn't match pod affinity rules"]);
+  lone[1].pods = [];
+  assert.deepEqual(lone.map((n) => filterNode(pod('db-10', { affinity: aff }, { app: 'db' }), n, lone).reasons.join()), ['', "node(s) didn't match pod affinity rules"]);
 });

@@ -7,6 +7,7 @@ import {
   boundClaimStatus,
   claimBoundTo,
   claimProtection,
+  nodePlanningInputs,
   planClaim,
   planVolume,
   provisionedVolume,
@@ -230,4 +231,17 @@ test('pv-controller finalizer release', () => {
   assert.equal(releaseControllerFinalizer(pv({ phase: 'Bound', deleting: true })), undefined);
   assert.equal(releaseControllerFinalizer(pv({ phase: 'Released', deleting: true })), 'deleteAssetThenRelease');
   assert.equal(releaseControllerFinalizer(pv({ phase: 'Bound', policy: 'Retain' })), 'release');
+});
+
+test('node heartbeats do not requeue pending claims; readiness and labels do', () => {
+  const node = (ready: string, beat: string, labels: Record<string, string> = {}, unschedulable = false): Obj => ({
+    metadata: { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1', ...labels } },
+    spec: { unschedulable },
+    status: { conditions: [{ type: 'Ready', status: ready, lastHeartbeatTime: beat, lastTransitionTime: '2024-01-01T00:00:00Z', reason: 'KubeletReady' }] },
+  });
+  const base = nodePlanningInputs(node('True', '2024-01-01T00:00:00Z'));
+  assert.equal(nodePlanningInputs(node('True', '2024-01-01T00:01:00Z')), base);
+  assert.notEqual(nodePlanningInputs(node('False', '2024-01-01T00:01:00Z')), base);
+  assert.notEqual(nodePlanningInputs(node('True', '2024-01-01T00:00:00Z', { zone: 'a' })), base);
+  assert.notEqual(nodePlanningInputs(node('True', '2024-01-01T00:00:00Z', {}, true)), base);
 });

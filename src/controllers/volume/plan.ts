@@ -53,6 +53,15 @@ export const isDelayBinding = (claim: Obj, w: World): boolean => {
 export const isNodeReady = (node: Obj): boolean =>
   (node.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True') && !node.spec?.unschedulable;
 
+/**
+ * What planClaim reads from a node, as a comparable string: its conditions' states and whether it
+ * is schedulable (Immediate placement wants a Ready one) and its labels (a selected node's volume
+ * affinity). Heartbeat and transition times are left out on purpose.
+ */
+export function nodePlanningInputs(node: Obj): string {
+  return JSON.stringify([(node.status?.conditions ?? []).map((c: Obj) => [c.type, c.status]), !!node.spec?.unschedulable, node.metadata?.labels ?? {}]);
+}
+
 /** The node an Immediate-mode volume is placed on: the configured default, else the first Ready node. */
 export function immediateNode(w: World): string | undefined {
   if (w.defaultNodeName) return w.defaultNodeName;
