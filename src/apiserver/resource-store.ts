@@ -180,7 +180,28 @@ export class ResourceStore {
       throw notFound(qr(r), name);
     }
     if (meta.resourceVersion && meta.resourceVersion !== existing.metadata.resourceVersion) throw conflict(qr(r), name);
-    return this.commitUpdate(r, existing, obj, opts, subresource);
+    if (meta.resourceVersion) return this.storeConflictAsApiError(r, name, () => this.commitUpdate(r, existing, obj, opts, subresource));
+    // No resourceVersion: an unconditional update, retried against the latest object as upstream does.
+    for (let attempt = 0; ; attempt++) {
+      const latest = attempt === 0 ? existing : this.find(r, namespace, name);
+      if (!latest) throw notFound(qr(r), name);
+      try {
+        return await this.commitUpdate(r, latest, attempt === 0 ? obj : clone(obj), opts, subresource);
+      } catch (err) {
+        if (!(err instanceof StoreError && err.code === 'conflict')) throw err;
+        if (attempt >= 8) throw conflict(qr(r), name);
+        await this.catchUp();
+      }
+    }
+  }
+
+  private async storeConflictAsApiError(r: ResourceDef, name: string, write: () => Promise<Obj>): Promise<Obj> {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'conflict') throw conflict(qr(r), name);
+      throw err;
+    }
   }
 
   /** Applies a patch to the current object and stores the result, retrying on a concurrent write. */
@@ -197,11 +218,9 @@ export class ResourceStore {
       try {
         return await this.commitUpdate(r, existing, patched, { ...opts, fieldValidation: 'Ignore' }, subresource);
       } catch (err) {
-        if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) {
-          await this.catchUp();
-          continue;
-        }
-        throw err;
+        if (!(err instanceof StoreError && err.code === 'conflict')) throw err;
+        if (attempt >= 8) throw conflict(qr(r), name);
+        await this.catchUp();
       }
     }
   }
@@ -252,7 +271,7 @@ export class ResourceStore {
       return this.cache.get(key)?.obj ?? obj;
     } catch (err) {
       if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), name);
-      if (err instanceof StoreError && err.code === 'conflict') throw conflict(qr(r), name);
+      // A conflict stays a StoreError: callers retry it or turn it into a 409.
       throw err;
     }
   }

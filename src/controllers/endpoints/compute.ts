@@ -3,6 +3,7 @@
 // hostname that makes `<pod>.<service>` DNS names work), how ports resolve, and how addresses are
 // repacked into subsets.
 import type { Obj } from '../../api/resource.ts';
+import { jsonEqual } from './equal.ts';
 
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
@@ -18,7 +19,9 @@ export function managesService(svc: Obj): boolean {
 export function selects(svc: Obj, pod: Obj): boolean {
   if (pod.metadata.namespace !== svc.metadata.namespace) return false;
   const labels = pod.metadata.labels ?? {};
-  return Object.entries(svc.spec?.selector ?? {}).every(([k, v]) => labels[k] === v);
+  const selector = svc.spec?.selector ?? {};
+  for (const k of Object.keys(selector)) if (labels[k] !== selector[k]) return false;
+  return true;
 }
 
 export const isPodReady = (pod: Obj): boolean => (pod.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
@@ -77,41 +80,55 @@ export function endpointPort(servicePort: Obj, port: number): Obj {
   return p;
 }
 
-interface Entry {
+const portKey = (p: Obj) => JSON.stringify([p.name ?? '', p.port, p.protocol ?? 'TCP', p.appProtocol ?? '']);
+const addressKey = (a: Obj) => `${a.ip}\u0000${a.targetRef?.uid ?? ''}`;
+
+/** What one pod contributes to a Service's Endpoints: its address, offering these ports. */
+export interface Entry {
   address: Obj;
   ready: boolean;
   ports: Obj[];
+  /** `ports` without repeats, in the order subsets list them, and their keys joined (equal sets, equal signatures). */
+  sortedPorts: Obj[];
+  portsSig: string;
 }
 
-/** One (address, ports) entry per pod, before repacking. */
-function entriesFor(svc: Obj, pods: Obj[]): Entry[] {
+/** The pod's entry in the Service's Endpoints, or undefined when it has none. */
+export function podEntry(svc: Obj, pod: Obj): Entry | undefined {
   const publishNotReady = !!svc.spec?.publishNotReadyAddresses;
+  if (!selects(svc, pod) || !shouldPodBeInEndpoints(pod, publishNotReady)) return undefined;
+  const ip = podIPv4(pod);
+  if (!ip) return undefined;
   const servicePorts: Obj[] = svc.spec?.ports ?? [];
-  const headless = svc.spec?.clusterIP === 'None';
-  const out: Entry[] = [];
-  for (const pod of pods) {
-    if (!selects(svc, pod) || !shouldPodBeInEndpoints(pod, publishNotReady)) continue;
-    const ip = podIPv4(pod);
-    if (!ip) continue;
-    const address = endpointAddress(pod, svc, ip);
-    const ready = publishNotReady || isPodReady(pod);
-    if (servicePorts.length === 0) {
-      // Only a headless service may go without ports; its addresses then carry none.
-      if (headless) out.push({ address, ready, ports: [] });
-      continue;
-    }
-    const ports: Obj[] = [];
+  const address = endpointAddress(pod, svc, ip);
+  const ready = publishNotReady || isPodReady(pod);
+  const ports: Obj[] = [];
+  if (servicePorts.length === 0) {
+    // Only a headless service may go without ports; its addresses then carry none.
+    if (svc.spec?.clusterIP !== 'None') return undefined;
+  } else {
     for (const sp of servicePorts) {
       const n = findPort(pod, sp);
       if (n !== undefined) ports.push(endpointPort(sp, n));
     }
-    if (ports.length) out.push({ address, ready, ports });
+    if (!ports.length) return undefined;
+  }
+  const byKey = new Map<string, Obj>();
+  for (const p of ports) if (!byKey.has(portKey(p))) byKey.set(portKey(p), p);
+  const keys = [...byKey.keys()].sort();
+  return { address, ready, ports, sortedPorts: keys.map((k) => byKey.get(k)!), portsSig: keys.join('\n') };
+}
+
+/** One (address, ports) entry per pod, before repacking. */
+function entriesFor(svc: Obj, pods: Obj[]): Entry[] {
+  const out: Entry[] = [];
+  for (const pod of pods) {
+    const e = podEntry(svc, pod);
+    if (e) out.push(e);
   }
   return out;
 }
 
-const portKey = (p: Obj) => JSON.stringify([p.name ?? '', p.port, p.protocol ?? 'TCP', p.appProtocol ?? '']);
-const addressKey = (a: Obj) => `${a.ip}\u0000${a.targetRef?.uid ?? ''}`;
 
 /** Byte-wise by IP, then by the target's uid, as upstream sorts addresses. */
 export function compareAddresses(a: Obj, b: Obj): number {
@@ -170,13 +187,48 @@ export function repackSubsets(subsets: Obj[]): Obj[] {
 
 /** The subsets of a service's Endpoints: one subset per (address, port) first, then repacked. */
 export function computeSubsets(svc: Obj, pods: Obj[]): Obj[] {
+  return repackSubsets(rawSubsets(entriesFor(svc, pods)));
+}
+
+function rawSubsets(entries: readonly Entry[]): Obj[] {
   const raw: Obj[] = [];
-  for (const e of entriesFor(svc, pods)) {
+  for (const e of entries) {
     const key = e.ready ? 'addresses' : 'notReadyAddresses';
     if (e.ports.length === 0) raw.push({ [key]: [e.address] });
     for (const p of e.ports) raw.push({ [key]: [e.address], ports: [p] });
   }
-  return repackSubsets(raw);
+  return raw;
+}
+
+/**
+ * computeSubsets for entries already sorted by address (compareAddresses). In the usual case every
+ * address offers the same ports, and repacking could only make one subset of them all in this very
+ * order, so it is built directly; anything else (ports differing per pod, an address listed twice)
+ * goes through the full repacking.
+ */
+export function subsetsFromSorted(entries: readonly Entry[]): Obj[] {
+  if (entries.length === 0) return [];
+  const sig = entries[0].portsSig;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const prev = i > 0 ? entries[i - 1].address : undefined;
+    const twice = prev && prev.ip === e.address.ip && (prev.targetRef?.uid ?? '') === (e.address.targetRef?.uid ?? '');
+    if (e.portsSig !== sig || twice) return repackSubsets(rawSubsets(entries));
+  }
+  const ready: Obj[] = [];
+  const notReady: Obj[] = [];
+  for (const e of entries) (e.ready ? ready : notReady).push(e.address);
+  const ss: Obj = {};
+  if (ready.length) ss.addresses = ready;
+  if (notReady.length) ss.notReadyAddresses = notReady;
+  if (entries[0].sortedPorts.length) ss.ports = entries[0].sortedPorts.slice();
+  return [ss];
+}
+
+/** What the Endpoints should hold given the Service's subsets (truncated here if need be). */
+export function desiredFromSubsets(svc: Obj, subsets: Obj[]): DesiredEndpoints {
+  const overCapacity = truncateSubsets(subsets);
+  return { subsets, labels: endpointsLabels(svc), overCapacity };
 }
 
 /**
@@ -220,16 +272,29 @@ export function endpointsLabels(svc: Obj): Record<string, string> {
   return labels;
 }
 
-/** Subsets compared without the pods' resourceVersions, which upstream also ignores. */
-function comparable(subsets: Obj[] | undefined): string {
-  const strip = (a: Obj) => {
-    if (!a.targetRef?.resourceVersion) return a;
-    const { resourceVersion: _rv, ...ref } = a.targetRef;
-    return { ...a, targetRef: ref };
-  };
-  return JSON.stringify(
-    (subsets ?? []).map((ss) => ({ addresses: (ss.addresses ?? []).map(strip), notReadyAddresses: (ss.notReadyAddresses ?? []).map(strip), ports: ss.ports ?? [] })),
-  );
+/** Subsets compared as upstream does: semantically, without the pods' resourceVersions. */
+function sameSubsets(a: Obj[] | undefined, b: Obj[] | undefined): boolean {
+  const as = a ?? [];
+  const bs = b ?? [];
+  if (as.length !== bs.length) return false;
+  for (let i = 0; i < as.length; i++) {
+    if (!sameAddresses(as[i].addresses, bs[i].addresses) || !sameAddresses(as[i].notReadyAddresses, bs[i].notReadyAddresses)) return false;
+    if (!jsonEqual(as[i].ports ?? [], bs[i].ports ?? [])) return false;
+  }
+  return true;
+}
+
+function sameAddresses(a: Obj[] | undefined, b: Obj[] | undefined): boolean {
+  const as = a ?? [];
+  const bs = b ?? [];
+  if (as.length !== bs.length) return false;
+  for (let i = 0; i < as.length; i++) {
+    const x = as[i];
+    const y = bs[i];
+    if (x === y) continue;
+    if (!jsonEqual(x, y, 'targetRef') || !jsonEqual(x.targetRef, y.targetRef, 'resourceVersion')) return false;
+  }
+  return true;
 }
 
 export interface DesiredEndpoints {
@@ -239,20 +304,21 @@ export interface DesiredEndpoints {
 }
 
 export function desiredEndpoints(svc: Obj, pods: Obj[]): DesiredEndpoints {
-  const subsets = computeSubsets(svc, pods);
-  const overCapacity = truncateSubsets(subsets);
-  return { subsets, labels: endpointsLabels(svc), overCapacity };
+  return desiredFromSubsets(svc, computeSubsets(svc, pods));
 }
 
 /** Whether the stored Endpoints already say what is desired (then no write happens). */
 export function endpointsUpToDate(current: Obj, want: DesiredEndpoints): boolean {
-  if (comparable(current.subsets) !== comparable(want.subsets)) return false;
-  if (JSON.stringify(sortedEntries(current.metadata.labels)) !== JSON.stringify(sortedEntries(want.labels))) return false;
+  if (!sameSubsets(current.subsets, want.subsets)) return false;
+  if (!jsonEqual(current.metadata.labels ?? {}, want.labels)) return false;
   const overCapacity = current.metadata.annotations?.[OVER_CAPACITY_ANNOTATION] === 'truncated';
   return overCapacity === want.overCapacity;
 }
 
-const sortedEntries = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** Whether two computed contents say the same (cheap when they share address objects, as consecutive syncs' do). */
+export function sameDesired(a: DesiredEndpoints, b: DesiredEndpoints): boolean {
+  return a.overCapacity === b.overCapacity && jsonEqual(a.labels, b.labels) && sameSubsets(a.subsets, b.subsets);
+}
 
 /** The full Endpoints object to write, built on the current one when there is one. */
 export function endpointsObject(svc: Obj, want: DesiredEndpoints, current: Obj | undefined, triggerTime: string | undefined): Obj {
@@ -276,10 +342,22 @@ export function podTriggerTime(pod: Obj): string | undefined {
   return ready?.lastTransitionTime ?? pod.metadata.creationTimestamp;
 }
 
-/** What of a pod the endpoints depend on; a change of it is a trigger. */
+const stateCache = new WeakMap<Obj, string>();
+
+/**
+ * What of a pod the endpoints depend on; a change of it is a trigger. Remembered per pod object
+ * (informer objects are replaced, never changed), as both controllers ask on every pod event.
+ */
 export function podEndpointState(pod: Obj): string {
+  let state = stateCache.get(pod);
+  if (state === undefined) stateCache.set(pod, (state = computeEndpointState(pod)));
+  return state;
+}
+
+function computeEndpointState(pod: Obj): string {
   return JSON.stringify([
     pod.status?.podIP,
+    (pod.status?.podIPs ?? []).map((p: Obj) => p.ip),
     isPodReady(pod),
     !!pod.metadata.deletionTimestamp,
     pod.status?.phase,

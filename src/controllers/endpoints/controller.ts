@@ -7,40 +7,15 @@ import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
-import { desiredEndpoints, endpointsObject, endpointsUpToDate, managesService, selects } from './compute.ts';
+import { compareAddresses, desiredFromSubsets, endpointsObject, endpointsUpToDate, managesService, podEntry, sameDesired, subsetsFromSorted } from './compute.ts';
+import type { DesiredEndpoints, Entry } from './compute.ts';
+import { PodMemo } from './pod-memo.ts';
+import { watchServicePods } from './service-pods.ts';
+import type { ServicePods } from './service-pods.ts';
 import { TriggerTimeTracker } from './trigger-time.ts';
 import { NewestView } from './view.ts';
 
-/** Pod changes within this window are folded into one sync of their Service. */
-const POD_BATCH_MS = 20;
-
-/**
- * What both endpoints controllers sync on: a Service's own changes at once, and changes of the
- * pods it selects (now or before) batched per Service.
- */
-export function queueServicesOnChanges(services: Informer, pods: Informer, queue: WorkQueue): void {
-  services.on({
-    add: (s) => queue.add(objectKey(s)),
-    update: (_o, s) => queue.add(objectKey(s)),
-    delete: (s) => queue.add(objectKey(s)),
-  });
-  const onPod = (pod: Obj, old?: Obj) => {
-    for (const key of servicesForPod(services.list(pod.metadata.namespace), pod, old)) queue.addBatched(key, POD_BATCH_MS);
-  };
-  pods.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
-}
-
 const isNotFound = (err: unknown) => err instanceof ApiError && err.code === 404;
-
-/** Queues every service of the pod's namespace that selects the pod now or selected it before. */
-export function servicesForPod(services: Obj[], pod: Obj, old?: Obj): string[] {
-  const out: string[] = [];
-  for (const svc of services) {
-    if (!managesService(svc)) continue;
-    if (selects(svc, pod) || (old && selects(svc, old))) out.push(objectKey(svc));
-  }
-  return out;
-}
 
 export class EndpointsController {
   private readonly client: Client;
@@ -51,6 +26,15 @@ export class EndpointsController {
   private readonly endpoints = new NewestView();
   private readonly queue: WorkQueue;
   private readonly triggers = new TriggerTimeTracker();
+  private readonly index: ServicePods;
+  /** Each Service's pod entries from its last sync, so that a sync recomputes only changed pods. */
+  private readonly memos = new Map<string, PodMemo<Entry>>();
+  /**
+   * Per Service, what the stored Endpoints was last found or written to say, at which version:
+   * while the version is the same, the next sync compares with this instead, which mostly meets
+   * the very same address objects rather than a thousand decoded ones.
+   */
+  private readonly settled = new Map<string, { rv: string; want: DesiredEndpoints }>();
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
 
@@ -69,7 +53,7 @@ export class EndpointsController {
     this.pods = new Informer(client, client.resource('', 'pods'));
     this.endpointsInformer = new Informer(client, this.endpointsResource);
 
-    queueServicesOnChanges(this.services, this.pods, this.queue);
+    this.index = watchServicePods(this.services, this.pods, this.queue);
     this.endpointsInformer.on({
       add: (e) => this.endpoints.upsert(e),
       update: (_o, e) => this.endpoints.upsert(e),
@@ -101,6 +85,10 @@ export class EndpointsController {
     const [namespace, name] = key.split('/');
     const svc = this.services.get(namespace, name);
     const current = this.endpoints.get(key);
+    if (!svc || !managesService(svc)) {
+      this.memos.delete(key);
+      this.settled.delete(key);
+    }
     if (!svc) {
       this.triggers.forget(key);
       // Leader-election records are Endpoints without a Service; they are not ours to remove.
@@ -111,14 +99,26 @@ export class EndpointsController {
       return;
     }
     if (!managesService(svc)) return;
-    const pods = this.pods.list(namespace);
-    const want = desiredEndpoints(svc, pods);
-    const triggerTime = this.triggers.compute(key, svc, pods.filter((p) => selects(svc, p)));
-    if (current && endpointsUpToDate(current, want)) return;
+    const pods = this.index.podsOf(key);
+    let memo = this.memos.get(key);
+    if (!memo) this.memos.set(key, (memo = new PodMemo<Entry>((a, b) => compareAddresses(a.address, b.address))));
+    const changed = this.index.changes(key);
+    const want = desiredFromSubsets(svc, subsetsFromSorted(memo.values(svc, pods, (pod) => podEntry(svc, pod), changed)));
+    const triggerTime = this.triggers.compute(key, svc, pods, changed);
+    this.index.changesDone(key);
+    if (current) {
+      const last = this.settled.get(key);
+      const rv = current.metadata.resourceVersion;
+      if (last && last.rv === rv ? sameDesired(last.want, want) : endpointsUpToDate(current, want)) {
+        this.settled.set(key, { rv, want });
+        return;
+      }
+    }
     const ep = endpointsObject(svc, want, current, triggerTime);
     try {
       const written = current ? await this.client.update(this.endpointsResource, ep) : await this.client.create(this.endpointsResource, namespace, ep);
       this.endpoints.upsert(written);
+      this.settled.set(key, { rv: written.metadata.resourceVersion, want });
     } catch (err) {
       // A namespace being deleted refuses new objects; its services are going too.
       if (err instanceof ApiError && err.code === 403 && !current) {
@@ -129,3 +129,4 @@ export class EndpointsController {
     }
   }
 }
+

@@ -6,30 +6,81 @@ import type { Obj } from '../../api/resource.ts';
 import { objectKey } from '../../client/informer.ts';
 import { podEndpointState, podTriggerTime } from './compute.ts';
 
+interface PodSeen {
+  pod: Obj;
+  state: string;
+  /** The sync that last saw the pod. */
+  seen: number;
+}
+
 interface Seen {
-  service: string;
-  pods: Map<string, string>;
+  svc: Obj;
+  spec: string;
+  pods: Map<string, PodSeen>;
 }
 
 export class TriggerTimeTracker {
   private readonly seen = new Map<string, Seen>();
+  private gen = 0;
 
-  /** The trigger time for this sync (undefined when nothing changed with a known time), remembering the state. */
-  compute(serviceKey: string, svc: Obj, pods: Obj[]): string | undefined {
-    const prev = this.seen.get(serviceKey);
-    const next: Seen = { service: JSON.stringify(svc.spec ?? {}), pods: new Map() };
+  /**
+   * The trigger time for this sync (undefined when nothing changed with a known time), remembering
+   * the state. `pods` are the service's pods, keyed by namespace/name when a map. A pod seen as the
+   * same object as last time is unchanged without a look at it, so a sync costs little for the pods
+   * that did not change; `changed`, when known (with a map), names the only keys that may differ
+   * from the last call (see ServicePods.changes).
+   */
+  compute(serviceKey: string, svc: Obj, pods: Iterable<Obj> | ReadonlyMap<string, Obj>, changed: ReadonlySet<string> | 'all' = 'all'): string | undefined {
+    const gen = ++this.gen;
+    let prev = this.seen.get(serviceKey);
     let min: string | undefined;
+    let minMs = Infinity;
     const consider = (t: string | undefined) => {
-      if (t && (!min || Date.parse(t) < Date.parse(min))) min = t;
+      const ms = t ? Date.parse(t) : NaN;
+      if (t && (min === undefined || ms < minMs)) {
+        min = t;
+        minMs = ms;
+      }
     };
-    if (!prev || prev.service !== next.service) consider(svc.metadata.creationTimestamp);
-    for (const pod of pods) {
-      const state = podEndpointState(pod);
-      const key = objectKey(pod);
-      next.pods.set(key, state);
-      if (prev?.pods.get(key) !== state) consider(podTriggerTime(pod));
+    if (!prev) {
+      changed = 'all';
+      this.seen.set(serviceKey, (prev = { svc, spec: JSON.stringify(svc.spec ?? {}), pods: new Map() }));
+      consider(svc.metadata.creationTimestamp);
+    } else if (prev.svc !== svc) {
+      const spec = JSON.stringify(svc.spec ?? {});
+      if (spec !== prev.spec) consider(svc.metadata.creationTimestamp);
+      prev.svc = svc;
+      prev.spec = spec;
     }
-    this.seen.set(serviceKey, next);
+    const known = prev.pods;
+    let count = 0;
+    const visit = (key: string, pod: Obj) => {
+      count++;
+      const was = known.get(key);
+      if (was && was.pod === pod) {
+        was.seen = gen;
+        return;
+      }
+      const state = podEndpointState(pod);
+      if (was?.state !== state) consider(podTriggerTime(pod));
+      if (was) {
+        was.pod = pod;
+        was.state = state;
+        was.seen = gen;
+      } else known.set(key, { pod, state, seen: gen });
+    };
+    if (pods instanceof Map && changed !== 'all') {
+      // Pods gone since the last sync are forgotten: should they come back, they count as changed.
+      for (const key of changed) {
+        const pod = pods.get(key);
+        if (pod) visit(key, pod);
+        else known.delete(key);
+      }
+      return min;
+    }
+    if (pods instanceof Map) for (const [key, pod] of pods) visit(key, pod);
+    else for (const pod of pods as Iterable<Obj>) visit(objectKey(pod), pod);
+    if (known.size > count) for (const [key, p] of known) if (p.seen !== gen) known.delete(key);
     return min;
   }
 

@@ -7,11 +7,14 @@ import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
-import { managesService, selects } from '../endpoints/compute.ts';
-import { queueServicesOnChanges } from '../endpoints/controller.ts';
+import { managesService } from '../endpoints/compute.ts';
+import { PodMemo } from '../endpoints/pod-memo.ts';
+import { watchServicePods } from '../endpoints/service-pods.ts';
+import type { ServicePods } from '../endpoints/service-pods.ts';
 import { TriggerTimeTracker } from '../endpoints/trigger-time.ts';
 import { NewestView } from '../endpoints/view.ts';
-import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, desiredGroups, planSlices } from './reconcile.ts';
+import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, compareSliceEntries, groupsFromSorted, planSlices, podSliceEntry } from './reconcile.ts';
+import type { SliceEntry } from './reconcile.ts';
 
 const ignoreNotFound = (err: unknown) => {
   if (!(err instanceof ApiError && err.code === 404)) throw err;
@@ -34,6 +37,11 @@ export class EndpointSliceController {
   private readonly byService = new Map<string, Set<string>>();
   private readonly queue: WorkQueue;
   private readonly triggers = new TriggerTimeTracker();
+  private readonly index: ServicePods;
+  /** Each Service's pod entries from its last sync, so that a sync recomputes only changed pods. */
+  private readonly memos = new Map<string, PodMemo<SliceEntry>>();
+  /** Per slice key, the endpoints our last write of it sent and the version that write made (see planSlices). */
+  private readonly sent = new Map<string, { rv: string; endpoints: Obj[] }>();
   private readonly max: number;
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
@@ -64,9 +72,11 @@ export class EndpointSliceController {
     this.pods = new Informer(client, client.resource('', 'pods'));
     this.sliceInformer = new Informer(client, this.sliceResource, { labelSelector: `${MANAGED_BY_LABEL}=${CONTROLLER_NAME}` });
 
-    queueServicesOnChanges(this.services, this.pods, this.queue);
+    this.index = watchServicePods(this.services, this.pods, this.queue);
     const onSlice = (s: Obj) => {
       this.slices.upsert(s);
+      // The echo of our own write tells nothing new (upstream's slice tracker skips it too).
+      if (this.sent.get(objectKey(s))?.rv === s.metadata.resourceVersion) return;
       const key = serviceKeyOf(s);
       if (key) this.queue.add(key);
     };
@@ -75,6 +85,7 @@ export class EndpointSliceController {
       update: (_o, s) => onSlice(s),
       delete: (s) => {
         this.slices.remove(s);
+        this.sent.delete(objectKey(s));
         const key = serviceKeyOf(s);
         if (key) this.queue.add(key);
       },
@@ -108,17 +119,25 @@ export class EndpointSliceController {
     if (!svc || !managesService(svc) || svc.metadata.deletionTimestamp) {
       // The garbage collector removes slices of a deleted Service through their ownerReference.
       this.triggers.forget(key);
+      this.memos.delete(key);
       return;
     }
     const existing = this.slicesOf(key).filter((s) => s.addressType === 'IPv4');
-    const pods = this.pods.list(namespace);
-    const desired = desiredGroups(svc, pods);
-    const triggerTime = this.triggers.compute(key, svc, pods.filter((p) => selects(svc, p)));
-    const plan = planSlices(svc, existing, desired, triggerTime, this.max);
+    const pods = this.index.podsOf(key);
+    let memo = this.memos.get(key);
+    if (!memo) this.memos.set(key, (memo = new PodMemo<SliceEntry>(compareSliceEntries)));
+    const changed = this.index.changes(key);
+    const desired = groupsFromSorted(memo.values(svc, pods, (pod) => podSliceEntry(svc, pod), changed));
+    const triggerTime = this.triggers.compute(key, svc, pods, changed);
+    this.index.changesDone(key);
+    const plan = planSlices(svc, existing, desired, triggerTime, this.max, (s) => {
+      const w = this.sent.get(objectKey(s));
+      return w && w.rv === s.metadata.resourceVersion ? w.endpoints : undefined;
+    });
     // Creations before deletions, so that consumers never see the service with no endpoints in between.
     for (const s of plan.create) {
       try {
-        this.slices.upsert(await this.client.create(this.sliceResource, namespace, s));
+        this.wrote(s, await this.client.create(this.sliceResource, namespace, s));
       } catch (err) {
         if (err instanceof ApiError && err.code === 403) {
           log('debug', 'endpointslice-controller', 'cannot create slice', { service: key, error: err.message });
@@ -127,11 +146,17 @@ export class EndpointSliceController {
         throw err;
       }
     }
-    for (const s of plan.update) this.slices.upsert(await this.client.update(this.sliceResource, s));
+    for (const s of plan.update) this.wrote(s, await this.client.update(this.sliceResource, s));
     for (const s of plan.delete) {
       await this.client.delete(this.sliceResource, namespace, s.metadata.name, { preconditions: { uid: s.metadata.uid } }).catch(ignoreNotFound);
       this.slices.remove(s);
+      this.sent.delete(objectKey(s));
     }
+  }
+
+  private wrote(sent: Obj, written: Obj): void {
+    this.slices.upsert(written);
+    this.sent.set(objectKey(written), { rv: written.metadata.resourceVersion, endpoints: sent.endpoints });
   }
 }
 
@@ -139,3 +164,4 @@ function serviceKeyOf(slice: Obj): string | undefined {
   const name = slice.metadata.labels?.[SERVICE_NAME_LABEL];
   return name ? `${slice.metadata.namespace}/${name}` : undefined;
 }
+

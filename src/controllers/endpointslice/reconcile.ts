@@ -6,6 +6,7 @@
 import type { Obj } from '../../api/resource.ts';
 import { findPort, isPodReady, podIPv4, shouldPodBeInEndpoints, shouldSetHostname, selects, HEADLESS_LABEL, TRIGGER_TIME_ANNOTATION } from '../endpoints/compute.ts';
 import { cloneJson } from '../../util/json.ts';
+import { jsonEqual } from '../endpoints/equal.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -48,21 +49,45 @@ export interface PortGroup {
   endpoints: Obj[];
 }
 
-/** Desired endpoints grouped by their resolved ports; terminating pods are kept (with their conditions). */
-export function desiredGroups(svc: Obj, pods: Obj[]): Map<string, PortGroup> {
+/** What one pod contributes to its Service's slices. */
+export interface SliceEntry {
+  /** The pod's name: slices list endpoints in this order. */
+  name: string;
+  endpoint: Obj;
+  ports: Obj[];
+  portsKey: string;
+}
+
+/** The pod's entry in the Service's slices, or undefined when it has none. Terminating pods have one (with their conditions). */
+export function podSliceEntry(svc: Obj, pod: Obj): SliceEntry | undefined {
+  if (!selects(svc, pod) || !shouldPodBeInEndpoints(pod, true)) return undefined;
+  const ip = podIPv4(pod);
+  if (!ip) return undefined;
+  const ports = slicePorts(pod, svc);
+  return { name: pod.metadata.name, endpoint: sliceEndpoint(pod, svc, ip), ports, portsKey: portsKey(ports) };
+}
+
+export const compareSliceEntries = (a: SliceEntry, b: SliceEntry): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Entries sorted by compareSliceEntries, grouped by their resolved ports (groups in order of first appearance). */
+export function groupsFromSorted(entries: readonly SliceEntry[]): Map<string, PortGroup> {
   const groups = new Map<string, PortGroup>();
-  const sorted = [...pods].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
-  for (const pod of sorted) {
-    if (!selects(svc, pod) || !shouldPodBeInEndpoints(pod, true)) continue;
-    const ip = podIPv4(pod);
-    if (!ip) continue;
-    const ports = slicePorts(pod, svc);
-    const key = portsKey(ports);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { ports, endpoints: [] }));
-    g.endpoints.push(sliceEndpoint(pod, svc, ip));
+  for (const e of entries) {
+    let g = groups.get(e.portsKey);
+    if (!g) groups.set(e.portsKey, (g = { ports: e.ports, endpoints: [] }));
+    g.endpoints.push(e.endpoint);
   }
   return groups;
+}
+
+/** Desired endpoints grouped by their resolved ports; terminating pods are kept (with their conditions). */
+export function desiredGroups(svc: Obj, pods: Obj[]): Map<string, PortGroup> {
+  const entries: SliceEntry[] = [];
+  for (const pod of pods) {
+    const e = podSliceEntry(svc, pod);
+    if (e) entries.push(e);
+  }
+  return groupsFromSorted(entries.sort(compareSliceEntries));
 }
 
 export function sliceLabels(svc: Obj): Record<string, string> {
@@ -105,16 +130,13 @@ export interface SlicePlan {
   delete: Obj[];
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
 function metadataCurrent(slice: Obj, svc: Obj): boolean {
-  return same(sortObj(slice.metadata.labels), sortObj(sliceLabels(svc))) && (slice.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === svc.metadata.uid && r.controller);
+  return jsonEqual(slice.metadata.labels ?? {}, sliceLabels(svc)) && (slice.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === svc.metadata.uid && r.controller);
 }
 
-const sortObj = (m: Record<string, string> | undefined) => Object.fromEntries(Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-
 function refreshed(slice: Obj, svc: Obj, endpoints: Obj[], triggerTime?: string): Obj {
-  const next = cloneJson(slice);
+  // The old endpoints are replaced, so not worth copying.
+  const next: Obj = cloneJson({ ...slice, endpoints: [] });
   next.endpoints = endpoints;
   next.metadata.labels = sliceLabels(svc);
   const refs: Obj[] = (next.metadata.ownerReferences ?? []).filter((r: Obj) => !(r.kind === 'Service' && r.controller));
@@ -123,8 +145,19 @@ function refreshed(slice: Obj, svc: Obj, endpoints: Obj[], triggerTime?: string)
   return next;
 }
 
-/** The writes that turn `existing` (this service's slices) into the desired groups. */
-export function planSlices(svc: Obj, existing: Obj[], desired: Map<string, PortGroup>, triggerTime?: string, max = MAX_ENDPOINTS_PER_SLICE): SlicePlan {
+/**
+ * The writes that turn `existing` (this service's slices) into the desired groups. `sent` may give
+ * for a slice the endpoints a previous plan wrote into its current version: compared in place of
+ * the stored ones they mostly are the very objects desired again, so unchanged ones cost nothing.
+ */
+export function planSlices(
+  svc: Obj,
+  existing: Obj[],
+  desired: Map<string, PortGroup>,
+  triggerTime?: string,
+  max = MAX_ENDPOINTS_PER_SLICE,
+  sent: (slice: Obj) => Obj[] | undefined = () => undefined,
+): SlicePlan {
   const plan: SlicePlan = { create: [], update: [], delete: [] };
   const slices = [...existing].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
   const totalDesired = [...desired.values()].reduce((n, g) => n + g.endpoints.length, 0);
@@ -137,20 +170,22 @@ export function planSlices(svc: Obj, existing: Obj[], desired: Map<string, PortG
     return plan;
   }
   for (const [key, group] of desired) {
-    const remaining = new Map(group.endpoints.map((e) => [endpointKey(e), e]));
+    const remaining = new Map<string, Obj>();
+    for (const e of group.endpoints) remaining.set(endpointKey(e), e);
     // Slices of this port set, kept with their still-desired endpoints (refreshed where changed).
     const kept: { slice: Obj; endpoints: Obj[]; dirty: boolean }[] = [];
     for (const s of slices.filter((x) => portsKey(x.ports) === key)) {
       const endpoints: Obj[] = [];
       let dirty = !metadataCurrent(s, svc);
-      for (const e of s.endpoints ?? []) {
-        const want = remaining.get(endpointKey(e));
+      for (const e of sent(s) ?? s.endpoints ?? []) {
+        const k = endpointKey(e);
+        const want = remaining.get(k);
         if (!want || endpoints.length >= max) {
           dirty = true;
           continue;
         }
-        remaining.delete(endpointKey(e));
-        if (!same(e, want)) dirty = true;
+        remaining.delete(k);
+        if (!jsonEqual(e, want)) dirty = true;
         endpoints.push(want);
       }
       kept.push({ slice: s, endpoints, dirty });
@@ -158,9 +193,10 @@ export function planSlices(svc: Obj, existing: Obj[], desired: Map<string, PortG
     // New endpoints go first into slices being written anyway, then into others with room.
     const order = [...kept.filter((k) => k.dirty && k.endpoints.length > 0), ...kept.filter((k) => !k.dirty)];
     const rest = [...remaining.values()];
+    let next = 0;
     for (const k of order) {
-      while (rest.length && k.endpoints.length < max) {
-        k.endpoints.push(rest.shift()!);
+      while (next < rest.length && k.endpoints.length < max) {
+        k.endpoints.push(rest[next++]);
         k.dirty = true;
       }
     }
@@ -168,7 +204,7 @@ export function planSlices(svc: Obj, existing: Obj[], desired: Map<string, PortG
       if (k.endpoints.length === 0) plan.delete.push(k.slice);
       else if (k.dirty) plan.update.push(refreshed(k.slice, svc, k.endpoints, triggerTime));
     }
-    for (let i = 0; i < rest.length; i += max) plan.create.push(newSlice(svc, group.ports, rest.slice(i, i + max), triggerTime));
+    for (let i = next; i < rest.length; i += max) plan.create.push(newSlice(svc, group.ports, rest.slice(i, i + max), triggerTime));
   }
   for (const s of slices) if (!desired.has(portsKey(s.ports))) plan.delete.push(s);
   return plan;

@@ -1,0 +1,122 @@
+// Per-Service memory of what each selected pod contributes to the Service's endpoints. Informer
+// objects are never modified in place (a change arrives as a new object), so a pod seen as the
+// same object as at the last sync contributes exactly what it did then: a sync during a burst of
+// pod changes recomputes only the pods that changed, and re-sorts only when the set changed
+// (and then a nearly sorted array, which the engine's merge sort finishes in about one pass).
+import type { Obj } from '../../api/resource.ts';
+
+interface Slot<V> {
+  pod: Obj;
+  value: V | undefined;
+  /** The call that last looked at the pod; -1 once the pod is gone. */
+  seen: number;
+  /** Whether the slot is in `ordered`. */
+  placed: boolean;
+}
+
+export class PodMemo<V> {
+  private readonly compare: (a: V, b: V) => number;
+  private readonly slots = new Map<string, Slot<V>>();
+  private context: unknown = undefined;
+  private ordered: Slot<V>[] = [];
+  private out: V[] = [];
+  private gen = 0;
+
+  constructor(compare: (a: V, b: V) => number) {
+    this.compare = compare;
+  }
+
+  /**
+   * The values of `pods` (keyed by namespace/name), without those computed as undefined, sorted by
+   * `compare`. `compute` must depend only on the pod and on `context` (the Service object): a new
+   * context forgets everything. `changed`, when known, names the only keys that may differ from
+   * the last call (see ServicePods.changes). The same array comes back while nothing changed.
+   */
+  values(context: unknown, pods: ReadonlyMap<string, Obj>, compute: (pod: Obj) => V | undefined, changed: ReadonlySet<string> | 'all' = 'all'): V[] {
+    if (context !== this.context) {
+      this.slots.clear();
+      this.ordered = [];
+      this.out = [];
+      this.context = context;
+      changed = 'all';
+    }
+    const gen = ++this.gen;
+    let any = false;
+    /** Whether a placed value may now sort elsewhere. */
+    let moved = false;
+    const fresh: Slot<V>[] = [];
+    const visit = (key: string, pod: Obj) => {
+      let slot = this.slots.get(key);
+      if (slot && slot.pod === pod) {
+        slot.seen = gen;
+        return;
+      }
+      any = true;
+      if (!slot) this.slots.set(key, (slot = { pod, value: undefined, seen: gen, placed: false }));
+      const was = slot.value;
+      slot.pod = pod;
+      slot.seen = gen;
+      slot.value = compute(pod);
+      if (slot.value === undefined) return;
+      if (!slot.placed) fresh.push(slot);
+      else if (!moved && was !== undefined && this.compare(was, slot.value) !== 0) moved = true;
+    };
+    if (changed === 'all') {
+      for (const [key, pod] of pods) visit(key, pod);
+      if (this.slots.size > pods.size) {
+        for (const [key, slot] of this.slots) {
+          if (slot.seen === gen) continue;
+          slot.seen = -1;
+          this.slots.delete(key);
+          any = true;
+        }
+      }
+    } else {
+      for (const key of changed) {
+        const pod = pods.get(key);
+        if (pod) visit(key, pod);
+        else if (this.slots.has(key)) {
+          this.slots.get(key)!.seen = -1;
+          this.slots.delete(key);
+          any = true;
+        }
+      }
+    }
+    if (!any) return this.out;
+    const cmp = (a: Slot<V>, b: Slot<V>) => this.compare(a.value!, b.value!);
+    const kept: Slot<V>[] = [];
+    for (const slot of this.ordered) {
+      if (slot.seen !== -1 && slot.value !== undefined) kept.push(slot);
+      else slot.placed = false;
+    }
+    for (const slot of fresh) slot.placed = true;
+    // Leaving keeps the order; the few that came are sorted and merged in.
+    if (moved) this.ordered = kept.concat(fresh).sort(cmp);
+    else if (fresh.length === 0) this.ordered = kept;
+    else this.ordered = merge(kept, fresh.sort(cmp), cmp);
+    this.out = this.ordered.map((s) => s.value!);
+    return this.out;
+  }
+}
+
+/**
+ * The stable merge of sorted `a` with a few sorted `b` (ties: `a` first): each of `b` finds its place
+ * by binary search, so the comparisons are about |b|·log|a| rather than |a|.
+ */
+function merge<T>(a: T[], b: T[], cmp: (x: T, y: T) => number): T[] {
+  const out: T[] = [];
+  let i = 0;
+  for (const x of b) {
+    let lo = i;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(a[mid], x) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    while (i < lo) out.push(a[i++]);
+    out.push(x);
+  }
+  while (i < a.length) out.push(a[i++]);
+  return out;
+}
