@@ -249,11 +249,12 @@ for (const [transport, env] of [
   ['spdy', SPDY],
 ] as const) {
   test(`exec -it over ${transport}: the terminal size reaches the node, stderr comes on stdout`, async () => {
-    // script(1) gives kubectl a terminal, so it asks for a TTY and sends the window size.
+    // script(1) gives kubectl a terminal, so it asks for a TTY and sends the window size. The
+    // command lives a moment: a size sent after the session ended has nowhere to go.
     const before = node.resizes.length;
     const envs = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
-      const child = spawn('script', ['-qec', `stty cols 123 rows 45; ${envs} kubectl exec -it web -- sh -c 'echo to-out; echo to-err >&2'`, '/dev/null'], {
+      const child = spawn('script', ['-qec', `stty cols 123 rows 45; ${envs} kubectl exec -it web -- sh -c 'sleep 1; echo to-out; echo to-err >&2'`, '/dev/null'], {
         env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
