@@ -198,8 +198,9 @@ export class NodeAgent {
     }
     const existing = await this.client.get(leases, 'kube-node-lease', this.nodeName).catch(() => undefined);
     if (existing) {
-      existing.spec = { ...existing.spec, holderIdentity: this.nodeName, leaseDurationSeconds: duration, renewTime: microTime() };
-      this.lease = await this.client.update(leases, existing);
+      // The object read is shared with the cache: write a changed copy, never the object itself.
+      const next = { ...existing, spec: { ...existing.spec, holderIdentity: this.nodeName, leaseDurationSeconds: duration, renewTime: microTime() } };
+      this.lease = await this.client.update(leases, next);
     } else {
       this.lease = await this.client.create(leases, 'kube-node-lease', nodeLease(this.nodeName, this.nodeUid, duration, Date.now()));
     }

@@ -75,13 +75,9 @@ function dropEmptyMetadata(meta: Obj): void {
 }
 
 function sameContent(a: Obj, b: Obj): boolean {
-  const ra = a.metadata?.resourceVersion;
-  const rb = b.metadata?.resourceVersion;
-  a.metadata.resourceVersion = b.metadata.resourceVersion = undefined;
-  const same = JSON.stringify(a) === JSON.stringify(b);
-  a.metadata.resourceVersion = ra;
-  b.metadata.resourceVersion = rb;
-  return same;
+  // Shallow copies: b is usually the watch cache's object, which is shared and must not be written.
+  const withoutRv = (o: Obj) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return JSON.stringify(withoutRv(a)) === JSON.stringify(withoutRv(b));
 }
 
 export class ResourceStore {

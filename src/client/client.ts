@@ -68,7 +68,7 @@ export class InProcessClient implements Client {
     const filter = makeFilter(r, opts.labelSelector, opts.fieldSelector);
     const prefix = opts.namespace !== undefined && r.namespaced ? `${bucketFor(r)}${opts.namespace}/` : bucketFor(r);
     const from = Number(opts.resourceVersion);
-    const history = cache.eventsSince(from);
+    const history = cache.eventsSince(from, prefix);
     if (!history) {
       queueMicrotask(() => onClose(new ApiError(410, 'Expired', `too old resource version: ${from}`)));
       return () => {};

@@ -11,7 +11,20 @@ export interface Handlers {
   delete?(obj: Obj): void;
 }
 
-export const objectKey = (obj: Obj): string => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
+/**
+ * Keys of objects seen, one string per object version however many informers hold it: in-process
+ * informers share the watch cache's objects, and a fresh key string in each would cost more than
+ * the map entry itself.
+ */
+const keys = new WeakMap<Obj, string>();
+
+export const objectKey = (obj: Obj): string => {
+  const known = keys.get(obj);
+  if (known !== undefined) return known;
+  const k: string = obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+  keys.set(obj, k);
+  return k;
+};
 
 export class Informer {
   readonly resource: ResourceDef;

@@ -1,6 +1,9 @@
 // The API server's view of the store: every object decoded once, kept current by the store's
 // change stream, with recent history for watchers. LIST, GET and WATCH are answered from here;
 // the store only backs writes, restarts and resumption.
+// Memory: only current objects stay decoded. History is a short tail of events in memory (bounded
+// in count and in bytes, since one Endpoints version can be megabytes); a watcher resuming from
+// further back gets older events read back from the store's log, when the store keeps one.
 import type { Store, StoreEvent } from './types.ts';
 
 export type Obj = Record<string, any>;
@@ -23,22 +26,98 @@ export interface CacheEvent {
 
 type Listener = (e: CacheEvent) => void;
 
-const jsonCache = new WeakMap<Obj, string>();
+/**
+ * Encodings of recently encoded objects, in two generations: a change fanned out to many watchers
+ * is encoded once, but the strings of objects nobody asks for again do not stay (holding one per
+ * object would cost as much as the objects). A generation turns over after ENCODED_GENERATION_BYTES.
+ */
+const ENCODED_GENERATION_BYTES = 8 * 1024 * 1024;
+let encodedYoung = new WeakMap<Obj, string>();
+let encodedOld = new WeakMap<Obj, string>();
+let encodedYoungBytes = 0;
 
 /** Encodes an object once per change however many watchers and readers want it. */
 export function encode(obj: Obj): string {
-  let s = jsonCache.get(obj);
-  if (s === undefined) {
-    s = JSON.stringify(obj);
-    jsonCache.set(obj, s);
+  let s = encodedYoung.get(obj);
+  if (s !== undefined) return s;
+  s = encodedOld.get(obj) ?? JSON.stringify(obj);
+  if (encodedYoungBytes + s.length > ENCODED_GENERATION_BYTES) {
+    encodedOld = encodedYoung;
+    encodedYoung = new WeakMap();
+    encodedYoungBytes = 0;
   }
+  encodedYoung.set(obj, s);
+  encodedYoungBytes += s.length;
   return s;
 }
 
 export function decode(value: string, rev: number): Obj {
   const obj = JSON.parse(value) as Obj;
   (obj.metadata ??= {}).resourceVersion = String(rev);
+  if (FREEZE) {
+    internStrings(obj);
+    deepFreeze(obj);
+  }
   return obj;
+}
+
+/**
+ * ORDINAL_FREEZE_CACHE=1 freezes every cached object, so that code which mutates an object it was
+ * handed by the cache (or an in-process informer, which shares them) fails loudly in tests.
+ */
+const FREEZE = process.env.ORDINAL_FREEZE_CACHE === '1';
+
+function deepFreeze(v: Obj): void {
+  Object.freeze(v);
+  for (const k in v) {
+    const x = v[k];
+    if (x !== null && typeof x === 'object' && !Object.isFrozen(x)) deepFreeze(x);
+  }
+}
+
+/**
+ * Decoded objects repeat the same short strings many thousand times (images, kinds, reasons,
+ * node names, timestamps to the second), and JSON.parse makes a copy each time: one shared copy
+ * saves about a tenth of the heap. Two generations bound the table; a string in use stays hot.
+ * The cache does it a little after an object is stored, and only to objects still current then:
+ * in a burst most versions are replaced within a second, and interning each would cost more CPU
+ * than decoding. Swapping a string for an equal one is invisible to whoever holds the object.
+ */
+const INTERN_DELAY_MS = 1000;
+const INTERN_BATCH = 5000;
+const INTERN_MAX_LENGTH = 256;
+const INTERN_GENERATION = 50_000;
+let internYoung = new Map<string, string>();
+let internOld = new Map<string, string>();
+
+function intern(s: string): string {
+  const y = internYoung.get(s);
+  if (y !== undefined) return y;
+  const o = internOld.get(s) ?? s;
+  if (internYoung.size >= INTERN_GENERATION) {
+    internOld = internYoung;
+    internYoung = new Map();
+  }
+  internYoung.set(o, o);
+  return o;
+}
+
+function internStrings(v: Obj): void {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'string') {
+        if (x.length <= INTERN_MAX_LENGTH) v[i] = intern(x);
+      } else if (x !== null && typeof x === 'object') internStrings(x);
+    }
+    return;
+  }
+  for (const k in v) {
+    const x = v[k];
+    if (typeof x === 'string') {
+      if (x.length <= INTERN_MAX_LENGTH) v[k] = intern(x);
+    } else if (x !== null && typeof x === 'object') internStrings(x);
+  }
 }
 
 /** Keys of one resource type (e.g. '/registry/core/pods/') kept for listing in key order. */
@@ -60,22 +139,43 @@ class Bucket {
 
 export type IndexFn = (obj: Obj) => string | undefined;
 
+/** Events kept decoded in memory when the store can replay older ones: at most this many… */
+const TAIL_EVENTS = 1000;
+/** …and at most about this many bytes of their serialized objects. */
+const TAIL_BYTES = 8 * 1024 * 1024;
+
 export class WatchCache {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly history: CacheEvent[] = [];
-  private historyStart = 0;
+  /** Recent events, oldest first; `tailFrom` is the revision just before the first. */
+  private tail: CacheEvent[] = [];
+  private tailHead = 0;
+  private readonly tailSizes: number[] = [];
+  private tailBytes = 0;
+  private tailFrom = 0;
+  /** Watches may resume after this revision (exclusive), when the store can replay (else tailFrom). */
+  private startRev = 0;
   private rev = 0;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly indexFns = new Map<string, Map<string, IndexFn>>();
   private stop: (() => void) | null = null;
+  private toIntern: CachedObject[] = [];
+  private internTimer: NodeJS.Timeout | null = null;
   private waiters: { rev: number; resolve: () => void }[] = [];
 
   private readonly store: Store;
   private readonly historyCapacity: number;
+  private readonly replays: boolean;
+  private readonly tailEvents: number;
+  private readonly tailMaxBytes: number;
 
+  /** historyCapacity: how many events back a watch may resume (older revisions get 410 Gone). */
   constructor(store: Store, historyCapacity = 50_000) {
     this.store = store;
     this.historyCapacity = historyCapacity;
+    // Without a store that replays its log, memory is the only history.
+    const replays = (this.replays = typeof store.history === 'function');
+    this.tailEvents = replays ? Math.min(historyCapacity, TAIL_EVENTS) : historyCapacity;
+    this.tailMaxBytes = replays ? TAIL_BYTES : Infinity;
   }
 
   /** Registers a secondary index on a resource bucket (e.g. pods by spec.nodeName). Call before start(). */
@@ -89,12 +189,28 @@ export class WatchCache {
     const { kvs, rev } = await this.store.list('/registry/');
     for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev), kv.modRev);
     this.rev = rev;
-    this.historyStart = rev;
+    this.startRev = this.tailFrom = rev;
     this.stop = this.store.watch(rev, (events) => this.apply(events));
   }
 
   close(): void {
     this.stop?.();
+    if (this.internTimer) clearTimeout(this.internTimer);
+    this.internTimer = null;
+    this.toIntern = [];
+  }
+
+  private internLater(entry: CachedObject): void {
+    this.toIntern.push(entry);
+    if (!this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), INTERN_DELAY_MS).unref();
+  }
+
+  private internSettled(): void {
+    this.internTimer = null;
+    const batch = this.toIntern.splice(0, INTERN_BATCH);
+    for (const entry of batch) if (this.get(entry.key) === entry) internStrings(entry.obj);
+    // A long backlog goes in slices, so that no single pause is long.
+    if (this.toIntern.length && !this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), 0).unref();
   }
 
   revision(): number {
@@ -103,7 +219,8 @@ export class WatchCache {
 
   /** The oldest revision a watch may resume from (exclusive): older ones get 410 Gone. */
   oldestResumable(): number {
-    return this.historyStart;
+    if (!this.replays) return this.tailFrom;
+    return Math.max(this.startRev, this.rev - this.historyCapacity, this.store.compactedRevision());
   }
 
   /** Resolves once the cache has caught up with `rev` (read-your-writes for any driver). */
@@ -140,17 +257,35 @@ export class WatchCache {
     return this.buckets.get(bucket)?.items.size ?? 0;
   }
 
-  /** Events after `rev` still in history, or undefined when that history is gone. */
-  eventsSince(rev: number): CacheEvent[] | undefined {
-    if (rev < this.historyStart) return undefined;
-    let lo = 0;
-    let hi = this.history.length;
+  /**
+   * Events after `rev` (only keys under `prefix` when given; callers filter anyway), or undefined
+   * when that history is gone. Recent ones are the very events watchers were sent; older ones are
+   * decoded afresh from the store's log.
+   */
+  eventsSince(rev: number, prefix = ''): CacheEvent[] | undefined {
+    if (rev < this.oldestResumable()) return undefined;
+    const t = this.tail;
+    let lo = this.tailHead;
+    let hi = t.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.history[mid].rev <= rev) lo = mid + 1;
+      if (t[mid].rev <= rev) lo = mid + 1;
       else hi = mid;
     }
-    return this.history.slice(lo);
+    const recent = prefix ? t.slice(lo).filter((e) => e.key.startsWith(prefix)) : t.slice(lo);
+    if (rev >= this.tailFrom) return recent;
+    const older = this.store.history?.(rev, this.tailFrom, prefix);
+    if (!older) return undefined;
+    return [...older.map((e) => this.replayed(e)), ...recent];
+  }
+
+  /** A logged change as the cache event it was; the current object is shared when it is the one. */
+  private replayed(e: StoreEvent): CacheEvent {
+    const prevObj = e.prev !== undefined && e.prevModRev !== undefined ? decode(e.prev, e.prevModRev) : undefined;
+    if (e.type === 'delete') return { type: 'DELETED', rev: e.rev, key: e.key, obj: decode(e.value, e.rev), prevObj };
+    const cur = this.get(e.key);
+    const obj = cur && cur.modRev === e.rev ? cur.obj : decode(e.value, e.rev);
+    return { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
   }
 
   subscribe(bucket: string, fn: Listener): () => void {
@@ -175,19 +310,32 @@ export class WatchCache {
         ev = { type: 'DELETED', rev: e.rev, key: e.key, obj, prevObj };
       }
       this.rev = e.rev;
-      this.history.push(ev);
+      this.remember(ev, e.value.length + (prevObj ? (e.prev?.length ?? e.value.length) : 0));
       const ls = this.listeners.get(bucket);
       if (ls) for (const l of ls) l(ev);
-    }
-    if (this.history.length > this.historyCapacity) {
-      const drop = this.history.length - this.historyCapacity;
-      this.historyStart = this.history[drop - 1].rev;
-      this.history.splice(0, drop);
     }
     if (this.waiters.length) {
       const ready = this.waiters.filter((w) => w.rev <= this.rev);
       this.waiters = this.waiters.filter((w) => w.rev > this.rev);
       for (const w of ready) w.resolve();
+    }
+  }
+
+  /** Appends to the tail, dropping the oldest events beyond its count or bytes. */
+  private remember(ev: CacheEvent, bytes: number): void {
+    this.tail.push(ev);
+    this.tailSizes.push(bytes);
+    this.tailBytes += bytes;
+    while (this.tail.length - this.tailHead > this.tailEvents || (this.tailBytes > this.tailMaxBytes && this.tail.length - this.tailHead > 1)) {
+      this.tailFrom = this.tail[this.tailHead].rev;
+      this.tailBytes -= this.tailSizes[this.tailHead];
+      this.tailHead++;
+    }
+    // Compact the arrays now and then rather than shifting on every event.
+    if (this.tailHead > 1024 && this.tailHead * 2 > this.tail.length) {
+      this.tail = this.tail.slice(this.tailHead);
+      this.tailSizes.splice(0, this.tailHead);
+      this.tailHead = 0;
     }
   }
 
@@ -201,6 +349,7 @@ export class WatchCache {
     const entry = { key, obj, modRev };
     b.items.set(key, entry);
     this.index(name, b, entry);
+    if (!FREEZE) this.internLater(entry);
   }
 
   private remove(key: string): void {

@@ -3,6 +3,9 @@
 // everything written while the previous batch was being committed goes into the next
 // transaction, with one fsync (group commit). Callers are answered, and watchers told, only after
 // their batch is on disk, and the fsync never blocks the event loop.
+// Memory: the index keeps only revisions once a write is committed; values are read back from the
+// file when asked for (start-up, deletes, resuming watchers), which the API server's watch cache
+// makes rare. Keeping every serialized value in memory cost about as much as the cache itself.
 import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
@@ -10,8 +13,17 @@ import { dirname } from 'node:path';
 import { type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
 import { openDatabase, type Row } from './sqlite-schema.ts';
 
+/** What the index knows of a key: its revisions, and its value until that is on disk. */
+interface Entry {
+  createRev: number;
+  modRev: number;
+  value: string | undefined;
+}
+
 interface Pending {
   event: StoreEvent;
+  /** The index entry written, whose value may be dropped once on disk. */
+  entry?: Entry;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -26,7 +38,8 @@ export class SqliteStore implements Store {
   /** Used on this thread for start-up and for replaying history to resuming watchers. */
   private readonly reader: DatabaseSync;
   private readonly writer: Worker;
-  private readonly data = new Map<string, KV>();
+  private readonly data = new Map<string, Entry>();
+  private readonly readValue: (key: string) => string | undefined;
   private rev = 0;
   private committedRev = 0;
   private compacted = 0;
@@ -42,10 +55,12 @@ export class SqliteStore implements Store {
     mkdirSync(dirname(path), { recursive: true });
     this.historyLimit = opts.historyLimit ?? 100_000;
     this.reader = openDatabase(path);
-    for (const row of this.reader.prepare('SELECT key, value, create_rev, mod_rev FROM kv').iterate()) {
-      const r = row as { key: string; value: string; create_rev: number; mod_rev: number };
-      this.data.set(r.key, { key: r.key, value: r.value, createRev: r.create_rev, modRev: r.mod_rev });
+    for (const row of this.reader.prepare('SELECT key, create_rev, mod_rev FROM kv').iterate()) {
+      const r = row as { key: string; create_rev: number; mod_rev: number };
+      this.data.set(r.key, { value: undefined, createRev: r.create_rev, modRev: r.mod_rev });
     }
+    const selectValue = this.reader.prepare('SELECT value FROM kv WHERE key = ?');
+    this.readValue = (key) => (selectValue.get(key) as { value: string } | undefined)?.value;
     const meta = (name: string) => (this.reader.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
     const lastLogged = (this.reader.prepare('SELECT MAX(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
     this.rev = this.committedRev = Math.max(meta('rev'), lastLogged);
@@ -74,22 +89,54 @@ export class SqliteStore implements Store {
   }
 
   async get(key: string): Promise<KV | undefined> {
-    return this.data.get(key);
+    const e = this.data.get(key);
+    return e && this.kv(key, e);
   }
 
   async list(prefix: string): Promise<ListResult> {
+    // Committed values come from one range scan; the index says which keys exist now and at which revisions.
+    const committed = new Map<string, string>();
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const rows = prefix ? this.reader.prepare('SELECT key, value FROM kv WHERE key >= ? AND key < ?').iterate(prefix, end) : this.reader.prepare('SELECT key, value FROM kv').iterate();
+    for (const row of rows) {
+      const r = row as { key: string; value: string };
+      const e = this.data.get(r.key);
+      if (e && e.value === undefined) committed.set(r.key, r.value);
+    }
     const kvs: KV[] = [];
-    for (const [k, v] of this.data) if (k.startsWith(prefix)) kvs.push(v);
+    for (const [key, e] of this.data) {
+      if (!key.startsWith(prefix)) continue;
+      const value = e.value ?? committed.get(key) ?? this.readValue(key);
+      if (value !== undefined) kvs.push({ key, value, createRev: e.createRev, modRev: e.modRev });
+    }
     kvs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { kvs, rev: this.rev };
+  }
+
+  /**
+   * Committed changes with afterRev < rev <= toRev from the log, in order (optionally only keys
+   * under a prefix), or undefined when that history is compacted or not yet committed.
+   */
+  history(afterRev: number, toRev: number, prefix = ''): StoreEvent[] | undefined {
+    if (afterRev < this.compacted || toRev > this.committedRev) return undefined;
+    const end = prefix ? prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) : '\uffff';
+    const rows = this.reader
+      .prepare('SELECT rev, type, key, value, create_rev, prev, prev_mod_rev FROM log WHERE rev > ? AND rev <= ? AND key >= ? AND key < ? ORDER BY rev')
+      .all(afterRev, toRev, prefix, end);
+    return rows.map((r) => rowToEvent(r as unknown as LogRow));
+  }
+
+  private kv(key: string, e: Entry): KV | undefined {
+    const value = e.value ?? this.readValue(key);
+    return value === undefined ? undefined : { key, value, createRev: e.createRev, modRev: e.modRev };
   }
 
   create(key: string, value: string): Promise<KV> {
     if (this.data.has(key)) return Promise.reject(new StoreError('exists', `key ${key} already exists`));
     const rev = ++this.rev;
-    const kv: KV = { key, value, createRev: rev, modRev: rev };
-    this.data.set(key, kv);
-    return this.enqueue({ type: 'put', rev, key, value, createRev: rev }).then(() => kv);
+    const entry: Entry = { value, createRev: rev, modRev: rev };
+    this.data.set(key, entry);
+    return this.enqueue({ type: 'put', rev, key, value, createRev: rev }, entry).then(() => ({ key, value, createRev: rev, modRev: rev }));
   }
 
   update(key: string, value: string, expectedModRev: number): Promise<KV> {
@@ -97,18 +144,23 @@ export class SqliteStore implements Store {
     if (!old) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     if (old.modRev !== expectedModRev) return Promise.reject(new StoreError('conflict', `key ${key} was modified`));
     const rev = ++this.rev;
-    const kv: KV = { key, value, createRev: old.createRev, modRev: rev };
-    this.data.set(key, kv);
-    return this.enqueue({ type: 'put', rev, key, value, createRev: old.createRev, prev: old.value, prevModRev: old.modRev }).then(() => kv);
+    const entry: Entry = { value, createRev: old.createRev, modRev: rev };
+    this.data.set(key, entry);
+    // The previous value is the log's business (the writer copies it from the file), not memory's.
+    const event: StoreEvent = { type: 'put', rev, key, value, createRev: old.createRev, prevModRev: old.modRev };
+    if (old.value !== undefined) event.prev = old.value;
+    return this.enqueue(event, entry).then(() => ({ key, value, createRev: old.createRev, modRev: rev }));
   }
 
   delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }> {
     const old = this.data.get(key);
     if (!old) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     if (expectedModRev !== undefined && old.modRev !== expectedModRev) return Promise.reject(new StoreError('conflict', `key ${key} was modified`));
+    const prev = this.kv(key, old);
+    if (!prev) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     const rev = ++this.rev;
     this.data.delete(key);
-    return this.enqueue({ type: 'delete', rev, key, value: old.value, createRev: old.createRev, prev: old.value, prevModRev: old.modRev }).then(() => ({ prev: old, rev }));
+    return this.enqueue({ type: 'delete', rev, key, value: prev.value, createRev: old.createRev, prev: prev.value, prevModRev: old.modRev }).then(() => ({ prev, rev }));
   }
 
   watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void {
@@ -147,9 +199,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  private enqueue(event: StoreEvent): Promise<void> {
+  private enqueue(event: StoreEvent, entry?: Entry): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, resolve, reject });
+      this.pending.push({ event, entry, resolve, reject });
       if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -176,6 +228,7 @@ export class SqliteStore implements Store {
       () => {
         this.inFlight = null;
         this.committedRev = batch[batch.length - 1].event.rev;
+        for (const p of batch) if (p.entry) p.entry.value = undefined;
         const events = batch.map((p) => p.event);
         for (const w of this.watchers) w(events);
         for (const p of batch) p.resolve();

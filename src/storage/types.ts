@@ -16,7 +16,7 @@ export interface StoreEvent {
   /** Value after the change; for a delete, the last value before it. */
   value: string;
   createRev: number;
-  /** The previous value, absent for creations. */
+  /** The previous value, absent for creations; live events may leave it out (then only replays from the log carry it). */
   prev?: string;
   prevModRev?: number;
 }
@@ -48,6 +48,12 @@ export interface Store {
   delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }>;
   /** Every change after `fromRev`, in order, then live ones; fails with 'compacted' if history before fromRev is gone. */
   watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void;
+  /**
+   * Optional, synchronous: committed changes with afterRev < rev <= toRev (only keys under prefix
+   * if given), or undefined when compacted or not yet committed. Lets the watch cache keep only
+   * recent events in memory and read older ones back for watchers that resume from far behind.
+   */
+  history?(afterRev: number, toRev: number, prefix?: string): StoreEvent[] | undefined;
   /** Forget history up to and including rev. */
   compact(rev: number): Promise<void>;
   close(): Promise<void>;
