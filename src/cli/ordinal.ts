@@ -14,6 +14,8 @@ import { parseCidr, DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { CONTAINERD_POD_CIDR, CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
 import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 import { NodeStreamingRegistry } from '../streaming/types.ts';
+import { DEFAULT_EVENT_TTL_MS, EventExpirer } from '../apiserver/event-ttl.ts';
+import { parseGoDuration } from '../util/duration.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -39,6 +41,9 @@ Options:
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
                    0 picks a free port)
   --no-dns         run no cluster DNS
+  --event-ttl DURATION
+                   how long an event is kept after its last update, as kube-apiserver's flag
+                   (default 1h; Go duration syntax: 30m, 90s, 1h30m)
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
@@ -63,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
       controllers: { type: 'string' },
       'dns-port': { type: 'string' },
       'no-dns': { type: 'boolean' },
+      'event-ttl': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,6 +106,15 @@ async function main(argv: string[]): Promise<void> {
   if (dnsPort !== undefined && (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535)) fail(`invalid --dns-port ${values['dns-port']}`);
   const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
   if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}: milliseconds, 0 or more`);
+  let eventTtlMs = DEFAULT_EVENT_TTL_MS;
+  if (values['event-ttl'] !== undefined) {
+    try {
+      eventTtlMs = parseGoDuration(values['event-ttl']);
+    } catch (err) {
+      fail(`invalid --event-ttl: ${(err as Error).message}`);
+    }
+    if (!(eventTtlMs > 0)) fail(`invalid --event-ttl ${values['event-ttl']}: must be longer than 0`);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
@@ -109,6 +124,9 @@ async function main(argv: string[]): Promise<void> {
   const streaming = new NodeStreamingRegistry();
   const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming });
   const controllers: Component[] = [];
+  const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
+  await eventExpirer.start();
+  controllers.push(eventExpirer);
   if (command === 'up') {
     log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes, ...(runtime === 'containerd' ? { socket: containerdSocket } : {}) });
     try {
