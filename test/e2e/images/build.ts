@@ -10,6 +10,7 @@
 //   registry.k8s.io/nginx-slim:0.8           busybox httpd on :80 serving /usr/share/nginx/html
 //   docker.io/library/kubia-stored:latest    seed 004's app on :8080 (POST stores body in /var/data/kubia.txt)
 //   docker.io/library/kubia-stored:v2        same, answers prefixed with "v2, "
+//   docker.io/library/busybox:1.28           a shell and the applets (`kubectl run --image busybox:1.28`)
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -280,8 +281,13 @@ export function kubiaImage(version: 'v1' | 'v2' = 'v1', busybox?: string): Built
   });
 }
 
+/** What the tutorials' `kubectl run --image busybox` expects: the applets and `sh` as the command. */
+export function busyboxImage(busybox?: string): BuiltImage {
+  return buildImage({ ref: 'busybox:1.28', files: busyboxRootfs(busybox), config: { cmd: ['sh'] } });
+}
+
 export function standardImages(busybox?: string): BuiltImage[] {
-  return [pauseImage(busybox), nginxSlimImage(busybox), kubiaImage('v1', busybox), kubiaImage('v2', busybox)];
+  return [pauseImage(busybox), nginxSlimImage(busybox), kubiaImage('v1', busybox), kubiaImage('v2', busybox), busyboxImage(busybox)];
 }
 
 export function fileNameFor(ref: string): string {
