@@ -78,6 +78,8 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
       // The tutorial's `for i in 0 1; do kubectl exec web-$i -- sh -c 'echo $(hostname) > /usr/share/nginx/html/index.html'; done`.
       await kubectlOk(cluster, ['exec', p.name, '--', 'sh', '-c', 'echo $(hostname) > /usr/share/nginx/html/index.html']);
       assert.equal((await kubectlOk(cluster, ['exec', p.name, '--', 'hostname'])).trim(), p.name, 'hostname is the pod name');
+      // The tutorial's `for i in 0 1; do kubectl exec -it web-$i -- curl localhost; done` (no terminal here).
+      assert.equal((await kubectlOk(cluster, ['exec', p.name, '--', 'curl', 'localhost'])).trim(), p.name);
       const page = await get(`http://${p.ip}/`);
       assert.equal(page.status, 200);
       assert.equal(page.body.trim(), p.name);

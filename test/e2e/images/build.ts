@@ -90,6 +90,26 @@ export function normalizeRef(ref: string): string {
 }
 
 /** The common base: busybox, its applet links, passwd/group, and the usual directories. */
+const CURL_SHIM = [
+  '#!/bin/sh',
+  '# curl [-s] [-X METHOD] [-d DATA] URL, through busybox wget',
+  'method=GET; data=; url=',
+  'while [ $# -gt 0 ]; do',
+  '  case "$1" in',
+  '    -s|--silent) ;;',
+  '    -X|--request) method=$2; shift ;;',
+  '    -d|--data) data=$2; method=${method#GET}; method=${method:-POST}; shift ;;',
+  '    -*) echo "curl (test image): unsupported option $1" >&2; exit 2 ;;',
+  '    *) url=$1 ;;',
+  '  esac',
+  '  shift',
+  'done',
+  'case "$url" in *://*) ;; *) url="http://$url" ;; esac',
+  'if [ "$method" = POST ]; then exec wget -q -O - --post-data "$data" "$url"; fi',
+  'exec wget -q -O - "$url"',
+  '',
+].join('\n');
+
 export function busyboxRootfs(busybox: string = process.env.BUSYBOX ?? BUSYBOX_DEFAULT): TarEntry[] {
   if (!existsSync(busybox)) {
     throw new Error(`${busybox} not found: install Debian's busybox-static (apt-get install busybox-static) or set BUSYBOX`);
@@ -121,6 +141,9 @@ export function busyboxRootfs(busybox: string = process.env.BUSYBOX ?? BUSYBOX_D
       mode: 0o755,
       data: '#!/bin/sh\n"$@" &\nchild=$!\ntrap \'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT\nwait "$child"\n',
     },
+    // The tutorials type `curl localhost` and `curl -X POST -d "..." host:8080`; busybox has no curl,
+    // so a few lines of sh map the options they use onto busybox wget.
+    { type: 'file', path: 'usr/local/bin/curl', mode: 0o755, data: CURL_SHIM },
     { type: 'dir', path: 'var' },
   );
   return entries;
