@@ -9,6 +9,7 @@ import { required as requiredErr } from '../api/field-errors.ts';
 import type { Store } from '../storage/types.ts';
 import { StoreError } from '../storage/types.ts';
 import type { WatchCache, CachedObject } from '../storage/cache.ts';
+import { storedForm, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
@@ -46,23 +47,26 @@ const qr = (r: ResourceDef) => ({ group: r.group, resource: r.plural });
 
 const clone = <T>(v: T): T => cloneJson(v);
 
-/** RFC 3339 with second precision, as upstream's metav1.Time serializes. */
-export const nowTimestamp = (ms = Date.now()) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/**
+ * RFC 3339 with second precision, as upstream's metav1.Time serializes. Formatted once per
+ * second: every write stamps something, and in a burst they all fall in the same few seconds.
+ */
+export function nowTimestamp(ms = Date.now()): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastStampSecond) {
+    lastStamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastStampSecond = second;
+  }
+  return lastStamp;
+}
+let lastStampSecond = NaN;
+let lastStamp = '';
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 function randomSuffix(): string {
   const bytes = randomBytes(5);
   let s = '';
   for (const b of bytes) s += NAME_CHARS[b % NAME_CHARS.length];
-  return s;
-}
-
-/** Serialized form for the store: the revision is the version, so resourceVersion is not stored. */
-function serialize(obj: Obj): string {
-  const rv = obj.metadata.resourceVersion;
-  delete obj.metadata.resourceVersion;
-  const s = JSON.stringify(obj);
-  if (rv !== undefined) obj.metadata.resourceVersion = rv;
   return s;
 }
 
@@ -74,10 +78,16 @@ function dropEmptyMetadata(meta: Obj): void {
   }
 }
 
-function sameContent(a: Obj, b: Obj): boolean {
-  // Shallow copies: b is usually the watch cache's object, which is shared and must not be written.
-  const withoutRv = (o: Obj) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return JSON.stringify(withoutRv(a)) === JSON.stringify(withoutRv(b));
+/**
+ * Whether a write would store what is stored already (a no-op, which upstream does not write).
+ * The stored value of an object the cache adopted is still known, so usually this compares two
+ * strings the write needs anyway.
+ */
+function unchanged(value: string, existing: Obj): boolean {
+  const stored = storedValueOf(existing);
+  if (stored !== undefined) return value === stored;
+  // Shallow copies: existing is the watch cache's object, which is shared and must not be written.
+  return value === JSON.stringify({ ...existing, metadata: { ...existing.metadata, resourceVersion: undefined } });
 }
 
 export class ResourceStore {
@@ -146,7 +156,8 @@ export class ResourceStore {
     if (this.cache.get(key)) throw alreadyExists(qr(r), meta.name);
     if (opts.dryRun) return obj;
     try {
-      const kv = await this.store.create(key, serialize(obj));
+      const { value, decoded } = storedForm(obj);
+      const kv = await this.store.create(key, value, decoded);
       await this.cache.waitFor(kv.modRev);
       return this.cache.get(key)?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
     } catch (err) {
@@ -257,12 +268,13 @@ export class ResourceStore {
       await this.remove(r, existing);
       return obj;
     }
-    if (sameContent(obj, existing)) return existing;
+    const { value, decoded } = storedForm(obj);
+    if (unchanged(value, existing)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
     const hit = this.cache.get(key)!;
     try {
-      const kv = await this.store.update(key, serialize(obj), hit.modRev);
+      const kv = await this.store.update(key, value, hit.modRev, decoded);
       await this.cache.waitFor(kv.modRev);
       return this.cache.get(key)?.obj ?? obj;
     } catch (err) {
@@ -283,9 +295,10 @@ export class ResourceStore {
       if (!hit) throw notFound(qr(r), name);
       const obj = clone(hit.obj);
       fn(obj);
-      if (sameContent(obj, hit.obj)) return hit.obj;
+      const { value, decoded } = storedForm(obj);
+      if (unchanged(value, hit.obj)) return hit.obj;
       try {
-        const kv = await this.store.update(key, serialize(obj), hit.modRev);
+        const kv = await this.store.update(key, value, hit.modRev, decoded);
         await this.cache.waitFor(kv.modRev);
         return this.cache.get(key)?.obj ?? obj;
       } catch (err) {
@@ -392,7 +405,8 @@ export class ResourceStore {
     }
     if (!changed || opts.dryRun) return { deleted: false, obj: changed ? obj : existing };
     const key = keyFor(r, meta.namespace, name);
-    const kv = await this.store.update(key, serialize(obj), this.cache.get(key)!.modRev).catch((err) => {
+    const { value, decoded } = storedForm(obj);
+    const kv = await this.store.update(key, value, this.cache.get(key)!.modRev, decoded).catch((err) => {
       if (err instanceof StoreError && err.code === 'conflict') throw conflict(qr(r), name);
       throw err;
     });

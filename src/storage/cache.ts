@@ -4,7 +4,7 @@
 // Memory: only current objects stay decoded. History is a short tail of events in memory (bounded
 // in count and in bytes, since one Endpoints version can be megabytes); a watcher resuming from
 // further back gets older events read back from the store's log, when the store keeps one.
-import type { Store, StoreEvent } from './types.ts';
+import type { Decoded, Store, StoreEvent } from './types.ts';
 
 export type Obj = Record<string, any>;
 
@@ -27,28 +27,174 @@ export interface CacheEvent {
 type Listener = (e: CacheEvent) => void;
 
 /**
- * Encodings of recently encoded objects, in two generations: a change fanned out to many watchers
- * is encoded once, but the strings of objects nobody asks for again do not stay (holding one per
- * object would cost as much as the objects). A generation turns over after ENCODED_GENERATION_BYTES.
+ * Strings kept for recently changed objects, in two generations: a change fanned out to many
+ * watchers is encoded once, but the strings of objects nobody asks for again do not stay (holding
+ * one per object would cost as much as the objects). A generation turns over after its byte budget.
  */
+class RecentStrings<T> {
+  private young = new WeakMap<Obj, T>();
+  private old = new WeakMap<Obj, T>();
+  private youngBytes = 0;
+  private readonly budget: number;
+  private readonly size: (v: T) => number;
+
+  constructor(budget: number, size: (v: T) => number) {
+    this.budget = budget;
+    this.size = size;
+  }
+
+  get(obj: Obj): T | undefined {
+    const y = this.young.get(obj);
+    if (y !== undefined) return y;
+    const o = this.old.get(obj);
+    if (o !== undefined) this.set(obj, o);
+    return o;
+  }
+
+  set(obj: Obj, v: T): void {
+    const bytes = this.size(v);
+    if (this.youngBytes + bytes > this.budget) {
+      this.old = this.young;
+      this.young = new WeakMap();
+      this.youngBytes = 0;
+    }
+    this.young.set(obj, v);
+    this.youngBytes += bytes;
+  }
+}
+
 const ENCODED_GENERATION_BYTES = 8 * 1024 * 1024;
-let encodedYoung = new WeakMap<Obj, string>();
-let encodedOld = new WeakMap<Obj, string>();
-let encodedYoungBytes = 0;
+const encoded = new RecentStrings<string>(ENCODED_GENERATION_BYTES, (s) => s.length);
+
+/**
+ * The stored value (without resourceVersion) of objects the cache took from their writer: the
+ * next write of the object compares against it to detect a no-op, and serving the object derives
+ * its encoding from it. Recent ones only, as for encodings.
+ */
+interface StoredForm {
+  value: string;
+  /** Offset of the '}' closing metadata in value, found when first needed (-1: not found). */
+  metadataEnd?: number;
+}
+/** Smaller than for encodings: a no-op write or a watcher comes soon after a change, if at all. */
+const STORED_GENERATION_BYTES = 4 * 1024 * 1024;
+const storedForms = new RecentStrings<StoredForm>(STORED_GENERATION_BYTES, (f) => f.value.length);
 
 /** Encodes an object once per change however many watchers and readers want it. */
 export function encode(obj: Obj): string {
-  let s = encodedYoung.get(obj);
+  let s = encoded.get(obj);
   if (s !== undefined) return s;
-  s = encodedOld.get(obj) ?? JSON.stringify(obj);
-  if (encodedYoungBytes + s.length > ENCODED_GENERATION_BYTES) {
-    encodedOld = encodedYoung;
-    encodedYoung = new WeakMap();
-    encodedYoungBytes = 0;
-  }
-  encodedYoung.set(obj, s);
-  encodedYoungBytes += s.length;
+  const st = storedForms.get(obj);
+  s = (st && withResourceVersion(obj, st)) ?? JSON.stringify(obj);
+  encoded.set(obj, s);
   return s;
+}
+
+/** The stored value of an object the cache took from its writer (without resourceVersion), if still known. */
+export function storedValueOf(obj: Obj): string | undefined {
+  return storedForms.get(obj)?.value;
+}
+
+/**
+ * JSON.stringify(obj) made from its stored value, which is the same text without the
+ * resourceVersion that is metadata's last field (where the cache puts it, in copies and decoded objects);
+ * undefined when metadata cannot be found in it.
+ */
+function withResourceVersion(obj: Obj, st: StoredForm): string | undefined {
+  const rv = obj.metadata?.resourceVersion;
+  if (typeof rv !== 'string') return undefined;
+  const value = st.value;
+  const end = (st.metadataEnd ??= metadataEnd(obj, value));
+  if (end < 0) return undefined;
+  const sep = value.charCodeAt(end - 1) === 123 /* { */ ? '' : ',';
+  return `${value.slice(0, end)}${sep}"resourceVersion":${JSON.stringify(rv)}${value.slice(end)}`;
+}
+
+/** Where metadata's closing brace is in value, the JSON of obj: past the fields before it, then past its body. */
+function metadataEnd(obj: Obj, value: string): number {
+  let i = 1;
+  for (const k in obj) {
+    if (k === 'metadata') break;
+    const v = JSON.stringify(obj[k]);
+    if (v !== undefined) i += JSON.stringify(k).length + 1 + v.length + 1;
+  }
+  if (!value.startsWith('"metadata":{', i)) return -1;
+  i += '"metadata":'.length;
+  // Skip the object: count braces and brackets outside strings.
+  let depth = 0;
+  for (; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < value.length; i++) {
+        const d = value.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return c === 125 ? i : -1;
+  }
+  return -1;
+}
+
+/**
+ * Serializes an object for the store: without metadata.resourceVersion (the revision is the
+ * version). With it, when the object is plain JSON
+ * data, a private copy of it for the cache to take instead of parsing the value back: copying
+ * costs a fraction of parsing.
+ */
+export function storedForm(obj: Obj): { value: string; decoded?: Decoded } {
+  const meta = obj.metadata;
+  const rv = meta !== null && typeof meta === 'object' ? meta.resourceVersion : undefined;
+  // Left out as JSON leaves out undefined fields; not deleted, which would slow the object down.
+  if (rv !== undefined) meta.resourceVersion = undefined;
+  try {
+    const value = JSON.stringify(obj);
+    const copy = jsonCopy(obj);
+    return copy === NOT_JSON ? { value } : { value, decoded: { obj: copy as Obj } };
+  } finally {
+    if (rv !== undefined) meta.resourceVersion = rv;
+  }
+}
+
+const NOT_JSON = Symbol('not plain JSON');
+
+/**
+ * A deep copy equal to JSON.parse(JSON.stringify(v)) (undefined and function fields left out,
+ * array slots that JSON cannot hold and non-finite numbers made null, -0 made 0), or NOT_JSON for
+ * anything JSON would change otherwise (objects with toJSON or other prototypes, such as Date).
+ */
+function jsonCopy(v: unknown): unknown {
+  if (v === null) return null;
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? v + 0 : null;
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = jsonCopy(v[i]);
+      if (x === NOT_JSON) return NOT_JSON;
+      out[i] = x === undefined ? null : x;
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as Obj).toJSON === 'function') return NOT_JSON;
+  const out: Obj = {};
+  for (const k in v as Obj) {
+    if (k === '__proto__') return NOT_JSON;
+    const x = jsonCopy((v as Obj)[k]);
+    if (x === NOT_JSON) return NOT_JSON;
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
 }
 
 export function decode(value: string, rev: number): Obj {
@@ -56,6 +202,32 @@ export function decode(value: string, rev: number): Obj {
   (obj.metadata ??= {}).resourceVersion = String(rev);
   if (FREEZE) {
     internStrings(obj);
+    deepFreeze(obj);
+  }
+  return obj;
+}
+
+/**
+ * The writer's copy of the object as the cached one, at the event's revision (see Decoded), or
+ * undefined when the event carries none. The copy shares its strings with the writer's object.
+ */
+function adopt(e: StoreEvent): Obj | undefined {
+  const obj = e.decoded?.obj;
+  if (!obj) return undefined;
+  (obj.metadata ??= {}).resourceVersion = String(e.rev);
+  if (FREEZE) {
+    if (JSON.stringify(obj) !== JSON.stringify(decode(e.value, e.rev))) throw new Error(`watch cache: the object given for ${e.key} at revision ${e.rev} is not the value stored`);
+    deepFreeze(obj);
+  }
+  storedForms.set(obj, { value: e.value });
+  return obj;
+}
+
+/** A deleted object's last state at the delete revision, sharing all but the top and metadata with it. */
+function atRevision(last: Obj, e: StoreEvent): Obj {
+  const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(e.rev) } };
+  if (FREEZE) {
+    if (JSON.stringify(obj) !== JSON.stringify(decode(e.value, e.rev))) throw new Error(`watch cache: the object deleted at ${e.key} is not the one cached`);
     deepFreeze(obj);
   }
   return obj;
@@ -187,7 +359,7 @@ export class WatchCache {
 
   async start(): Promise<void> {
     const { kvs, rev } = await this.store.list('/registry/');
-    for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev), kv.modRev);
+    for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev), kv.modRev, true);
     this.rev = rev;
     this.startRev = this.tailFrom = rev;
     this.stop = this.store.watch(rev, (events) => this.apply(events));
@@ -301,11 +473,15 @@ export class WatchCache {
       const prevObj = this.get(e.key)?.obj;
       let ev: CacheEvent;
       if (e.type === 'put') {
-        const obj = decode(e.value, e.rev);
-        this.put(e.key, obj, e.rev);
+        const adopted = adopt(e);
+        const obj = adopted ?? decode(e.value, e.rev);
+        // A copy made for a change shares its strings with the version before it; a new object's
+        // strings may be its own (those of an HTTP request body), so it is interned as decoded ones are.
+        this.put(e.key, obj, e.rev, !adopted || !prevObj);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {
-        const obj = decode(e.value, e.rev);
+        // The value deleted is the cached one (events apply in order): a copy at the new version will do.
+        const obj = prevObj ? atRevision(prevObj, e) : decode(e.value, e.rev);
         this.remove(e.key);
         ev = { type: 'DELETED', rev: e.rev, key: e.key, obj, prevObj };
       }
@@ -339,7 +515,8 @@ export class WatchCache {
     }
   }
 
-  private put(key: string, obj: Obj, modRev: number): void {
+  /** intern: whether the object's strings are its own copies (parsed), worth sharing later. */
+  private put(key: string, obj: Obj, modRev: number, intern: boolean): void {
     const name = bucketOf(key);
     let b = this.buckets.get(name);
     if (!b) this.buckets.set(name, (b = new Bucket()));
@@ -349,7 +526,7 @@ export class WatchCache {
     const entry = { key, obj, modRev };
     b.items.set(key, entry);
     this.index(name, b, entry);
-    if (!FREEZE) this.internLater(entry);
+    if (intern && !FREEZE) this.internLater(entry);
   }
 
   private remove(key: string): void {
@@ -388,11 +565,12 @@ export class WatchCache {
 
 /** '/registry/core/pods/default/web-0' → '/registry/core/pods/' */
 export function bucketOf(key: string): string {
-  let slashes = 0;
-  for (let i = 0; i < key.length; i++) {
-    if (key[i] === '/' && ++slashes === 4) return key.slice(0, i + 1);
+  let i = -1;
+  for (let slashes = 0; slashes < 4; slashes++) {
+    i = key.indexOf('/', i + 1);
+    if (i < 0) return key;
   }
-  return key;
+  return key.slice(0, i + 1);
 }
 
 function lowerBound(keys: string[], x: string): number {

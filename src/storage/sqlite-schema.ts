@@ -8,7 +8,7 @@ export interface Row {
   key: string;
   value: string;
   createRev: number;
-  prev: string | null;
+  /** The revision of the value replaced (the value itself is read from the file), null for creations. */
   prevModRev: number | null;
 }
 
@@ -29,15 +29,15 @@ export function openDatabase(path: string): DatabaseSync {
 export function writeBatch(db: DatabaseSync): (rows: Row[]) => void {
   const upsert = db.prepare('INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)');
   const remove = db.prepare('DELETE FROM kv WHERE key = ?');
-  // A change whose previous value the caller no longer holds in memory logs the one in the file,
-  // which is that value: rows are applied in revision order.
-  const log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, COALESCE(?, (SELECT value FROM kv WHERE key = ?)), ?)');
+  // A change logs as its previous value the one in the file, which is that value: rows are
+  // applied in revision order, each batch after the one before.
+  const log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, (SELECT value FROM kv WHERE key = ?), ?)');
   const setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
   return (rows) => {
     db.exec('BEGIN');
     try {
       for (const r of rows) {
-        log.run(r.rev, r.type, r.key, r.value, r.createRev, r.prev, r.key, r.prevModRev);
+        log.run(r.rev, r.type, r.key, r.value, r.createRev, r.key, r.prevModRev);
         if (r.type === 0) upsert.run(r.key, r.value, r.createRev, r.rev);
         else remove.run(r.key);
       }

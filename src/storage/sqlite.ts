@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
+import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
 import { openDatabase, type Row } from './sqlite-schema.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
@@ -131,15 +131,17 @@ export class SqliteStore implements Store {
     return value === undefined ? undefined : { key, value, createRev: e.createRev, modRev: e.modRev };
   }
 
-  create(key: string, value: string): Promise<KV> {
+  create(key: string, value: string, decoded?: Decoded): Promise<KV> {
     if (this.data.has(key)) return Promise.reject(new StoreError('exists', `key ${key} already exists`));
     const rev = ++this.rev;
     const entry: Entry = { value, createRev: rev, modRev: rev };
     this.data.set(key, entry);
-    return this.enqueue({ type: 'put', rev, key, value, createRev: rev }, entry).then(() => ({ key, value, createRev: rev, modRev: rev }));
+    const event: StoreEvent = { type: 'put', rev, key, value, createRev: rev };
+    if (decoded) event.decoded = decoded;
+    return this.enqueue(event, entry).then(() => ({ key, value, createRev: rev, modRev: rev }));
   }
 
-  update(key: string, value: string, expectedModRev: number): Promise<KV> {
+  update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV> {
     const old = this.data.get(key);
     if (!old) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     if (old.modRev !== expectedModRev) return Promise.reject(new StoreError('conflict', `key ${key} was modified`));
@@ -149,6 +151,7 @@ export class SqliteStore implements Store {
     // The previous value is the log's business (the writer copies it from the file), not memory's.
     const event: StoreEvent = { type: 'put', rev, key, value, createRev: old.createRev, prevModRev: old.modRev };
     if (old.value !== undefined) event.prev = old.value;
+    if (decoded) event.decoded = decoded;
     return this.enqueue(event, entry).then(() => ({ key, value, createRev: old.createRev, modRev: rev }));
   }
 
@@ -215,13 +218,14 @@ export class SqliteStore implements Store {
     if (this.inFlight || !this.pending.length) return;
     const batch = (this.inFlight = this.pending);
     this.pending = [];
+    // Previous values stay here: the writer logs the one in the file, which is the same value
+    // (changes apply in revision order), and copying them to its thread cost as much as the rest.
     const rows: Row[] = batch.map(({ event: e }) => ({
       rev: e.rev,
       type: e.type === 'put' ? 0 : 1,
       key: e.key,
       value: e.value,
       createRev: e.createRev,
-      prev: e.prev ?? null,
       prevModRev: e.prevModRev ?? null,
     }));
     this.send({ rows }).then(

@@ -19,6 +19,17 @@ export interface StoreEvent {
   /** The previous value, absent for creations; live events may leave it out (then only replays from the log carry it). */
   prev?: string;
   prevModRev?: number;
+  /** Live events only: the writer's own decoded form of value, passed along untouched (see Decoded). */
+  decoded?: Decoded;
+}
+
+/**
+ * What a writer that built the value from an object hands the store with it, so that the watch
+ * cache takes this copy instead of parsing the value back.
+ */
+export interface Decoded {
+  /** Plain JSON data equal to JSON.parse(value), made for the cache: nothing else holds any part of it. */
+  obj: Record<string, any>;
 }
 
 export interface ListResult {
@@ -38,12 +49,12 @@ export interface Store {
   readonly driver: string;
   currentRevision(): number;
   compactedRevision(): number;
-  /** Fails with 'exists' if the key is present. Resolves once durable. */
-  create(key: string, value: string): Promise<KV>;
+  /** Fails with 'exists' if the key is present. Resolves once durable. `decoded` rides along on the live event. */
+  create(key: string, value: string, decoded?: Decoded): Promise<KV>;
   get(key: string): Promise<KV | undefined>;
   list(prefix: string): Promise<ListResult>;
   /** Fails with 'conflict' unless the key's modRev equals expectedModRev, 'notfound' if absent. */
-  update(key: string, value: string, expectedModRev: number): Promise<KV>;
+  update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV>;
   /** Fails with 'conflict' if expectedModRev is given and differs. Resolves with the deleted kv and the delete revision. */
   delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }>;
   /** Every change after `fromRev`, in order, then live ones; fails with 'compacted' if history before fromRev is gone. */

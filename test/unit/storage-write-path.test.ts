@@ -1,0 +1,174 @@
+// The write path hands the watch cache a copy of the object it stored instead of having the cache
+// parse the value back: what the cache serves must be exactly what parsing would have given.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/storage/sqlite.ts';
+import { WatchCache, decode, encode, storedForm, storedValueOf, type CacheEvent } from '../../src/storage/cache.ts';
+import { unknownFields, dropUnknownFields } from '../../src/apiserver/field-validation.ts';
+import '../../src/api/registry.ts';
+
+const KEY = '/registry/core/pods/ns/p';
+
+function pod(extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'ns', labels: { app: 'x' }, resourceVersion: '7', uid: 'u-1' },
+    spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }], nodeName: 'n1' },
+    status: { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False', lastProbeTime: null }] },
+    ...extra,
+  };
+}
+
+/** Whether b contains any object (or array) that is also inside a. */
+function shares(a: unknown, b: unknown): boolean {
+  const inA = new Set<unknown>();
+  const collect = (v: unknown) => {
+    if (v === null || typeof v !== 'object') return;
+    inA.add(v);
+    Object.values(v).forEach(collect);
+  };
+  collect(a);
+  const found = (v: unknown): boolean => v !== null && typeof v === 'object' && (inA.has(v) || Object.values(v).some(found));
+  return found(b);
+}
+
+test('storedForm: the value leaves out resourceVersion; the copy equals the parsed value and shares nothing', () => {
+  const obj = pod();
+  const { value, decoded } = storedForm(obj);
+  const expected = structuredClone(obj) as Record<string, any>;
+  delete expected.metadata.resourceVersion;
+  assert.equal(value, JSON.stringify(expected));
+  assert.ok(decoded);
+  assert.deepEqual(decoded.obj, JSON.parse(value));
+  assert.equal(JSON.stringify(decoded.obj), value);
+  assert.ok(!shares(decoded.obj, obj), 'the copy shares no object with the writer');
+  // The writer's object is as it was, resourceVersion included and in place.
+  assert.deepEqual(Object.keys(obj.metadata), ['name', 'namespace', 'labels', 'resourceVersion', 'uid']);
+  assert.equal(obj.metadata.resourceVersion, '7');
+});
+
+test('storedForm: JSON normalisations are applied to the copy; what JSON would change otherwise is parsed instead', () => {
+  const odd = pod({ spec: { a: undefined, b: [undefined, () => 1, NaN, -0, Infinity], f: () => 1, n: -0 } });
+  const { value, decoded } = storedForm(odd);
+  assert.ok(decoded);
+  assert.deepEqual(decoded.obj, JSON.parse(value));
+  assert.ok(Object.is(decoded.obj.spec.n, 0));
+  assert.ok(!('a' in decoded.obj.spec));
+  for (const v of [new Date(0), new Map(), { toJSON: () => 'x' }]) {
+    const r = storedForm(pod({ spec: { v } }));
+    assert.equal(r.decoded, undefined);
+    assert.equal(r.value, JSON.stringify({ ...pod({ spec: { v } }), metadata: { ...pod().metadata, resourceVersion: undefined } }));
+  }
+  // A metadata-less object still stores and copies.
+  const bare = storedForm({ kind: 'X' });
+  assert.equal(bare.value, '{"kind":"X"}');
+  assert.deepEqual(bare.decoded?.obj, { kind: 'X' });
+});
+
+async function withCache(fn: (store: SqliteStore, cache: WatchCache, path: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ordinal-writepath-'));
+  const path = join(dir, 'state.db');
+  const store = new SqliteStore(path);
+  const cache = new WatchCache(store);
+  await cache.start();
+  try {
+    await fn(store, cache, path);
+  } finally {
+    cache.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('watch cache: a handed-over copy is served exactly as the parsed value would be, and survives a restart unchanged', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ordinal-writepath-'));
+  const path = join(dir, 'state.db');
+  try {
+    let served: string[] = [];
+    {
+      const store = new SqliteStore(path);
+      const cache = new WatchCache(store);
+      await cache.start();
+      const events: CacheEvent[] = [];
+      cache.subscribe('/registry/core/pods/', (e) => events.push(e));
+      const obj = pod();
+      const first = storedForm(obj);
+      const kv = await store.create(KEY, first.value, first.decoded);
+      await cache.waitFor(kv.modRev);
+      const cached = cache.get(KEY)!.obj;
+      assert.equal(cached, first.decoded!.obj, 'the copy is the cached object');
+      assert.equal(cached.metadata.resourceVersion, String(kv.modRev));
+      assert.equal(Object.keys(cached.metadata).at(-1), 'resourceVersion');
+      assert.equal(encode(cached), JSON.stringify(cached));
+      assert.equal(storedValueOf(cached), first.value);
+
+      const next = structuredClone(cached);
+      next.status.phase = 'Running';
+      next.metadata.annotations = { a: '}{"' };
+      const second = storedForm(next);
+      const kv2 = await store.update(KEY, second.value, kv.modRev, second.decoded);
+      await cache.waitFor(kv2.modRev);
+      const cached2 = cache.get(KEY)!.obj;
+      assert.equal(encode(cached2), JSON.stringify(cached2));
+      assert.deepEqual(cached2, { ...JSON.parse(second.value), metadata: { ...JSON.parse(second.value).metadata, resourceVersion: String(kv2.modRev) } });
+
+      const del = await store.delete(KEY);
+      await cache.waitFor(del.rev);
+      assert.deepEqual(events.map((e) => [e.type, e.obj.metadata.resourceVersion, e.obj.status.phase, e.prevObj?.status.phase]), [
+        ['ADDED', String(kv.modRev), 'Pending', undefined],
+        ['MODIFIED', String(kv2.modRev), 'Running', 'Pending'],
+        ['DELETED', String(del.rev), 'Running', 'Running'],
+      ]);
+      served = events.map((e) => encode(e.obj));
+      for (const [i, e] of events.entries()) assert.equal(served[i], JSON.stringify(e.obj));
+      cache.close();
+      await store.close();
+    }
+    // The same changes read back from the file after a restart are the same text.
+    const store = new SqliteStore(path);
+    try {
+      const replayed = store.history(0, store.currentRevision())!;
+      assert.deepEqual(replayed.map((e) => JSON.stringify(decode(e.value, e.rev))), served);
+      assert.deepEqual(replayed.map((e) => e.prev !== undefined && JSON.stringify(decode(e.prev, e.prevModRev!))), [false, served[0], served[1].replace(/"resourceVersion":"\d+"/, `"resourceVersion":"${replayed[2].prevModRev}"`)]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('watch cache: events without a copy (other writers, replays) are parsed as before', async () => {
+  await withCache(async (store, cache) => {
+    const kv = await store.create(KEY, JSON.stringify({ kind: 'Pod', metadata: { name: 'p' } }));
+    await cache.waitFor(kv.modRev);
+    const cached = cache.get(KEY)!.obj;
+    assert.deepEqual(cached, { kind: 'Pod', metadata: { name: 'p', resourceVersion: String(kv.modRev) } });
+    assert.equal(storedValueOf(cached), undefined);
+    assert.equal(encode(cached), JSON.stringify(cached));
+  });
+});
+
+test('unknownFields: the fast pass agrees with the full walk', () => {
+  const schema = 'io.k8s.api.core.v1.Pod';
+  const cases: [unknown, string[]][] = [
+    [pod(), []],
+    [pod({ extra: 1 }), ['extra']],
+    [pod({ spec: { containers: [{ name: 'c', bogus: { x: 1 } }] } }), ['spec.containers[0].bogus']],
+    // Names found on Object.prototype are looked up as the full walk has always looked them up.
+    [pod({ metadata: { name: 'p', labels: { anything: 'goes' }, constructor: 'x', toString: 1 } }), []],
+    [pod({ status: { conditions: [{ type: 'Ready' }, { type: 'X', nope: true }] } }), ['status.conditions[1].nope']],
+    [{ apiVersion: 'v1', kind: 'Pod', spec: { nodeSelector: { a: 'b' }, overhead: { cpu: '1' } } }, []],
+    [{ spec: { containers: [{ env: [{ name: 'a', valueFrom: { fieldRef: { fieldPath: 'x', y: 1 } } }] }] } }, ['spec.containers[0].env[0].valueFrom.fieldRef.y']],
+  ];
+  for (const [obj, want] of cases) {
+    assert.deepEqual(unknownFields(obj, schema), want, JSON.stringify(obj));
+    const copy = structuredClone(obj);
+    dropUnknownFields(copy, schema);
+    assert.deepEqual(unknownFields(copy, schema), []);
+  }
+});
