@@ -23,6 +23,31 @@ export function claimDecision(set: Obj, selector: LabelSelector, pod: Obj): Clai
   return 'adopt';
 }
 
+/**
+ * Pods a set was found to own, remembered per pod object: a pod object found owned stays owned
+ * while the set's uid, name, namespace, selector and deletion are as they were (claimDecision
+ * reads nothing else of the set), and informer objects never change in place.
+ */
+export class OwnedMemo {
+  private key = '';
+  private owned = new WeakMap<Obj, string>();
+
+  /** Call once per claim pass, before isOwned/remember. */
+  begin(set: Obj): void {
+    const key = JSON.stringify([set.metadata.uid, set.metadata.name, set.metadata.namespace, set.spec?.selector ?? null, !!set.metadata.deletionTimestamp]);
+    // Kept as the same string while equal, so the per-pod comparison is a pointer comparison.
+    if (key !== this.key) this.key = key;
+  }
+
+  isOwned(pod: Obj): boolean {
+    return this.owned.get(pod) === this.key;
+  }
+
+  remember(pod: Obj): void {
+    this.owned.set(pod, this.key);
+  }
+}
+
 /** Strategic-merge patches; the uid makes the write fail if the object was replaced by a namesake. */
 export function adoptPatch(set: Obj, obj: Obj): Obj {
   return { metadata: { ownerReferences: [setControllerRef(set)], uid: obj.metadata.uid } };

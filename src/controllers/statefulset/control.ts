@@ -9,12 +9,12 @@
 // the MaxUnavailableStatefulSet gate on (v1.35).
 import type { Obj } from '../../api/resource.ts';
 import {
-  applyRevision, claimNamesFor, claimsFor, endOrdinal, getOrdinal, identityMatches, inOrdinalRange, isAvailable, isCreated, isFailed,
-  isHealthy, isPending, isRunningAndReady, isSucceeded, isTerminating, isUnavailable, newVersionedPod, podRevision,
-  replicasOf, startOrdinal, storageMatches, updateIdentity, updateStorage,
+  applyRevision, claimNamesFor, claimsFor, endOrdinal, getOrdinal, identityMatches, isAvailable,
+  isRunningAndReady, isTerminating, newVersionedPod, replicasOf, startOrdinal, storageMatches, updateIdentity, updateStorage,
 } from './identity.ts';
 import { claimRefUpdates, claimsMatchRetentionPolicy, podClaimIsStale, type ClaimLookup, type ClaimRefUpdate } from './retention.ts';
 import { cloneJson } from '../../util/json.ts';
+import { factsAvailable, podFacts, type PodFacts, type ReplicaMemo } from './memo.ts';
 
 export interface ControlInput {
   set: Obj;
@@ -27,6 +27,11 @@ export interface ControlInput {
   collisionCount: number;
   /** ms since epoch, for minReadySeconds. */
   now: number;
+  /**
+   * Verdicts remembered from earlier walks of this set (see memo.ts). Only for callers whose pod
+   * and claim objects are never mutated in place, as an informer's are.
+   */
+  memo?: ReplicaMemo;
 }
 
 /** Claims to create for a pod, and existing claims of the pod that are being deleted (an error: the pod must wait). */
@@ -75,26 +80,39 @@ export interface SyncPlan {
   /** Pods the walk considered: slots (including not-yet-created placeholders) and condemned pods. */
   slots: Obj[];
   condemned: Obj[];
+  /**
+   * A Parallel set with nothing to do, nothing condemned, and every slot holding a live pod of the
+   * update revision: until a pod changes more than its status (triggers.ts), a walk can only find
+   * new status counts.
+   */
+  steady: boolean;
+  /** The revisions the given pods are labelled with (history truncation keeps them). */
+  podRevisions: Set<string>;
 }
-
-const isTerminal = (pod: Obj) => isFailed(pod) || isSucceeded(pod);
 
 /** Status counts over pods, as upstream's computeReplicaStatus. */
 export function countPods(pods: readonly Obj[], minReadySeconds: number, now: number, currentRevision: string, updateRevision: string) {
+  return countFacts(pods.map(podFacts), minReadySeconds, now, currentRevision, updateRevision);
+}
+
+type Counts = { replicas: number; readyReplicas: number; availableReplicas: number; currentReplicas: number; updatedReplicas: number };
+
+function countFacts(facts: readonly PodFacts[], minReadySeconds: number, now: number, currentRevision: string, updateRevision: string): Counts {
   const c = { replicas: 0, readyReplicas: 0, availableReplicas: 0, currentReplicas: 0, updatedReplicas: 0 };
-  for (const pod of pods) {
-    if (isCreated(pod)) c.replicas++;
-    if (isRunningAndReady(pod)) {
-      c.readyReplicas++;
-      if (isAvailable(pod, minReadySeconds, now)) c.availableReplicas++;
-    }
-    if (isCreated(pod) && !isTerminating(pod)) {
-      const rev = podRevision(pod);
-      if (rev === currentRevision) c.currentReplicas++;
-      if (rev === updateRevision) c.updatedReplicas++;
-    }
-  }
+  for (const f of facts) count(c, f, minReadySeconds, now, currentRevision, updateRevision);
   return c;
+}
+
+function count(c: Counts, f: PodFacts, minReadySeconds: number, now: number, currentRevision: string, updateRevision: string): void {
+  if (f.created) c.replicas++;
+  if (f.runningAndReady) {
+    c.readyReplicas++;
+    if (factsAvailable(f, minReadySeconds, now)) c.availableReplicas++;
+  }
+  if (f.created && !f.terminating) {
+    if (f.revision === currentRevision) c.currentReplicas++;
+    if (f.revision === updateRevision) c.updatedReplicas++;
+  }
 }
 
 /** maxUnavailable as a number of pods: an int, or a percentage of replicas rounded down; at least 1. */
@@ -126,7 +144,7 @@ function claimWork(set: Obj, pod: Obj, claims: ClaimLookup): ClaimWork {
 }
 
 export function planSync(input: ControlInput): SyncPlan {
-  const { set, pods, claims, currentRevision, updateRevision, now } = input;
+  const { set, pods, claims, currentRevision, updateRevision, now, memo } = input;
   const minReadySeconds: number = set.spec.minReadySeconds ?? 0;
   const currentName: string = currentRevision.metadata.name;
   const updateName: string = updateRevision.metadata.name;
@@ -145,43 +163,80 @@ export function planSync(input: ControlInput): SyncPlan {
     updatedReplicas: 0,
   };
 
-  const start = startOrdinal(set);
-  const slots: Obj[] = new Array(replicasOf(set));
-  const condemned: Obj[] = [];
-  for (const pod of pods) {
-    if (inOrdinalRange(pod, set)) slots[getOrdinal(pod) - start] = pod;
-    else if (getOrdinal(pod) >= 0) condemned.push(pod);
-  }
-  for (let ord = start; ord <= endOrdinal(set); ord++) {
-    if (!slots[ord - start]) slots[ord - start] = newVersionedPod(currentSet, updateSet, currentName, updateName, ord);
-  }
-  condemned.sort((a, b) => getOrdinal(b) - getOrdinal(a));
+  const monotonic = set.spec.podManagementPolicy !== 'Parallel';
+  memo?.begin(set, monotonic, minReadySeconds);
+  const factsOf = memo ? (p: Obj) => memo.facts(p) : podFacts;
 
-  // The lowest unhealthy pod: slots first, then condemned from the lowest ordinal up.
-  const firstUnhealthy = slots.find((p) => !isHealthy(p)) ?? [...condemned].reverse().find((p) => !isHealthy(p));
+  // One look at each pod (its facts, remembered per pod object when there is a memo) places it.
+  const start = startOrdinal(set);
+  const end = endOrdinal(set);
+  const slots: Obj[] = new Array(replicasOf(set));
+  const slotFacts: PodFacts[] = new Array(slots.length);
+  const allFacts: PodFacts[] = new Array(pods.length);
+  let outOfRange: { pod: Obj; f: PodFacts }[] = [];
+  const podRevisions = new Set<string>();
+  let lastRevision: string | undefined;
+  for (let i = 0; i < pods.length; i++) {
+    const pod = pods[i]!;
+    const f = (allFacts[i] = factsOf(pod));
+    if (f.revision !== lastRevision) podRevisions.add((lastRevision = f.revision));
+    const ordinal = f.ordinal;
+    if (ordinal >= start && ordinal <= end) {
+      slots[ordinal - start] = pod;
+      slotFacts[ordinal - start] = f;
+    } else if (ordinal >= 0) outOfRange.push({ pod, f });
+  }
+  outOfRange = outOfRange.sort((a, b) => b.f.ordinal - a.f.ordinal);
+  const condemned = outOfRange.map((c) => c.pod);
+  const condemnedFacts = outOfRange.map((c) => c.f);
+
+  // One pass over the slots in order: placeholders for the missing ones, the lowest unhealthy pod,
+  // the status counts, whether all are live pods of the update revision, and how many are unavailable.
+  const healthy = (f: PodFacts) => f.runningAndReady && !f.terminating;
+  let firstUnhealthy: Obj | undefined;
+  const counts = { replicas: 0, readyReplicas: 0, availableReplicas: 0, currentReplicas: 0, updatedReplicas: 0 };
+  let allLiveAtUpdate = true;
+  let unavailable = 0;
+  for (let i = 0; i < slots.length; i++) {
+    if (!slots[i]) slotFacts[i] = podFacts((slots[i] = newVersionedPod(currentSet, updateSet, currentName, updateName, start + i)));
+    const f = slotFacts[i]!;
+    if (!firstUnhealthy && !healthy(f)) firstUnhealthy = slots[i];
+    count(counts, f, minReadySeconds, now, currentName, updateName);
+    if (allLiveAtUpdate && !(f.created && !f.terminal && !f.terminating && f.revision === updateName)) allLiveAtUpdate = false;
+    if (!factsAvailable(f, minReadySeconds, now) || f.terminating) unavailable++;
+  }
+  // Then condemned from the lowest ordinal up.
+  for (let i = condemned.length - 1; i >= 0 && !firstUnhealthy; i--) if (!healthy(condemnedFacts[i]!)) firstUnhealthy = condemned[i];
+  for (const f of condemnedFacts) count(counts, f, minReadySeconds, now, currentName, updateName);
 
   const phases: Phase[] = [];
-  const plan: SyncPlan = { phases, status, waitingFor: '', slots, condemned };
+  const plan: SyncPlan = { phases, status, waitingFor: '', slots, condemned, steady: false, podRevisions };
   const finish = (waitingFor = '') => {
     plan.waitingFor = waitingFor;
-    Object.assign(status, countPods([...slots, ...condemned], minReadySeconds, now, currentName, updateName));
+    Object.assign(status, counts);
     return plan;
   };
 
   // A set being deleted only reports status (of the pods it has); the garbage collector does the rest.
   if (set.metadata.deletionTimestamp) {
-    Object.assign(status, countPods(pods, minReadySeconds, now, currentName, updateName));
+    Object.assign(status, countFacts(allFacts, minReadySeconds, now, currentName, updateName));
     return plan;
   }
-
-  const monotonic = set.spec.podManagementPolicy !== 'Parallel';
 
   // 1. Replicas, ascending.
   const replicaUnits: Action[][] = [];
   phases.push({ name: 'replicas', units: replicaUnits, sequential: monotonic });
   for (let i = 0; i < slots.length; i++) {
-    const { actions, wait } = processReplica(set, updateSet, slots[i], claims, monotonic, minReadySeconds, now);
-    if (actions.length) replicaUnits.push(actions);
+    const pod = slots[i]!;
+    const f = slotFacts[i]!;
+    // Placeholders are new objects each walk: only pods the API holds can have a remembered verdict.
+    let wait = memo && f.created ? memo.verdict(f, claims) : undefined;
+    if (wait === undefined) {
+      const r = processReplica(set, updateSet, pod, f, claims, monotonic, minReadySeconds, now);
+      if (r.actions.length) replicaUnits.push(r.actions);
+      else if (memo && f.created) memo.remember(set, pod, f, claims, r.wait);
+      wait = r.wait;
+    }
     if (monotonic && wait) return finish(wait);
   }
 
@@ -211,6 +266,7 @@ export function planSync(input: ControlInput): SyncPlan {
   }
 
   finish();
+  plan.steady = !monotonic && !condemned.length && !replicaUnits.length && !claimUnits.length && allLiveAtUpdate;
 
   // 4. Updates. OnDelete leaves replacement to whoever deletes pods.
   const strategy = set.spec.updateStrategy ?? {};
@@ -218,7 +274,6 @@ export function planSync(input: ControlInput): SyncPlan {
   const ru = strategy.rollingUpdate;
   const updateMin: number = ru ? (ru.partition ?? 0) : 0;
   const maxUnavailable = ru ? maxUnavailableOf(ru.maxUnavailable, slots.length) : 1;
-  const unavailable = slots.filter((p) => isUnavailable(p, minReadySeconds, now)).length;
   if (unavailable > maxUnavailable) {
     plan.waitingFor = `${unavailable} unavailable pods (maxUnavailable ${maxUnavailable})`;
     return plan;
@@ -227,8 +282,9 @@ export function planSync(input: ControlInput): SyncPlan {
   phases.push({ name: 'update', units: updateUnits, sequential: true });
   let budget = maxUnavailable - unavailable;
   for (let target = slots.length - 1; target >= updateMin && budget > 0; target--) {
-    const pod = slots[target];
-    if (podRevision(pod) !== updateName && !isTerminating(pod)) {
+    const pod = slots[target]!;
+    const f = slotFacts[target]!;
+    if (f.revision !== updateName && !f.terminating) {
       updateUnits.push([{ type: 'deletePod', pod, why: 'update' }]);
       status.currentReplicas--;
       budget--;
@@ -239,13 +295,15 @@ export function planSync(input: ControlInput): SyncPlan {
 }
 
 /** What one slot needs (upstream's processReplica); `wait` says why OrderedReady must stop here. */
-function processReplica(set: Obj, updateSet: Obj, pod: Obj, claims: ClaimLookup, monotonic: boolean, minReadySeconds: number, now: number): { actions: Action[]; wait: string } {
+function processReplica(
+  set: Obj, updateSet: Obj, pod: Obj, f: PodFacts, claims: ClaimLookup, monotonic: boolean, minReadySeconds: number, now: number,
+): { actions: Action[]; wait: string } {
   const name = pod.metadata.name;
   // A finished pod is deleted; its slot is filled again once it is gone from the API.
-  if (isTerminal(pod)) {
-    return { actions: isTerminating(pod) ? [] : [{ type: 'deletePod', pod, why: 'terminal' }], wait: `${name} (${pod.status.phase}) to be replaced` };
+  if (f.terminal) {
+    return { actions: f.terminating ? [] : [{ type: 'deletePod', pod, why: 'terminal' }], wait: `${name} (${pod.status.phase}) to be replaced` };
   }
-  if (!isCreated(pod)) {
+  if (!f.created) {
     if (podClaimIsStale(set, pod, claims)) return { actions: [], wait: `a claim of ${name} still owned by its previous pod to be deleted` };
     const { updates, conflicts } = claimRefUpdates(set, pod, claims);
     const create: Action = { type: 'createPod', pod, claims: claimWork(set, pod, claims), refs: updates, conflicts };
@@ -253,7 +311,7 @@ function processReplica(set: Obj, updateSet: Obj, pod: Obj, claims: ClaimLookup,
     return { actions: [create], wait: monotonic ? `${name} to be created` : '' };
   }
   const actions: Action[] = [];
-  if (isPending(pod)) {
+  if (f.pending) {
     const work = claimWork(set, pod, claims);
     const { updates, conflicts } = claimRefUpdates(set, pod, claims);
     if (work.create.length || work.deleting.length || updates.length || conflicts.length) {
@@ -261,9 +319,9 @@ function processReplica(set: Obj, updateSet: Obj, pod: Obj, claims: ClaimLookup,
     }
   }
   if (monotonic) {
-    if (isTerminating(pod)) return { actions, wait: `${name} to terminate` };
-    if (!isRunningAndReady(pod)) return { actions, wait: `${name} to be Running and Ready` };
-    if (!isAvailable(pod, minReadySeconds, now)) return { actions, wait: `${name} to be available (minReadySeconds)` };
+    if (f.terminating) return { actions, wait: `${name} to terminate` };
+    if (!f.runningAndReady) return { actions, wait: `${name} to be Running and Ready` };
+    if (!factsAvailable(f, minReadySeconds, now)) return { actions, wait: `${name} to be available (minReadySeconds)` };
   }
   const retentionOk = claimsMatchRetentionPolicy(updateSet, pod, claims);
   if (identityMatches(set, pod) && storageMatches(set, pod) && retentionOk) return { actions, wait: '' };

@@ -12,15 +12,20 @@ import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
 import { ControllerHistory } from '../history/control.ts';
 import { controllerOf, revisionsToTruncate, sortRevisions } from '../history/history.ts';
-import { adoptPatch, claimDecision, ownedOrOrphanRevisions, releasePatch } from './adoption.ts';
+import { OwnedMemo, adoptPatch, claimDecision, ownedOrOrphanRevisions, releasePatch } from './adoption.ts';
 import { completeRollingUpdate, planSync, statusNeedsWrite, statusToJson, type Action, type SetStatus, type SyncPlan } from './control.ts';
 import { SET_KIND, isReady, parentAndOrdinal, podRevision, replicasOf } from './identity.ts';
 import { StatefulPodControl } from './podcontrol.ts';
-import { decideUpdateRevision, findCurrentRevision } from './revisions.ts';
+import { ReplicaMemo } from './memo.ts';
+import { claimChangeMatters, jsonEqual, podChangeIsStatusOnly, setChangeIsStatusOnly } from './triggers.ts';
+import { UpdateRevisionMemo, findCurrentRevision } from './revisions.ts';
 
 /** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
 const SYNC_PACING = 2;
 const MAX_PACED_MS = 50;
+/** A status-only change of a steady set's pod is looked at after this many µs per pod of the set (see enqueueStatusChange), at most MAX_STATUS_WAIT_MS. */
+const STATUS_PACING_US = 200;
+const MAX_STATUS_WAIT_MS = 500;
 const COMPONENT = 'statefulset-controller';
 /** Upstream caps Parallel batches at this many requests in flight. */
 const MAX_BATCH = 500;
@@ -43,10 +48,16 @@ class PodIndex {
 
   upsert(pod: Obj): void {
     const key = objectKey(pod);
-    const parent = `${pod.metadata.namespace}/${parentAndOrdinal(pod.metadata.name).parent}`;
     const owner = controllerOf(pod)?.uid as string | undefined;
     const e = this.entries.get(key);
-    if (e && (e.parent !== parent || e.owner !== owner)) this.remove(pod);
+    // The parent comes from the name, which the key fixes: only the owner can move a known pod.
+    if (e && e.owner === owner) {
+      this.byParent.get(e.parent)!.set(key, pod);
+      if (owner) this.byOwner.get(owner)!.set(key, pod);
+      return;
+    }
+    const parent = `${pod.metadata.namespace}/${parentAndOrdinal(pod.metadata.name).parent}`;
+    if (e) this.remove(pod);
     this.entries.set(key, { parent, owner });
     add(this.byParent, parent, key, pod);
     if (owner) add(this.byOwner, owner, key, pod);
@@ -65,10 +76,10 @@ class PodIndex {
   candidates(set: Obj): Obj[] {
     const named = this.byParent.get(`${set.metadata.namespace}/${set.metadata.name}`);
     const owned = this.byOwner.get(set.metadata.uid);
-    if (!owned) return named ? [...named.values()] : [];
-    const out = new Map(named ?? []);
-    for (const [k, pod] of owned) out.set(k, pod);
-    return [...out.values()];
+    const out = named ? [...named.values()] : [];
+    // Both maps hold the latest object of a pod, so one listed under both is the same object.
+    if (owned) for (const [k, pod] of owned) if (!named?.has(k)) out.push(pod);
+    return out;
   }
 }
 
@@ -81,6 +92,13 @@ function del(m: Map<string, Map<string, Obj>>, k: string, key: string) {
   const s = m.get(k);
   s?.delete(key);
   if (s && !s.size) m.delete(k);
+}
+
+/** What the controller remembers of a set between syncs; every entry is checked against the objects it came from. */
+interface SetMemo {
+  replicas: ReplicaMemo;
+  owned: OwnedMemo;
+  revision: UpdateRevisionMemo;
 }
 
 export class StatefulSetController {
@@ -96,6 +114,12 @@ export class StatefulSetController {
   private readonly queue: WorkQueue;
   /** Per set key: performance.now() before which an event-driven sync is deferred (see enqueue). */
   private readonly earliestSync = new Map<string, number>();
+  /** Per steady set key (see SyncPlan.steady): how long a status-only pod change may wait for a sync. */
+  private readonly steadyWait = new Map<string, number>();
+  /** Per set key: the timer of a sync deferred for status-only changes (see enqueueStatusChange). */
+  private readonly statusTimers = new Map<string, NodeJS.Timeout>();
+  /** Per set key: what the last walks found (see memo.ts), and the pods already known to be owned. */
+  private readonly memos = new Map<string, SetMemo>();
   private readonly podControl: StatefulPodControl;
   private readonly history: ControllerHistory;
   private ready = false;
@@ -116,7 +140,12 @@ export class StatefulSetController {
     this.history = new ControllerHistory(client);
 
     const enqueueSet = (set: Obj) => this.enqueue(objectKey(set));
-    this.sets.on({ add: enqueueSet, update: (_o, n) => enqueueSet(n), delete: enqueueSet });
+    this.sets.on({
+      add: enqueueSet,
+      // Mostly the status this controller just wrote: for a steady set, nothing to decide about.
+      update: (o, n) => (setChangeIsStatusOnly(o, n) ? this.enqueueStatusChange(objectKey(n)) : enqueueSet(n)),
+      delete: enqueueSet,
+    });
     this.pods.on({
       add: (pod) => {
         this.podIndex.upsert(pod);
@@ -132,8 +161,14 @@ export class StatefulSetController {
       },
     });
     // Upstream only lists claims; we also look again when one goes or changes, so a pod waiting for
-    // a stale claim to be collected (whenScaled: Delete) is created as soon as it is gone.
-    this.claims.on({ update: (_o, c) => this.claimChanged(c), delete: (c) => this.claimChanged(c) });
+    // a stale claim to be collected (whenScaled: Delete) is created as soon as it is gone. A claim's
+    // status and binding are read by no decision: changes to them alone do not wake the set.
+    this.claims.on({
+      update: (o, c) => {
+        if (claimChangeMatters(o, c)) this.claimChanged(c);
+      },
+      delete: (c) => this.claimChanged(c),
+    });
   }
 
   async start(): Promise<void> {
@@ -150,6 +185,8 @@ export class StatefulSetController {
     this.stopped = true;
     this.ready = false;
     for (const i of [this.sets, this.pods, this.revisions, this.claims]) i.stop();
+    for (const t of this.statusTimers.values()) clearTimeout(t);
+    this.statusTimers.clear();
     this.queue.stop();
   }
 
@@ -159,12 +196,32 @@ export class StatefulSetController {
    * another full walk right after the last, so the controller's cost grew with the square of the
    * set. The next sync waits SYNC_PACING times the CPU the previous one took; small sets (a
    * fraction of a millisecond) are not delayed noticeably, so OrderedReady steps stay immediate.
+   * (Status-only changes of a steady set are paced separately: see enqueueStatusChange.)
    */
   private enqueue(key: string): void {
     if (!this.ready) return;
     const wait = (this.earliestSync.get(key) ?? 0) - performance.now();
     if (wait >= 1) this.queue.addBatched(key, Math.ceil(wait));
     else this.queue.add(key);
+  }
+
+  /**
+   * A pod (or the set) of a steady set changed only its status (triggers.ts): no decision can change, only the
+   * counts the set reports, so the sync may wait a little (longer for bigger sets, whose walks
+   * cost more) and take the other changes of a burst along. Any other event syncs as usual, and a
+   * sync that runs in between takes this change along and cancels the wait.
+   */
+  private enqueueStatusChange(key: string): void {
+    const wait = this.steadyWait.get(key);
+    if (wait === undefined || wait < 1) return this.enqueue(key);
+    if (!this.ready || this.statusTimers.has(key)) return;
+    this.statusTimers.set(
+      key,
+      setTimeout(() => {
+        this.statusTimers.delete(key);
+        this.enqueue(key);
+      }, wait),
+    );
   }
 
   private enqueueAfter(key: string, ms: number): void {
@@ -214,10 +271,9 @@ export class StatefulSetController {
 
   private podUpdated(old: Obj, pod: Obj): void {
     if (old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
-    const labelsChanged = JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {});
     const oldRef = controllerOf(old);
     const ref = controllerOf(pod);
-    const refChanged = JSON.stringify(oldRef ?? null) !== JSON.stringify(ref ?? null);
+    const refChanged = !jsonEqual(oldRef ?? null, ref ?? null);
     if (refChanged && oldRef) {
       const prev = this.resolveControllerRef(old.metadata.namespace, oldRef);
       if (prev) this.enqueue(objectKey(prev));
@@ -225,12 +281,14 @@ export class StatefulSetController {
     if (ref) {
       const set = this.resolveControllerRef(pod.metadata.namespace, ref);
       if (!set) return;
-      this.enqueue(objectKey(set));
+      if (!refChanged && podChangeIsStatusOnly(old, pod)) this.enqueueStatusChange(objectKey(set));
+      else this.enqueue(objectKey(set));
       const mrs = set.spec?.minReadySeconds ?? 0;
       // Becoming available is not an event of its own: look again once minReadySeconds have passed.
       if (!isReady(old) && isReady(pod) && mrs > 0) this.enqueueAfter(objectKey(set), mrs * 1000 + 1000);
       return;
     }
+    const labelsChanged = !jsonEqual(old.metadata.labels ?? {}, pod.metadata.labels ?? {});
     if (labelsChanged || refChanged) for (const set of this.setsForPod(pod)) this.enqueue(objectKey(set));
   }
 
@@ -256,10 +314,18 @@ export class StatefulSetController {
 
   private async sync(key: string): Promise<void> {
     if (this.stopped) return;
+    // This sync sees every change so far: a deferred one need not run.
+    const deferred = this.statusTimers.get(key);
+    if (deferred) {
+      clearTimeout(deferred);
+      this.statusTimers.delete(key);
+    }
     const [namespace, name] = key.split('/');
     const set = this.sets.get(namespace, name);
     if (!set) {
       this.earliestSync.delete(key);
+      this.memos.delete(key);
+      this.steadyWait.delete(key);
       return;
     }
     let selector: LabelSelector;
@@ -308,15 +374,31 @@ export class StatefulSetController {
     for (const r of orphans) await this.history.adopt(set, SET_KIND, r);
   }
 
+  private memoOf(set: Obj) {
+    const key = objectKey(set);
+    let m = this.memos.get(key);
+    if (!m) this.memos.set(key, (m = { replicas: new ReplicaMemo(), owned: new OwnedMemo(), revision: new UpdateRevisionMemo() }));
+    return m;
+  }
+
   /** The pods the set owns after adopting matching orphans and releasing its pods that no longer match. */
   private async claimPods(set: Obj, selector: LabelSelector, canAdopt: () => Promise<void>): Promise<Obj[]> {
     const owned: Obj[] = [];
     const errors: string[] = [];
+    const memo = this.memoOf(set).owned;
+    memo.begin(set);
     for (const pod of this.podIndex.candidates(set)) {
+      if (memo.isOwned(pod)) {
+        owned.push(pod);
+        continue;
+      }
       const ns: string = pod.metadata.namespace;
       const name: string = pod.metadata.name;
       const decision = claimDecision(set, selector, pod);
-      if (decision === 'owned') owned.push(pod);
+      if (decision === 'owned') {
+        owned.push(pod);
+        memo.remember(pod);
+      }
       else if (decision === 'adopt') {
         try {
           await canAdopt();
@@ -341,13 +423,15 @@ export class StatefulSetController {
 
   private async syncStatefulSet(set: Obj, selector: LabelSelector, pods: Obj[], started = performance.now()): Promise<void> {
     const key = objectKey(set);
+    const namespace: string = set.metadata.namespace;
     const revisions = sortRevisions(this.listRevisions(set, selector));
     const collision = { count: set.status?.collisionCount ?? 0 };
     let current: Obj | undefined;
+    let podRevisions: Set<string> | undefined;
     let update: Obj | undefined;
     const errors: unknown[] = [];
     try {
-      const decision = decideUpdateRevision(set, revisions, collision.count);
+      const decision = this.memoOf(set).revision.decide(set, revisions, collision.count);
       if (decision.kind === 'existing') update = decision.revision;
       else if (decision.kind === 'rollback') update = await this.history.renumber(decision.revision, decision.to);
       else update = await this.history.create(set, decision.revision, collision);
@@ -356,15 +440,19 @@ export class StatefulSetController {
       const plan = planSync({
         set,
         pods,
-        claims: (name) => this.claims.get(set.metadata.namespace, name),
+        claims: (name) => this.claims.get(namespace, name),
+        memo: this.memoOf(set).replicas,
         currentRevision: current,
         updateRevision: update,
         collisionCount: collision.count,
         now: this.now(),
       });
+      podRevisions = plan.podRevisions;
       // Adopting pods and writing revisions above are rare; the walk is what a busy set pays for each sync.
       const walkMs = Math.min(performance.now() - started, MAX_PACED_MS);
       this.earliestSync.set(key, performance.now() + SYNC_PACING * walkMs);
+      if (plan.steady) this.steadyWait.set(key, Math.min((pods.length * STATUS_PACING_US) / 1000, MAX_STATUS_WAIT_MS));
+      else this.steadyWait.delete(key);
       if (plan.waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: plan.waitingFor });
       const { error, restoreCurrent } = await this.execute(set, plan);
       if (error) errors.push(error);
@@ -382,7 +470,7 @@ export class StatefulSetController {
       errors.push(err);
     }
     try {
-      await this.truncateHistory(set, pods, revisions, current, update);
+      await this.truncateHistory(set, podRevisions ?? new Set(pods.map(podRevision)), revisions, current, update);
     } catch (err) {
       errors.push(err);
     }
@@ -445,12 +533,11 @@ export class StatefulSetController {
     }
   }
 
-  /** Deletes unused revisions beyond revisionHistoryLimit, oldest first. */
-  private async truncateHistory(set: Obj, pods: Obj[], sorted: Obj[], current: Obj | undefined, update: Obj | undefined): Promise<void> {
-    const live = new Set<string>();
+  /** Deletes unused revisions beyond revisionHistoryLimit, oldest first; `podRevisions` are those the set's pods name. */
+  private async truncateHistory(set: Obj, podRevisions: Set<string>, sorted: Obj[], current: Obj | undefined, update: Obj | undefined): Promise<void> {
+    const live = new Set(podRevisions);
     if (current) live.add(current.metadata.name);
     if (update) live.add(update.metadata.name);
-    for (const pod of pods) live.add(podRevision(pod));
     for (const r of revisionsToTruncate(sorted, live, set.spec?.revisionHistoryLimit ?? 10)) await this.history.delete(r);
   }
 }

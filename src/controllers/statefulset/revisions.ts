@@ -48,3 +48,24 @@ export function findCurrentRevision(set: Obj, sorted: readonly Obj[], update: Ob
   const name = set.status?.currentRevision;
   return (name && sorted.find((r) => r.metadata.name === name)) || update;
 }
+
+/**
+ * decideUpdateRevision hashes the template (in Go's JSON form) on every call; a controller syncing
+ * a busy set asks the same question many times a second. While the template, the collision count
+ * and the revision objects are what they were, the newest revision is still the update revision,
+ * so that answer is reused. Any other answer leads to a write and is decided afresh.
+ */
+export class UpdateRevisionMemo {
+  private last: { key: string; sorted: readonly Obj[]; revision: Obj } | undefined;
+
+  decide(set: Obj, sorted: readonly Obj[], collisionCount: number): UpdateRevisionDecision {
+    const key = JSON.stringify([set.metadata.uid, set.metadata.name, set.metadata.namespace, set.metadata.annotations ?? null, set.spec?.template ?? null, collisionCount]);
+    const last = this.last;
+    if (last && last.key === key && last.sorted.length === sorted.length && last.sorted.every((r, i) => r === sorted[i])) {
+      return { kind: 'existing', revision: last.revision };
+    }
+    const decision = decideUpdateRevision(set, sorted, collisionCount);
+    this.last = decision.kind === 'existing' ? { key, sorted: [...sorted], revision: decision.revision } : undefined;
+    return decision;
+  }
+}
