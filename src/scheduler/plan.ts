@@ -73,6 +73,19 @@ export function claimSchedulingInputs(claim: Obj): string {
   ]);
 }
 
+/**
+ * The claim's new selected node when that is all that changed of what schedulePod reads (the echo
+ * of the scheduler's own request to provision there), else undefined. Pods already waiting on that
+ * node would be decided the same way again, so they need no retry for it.
+ */
+export function selectedNodeOnlyChange(old: Obj, claim: Obj): string | undefined {
+  if (isBound(old) || isBound(claim) || !!old.metadata?.deletionTimestamp !== !!claim.metadata?.deletionTimestamp) return undefined;
+  if ((old.spec?.storageClassName ?? null) !== (claim.spec?.storageClassName ?? null)) return undefined;
+  const before = old.metadata?.annotations?.[SELECTED_NODE_ANNOTATION];
+  const after = claim.metadata?.annotations?.[SELECTED_NODE_ANNOTATION];
+  return after && after !== before ? after : undefined;
+}
+
 /** Whether a persistent volume is read when scheduling pods that use `claim`: only the volume it is bound to is. */
 export const claimReadsVolume = (claim: Obj, volumeName: string): boolean => isBound(claim) && claim.spec.volumeName === volumeName;
 

@@ -14,7 +14,7 @@ import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { hasRequiredAntiAffinity, type NodeState } from './filters.ts';
-import { claimNames, claimReadsVolume, claimSchedulingInputs, schedulePod, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
+import { claimNames, claimReadsVolume, claimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
 import { cachedPodRequests, emptyResources, holdsResources, type Resources } from './resources.ts';
 
 export interface SchedulerOptions {
@@ -153,7 +153,9 @@ export class Scheduler {
       update: (o, c) => {
         this.indexBoundClaim(o, c);
         // Most claim updates on the way to Bound change nothing a decision reads.
-        if (claimSchedulingInputs(o) !== claimSchedulingInputs(c)) claimChanged(c);
+        if (claimSchedulingInputs(o) === claimSchedulingInputs(c)) return;
+        const selected = selectedNodeOnlyChange(o, c);
+        this.retryUsersOf(c.metadata.namespace, c.metadata.name, selected);
       },
       delete: (c) => {
         this.indexBoundClaim(c, undefined);
@@ -266,16 +268,26 @@ export class Scheduler {
     for (const key of this.pending) this.queue.add(key);
   }
 
-  private retryUsersOf(namespace: string, claim: string): void {
-    for (const key of this.claimUsers.get(`${namespace}/${claim}`) ?? []) if (this.pending.has(key)) this.queue.add(key);
+  /** Retries the waiting pods that use the claim, except those already waiting on `exceptAssumedOn`. */
+  private retryUsersOf(namespace: string, claim: string, exceptAssumedOn?: string): void {
+    for (const key of this.claimUsers.get(`${namespace}/${claim}`) ?? []) {
+      if (!this.pending.has(key)) continue;
+      if (exceptAssumedOn !== undefined) {
+        const slash = key.indexOf('/');
+        const uid = this.pods.get(key.slice(0, slash), key.slice(slash + 1))?.metadata.uid;
+        if (uid !== undefined && this.assumed.get(uid) === exceptAssumedOn) continue;
+      }
+      this.queue.add(key);
+    }
   }
 
   /** Keeps claim → pods that mount it, so a claim's change retries its users without scanning every pending pod. */
   private indexClaims(old: Obj | undefined, pod: Obj | undefined): void {
+    // A pod's volumes cannot change once it exists: an update of the same pod leaves the index as it is.
+    if (old && pod && old.metadata.uid === pod.metadata.uid) return;
     const key = objectKey((pod ?? old)!);
     const before = old ? claimNames(old) : [];
     const after = pod ? claimNames(pod) : [];
-    // Pod volumes never change after creation: status updates leave the index as it is.
     if (before.length === after.length && before.every((c, i) => c === after[i])) return;
     for (const c of before) {
       const users = this.claimUsers.get(`${old!.metadata.namespace}/${c}`);

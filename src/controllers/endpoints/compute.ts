@@ -317,7 +317,7 @@ export function endpointsUpToDate(current: Obj, want: DesiredEndpoints): boolean
 
 /** Whether two computed contents say the same (cheap when they share address objects, as consecutive syncs' do). */
 export function sameDesired(a: DesiredEndpoints, b: DesiredEndpoints): boolean {
-  return a.overCapacity === b.overCapacity && jsonEqual(a.labels, b.labels) && sameSubsets(a.subsets, b.subsets);
+  return a === b || (a.overCapacity === b.overCapacity && jsonEqual(a.labels, b.labels) && sameSubsets(a.subsets, b.subsets));
 }
 
 /** The full Endpoints object to write, built on the current one when there is one. */

@@ -35,6 +35,8 @@ export class EndpointsController {
    * the very same address objects rather than a thousand decoded ones.
    */
   private readonly settled = new Map<string, { rv: string; want: DesiredEndpoints }>();
+  /** Per Service, the content last computed and from what: the same Service object and entries give the same content. */
+  private readonly computed = new Map<string, { svc: Obj; entries: Entry[]; want: DesiredEndpoints }>();
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
 
@@ -88,6 +90,7 @@ export class EndpointsController {
     if (!svc || !managesService(svc)) {
       this.memos.delete(key);
       this.settled.delete(key);
+      this.computed.delete(key);
     }
     if (!svc) {
       this.triggers.forget(key);
@@ -103,7 +106,11 @@ export class EndpointsController {
     let memo = this.memos.get(key);
     if (!memo) this.memos.set(key, (memo = new PodMemo<Entry>((a, b) => compareAddresses(a.address, b.address))));
     const changed = this.index.changes(key);
-    const want = desiredFromSubsets(svc, subsetsFromSorted(memo.values(svc, pods, (pod) => podEntry(svc, pod), changed)));
+    const entries = memo.values(svc, pods, (pod) => podEntry(svc, pod), changed);
+    let want: DesiredEndpoints;
+    const last = this.computed.get(key);
+    if (last && last.svc === svc && last.entries === entries) want = last.want;
+    else this.computed.set(key, { svc, entries, want: (want = desiredFromSubsets(svc, subsetsFromSorted(entries))) });
     const triggerTime = this.triggers.compute(key, svc, pods, changed);
     this.index.changesDone(key);
     if (current) {

@@ -4,6 +4,7 @@
 // pod changes recomputes only the pods that changed, and re-sorts only when the set changed
 // (and then a nearly sorted array, which the engine's merge sort finishes in about one pass).
 import type { Obj } from '../../api/resource.ts';
+import { jsonEqual } from './equal.ts';
 
 interface Slot<V> {
   pod: Obj;
@@ -51,15 +52,19 @@ export class PodMemo<V> {
         slot.seen = gen;
         return;
       }
-      any = true;
       if (!slot) this.slots.set(key, (slot = { pod, value: undefined, seen: gen, placed: false }));
       const was = slot.value;
       slot.pod = pod;
       slot.seen = gen;
-      slot.value = compute(pod);
-      if (slot.value === undefined) return;
+      const value = compute(pod);
+      // Most pod updates (scheduling, status details) leave what the pod contributes as it was:
+      // keeping the old value then keeps the result, and the work after it, unchanged.
+      if (value === undefined ? was === undefined : was !== undefined && jsonEqual(was, value)) return;
+      any = true;
+      slot.value = value;
+      if (value === undefined) return;
       if (!slot.placed) fresh.push(slot);
-      else if (!moved && was !== undefined && this.compare(was, slot.value) !== 0) moved = true;
+      else if (!moved && was !== undefined && this.compare(was, value) !== 0) moved = true;
     };
     if (changed === 'all') {
       for (const [key, pod] of pods) visit(key, pod);

@@ -15,6 +15,21 @@ import { jsonEqual } from './equal.ts';
 
 /** Pod changes within this window are folded into one sync of their Service. */
 export const POD_BATCH_MS = 20;
+/** Per selected pod, the window grows by this much (see podBatchMs), up to MAX_POD_BATCH_MS. */
+export const POD_BATCH_MS_PER_POD = 0.2;
+export const MAX_POD_BATCH_MS = 1000;
+
+/**
+ * How long a Service's pod changes are gathered before its endpoints are synced, given how many
+ * pods it selects. Every sync that changes something rewrites the whole Endpoints (and rebuilds the
+ * slices' plan), so its cost grows with the pods: a window growing alike keeps the work per second
+ * about the same at any size, where a fixed one would rewrite a thousand addresses fifty times a
+ * second during a rollout. Small Services keep the short window; at a thousand pods it is 200 ms,
+ * well under upstream kube-proxy's default minimum of one second between its own syncs.
+ */
+export function podBatchMs(selectedPods: number): number {
+  return Math.min(MAX_POD_BATCH_MS, Math.max(POD_BATCH_MS, Math.round(selectedPods * POD_BATCH_MS_PER_POD)));
+}
 
 const NO_PODS: ReadonlyMap<string, Obj> = new Map();
 
@@ -140,7 +155,7 @@ export function watchServicePods(services: Informer, pods: Informer, queue: Work
     },
   });
   const batch = (keys: string[]) => {
-    for (const key of keys) queue.addBatched(key, POD_BATCH_MS);
+    for (const key of keys) queue.addBatched(key, podBatchMs(index.podsOf(key).size));
   };
   pods.on({
     add: (p) => batch(index.podChanged(p)),

@@ -5,9 +5,30 @@
 import type { Obj } from '../../api/resource.ts';
 import { objectKey } from '../../client/informer.ts';
 
-function rvNumber(o: Obj): bigint {
-  const rv = o.metadata?.resourceVersion;
-  return typeof rv === 'string' && /^\d+$/.test(rv) ? BigInt(rv) : -1n;
+/**
+ * A resourceVersion as a comparable number-like string: decimal digits without leading zeros, or
+ * undefined when it is anything else (such versions are older than every real one). Comparing
+ * these by length, then lexically, orders them as the numbers they spell, without parsing.
+ */
+function rvDigits(o: Obj | undefined): string | undefined {
+  const rv = o?.metadata?.resourceVersion;
+  if (typeof rv !== 'string' || rv.length === 0) return undefined;
+  let start = 0;
+  while (start < rv.length - 1 && rv.charCodeAt(start) === 48) start++;
+  for (let i = start; i < rv.length; i++) {
+    const c = rv.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return start === 0 ? rv : rv.slice(start);
+}
+
+/** Sign of a − b for versions as rvDigits gives them (undefined below everything). */
+export function compareRv(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : 1;
 }
 
 /**
@@ -17,7 +38,7 @@ function rvNumber(o: Obj): bigint {
  */
 export class NewestView {
   private readonly objs = new Map<string, Obj>();
-  private readonly gone = new Map<string, bigint>();
+  private readonly gone = new Map<string, string | undefined>();
   private readonly onChange: (key: string, old: Obj | undefined, obj: Obj | undefined) => void;
 
   constructor(onChange: (key: string, old: Obj | undefined, obj: Obj | undefined) => void = () => {}) {
@@ -26,11 +47,12 @@ export class NewestView {
 
   upsert(obj: Obj): void {
     const key = objectKey(obj);
-    const rv = rvNumber(obj);
-    const tomb = this.gone.get(key);
-    if (tomb !== undefined && tomb >= rv) return;
+    const rv = rvDigits(obj);
+    if (this.gone.has(key) && compareRv(this.gone.get(key), rv) >= 0) return;
     const old = this.objs.get(key);
-    if (old && rvNumber(old) > rv) return;
+    // The same object again (an informer echo of what a write returned) changes nothing.
+    if (old === obj) return;
+    if (old && compareRv(rvDigits(old), rv) > 0) return;
     this.objs.set(key, obj);
     this.onChange(key, old, obj);
   }
@@ -39,7 +61,7 @@ export class NewestView {
     const key = objectKey(obj);
     const old = this.objs.get(key);
     this.objs.delete(key);
-    this.gone.set(key, rvNumber(obj));
+    this.gone.set(key, rvDigits(obj));
     if (this.gone.size > 10_000) this.gone.delete(this.gone.keys().next().value!);
     if (old) this.onChange(key, old, undefined);
   }

@@ -14,7 +14,7 @@ import type { ServicePods } from '../endpoints/service-pods.ts';
 import { TriggerTimeTracker } from '../endpoints/trigger-time.ts';
 import { NewestView } from '../endpoints/view.ts';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, compareSliceEntries, groupsFromSorted, planSlices, podSliceEntry } from './reconcile.ts';
-import type { SliceEntry } from './reconcile.ts';
+import type { PortGroup, SliceEntry } from './reconcile.ts';
 
 const ignoreNotFound = (err: unknown) => {
   if (!(err instanceof ApiError && err.code === 404)) throw err;
@@ -42,6 +42,11 @@ export class EndpointSliceController {
   private readonly memos = new Map<string, PodMemo<SliceEntry>>();
   /** Per slice key, the endpoints our last write of it sent and the version that write made (see planSlices). */
   private readonly sent = new Map<string, { rv: string; endpoints: Obj[] }>();
+  /**
+   * Per Service, what its last completed sync started from (Service object, pod entries) and the
+   * slices it left: a sync finding all three as they were has nothing to write.
+   */
+  private readonly settled = new Map<string, { svc: Obj; entries: SliceEntry[]; groups: Map<string, PortGroup>; slices: Obj[] }>();
   private readonly max: number;
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
@@ -120,6 +125,7 @@ export class EndpointSliceController {
       // The garbage collector removes slices of a deleted Service through their ownerReference.
       this.triggers.forget(key);
       this.memos.delete(key);
+      this.settled.delete(key);
       return;
     }
     const existing = this.slicesOf(key).filter((s) => s.addressType === 'IPv4');
@@ -127,9 +133,16 @@ export class EndpointSliceController {
     let memo = this.memos.get(key);
     if (!memo) this.memos.set(key, (memo = new PodMemo<SliceEntry>(compareSliceEntries)));
     const changed = this.index.changes(key);
-    const desired = groupsFromSorted(memo.values(svc, pods, (pod) => podSliceEntry(svc, pod), changed));
+    const entries = memo.values(svc, pods, (pod) => podSliceEntry(svc, pod), changed);
     const triggerTime = this.triggers.compute(key, svc, pods, changed);
     this.index.changesDone(key);
+    const last = this.settled.get(key);
+    this.settled.delete(key);
+    if (last && last.svc === svc && last.entries === entries && sameObjects(last.slices, existing)) {
+      this.settled.set(key, last);
+      return;
+    }
+    const desired = last && last.svc === svc && last.entries === entries ? last.groups : groupsFromSorted(entries);
     const plan = planSlices(svc, existing, desired, triggerTime, this.max, (s) => {
       const w = this.sent.get(objectKey(s));
       return w && w.rv === s.metadata.resourceVersion ? w.endpoints : undefined;
@@ -152,12 +165,21 @@ export class EndpointSliceController {
       this.slices.remove(s);
       this.sent.delete(objectKey(s));
     }
+    this.settled.set(key, { svc, entries, groups: desired, slices: this.slicesOf(key).filter((s) => s.addressType === 'IPv4') });
   }
 
   private wrote(sent: Obj, written: Obj): void {
     this.slices.upsert(written);
     this.sent.set(objectKey(written), { rv: written.metadata.resourceVersion, endpoints: sent.endpoints });
   }
+}
+
+/** Whether two lists hold the very same objects (in any order). */
+function sameObjects(a: Obj[], b: Obj[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.every((x, i) => x === b[i])) return true;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
 }
 
 function serviceKeyOf(slice: Obj): string | undefined {

@@ -3,7 +3,7 @@
 // directory-backed PersistentVolume per claim of that class, binds claims to volumes (also to
 // volumes an administrator made by hand), carries out reclaim policies and holds claims and
 // volumes in use back from deletion. Decisions live in plan.ts; this file only applies them.
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
@@ -35,6 +35,7 @@ import {
   type World,
 } from './plan.ts';
 import { cloneJson } from '../../util/json.ts';
+import { DirectoryMaker } from './directories.ts';
 
 export interface VolumeControllerOptions {
   /** Volumes live in <dataDir>/volumes/<pv-name>. */
@@ -55,20 +56,6 @@ const retryLater = (what: string, key: string) => (err: unknown) => {
   log('debug', COMPONENT, 'sync failed, will retry', { [what]: key, error: String(err) });
   throw err;
 };
-
-/**
- * mkdir -p, but a single mkdir in the usual case (the parent exists and the directory does not):
- * the recursive form costs about twice the work per volume.
- */
-async function makeDirectory(path: string): Promise<void> {
-  try {
-    await mkdir(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'EEXIST') throw err;
-    await mkdir(path, { recursive: true });
-  }
-}
 
 const claimKeyOfRef = (ref: Obj | undefined) => (ref?.name ? `${ref.namespace ?? ''}/${ref.name}` : undefined);
 
@@ -92,6 +79,8 @@ export class VolumeController {
   private readonly claimQueue: WorkQueue;
   private readonly volumeQueue: WorkQueue;
   private readonly events: EventRecorder;
+  /** World-writable like upstream's local-path provisioner's, as containers may run as any user. */
+  private readonly directories = new DirectoryMaker(0o777);
   private retroactiveDefaultClass = true;
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
@@ -164,6 +153,7 @@ export class VolumeController {
     for (const i of [this.classInformer, this.nodeInformer, this.podInformer, this.volumeInformer, this.claimInformer]) i.stop();
     this.claimQueue.stop();
     this.volumeQueue.stop();
+    this.directories.stop();
   }
 
   /** Creates the default class when missing; an existing one (possibly edited by the user) is left alone. */
@@ -324,9 +314,7 @@ export class VolumeController {
     let volume = this.volumes.get(name);
     if (!volume) {
       const path = join(this.volumesDir, name);
-      // World-writable like upstream's local-path provisioner, so containers running as any user can write.
-      await makeDirectory(path);
-      await chmod(path, 0o777);
+      await this.directories.make(path);
       try {
         volume = await this.client.create(this.pvs, undefined, provisionedVolume(claim, sc, node, path));
         this.events.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${PROVISIONER}`);

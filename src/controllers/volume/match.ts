@@ -105,6 +105,8 @@ export interface MatchOptions {
  * modes (upstream searches its index by access-mode set, smallest sets first).
  */
 export function findMatchingVolume(claim: Obj, volumes: Obj[], opts: MatchOptions): Obj | undefined {
+  // The usual case for a claim of a provisioning class: no candidates, nothing to parse.
+  if (volumes.length === 0) return undefined;
   const request = requestedStorage(claim);
   if (!request) return undefined;
   const wantModes: string[] = claim.spec?.accessModes ?? [];

@@ -182,8 +182,9 @@ export function provisionedVolume(claim: Obj, sc: Obj, node: string, path: strin
 export function volumeBoundTo(volume: Obj, claim: Obj): Obj | undefined {
   const ref = volume.spec?.claimRef;
   if (ref && ref.uid === claim.metadata.uid && ref.name === claim.metadata.name && ref.namespace === claim.metadata.namespace) return undefined;
-  const next = cloneJson(volume);
-  next.spec.claimRef = claimRefOf(claim);
+  // Copies of just the parts that change: the input is a shared cache object, and the rest is
+  // copied by the API server anyway.
+  const next: Obj = { ...volume, metadata: { ...volume.metadata }, spec: { ...volume.spec, claimRef: claimRefOf(claim) } };
   // Only a binding the controller chose is marked as such; a user's pre-binding stays the user's.
   if (!ref) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' };
   return next;
@@ -198,8 +199,7 @@ export function claimBoundTo(claim: Obj, volume: Obj, extra: Record<string, stri
   const sameVolume = claim.spec?.volumeName === volume.metadata.name;
   const extraDone = Object.entries(extra).every(([k, v]) => ann[k] === v);
   if (sameVolume && ann[ANN_BIND_COMPLETED] === 'yes' && extraDone) return undefined;
-  const next = cloneJson(claim);
-  next.metadata.annotations = { ...ann, ...extra, [ANN_BIND_COMPLETED]: 'yes' };
+  const next: Obj = { ...claim, metadata: { ...claim.metadata, annotations: { ...ann, ...extra, [ANN_BIND_COMPLETED]: 'yes' } }, spec: { ...claim.spec } };
   if (!sameVolume) {
     next.spec.volumeName = volume.metadata.name;
     next.metadata.annotations[ANN_BOUND_BY_CONTROLLER] = 'yes';
