@@ -11,7 +11,9 @@ import { log } from '../util/log.ts';
 import { goDuration, restartDecision, type BackoffEntry } from './backoff.ts';
 import { computePodStatus, isTerminalPhase, type ContainerInput } from './pod-status.ts';
 import { PodProber } from './prober.ts';
-import { killGraceSeconds, killingMessage, normalizeProbeResult, restartsAfterKill } from './prober-logic.ts';
+import { killingMessage, normalizeProbeResult, restartsAfterKill } from './prober-logic.ts';
+import { ContainerKill, runHook } from './lifecycle.ts';
+import { POST_START_FAILED, POST_START_KILL_MESSAGE, POST_START_WAITING_REASON, hookOf, killBudgetSeconds, type KillReason } from './lifecycle-logic.ts';
 import type { ImagePullResult, PullPolicy, Runtime, RuntimeContainerStatus, SandboxInfo } from './runtime/types.ts';
 
 export interface WorkerContext {
@@ -48,6 +50,8 @@ interface ContainerRecord {
   killing?: string;
   /** The exited instance already reported, so an exit is announced once. */
   exitReported?: string;
+  /** This instance's postStart hook failed: the container shows PostStartHookError until it is restarted. */
+  hookError?: { id: string; message: string };
   /** The last image pull failed (runtime errors with reason ErrImagePull/ErrImageNeverPull): retried with back-off. */
   pull?: { reason: string; message: string; failedAtMs: number; retryAtMs: number; delayMs: number };
 }
@@ -92,6 +96,10 @@ export class PodWorker {
   private latest: Obj | undefined;
   /** Liveness, readiness and startup probes, run on their own timers; results come back through kick(). */
   private readonly prober: PodProber;
+  /** Containers being killed (preStop, then the stop signal), by container ID; a shorter grace period reaches them through kick(). */
+  private readonly kills = new Map<string, ContainerKill>();
+  /** Ends the wait for a postStart hook under way (the pod is being deleted). */
+  private postStartAbort: AbortController | undefined;
 
   constructor(ctx: WorkerContext, pod: Obj) {
     this.ctx = ctx;
@@ -107,6 +115,7 @@ export class PodWorker {
   /** Asks for a sync; syncs never overlap, and one asked for during a sync runs right after it. */
   kick(): void {
     if (this.stopped) return;
+    this.reactToDeletion();
     if (this.running) {
       this.dirty = true;
       return;
@@ -131,6 +140,20 @@ export class PodWorker {
     this.stopped = true;
     clearTimeout(this.timer);
     this.prober.stop();
+  }
+
+  /**
+   * What must not wait for the sync under way: a pod being deleted ends the wait for its postStart
+   * hook, and a deletion grace period shorter than a kill's (a second `kubectl delete
+   * --grace-period=N`, or the pod gone: 0) cuts that kill short.
+   */
+  private reactToDeletion(): void {
+    if (!this.kills.size && !this.postStartAbort) return;
+    const pod = this.pod();
+    if (pod && !pod.metadata.deletionTimestamp) return;
+    const grace = pod ? Math.max(0, pod.metadata.deletionGracePeriodSeconds ?? 0) : 0;
+    this.postStartAbort?.abort();
+    for (const k of this.kills.values()) k.shorten(grace);
   }
 
   private wakeAt(ms: number): void {
@@ -327,6 +350,71 @@ export class PodWorker {
     r.ready = false;
     r.started = false;
     r.restartAtMs = undefined;
+    await this.postStart(pod, r, id);
+  }
+
+  /**
+   * The postStart hook, waited for here as the kubelet's sync waits for it: nothing else of the pod
+   * moves on (no status, no next container) until it returns. A failure kills the container, which
+   * then restarts per the restart policy. A deletion ends the wait; its termination stops the container.
+   */
+  private async postStart(pod: Obj, r: ContainerRecord, id: string): Promise<void> {
+    const handler = hookOf(r.spec, 'postStart');
+    if (!handler) return;
+    // Deleted since this sync began: the termination stops the container, the hook need not run.
+    if (this.pod()?.metadata.deletionTimestamp) return;
+    const abort = new AbortController();
+    this.postStartAbort = abort;
+    let outcome;
+    try {
+      outcome = await runHook(this.ctx.runtime, this.hookTarget(pod), r.spec, id, 'postStart', handler, abort.signal);
+    } finally {
+      this.postStartAbort = undefined;
+    }
+    if (outcome.ok) return;
+    // The handler's own message stays out of the event (it may hold secrets); the status shows it.
+    this.ctx.events.event(pod, 'Warning', POST_START_FAILED.reason, POST_START_FAILED.message);
+    log('info', 'agent', 'postStart hook failed', { pod: this.key, container: r.spec.name, message: outcome.message });
+    r.hookError = { id, message: outcome.message };
+    if (outcome.aborted) return;
+    r.killing = id;
+    await this.kill(pod, r, 'postStart', POST_START_KILL_MESSAGE);
+    r.status = await this.ctx.runtime.containerStatus(id).catch(() => r.status);
+  }
+
+  /** The pod as hooks see it: with its IP, which the API may not show yet on a first start. */
+  private hookTarget(pod: Obj): Obj {
+    const ip = this.sandbox?.ip;
+    return ip && !pod.status?.podIP ? { ...pod, status: { ...pod.status, podIP: ip } } : pod;
+  }
+
+  /**
+   * Kills one container as the kubelet does (Killing event, preStop within the grace period, then
+   * the stop signal with the rest, 2 s at least); a kill already under way for it is joined.
+   */
+  private kill(pod: Obj, r: ContainerRecord, reason: KillReason, message: string): Promise<void> {
+    const id = r.id!;
+    const existing = this.kills.get(id);
+    if (existing) return existing.done;
+    const k = new ContainerKill({
+      runtime: this.ctx.runtime,
+      events: this.ctx.events,
+      pod: this.hookTarget(pod),
+      container: r.spec,
+      containerId: id,
+      budgetSeconds: killBudgetSeconds(pod, r.spec, reason),
+      message,
+      running: isRunning(r),
+      // A deletion with no grace at all stops at once, as before hooks existed (no preStop, no 2 s minimum).
+      immediate: reason === 'delete' && killBudgetSeconds(pod, r.spec, reason) === 0,
+      key: this.key,
+    });
+    this.kills.set(id, k);
+    // Deletions are the common case (a whole StatefulSet going): only the unusual kills are logged.
+    if (reason !== 'delete') log('info', 'agent', 'killing container', { pod: this.key, container: r.spec.name, reason, graceSeconds: killBudgetSeconds(pod, r.spec, reason) });
+    return k.done.finally(() => {
+      if (this.kills.get(id) === k) this.kills.delete(id);
+    });
   }
 
   private async maybeRestart(pod: Obj, r: ContainerRecord, policy: string, now: number): Promise<void> {
@@ -401,27 +489,28 @@ export class PodWorker {
    * per the restart policy (with the usual back-off).
    */
   private killForProbe(pod: Obj, r: ContainerRecord, kind: 'liveness' | 'startup'): void {
-    const id = r.id!;
-    r.killing = id;
+    r.killing = r.id!;
     r.ready = false;
-    const grace = killGraceSeconds(pod, r.spec, kind);
-    this.ctx.events.event(pod, 'Normal', 'Killing', killingMessage(r.spec.name, kind, restartsAfterKill(pod, r.sidecar)));
-    log('info', 'agent', 'killing container after failed probe', { pod: this.key, container: r.spec.name, probe: kind, graceSeconds: grace });
-    void this.ctx.runtime
-      .stopContainer(id, grace)
-      .catch((err) => log('warn', 'agent', 'stopping a container failed', { pod: this.key, container: r.spec.name, error: String(err) }))
-      .finally(() => this.kick());
+    void this.kill(pod, r, kind, killingMessage(r.spec.name, kind, restartsAfterKill(pod, r.sidecar))).finally(() => this.kick());
   }
 
   /** Graceful stop of a deleted pod, then the final status and the pod's removal from the API. */
   private async terminate(pod: Obj): Promise<void> {
-    const { runtime, client, events } = this.ctx;
+    const { client } = this.ctx;
     const grace = Math.max(0, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
     // Nothing is killed for a failed probe on the way out; readiness goes on until the end.
     this.prober.update([], { deleting: true });
     const running = this.records.filter((r) => r.id && (isRunning(r) || r.status?.state === 'created'));
-    for (const r of running) events.event(pod, 'Normal', 'Killing', `Stopping container ${r.spec.name}`);
-    await Promise.all(running.map((r) => runtime.stopContainer(r.id!, grace)));
+    // Each container runs its preStop hook and gets what is left of the grace period; a kill
+    // already under way (a failed probe) is held to the deletion's grace period instead.
+    await Promise.all(
+      running.map((r) => {
+        const underway = this.kills.get(r.id!);
+        if (!underway) return this.kill(pod, r, 'delete', `Stopping container ${r.spec.name}`);
+        underway.shorten(grace);
+        return underway.done;
+      }),
+    );
     await this.refresh();
     for (const r of this.records) {
       r.ready = false;
@@ -473,8 +562,11 @@ export class PodWorker {
       } else if (!r.id && !this.terminal) {
         // Not created yet: regular containers wait for the init containers first.
         waiting = { reason: r.init || !this.initsComplete() ? 'PodInitializing' : 'ContainerCreating' };
+      } else if (r.hookError && r.hookError.id === r.id && r.status?.state === 'exited' && !this.terminal && willRestart(r.sidecar ? 'Always' : (pod.spec?.restartPolicy ?? 'Always'), r)) {
+        // Until the restart, the kubelet shows why the last start failed.
+        waiting = { reason: POST_START_WAITING_REASON, message: r.hookError.message };
       }
-      const inCrashLoop = waiting?.reason === 'CrashLoopBackOff';
+      const inCrashLoop = waiting?.reason === 'CrashLoopBackOff' || waiting?.reason === POST_START_WAITING_REASON;
       return {
         name: r.spec.name,
         image: r.spec.image ?? '',

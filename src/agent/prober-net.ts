@@ -110,3 +110,53 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
     s.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, output: dialErrorText(host, port, err) }));
   });
 }
+
+/**
+ * The GET of an httpGet lifecycle hook (the kubelet's plain HTTP client): any response counts as
+ * done, whatever its status; only a request that cannot be made fails, with Go's error text.
+ * Redirects are followed to any host, at most 10. No timeout of its own: `signal` ends it.
+ */
+export function httpGetHook(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ ok: boolean; error?: string }> {
+  const step = (target: URL, redirects: number): Promise<{ ok: boolean; error?: string }> =>
+    new Promise((resolve) => {
+      const lib = target.protocol === 'https:' ? https : http;
+      const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
+      const host = target.hostname.replace(/^\[|\]$/g, '');
+      let settled = false;
+      const finish = (r: { ok: boolean; error?: string }) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
+      const req = lib.request({ method: 'GET', host, port, path: target.pathname + target.search, headers, agent: false, rejectUnauthorized: false }, (res) => {
+        const location = res.headers.location;
+        const status = res.statusCode ?? 0;
+        res.on('data', () => {});
+        res.on('error', () => {});
+        res.destroy();
+        if (status >= 300 && status < 400 && location) {
+          let next: URL;
+          try {
+            next = new URL(location, target);
+          } catch {
+            return finish({ ok: true });
+          }
+          if (redirects >= MAX_REDIRECTS) return finish({ ok: false, error: `Get ${JSON.stringify(next.href)}: stopped after ${MAX_REDIRECTS} redirects` });
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          return void step(next, redirects + 1).then(resolve);
+        }
+        finish({ ok: true });
+      });
+      const onAbort = () => {
+        finish({ ok: false, error: `Get ${JSON.stringify(target.href)}: context canceled` });
+        req.destroy();
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, error: `Get ${JSON.stringify(target.href)}: ${dialErrorText(host, port, err)}` }));
+      req.end();
+    });
+  return step(new URL(url), 0);
+}

@@ -16,10 +16,15 @@
 //   sim.ordinal.dev/startup: "false" every startupProbe run fails (a container must define one): the
 //                                    container does not count as started, and is killed after failureThreshold runs.
 //   A readinessProbe that the pod defines fails while sim.ordinal.dev/ready is "false", as above.
+//   sim.ordinal.dev/post-start: "false"  every exec/httpGet postStart hook fails (the container is then
+//                                    killed and restarted per the restart policy, as a real failure would).
+//   sim.ordinal.dev/pre-stop: "false"    every exec/httpGet preStop hook fails (FailedPreStopHook; the kill goes on).
+//   Otherwise exec and httpGet hooks succeed at once; sleep hooks are timed by the agent, so they take
+//   their seconds here too.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Obj } from '../../api/resource.ts';
 import { Ipam } from '../ipam.ts';
-import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
+import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeHookResult, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 
 export const SIM_HOOKS = {
   ready: 'sim.ordinal.dev/ready',
@@ -28,6 +33,8 @@ export const SIM_HOOKS = {
   complete: 'sim.ordinal.dev/complete',
   live: 'sim.ordinal.dev/live',
   startup: 'sim.ordinal.dev/startup',
+  postStart: 'sim.ordinal.dev/post-start',
+  preStop: 'sim.ordinal.dev/pre-stop',
 } as const;
 
 export interface SimRuntimeOptions {
@@ -201,6 +208,16 @@ export class SimRuntime implements Runtime {
       return { ok: false, output: `simulated failure (annotation ${hook}=false)` };
     }
     return { ok: true };
+  }
+
+  /** exec and httpGet hooks succeed at once, unless the pod's hook annotation says they fail (as probes do here). */
+  async runHook(pod: Obj, _container: Obj, _containerId: string, kind: 'postStart' | 'preStop', handler: Obj): Promise<RuntimeHookResult> {
+    const hook = kind === 'postStart' ? SIM_HOOKS.postStart : SIM_HOOKS.preStop;
+    const annotations = pod.metadata?.annotations ?? this.hooks.get(pod.metadata?.uid) ?? {};
+    if (annotations[hook] !== 'false') return { ok: true };
+    const why = `simulated failure (annotation ${hook}=false)`;
+    if (handler.exec) return { ok: false, error: `command '${(handler.exec.command ?? []).join(' ')}' exited with 1: ${why}`, output: why };
+    return { ok: false, error: why };
   }
 
   subscribe(listener: (e: RuntimeEvent) => void): () => void {

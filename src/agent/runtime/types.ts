@@ -79,6 +79,15 @@ export interface RuntimeProbeResult {
   error?: boolean;
 }
 
+/** What running a lifecycle hook's exec or httpGet handler came to. */
+export interface RuntimeHookResult {
+  ok: boolean;
+  /** On failure, the error as upstream's handler runner words it (e.g. "command 'sh -c exit 3' exited with 3: ", `Get "http://...": dial tcp ...`). */
+  error?: string;
+  /** An exec handler's combined output (stdout then stderr). */
+  output?: string;
+}
+
 export interface Runtime {
   /** The runtime's name and version, reported as the node's containerRuntimeVersion (`<name>://<version>`). */
   readonly name: string;
@@ -113,6 +122,13 @@ export interface Runtime {
    * have nothing to say beyond success.
    */
   probe(pod: Obj, container: Obj, containerId: string, kind: ProbeKind, probe: Obj | undefined): Promise<RuntimeProbeResult | boolean>;
+
+  /**
+   * Runs a lifecycle hook's exec or httpGet handler once and waits for it, with no time limit of
+   * its own (the kubelet gives hooks none; `signal` says the caller stopped waiting). `pod` has the
+   * pod IP in status.podIP. Sleep handlers never get here: the agent times them itself.
+   */
+  runHook?(pod: Obj, container: Obj, containerId: string, kind: 'postStart' | 'preStop', handler: Obj, signal: AbortSignal): Promise<RuntimeHookResult>;
 
   /** Runs a command in a running container (CRI Exec). Runtimes without real processes leave it out. */
   exec?(containerId: string, opts: ExecOptions): Promise<StreamSession>;

@@ -277,9 +277,14 @@ function validateResourceRequirements(resources: unknown, path: string): Errs {
   return errs;
 }
 
-function validateHandler(h: Obj, path: string): Errs {
+/**
+ * A probe's or lifecycle hook's handler: exactly one kind. Lifecycle handlers have no grpc and
+ * probes no sleep (upstream's handlerFromLifecycle / handlerFromProbe); a sleep may not be longer
+ * than the pod's terminationGracePeriodSeconds, nor 0 (PodLifecycleSleepActionAllowZero is off in 1.32).
+ */
+function validateHandler(h: Obj, path: string, hook?: { gracePeriod: unknown }): Errs {
   const errs: Errs = [];
-  const kinds = ['exec', 'httpGet', 'tcpSocket', 'grpc', 'sleep'].filter((k) => isObj(h[k]));
+  const kinds = (hook ? ['exec', 'httpGet', 'tcpSocket', 'sleep'] : ['exec', 'httpGet', 'tcpSocket', 'grpc']).filter((k) => isObj(h[k]));
   if (kinds.length === 0) return [required(path, 'must specify a handler type')];
   for (const k of kinds.slice(1)) errs.push(forbidden(`${path}.${k}`, 'may not specify more than 1 handler type'));
   const k = kinds[0];
@@ -292,6 +297,19 @@ function validateHandler(h: Obj, path: string): Errs {
   }
   if (k === 'tcpSocket') errs.push(...validatePortNumOrName(v.port, `${path}.tcpSocket.port`));
   if (k === 'grpc') for (const m of isValidPortNum(v.port)) errs.push(invalid(`${path}.grpc.port`, v.port, m));
+  if (k === 'sleep' && typeof hook?.gracePeriod === 'number') {
+    const seconds = typeof v.seconds === 'number' ? v.seconds : 0;
+    if (seconds <= 0 || seconds > hook.gracePeriod) {
+      errs.push(invalid(`${path}.sleep`, seconds, `must be greater than 0 and less than terminationGracePeriodSeconds (${hook.gracePeriod}). Enable AllowPodLifecycleSleepActionZeroValue feature gate for zero sleep.`));
+    }
+  }
+  return errs;
+}
+
+function validateLifecycle(lifecycle: unknown, gracePeriod: unknown, path: string): Errs {
+  if (!isObj(lifecycle)) return [];
+  const errs: Errs = [];
+  for (const k of ['postStart', 'preStop']) if (isObj(lifecycle[k])) errs.push(...validateHandler(lifecycle[k], `${path}.${k}`, { gracePeriod }));
   return errs;
 }
 
@@ -347,7 +365,7 @@ function validateContainerCommon(c: Obj, volumes: Set<string>, path: string): Er
   return errs;
 }
 
-function validateContainers(containers: unknown, volumes: Set<string>, path: string): Errs {
+function validateContainers(containers: unknown, volumes: Set<string>, path: string, gracePeriod?: unknown): Errs {
   const list = asArray(containers);
   if (list.length === 0) return [required(path)];
   const errs: Errs = [];
@@ -358,6 +376,7 @@ function validateContainers(containers: unknown, volumes: Set<string>, path: str
     errs.push(...validateContainerCommon(c, volumes, p));
     if (names.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
     else names.add(c.name);
+    errs.push(...validateLifecycle(c.lifecycle, gracePeriod, `${p}.lifecycle`));
     errs.push(...validateProbe(c.livenessProbe, `${p}.livenessProbe`, 'liveness'));
     errs.push(...validateProbe(c.readinessProbe, `${p}.readinessProbe`, 'readiness'));
     errs.push(...validateProbe(c.startupProbe, `${p}.startupProbe`, 'startup'));
@@ -366,7 +385,7 @@ function validateContainers(containers: unknown, volumes: Set<string>, path: str
   return errs;
 }
 
-function validateInitContainers(containers: unknown, regular: unknown, volumes: Set<string>, path: string): Errs {
+function validateInitContainers(containers: unknown, regular: unknown, volumes: Set<string>, path: string, gracePeriod?: unknown): Errs {
   const errs: Errs = [];
   const names = new Set<string>(asArray(regular).map((c) => asObj(c).name));
   asArray(containers).forEach((raw, i) => {
@@ -383,6 +402,7 @@ function validateInitContainers(containers: unknown, regular: unknown, volumes: 
         if (c[f] !== undefined) errs.push(forbidden(`${p}.${f}`, `may not be set for init containers without restartPolicy=Always`));
       }
     } else {
+      errs.push(...validateLifecycle(c.lifecycle, gracePeriod, `${p}.lifecycle`));
       errs.push(...validateProbe(c.livenessProbe, `${p}.livenessProbe`, 'liveness'));
       errs.push(...validateProbe(c.readinessProbe, `${p}.readinessProbe`, 'readiness'));
       errs.push(...validateProbe(c.startupProbe, `${p}.startupProbe`, 'startup'));
@@ -459,8 +479,8 @@ export function validatePodSpec(spec: unknown, path: string): Errs {
   const s = asObj(spec);
   const { errs: volErrs, names } = validateVolumes(s.volumes, `${path}.volumes`);
   const errs: Errs = [...volErrs];
-  errs.push(...validateContainers(s.containers, names, `${path}.containers`));
-  errs.push(...validateInitContainers(s.initContainers, s.containers, names, `${path}.initContainers`));
+  errs.push(...validateContainers(s.containers, names, `${path}.containers`, s.terminationGracePeriodSeconds));
+  errs.push(...validateInitContainers(s.initContainers, s.containers, names, `${path}.initContainers`, s.terminationGracePeriodSeconds));
   errs.push(...validateRestartPolicy(s.restartPolicy, `${path}.restartPolicy`));
   errs.push(...validateDNSPolicy(s.dnsPolicy, `${path}.dnsPolicy`));
   if (s.dnsPolicy === 'None' && !isObj(s.dnsConfig)) errs.push(required(`${path}.dnsConfig`, 'must provide `dnsConfig` when `dnsPolicy` is None'));

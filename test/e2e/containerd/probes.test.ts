@@ -217,8 +217,10 @@ test(
     const override = await timed(['term-override', '--grace-period=1']);
     const handled = await timed(['term-handled']);
     console.log(`# kubectl delete took: TERM ignored, grace 3 s: ${ignored} ms; TERM ignored, --grace-period=1 (spec 30 s): ${override} ms; TERM handled (spec 30 s): ${handled} ms`);
-    assert.ok(ignored >= 2800 && ignored < 5000, `TERM ignored with a 3 s grace period: ${ignored} ms`);
-    assert.ok(override >= 800 && override < 3000, `--grace-period=1: ${override} ms`);
+    // Upper bounds leave room for the stop, the final status and the sandbox teardown on a loaded machine.
+    assert.ok(ignored >= 2800 && ignored < 6500, `TERM ignored with a 3 s grace period: ${ignored} ms`);
+    // The kubelet never gives the stop signal less than 2 s, whatever --grace-period says.
+    assert.ok(override >= 1800 && override < 4500, `--grace-period=1: ${override} ms`);
     assert.ok(handled < 2000, `TERM handled: ${handled} ms`);
     for (const name of ['term-ignored', 'term-override', 'term-handled']) assert.equal((await kubectl(c, ['get', 'pod', name])).code, 1, `${name} is gone`);
   }),

@@ -151,8 +151,9 @@ export class CriClient {
   }
 
   /** Runs a command in a running container and collects its output (probes, tests). */
-  async execSync(id: string, cmd: string[], timeoutSeconds = 10): Promise<ExecSyncResult> {
-    const r = await this.call(RUNTIME + 'ExecSync', (w) => w.string(1, id).strings(2, cmd).int(3, timeoutSeconds), (timeoutSeconds + 10) * 1000);
+  /** timeoutSeconds 0 means none on containerd's side (lifecycle hooks); callTimeoutMs then bounds the call itself. */
+  async execSync(id: string, cmd: string[], timeoutSeconds = 10, callTimeoutMs = (timeoutSeconds + 10) * 1000): Promise<ExecSyncResult> {
+    const r = await this.call(RUNTIME + 'ExecSync', (w) => w.string(1, id).strings(2, cmd).int(3, timeoutSeconds), callTimeoutMs);
     return { stdout: r.bytes(1), stderr: r.bytes(2), exitCode: r.int(3) };
   }
 
