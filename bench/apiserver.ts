@@ -48,6 +48,9 @@ async function main() {
         spec: { containers: [{ name: 'c', image: 'busybox:1.36', ports: [{ containerPort: 80 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
       });
 
+    // `ordinal server` runs no controllers: the namespace's default ServiceAccount, which pods
+    // need to be admitted, is created here as kube-controller-manager would.
+    await request(agents[0]!, 'POST', '/api/v1/namespaces/default/serviceaccounts', JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }));
     let next = 0;
     let failures = 0;
     const started = performance.now();

@@ -582,7 +582,9 @@ async function main() {
       },
       ['--cpu-prof', '--cpu-prof-dir', profDir],
     )) && ok;
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): the main thread is 0; the
+    // SQLite writer and other worker threads write their own.
+    const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
     if (file) {
       const s = summariseProfile(join(profDir, file), window[0], window[1]);
       console.log(`  ${s.windowed ? 'samples during the scale-up only' : 'all samples (clock window did not match)'}: ${s.totalMs.toFixed(0)} ms; profile kept at ${join(profDir, file)}`);

@@ -206,8 +206,8 @@ function resourcePaths(r: ResourceDef): Record<string, Json> {
         parameters: [nameParam, ...scopeParams, P.pretty],
       };
     } else {
-      const component = sub === 'binding' ? 'io.k8s.api.core.v1.Binding' : 'io.k8s.api.policy.v1.Eviction';
-      const g = sub === 'binding' ? { group: '', version: 'v1', kind: 'Binding' } : { group: 'policy', version: 'v1', kind: 'Eviction' };
+      const component = sub === 'binding' ? 'io.k8s.api.core.v1.Binding' : sub === 'token' ? 'io.k8s.api.authentication.v1.TokenRequest' : 'io.k8s.api.policy.v1.Eviction';
+      const g = sub === 'binding' ? { group: '', version: 'v1', kind: 'Binding' } : sub === 'token' ? { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' } : { group: 'policy', version: 'v1', kind: 'Eviction' };
       paths[path] = {
         post: op(ctx, 'post', `create${idPrefix}${ns}${kind}${Sub}`, `create ${sub} of a ${kind}`, {
           parameters: WRITE_PARAMS, requestBody: bodyOf(component),

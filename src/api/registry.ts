@@ -27,7 +27,7 @@ const entries: Entry[] = [
   { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'], schema: 'io.k8s.api.core.v1.ConfigMap' },
   { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true, schema: 'io.k8s.api.core.v1.Secret' },
   { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], schema: 'io.k8s.api.core.v1.Event' },
-  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], schema: 'io.k8s.api.core.v1.ServiceAccount' },
+  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], schema: 'io.k8s.api.core.v1.ServiceAccount', subresources: ['token'] },
   { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, shortNames: ['sts'], categories: ['all'], schema: 'io.k8s.api.apps.v1.StatefulSet', subresources: ['status', 'scale'] },
   { group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true, schema: 'io.k8s.api.apps.v1.ControllerRevision' },
   { group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'], schema: 'io.k8s.api.storage.v1.StorageClass' },
@@ -54,3 +54,21 @@ export const resources: ResourceDef[] = entries.map((e) => ({
 export function groupVersion(r: { group: string; version: string }): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
 }
+
+/**
+ * Kinds that are only ever created, answered and forgotten (never stored, listed or watched):
+ * served by src/apiserver/authentication-api.ts, listed in discovery with the single verb create.
+ */
+export interface CreateOnlyResource {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+}
+
+export const createOnlyResources: CreateOnlyResource[] = [
+  { group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', singular: 'selfsubjectreview', namespaced: false },
+  { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenReview', plural: 'tokenreviews', singular: 'tokenreview', namespaced: false },
+];

@@ -39,7 +39,7 @@ export interface TableDef {
   cells(obj: Obj, now: number): (string | number | boolean | null)[];
 }
 
-export type SubresourceName = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize';
+export type SubresourceName = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'token';
 
 export interface ResourceDef {
   group: string; // '' for the core group

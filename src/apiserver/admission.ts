@@ -1,8 +1,11 @@
 // Mutating admission on create, for the decisions upstream makes in its admission chain and
-// registries: service IP allocation, the default service account, namespace defaults.
+// registries: service IP allocation, the ServiceAccount plugin (default account, API access
+// volume), namespace defaults.
 import type { Obj, ResourceDef } from '../api/resource.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, forbidden } from './errors.ts';
+import { findResource } from './request.ts';
 import type { ResourceStore } from './resource-store.ts';
+import { copyImagePullSecrets, DEFAULT_SERVICE_ACCOUNT, mountableSecretsViolation, mountApiAccessVolume, shouldAutomount } from './serviceaccount-admission.ts';
 
 /** Service IPs come from 10.96.0.0/16; .1 is the kubernetes service and .10 cluster DNS, as upstream. */
 const SERVICE_NET = [10, 96];
@@ -11,13 +14,48 @@ export const DNS_SERVICE_IP = '10.96.0.10';
 
 export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj): Promise<void> {
   if (r.kind === 'Service') allocateServiceAddresses(rs, obj);
-  if (r.kind === 'Pod') {
-    obj.spec ??= {};
-    obj.spec.serviceAccountName ??= obj.spec.serviceAccount ?? 'default';
-    obj.spec.serviceAccount ??= obj.spec.serviceAccountName;
-  }
+  if (r.kind === 'Pod') await admitPodServiceAccount(rs, obj);
   if (r.kind === 'PersistentVolumeClaim') admitClaim(rs, obj);
   if (r.kind === 'PersistentVolume') addFinalizer(obj, 'kubernetes.io/pv-protection');
+}
+
+/**
+ * Upstream's ServiceAccount plugin: the pod runs as "default" unless it names an account, the
+ * account must exist, and unless either opts out the pod gets the kube-api-access volume.
+ */
+async function admitPodServiceAccount(rs: ResourceStore, pod: Obj): Promise<void> {
+  const spec = (pod.spec ??= {});
+  // Mirror pods (static pods a kubelet reports) are left as they are.
+  if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
+  spec.serviceAccountName ||= spec.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
+  spec.serviceAccount = spec.serviceAccountName;
+  const ns: string = pod.metadata.namespace;
+  const sa = await findServiceAccount(rs, ns, spec.serviceAccountName);
+  const podsResource = { group: '', resource: 'pods' };
+  if (!sa) {
+    throw forbidden(podsResource, pod.metadata.name, `error looking up service account ${ns}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`);
+  }
+  if (shouldAutomount(sa, spec)) mountApiAccessVolume(spec);
+  copyImagePullSecrets(sa, spec);
+  const refused = mountableSecretsViolation(sa, spec);
+  if (refused) throw forbidden(podsResource, pod.metadata.name, refused);
+}
+
+/**
+ * The account from the cache. The namespace's default account is made by a controller right after
+ * the namespace, so a pod created at once may arrive first: upstream then looks again up to ten
+ * times, 100-200 ms apart, before refusing the pod, and so do we.
+ */
+async function findServiceAccount(rs: ResourceStore, ns: string, name: string): Promise<Obj | undefined> {
+  const serviceAccounts = findResource('', 'serviceaccounts')!;
+  const attempts = name === DEFAULT_SERVICE_ACCOUNT ? 10 : 1;
+  const intervalMs = 100 + Math.floor(Math.random() * 100);
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    const sa = rs.find(serviceAccounts, ns, name);
+    if (sa) return sa;
+  }
+  return undefined;
 }
 
 /** Upstream's DefaultStorageClass (newest default class wins) and StorageObjectInUseProtection plugins. */

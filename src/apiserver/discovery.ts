@@ -1,6 +1,6 @@
 // Discovery documents, legacy and aggregated (apidiscovery.k8s.io/v2), built once from the registry.
 import type { ResourceDef, SubresourceName } from '../api/resource.ts';
-import { resources, groupVersion } from '../api/registry.ts';
+import { resources, groupVersion, createOnlyResources } from '../api/registry.ts';
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -23,6 +23,8 @@ function subresourceDef(r: ResourceDef, s: SubresourceName): SubDef {
       return { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] };
     case 'finalize':
       return { kind: r.kind, verbs: ['update'] };
+    case 'token':
+      return { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] };
   }
 }
 
@@ -43,10 +45,16 @@ function subresourcesOf(r: ResourceDef): { name: string; def: SubDef }[] {
 }
 
 export const groups: { name: string; versions: string[] }[] = [];
-for (const r of resources) {
+for (const r of [...resources, ...createOnlyResources]) {
   let g = groups.find((x) => x.name === r.group);
   if (!g) groups.push((g = { name: r.group, versions: [] }));
   if (!g.versions.includes(r.version)) g.versions.push(r.version);
+}
+// Upstream lists authentication.k8s.io right after apps (and events.k8s.io, which we do not serve).
+{
+  const auth = groups.findIndex((g) => g.name === 'authentication.k8s.io');
+  const apps = groups.findIndex((g) => g.name === 'apps');
+  if (auth > apps && apps >= 0) groups.splice(apps + 1, 0, ...groups.splice(auth, 1));
 }
 
 export function apiVersions(serverAddress: string) {
@@ -69,8 +77,9 @@ export function apiGroupDoc(name: string) {
 
 export function apiResourceList(gv: string) {
   const rs = resources.filter((r) => groupVersion(r) === gv);
-  if (!rs.length) return undefined;
-  const list: object[] = [];
+  const createOnly = createOnlyResources.filter((r) => groupVersion(r) === gv);
+  if (!rs.length && !createOnly.length) return undefined;
+  const list: object[] = createOnly.map((r) => ({ name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: ['create'] }));
   for (const r of rs) {
     const entry: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS };
     if (r.shortNames.length) entry.shortNames = r.shortNames;
@@ -93,7 +102,17 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1') {
       metadata: { name: g.name, creationTimestamp: null },
       versions: g.versions.map((v) => ({
         version: v,
-        resources: resources
+        resources: [
+          ...createOnlyResources
+            .filter((r) => r.group === g.name && r.version === v)
+            .map((r) => ({
+              resource: r.plural,
+              responseKind: { group: r.group, version: r.version, kind: r.kind },
+              scope: r.namespaced ? 'Namespaced' : 'Cluster',
+              singularResource: r.singular,
+              verbs: ['create'],
+            })),
+          ...resources
           .filter((r) => r.group === g.name && r.version === v)
           .map((r) => {
             const e: Record<string, unknown> = {
@@ -113,6 +132,7 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1') {
             }
             return e;
           }),
+        ],
         freshness: 'Current',
       })),
     }));

@@ -12,6 +12,8 @@ import {
   X509Certificate,
   createHash,
   createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
   generateKeyPairSync,
   randomBytes,
   sign,
@@ -28,6 +30,9 @@ export interface Pki {
   adminCertPem: string;
   adminKeyPem: string;
   adminToken: string;
+  /** RSA key that signs service account tokens (PKCS#8 PEM), and its public half (SPKI PEM). */
+  serviceAccountKeyPem: string;
+  serviceAccountPublicKeyPem: string;
 }
 
 export interface EnsurePkiOptions {
@@ -67,7 +72,15 @@ const FILES = {
   adminCert: 'admin.crt',
   adminKey: 'admin.key',
   adminToken: 'admin.token',
+  // kubeadm's names for the service account signing pair.
+  serviceAccountKey: 'sa.key',
+  serviceAccountPub: 'sa.pub',
 } as const;
+
+/** Where the cluster CA certificate lives in a data dir (controllers publish it to namespaces). */
+export function caCertPath(dataDir: string): string {
+  return join(dataDir, 'pki', FILES.caCert);
+}
 
 interface KeyPairPem {
   certPem: string;
@@ -83,6 +96,9 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions): Promis
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { dns, ips } = splitHosts(opts.hosts);
   const now = Date.now();
+  // RSA key generation takes tens of milliseconds: it runs on the thread pool while the rest is
+  // checked or issued, and only on a first start.
+  const serviceAccountKey = loadServiceAccountKey(dir) ?? createServiceAccountKey(dir);
 
   const ca = loadPair(dir, FILES.caCert, FILES.caKey);
   const caUsable = ca !== null && ca.cert.ca && isCurrent(ca.cert, now, 0);
@@ -127,6 +143,7 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions): Promis
     writeAtomic(join(dir, FILES.adminToken), token + '\n', 0o600);
   }
 
+  const sa = await serviceAccountKey;
   return {
     caCertPem: issuer.certPem,
     serverCertPem: server.certPem,
@@ -134,7 +151,40 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions): Promis
     adminCertPem: admin.certPem,
     adminKeyPem: admin.keyPem,
     adminToken: token,
+    serviceAccountKeyPem: sa.keyPem,
+    serviceAccountPublicKeyPem: sa.publicPem,
   };
+}
+
+interface ServiceAccountKeyPem {
+  keyPem: string;
+  publicPem: string;
+}
+
+/** The signing key on disk, if it is a usable RSA key (tokens are RS256, as upstream's default). */
+function loadServiceAccountKey(dir: string): ServiceAccountKeyPem | null {
+  const keyPem = readOptional(join(dir, FILES.serviceAccountKey));
+  if (keyPem === null) return null;
+  try {
+    const key = createPrivateKey(keyPem);
+    if (key.asymmetricKeyType !== 'rsa') return null;
+    return { keyPem, publicPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string };
+  } catch {
+    return null;
+  }
+}
+
+async function createServiceAccountKey(dir: string): Promise<ServiceAccountKeyPem> {
+  const { privateKey, publicKey } = await new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>((resolve, reject) =>
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ privateKey, publicKey }))),
+  );
+  const pair = {
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+  };
+  writeAtomic(join(dir, FILES.serviceAccountKey), pair.keyPem, 0o600);
+  writeAtomic(join(dir, FILES.serviceAccountPub), pair.publicPem, 0o644);
+  return pair;
 }
 
 export interface KubeconfigOptions {

@@ -11,7 +11,8 @@ import { parseResourcePath } from './request.ts';
 import { handleResource } from './handlers.ts';
 import { ResourceStore } from './resource-store.ts';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.ts';
-import { createAuthenticator } from './authn.ts';
+import { createAuthenticator, staticTokenUser } from './authn.ts';
+import { handleAuthenticationApi, isAuthenticationApiPath } from './authentication-api.ts';
 import type { Pki } from './pki.ts';
 import { observeRequest, renderMetrics } from './metrics.ts';
 import { log } from '../util/log.ts';
@@ -54,7 +55,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);
   await bootstrap(rs);
-  const authenticate = createAuthenticator(opts.pki);
+  const authenticate = createAuthenticator(opts.pki, rs);
+  const adminTokenUser = staticTokenUser(opts.pki);
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
 
@@ -86,6 +88,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (path === '/version') return sendJson(res, 200, VERSION);
       const user = authenticate(req);
       if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      if (isAuthenticationApiPath(path)) return await handleAuthenticationApi(req, res, path, user, rs, adminTokenUser);
       const rr = parseResourcePath(path);
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');

@@ -1,5 +1,6 @@
 // Subresources: status (spec-preserving writes), scale (autoscaling/v1 Scale view of a set),
-// binding (scheduler assigns a node) and eviction (policy-aware delete).
+// binding (scheduler assigns a node), eviction (policy-aware delete) and a service account's
+// token (TokenRequest).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Obj, ResourceDef } from '../api/resource.ts';
 import { formatLabelSelector, selectorMatchesLabels } from './filter.ts';
@@ -11,6 +12,7 @@ import { mediaType, parseBody, readObject } from './handlers.ts';
 import { applyPatch, PATCH_TYPES } from './patching.ts';
 import { findResource } from './request.ts';
 import { cloneJson } from '../util/json.ts';
+import { createTokenRequest } from './serviceaccount-token.ts';
 
 export async function handleSubresource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
   const r = rr.resource;
@@ -97,6 +99,9 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
     const del = eviction.deleteOptions ?? {};
     await rs.delete(r, ns, name, { gracePeriodSeconds: del.gracePeriodSeconds, preconditions: del.preconditions, dryRun: opts.dryRun });
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+  if (sub === 'token' && method === 'POST') {
+    return sendJson(res, 201, createTokenRequest(rs, ns!, name, await readObject(req)));
   }
   throw methodNotSupported({ group: r.group, resource: `${r.plural}/${sub}` }, method);
 }

@@ -7,6 +7,10 @@ import { VolumeController } from '../controllers/volume/controller.ts';
 import { EndpointsController } from '../controllers/endpoints/controller.ts';
 import { EndpointSliceController } from '../controllers/endpointslice/controller.ts';
 import { StatefulSetController } from '../controllers/statefulset/controller.ts';
+import { ServiceAccountsController } from '../controllers/serviceaccount/controller.ts';
+import { RootCaCertPublisher } from '../controllers/serviceaccount/root-ca-publisher.ts';
+import { caCertPath } from '../apiserver/pki.ts';
+import { readFileSync } from 'node:fs';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
@@ -56,6 +60,9 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   endpoints: (client) => new EndpointsController(client, {}),
   endpointslice: (client) => new EndpointSliceController(client, {}),
   scheduler: (client) => new Scheduler(client),
+  serviceaccount: (client) => new ServiceAccountsController(client),
+  // As kube-controller-manager's --root-ca-file: the CA the API server's certificate chains to.
+  'root-ca-cert-publisher': (client, opts) => new RootCaCertPublisher(client, readFileSync(caCertPath(opts.dataDir), 'utf8')),
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);

@@ -10,6 +10,7 @@ import { bucketFor } from '../apiserver/resource-store.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { eventForSelection } from '../apiserver/watch.ts';
 import type { CacheEvent } from '../storage/cache.ts';
+import { createTokenRequest } from '../apiserver/serviceaccount-token.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -36,6 +37,8 @@ export interface Client {
   delete(r: ResourceDef, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void>;
   /** POST pods/<name>/binding: assigns an unassigned pod to a node; `uid` is a precondition. */
   bind(namespace: string, name: string, nodeName: string, uid?: string): Promise<void>;
+  /** POST serviceaccounts/<name>/token: a TokenRequest answered with status.token. */
+  createToken(namespace: string, name: string, request: Obj): Promise<Obj>;
 }
 
 export type PatchType = 'application/json-patch+json' | 'application/merge-patch+json' | 'application/strategic-merge-patch+json';
@@ -120,5 +123,10 @@ export class InProcessClient implements Client {
   // The same checks and effect as the HTTP pods/binding handler.
   async bind(namespace: string, name: string, nodeName: string, uid?: string): Promise<void> {
     await this.rs.bind(this.resource('', 'pods'), namespace, name, nodeName, uid);
+  }
+
+  async createToken(namespace: string, name: string, request: Obj): Promise<Obj> {
+    // Reads the request without changing it, so the caller's object needs no copy.
+    return createTokenRequest(this.rs, namespace, name, request);
   }
 }

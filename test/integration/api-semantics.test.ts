@@ -12,7 +12,7 @@ before(async () => {
   process.env.ORDINAL_WATCH_BOOKMARK_INTERVAL_MS = '200';
   try {
     // The API's own semantics, with only the controllers these tests rely on (no set controller or nodes rewriting objects).
-    c = await startCluster({ args: ['--controllers', 'garbagecollector,namespace,volume', '--nodes', '0'] });
+    c = await startCluster({ args: ['--controllers', 'garbagecollector,namespace,volume,serviceaccount', '--nodes', '0'] });
   } finally {
     delete process.env.ORDINAL_WATCH_BOOKMARK_INTERVAL_MS;
   }

@@ -118,6 +118,8 @@ before(async () => {
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', () => r()));
   node.ports.set(80, (httpServer.address() as AddressInfo).port);
 
+  // No controllers here: the default ServiceAccount pods are admitted with is made by hand.
+  await client.create(client.resource('', 'serviceaccounts'), 'default', { metadata: { name: 'default' } });
   const pods = client.resource('', 'pods');
   const mkPod = async (name: string, containers: string[], nodeName: string | undefined, phase: string) => {
     const pod = await client.create(pods, 'default', {

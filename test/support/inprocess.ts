@@ -7,6 +7,7 @@ import { SqliteStore } from '../../src/storage/sqlite.ts';
 import { ensurePki, writeKubeconfig } from '../../src/apiserver/pki.ts';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { InProcessClient } from '../../src/client/client.ts';
+import { ServiceAccountsController } from '../../src/controllers/serviceaccount/controller.ts';
 
 export interface TestApi {
   api: ApiServer;
@@ -23,12 +24,18 @@ export async function startTestApi(): Promise<TestApi> {
   const api = await startApiServer({ store, pki, port: 0 });
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });
+  const client = new InProcessClient(api.resources);
+  // Pods are admitted only once their namespace's service account exists, as upstream: its
+  // controller runs here as kube-controller-manager would.
+  const serviceAccounts = new ServiceAccountsController(client);
+  await serviceAccounts.start();
   return {
     api,
-    client: new InProcessClient(api.resources),
+    client,
     dataDir,
     kubeconfig,
     async close() {
+      serviceAccounts.stop();
       await api.close();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -12,9 +12,12 @@ import { dirname, join, normalize } from 'node:path';
 import type { Obj } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
 import { log } from '../../util/log.ts';
-import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
+import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeHookResult, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 import { CriClient } from './cri/client.ts';
 import { runNetworkProbe } from '../prober-net.ts';
+import { ServiceAccountTokens } from '../service-account-token.ts';
+import { runHttpGetHook } from '../lifecycle.ts';
+import { execExitError } from '../lifecycle-logic.ts';
 import { GRPC, GrpcError } from './cri/grpc.ts';
 import type { Mount, PodSandboxConfig } from './cri/messages.ts';
 import { containerConfigFor, containerEnv, downwardApiFiles, etcHosts, keyedFiles, LABELS, sandboxConfigFor, type EnvSources, type VolumeFile } from './cri/pod-config.ts';
@@ -98,6 +101,8 @@ export class ContainerdRuntime implements Runtime {
    * asking containerd again (PodSandboxStatus) would cost a round-trip per container on the start path.
    */
   private readonly sandboxFacts = new Map<string, { ip: string; attempt: number }>();
+  /** Bound tokens for projected serviceAccountToken sources, kept fresh in the pods' volumes. */
+  private readonly serviceAccountTokens = new ServiceAccountTokens(() => this.opts.client);
 
   private constructor(cri: CriClient, version: string, opts: ContainerdRuntimeOptions) {
     this.cri = cri;
@@ -454,8 +459,9 @@ export class ContainerdRuntime implements Runtime {
           files.push(...keyedFiles(data, src.items));
         } else if (source.downwardAPI) {
           files.push(...downwardApiFiles(pod, source.downwardAPI.items ?? [], { hostIP: this.gateway, nodeName: pod.spec?.nodeName }));
+        } else if (source.serviceAccountToken) {
+          files.push(await this.serviceAccountTokens.file(pod, source.serviceAccountToken, dir('projected'), v.projected.defaultMode));
         } else {
-          // Service account tokens need a token issuer, which this cluster does not have yet.
           throw new Error(`volume "${v.name}": projected source ${Object.keys(source).join(', ')} is not supported by this node agent`);
         }
       }
@@ -491,6 +497,28 @@ export class ContainerdRuntime implements Runtime {
         return { ok: false, output: `command ${JSON.stringify(command.join(' '))} timed out` };
       }
       return { ok: false, error: true, output: text };
+    }
+  }
+
+  // ---------------------------------------------------------------------------- lifecycle hooks
+
+  /**
+   * A hook's exec handler through CRI ExecSync with no timeout (the kubelet passes none), or its
+   * httpGet handler from the node. A non-zero exit is a failure worded as the kubelet's CRI client
+   * words it; the combined output goes with it.
+   */
+  async runHook(pod: Obj, container: Obj, containerId: string, _kind: 'postStart' | 'preStop', handler: Obj, signal: AbortSignal): Promise<RuntimeHookResult> {
+    if (handler.httpGet) return runHttpGetHook(pod, container, handler.httpGet, signal);
+    const command: string[] = handler.exec?.command ?? [];
+    try {
+      // A day bounds the call itself; a hook that long is cut off by its container's stop anyway.
+      const r = await this.cri.execSync(containerId, command, 0, HOOK_CALL_LIMIT_MS);
+      const output = Buffer.concat([r.stdout, r.stderr]).toString('utf8');
+      if (r.exitCode === 0) return { ok: true, output };
+      return { ok: false, error: execExitError(command, r.exitCode, r.stderr.toString('utf8')), output };
+    } catch (err) {
+      const text = err instanceof GrpcError ? `rpc error: code = ${grpcCodeName(err.code)} desc = ${err.details}` : (err as Error).message;
+      return { ok: false, error: text };
     }
   }
 
@@ -579,4 +607,13 @@ function renderVolume(root: string, files: VolumeFile[], defaultMode: number | u
     writeFileSync(file, f.data, { mode: f.mode ?? defaultMode ?? 0o644 });
   }
   return root;
+}
+
+/** How long one lifecycle hook's ExecSync call may last at most (the hook itself has no timeout). */
+const HOOK_CALL_LIMIT_MS = 86_400_000;
+
+/** A gRPC status code as Go's codes.Code prints it, for error texts shaped like the kubelet's. */
+function grpcCodeName(code: number): string {
+  const names = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+  return names[code] ?? `Code(${code})`;
 }

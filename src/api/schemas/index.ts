@@ -8,3 +8,4 @@ import './coordination.ts';
 import './policy.ts';
 import './discovery.ts';
 import './autoscaling.ts';
+import './authentication.ts';
