@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { readSnapshot, summarise, formatSummary } from './heap-snapshot.ts';
+import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -42,7 +43,8 @@ const RUNS = Number(values.runs ?? 1);
 const VIA = values.via ?? 'direct';
 const CONCURRENCY = Number(values.concurrency ?? 32);
 const TIMEOUT_S = Number(values.timeout ?? 900);
-const NODE_FLAGS = values['node-flag'] ?? [];
+// The flags `ordinal` itself runs with, then any given here (a later V8 flag wins).
+const NODE_FLAGS = [...ORDINAL_NODE_FLAGS, ...(values['node-flag'] ?? [])];
 const SETTLE_S = Number(values.settle ?? 30);
 const NS = 'default';
 const APP = 'web';

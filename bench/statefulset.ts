@@ -18,6 +18,7 @@ import { join, relative, resolve } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
+import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -98,7 +99,7 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Be
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY)],
+    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY)],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
@@ -522,7 +523,7 @@ async function main() {
     `machine: ${cpu.length} cores (${cpu[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; node ${process.version} (bench client and ordinal share the machine)`,
   );
   console.log(
-    `cluster: one \`ordinal up\` process (API server + all controllers + scheduler + simulated node agents), sqlite store in ${os.tmpdir()}, ` +
+    `cluster: one \`ordinal up\` process (API server + all controllers + scheduler + simulated node agents; node ${ORDINAL_NODE_FLAGS.join(' ')}), sqlite store in ${os.tmpdir()}, ` +
       `--sim-start-delay ${DELAY} ms, node capacity 110 pods (agent default), kubelet events on; client: HTTPS admin cert, pods observed by a watch`,
   );
   let ok = true;
