@@ -271,8 +271,38 @@ interface ScaleResult {
   seconds: number;
   createdSeconds: number;
   milestones: string;
+  /** Per-object stage latencies (median / p90 ms), from watch arrival times. */
+  stages: string;
   rssReady: number;
   hwm: number;
+}
+
+/** Median and p90 (ms) of the stage latencies of objects that went through both ends of a stage. */
+function stageSummary(
+  pods: Map<string, { created: number; scheduled?: number; running?: number; ready?: number }>,
+  claims: Map<string, { created: number; bound?: number }>,
+): string {
+  const stat = (xs: number[]) => {
+    if (xs.length === 0) return 'n/a';
+    xs.sort((a, b) => a - b);
+    const at = (q: number) => (xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] / 1000).toFixed(0);
+    return `${at(0.5)} / ${at(0.9)}`;
+  };
+  const span = <T>(items: Iterable<T>, from: (x: T) => number | undefined, to: (x: T) => number | undefined) => {
+    const out: number[] = [];
+    for (const x of items) {
+      const a = from(x);
+      const b = to(x);
+      if (a !== undefined && b !== undefined) out.push(b - a);
+    }
+    return stat(out);
+  };
+  const p = [...pods.values()];
+  return (
+    `stages, median / p90 ms: claim created → Bound ${span(claims.values(), (c) => c.created, (c) => c.bound)}; ` +
+    `pod created → scheduled ${span(p, (x) => x.created, (x) => x.scheduled)}, scheduled → Running ${span(p, (x) => x.scheduled, (x) => x.running)}, ` +
+    `Running → Ready seen ${span(p, (x) => x.running, (x) => x.ready)}`
+  );
 }
 
 /** Scales a Parallel set from 0 to n and waits until a watch has seen all n pods Ready. */
@@ -285,6 +315,9 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
   const bound = new Set<string>();
   let createdAll = 0;
   const marks: Record<number, number> = {};
+  // Watch arrival times (µs) per pod and claim, to tell which stage of the pipeline the time goes to.
+  const podTimes = new Map<string, { created: number; scheduled?: number; running?: number; ready?: number }>();
+  const claimTimes = new Map<string, { created: number; bound?: number }>();
   let done: () => void = () => {};
   const allReady = new Promise<void>((r) => (done = r));
   const stop = await b.watch(`/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3D${name}`, (type, pod, t) => {
@@ -295,7 +328,12 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       if (created.size === n) createdAll = t;
     }
     if (pod.spec?.nodeName) scheduled.add(podName);
+    let times = podTimes.get(podName);
+    if (!times) podTimes.set(podName, (times = { created: t }));
+    if (pod.spec?.nodeName) times.scheduled ??= t;
+    if (pod.status?.phase === 'Running') times.running ??= t;
     if (!ready.has(podName) && isReady(pod)) {
+      times.ready ??= t;
       ready.add(podName);
       for (const q of [0.1, 0.5, 0.9]) if (ready.size === Math.ceil(q * n)) marks[q] = t;
       if (ready.size === n) {
@@ -305,10 +343,15 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     }
   });
   // Claims too, to see which stage a slow run is stuck in.
-  const stopClaims = await b.watch(`/api/v1/namespaces/${NS}/persistentvolumeclaims?watch=true&labelSelector=app%3D${name}`, (type, claim) => {
+  const stopClaims = await b.watch(`/api/v1/namespaces/${NS}/persistentvolumeclaims?watch=true&labelSelector=app%3D${name}`, (type, claim, t) => {
     if (type === 'DELETED') return;
     claims.add(claim.metadata.name);
-    if (claim.status?.phase === 'Bound') bound.add(claim.metadata.name);
+    let times = claimTimes.get(claim.metadata.name);
+    if (!times) claimTimes.set(claim.metadata.name, (times = { created: t }));
+    if (claim.status?.phase === 'Bound') {
+      bound.add(claim.metadata.name);
+      times.bound ??= t;
+    }
   });
   const pid = b.cluster.proc.pid!;
   const progress = () =>
@@ -330,6 +373,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       seconds: (marks[1] - t0) / 1e6,
       createdSeconds: (createdAll - t0) / 1e6,
       milestones: `10% Ready at ${s(marks[0.1])} s, 50% at ${s(marks[0.5])} s, 90% at ${s(marks[0.9])} s`,
+      stages: stageSummary(podTimes, claimTimes),
       rssReady,
       hwm,
     };
@@ -343,6 +387,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
 function printScale(r: ScaleResult, nodes: number) {
   console.log(`Parallel 0 → ${r.n} (1 claim template, ${nodes} nodes): ${r.seconds.toFixed(2)} s = ${(r.n / r.seconds).toFixed(0)} pods/s to all Running and Ready`);
   console.log(`  all ${r.n} pods created after ${r.createdSeconds.toFixed(2)} s; ${r.milestones}`);
+  console.log(`  ${r.stages}`);
   console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
 }
 

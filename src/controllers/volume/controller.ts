@@ -94,14 +94,16 @@ export class VolumeController {
     this.scs = client.resource('storage.k8s.io', 'storageclasses');
     this.events = new EventRecorder(client, COMPONENT);
     this.volumes = new NewestView((key, old, obj) => this.indexVolume(key, old, obj));
+    // Each claim is a chain of awaited writes (provision, volume, bind both sides), each waiting for a
+    // group commit: many claims in flight let one commit carry many of them.
     this.claimQueue = new WorkQueue(async (key) => {
       await this.ready;
       await this.syncClaim(key).catch(retryLater('claim', key));
-    }, 16);
+    }, 64);
     this.volumeQueue = new WorkQueue(async (key) => {
       await this.ready;
       await this.syncVolume(key).catch(retryLater('volume', key));
-    }, 16);
+    }, 64);
 
     this.claimInformer = new Informer(client, this.pvcs);
     this.claimInformer.on({
