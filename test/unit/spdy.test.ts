@@ -202,7 +202,7 @@ test('reset: the peer sees EOF after the data already sent, and a reset event', 
   await server.closed;
 });
 
-test('more than 64 KiB each way, with WINDOW_UPDATE granted as data is read', { timeout: 20000 }, async () => {
+test('more than 64 KiB each way, with no WINDOW_UPDATE either way', { timeout: 20000 }, async () => {
   const { client, server } = await pairOver('net');
   const big = Buffer.alloc(3 * 1024 * 1024);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 9)) & 0xff;
@@ -221,7 +221,7 @@ test('more than 64 KiB each way, with WINDOW_UPDATE granted as data is read', { 
   await server.closed;
 });
 
-test('a raw peer that never grants window is not waited for, and we grant window as we read', { timeout: 20000 }, async () => {
+test('a raw peer that never grants window is not waited for, and we send no WINDOW_UPDATE (spdystream peers may drop the connection on one)', { timeout: 20000 }, async () => {
   const [ours, theirs] = duplexPair();
   const conn = watch(new SpdyConnection(ours, { server: true }));
   const comp = new HeaderCompressor();
@@ -245,11 +245,7 @@ test('a raw peer that never grants window is not waited for, and we grant window
   await new Promise((r) => setImmediate(r));
   const dataOut = seen.filter((f) => f.type === 'data').reduce((n, f) => n + (f.type === 'data' ? f.data.length : 0), 0);
   assert.equal(dataOut, 1024 * 1024);
-  const grants = seen.filter((f) => f.type === 'window_update');
-  const streamGrant = grants.filter((f) => f.type === 'window_update' && f.streamId === 1).reduce((n, f) => n + (f.type === 'window_update' ? f.delta : 0), 0);
-  const sessionGrant = grants.filter((f) => f.type === 'window_update' && f.streamId === 0).reduce((n, f) => n + (f.type === 'window_update' ? f.delta : 0), 0);
-  assert.ok(streamGrant >= 192 * 1024, `stream grant ${streamGrant}`);
-  assert.ok(sessionGrant >= 192 * 1024, `session grant ${sessionGrant}`);
+  assert.deepEqual(seen.filter((f) => f.type === 'window_update'), []);
   assert.equal(seen.filter((f) => f.type === 'syn_reply').length, 1);
   // PING from the peer is echoed; bad stream ids are refused.
   send({ type: 'ping', id: 7 });
