@@ -122,6 +122,10 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
       },
       (err: unknown) => {
         const apiErr = err instanceof ApiError ? err : internalError(err);
+        // A request the node refuses outright (the simulated runtime has no processes) is an API
+        // error like any other: a Status, which kubectl prints as "Error from server (BadRequest)".
+        // Plain text, kubectl's YAML-tolerant decoder turns a message with ": " into an empty Status.
+        if (apiErr.code === 400) return writeRawError(socket, apiErr);
         writeRawResponse(socket, apiErr.code, apiErr.message);
       },
     );
