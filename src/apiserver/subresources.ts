@@ -3,7 +3,7 @@
 // token (TokenRequest).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Obj, ResourceDef } from '../api/resource.ts';
-import { formatLabelSelector, selectorMatchesLabels } from './filter.ts';
+import { formatLabelSelector } from './filter.ts';
 import { ApiError, badRequest, conflict, methodNotSupported, notFound } from './errors.ts';
 import { readBody, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
@@ -13,6 +13,8 @@ import { applyPatch, PATCH_TYPES } from './patching.ts';
 import { findResource } from './request.ts';
 import { cloneJson } from '../util/json.ts';
 import { createTokenRequest } from './serviceaccount-token.ts';
+import { decideEviction } from './eviction.ts';
+import { selectsPod } from '../controllers/disruption/plan.ts';
 
 export async function handleSubresource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
   const r = rr.resource;
@@ -85,18 +87,31 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
   }
   if (sub === 'eviction' && method === 'POST') {
     const eviction = await readObject(req);
-    const pod = rs.find(r, ns, name);
-    if (!pod) throw notFound({ group: '', resource: 'pods' }, name);
-    const pdbs = findResource('policy', 'poddisruptionbudgets')!;
-    for (const { obj: pdb } of rs.list(pdbs, ns)) {
-      if (!selectorMatchesLabels(pdb.spec?.selector, pod.metadata.labels ?? {})) continue;
-      if ((pdb.status?.disruptionsAllowed ?? 0) < 1) {
-        throw new ApiError(429, 'TooManyRequests', 'Cannot evict pod as it would violate the pod\'s disruption budget.', {
-          causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }],
-        });
-      }
-    }
     const del = eviction.deleteOptions ?? {};
+    const pdbs = findResource('policy', 'poddisruptionbudgets')!;
+    // Charging a budget is a guarded write: when it loses a race with another eviction or the
+    // disruption controller, the decision is made again on the newer budget.
+    for (let attempt = 0; ; attempt++) {
+      const pod = rs.find(r, ns, name);
+      if (!pod) throw notFound({ group: '', resource: 'pods' }, name);
+      const budgets = rs.list(pdbs, ns).map((c) => c.obj).filter((pdb) => selectsPod(pdb, pod));
+      const decision = decideEviction(pod, budgets, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+      if (decision.kind === 'refuse') throw decision.error;
+      if (decision.kind === 'charge' && !opts.dryRun) {
+        const { pdb, status } = decision;
+        try {
+          await rs.update(pdbs, ns, pdb.metadata.name, { ...pdb, status }, {}, 'status');
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 409 && attempt < 5) {
+            // Decide again once the cache holds the version that won.
+            await rs.catchUp();
+            continue;
+          }
+          throw err;
+        }
+      }
+      break;
+    }
     await rs.delete(r, ns, name, { gracePeriodSeconds: del.gracePeriodSeconds, preconditions: del.preconditions, dryRun: opts.dryRun });
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }

@@ -1,5 +1,6 @@
 // The components `ordinal up` runs beside the API server. Each talks to the API only through the
 // client, so any of them could run in another process against the same server.
+import { DisruptionController } from '../controllers/disruption/controller.ts';
 import type { Client } from '../client/client.ts';
 import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
 import { NamespaceController } from '../controllers/namespace/controller.ts';
@@ -61,6 +62,7 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   endpointslice: (client) => new EndpointSliceController(client, {}),
   scheduler: (client) => new Scheduler(client),
   serviceaccount: (client) => new ServiceAccountsController(client),
+  disruption: (client) => new DisruptionController(client),
   // As kube-controller-manager's --root-ca-file: the CA the API server's certificate chains to.
   'root-ca-cert-publisher': (client, opts) => new RootCaCertPublisher(client, readFileSync(caCertPath(opts.dataDir), 'utf8')),
 };
