@@ -7,7 +7,8 @@
 // what runs; per-pod files (logs, emptyDir, /etc/hosts, configMap/secret volumes) live under
 // <dataDir>/pods/<uid>. Images are never fetched from the internet: a missing image is an
 // ErrImagePull that says how to import it, unless its registry is on loopback.
-import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync, lstatSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, normalize } from 'node:path';
 import type { Obj } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
@@ -103,6 +104,8 @@ export class ContainerdRuntime implements Runtime {
   private readonly sandboxFacts = new Map<string, { ip: string; attempt: number }>();
   /** Bound tokens for projected serviceAccountToken sources, kept fresh in the pods' volumes. */
   private readonly serviceAccountTokens = new ServiceAccountTokens(() => this.opts.client);
+  /** The labels and annotations each pod's downward-API files were last written from, by pod uid. */
+  private readonly downwardRendered = new Map<string, string>();
 
   private constructor(cri: CriClient, version: string, opts: ContainerdRuntimeOptions) {
     this.cri = cri;
@@ -215,6 +218,25 @@ export class ContainerdRuntime implements Runtime {
     });
   }
 
+  /**
+   * Downward-API files follow the pod's labels and annotations, as the kubelet keeps them: the
+   * volumes holding any are written again (atomically, see renderVolume) when those change.
+   */
+  podUpdated(pod: Obj): void {
+    const uid: string = pod.metadata.uid;
+    const seen = this.downwardRendered.get(uid);
+    if (seen === undefined) return;
+    const now = downwardSignature(pod);
+    if (now === seen) return;
+    this.downwardRendered.set(uid, now);
+    void (async () => {
+      for (const v of pod.spec?.volumes ?? []) {
+        if (!hasDownwardFiles(v) || !existsSync(this.podDir(uid))) continue;
+        await this.volumePath(pod, v);
+      }
+    })().catch((err) => log('warn', 'agent', 'downward API volume refresh failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error: String(err) }));
+  }
+
   async removePodSandbox(sandboxId: string): Promise<void> {
     this.sandboxFacts.delete(sandboxId);
     let uid: string | undefined;
@@ -228,6 +250,7 @@ export class ContainerdRuntime implements Runtime {
     // until the pod is gone from the API, see removePodLogs).
     if (uid && !(await this.cri.listPodSandbox({ labels: { [LABELS.podUid]: uid } })).length) {
       rmSync(this.podDir(uid), { recursive: true, force: true });
+      this.downwardRendered.delete(uid);
     }
   }
 
@@ -444,6 +467,7 @@ export class ContainerdRuntime implements Runtime {
       if (!data && !src.optional) throw new Error(`${v.configMap ? 'configmap' : 'secret'} "${name}" not found`);
       return { path: renderVolume(dir(v.configMap ? 'configmap' : 'secret'), keyedFiles(data, src.items), src.defaultMode), readonly: true };
     }
+    if (hasDownwardFiles(v)) this.downwardRendered.set(pod.metadata.uid, downwardSignature(pod));
     if (v.downwardAPI) {
       const files = downwardApiFiles(pod, v.downwardAPI.items ?? [], { hostIP: this.gateway, nodeName: pod.spec?.nodeName });
       return { path: renderVolume(dir('downward-api'), files, v.downwardAPI.defaultMode), readonly: true };
@@ -596,17 +620,57 @@ async function fetchData(client: Client, plural: 'configmaps' | 'secrets', ns: s
   return Object.fromEntries(Object.entries((obj.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 }
 
-/** Writes a rendered volume's files afresh under `root` (paths outside it are skipped); returns root. */
+/**
+ * Writes a rendered volume's files under `root` as the kubelet's atomic writer lays them out: the
+ * files live in a fresh `..<timestamp>` directory, `..data` points at it, and each top-level name
+ * is a symlink through `..data`. Rendering again swaps `..data` in one rename, so containers that
+ * have `root` bind-mounted see every file change at once (the directory itself stays the same).
+ * Paths outside `root` are skipped. Returns root.
+ */
 function renderVolume(root: string, files: VolumeFile[], defaultMode: number | undefined): string {
-  rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `..${now.getUTCFullYear()}_${pad(now.getUTCMonth() + 1)}_${pad(now.getUTCDate())}_${pad(now.getUTCHours())}_${pad(now.getUTCMinutes())}_${pad(now.getUTCSeconds())}.${randomBytes(5).readUInt32BE(0)}`;
+  const data = join(root, stamp);
+  mkdirSync(data);
+  const top = new Set<string>();
   for (const f of files) {
-    const file = join(root, normalize(f.path));
-    if (!file.startsWith(root + '/')) continue;
+    const rel = normalize(f.path);
+    const file = join(data, rel);
+    if (!file.startsWith(data + '/') || rel.startsWith('..')) continue;
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, f.data, { mode: f.mode ?? defaultMode ?? 0o644 });
+    top.add(rel.split('/')[0]);
+  }
+  const link = join(root, '..data_tmp');
+  rmSync(link, { force: true });
+  symlinkSync(stamp, link);
+  renameSync(link, join(root, '..data'));
+  for (const name of top) {
+    const path = join(root, name);
+    if (isSymlink(path)) continue;
+    rmSync(path, { recursive: true, force: true });
+    symlinkSync(join('..data', name), path);
+  }
+  // What the previous rendering had and this one has not, and the previous data directories.
+  for (const entry of readdirSync(root)) {
+    if (entry === '..data' || entry === stamp) continue;
+    if (entry.startsWith('..') || !top.has(entry)) rmSync(join(root, entry), { recursive: true, force: true });
   }
   return root;
+}
+
+const downwardSignature = (pod: Obj): string => JSON.stringify([pod.metadata.labels ?? {}, pod.metadata.annotations ?? {}]);
+
+const hasDownwardFiles = (v: Obj): boolean => !!v.downwardAPI || !!v.projected?.sources?.some((s: Obj) => s.downwardAPI);
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** How long one lifecycle hook's ExecSync call may last at most (the hook itself has no timeout). */

@@ -121,6 +121,13 @@ test('kubectl exec, cp and port-forward with real containers', { skip: skip ? `r
     assert.equal(await read('/etc/podinfo/name'), 'volumes');
     assert.equal(await read('/etc/all/config/mode'), 'fast');
     assert.equal(await read('/etc/all/mem'), '64');
+    // The kubelet's layout: files are symlinks through ..data, which is swapped on every update...
+    const listing = await kubectlOk(cluster, ['exec', 'volumes', '--', 'ls', '-a', '/etc/podinfo']);
+    assert.match(listing, /^\.\.data$/m, listing);
+    assert.equal((await kubectlOk(cluster, ['exec', 'volumes', '--', 'readlink', '/etc/podinfo/labels'])).trim(), '..data/labels');
+    // ...so the running container sees new labels, as upstream's downward API volumes do.
+    await kubectlOk(cluster, ['label', 'pod', 'volumes', 'tier=prod', 'extra=yes', '--overwrite']);
+    await waitUntil(async () => (await read('/etc/podinfo/labels')) === 'app="vols"\nextra="yes"\ntier="prod"', 15_000, () => 'labels file updated');
     lap('downwardAPI and projected volumes');
 
     // Errors as upstream words them.
