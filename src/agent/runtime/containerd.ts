@@ -106,6 +106,11 @@ export class ContainerdRuntime implements Runtime {
   private readonly serviceAccountTokens = new ServiceAccountTokens(() => this.opts.client);
   /** The labels and annotations each pod's downward-API files were last written from, by pod uid. */
   private readonly downwardRendered = new Map<string, string>();
+  /** Pods with configMap, secret or projected volumes (latest object seen), re-read every VOLUME_RESYNC_MS. */
+  private readonly syncedVolumes = new Map<string, Obj>();
+  /** What each rendered volume directory holds now, so an unchanged volume is not written again. */
+  private readonly rendered = new Map<string, string>();
+  private volumeTimer: NodeJS.Timeout | undefined;
 
   private constructor(cri: CriClient, version: string, opts: ContainerdRuntimeOptions) {
     this.cri = cri;
@@ -224,6 +229,7 @@ export class ContainerdRuntime implements Runtime {
    */
   podUpdated(pod: Obj): void {
     const uid: string = pod.metadata.uid;
+    if (this.syncedVolumes.has(uid)) this.syncedVolumes.set(uid, pod);
     const seen = this.downwardRendered.get(uid);
     if (seen === undefined) return;
     const now = downwardSignature(pod);
@@ -251,6 +257,9 @@ export class ContainerdRuntime implements Runtime {
     if (uid && !(await this.cri.listPodSandbox({ labels: { [LABELS.podUid]: uid } })).length) {
       rmSync(this.podDir(uid), { recursive: true, force: true });
       this.downwardRendered.delete(uid);
+      this.syncedVolumes.delete(uid);
+      const dir = this.podDir(uid) + '/';
+      for (const root of this.rendered.keys()) if (root.startsWith(dir)) this.rendered.delete(root);
     }
   }
 
@@ -465,12 +474,13 @@ export class ContainerdRuntime implements Runtime {
       const name: string = v.configMap ? src.name : src.secretName;
       const data = await fetchData(client, v.configMap ? 'configmaps' : 'secrets', ns, name);
       if (!data && !src.optional) throw new Error(`${v.configMap ? 'configmap' : 'secret'} "${name}" not found`);
-      return { path: renderVolume(dir(v.configMap ? 'configmap' : 'secret'), keyedFiles(data, src.items), src.defaultMode), readonly: true };
+      return { path: this.render(dir(v.configMap ? 'configmap' : 'secret'), keyedFiles(data, src.items), src.defaultMode), readonly: true };
     }
     if (hasDownwardFiles(v)) this.downwardRendered.set(pod.metadata.uid, downwardSignature(pod));
+    if (v.configMap || v.secret || v.projected) this.trackVolumes(pod);
     if (v.downwardAPI) {
       const files = downwardApiFiles(pod, v.downwardAPI.items ?? [], { hostIP: this.gateway, nodeName: pod.spec?.nodeName });
-      return { path: renderVolume(dir('downward-api'), files, v.downwardAPI.defaultMode), readonly: true };
+      return { path: this.render(dir('downward-api'), files, v.downwardAPI.defaultMode), readonly: true };
     }
     if (v.projected) {
       const files: VolumeFile[] = [];
@@ -489,12 +499,51 @@ export class ContainerdRuntime implements Runtime {
           throw new Error(`volume "${v.name}": projected source ${Object.keys(source).join(', ')} is not supported by this node agent`);
         }
       }
-      return { path: renderVolume(dir('projected'), files, v.projected.defaultMode), readonly: true };
+      return { path: this.render(dir('projected'), files, v.projected.defaultMode), readonly: true };
     }
     throw new Error(`volume "${v.name}": this volume type is not supported by the containerd runtime yet`);
   }
 
   // ---------------------------------------------------------------------------- probes
+
+  /** Renders a volume unless the directory already holds exactly these files. */
+  private render(root: string, files: VolumeFile[], defaultMode: number | undefined): string {
+    const signature = JSON.stringify([defaultMode, files]);
+    if (this.rendered.get(root) === signature && existsSync(join(root, '..data'))) return root;
+    renderVolume(root, files, defaultMode);
+    this.rendered.set(root, signature);
+    return root;
+  }
+
+  /**
+   * ConfigMap and Secret contents reach running containers as the kubelet's periodic sync brings
+   * them: every VOLUME_RESYNC_MS the volumes are computed again and rewritten where they changed.
+   */
+  private trackVolumes(pod: Obj): void {
+    this.syncedVolumes.set(pod.metadata.uid, pod);
+    if (this.volumeTimer) return;
+    this.volumeTimer = setInterval(() => void this.resyncVolumes(), VOLUME_RESYNC_MS);
+    this.volumeTimer.unref();
+  }
+
+  private resyncing = false;
+
+  private async resyncVolumes(): Promise<void> {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    try {
+      for (const [uid, pod] of this.syncedVolumes) {
+        if (!existsSync(this.podDir(uid))) continue;
+        for (const v of pod.spec?.volumes ?? []) {
+          if (!(v.configMap || v.secret || v.projected)) continue;
+          // A volume whose source is missing keeps what it had, as the kubelet's does.
+          await this.volumePath(pod, v).catch((err) => log('debug', 'agent', 'volume resync skipped', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, volume: v.name, error: String(err) }));
+        }
+      }
+    } finally {
+      this.resyncing = false;
+    }
+  }
 
   async probe(pod: Obj, container: Obj, containerId: string, _kind: ProbeKind, probe: Obj | undefined): Promise<RuntimeProbeResult> {
     if (!probe) return { ok: true };
@@ -596,6 +645,7 @@ export class ContainerdRuntime implements Runtime {
 
   close(): void {
     clearInterval(this.pollTimer);
+    clearInterval(this.volumeTimer);
     this.pollTimer = undefined;
     this.cri.close();
   }
@@ -660,6 +710,9 @@ function renderVolume(root: string, files: VolumeFile[], defaultMode: number | u
   }
   return root;
 }
+
+/** How often configMap, secret and projected volumes of running pods are read again. */
+const VOLUME_RESYNC_MS = 5000;
 
 const downwardSignature = (pod: Obj): string => JSON.stringify([pod.metadata.labels ?? {}, pod.metadata.annotations ?? {}]);
 

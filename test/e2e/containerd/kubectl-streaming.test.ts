@@ -128,6 +128,9 @@ test('kubectl exec, cp and port-forward with real containers', { skip: skip ? `r
     // ...so the running container sees new labels, as upstream's downward API volumes do.
     await kubectlOk(cluster, ['label', 'pod', 'volumes', 'tier=prod', 'extra=yes', '--overwrite']);
     await waitUntil(async () => (await read('/etc/podinfo/labels')) === 'app="vols"\nextra="yes"\ntier="prod"', 15_000, () => 'labels file updated');
+    // ConfigMap contents follow too, within the node's periodic volume sync.
+    await kubectlOk(cluster, ['patch', 'configmap', 'settings', '-p', '{"data":{"mode":"slow"}}']);
+    await waitUntil(async () => (await read('/etc/all/config/mode')) === 'slow', 20_000, () => 'configmap file updated');
     lap('downwardAPI and projected volumes');
 
     // Errors as upstream words them.

@@ -2,7 +2,7 @@
 // and `ordinal up --runtime containerd` on a pod network of its own (bridge and CIDR claimed
 // under /tmp, so concurrent tests and test files never share a bridge or an address range).
 // Needs root and the packages of install.sh; `realClusterUnavailable()` says why not otherwise.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ociArchive, standardImages, type BuiltImage } from '../images/build.ts';
 import { importImage, missingPrerequisite, run, startContainerd, type Containerd } from './containerd.ts';
@@ -54,8 +54,14 @@ export function claimPodNetwork(): PodNetwork {
     try {
       mkdirSync(dir);
     } catch {
-      // Taken, unless its owner is gone.
-      const owner = Number(readFileSync(join(dir, 'pid'), 'utf8').trim() || 0) || 0;
+      // Taken, unless its owner is gone. No pid file yet: another test is claiming it this very
+      // moment (between its mkdir and its write), unless that was long ago and it died.
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(join(dir, 'pid'), 'utf8').trim() || 0) || 0;
+      } catch {
+        if (Date.now() - statSync(dir).mtimeMs < 60_000) continue;
+      }
       if (owner && alive(owner)) continue;
       rmSync(dir, { recursive: true, force: true });
       try {
