@@ -10,7 +10,6 @@
 //   - with --snapshot: a heap snapshot summarised by owner and constructor (bench/heap-snapshot.ts).
 //   node bench/memory.ts [--pods 1000] [--nodes 10] [--runs 1] [--snapshot] [--keep-snapshot]
 //        [--via direct|statefulset] [--concurrency 32] [--timeout 900] [--settle 30] [--node-flag=--max-semi-space-size=8 ...]
-import https from 'node:https';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, createWriteStream, rmSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,6 +18,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { readSnapshot, summarise, formatSummary } from './heap-snapshot.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
+import { adminClient } from './admin-client.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -164,66 +164,15 @@ async function startOrdinal(): Promise<Ordinal> {
     });
   });
   const inspector = await Inspector.connect(inspectorUrl);
-  const pki = join(dataDir, 'pki');
-  const tls = { ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) };
-  const u = new URL(url);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...tls });
-  const watches = new Set<() => void>();
-  const send = (method: string, path: string, body?: unknown, contentType = 'application/json') =>
-    new Promise<any>((res, rej) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) } }, (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if ((r.statusCode ?? 0) >= 300) rej(new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 300)}`));
-          else res(JSON.parse(text));
-        });
-      });
-      req.on('error', rej);
-      req.end(payload);
-    });
-  const watch = (path: string, onEvent: (type: string, obj: any) => void) =>
-    new Promise<() => void>((res, rej) => {
-      const req = https.request({ host: u.hostname, port: u.port, method: 'GET', path, ...tls, agent: false, headers: { Accept: 'application/json' } }, (r) => {
-        if (r.statusCode !== 200) return rej(new Error(`watch ${path}: ${r.statusCode}`));
-        let buf = '';
-        r.setEncoding('utf8');
-        r.on('data', (chunk: string) => {
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line) {
-              const e = JSON.parse(line);
-              onEvent(e.type, e.object);
-            }
-          }
-        });
-        r.on('error', () => {});
-        const stop = () => {
-          watches.delete(stop);
-          req.destroy();
-        };
-        watches.add(stop);
-        res(stop);
-      });
-      req.on('error', (err) => {
-        if (!req.destroyed) rej(err);
-      });
-      req.end();
-    });
+  const api = adminClient(url, dataDir, { maxSockets: 16 });
   return {
     proc,
     dataDir,
     inspector,
-    send,
-    watch,
+    send: api.send,
+    watch: api.watch,
     stop: async () => {
-      for (const w of [...watches]) w();
-      agent.destroy();
+      api.close();
       inspector.close();
       if (proc.exitCode === null && proc.signalCode === null) {
         await new Promise<void>((r) => {

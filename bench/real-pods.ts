@@ -17,7 +17,6 @@
 //   node bench/real-pods.ts [--reps 3] [--pods 20] [--cases noprobe,probe,claims] [--floors ctr,cri]
 //        [--no-trace] [--keep-trace] [--cpu-prof DIR] [--timeout 120]
 // Needs root, containerd, runc, CNI plugins, busybox-static (test/e2e/containerd/install.sh).
-import https from 'node:https';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync, readdirSync } from 'node:fs';
@@ -32,6 +31,7 @@ import { run } from '../test/e2e/containerd/containerd.ts';
 import { CriClient } from '../src/agent/runtime/cri/client.ts';
 import { containerConfigFor, LABELS, sandboxConfigFor } from '../src/agent/runtime/cri/pod-config.ts';
 import type { TraceRecord } from './real-pods-trace.ts';
+import { adminClient, type AdminClient } from './admin-client.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -158,70 +158,10 @@ type CpuSpent = ReturnType<typeof cpuSpent>;
 
 // ----------------------------------------------------------------------------- API access
 
-interface Api {
-  send(method: string, path: string, body?: unknown, contentType?: string): Promise<any>;
-  watch(path: string, onEvent: (type: string, obj: any, at: number) => void): Promise<() => void>;
-  close(): void;
-}
+type Api = AdminClient;
 
 function apiFor(real: RealCluster): Api {
-  const pki = join(real.cluster.dataDir, 'pki');
-  const tls = { ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) };
-  const u = new URL(real.cluster.url);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 4, ...tls });
-  const stops = new Set<() => void>();
-  const send = (method: string, path: string, body?: unknown, contentType = 'application/json') =>
-    new Promise<any>((res, rej) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) } }, (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if ((r.statusCode ?? 0) >= 300) rej(new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 400)}`));
-          else res(JSON.parse(text));
-        });
-      });
-      req.on('error', rej);
-      req.end(payload);
-    });
-  const watch = (path: string, onEvent: (type: string, obj: any, at: number) => void) =>
-    new Promise<() => void>((res, rej) => {
-      const req = https.request({ host: u.hostname, port: u.port, method: 'GET', path, ...tls, agent: false, headers: { Accept: 'application/json' } }, (r) => {
-        if (r.statusCode !== 200) return rej(new Error(`watch ${path}: ${r.statusCode}`));
-        let buf = '';
-        r.setEncoding('utf8');
-        r.on('data', (chunk: string) => {
-          // The chunk's arrival time stands for every event in it.
-          const at = wallMs();
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line) {
-              const e = JSON.parse(line);
-              onEvent(e.type, e.object, at);
-            }
-          }
-        });
-        const stop = () => req.destroy();
-        stops.add(stop);
-        res(stop);
-      });
-      req.on('error', (err) => {
-        if (!req.destroyed) rej(err);
-      });
-      req.end();
-    });
-  return {
-    send,
-    watch,
-    close: () => {
-      for (const s of stops) s();
-      agent.destroy();
-    },
-  };
+  return adminClient(real.cluster.url, real.cluster.dataDir, { maxSockets: 4, clock: wallMs });
 }
 
 // ----------------------------------------------------------------------------- objects

@@ -11,7 +11,6 @@
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
 //        [--ordered 100] [--large-timeout 240] [--profile-timeout 180]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
-import https from 'node:https';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -19,6 +18,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
+import { adminClient } from './admin-client.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -122,82 +122,17 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Be
     });
   });
   const cluster: Cluster = { dataDir, kubeconfig: join(dataDir, 'kubeconfig'), url, proc, logs: () => out };
-  const pki = join(dataDir, 'pki');
-  const tls = { ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) };
-  const u = new URL(url);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...tls });
-  const watches = new Set<() => void>();
-
-  // A keep-alive socket left idle during a long wait may have been closed by the server: retry a GET once.
-  const send = (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<any> =>
-    sendOnce(method, path, body, contentType).catch((err) => {
-      if (method === 'GET' && (err as NodeJS.ErrnoException).code === 'ECONNRESET') return sendOnce(method, path, body, contentType);
-      throw err;
-    });
-  const sendOnce = (method: string, path: string, body: unknown, contentType: string) =>
-    new Promise<any>((res, rej) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) } }, (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if ((r.statusCode ?? 0) >= 300) rej(new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 500)}`));
-          else res(JSON.parse(text));
-        });
-      });
-      req.on('error', rej);
-      req.end(payload);
-    });
-
-  /** Resolves once the server has answered the watch (so nothing after it is missed). */
+  const api = adminClient(url, dataDir, { maxSockets: 8, clock: monoUs });
   const watch = (path: string, onEvent: (type: string, obj: any, arrivedUs: number) => void) =>
-    new Promise<() => void>((res, rej) => {
-      // Its own connection: a watch holds a socket for as long as it runs.
-      const req = https.request({ host: u.hostname, port: u.port, method: 'GET', path, ...tls, agent: false, headers: { Accept: 'application/json' } }, (r) => {
-        if (r.statusCode !== 200) return rej(new Error(`watch ${path}: ${r.statusCode}`));
-        let buf = '';
-        r.setEncoding('utf8');
-        r.on('data', (chunk: string) => {
-          // The arrival time of the chunk stands for every event in it.
-          const arrived = monoUs();
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (!line) continue;
-            const e = JSON.parse(line);
-            onEvent(e.type, e.object, arrived);
-          }
-        });
-        let stopped = false;
-        const ended = () => {
-          if (!stopped) console.log(`  (warning: the server ended the watch ${path}; figures that depend on it will time out)`);
-        };
-        r.on('end', ended);
-        r.on('error', ended);
-        const stop = () => {
-          stopped = true;
-          req.destroy();
-        };
-        watches.add(stop);
-        res(stop);
-      });
-      req.on('error', (err) => {
-        if (!req.destroyed) rej(err);
-      });
-      req.end();
-    });
+    api.watch(path, onEvent, () => console.log(`  (warning: the server ended the watch ${path}; figures that depend on it will time out)`));
 
   return {
     cluster,
-    get: (path) => send('GET', path),
-    send,
+    get: (path) => api.send('GET', path),
+    send: api.send,
     watch,
     close: async () => {
-      for (const w of watches) w();
-      agent.destroy();
+      api.close();
       await stopCluster(cluster);
       removeCluster(cluster);
     },
