@@ -7,32 +7,19 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Obj } from '../../src/api/resource.ts';
-import { startTestApi, type TestApi } from '../support/inprocess.ts';
+import { startSimNode, type SimNode } from '../support/sim-node.ts';
 import { kubectl, kubectlOk, kubectlStream, waitUntil, type Cluster } from './harness.ts';
-import { NodeAgent } from '../../src/agent/agent.ts';
-import { SimRuntime } from '../../src/agent/runtime/sim.ts';
 
-let api: TestApi;
+let node: SimNode;
 let c: Cluster;
-let agent: NodeAgent;
 
 before(async () => {
-  api = await startTestApi();
-  c = { kubeconfig: api.kubeconfig } as Cluster;
-  agent = new NodeAgent(api.client, {
-    nodeName: 'sim-0',
-    runtime: new SimRuntime({ startDelayMs: 100, stopDelayMs: 100 }),
-    podCIDR: '10.244.0.0/24',
-    internalIP: '192.0.2.1',
-    backoffBaseMs: 300,
-    backoffMaxMs: 2000,
-  });
-  await agent.start();
+  node = await startSimNode();
+  c = node.cluster;
 });
 
 after(async () => {
-  agent?.stop();
-  await api?.close();
+  await node?.close();
 });
 
 const create = (obj: Obj) => kubectlOk(c, ['create', '-f', '-'], { input: JSON.stringify(obj) });
