@@ -119,6 +119,28 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, ms = 10_
   }
 }
 
+/** Waits until pod `name` exists and satisfies `pred`, and returns it; a timeout shows its last status. */
+export async function waitForPod(c: Cluster, name: string, pred: (p: Record<string, any>) => boolean, ms = 10_000): Promise<Record<string, any>> {
+  let last: Record<string, any> = {};
+  await waitUntil(
+    async () => {
+      const r = await kubectl(c, ['get', 'pod', name, '-o', 'json']);
+      if (r.code !== 0) return false;
+      last = JSON.parse(r.stdout);
+      return pred(last);
+    },
+    ms,
+    () => `pod ${name}: ${JSON.stringify(last.status)}`,
+  );
+  return last;
+}
+
+/** The events about the object called `name`, as "<type> <reason> <message>". */
+export async function eventsAbout(c: Cluster, name: string): Promise<string[]> {
+  const list = JSON.parse(await kubectlOk(c, ['get', 'events', '-o', 'json']));
+  return list.items.filter((e: Record<string, any>) => e.involvedObject?.name === name).map((e: Record<string, any>) => `${e.type} ${e.reason} ${e.message}`);
+}
+
 export const fixture = (name: string) => join(root, 'test/fixtures', name);
 
 export interface ApiResponse {

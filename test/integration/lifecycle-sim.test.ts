@@ -8,7 +8,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Obj } from '../../src/api/resource.ts';
 import { startSimNode, type SimNode } from '../support/sim-node.ts';
-import { kubectl, kubectlOk, kubectlStream, waitUntil, type Cluster } from './harness.ts';
+import { kubectlOk, kubectlStream, waitForPod as waitForPodIn, eventsAbout, type Cluster } from './harness.ts';
 
 let node: SimNode;
 let c: Cluster;
@@ -26,23 +26,8 @@ const create = (obj: Obj) => kubectlOk(c, ['create', '-f', '-'], { input: JSON.s
 const getPod = async (name: string): Promise<Obj> => JSON.parse(await kubectlOk(c, ['get', 'pod', name, '-o', 'json']));
 const cs = (p: Obj) => p.status?.containerStatuses?.[0] ?? {};
 const isReady = (p: Obj) => p.status?.conditions?.some((x: Obj) => x.type === 'Ready' && x.status === 'True');
-const waitForPod = (name: string, pred: (p: Obj) => boolean, ms = 10_000) => {
-  let last: Obj | undefined;
-  return waitUntil(
-    async () => {
-      const r = await kubectl(c, ['get', 'pod', name, '-o', 'json']);
-      if (r.code !== 0) return false;
-      last = JSON.parse(r.stdout);
-      return pred(last!);
-    },
-    ms,
-    () => `pod ${name}: ${JSON.stringify(last?.status)}`,
-  );
-};
-async function events(name: string): Promise<string[]> {
-  const list = JSON.parse(await kubectlOk(c, ['get', 'events', '-o', 'json']));
-  return list.items.filter((e: Obj) => e.involvedObject?.name === name).map((e: Obj) => `${e.type} ${e.reason} ${e.message}`);
-}
+const waitForPod = (name: string, pred: (p: Obj) => boolean, ms = 10_000) => waitForPodIn(c, name, pred, ms);
+const events = (name: string) => eventsAbout(c, name);
 
 function pod(name: string, lifecycle: Obj, extra: { annotations?: Record<string, string>; restartPolicy?: string; grace?: number } = {}): Obj {
   return {

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Obj } from '../../../src/api/resource.ts';
-import { kubectl, kubectlOk, kubectlStream, waitUntil, type Cluster } from '../../integration/harness.ts';
+import { kubectlOk, kubectlStream, waitUntil, waitForPod as waitForPodIn, eventsAbout, type Cluster } from '../../integration/harness.ts';
 import { realClusterUnavailable, startRealCluster, type RealCluster } from './real-cluster.ts';
 
 const skip = realClusterUnavailable();
@@ -68,24 +68,8 @@ after(async () => {
 
 const getPod = async (name: string): Promise<Obj> => JSON.parse(await kubectlOk(c, ['get', 'pod', name, '-o', 'json']));
 const cs = (p: Obj) => p.status?.containerStatuses?.[0] ?? {};
-async function waitPod(name: string, pred: (p: Obj) => boolean, ms = 40_000): Promise<Obj> {
-  let last: Obj = {};
-  await waitUntil(
-    async () => {
-      const r = await kubectl(c, ['get', 'pod', name, '-o', 'json']);
-      if (r.code !== 0) return false;
-      last = JSON.parse(r.stdout);
-      return pred(last);
-    },
-    ms,
-    () => `pod ${name}: ${JSON.stringify(last.status)}`,
-  );
-  return last;
-}
-async function events(name: string): Promise<string[]> {
-  const list = JSON.parse(await kubectlOk(c, ['get', 'events', '-o', 'json']));
-  return list.items.filter((e: Obj) => e.involvedObject?.name === name).map((e: Obj) => `${e.type} ${e.reason} ${e.message}`);
-}
+const waitPod = (name: string, pred: (p: Obj) => boolean, ms = 40_000) => waitForPodIn(c, name, pred, ms);
+const events = (name: string) => eventsAbout(c, name);
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { timeout: 3000 }, (res) => {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Obj } from '../../../src/api/resource.ts';
-import { kubectl, kubectlOk, waitUntil, type Cluster } from '../../integration/harness.ts';
+import { kubectl, kubectlOk, waitUntil, waitForPod as waitForPodIn, eventsAbout, type Cluster } from '../../integration/harness.ts';
 import { CriClient } from '../../../src/agent/runtime/cri/client.ts';
 import { realClusterUnavailable, startRealCluster, type RealCluster } from './real-cluster.ts';
 
@@ -71,24 +71,8 @@ const getPod = async (name: string): Promise<Obj> => JSON.parse(await kubectlOk(
 const cs = (p: Obj) => p.status?.containerStatuses?.[0] ?? {};
 const isReady = (p: Obj) => !!p.status?.conditions?.some((x: Obj) => x.type === 'Ready' && x.status === 'True');
 const containerId = (p: Obj) => String(cs(p).containerID ?? '').replace('containerd://', '');
-async function waitPod(name: string, pred: (p: Obj) => boolean, ms = 30_000): Promise<Obj> {
-  let last: Obj = {};
-  await waitUntil(
-    async () => {
-      const r = await kubectl(c, ['get', 'pod', name, '-o', 'json']);
-      if (r.code !== 0) return false;
-      last = JSON.parse(r.stdout);
-      return pred(last);
-    },
-    ms,
-    () => `pod ${name}: ${JSON.stringify(last.status)}`,
-  );
-  return last;
-}
-async function events(name: string): Promise<string[]> {
-  const list = JSON.parse(await kubectlOk(c, ['get', 'events', '-o', 'json']));
-  return list.items.filter((e: Obj) => e.involvedObject?.name === name).map((e: Obj) => `${e.type} ${e.reason} ${e.message}`);
-}
+const waitPod = (name: string, pred: (p: Obj) => boolean, ms = 30_000) => waitForPodIn(c, name, pred, ms);
+const events = (name: string) => eventsAbout(c, name);
 const withDump = (fn: () => Promise<void>) => async () => {
   try {
     await fn();
