@@ -44,6 +44,8 @@ export interface NodeAgentOptions {
   terminalPhaseOnDelete?: boolean;
   /** Record kubelet events (Pulled, Created, Started, Killing, BackOff). Default true; benchmarks may turn them off. */
   recordEvents?: boolean;
+  /** The port of this node's kubelet server (status.daemonEndpoints.kubeletEndpoint.Port), default 10250. */
+  kubeletPort?: number;
 }
 
 const DEFAULT_CAPACITY = { cpu: '4', 'ephemeral-storage': '100Gi', memory: '16Gi', pods: '110' };
@@ -94,7 +96,7 @@ export class NodeAgent {
       osImage: this.runtime.name === 'sim' ? 'Ordinal simulated node' : osImage(),
       kernelVersion: os.release(),
       architecture: arch,
-      kubeletPort: 10250,
+      kubeletPort: opts.kubeletPort ?? 10250,
     };
     this.events = new EventRecorder(client, 'kubelet', opts.nodeName);
     if (opts.recordEvents === false) this.events.event = () => {};
@@ -218,6 +220,33 @@ export class NodeAgent {
     return (this.streamingEndpoint ??= new AgentStreaming(this, this.runtime));
   }
   private streamingEndpoint: AgentStreaming | undefined;
+
+  /**
+   * Where the API server finds this node's kubelet server: set before start(), or later (the next
+   * status update carries it), once a server listening on a chosen-at-random port knows its port.
+   */
+  setKubeletPort(port: number): void {
+    if (this.description.kubeletPort === port) return;
+    this.description.kubeletPort = port;
+    if (this.nodeUid && !this.stopped) void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) }));
+  }
+
+  /**
+   * The pods this node runs, as a v1 PodList (the kubelet's GET /pods): those whose workers have
+   * not finished tearing them down, as the API last showed them.
+   */
+  async listPods(): Promise<Obj> {
+    // Seam: once runtimes can list their sandboxes (an optional Runtime.listPodSandboxes()), the
+    // listing should come from what the runtime reports, so that a pod the agent lost track of
+    // still shows; until then it is what the workers run.
+    const items: Obj[] = [];
+    for (const w of this.workers.values()) {
+      if (w.isDone()) continue;
+      const pod = this.currentPod(w.uid) ?? this.deletedPods.get(w.uid);
+      if (pod) items.push({ apiVersion: 'v1', kind: 'Pod', ...pod });
+    }
+    return { kind: 'PodList', apiVersion: 'v1', metadata: {}, items };
+  }
 
   private currentPod(uid: string): Obj | undefined {
     const w = this.workers.get(uid);

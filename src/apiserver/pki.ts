@@ -33,6 +33,9 @@ export interface Pki {
   /** RSA key that signs service account tokens (PKCS#8 PEM), and its public half (SPKI PEM). */
   serviceAccountKeyPem: string;
   serviceAccountPublicKeyPem: string;
+  /** The API server's client identity towards node agents' kubelet servers (kubeadm's apiserver-kubelet-client). */
+  kubeletClientCertPem: string;
+  kubeletClientKeyPem: string;
 }
 
 export interface EnsurePkiOptions {
@@ -54,6 +57,8 @@ const DEFAULT_IPS = ['127.0.0.1', '::1'];
 // Upstream's built-in superuser identity: kube-apiserver's authorizer lets this group do anything.
 export const ADMIN_USER = 'ordinal-admin';
 export const ADMIN_GROUPS: readonly string[] = ['system:masters'];
+// kubeadm's identity for the API server when it calls kubelets (exec, logs, node proxy).
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 const CA_NAME = 'ordinal-ca';
 const SERVER_NAME = 'ordinal-apiserver';
 
@@ -75,6 +80,8 @@ const FILES = {
   // kubeadm's names for the service account signing pair.
   serviceAccountKey: 'sa.key',
   serviceAccountPub: 'sa.pub',
+  kubeletClientCert: 'apiserver-kubelet-client.crt',
+  kubeletClientKey: 'apiserver-kubelet-client.key',
 } as const;
 
 /** Where the cluster CA certificate lives in a data dir (controllers publish it to namespaces). */
@@ -107,11 +114,14 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions): Promis
   // chain to the CA we keep.
   let server: KeyPairPem | null = null;
   let admin: KeyPairPem | null = null;
+  let kubeletClient: KeyPairPem | null = null;
   if (caUsable) {
     const s = loadPair(dir, FILES.serverCert, FILES.serverKey);
     if (s && isLeafOf(s.cert, ca.cert, now) && coversHosts(s.cert, dns, ips)) server = s;
     const a = loadPair(dir, FILES.adminCert, FILES.adminKey);
     if (a && isLeafOf(a.cert, ca.cert, now)) admin = a;
+    const k = loadPair(dir, FILES.kubeletClientCert, FILES.kubeletClientKey);
+    if (k && isLeafOf(k.cert, ca.cert, now)) kubeletClient = k;
   }
 
   let issuer: Issuer | null = caUsable ? issuerFromPair(ca) : null;
@@ -136,6 +146,13 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions): Promis
     });
     persistPair(dir, FILES.adminCert, FILES.adminKey, admin);
   }
+  if (!kubeletClient) {
+    kubeletClient = issueLeaf(issuer, now, {
+      subject: [...ADMIN_GROUPS.map((g): Rdn => [OID.organization, g]), [OID.commonName, KUBELET_CLIENT_USER]],
+      extKeyUsage: OID.clientAuth,
+    });
+    persistPair(dir, FILES.kubeletClientCert, FILES.kubeletClientKey, kubeletClient);
+  }
 
   let token = readOptional(join(dir, FILES.adminToken))?.trim() || null;
   if (!token) {
@@ -153,7 +170,24 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions): Promis
     adminToken: token,
     serviceAccountKeyPem: sa.keyPem,
     serviceAccountPublicKeyPem: sa.publicPem,
+    kubeletClientCertPem: kubeletClient.certPem,
+    kubeletClientKeyPem: kubeletClient.keyPem,
   };
+}
+
+/**
+ * A serving pair for a kubelet server that was given none: as the kubelet does by default, a
+ * throwaway CA named `<name>-ca@<unix seconds>` signs `<name>@<unix seconds>` for the given hosts.
+ * Only the holder of the returned pair trusts it; the API server does not verify kubelets' serving
+ * certificates unless told which CA to trust (upstream's --kubelet-certificate-authority).
+ */
+export function selfSignedServingPair(name: string, hosts: string[]): { certPem: string; keyPem: string; caCertPem: string } {
+  const now = Date.now();
+  const stamp = Math.floor(now / 1000);
+  const ca = createCa(now, `${name}-ca@${stamp}`);
+  const { dns, ips } = splitHosts([name, ...hosts]);
+  const leaf = issueLeaf(ca, now, { subject: [[OID.commonName, `${name}@${stamp}`]], extKeyUsage: OID.serverAuth, dns, ips });
+  return { certPem: leaf.certPem, keyPem: leaf.keyPem, caCertPem: ca.certPem };
 }
 
 interface ServiceAccountKeyPem {
@@ -362,9 +396,9 @@ function newKey(): { privateKey: KeyObject; spki: Buffer; keyPem: string } {
   };
 }
 
-function createCa(now: number): Issuer {
+function createCa(now: number, name = CA_NAME): Issuer {
   const k = newKey();
-  const subjectDer = encodeName([[OID.commonName, CA_NAME]]);
+  const subjectDer = encodeName([[OID.commonName, name]]);
   const keyId = keyIdOf(k.spki);
   const certDer = signCertificate(k.privateKey, {
     issuerDer: subjectDer,

@@ -19,6 +19,8 @@ import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
 import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
+import { remoteNodeResolver } from './streaming/remote-node.ts';
+import { nodeProxyTarget, serveNodeProxy } from './node-proxy.ts';
 
 export const VERSION = {
   major: '1',
@@ -60,7 +62,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
 
-  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, authenticate });
+  // Nodes whose agents run elsewhere are reached at their kubelet servers, as the API server's kubelet client.
+  const remote = remoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
+  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate });
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,
@@ -89,6 +93,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const user = authenticate(req);
       if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       if (isAuthenticationApiPath(path)) return await handleAuthenticationApi(req, res, path, user, rs, adminTokenUser);
+      const proxied = nodeProxyTarget(url.pathname);
+      if (proxied) {
+        resourceLabel = 'nodes/proxy';
+        return await serveNodeProxy(req, res, proxied, url, { resources: rs, registry: opts.nodeStreaming, remote });
+      }
       const rr = parseResourcePath(path);
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');

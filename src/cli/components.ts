@@ -108,7 +108,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
   // The API server reaches each node's exec/attach/port-forward/logs by node name.
   for (const agent of agents) {
     if (!(agent instanceof NodeAgent) || !opts.streaming) continue;
-    const unregister = opts.streaming.register(agent.nodeName, agent.streaming);
+    const unregister = opts.streaming.register(agent.nodeName, agent.streaming, () => agent.listPods());
     components.push({ start: async () => {}, stop: unregister });
   }
   if (opts.dnsPort !== undefined) {

@@ -66,18 +66,30 @@ export interface NodeStreaming {
   logs(pod: PodRef, opts: LogOptions): Promise<Readable>;
 }
 
+/** A v1 PodList of what a node runs (its kubelet's GET /pods). */
+export type PodLister = () => Promise<Record<string, any>>;
+
 /** Node agents register here; the API server looks nodes up by name. In-process for `ordinal up`. */
 export class NodeStreamingRegistry {
-  private readonly nodes = new Map<string, NodeStreaming>();
+  private readonly nodes = new Map<string, { streaming: NodeStreaming; listPods?: PodLister }>();
 
-  register(nodeName: string, node: NodeStreaming): () => void {
-    this.nodes.set(nodeName, node);
+  /** `listPods` answers the node proxy's /pods for this node (without it, /pods answers an empty list). */
+  register(nodeName: string, node: NodeStreaming, listPods?: PodLister): () => void {
+    const entry = { streaming: node, listPods };
+    this.nodes.set(nodeName, entry);
     return () => {
-      if (this.nodes.get(nodeName) === node) this.nodes.delete(nodeName);
+      if (this.nodes.get(nodeName) === entry) this.nodes.delete(nodeName);
     };
   }
 
   get(nodeName: string): NodeStreaming | undefined {
-    return this.nodes.get(nodeName);
+    return this.nodes.get(nodeName)?.streaming;
+  }
+
+  /** What the node proxy serves for an in-process node: its streams and its pod listing. */
+  backend(nodeName: string): { streaming: NodeStreaming; listPods: PodLister } | undefined {
+    const e = this.nodes.get(nodeName);
+    if (!e) return undefined;
+    return { streaming: e.streaming, listPods: e.listPods ?? (async () => ({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [] })) };
   }
 }

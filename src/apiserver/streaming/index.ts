@@ -18,7 +18,7 @@ import { servePortForward, PORT_FORWARD_PROTOCOL, SPDY_TUNNEL_PREFIX } from './p
 import { writeRawError, writeRawResponse } from './raw-response.ts';
 import { runSession } from './remotecommand.ts';
 import { awaitExecStreams, spdyClientStreams, SPDY_EXEC_PROTOCOLS } from './spdy-exec.ts';
-import { assertNotCompleted, assignedNode, nodeUnavailable, parseExecOptions, parseStreamOptions, podRef, resolveContainer, streamingSubresource, type StreamingSubresource } from './target.ts';
+import { assertNotCompleted, assignedNode, nodeUnavailable, ProxyError, parseExecOptions, parseStreamOptions, podRef, resolveContainer, streamingSubresource, type StreamingSubresource } from './target.ts';
 import { CHANNEL_PROTOCOLS, offeredWebSocketProtocols, webSocketClientStreams } from './websocket.ts';
 
 export { streamingSubresource, STREAMING_SUBRESOURCES } from './target.ts';
@@ -27,6 +27,11 @@ export interface StreamingOptions {
   resources: ResourceStore;
   /** Where nodes offer their pods' streams; without it every streaming request is refused as unreachable. */
   registry?: NodeStreamingRegistry;
+  /**
+   * Nodes not registered in-process: reached over the network (RemoteNodeStreaming). Throws the
+   * API's error for a node that does not exist.
+   */
+  remote?: (nodeName: string) => NodeStreaming;
   authenticate: Authenticator;
 }
 
@@ -63,7 +68,8 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
   });
 
   function nodeFor(name: string): NodeStreaming {
-    const node = opts.registry?.get(name);
+    // An agent in this process keeps priority over its own kubelet server.
+    const node = opts.registry?.get(name) ?? opts.remote?.(name);
     if (!node) throw nodeUnavailable(name);
     return node;
   }
@@ -125,7 +131,7 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
         // A request the node refuses outright (the simulated runtime has no processes) is an API
         // error like any other: a Status, which kubectl prints as "Error from server (BadRequest)".
         // Plain text, kubectl's YAML-tolerant decoder turns a message with ": " into an empty Status.
-        if (apiErr.code === 400) return writeRawError(socket, apiErr);
+        if (apiErr.code === 400 || apiErr instanceof ProxyError) return writeRawError(socket, apiErr);
         writeRawResponse(socket, apiErr.code, apiErr.message);
       },
     );

@@ -124,3 +124,17 @@ export function parseLogOptions(q: URLSearchParams, podName: string): Omit<LogOp
 export function nodeUnavailable(nodeName: string): ApiError {
   return new ApiError(503, 'ServiceUnavailable', `error dialing backend: no node agent is serving node ${nodeName}`);
 }
+
+/**
+ * A failure of the API server itself on the way to a node (the node cannot be reached, has no
+ * address). Upstream answers these with a Status (an empty reason when the error is not an API
+ * one: kubectl shows "Error from server: <message>"), where the node's own refusals of an upgrade
+ * pass through as the node wrote them.
+ */
+export class ProxyError extends ApiError {
+  override toStatus(): Record<string, unknown> {
+    const s = super.toStatus();
+    if (!s.reason) delete s.reason;
+    return s;
+  }
+}
