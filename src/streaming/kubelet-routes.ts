@@ -17,7 +17,7 @@ export interface KubeletBackend {
 }
 
 export function sendStatus(res: ServerResponse, err: unknown): void {
-  const apiErr = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`);
+  const apiErr = err instanceof ApiError ? err : new ApiError(500, 'InternalError', (err as Error)?.message ?? String(err));
   if (res.headersSent) {
     // Mid-stream there is no status to send: cut the response so the client sees it incomplete.
     res.destroy();

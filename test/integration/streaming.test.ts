@@ -8,91 +8,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, type Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { SqliteStore } from '../../src/storage/sqlite.ts';
 import { ensurePki, writeKubeconfig } from '../../src/apiserver/pki.ts';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { InProcessClient } from '../../src/client/client.ts';
-import { ApiError } from '../../src/apiserver/errors.ts';
-import { NodeStreamingRegistry, type ExecOptions, type LogOptions, type NodeStreaming, type PodRef, type StreamOptions, type StreamSession, type TerminalSize } from '../../src/streaming/types.ts';
+import { NodeStreamingRegistry } from '../../src/streaming/types.ts';
+import { FakeNode } from '../support/fake-node.ts';
 import { api, waitUntil, type Cluster } from './harness.ts';
-
-/** A node whose "containers" are processes on this machine. */
-class FakeNode implements NodeStreaming {
-  execs: { pod: PodRef; container: string; opts: ExecOptions }[] = [];
-  logCalls: LogOptions[] = [];
-  resizes: TerminalSize[] = [];
-  followDestroyed = false;
-  aborted = 0;
-  ports = new Map<number, number>();
-
-  async exec(pod: PodRef, container: string, opts: ExecOptions): Promise<StreamSession> {
-    this.execs.push({ pod, container, opts });
-    if (opts.command[0] === 'no-such-command') throw new ApiError(500, 'InternalError', 'Internal error occurred: exec: "no-such-command": executable file not found in $PATH');
-    return this.run(opts.command, opts);
-  }
-
-  async attach(_pod: PodRef, _container: string, opts: StreamOptions): Promise<StreamSession> {
-    return this.run(['cat'], opts);
-  }
-
-  private run(command: string[], opts: StreamOptions): StreamSession {
-    const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    if (!opts.stdin) child.stdin.end();
-    // Node drains a child's unread output when it exits; the node's session keeps it until the client reads.
-    const keep = (r: Readable) => r.pipe(new PassThrough());
-    // A TTY merges stderr into stdout, as a terminal would.
-    let stdout: Readable = keep(child.stdout);
-    if (opts.tty) {
-      const merged = new PassThrough();
-      let open = 2;
-      const done = () => --open === 0 && merged.end();
-      child.stdout.on('data', (d) => merged.write(d)).on('end', done);
-      child.stderr.on('data', (d) => merged.write(d)).on('end', done);
-      stdout = merged;
-    }
-    return {
-      stdin: opts.stdin ? child.stdin : undefined,
-      stdout: opts.stdout ? stdout : (stdout.resume(), undefined),
-      stderr: opts.tty ? undefined : opts.stderr ? keep(child.stderr) : (child.stderr.resume(), undefined),
-      resize: (s) => this.resizes.push(s),
-      exit: new Promise((resolve, reject) => {
-        child.on('error', reject);
-        child.on('close', (code, signal) => resolve(code ?? (signal ? 137 : 1)));
-      }),
-      abort: () => {
-        this.aborted++;
-        child.kill('SIGKILL');
-      },
-    };
-  }
-
-  async portForward(_pod: PodRef, port: number): Promise<Duplex> {
-    const target = this.ports.get(port) ?? 1; // port 1 on loopback: connection refused
-    return new Promise((resolve, reject) => {
-      const s = net.connect(target, '127.0.0.1');
-      s.once('connect', () => resolve(s));
-      s.once('error', reject);
-    });
-  }
-
-  async logs(_pod: PodRef, opts: LogOptions): Promise<Readable> {
-    this.logCalls.push(opts);
-    if (!opts.follow) return Readable.from([`options ${JSON.stringify(opts)}\n`, 'line 1\nline 2\n']);
-    let n = 0;
-    const r = new Readable({ read() {} });
-    const timer = setInterval(() => r.push(`tick ${++n}\n`), 50);
-    r.on('close', () => {
-      clearInterval(timer);
-      this.followDestroyed = true;
-    });
-    return r;
-  }
-}
 
 let server: ApiServer;
 let store: SqliteStore;
@@ -333,7 +258,7 @@ test('request validation, as kubectl shows it', async () => {
   r = await kubectl(['exec', 'nothere', '--', 'true']);
   assert.match(r.stderr, /Error from server \(NotFound\): pods "nothere" not found/);
   r = await kubectl(['exec', 'orphan', '--', 'true']);
-  assert.match(r.stderr, /Error from server \(ServiceUnavailable\): error dialing backend: no node agent is serving node node-9/);
+  assert.match(r.stderr, /Error from server \(NotFound\): nodes "node-9" not found/);
   // Several containers: kubectl picks the first (or the default-container annotation) itself...
   r = await kubectl(['exec', 'multi', '--', 'true']);
   assert.equal(r.code, 0, r.stderr);

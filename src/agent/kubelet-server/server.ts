@@ -139,7 +139,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         wss.handleUpgrade(req, socket, head, accept);
       },
       (err: unknown) => {
-        const apiErr = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`);
+        const apiErr = err instanceof ApiError ? err : new ApiError(500, 'InternalError', (err as Error)?.message ?? String(err));
         writeRawError(socket, apiErr);
       },
     );

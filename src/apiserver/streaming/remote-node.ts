@@ -186,8 +186,10 @@ export class RemoteNodeStreaming implements NodeStreaming {
       });
       ws.once('unexpected-response', (_req, res) => {
         settled = true;
-        void readAll(res).then((body) => reject(errorFromResponse(res.statusCode ?? 500, body)));
-        ws.terminate();
+        void readAll(res).then((body) => {
+          reject(errorFromResponse(res.statusCode ?? 500, body));
+          ws.terminate();
+        });
       });
       ws.on('error', (err) => {
         if (settled) return;
