@@ -64,6 +64,8 @@ export interface NodeStreaming {
   portForward(pod: PodRef, port: number): Promise<Duplex>;
   /** The container's log as text, ready to send (timestamps, tail, since and limit applied; follows when asked). */
   logs(pod: PodRef, opts: LogOptions): Promise<Readable>;
+  /** Settles once the node can be reached (nodes in other processes); rejects with the dial error otherwise. */
+  reachable?(): Promise<void>;
 }
 
 /** A v1 PodList of what a node runs (its kubelet's GET /pods). */

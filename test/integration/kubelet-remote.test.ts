@@ -295,6 +295,11 @@ test('errors through the remote path, as kubectl shows them', async () => {
   r = await kubectl(['logs', 'gone']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`Error from server: Get "https://127\\.0\\.0\\.1:${downPort}/containerLogs/default/gone/web\\?podUID=[0-9a-f-]+": dial tcp 127\\.0\\.0\\.1:${downPort}: connect: connection refused`));
+  for (const env of [{}, { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }] as Record<string, string>[]) {
+    r = await kubectl(['port-forward', 'pod/gone', ':80'], { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`error dialing backend: dial tcp 127\\.0\\.0\\.1:${downPort}: connect: connection refused`));
+  }
   // A node that does not exist.
   r = await kubectl(['exec', 'orphan', '--', 'true']);
   assert.match(r.stderr, /Error from server \(NotFound\): nodes "node-9" not found/);

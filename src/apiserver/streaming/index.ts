@@ -137,6 +137,21 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
     );
   }
 
+  /**
+   * Upstream the API server connects to the kubelet before it accepts a port-forward upgrade, so
+   * a node that cannot be reached fails the upgrade ("error upgrading connection: error dialing
+   * backend: ..."), not each forwarded connection later. Nodes in this process are always there.
+   */
+  function withReachableNode(socket: Duplex, t: Target, then: () => void): void {
+    if (!t.node.reachable) return then();
+    t.node.reachable().then(
+      () => {
+        if (!socket.destroyed) then();
+      },
+      (err: unknown) => writeRawError(socket, err instanceof ApiError ? err : internalError(err)),
+    );
+  }
+
   function upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, t: Target): void {
     const offered = offeredWebSocketProtocols(req);
     let protocol: string | undefined;
@@ -151,7 +166,7 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
     }
     if (protocol) chosenProtocol.set(req, protocol);
     delete req.headers['sec-websocket-protocol'];
-    if (t.sub === 'portforward') return acceptWebSocket(req, socket, head, t, protocol);
+    if (t.sub === 'portforward') return withReachableNode(socket, t, () => acceptWebSocket(req, socket, head, t, protocol));
     withNodeSession(socket, t, (session) => acceptWebSocket(req, socket, head, t, protocol, session));
   }
 
@@ -184,10 +199,11 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
       });
     }
     if (t.sub === 'portforward') {
-      acceptSpdyUpgrade(socket, protocol);
-      if (head.length) socket.unshift(head);
-      servePortForward(new SpdyConnection(socket, { server: true }), podRef(t.pod), (port) => t.node.portForward(podRef(t.pod), port));
-      return;
+      return withReachableNode(socket, t, () => {
+        acceptSpdyUpgrade(socket, protocol);
+        if (head.length) socket.unshift(head);
+        servePortForward(new SpdyConnection(socket, { server: true }), podRef(t.pod), (port) => t.node.portForward(podRef(t.pod), port));
+      });
     }
     withNodeSession(socket, t, (session) => {
       acceptSpdyUpgrade(socket, protocol);

@@ -4,6 +4,7 @@
 // described in src/streaming/kubelet-wire.ts. The node's refusals come back as the ApiErrors the
 // node raised; failing to reach the node gives upstream's "error dialing backend: dial tcp ...".
 import https from 'node:https';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { Readable, Writable, type Duplex } from 'node:stream';
@@ -122,6 +123,22 @@ export class RemoteNodeStreaming implements NodeStreaming {
     const res = await this.get(logsPath(pod, opts));
     if (res.statusCode !== 200) throw errorFromResponse(res.statusCode ?? 500, await readAll(res));
     return res;
+  }
+
+  /** A TLS handshake with the node's kubelet server, as the API server's kubelet client. */
+  reachable(): Promise<void> {
+    const { host, port } = this.endpoint();
+    const hp = joinHostPort(host, port);
+    if (isDocumentationAddress(host)) return Promise.reject(dialError(`dial tcp ${hp}: connect: network is unreachable`));
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host, port, cert: this.credentials.certPem, key: this.credentials.keyPem, rejectUnauthorized: false, timeout: DIAL_TIMEOUT_MS });
+      socket.once('secureConnect', () => {
+        socket.end();
+        resolve();
+      });
+      socket.once('timeout', () => socket.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+      socket.once('error', (err) => reject(dialError(dialErrorText(hp, err))));
+    });
   }
 
   /** GET on the node's kubelet server (the node proxy uses request() for other methods). */
