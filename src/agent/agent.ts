@@ -22,8 +22,13 @@ import { cloneJson } from '../util/json.ts';
 export interface NodeAgentOptions {
   nodeName: string;
   runtime: Runtime;
-  /** The node's pod CIDR (e.g. 10.244.1.0/24); pod IPs come from it. */
+  /**
+   * The node's pod CIDR (e.g. 10.244.1.0/24); pod IPs come from it. Without it the node waits, after
+   * registering, for the range the cluster's node IPAM assigns in spec.podCIDR (a joined node).
+   */
   podCIDR?: string;
+  /** The port of the node's own HTTPS API, published in status.daemonEndpoints (default 10250). */
+  kubeletPort?: number;
   /** The node's InternalIP. Simulated nodes use a documentation address (192.0.2.0/24), never used for traffic. */
   internalIP?: string;
   /** Extra node labels (the standard hostname/os/arch labels are always set). */
@@ -94,7 +99,7 @@ export class NodeAgent {
       osImage: this.runtime.name === 'sim' ? 'Ordinal simulated node' : osImage(),
       kernelVersion: os.release(),
       architecture: arch,
-      kubeletPort: 10250,
+      kubeletPort: opts.kubeletPort ?? 10250,
     };
     this.events = new EventRecorder(client, 'kubelet', opts.nodeName);
     if (opts.recordEvents === false) this.events.event = () => {};
@@ -125,12 +130,13 @@ export class NodeAgent {
   async start(): Promise<void> {
     if (this.opts.podCIDR) await this.runtime.updateRuntimeConfig({ podCIDR: this.opts.podCIDR });
     await this.register();
+    if (!this.opts.podCIDR) await this.adoptAssignedPodCidr();
     await this.renewLease();
     this.leaseTimer = setInterval(() => void this.renewLease().catch((err) => log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err) })), this.opts.leaseRenewMs ?? 10_000);
     this.statusTimer = setInterval(() => void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) })), this.opts.nodeStatusReportMs ?? 60_000);
     this.unsubscribe = this.runtime.subscribe((e) => this.workers.get(e.podUid)?.kick());
     await this.pods.start();
-    log('info', 'agent', 'node registered', { node: this.nodeName, internalIP: this.description.internalIP, podCIDR: this.opts.podCIDR });
+    log('info', 'agent', 'node registered', { node: this.nodeName, internalIP: this.description.internalIP, podCIDR: this.description.podCIDR });
   }
 
   stop(): void {
@@ -161,6 +167,30 @@ export class NodeAgent {
       node = await this.client.update(nodes, { ...node, status: nodeStatus(this.description, now, node.status, this.bootID) }, 'status');
     }
     this.nodeUid = node.metadata.uid;
+  }
+
+  /** Waits for node IPAM to give this node a pod range, then hands it to the runtime (as the kubelet does). */
+  private async adoptAssignedPodCidr(): Promise<void> {
+    const nodes = this.client.resource('', 'nodes');
+    let waitedMs = 0;
+    for (;;) {
+      if (this.stopped) return;
+      const node = await this.client.get(nodes, undefined, this.nodeName);
+      const cidr: string | undefined = node.spec?.podCIDR;
+      if (cidr) {
+        this.description.podCIDR = cidr;
+        await this.runtime.updateRuntimeConfig({ podCIDR: cidr });
+        return;
+      }
+      if (waitedMs % 10_000 === 0 && waitedMs > 0) log('warn', 'agent', 'still waiting for a pod CIDR: is the nodeipam controller running?', { node: this.nodeName, waitedMs });
+      await new Promise((r) => setTimeout(r, 250));
+      waitedMs += 250;
+    }
+  }
+
+  /** The node's pod range: given at start, or assigned by the cluster once registered. */
+  get podCIDR(): string | undefined {
+    return this.description.podCIDR;
   }
 
   private async postStatus(): Promise<void> {

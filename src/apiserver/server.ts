@@ -64,7 +64,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,
-      cert: opts.pki.serverCertPem,
+      // The CA follows the serving certificate, so a joining node can pin it by hash before it
+      // trusts the server with a token (kubeadm's --discovery-token-ca-cert-hash).
+      cert: opts.pki.serverCertPem + opts.pki.caCertPem,
       ca: opts.pki.caCertPem,
       requestCert: true,
       rejectUnauthorized: false,

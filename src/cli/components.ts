@@ -13,6 +13,7 @@ import { RootCaCertPublisher } from '../controllers/serviceaccount/root-ca-publi
 import { caCertPath } from '../apiserver/pki.ts';
 import { readFileSync } from 'node:fs';
 import { Scheduler } from '../scheduler/scheduler.ts';
+import { NodeIpamController } from '../controllers/nodeipam/controller.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
 import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
@@ -44,6 +45,8 @@ export interface ClusterOptions {
   /** The containerd node's pod CIDR and the bridge that carries it (defaults CONTAINERD_POD_CIDR, ordinal0). */
   podCIDR?: string;
   bridge?: string;
+  /** The cluster's pod addresses, split into one range per node by the nodeipam controller (default 10.244.0.0/16). */
+  clusterCIDR?: string;
   /** Where node agents offer exec/attach/port-forward/logs for their pods to the API server. */
   streaming?: NodeStreamingRegistry;
 }
@@ -63,6 +66,7 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   scheduler: (client) => new Scheduler(client),
   serviceaccount: (client) => new ServiceAccountsController(client),
   disruption: (client) => new DisruptionController(client),
+  nodeipam: (client, opts) => new NodeIpamController(client, { clusterCIDR: opts.clusterCIDR }),
   // As kube-controller-manager's --root-ca-file: the CA the API server's certificate chains to.
   'root-ca-cert-publisher': (client, opts) => new RootCaCertPublisher(client, readFileSync(caCertPath(opts.dataDir), 'utf8')),
 };

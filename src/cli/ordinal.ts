@@ -1,6 +1,6 @@
 // The `ordinal` command: `up` starts the whole cluster, `server` the API server alone.
 import { parseArgs } from 'node:util';
-import { homedir } from 'node:os';
+import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { SqliteStore } from '../storage/sqlite.ts';
@@ -16,17 +16,25 @@ import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 import { NodeStreamingRegistry } from '../streaming/types.ts';
 import { DEFAULT_EVENT_TTL_MS, EventExpirer } from '../apiserver/event-ttl.ts';
 import { parseGoDuration } from '../util/duration.ts';
+import { onTermination } from './termination.ts';
+import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
+import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
 Commands:
   up        start a single-machine cluster (API server and the components available so far)
   server    start the API server alone
+  agent     join this machine to a cluster as a node (ordinal agent --help)
 
 Options:
   --data-dir DIR   where the cluster keeps its state (default ~/.ordinal)
   --port PORT      HTTPS port of the API server (default 6443; 0 picks a free one)
-  --host ADDR      address to listen on (default 127.0.0.1)
+  --host ADDR      address to listen on (default 127.0.0.1; 0.0.0.0 for nodes on other machines)
+  --tls-san NAMES  extra names and addresses (comma-separated) for the server certificate; with an
+                   unspecified --host (0.0.0.0) every address of this machine is included
+  --cluster-cidr CIDR
+                   the pods' address range, one /24 per node (default 10.244.0.0/16)
   --store KIND     storage driver: sqlite (default)
   --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
                    API; needs root) or sim (simulated, like kwok). Default: containerd when its
@@ -51,6 +59,7 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -69,6 +78,8 @@ async function main(argv: string[]): Promise<void> {
       'dns-port': { type: 'string' },
       'no-dns': { type: 'boolean' },
       'event-ttl': { type: 'string' },
+      'tls-san': { type: 'string' },
+      'cluster-cidr': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,11 +126,17 @@ async function main(argv: string[]): Promise<void> {
     }
     if (!(eventTtlMs > 0)) fail(`invalid --event-ttl ${values['event-ttl']}: must be longer than 0`);
   }
+  const clusterCIDR = values['cluster-cidr'] ?? DEFAULT_CLUSTER_CIDR;
+  try {
+    clusterCidr(clusterCIDR);
+  } catch (err) {
+    fail(`invalid --cluster-cidr: ${(err as Error).message}`);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
 
-  const pki = await ensurePki(dataDir, { hosts: [host] });
+  const pki = await ensurePki(dataDir, { hosts: certificateHosts(host, values['tls-san']) });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
   const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming });
@@ -142,6 +159,7 @@ async function main(argv: string[]): Promise<void> {
           containerdSocket,
           podCIDR,
           bridge: values.bridge,
+          clusterCIDR,
           streaming,
         })),
       );
@@ -159,18 +177,26 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`Ordinal ${command === 'up' ? 'cluster' : 'API server'} is ready at ${api.url} (${ms} ms)\n`);
   process.stdout.write(`export KUBECONFIG=${kubeconfig}\n`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onTermination(async (signal) => {
     log('info', 'ordinal', 'shutting down', { signal });
     for (const c of controllers) c.stop();
     await api.close();
     await store.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+}
+
+/**
+ * The names the server certificate must carry: the listen address, --tls-san, and for an
+ * unspecified address (0.0.0.0, ::) every address of this machine, which is what nodes on other
+ * machines will dial.
+ */
+function certificateHosts(host: string, sans: string | undefined): string[] {
+  const hosts = [host, ...(sans ?? '').split(',').map((x) => x.trim()).filter(Boolean)];
+  if (host === '0.0.0.0' || host === '::') {
+    for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (!a.internal && !a.address.startsWith('fe80:')) hosts.push(a.address);
+    hosts.push(osHostname());
+  }
+  return hosts.filter((h) => h !== '0.0.0.0' && h !== '::');
 }
 
 /** Which runtime pods use, and why (logged, so a user knows whether containers are real). */
