@@ -21,6 +21,8 @@ import { log } from '../util/log.ts';
 import { DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { ClusterDns } from '../dns/server.ts';
 import { onTermination } from './termination.ts';
+import { HostGatewayRoutes } from '../agent/routes/host-gateway.ts';
+import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
 
 const USAGE = `Usage: ordinal agent --server URL --token TOKEN --ca-cert-hash sha256:HEX [options]
 
@@ -41,6 +43,8 @@ Options:
   --kubelet-port PORT    the node's own HTTPS API, for exec, logs and the node proxy (default 10250)
   --sim-start-delay MS   how long a simulated pod shows ContainerCreating (default 500)
   --labels K=V,...       extra node labels
+  --cluster-cidr CIDR    the cluster's pod range (default 10.244.0.0/16): addresses in it that belong
+                         to no node are dropped here rather than sent out by the default route
   -h, --help             show this help
 `;
 
@@ -61,6 +65,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       'kubelet-port': { type: 'string' },
       'sim-start-delay': { type: 'string' },
       labels: { type: 'string' },
+      'cluster-cidr': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -140,6 +145,13 @@ export async function runAgent(argv: string[]): Promise<void> {
   const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels });
   await agent.start();
   const stops: (() => void | Promise<void>)[] = [() => agent.stop()];
+
+  // Pods on other nodes are reached through those nodes (host-gw), with real pod networks only.
+  if (containerd) {
+    const routes = new HostGatewayRoutes(client, { nodeName, clusterCIDR: values['cluster-cidr'] ?? DEFAULT_CLUSTER_CIDR });
+    await routes.start();
+    stops.push(() => routes.stop());
+  }
 
   // Pods resolve cluster names at their gateway (resolv.conf): each node answers for its own pods.
   if (containerd?.gatewayIP) {

@@ -34,3 +34,22 @@ test('node certificates are renewed between 70 % and 90 % of their lifetime', ()
   assert.equal(renewalTime(c, 1), 10_000);
   assert.equal(renewalTime(c, 0.5), 9_000);
 });
+
+test('host-gateway routes: one per other node with a range and an InternalIP', async () => {
+  const { desiredRoutes, routeChanges } = await import('../../src/agent/routes/plan.ts');
+  const node = (name: string, ip: string | undefined, cidr: string | undefined) => ({
+    metadata: { name },
+    spec: cidr ? { podCIDR: cidr, podCIDRs: [cidr] } : {},
+    status: { addresses: ip ? [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] : [] },
+  });
+  const nodes = [node('a', '10.0.0.1', '10.244.0.0/24'), node('b', '10.0.0.2', '10.244.1.0/24'), node('c', undefined, '10.244.2.0/24'), node('d', '10.0.0.4', undefined)];
+  const want = desiredRoutes('a', nodes);
+  assert.deepEqual(want, [{ cidr: '10.244.1.0/24', via: '10.0.0.2' }]);
+  // A node that changed address is replaced, a node that left is removed, a present route stays.
+  const installed = [
+    { cidr: '10.244.1.0/24', via: '10.0.0.9' },
+    { cidr: '10.244.7.0/24', via: '10.0.0.7' },
+  ];
+  assert.deepEqual(routeChanges(installed, want), { add: [{ cidr: '10.244.1.0/24', via: '10.0.0.2' }], remove: [{ cidr: '10.244.7.0/24', via: '10.0.0.7' }] });
+  assert.deepEqual(routeChanges(want, want), { add: [], remove: [] });
+});
