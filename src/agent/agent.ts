@@ -5,6 +5,7 @@
 // of every pod bound here adopts what the runtime already runs for it (or, for the simulated
 // runtime, restores a pod that was Running) instead of starting a second copy.
 import os from 'node:os';
+import { readFileSync, statfsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Obj } from '../api/resource.ts';
 import type { Client } from '../client/client.ts';
@@ -31,11 +32,17 @@ export interface NodeAgentOptions {
   kubeletPort?: number;
   /** The node's InternalIP. Simulated nodes use a documentation address (192.0.2.0/24), never used for traffic. */
   internalIP?: string;
+  /** Where the node keeps its state (its filesystem's size is the node's ephemeral storage). */
+  dataDir?: string;
   /** Extra node labels (the standard hostname/os/arch labels are always set). */
   labels?: Record<string, string>;
   /** Taints to register the node with (only on first registration; later changes belong to users). */
   taints?: Obj[];
-  /** Capacity; defaults cpu 4, memory 16Gi, pods 110, ephemeral-storage 100Gi. Allocatable equals capacity. */
+  /**
+   * Capacity. Simulated nodes default to cpu 4, memory 16Gi, pods 110, ephemeral-storage 100Gi with
+   * allocatable equal to capacity; real nodes report this machine's, with allocatable less the
+   * kubelet's default hard eviction thresholds (memory.available 100Mi, nodefs.available 10%).
+   */
   capacity?: Record<string, string>;
   /** Lease renewal period, default 10 s; lease duration default 40 s. */
   leaseRenewMs?: number;
@@ -86,7 +93,8 @@ export class NodeAgent {
     this.opts = opts;
     this.runtime = opts.runtime;
     const arch = goArch(process.arch);
-    const capacity = { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}) };
+    const real = this.runtime.name !== 'sim' && !opts.capacity;
+    const capacity = real ? machineCapacity(opts.dataDir) : { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}) };
     this.description = {
       name: opts.nodeName,
       internalIP: opts.internalIP ?? documentationAddress(opts.nodeName),
@@ -94,7 +102,7 @@ export class NodeAgent {
       labels: { ...defaultLabels(opts.nodeName, arch), ...(opts.labels ?? {}) },
       taints: opts.taints,
       capacity,
-      allocatable: { ...capacity },
+      allocatable: real ? allocatableOf(capacity) : { ...capacity },
       containerRuntimeVersion: `${this.runtime.name}://${this.runtime.version}`,
       osImage: this.runtime.name === 'sim' ? 'Ordinal simulated node' : osImage(),
       kernelVersion: os.release(),
@@ -304,6 +312,34 @@ export class NodeAgent {
   }
 }
 
+/** This machine's resources, as the kubelet reports them (memory and storage in Ki). */
+function machineCapacity(dataDir: string | undefined): Record<string, string> {
+  let storageKi = 0;
+  try {
+    const st = statfsSync(dataDir ?? '/');
+    storageKi = Math.floor((st.blocks * st.bsize) / 1024);
+  } catch {
+    storageKi = 100 * 1024 * 1024;
+  }
+  return { cpu: String(os.availableParallelism()), 'ephemeral-storage': `${storageKi}Ki`, memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110' };
+}
+
+/** Capacity less the default hard eviction thresholds, as the kubelet's node allocatable. */
+function allocatableOf(capacity: Record<string, string>): Record<string, string> {
+  const ki = (q: string) => Number(q.replace(/Ki$/, ''));
+  const memoryKi = Math.max(0, ki(capacity.memory!) - 100 * 1024);
+  // The kubelet reports allocatable ephemeral storage in bytes.
+  const storageBytes = Math.floor(ki(capacity['ephemeral-storage']!) * 1024 * 0.9);
+  return { ...capacity, memory: `${memoryKi}Ki`, 'ephemeral-storage': String(storageBytes) };
+}
+
 function osImage(): string {
+  // The kubelet shows /etc/os-release's PRETTY_NAME (e.g. "Debian GNU/Linux 12 (bookworm)").
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m?.[1]) return m[1];
+  } catch {
+    // no os-release: fall back to the kernel's name
+  }
   return `${os.type()} ${os.release()}`;
 }

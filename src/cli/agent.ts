@@ -142,7 +142,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   }
   log('info', 'agent', `pods run on the ${runtimeChoice.runtime} runtime: ${runtimeChoice.why}`, { node: nodeName });
   const internalIP = values['node-ip'] ?? (localAddress && !localAddress.startsWith('::ffff:') ? localAddress : localAddress?.slice(7));
-  const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels });
+  const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels, dataDir });
   await agent.start();
   const stops: (() => void | Promise<void>)[] = [() => agent.stop()];
 

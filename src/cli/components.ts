@@ -93,7 +93,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     // One real node: this machine. Its address on the pod network is the bridge's.
     const podCIDR = opts.podCIDR ?? CONTAINERD_POD_CIDR;
     containerd = await ContainerdRuntime.connect({ socket: opts.containerdSocket!, dataDir: opts.dataDir, client, bridgeName: opts.bridge });
-    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR, internalIP: parseCidr(podCIDR).gateway }));
+    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR, internalIP: parseCidr(podCIDR).gateway, dataDir: opts.dataDir }));
   } else {
     agents.push(
       ...simNodeNames(opts.nodes).map(
