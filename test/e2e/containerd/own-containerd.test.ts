@@ -22,6 +22,8 @@ import { endInstance, readRecords, removeRecord } from '../../../src/agent/conta
 import { shimsOf } from '../../../src/agent/containerd-supervisor/proc.ts';
 import { deleteBridge } from '../../../src/agent/runtime/cri/network.ts';
 import { ORDINAL_PAUSE_IMAGE } from '../../../src/agent/images/pause.ts';
+import { CriClient } from '../../../src/agent/runtime/cri/client.ts';
+import { sandboxConfigFor } from '../../../src/agent/runtime/cri/pod-config.ts';
 
 const skip = realClusterUnavailable();
 const root = new URL('../../../', import.meta.url).pathname;
@@ -229,5 +231,82 @@ test('ordinal up runs its own containerd; a fresh cluster ends what a killed one
     await deleteBridge(net.bridge);
     net.release();
     await run('rm', ['-rf', dirA, dirB]);
+  }
+});
+
+test('a restart on the same data dir takes over the running pods; housekeeping ends sandboxes of pods not bound here; a sandbox stops promptly', { skip, timeout: 180_000 }, async () => {
+  const net = claimPodNetwork();
+  const dir = tempDir('ordinal-own-c-');
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  writeFileSync(join(dir, 'images', 'nginx-slim.tar'), ociArchive([nginxSlimImage()]));
+  let c: OwnCluster | undefined;
+  const cri = () => new CriClient(containerdLayout(dir).socket);
+  try {
+    c = await up(dir, net);
+    await kubectlOk(c, ['create', '-f', fixture('web.yaml')]);
+    await webRunning(c, 60_000);
+    const before = JSON.parse(await kubectlOk(c, ['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).items.map((p: any) => `${p.metadata.name} ${p.status.podIP} ${p.status.containerStatuses[0].containerID}`);
+    const rec1 = recordOf(dir)!;
+    const shims = shimsOf(rec1.socket);
+
+    process.kill(-c.proc.pid!, 'SIGKILL');
+    await exited(c.proc);
+    c = await up(dir, net);
+    assert.match(c.logs(), /stopping the containerd an earlier Ordinal left running on this data dir/);
+    const rec2 = recordOf(dir)!;
+    assert.ok(!alive(rec1.containerdPid) && alive(rec2.containerdPid) && rec1.containerdPid !== rec2.containerdPid, 'a new containerd on the same state');
+    assert.ok(shims.every(alive), 'the pods were not restarted');
+    await sleep(1500);
+    const after = JSON.parse(await kubectlOk(c, ['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).items;
+    assert.deepEqual(after.map((p: any) => `${p.metadata.name} ${p.status.podIP} ${p.status.containerStatuses[0].containerID}`), before, 'same pods, addresses and containers');
+    assert.ok(after.every((p: any) => p.status.phase === 'Running' && p.status.containerStatuses[0].restartCount === 0));
+
+    // A sandbox of a pod the API does not bind here (as if force-deleted while the node was away).
+    const client = cri();
+    const ghost = { metadata: { name: 'ghost', namespace: 'default', uid: 'ghost-uid' }, spec: { containers: [] } };
+    const logDirectory = join(dir, 'ghost-logs');
+    mkdirSync(logDirectory, { recursive: true });
+    const ghostId = await client.runPodSandbox(sandboxConfigFor(ghost, { logDirectory }));
+    const ghostIp = (await client.podSandboxStatus(ghostId)).ip;
+    assert.ok(ghostIp.startsWith(net.cidr.split('.').slice(0, 3).join('.')), ghostIp);
+    const t0 = performance.now();
+    await waitUntil(async () => (await client.listPodSandbox({ labels: { 'io.kubernetes.pod.uid': 'ghost-uid' } })).length === 0, 20_000, () => 'the ghost sandbox removed by housekeeping');
+    console.log(`housekeeping removed the orphaned sandbox (${ghostIp}) after ${Math.round(performance.now() - t0)} ms`);
+    assert.match(c.logs(), /removed a sandbox that belongs to no pod bound to this node/);
+    assert.equal((await webPods(c)).filter((p) => p.phase === 'Running').length, 2, 'bound pods untouched');
+
+    // Ordinal's pause stops at once: StopPodSandbox of a sandbox the agent does not manage (no ordinal label, so housekeeping leaves it).
+    const plain = sandboxConfigFor({ metadata: { name: 'plain', namespace: 'default', uid: 'plain-uid' }, spec: {} }, { logDirectory });
+    plain.labels = { test: 'plain' };
+    const plainId = await client.runPodSandbox(plain);
+    const t1 = performance.now();
+    await client.stopPodSandbox(plainId);
+    const stopMs = Math.round(performance.now() - t1);
+    assert.equal((await client.podSandboxStatus(plainId)).state, 'notready');
+    await client.removePodSandbox(plainId);
+    console.log(`StopPodSandbox with Ordinal's pause: ${stopMs} ms`);
+    assert.ok(stopMs < 3000, `${stopMs} ms`);
+    client.close();
+
+    process.kill(c.proc.pid!, 'SIGTERM');
+    await exited(c.proc);
+    assert.equal(c.proc.exitCode, 0);
+  } catch (err) {
+    console.log(c?.logs().slice(-5000));
+    if (existsSync(join(dir, 'containerd', 'containerd.log'))) console.log(readFileSync(join(dir, 'containerd', 'containerd.log'), 'utf8').slice(-3000));
+    throw err;
+  } finally {
+    if (c && c.proc.exitCode === null && c.proc.signalCode === null) {
+      process.kill(-c.proc.pid!, 'SIGKILL');
+      await exited(c.proc);
+    }
+    const rec = recordOf(dir);
+    if (rec) {
+      await endInstance(rec).catch(() => {});
+      removeRecord(rec.socket);
+    }
+    await deleteBridge(net.bridge);
+    net.release();
+    await run('rm', ['-rf', dir]);
   }
 });
