@@ -19,6 +19,7 @@ import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import { AgentStreaming } from './streaming.ts';
 import type { Runtime } from './runtime/types.ts';
 import { cloneJson } from '../util/json.ts';
+import { orphanSandboxes, removeOrphans, runtimePodList } from './housekeeping.ts';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -56,6 +57,8 @@ export interface NodeAgentOptions {
   terminalPhaseOnDelete?: boolean;
   /** Record kubelet events (Pulled, Created, Started, Killing, BackOff). Default true; benchmarks may turn them off. */
   recordEvents?: boolean;
+  /** How often the runtime is swept for sandboxes of pods not bound here (see housekeeping.ts), default 10 s. */
+  housekeepingMs?: number;
 }
 
 const DEFAULT_CAPACITY = { cpu: '4', 'ephemeral-storage': '100Gi', memory: '16Gi', pods: '110' };
@@ -84,6 +87,8 @@ export class NodeAgent {
   private unsubscribe: (() => void) | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  private housekeepingTimer: NodeJS.Timeout | undefined;
+  private housekeepingRunning = false;
   private lease: Obj | undefined;
   private nodeUid: string | undefined;
   private stopped = false;
@@ -143,7 +148,11 @@ export class NodeAgent {
     this.leaseTimer = setInterval(() => void this.renewLease().catch((err) => log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err) })), this.opts.leaseRenewMs ?? 10_000);
     this.statusTimer = setInterval(() => void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) })), this.opts.nodeStatusReportMs ?? 60_000);
     this.unsubscribe = this.runtime.subscribe((e) => this.workers.get(e.podUid)?.kick());
+    // Before any pod starts: what the runtime still runs for pods not bound here goes, and with it the addresses they hold.
+    const bound = await this.client.list(this.client.resource('', 'pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` });
+    await this.housekeeping(new Set(bound.items.map((p) => p.metadata.uid as string)));
     await this.pods.start();
+    this.housekeepingTimer = setInterval(() => void this.housekeeping(), this.opts.housekeepingMs ?? 10_000);
     log('info', 'agent', 'node registered', { node: this.nodeName, internalIP: this.description.internalIP, podCIDR: this.description.podCIDR });
   }
 
@@ -151,6 +160,7 @@ export class NodeAgent {
     this.stopped = true;
     clearInterval(this.leaseTimer);
     clearInterval(this.statusTimer);
+    clearInterval(this.housekeepingTimer);
     this.unsubscribe?.();
     this.pods.stop();
     for (const w of this.workers.values()) w.stop();
@@ -242,6 +252,34 @@ export class NodeAgent {
     } else {
       this.lease = await this.client.create(leases, 'kube-node-lease', nodeLease(this.nodeName, this.nodeUid, duration, Date.now()));
     }
+  }
+
+  // ------------------------------------------------------------------------- housekeeping
+
+  /**
+   * Removes the runtime's sandboxes of pods that are not bound here (by default: not in the pod cache)
+   * and that no worker handles (a deleted pod's worker stops its own). Returns how many went.
+   */
+  async housekeeping(bound?: ReadonlySet<string>): Promise<number> {
+    if (this.housekeepingRunning || this.stopped) return 0;
+    this.housekeepingRunning = true;
+    try {
+      const sandboxes = await this.runtime.listPodSandboxes();
+      if (!sandboxes.length) return 0;
+      const boundNow = bound ?? new Set(this.pods.list().map((p) => p.metadata.uid as string));
+      const orphans = orphanSandboxes(sandboxes, boundNow, new Set(this.workers.keys()));
+      return orphans.length ? await removeOrphans(this.runtime, orphans, this.nodeName) : 0;
+    } catch (err) {
+      log('warn', 'agent', 'housekeeping failed', { node: this.nodeName, error: String(err) });
+      return 0;
+    } finally {
+      this.housekeepingRunning = false;
+    }
+  }
+
+  /** What the runtime really runs here, as a v1 PodList (the node's read-only /pods listing). */
+  runningPods(): Promise<Obj> {
+    return runtimePodList(this.runtime);
   }
 
   // ------------------------------------------------------------------------- pods

@@ -12,6 +12,9 @@ import { HttpClient } from '../client/http-client.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
 import { ContainerdRuntime, DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
+import { chooseRuntime } from './runtime-choice.ts';
+import { ownContainerdUnavailable } from '../agent/containerd-supervisor/supervisor.ts';
+import { prepareContainerd, type NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
 import type { Runtime } from '../agent/runtime/types.ts';
 import { discoverServerCa, CaPinError } from '../agent/join/discover-ca.ts';
 import { loadNodeCredentials, loadSavedCa, nodeUser, renewalTime, requestNodeCertificate, saveCa, saveNodeCredentials, type NodeCredentials } from '../agent/join/node-credentials.ts';
@@ -35,9 +38,10 @@ Options:
                          CA does not match. Without it the CA is taken on trust (unsafe)
   --node-name NAME       the node's name (default: this machine's hostname)
   --node-ip ADDR         the node's InternalIP (default: this machine's address on the route to the server)
-  --runtime KIND         containerd or sim (default: containerd when its socket exists, else sim)
+  --runtime KIND         containerd or sim (default: containerd, run by the agent itself, when it is
+                         installed and the agent runs as root; else sim)
   --containerd-socket PATH
-                         containerd's socket (default ${DEFAULT_CONTAINERD_SOCKET})
+                         use this running containerd (e.g. ${DEFAULT_CONTAINERD_SOCKET}) instead of the agent's own
   --bridge NAME          the Linux bridge for this node's pods (default ${DEFAULT_BRIDGE})
   --data-dir DIR         where the node keeps its credentials and state (default ~/.ordinal-agent)
   --kubelet-port PORT    the node's own HTTPS API, for exec, logs and the node proxy (default 10250)
@@ -130,21 +134,26 @@ export async function runAgent(argv: string[]): Promise<void> {
   }
   const client = new HttpClient({ servers, caCertPem: caCertPem!, credentials: { certPem: creds.certPem, keyPem: creds.keyPem }, userAgent: `ordinal-agent/${nodeName}` });
 
-  // 3. The runtime and the node.
-  const runtimeChoice = chooseAgentRuntime(values.runtime, resolve(values['containerd-socket'] ?? DEFAULT_CONTAINERD_SOCKET), values['containerd-socket'] !== undefined);
+  // 3. The runtime (its own containerd when it can, as `ordinal up`) and the node.
+  const givenSocket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
+  const runtimeChoice = chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: ownContainerdUnavailable() });
+  if ('error' in runtimeChoice) fail(runtimeChoice.error);
   let runtime: Runtime;
   let containerd: ContainerdRuntime | undefined;
+  let nodeContainerd: NodeContainerd | undefined;
   if (runtimeChoice.runtime === 'containerd') {
-    containerd = await ContainerdRuntime.connect({ socket: runtimeChoice.socket, dataDir, client, bridgeName: values.bridge });
+    nodeContainerd = await prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
+    containerd = await ContainerdRuntime.connect({ socket: nodeContainerd.socket, dataDir, client, bridgeName: values.bridge });
     runtime = containerd;
   } else {
     runtime = new SimRuntime({ startDelayMs: simStartDelayMs });
   }
   log('info', 'agent', `pods run on the ${runtimeChoice.runtime} runtime: ${runtimeChoice.why}`, { node: nodeName });
+  const stops: (() => void | Promise<void>)[] = [() => nodeContainerd?.stop()];
   const internalIP = values['node-ip'] ?? (localAddress && !localAddress.startsWith('::ffff:') ? localAddress : localAddress?.slice(7));
   const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels, dataDir });
   await agent.start();
-  const stops: (() => void | Promise<void>)[] = [() => agent.stop()];
+  stops.push(() => agent.stop());
 
   // Pods on other nodes are reached through those nodes (host-gw), with real pod networks only.
   if (containerd) {
@@ -192,17 +201,6 @@ export async function runAgent(argv: string[]): Promise<void> {
     for (const s of stops.reverse()) await s();
     client.close();
   });
-}
-
-function chooseAgentRuntime(flag: string | undefined, socket: string, socketGiven: boolean): { runtime: 'sim' | 'containerd'; socket: string; why: string } {
-  if (flag === 'sim') return { runtime: 'sim', socket, why: 'chosen with --runtime sim' };
-  if (flag === 'containerd' || (flag === undefined && existsSync(socket))) {
-    if (!existsSync(socket)) fail(`--runtime containerd: containerd's socket ${socket} does not exist; start containerd or pass --containerd-socket PATH`);
-    return { runtime: 'containerd', socket, why: `containerd at ${socket}` };
-  }
-  if (flag !== undefined) fail(`unknown --runtime ${flag}: the runtimes are containerd and sim`);
-  if (socketGiven) fail(`--containerd-socket ${socket} does not exist`);
-  return { runtime: 'sim', socket, why: `no containerd socket at ${socket}, so pods are simulated` };
 }
 
 function fail(msg: string): never {

@@ -3,6 +3,10 @@ import { parseArgs } from 'node:util';
 import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { chooseRuntime } from './runtime-choice.ts';
+import { imagesCommand, IMAGES_USAGE } from './images.ts';
+import { ownContainerdUnavailable } from '../agent/containerd-supervisor/supervisor.ts';
+import { prepareContainerd, type NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
 import { SqliteStore } from '../storage/sqlite.ts';
 import type { Store } from '../storage/types.ts';
 import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
@@ -26,6 +30,8 @@ Commands:
   up        start a single-machine cluster (API server and the components available so far)
   server    start the API server alone
   agent     join this machine to a cluster as a node (ordinal agent --help)
+  images import FILE...
+            load image archives (OCI or docker save) into the node's containerd
 
 Options:
   --data-dir DIR   where the cluster keeps its state (default ~/.ordinal)
@@ -37,10 +43,12 @@ Options:
                    the pods' address range, one /24 per node (default 10.244.0.0/16)
   --store KIND     storage driver: sqlite (default)
   --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
-                   API; needs root) or sim (simulated, like kwok). Default: containerd when its
-                   socket exists, else sim
+                   API; needs root) or sim (simulated, like kwok). Default: containerd when it
+                   is installed and this is root (Ordinal then runs its own, under DIR/containerd),
+                   else sim
   --containerd-socket PATH
-                   containerd's socket (default ${DEFAULT_CONTAINERD_SOCKET})
+                   use the containerd already running there (e.g. ${DEFAULT_CONTAINERD_SOCKET})
+                   instead of starting one
   --pod-cidr CIDR  the containerd node's pod addresses (default ${CONTAINERD_POD_CIDR})
   --bridge NAME    the Linux bridge that carries them (default ${DEFAULT_BRIDGE})
   --nodes N        number of simulated nodes (default 1; containerd runs one real node)
@@ -84,6 +92,13 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const command = positionals[0];
+  if (command === 'images') {
+    if (values.help) process.stdout.write(IMAGES_USAGE), process.exit(0);
+    const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ordinal'));
+    const socket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
+    const code = await imagesCommand(positionals.slice(1), { dataDir, socket, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    process.exit(code);
+  }
   if (values.help || !command || !['up', 'server'].includes(command)) {
     process.stdout.write(USAGE);
     process.exit(values.help ? 0 : 2);
@@ -93,8 +108,10 @@ async function main(argv: string[]): Promise<void> {
   const host = values.host ?? '127.0.0.1';
   const storeKind = values.store ?? 'sqlite';
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${values.port}`);
-  const containerdSocket = resolve(values['containerd-socket'] ?? DEFAULT_CONTAINERD_SOCKET);
-  const { runtime, why: runtimeWhy } = chooseRuntime(values.runtime, containerdSocket, values['containerd-socket'] !== undefined);
+  const givenSocket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
+  const choice = chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
+  if ('error' in choice) fail(choice.error);
+  const { runtime, why: runtimeWhy } = choice;
   const nodes = Number(values.nodes ?? 1);
   if (!Number.isInteger(nodes) || nodes < 0 || nodes > 1000) fail(`invalid --nodes ${values.nodes}: a whole number from 0 to 1000`);
   if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine)`);
@@ -144,9 +161,11 @@ async function main(argv: string[]): Promise<void> {
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
   controllers.push(eventExpirer);
+  let nodeContainerd: NodeContainerd | undefined;
   if (command === 'up') {
-    log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes, ...(runtime === 'containerd' ? { socket: containerdSocket } : {}) });
+    log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes });
     try {
+      if (runtime === 'containerd') nodeContainerd = await prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
       controllers.push(
         ...(await startComponents(new InProcessClient(api.resources), {
           dataDir,
@@ -156,7 +175,7 @@ async function main(argv: string[]): Promise<void> {
           dnsPort,
           dnsPortIsDefault: values['dns-port'] === undefined,
           runtime,
-          containerdSocket,
+          containerdSocket: nodeContainerd?.socket,
           podCIDR,
           bridge: values.bridge,
           clusterCIDR,
@@ -164,6 +183,7 @@ async function main(argv: string[]): Promise<void> {
         })),
       );
     } catch (err) {
+      await nodeContainerd?.stop();
       await api.close();
       await store.close();
       fail((err as Error).message);
@@ -180,6 +200,8 @@ async function main(argv: string[]): Promise<void> {
   onTermination(async (signal) => {
     log('info', 'ordinal', 'shutting down', { signal });
     for (const c of controllers) c.stop();
+    // The node leaves its pods running (as a kubelet does); only its containerd stops.
+    await nodeContainerd?.stop();
     await api.close();
     await store.close();
   });
@@ -197,19 +219,6 @@ function certificateHosts(host: string, sans: string | undefined): string[] {
     hosts.push(osHostname());
   }
   return hosts.filter((h) => h !== '0.0.0.0' && h !== '::');
-}
-
-/** Which runtime pods use, and why (logged, so a user knows whether containers are real). */
-function chooseRuntime(flag: string | undefined, socket: string, socketGiven: boolean): { runtime: 'sim' | 'containerd'; why: string } {
-  if (flag === 'sim') return { runtime: 'sim', why: 'chosen with --runtime sim (no containers; lifecycles are simulated)' };
-  if (flag === 'containerd') {
-    if (!existsSync(socket)) fail(`--runtime containerd: containerd's socket ${socket} does not exist; start containerd or pass --containerd-socket PATH`);
-    return { runtime: 'containerd', why: `chosen with --runtime containerd (socket ${socket})` };
-  }
-  if (flag !== undefined) fail(`unknown --runtime ${flag}: the runtimes are containerd and sim`);
-  if (existsSync(socket)) return { runtime: 'containerd', why: `containerd's socket ${socket} exists (use --runtime sim for simulated pods)` };
-  if (socketGiven) fail(`--containerd-socket ${socket} does not exist`);
-  return { runtime: 'sim', why: `no containerd socket at ${socket}, so pods are simulated (no containers); start containerd or pass --runtime containerd --containerd-socket PATH for real containers` };
 }
 
 function fail(msg: string): never {
