@@ -16,6 +16,8 @@ import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 import { NodeStreamingRegistry } from '../streaming/types.ts';
 import { DEFAULT_EVENT_TTL_MS, EventExpirer } from '../apiserver/event-ttl.ts';
 import { parseGoDuration } from '../util/duration.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
+import { isIPv4 } from 'node:net';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -41,6 +43,12 @@ Options:
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
                    0 picks a free port)
   --no-dns         run no cluster DNS
+  --service-cluster-ip-range CIDR
+                   where ClusterIPs come from, as kube-apiserver's flag (default ${DEFAULT_SERVICE_CIDR});
+                   the kubernetes Service gets its first address and kube-dns its tenth
+  --advertise-address ADDR
+                   the kubernetes Service's endpoint address, as kube-apiserver's flag (default: --host
+                   unless loopback, else the address of the interface with the default route)
   --event-ttl DURATION
                    how long an event is kept after its last update, as kube-apiserver's flag
                    (default 1h; Go duration syntax: 30m, 90s, 1h30m)
@@ -69,6 +77,8 @@ async function main(argv: string[]): Promise<void> {
       'dns-port': { type: 'string' },
       'no-dns': { type: 'boolean' },
       'event-ttl': { type: 'string' },
+      'service-cluster-ip-range': { type: 'string' },
+      'advertise-address': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,14 +125,26 @@ async function main(argv: string[]): Promise<void> {
     }
     if (!(eventTtlMs > 0)) fail(`invalid --event-ttl ${values['event-ttl']}: must be longer than 0`);
   }
+  let serviceNetwork: ServiceNetwork;
+  try {
+    serviceNetwork = parseServiceCidr(values['service-cluster-ip-range'] ?? DEFAULT_SERVICE_CIDR);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const advertiseAddress = values['advertise-address'];
+  if (advertiseAddress !== undefined && (!isIPv4(advertiseAddress) || advertiseAddress.startsWith('127.') || advertiseAddress === '0.0.0.0')) {
+    fail(`invalid --advertise-address ${advertiseAddress}: an IPv4 address that is not loopback or unspecified`);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
 
-  const pki = await ensurePki(dataDir, { hosts: [host] });
+  // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
+  // in-cluster clients that connect by address verify it.
+  const pki = await ensurePki(dataDir, { hosts: [host, serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -143,6 +165,9 @@ async function main(argv: string[]): Promise<void> {
           podCIDR,
           bridge: values.bridge,
           streaming,
+          serviceNetwork,
+          // The in-process node reaches the server where it listens (any-address binds are reached on loopback).
+          apiServer: { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: api.port },
         })),
       );
     } catch (err) {

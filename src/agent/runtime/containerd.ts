@@ -41,6 +41,8 @@ export interface ContainerdRuntimeOptions {
   clusterDomain?: string;
   /** The nameserver pods get; by default the bridge's address, where cluster DNS should listen. */
   dnsServer?: string;
+  /** The service CIDR: pods get a route to it through the bridge address, where the node holds ClusterIPs. */
+  serviceCIDR?: string;
   /** How often container states are polled for exits (containerd 1.6 has no event stream in CRI). */
   pollMs?: number;
 }
@@ -153,7 +155,7 @@ export class ContainerdRuntime implements Runtime {
     const confDir = this.opts.cniConfDir ?? (await this.cniConfDir());
     const ipam = join(this.opts.dataDir, 'cni', 'ipam');
     mkdirSync(ipam, { recursive: true });
-    if (writeCniConfig(confDir, cniConflist({ bridge: this.bridge, podCIDR: config.podCIDR, ipamDataDir: ipam }))) {
+    if (writeCniConfig(confDir, cniConflist({ bridge: this.bridge, podCIDR: config.podCIDR, ipamDataDir: ipam, serviceCIDR: this.opts.serviceCIDR }))) {
       log('info', 'containerd', 'pod network configured', { bridge: this.bridge, podCIDR: config.podCIDR, gateway: this.gateway, cniConfDir: confDir });
     }
     await this.cri.updateRuntimeConfig(config.podCIDR).catch(() => {});
