@@ -16,6 +16,7 @@ import { log } from '../../util/log.ts';
 import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeHookResult, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 import { CriClient } from './cri/client.ts';
 import { runNetworkProbe } from '../prober-net.ts';
+import { serviceEnv, servicesForPod } from '../service-env.ts';
 import { ServiceAccountTokens } from '../service-account-token.ts';
 import { runHttpGetHook } from '../lifecycle.ts';
 import { execExitError } from '../lifecycle-logic.ts';
@@ -411,7 +412,16 @@ export class ContainerdRuntime implements Runtime {
     }
     for (const name of wanted.cm) cms.set(name, client ? await fetchData(client, 'configmaps', ns, name) : undefined);
     for (const name of wanted.secret) secrets.set(name, client ? await fetchData(client, 'secrets', ns, name) : undefined);
-    return { configMap: (_ns, name) => cms.get(name), secret: (_ns, name) => secrets.get(name) };
+    // Service variables: the pod's namespace (unless enableServiceLinks is false) and default/kubernetes.
+    const wantLinks = pod.spec?.enableServiceLinks !== false;
+    const services = client
+      ? [
+          ...(wantLinks ? (await client.list(client.resource('', 'services'), { namespace: ns }).catch(() => ({ items: [] as Obj[] }))).items : []),
+          ...(ns !== 'default' || !wantLinks ? [await client.get(client.resource('', 'services'), 'default', 'kubernetes').catch(() => undefined)].filter((x): x is Obj => !!x) : []),
+        ]
+      : [];
+    const svcEnv = serviceEnv(servicesForPod(services, ns, wantLinks));
+    return { configMap: (_ns, name) => cms.get(name), secret: (_ns, name) => secrets.get(name), serviceEnv: svcEnv };
   }
 
   /** Host directories for the container's volumeMounts, plus the pod's /etc/hosts. */
