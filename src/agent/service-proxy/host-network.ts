@@ -1,4 +1,5 @@
-// The node's side of ClusterIPs, in its own network namespace: a dummy interface that holds every
+// The node's side of ClusterIPs, in its own network namespace: a dummy interface (or, where the
+// kernel has no dummy driver, an empty bridge) that holds every
 // ClusterIP as a local /32 address (as kube-proxy's IPVS mode does with kube-ipvs0), so a pod's
 // packet to a ClusterIP, sent to its gateway, is delivered to this host and its proxy without any
 // NAT or forwarding; and a blackhole route for the whole service CIDR, so a packet to an address
@@ -48,7 +49,10 @@ export class HostNetwork {
   /** Creates the dummy interface (up, no ARP) and the blackhole route; safe to repeat. */
   async ensure(): Promise<void> {
     if ((await run(['link', 'show', 'dev', this.dummy])).code !== 0) {
-      const r = await run(['link', 'add', this.dummy, 'type', 'dummy']);
+      let r = await run(['link', 'add', this.dummy, 'type', 'dummy']);
+      // Kernels built without the dummy driver (some VMs) say "Unknown device type": a bridge with
+      // no ports does the same job, holding addresses and sending nothing anywhere.
+      if (r.code !== 0 && /Unknown device type/i.test(r.out)) r = await run(['link', 'add', this.dummy, 'type', 'bridge']);
       // Another start may have made it meanwhile.
       if (r.code !== 0 && (await run(['link', 'show', 'dev', this.dummy])).code !== 0) throw new Error(`cannot create ${this.dummy}: ${r.out}`);
     }
