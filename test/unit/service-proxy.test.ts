@@ -106,6 +106,10 @@ test('planProxy: addresses, listeners with backends only, affinity, local and fi
   const noLocal = planProxy(services, slices);
   assert.ok(noLocal.listeners.some((l) => l.key === '10.96.0.10:53/UDP'));
   assert.deepEqual(noLocal.listeners.find((l) => l.key === '10.96.0.1:443/TCP')?.backends, [{ host: '192.0.2.2', port: 6443 }]);
+  // Addresses outside the service CIDR are never taken over.
+  const inRange = planProxy(services, slices, { holdable: (ip) => ip.startsWith('10.96.5.') });
+  assert.deepEqual(inRange.addresses, ['10.96.5.5']);
+  assert.ok(inRange.listeners.every((l) => l.ip === '10.96.5.5'));
   // The configured affinity timeout wins.
   const custom = planProxy([svc('sticky', { clusterIP: '10.96.6.6', ports: [{ port: 80 }], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } })], slices);
   assert.equal(custom.listeners[0]!.affinitySeconds, 60);

@@ -41,6 +41,11 @@ export interface PlanOptions {
   localAddresses?: string[];
   /** Services whose every port goes to a fixed backend instead of their endpoints, by `namespace/name` (the API server's own Service). */
   fixedBackends?: Record<string, Backend>;
+  /**
+   * Which addresses may be held (the service CIDR): a ClusterIP outside it (stale data, another
+   * range) would take over a real address of the network for this host, so it is left alone.
+   */
+  holdable?: (ip: string) => boolean;
 }
 
 /** kube-proxy's default ClientIP affinity timeout (3 hours). */
@@ -109,7 +114,7 @@ export function planProxy(services: Iterable<Obj>, slices: Iterable<Obj>, opts: 
   const listeners = new Map<string, ListenerPlan>();
   const bySvc = slicesByService(slices);
   for (const svc of services) {
-    const ips = clusterIPsOf(svc);
+    const ips = clusterIPsOf(svc).filter((ip) => !opts.holdable || opts.holdable(ip));
     if (!ips.length) continue;
     const key = serviceKey(svc);
     const fixed = opts.fixedBackends?.[key];

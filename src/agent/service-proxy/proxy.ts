@@ -11,6 +11,7 @@ import { Informer } from '../../client/informer.ts';
 import { log } from '../../util/log.ts';
 import { openForwarder, type Forwarder } from './forwarders.ts';
 import { HostNetwork } from './host-network.ts';
+import { inServiceNetwork, parseServiceCidr, type ServiceNetwork } from '../../apiserver/service-network.ts';
 import { addressChanges, planProxy, type Backend, type ProxyPlan } from './plan.ts';
 
 export interface ServiceProxyOptions {
@@ -33,6 +34,7 @@ export interface ServiceProxyOptions {
 export class ServiceProxy {
   private readonly opts: ServiceProxyOptions;
   private readonly net: HostNetwork;
+  private readonly serviceNetwork: ServiceNetwork;
   private readonly services: Informer;
   private readonly slices: Informer;
   private readonly forwarders = new Map<string, Forwarder>();
@@ -46,7 +48,8 @@ export class ServiceProxy {
 
   constructor(client: Client, opts: ServiceProxyOptions) {
     this.opts = opts;
-    this.net = new HostNetwork(opts.dummyInterface, opts.serviceCIDR);
+    this.serviceNetwork = parseServiceCidr(opts.serviceCIDR);
+    this.net = new HostNetwork(opts.dummyInterface, this.serviceNetwork.cidr);
     this.services = new Informer(client, client.resource('', 'services'));
     this.slices = new Informer(client, client.resource('discovery.k8s.io', 'endpointslices'));
     for (const inf of [this.services, this.slices]) {
@@ -84,7 +87,7 @@ export class ServiceProxy {
   /** The current plan, for diagnostics and tests. */
   plan(): ProxyPlan {
     const fixedBackends = this.opts.apiServer ? { 'default/kubernetes': this.opts.apiServer } : undefined;
-    return planProxy(this.services.list(), this.slices.list(), { localAddresses: this.opts.localAddresses, fixedBackends });
+    return planProxy(this.services.list(), this.slices.list(), { localAddresses: this.opts.localAddresses, fixedBackends, holdable: (ip) => inServiceNetwork(this.serviceNetwork, ip) });
   }
 
   private schedule(): void {
