@@ -19,6 +19,7 @@ import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
 import { ClusterDns } from '../dns/server.ts';
 import { DEFAULT_BRIDGE, parseCidr } from '../agent/runtime/cri/network.ts';
 import { ServiceProxy } from '../agent/service-proxy/proxy.ts';
+import { serveDnsMetrics } from '../dns/metrics-http.ts';
 import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { log } from '../util/log.ts';
@@ -159,6 +160,8 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
       // pods get answers from their own node; the proxy holds the address for it.
       try {
         await dns.listenOn(serviceNetwork.dnsIP, 53);
+        const closeMetrics = await serveDnsMetrics(dns, serviceNetwork.dnsIP);
+        components.push({ start: async () => {}, stop: closeMetrics });
       } catch (err) {
         log('warn', 'ordinal', 'pods cannot reach cluster DNS at the kube-dns ClusterIP', { address: serviceNetwork.dnsIP, error: (err as Error).message });
       }

@@ -170,6 +170,8 @@ describe('Services by ClusterIP on a real node', { skip: skip ? `real containers
     const out = await sh(`nslookup nginx-cip.default.svc.cluster.local ${dnsIP}`);
     assert.match(out, new RegExp(`Address:? ${(await ip('default', 'nginx-cip')).replace(/\./g, '\\.')}`));
     assert.match(await sh(`nslookup web-0.nginx.default.svc.cluster.local ${dnsIP}`), /Address:? 10\.244\./);
+    // kube-dns's metrics port, as CoreDNS serves it.
+    assert.match(await sh(`timeout 5 wget -q -O - http://${dnsIP}:9153/metrics`), /ordinal_dns_requests_total\{proto="udp",type="A"\} [1-9]/);
   });
 
   step('a pod lists pods through https://kubernetes.default.svc with its token and CA', async () => {
