@@ -14,6 +14,7 @@ import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notF
 import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { admitCreate } from './admission.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
 import { cloneJson } from '../util/json.ts';
 
 export interface WriteOptions {
@@ -93,6 +94,8 @@ function unchanged(value: string, existing: Obj): boolean {
 export class ResourceStore {
   readonly store: Store;
   readonly cache: WatchCache;
+  /** Where ClusterIPs are allocated from (kube-apiserver's --service-cluster-ip-range). */
+  serviceNetwork: ServiceNetwork = parseServiceCidr(DEFAULT_SERVICE_CIDR);
 
   constructor(store: Store, cache: WatchCache) {
     this.store = store;

@@ -17,6 +17,8 @@ import type { Pki } from './pki.ts';
 import { observeRequest, renderMetrics } from './metrics.ts';
 import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
+import { advertiseAddressFor, ensureClusterServices } from './cluster-services.ts';
+import type { ServiceNetwork } from './service-network.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
 import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
 
@@ -39,6 +41,10 @@ export interface ApiServerOptions {
   host?: string;
   /** Nodes' exec/attach/port-forward/log services, for the pods streaming subresources. */
   nodeStreaming?: NodeStreamingRegistry;
+  /** kube-apiserver's --service-cluster-ip-range (default 10.96.0.0/12). */
+  serviceNetwork?: ServiceNetwork;
+  /** kube-apiserver's --advertise-address: the kubernetes Service's endpoint (see cluster-services.ts). */
+  advertiseAddress?: string;
 }
 
 export interface ApiServer {
@@ -54,6 +60,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);
+  if (opts.serviceNetwork) rs.serviceNetwork = opts.serviceNetwork;
   await bootstrap(rs);
   const authenticate = createAuthenticator(opts.pki, rs);
   const adminTokenUser = staticTokenUser(opts.pki);
@@ -178,6 +185,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const port = (server.address() as AddressInfo).port;
   address = `${host}:${port}`;
+  await ensureClusterServices(rs, { securePort: port, advertiseAddress: advertiseAddressFor(host, opts.advertiseAddress) });
   return {
     url: `https://${address}`,
     port,

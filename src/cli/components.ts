@@ -18,7 +18,11 @@ import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
 import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
 import { ClusterDns } from '../dns/server.ts';
-import { parseCidr } from '../agent/runtime/cri/network.ts';
+import { DEFAULT_BRIDGE, parseCidr } from '../agent/runtime/cri/network.ts';
+import { ServiceProxy } from '../agent/service-proxy/proxy.ts';
+import { serveDnsMetrics } from '../dns/metrics-http.ts';
+import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { log } from '../util/log.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
 
@@ -49,6 +53,10 @@ export interface ClusterOptions {
   clusterCIDR?: string;
   /** Where node agents offer exec/attach/port-forward/logs for their pods to the API server. */
   streaming?: NodeStreamingRegistry;
+  /** The service CIDR: the containerd node serves its ClusterIPs, and cluster DNS at its kube-dns address. */
+  serviceNetwork?: ServiceNetwork;
+  /** Where the node reaches the API server (its `kubernetes` Service goes there). */
+  apiServer?: { host: string; port: number };
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -88,12 +96,29 @@ export const CONTAINERD_POD_CIDR = '10.244.1.0/24';
 
 export async function startComponents(client: Client, opts: ClusterOptions): Promise<Component[]> {
   let containerd: ContainerdRuntime | undefined;
+  let proxy: ServiceProxy | undefined;
+  const serviceNetwork = opts.serviceNetwork ?? parseServiceCidr(DEFAULT_SERVICE_CIDR);
   const agents: Component[] = [];
   if (opts.runtime === 'containerd') {
-    // One real node: this machine. Its address on the pod network is the bridge's.
+    // One real node: this machine. Its address on the pod network is the bridge's. Its pods resolve
+    // names at the kube-dns ClusterIP (the kubelet's --cluster-dns), which this node serves itself.
     const podCIDR = opts.podCIDR ?? CONTAINERD_POD_CIDR;
-    containerd = await ContainerdRuntime.connect({ socket: opts.containerdSocket!, dataDir: opts.dataDir, client, bridgeName: opts.bridge });
+    containerd = await ContainerdRuntime.connect({
+      socket: opts.containerdSocket!,
+      dataDir: opts.dataDir,
+      client,
+      bridgeName: opts.bridge,
+      dnsServer: serviceNetwork.dnsIP,
+      serviceCIDR: serviceNetwork.cidr,
+    });
     agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR, internalIP: parseCidr(podCIDR).gateway, dataDir: opts.dataDir }));
+    proxy = new ServiceProxy(client, {
+      serviceCIDR: serviceNetwork.cidr,
+      dummyInterface: dummyInterfaceFor(opts.bridge ?? DEFAULT_BRIDGE),
+      localAddresses: opts.dnsPort !== undefined ? [serviceNetwork.dnsIP] : [],
+      apiServer: opts.apiServer,
+    });
+    agents.push(proxy);
   } else {
     agents.push(
       ...simNodeNames(opts.nodes).map(
@@ -132,6 +157,17 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
         await dns.listenOn(gateway, 53);
       } catch (err) {
         log('warn', 'ordinal', 'pods cannot reach cluster DNS: port 53 on the bridge address is not available', { address: gateway, error: (err as Error).message });
+      }
+    }
+    if (proxy && components.includes(dns)) {
+      // The node answers at the kube-dns ClusterIP itself (as a node-local DNS cache does), so its
+      // pods get answers from their own node; the proxy holds the address for it.
+      try {
+        await dns.listenOn(serviceNetwork.dnsIP, 53);
+        const closeMetrics = await serveDnsMetrics(dns, serviceNetwork.dnsIP);
+        components.push({ start: async () => {}, stop: closeMetrics });
+      } catch (err) {
+        log('warn', 'ordinal', 'pods cannot reach cluster DNS at the kube-dns ClusterIP', { address: serviceNetwork.dnsIP, error: (err as Error).message });
       }
     }
   }

@@ -23,6 +23,8 @@ import { parseGoDuration } from '../util/duration.ts';
 import { onTermination } from './termination.ts';
 import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
 import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
+import { isIPv4 } from 'node:net';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -57,6 +59,12 @@ Options:
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
                    0 picks a free port)
   --no-dns         run no cluster DNS
+  --service-cluster-ip-range CIDR
+                   where ClusterIPs come from, as kube-apiserver's flag (default ${DEFAULT_SERVICE_CIDR});
+                   the kubernetes Service gets its first address and kube-dns its tenth
+  --advertise-address ADDR
+                   the kubernetes Service's endpoint address, as kube-apiserver's flag (default: --host
+                   unless loopback, else the address of the interface with the default route)
   --event-ttl DURATION
                    how long an event is kept after its last update, as kube-apiserver's flag
                    (default 1h; Go duration syntax: 30m, 90s, 1h30m)
@@ -88,6 +96,8 @@ async function main(argv: string[]): Promise<void> {
       'event-ttl': { type: 'string' },
       'tls-san': { type: 'string' },
       'cluster-cidr': { type: 'string' },
+      'service-cluster-ip-range': { type: 'string' },
+      'advertise-address': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -149,14 +159,26 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail(`invalid --cluster-cidr: ${(err as Error).message}`);
   }
+  let serviceNetwork: ServiceNetwork;
+  try {
+    serviceNetwork = parseServiceCidr(values['service-cluster-ip-range'] ?? DEFAULT_SERVICE_CIDR);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const advertiseAddress = values['advertise-address'];
+  if (advertiseAddress !== undefined && (!isIPv4(advertiseAddress) || advertiseAddress.startsWith('127.') || advertiseAddress === '0.0.0.0')) {
+    fail(`invalid --advertise-address ${advertiseAddress}: an IPv4 address that is not loopback or unspecified`);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
 
-  const pki = await ensurePki(dataDir, { hosts: certificateHosts(host, values['tls-san']) });
+  // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
+  // in-cluster clients that connect by address verify it.
+  const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -180,6 +202,9 @@ async function main(argv: string[]): Promise<void> {
           bridge: values.bridge,
           clusterCIDR,
           streaming,
+          serviceNetwork,
+          // The in-process node reaches the server where it listens (any-address binds are reached on loopback).
+          apiServer: { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: api.port },
         })),
       );
     } catch (err) {
