@@ -22,6 +22,7 @@ const USAGE = `Usage: ordinal <command> [options]
 Commands:
   up        start a single-machine cluster (API server and the components available so far)
   server    start the API server alone
+  token     create, list or delete bootstrap tokens for joining nodes (ordinal token --help)
 
 Options:
   --data-dir DIR   where the cluster keeps its state (default ~/.ordinal)
@@ -44,6 +45,9 @@ Options:
   --event-ttl DURATION
                    how long an event is kept after its last update, as kube-apiserver's flag
                    (default 1h; Go duration syntax: 30m, 90s, 1h30m)
+  --cluster-signing-duration DURATION
+                   the longest certificate the csrsigning controller issues, as
+                   kube-controller-manager's flag (default 8760h)
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
@@ -51,6 +55,11 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<void> {
+  // `token` has options of its own and talks to a running cluster: it takes over before the server's options are parsed.
+  if (argv[0] === 'token') {
+    const { tokenCommand } = await import('./token.ts');
+    process.exit(await tokenCommand(argv.slice(1)));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -69,6 +78,7 @@ async function main(argv: string[]): Promise<void> {
       'dns-port': { type: 'string' },
       'no-dns': { type: 'boolean' },
       'event-ttl': { type: 'string' },
+      'cluster-signing-duration': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,6 +125,15 @@ async function main(argv: string[]): Promise<void> {
     }
     if (!(eventTtlMs > 0)) fail(`invalid --event-ttl ${values['event-ttl']}: must be longer than 0`);
   }
+  let clusterSigningDurationMs: number | undefined;
+  if (values['cluster-signing-duration'] !== undefined) {
+    try {
+      clusterSigningDurationMs = parseGoDuration(values['cluster-signing-duration']);
+    } catch (err) {
+      fail(`invalid --cluster-signing-duration: ${(err as Error).message}`);
+    }
+    if (!(clusterSigningDurationMs > 0)) fail(`invalid --cluster-signing-duration ${values['cluster-signing-duration']}: must be longer than 0`);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
@@ -143,6 +162,7 @@ async function main(argv: string[]): Promise<void> {
           podCIDR,
           bridge: values.bridge,
           streaming,
+          clusterSigningDurationMs,
         })),
       );
     } catch (err) {
