@@ -105,6 +105,13 @@ test('token create prints a join command: the token authenticates and the hash p
   assert.equal(who.status.userInfo.username, `system:bootstrap:${id}`);
   assert.deepEqual(who.status.userInfo.groups, ['system:bootstrappers', 'system:bootstrappers:workers', 'system:authenticated']);
 
+  // TokenReview knows bootstrap tokens too.
+  const review = await api(c, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: join.token } });
+  assert.equal(review.json.status.authenticated, true);
+  assert.equal(review.json.status.user.username, `system:bootstrap:${id}`);
+  const explained = await kubectlOk(c, ['explain', 'csr.spec.signerName']);
+  assert.match(explained, /GROUP:\s+certificates.k8s.io/);
+
   const list = await ordinal(['token', 'list', '--data-dir', c.dataDir]);
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /^TOKEN\s+TTL\s+EXPIRES\s+USAGES\s+DESCRIPTION\s+EXTRA GROUPS\n/);
