@@ -3,7 +3,7 @@
 // dry-run), on top of the store (writes) and the watch cache (reads). HTTP handlers and in-process
 // clients both come through here, so every write takes the same validation and admission path.
 import { randomUUID, randomBytes } from 'node:crypto';
-import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { required as requiredErr } from '../api/field-errors.ts';
 import type { Store } from '../storage/types.ts';
@@ -22,6 +22,8 @@ export interface WriteOptions {
   /** 'Strict' | 'Warn' | 'Ignore' */
   fieldValidation?: string;
   warnings?: string[];
+  /** The requester, for kinds that record it (a CSR's spec.username and groups). */
+  user?: RequestUser;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -148,7 +150,7 @@ export class ResourceStore {
     meta.uid = randomUUID();
     meta.creationTimestamp = nowTimestamp();
     r.strategy.default(obj);
-    r.strategy.prepareForCreate(obj);
+    r.strategy.prepareForCreate(obj, { user: opts.user });
     dropEmptyMetadata(meta);
     const errs = r.strategy.validate(obj);
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
@@ -254,7 +256,11 @@ export class ResourceStore {
     else delete meta.generation;
     const s = r.strategy;
     let errs;
-    if (subresource === 'status') {
+    const sub = subresource ? s.subresources?.[subresource] : undefined;
+    if (sub) {
+      sub.prepareForUpdate(obj, existing);
+      errs = sub.validateUpdate(obj, existing);
+    } else if (subresource === 'status') {
       (s.prepareForStatusUpdate ?? defaultStatusPrepare)(obj, existing);
       errs = (s.validateStatusUpdate ?? s.validateUpdate)(obj, existing);
     } else {

@@ -11,7 +11,7 @@ import { parseResourcePath } from './request.ts';
 import { handleResource } from './handlers.ts';
 import { ResourceStore } from './resource-store.ts';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.ts';
-import { createAuthenticator, staticTokenUser } from './authn.ts';
+import { createAuthenticator, staticTokenUser, withAuthenticatedGroup } from './authn.ts';
 import { handleAuthenticationApi, isAuthenticationApiPath } from './authentication-api.ts';
 import type { Pki } from './pki.ts';
 import { observeRequest, renderMetrics } from './metrics.ts';
@@ -71,8 +71,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,
-      // The CA follows the serving certificate, so a joining node can pin it by hash before it
-      // trusts the server with a token (kubeadm's --discovery-token-ca-cert-hash).
+      // The CA follows the serving certificate, so a joining node can pin it by hash (kubeadm's
+      // --discovery-token-ca-cert-hash) before it trusts it or sends any token.
       cert: opts.pki.serverCertPem + opts.pki.caCertPem,
       ca: opts.pki.caCertPem,
       requestCert: true,
@@ -102,7 +102,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
         if (streamingSubresource(rr)) return await streaming.handleRequest(req, res, rr, url);
-        return await handleResource(req, res, rr, url, rs);
+        return await handleResource(req, res, rr, url, rs, withAuthenticatedGroup(user));
       }
       if (rr === null) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       return await serveNonResource(req, res, path);

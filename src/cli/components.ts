@@ -10,7 +10,9 @@ import { EndpointSliceController } from '../controllers/endpointslice/controller
 import { StatefulSetController } from '../controllers/statefulset/controller.ts';
 import { ServiceAccountsController } from '../controllers/serviceaccount/controller.ts';
 import { RootCaCertPublisher } from '../controllers/serviceaccount/root-ca-publisher.ts';
-import { caCertPath } from '../apiserver/pki.ts';
+import { caCertPath, caKeyPath } from '../apiserver/pki.ts';
+import { CsrApprovingController, CsrSigningController } from '../controllers/certificates/controller.ts';
+import { TokenCleaner } from '../controllers/bootstrap/tokencleaner.ts';
 import { readFileSync } from 'node:fs';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { NodeIpamController } from '../controllers/nodeipam/controller.ts';
@@ -57,6 +59,8 @@ export interface ClusterOptions {
   serviceNetwork?: ServiceNetwork;
   /** Where the node reaches the API server (its `kubernetes` Service goes there). */
   apiServer?: { host: string; port: number };
+  /** kube-controller-manager's --cluster-signing-duration: the longest certificate csrsigning issues (default 8760h). */
+  clusterSigningDurationMs?: number;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -77,6 +81,16 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   nodeipam: (client, opts) => new NodeIpamController(client, { clusterCIDR: opts.clusterCIDR }),
   // As kube-controller-manager's --root-ca-file: the CA the API server's certificate chains to.
   'root-ca-cert-publisher': (client, opts) => new RootCaCertPublisher(client, readFileSync(caCertPath(opts.dataDir), 'utf8')),
+  csrapproving: (client) => new CsrApprovingController(client),
+  // As kube-controller-manager's --cluster-signing-cert-file/--cluster-signing-key-file: the cluster CA.
+  csrsigning: (client, opts) =>
+    new CsrSigningController(client, {
+      caCertPem: readFileSync(caCertPath(opts.dataDir), 'utf8'),
+      caKeyPem: readFileSync(caKeyPath(opts.dataDir), 'utf8'),
+      durationMs: opts.clusterSigningDurationMs,
+    }),
+  // Off by default upstream, on in kubeadm clusters: Ordinal's nodes join with bootstrap tokens too.
+  tokencleaner: (client) => new TokenCleaner(client),
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);

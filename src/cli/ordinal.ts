@@ -34,6 +34,7 @@ Commands:
   agent     join this machine to a cluster as a node (ordinal agent --help)
   images import FILE...
             load image archives (OCI or docker save) into the node's containerd
+  token     create, list or delete bootstrap tokens for joining nodes (ordinal token --help)
 
 Options:
   --data-dir DIR   where the cluster keeps its state (default ~/.ordinal)
@@ -68,6 +69,9 @@ Options:
   --event-ttl DURATION
                    how long an event is kept after its last update, as kube-apiserver's flag
                    (default 1h; Go duration syntax: 30m, 90s, 1h30m)
+  --cluster-signing-duration DURATION
+                   the longest certificate the csrsigning controller issues, as
+                   kube-controller-manager's flag (default 8760h)
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
@@ -76,6 +80,11 @@ Options:
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
+  // `token` has options of its own and talks to a running cluster: it takes over before the server's options are parsed.
+  if (argv[0] === 'token') {
+    const { tokenCommand } = await import('./token.ts');
+    process.exit(await tokenCommand(argv.slice(1)));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -98,6 +107,7 @@ async function main(argv: string[]): Promise<void> {
       'cluster-cidr': { type: 'string' },
       'service-cluster-ip-range': { type: 'string' },
       'advertise-address': { type: 'string' },
+      'cluster-signing-duration': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -169,6 +179,15 @@ async function main(argv: string[]): Promise<void> {
   if (advertiseAddress !== undefined && (!isIPv4(advertiseAddress) || advertiseAddress.startsWith('127.') || advertiseAddress === '0.0.0.0')) {
     fail(`invalid --advertise-address ${advertiseAddress}: an IPv4 address that is not loopback or unspecified`);
   }
+  let clusterSigningDurationMs: number | undefined;
+  if (values['cluster-signing-duration'] !== undefined) {
+    try {
+      clusterSigningDurationMs = parseGoDuration(values['cluster-signing-duration']);
+    } catch (err) {
+      fail(`invalid --cluster-signing-duration: ${(err as Error).message}`);
+    }
+    if (!(clusterSigningDurationMs > 0)) fail(`invalid --cluster-signing-duration ${values['cluster-signing-duration']}: must be longer than 0`);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
@@ -205,6 +224,7 @@ async function main(argv: string[]): Promise<void> {
           serviceNetwork,
           // The in-process node reaches the server where it listens (any-address binds are reached on loopback).
           apiServer: { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: api.port },
+          clusterSigningDurationMs,
         })),
       );
     } catch (err) {
