@@ -5,6 +5,7 @@
 // of every pod bound here adopts what the runtime already runs for it (or, for the simulated
 // runtime, restores a pod that was Running) instead of starting a second copy.
 import os from 'node:os';
+import { readFileSync, statfsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Obj } from '../api/resource.ts';
 import type { Client } from '../client/client.ts';
@@ -18,19 +19,31 @@ import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import { AgentStreaming } from './streaming.ts';
 import type { Runtime } from './runtime/types.ts';
 import { cloneJson } from '../util/json.ts';
+import { orphanSandboxes, removeOrphans, runtimePodList } from './housekeeping.ts';
 
 export interface NodeAgentOptions {
   nodeName: string;
   runtime: Runtime;
-  /** The node's pod CIDR (e.g. 10.244.1.0/24); pod IPs come from it. */
+  /**
+   * The node's pod CIDR (e.g. 10.244.1.0/24); pod IPs come from it. Without it the node waits, after
+   * registering, for the range the cluster's node IPAM assigns in spec.podCIDR (a joined node).
+   */
   podCIDR?: string;
+  /** The port of the node's own HTTPS API, published in status.daemonEndpoints (default 10250). */
+  kubeletPort?: number;
   /** The node's InternalIP. Simulated nodes use a documentation address (192.0.2.0/24), never used for traffic. */
   internalIP?: string;
+  /** Where the node keeps its state (its filesystem's size is the node's ephemeral storage). */
+  dataDir?: string;
   /** Extra node labels (the standard hostname/os/arch labels are always set). */
   labels?: Record<string, string>;
   /** Taints to register the node with (only on first registration; later changes belong to users). */
   taints?: Obj[];
-  /** Capacity; defaults cpu 4, memory 16Gi, pods 110, ephemeral-storage 100Gi. Allocatable equals capacity. */
+  /**
+   * Capacity. Simulated nodes default to cpu 4, memory 16Gi, pods 110, ephemeral-storage 100Gi with
+   * allocatable equal to capacity; real nodes report this machine's, with allocatable less the
+   * kubelet's default hard eviction thresholds (memory.available 100Mi, nodefs.available 10%).
+   */
   capacity?: Record<string, string>;
   /** Lease renewal period, default 10 s; lease duration default 40 s. */
   leaseRenewMs?: number;
@@ -44,8 +57,8 @@ export interface NodeAgentOptions {
   terminalPhaseOnDelete?: boolean;
   /** Record kubelet events (Pulled, Created, Started, Killing, BackOff). Default true; benchmarks may turn them off. */
   recordEvents?: boolean;
-  /** The port of this node's kubelet server (status.daemonEndpoints.kubeletEndpoint.Port), default 10250. */
-  kubeletPort?: number;
+  /** How often the runtime is swept for sandboxes of pods not bound here (see housekeeping.ts), default 10 s. */
+  housekeepingMs?: number;
 }
 
 const DEFAULT_CAPACITY = { cpu: '4', 'ephemeral-storage': '100Gi', memory: '16Gi', pods: '110' };
@@ -74,6 +87,8 @@ export class NodeAgent {
   private unsubscribe: (() => void) | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  private housekeepingTimer: NodeJS.Timeout | undefined;
+  private housekeepingRunning = false;
   private lease: Obj | undefined;
   private nodeUid: string | undefined;
   private stopped = false;
@@ -83,7 +98,8 @@ export class NodeAgent {
     this.opts = opts;
     this.runtime = opts.runtime;
     const arch = goArch(process.arch);
-    const capacity = { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}) };
+    const real = this.runtime.name !== 'sim' && !opts.capacity;
+    const capacity = real ? machineCapacity(opts.dataDir) : { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}) };
     this.description = {
       name: opts.nodeName,
       internalIP: opts.internalIP ?? documentationAddress(opts.nodeName),
@@ -91,7 +107,7 @@ export class NodeAgent {
       labels: { ...defaultLabels(opts.nodeName, arch), ...(opts.labels ?? {}) },
       taints: opts.taints,
       capacity,
-      allocatable: { ...capacity },
+      allocatable: real ? allocatableOf(capacity) : { ...capacity },
       containerRuntimeVersion: `${this.runtime.name}://${this.runtime.version}`,
       osImage: this.runtime.name === 'sim' ? 'Ordinal simulated node' : osImage(),
       kernelVersion: os.release(),
@@ -127,18 +143,24 @@ export class NodeAgent {
   async start(): Promise<void> {
     if (this.opts.podCIDR) await this.runtime.updateRuntimeConfig({ podCIDR: this.opts.podCIDR });
     await this.register();
+    if (!this.opts.podCIDR) await this.adoptAssignedPodCidr();
     await this.renewLease();
     this.leaseTimer = setInterval(() => void this.renewLease().catch((err) => log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err) })), this.opts.leaseRenewMs ?? 10_000);
     this.statusTimer = setInterval(() => void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) })), this.opts.nodeStatusReportMs ?? 60_000);
     this.unsubscribe = this.runtime.subscribe((e) => this.workers.get(e.podUid)?.kick());
+    // Before any pod starts: what the runtime still runs for pods not bound here goes, and with it the addresses they hold.
+    const bound = await this.client.list(this.client.resource('', 'pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` });
+    await this.housekeeping(new Set(bound.items.map((p) => p.metadata.uid as string)));
     await this.pods.start();
-    log('info', 'agent', 'node registered', { node: this.nodeName, internalIP: this.description.internalIP, podCIDR: this.opts.podCIDR });
+    this.housekeepingTimer = setInterval(() => void this.housekeeping(), this.opts.housekeepingMs ?? 10_000);
+    log('info', 'agent', 'node registered', { node: this.nodeName, internalIP: this.description.internalIP, podCIDR: this.description.podCIDR });
   }
 
   stop(): void {
     this.stopped = true;
     clearInterval(this.leaseTimer);
     clearInterval(this.statusTimer);
+    clearInterval(this.housekeepingTimer);
     this.unsubscribe?.();
     this.pods.stop();
     for (const w of this.workers.values()) w.stop();
@@ -163,6 +185,30 @@ export class NodeAgent {
       node = await this.client.update(nodes, { ...node, status: nodeStatus(this.description, now, node.status, this.bootID) }, 'status');
     }
     this.nodeUid = node.metadata.uid;
+  }
+
+  /** Waits for node IPAM to give this node a pod range, then hands it to the runtime (as the kubelet does). */
+  private async adoptAssignedPodCidr(): Promise<void> {
+    const nodes = this.client.resource('', 'nodes');
+    let waitedMs = 0;
+    for (;;) {
+      if (this.stopped) return;
+      const node = await this.client.get(nodes, undefined, this.nodeName);
+      const cidr: string | undefined = node.spec?.podCIDR;
+      if (cidr) {
+        this.description.podCIDR = cidr;
+        await this.runtime.updateRuntimeConfig({ podCIDR: cidr });
+        return;
+      }
+      if (waitedMs % 10_000 === 0 && waitedMs > 0) log('warn', 'agent', 'still waiting for a pod CIDR: is the nodeipam controller running?', { node: this.nodeName, waitedMs });
+      await new Promise((r) => setTimeout(r, 250));
+      waitedMs += 250;
+    }
+  }
+
+  /** The node's pod range: given at start, or assigned by the cluster once registered. */
+  get podCIDR(): string | undefined {
+    return this.description.podCIDR;
   }
 
   private async postStatus(): Promise<void> {
@@ -208,6 +254,34 @@ export class NodeAgent {
     }
   }
 
+  // ------------------------------------------------------------------------- housekeeping
+
+  /**
+   * Removes the runtime's sandboxes of pods that are not bound here (by default: not in the pod cache)
+   * and that no worker handles (a deleted pod's worker stops its own). Returns how many went.
+   */
+  async housekeeping(bound?: ReadonlySet<string>): Promise<number> {
+    if (this.housekeepingRunning || this.stopped) return 0;
+    this.housekeepingRunning = true;
+    try {
+      const sandboxes = await this.runtime.listPodSandboxes();
+      if (!sandboxes.length) return 0;
+      const boundNow = bound ?? new Set(this.pods.list().map((p) => p.metadata.uid as string));
+      const orphans = orphanSandboxes(sandboxes, boundNow, new Set(this.workers.keys()));
+      return orphans.length ? await removeOrphans(this.runtime, orphans, this.nodeName) : 0;
+    } catch (err) {
+      log('warn', 'agent', 'housekeeping failed', { node: this.nodeName, error: String(err) });
+      return 0;
+    } finally {
+      this.housekeepingRunning = false;
+    }
+  }
+
+  /** What the runtime really runs here, as a v1 PodList (the node's read-only /pods listing). */
+  runningPods(): Promise<Obj> {
+    return runtimePodList(this.runtime);
+  }
+
   // ------------------------------------------------------------------------- pods
 
   /** The worker running a pod (by UID), for the streaming endpoints; undefined when the pod is not on this node. */
@@ -229,23 +303,6 @@ export class NodeAgent {
     if (this.description.kubeletPort === port) return;
     this.description.kubeletPort = port;
     if (this.nodeUid && !this.stopped) void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) }));
-  }
-
-  /**
-   * The pods this node runs, as a v1 PodList (the kubelet's GET /pods): those whose workers have
-   * not finished tearing them down, as the API last showed them.
-   */
-  async listPods(): Promise<Obj> {
-    // Seam: once runtimes can list their sandboxes (an optional Runtime.listPodSandboxes()), the
-    // listing should come from what the runtime reports, so that a pod the agent lost track of
-    // still shows; until then it is what the workers run.
-    const items: Obj[] = [];
-    for (const w of this.workers.values()) {
-      if (w.isDone()) continue;
-      const pod = this.currentPod(w.uid) ?? this.deletedPods.get(w.uid);
-      if (pod) items.push({ apiVersion: 'v1', kind: 'Pod', ...pod });
-    }
-    return { kind: 'PodList', apiVersion: 'v1', metadata: {}, items };
   }
 
   private currentPod(uid: string): Obj | undefined {
@@ -303,6 +360,34 @@ export class NodeAgent {
   }
 }
 
+/** This machine's resources, as the kubelet reports them (memory and storage in Ki). */
+function machineCapacity(dataDir: string | undefined): Record<string, string> {
+  let storageKi = 0;
+  try {
+    const st = statfsSync(dataDir ?? '/');
+    storageKi = Math.floor((st.blocks * st.bsize) / 1024);
+  } catch {
+    storageKi = 100 * 1024 * 1024;
+  }
+  return { cpu: String(os.availableParallelism()), 'ephemeral-storage': `${storageKi}Ki`, memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110' };
+}
+
+/** Capacity less the default hard eviction thresholds, as the kubelet's node allocatable. */
+function allocatableOf(capacity: Record<string, string>): Record<string, string> {
+  const ki = (q: string) => Number(q.replace(/Ki$/, ''));
+  const memoryKi = Math.max(0, ki(capacity.memory!) - 100 * 1024);
+  // The kubelet reports allocatable ephemeral storage in bytes.
+  const storageBytes = Math.floor(ki(capacity['ephemeral-storage']!) * 1024 * 0.9);
+  return { ...capacity, memory: `${memoryKi}Ki`, 'ephemeral-storage': String(storageBytes) };
+}
+
 function osImage(): string {
+  // The kubelet shows /etc/os-release's PRETTY_NAME (e.g. "Debian GNU/Linux 12 (bookworm)").
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m?.[1]) return m[1];
+  } catch {
+    // no os-release: fall back to the kernel's name
+  }
   return `${os.type()} ${os.release()}`;
 }

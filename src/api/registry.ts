@@ -34,6 +34,7 @@ const entries: Entry[] = [
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true, schema: 'io.k8s.api.coordination.v1.Lease' },
   { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], schema: 'io.k8s.api.policy.v1.PodDisruptionBudget', subresources: ['status'] },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true, schema: 'io.k8s.api.discovery.v1.EndpointSlice' },
+  { group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', namespaced: false, shortNames: ['csr'], schema: 'io.k8s.api.certificates.v1.CertificateSigningRequest', subresources: ['status', 'approval'] },
 ];
 
 export const resources: ResourceDef[] = entries.map((e) => ({

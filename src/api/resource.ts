@@ -6,11 +6,31 @@ import type { FieldError } from './field-errors.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = Record<string, any>;
 
+/** Who is making a request, as authentication found (apiserver's UserInfo has the same shape). */
+export interface RequestUser {
+  user: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** What a strategy may know about the request beyond the object. */
+export interface RequestContext {
+  /** Absent for in-process writes that name no user. */
+  user?: RequestUser;
+}
+
+/** The update rules of a subresource whose writes differ from main-resource and status writes. */
+export interface SubresourceStrategy {
+  prepareForUpdate(obj: Obj, old: Obj): void;
+  validateUpdate(obj: Obj, old: Obj): FieldError[];
+}
+
 export interface Strategy {
   /** Apply the apps/v1 (or core/v1...) defaults in place; runs on create, update and patch results. */
   default(obj: Obj): void;
   /** Registry tweaks on create, e.g. reset status, set generation 1, pod phase Pending. */
-  prepareForCreate(obj: Obj): void;
+  prepareForCreate(obj: Obj, ctx?: RequestContext): void;
   /** Registry tweaks on a main-resource update, e.g. keep old status, bump generation iff spec changed. */
   prepareForUpdate(obj: Obj, old: Obj): void;
   /** On a /status update: keep everything but status from old. */
@@ -18,6 +38,8 @@ export interface Strategy {
   validate(obj: Obj): FieldError[];
   validateUpdate(obj: Obj, old: Obj): FieldError[];
   validateStatusUpdate?(obj: Obj, old: Obj): FieldError[];
+  /** Other subresources updated like status, by name (e.g. a CSR's 'approval'). */
+  subresources?: Record<string, SubresourceStrategy>;
   /** Warnings returned to the client in Warning headers. */
   warnings?(obj: Obj, old?: Obj): string[];
   /** Propagation used by DELETE when the client names none (upstream: Background for most, Orphan for a few legacy kinds). */
@@ -39,7 +61,7 @@ export interface TableDef {
   cells(obj: Obj, now: number): (string | number | boolean | null)[];
 }
 
-export type SubresourceName = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'token';
+export type SubresourceName = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'token' | 'approval';
 
 export interface ResourceDef {
   group: string; // '' for the core group

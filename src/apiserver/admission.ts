@@ -3,12 +3,12 @@
 // volume), namespace defaults.
 import type { Obj, ResourceDef } from '../api/resource.ts';
 import { ApiError, forbidden } from './errors.ts';
+import { inServiceNetwork, pickServiceIp } from './service-network.ts';
 import { findResource } from './request.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { copyImagePullSecrets, DEFAULT_SERVICE_ACCOUNT, mountableSecretsViolation, mountApiAccessVolume, shouldAutomount } from './serviceaccount-admission.ts';
 
-/** Service IPs come from 10.96.0.0/16; .1 is the kubernetes service and .10 cluster DNS, as upstream. */
-const SERVICE_NET = [10, 96];
+/** The addresses of the default service CIDR (10.96.0.0/12): .1 the kubernetes Service, .10 cluster DNS. */
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 export const DNS_SERVICE_IP = '10.96.0.10';
 
@@ -80,10 +80,16 @@ function allocateServiceAddresses(rs: ResourceStore, svc: Obj): void {
     for (const ip of obj.spec?.clusterIPs ?? []) used.add(ip);
     for (const p of obj.spec?.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
   }
+  const net = rs.serviceNetwork;
+  const invalid = (why: string) =>
+    new ApiError(422, 'Invalid', `Service "${svc.metadata.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: ${why}`);
   if (spec.clusterIP === undefined || spec.clusterIP === '') {
-    spec.clusterIP = pickIp(used);
-  } else if (spec.clusterIP !== 'None' && used.has(spec.clusterIP)) {
-    throw new ApiError(422, 'Invalid', `Service "${svc.metadata.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`);
+    const ip = pickServiceIp(net, used);
+    if (!ip) throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+    spec.clusterIP = ip;
+  } else if (spec.clusterIP !== 'None') {
+    if (!inServiceNetwork(net, spec.clusterIP)) throw invalid(`the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${net.cidr}`);
+    if (used.has(spec.clusterIP)) throw invalid('provided IP is already allocated');
   }
   spec.clusterIPs = [spec.clusterIP];
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
@@ -98,16 +104,4 @@ function allocateServiceAddresses(rs: ResourceStore, svc: Obj): void {
       }
     }
   }
-}
-
-function pickIp(used: Set<string>): string {
-  const reserved = new Set([KUBERNETES_SERVICE_IP, DNS_SERVICE_IP]);
-  const start = 11 + Math.floor(Math.random() * 65000);
-  for (let i = 0; i < 65524; i++) {
-    const n = ((start + i - 11) % 65524) + 11;
-    const ip = `${SERVICE_NET[0]}.${SERVICE_NET[1]}.${n >> 8}.${n & 255}`;
-    if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip) || reserved.has(ip)) continue;
-    return ip;
-  }
-  throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
 }

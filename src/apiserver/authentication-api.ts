@@ -8,6 +8,7 @@ import { sendJson } from './http.ts';
 import { readObject } from './handlers.ts';
 import { withAuthenticatedGroup, type UserInfo } from './authn.ts';
 import type { ResourceStore } from './resource-store.ts';
+import { bootstrapTokenAuthenticator } from './bootstrap-token-authn.ts';
 import { API_AUDIENCES, cacheLookup, checkTokenClaims, decodeJwt, SERVICE_ACCOUNT_ISSUER, tokenAuthorityFor } from './serviceaccount-token.ts';
 
 const GROUP = 'authentication.k8s.io';
@@ -40,7 +41,12 @@ export async function handleAuthenticationApi(req: IncomingMessage, res: ServerR
   const audiences = requested.length ? requested : [...API_AUDIENCES];
   const status: Obj = { user: {} };
   const fromStatic = staticToken(token);
-  if (fromStatic) {
+  const fromBootstrap = fromStatic ? undefined : bootstrapTokenAuthenticator(rs)(token);
+  if (fromBootstrap !== undefined) {
+    // A bootstrap token, as the API server's own authenticator sees it: for its audiences only.
+    const granted = audiences.filter((a) => API_AUDIENCES.includes(a));
+    if (fromBootstrap && granted.length) Object.assign(status, { authenticated: true, user: userInfoJson(withAuthenticatedGroup(fromBootstrap)), audiences: granted });
+  } else if (fromStatic) {
     // A static token is valid for the API server's own audiences only.
     const granted = audiences.filter((a) => API_AUDIENCES.includes(a));
     if (granted.length) Object.assign(status, { authenticated: true, user: userInfoJson(withAuthenticatedGroup(fromStatic)), audiences: granted });

@@ -13,6 +13,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { ADMIN_GROUPS, ADMIN_USER, type Pki } from './pki.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { attachTokenAuthority, cacheLookup, type TokenAuthority, type TokenObjectLookup } from './serviceaccount-token.ts';
+import { bootstrapTokenAuthenticator } from './bootstrap-token-authn.ts';
 
 export interface UserInfo {
   user: string;
@@ -47,8 +48,9 @@ export function createAuthenticator(pki: Pki, rs?: ResourceStore): Authenticator
   // A connection's certificate never changes, so it is checked once per socket, not per request.
   const bySocket = new WeakMap<Socket, UserInfo | null>();
   const serviceAccounts = rs && pki.serviceAccountKeyPem ? { authority: attachTokenAuthority(rs, pki.serviceAccountKeyPem), lookup: cacheLookup(rs) } : undefined;
+  const bootstrapTokens = rs ? bootstrapTokenAuthenticator(rs) : undefined;
 
-  return (req) => fromClientCert(req.socket, ca, bySocket) ?? fromBearerToken(req, tokenDigest, serviceAccounts);
+  return (req) => fromClientCert(req.socket, ca, bySocket) ?? fromBearerToken(req, tokenDigest, serviceAccounts, bootstrapTokens);
 }
 
 /** The static admin token's user, for a token presented on its own (TokenReview). */
@@ -85,13 +87,21 @@ function userFromCert(peer: PeerCertificate, ca: X509Certificate): UserInfo | nu
   return { user, groups: all(peer.subject?.O) };
 }
 
-function fromBearerToken(req: IncomingMessage, expected: Buffer, serviceAccounts?: { authority: TokenAuthority; lookup: TokenObjectLookup }): UserInfo | null {
+function fromBearerToken(
+  req: IncomingMessage,
+  expected: Buffer,
+  serviceAccounts?: { authority: TokenAuthority; lookup: TokenObjectLookup },
+  bootstrapTokens?: (token: string) => UserInfo | null | undefined,
+): UserInfo | null {
   const header = req.headers.authorization;
   if (!header) return null;
   // "Bearer <token>", scheme case-insensitive, as upstream's bearer token reader accepts.
   const m = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) return null;
   if (timingSafeEqual(digest(m[1]!), expected)) return { user: ADMIN_USER, groups: [...ADMIN_GROUPS] };
+  // A bootstrap token's shape is unambiguous: if it is one, it is the only authenticator asked.
+  const bootstrap = bootstrapTokens?.(m[1]!);
+  if (bootstrap !== undefined) return bootstrap;
   const check = serviceAccounts?.authority.authenticate(m[1]!, serviceAccounts.lookup);
   return check?.ok ? check.user : null;
 }

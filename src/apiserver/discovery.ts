@@ -14,6 +14,7 @@ interface SubDef {
 function subresourceDef(r: ResourceDef, s: SubresourceName): SubDef {
   switch (s) {
     case 'status':
+    case 'approval':
       return { kind: r.kind, verbs: ['get', 'patch', 'update'] };
     case 'scale':
       return { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };

@@ -1,7 +1,7 @@
 // HTTP verbs on resource paths, mapped onto the generic registry.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
 import { ApiError, badRequest, gone, methodNotSupported, unsupportedMediaType } from './errors.ts';
@@ -16,14 +16,14 @@ import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
 import { parseProtobufRequestBody, PROTOBUF_MEDIA_TYPE } from './protobuf/index.ts';
 
-export async function handleResource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
+export async function handleResource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore, user?: RequestUser): Promise<void> {
   const q = url.searchParams;
   const r = rr.resource;
   const method = req.method ?? 'GET';
   const ns = rr.namespace;
   if (rr.subresource) return handleSubresource(req, res, rr, url, rs);
   const warnings: string[] = [];
-  const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings });
+  const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings, user });
   const reply = (code: number, body: Obj) => sendJson(res, code, encodeBody(body), warningHeaders(warnings));
   // Namespaced objects are only addressed within a namespace.
   if (r.namespaced && rr.name !== undefined && ns === undefined) throw notFoundPath();

@@ -84,12 +84,17 @@ const FILES = {
   kubeletClientKey: 'apiserver-kubelet-client.key',
 } as const;
 
+/** Where the cluster CA's private key lives in a data dir (the CSR signing controller signs with it). */
+export function caKeyPath(dataDir: string): string {
+  return join(dataDir, 'pki', FILES.caKey);
+}
+
 /** Where the cluster CA certificate lives in a data dir (controllers publish it to namespaces). */
 export function caCertPath(dataDir: string): string {
   return join(dataDir, 'pki', FILES.caCert);
 }
 
-interface KeyPairPem {
+export interface KeyPairPem {
   certPem: string;
   keyPem: string;
 }
@@ -354,7 +359,7 @@ function writeAtomic(path: string, data: string, mode: number): void {
 // ---------------------------------------------------------------------------------------------
 // Issuing certificates.
 
-const OID = {
+export const OID = {
   commonName: '2.5.4.3',
   organization: '2.5.4.10',
   subjectKeyIdentifier: '2.5.29.14',
@@ -380,7 +385,7 @@ const KU_CRL_SIGN = 6;
 type Rdn = [oid: string, value: string];
 
 /** What signing a certificate needs from the CA. */
-interface Issuer extends KeyPairPem {
+export interface Issuer extends KeyPairPem {
   key: KeyObject;
   subjectDer: Buffer; // copied verbatim into leaves: chain building compares names bytewise
   keyId: Buffer | null;
@@ -412,6 +417,12 @@ function createCa(now: number, name = CA_NAME): Issuer {
     ],
   });
   return { certPem: toPem('CERTIFICATE', certDer), keyPem: k.keyPem, key: k.privateKey, subjectDer, keyId };
+}
+
+/** The cluster CA as the certificate signers of the certificates API use it: read from its PEM files. */
+export function loadIssuer(caCertPem: string, caKeyPem: string): Issuer {
+  const cert = new X509Certificate(caCertPem);
+  return issuerFromPair({ certPem: caCertPem, keyPem: caKeyPem, cert, key: createPrivateKey(caKeyPem) });
 }
 
 /** The issuer for a CA read from disk (possibly one an operator put there). */
@@ -460,7 +471,7 @@ function validity(now: number, days: number): { notBefore: Date; notAfter: Date 
   return { notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS) };
 }
 
-interface TbsFields {
+export interface TbsFields {
   issuerDer: Buffer;
   subjectDer: Buffer;
   spki: Buffer;
@@ -469,7 +480,7 @@ interface TbsFields {
   extensions: Buffer[];
 }
 
-function signCertificate(signingKey: KeyObject, f: TbsFields): Buffer {
+export function signCertificate(signingKey: KeyObject, f: TbsFields): Buffer {
   const { algorithmId, hash } = signatureAlgorithm(signingKey);
   // Positive, non-zero leading byte, 127 bits of randomness (RFC 5280: at most 20 octets).
   const serial = randomBytes(16);
@@ -489,7 +500,7 @@ function signCertificate(signingKey: KeyObject, f: TbsFields): Buffer {
   return seq(tbs, algorithmId, bitString(signature));
 }
 
-function signatureAlgorithm(key: KeyObject): { algorithmId: Buffer; hash: string } {
+export function signatureAlgorithm(key: KeyObject): { algorithmId: Buffer; hash: string } {
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve === 'secp384r1') return { algorithmId: seq(oid(OID.ecdsaWithSha384)), hash: 'sha384' };
@@ -503,13 +514,13 @@ function signatureAlgorithm(key: KeyObject): { algorithmId: Buffer; hash: string
 }
 
 /** Key identifier: the leftmost 160 bits of the SHA-256 of the public key (RFC 7093 method 1). */
-function keyIdOf(spkiDer: Buffer): Buffer {
+export function keyIdOf(spkiDer: Buffer): Buffer {
   const bits = derChildren(spkiDer)[1]!; // subjectPublicKey BIT STRING
   const { start, end } = derHeader(bits, 0);
   return createHash('sha256').update(bits.subarray(start + 1, end)).digest().subarray(0, 20);
 }
 
-function keyUsageBits(bits: number[]): Buffer {
+export function keyUsageBits(bits: number[]): Buffer {
   // DER BIT STRING of named bits: bit 0 is the most significant, trailing zero bits dropped.
   const highest = Math.max(...bits);
   const bytes = Buffer.alloc((highest >> 3) + 1);
@@ -517,7 +528,7 @@ function keyUsageBits(bits: number[]): Buffer {
   return tlv(0x03, Buffer.concat([Buffer.of(7 - (highest & 7)), bytes]));
 }
 
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
+export function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? seq(oid(id), derBool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
@@ -526,7 +537,7 @@ function encodeName(rdns: Rdn[]): Buffer {
 }
 
 /** The keyIdentifier of a certificate's SubjectKeyIdentifier extension, if it has one. */
-function findSubjectKeyId(tbs: Buffer[]): Buffer | null {
+export function findSubjectKeyId(tbs: Buffer[]): Buffer | null {
   const wrapped = tbs.find((el) => el[0] === 0xa3);
   if (!wrapped) return null;
   for (const ext of derChildren(derChildren(wrapped)[0]!)) {
@@ -538,7 +549,7 @@ function findSubjectKeyId(tbs: Buffer[]): Buffer | null {
   return null;
 }
 
-function ipBytes(ip: string): Buffer {
+export function ipBytes(ip: string): Buffer {
   if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
   // IPv6: expand '::' and a trailing dotted IPv4 part into eight 16-bit groups.
   let text = ip.split('%')[0]!;
@@ -560,7 +571,7 @@ function ipBytes(ip: string): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Minimal DER: just the types a certificate of ours uses.
 
-function tlv(tag: number, content: Buffer): Buffer {
+export function tlv(tag: number, content: Buffer): Buffer {
   const n = content.length;
   let len: Buffer;
   if (n < 0x80) len = Buffer.of(n);
@@ -572,21 +583,21 @@ function tlv(tag: number, content: Buffer): Buffer {
   return Buffer.concat([Buffer.of(tag), len, content]);
 }
 
-const seq = (...parts: Buffer[]) => tlv(0x30, Buffer.concat(parts));
-const octets = (b: Buffer) => tlv(0x04, b);
-const bitString = (b: Buffer) => tlv(0x03, Buffer.concat([Buffer.of(0), b]));
-const derBool = (v: boolean) => tlv(0x01, Buffer.of(v ? 0xff : 0));
-const DER_NULL = Buffer.of(0x05, 0x00);
+export const seq = (...parts: Buffer[]) => tlv(0x30, Buffer.concat(parts));
+export const octets = (b: Buffer) => tlv(0x04, b);
+export const bitString = (b: Buffer) => tlv(0x03, Buffer.concat([Buffer.of(0), b]));
+export const derBool = (v: boolean) => tlv(0x01, Buffer.of(v ? 0xff : 0));
+export const DER_NULL = Buffer.of(0x05, 0x00);
 
 /** An unsigned big-endian integer, made minimal and kept positive. */
-function derInt(bytes: Buffer): Buffer {
+export function derInt(bytes: Buffer): Buffer {
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0) i++;
   const body = bytes.subarray(i);
   return tlv(0x02, body[0]! & 0x80 ? Buffer.concat([Buffer.of(0), body]) : body);
 }
 
-function oid(dotted: string): Buffer {
+export function oid(dotted: string): Buffer {
   const arcs = dotted.split('.').map(Number);
   const out = [40 * arcs[0]! + arcs[1]!];
   for (const arc of arcs.slice(2)) {
@@ -606,7 +617,7 @@ function derTime(d: Date): Buffer {
 }
 
 /** Where an element's content starts and ends. */
-function derHeader(buf: Buffer, pos: number): { start: number; end: number } {
+export function derHeader(buf: Buffer, pos: number): { start: number; end: number } {
   let len = buf[pos + 1]!;
   let start = pos + 2;
   if (len & 0x80) {
@@ -618,13 +629,13 @@ function derHeader(buf: Buffer, pos: number): { start: number; end: number } {
   return { start, end: start + len };
 }
 
-function derContent(el: Buffer): Buffer {
+export function derContent(el: Buffer): Buffer {
   const { start, end } = derHeader(el, 0);
   return el.subarray(start, end);
 }
 
 /** The complete encodings of a constructed element's children. */
-function derChildren(el: Buffer): Buffer[] {
+export function derChildren(el: Buffer): Buffer[] {
   const content = derContent(el);
   const out: Buffer[] = [];
   for (let pos = 0; pos < content.length; ) {
@@ -635,7 +646,7 @@ function derChildren(el: Buffer): Buffer[] {
   return out;
 }
 
-function toPem(label: string, der: Buffer): string {
+export function toPem(label: string, der: Buffer): string {
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }

@@ -3,7 +3,7 @@
 // dry-run), on top of the store (writes) and the watch cache (reads). HTTP handlers and in-process
 // clients both come through here, so every write takes the same validation and admission path.
 import { randomUUID, randomBytes } from 'node:crypto';
-import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { required as requiredErr } from '../api/field-errors.ts';
 import type { Store } from '../storage/types.ts';
@@ -14,6 +14,7 @@ import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notF
 import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { admitCreate } from './admission.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
 import { cloneJson } from '../util/json.ts';
 
 export interface WriteOptions {
@@ -21,6 +22,8 @@ export interface WriteOptions {
   /** 'Strict' | 'Warn' | 'Ignore' */
   fieldValidation?: string;
   warnings?: string[];
+  /** The requester, for kinds that record it (a CSR's spec.username and groups). */
+  user?: RequestUser;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -93,6 +96,8 @@ function unchanged(value: string, existing: Obj): boolean {
 export class ResourceStore {
   readonly store: Store;
   readonly cache: WatchCache;
+  /** Where ClusterIPs are allocated from (kube-apiserver's --service-cluster-ip-range). */
+  serviceNetwork: ServiceNetwork = parseServiceCidr(DEFAULT_SERVICE_CIDR);
 
   constructor(store: Store, cache: WatchCache) {
     this.store = store;
@@ -145,7 +150,7 @@ export class ResourceStore {
     meta.uid = randomUUID();
     meta.creationTimestamp = nowTimestamp();
     r.strategy.default(obj);
-    r.strategy.prepareForCreate(obj);
+    r.strategy.prepareForCreate(obj, { user: opts.user });
     dropEmptyMetadata(meta);
     const errs = r.strategy.validate(obj);
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
@@ -251,7 +256,11 @@ export class ResourceStore {
     else delete meta.generation;
     const s = r.strategy;
     let errs;
-    if (subresource === 'status') {
+    const sub = subresource ? s.subresources?.[subresource] : undefined;
+    if (sub) {
+      sub.prepareForUpdate(obj, existing);
+      errs = sub.validateUpdate(obj, existing);
+    } else if (subresource === 'status') {
       (s.prepareForStatusUpdate ?? defaultStatusPrepare)(obj, existing);
       errs = (s.validateStatusUpdate ?? s.validateUpdate)(obj, existing);
     } else {

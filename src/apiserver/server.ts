@@ -11,12 +11,14 @@ import { parseResourcePath } from './request.ts';
 import { handleResource } from './handlers.ts';
 import { ResourceStore } from './resource-store.ts';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.ts';
-import { createAuthenticator, staticTokenUser } from './authn.ts';
+import { createAuthenticator, staticTokenUser, withAuthenticatedGroup } from './authn.ts';
 import { handleAuthenticationApi, isAuthenticationApiPath } from './authentication-api.ts';
 import type { Pki } from './pki.ts';
 import { observeRequest, renderMetrics } from './metrics.ts';
 import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
+import { advertiseAddressFor, ensureClusterServices } from './cluster-services.ts';
+import type { ServiceNetwork } from './service-network.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
 import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
 import { remoteNodeResolver } from './streaming/remote-node.ts';
@@ -41,6 +43,10 @@ export interface ApiServerOptions {
   host?: string;
   /** Nodes' exec/attach/port-forward/log services, for the pods streaming subresources. */
   nodeStreaming?: NodeStreamingRegistry;
+  /** kube-apiserver's --service-cluster-ip-range (default 10.96.0.0/12). */
+  serviceNetwork?: ServiceNetwork;
+  /** kube-apiserver's --advertise-address: the kubernetes Service's endpoint (see cluster-services.ts). */
+  advertiseAddress?: string;
 }
 
 export interface ApiServer {
@@ -56,6 +62,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);
+  if (opts.serviceNetwork) rs.serviceNetwork = opts.serviceNetwork;
   await bootstrap(rs);
   const authenticate = createAuthenticator(opts.pki, rs);
   const adminTokenUser = staticTokenUser(opts.pki);
@@ -68,7 +75,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,
-      cert: opts.pki.serverCertPem,
+      // The CA follows the serving certificate, so a joining node can pin it by hash (kubeadm's
+      // --discovery-token-ca-cert-hash) before it trusts it or sends any token.
+      cert: opts.pki.serverCertPem + opts.pki.caCertPem,
       ca: opts.pki.caCertPem,
       requestCert: true,
       rejectUnauthorized: false,
@@ -102,7 +111,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
         if (streamingSubresource(rr)) return await streaming.handleRequest(req, res, rr, url);
-        return await handleResource(req, res, rr, url, rs);
+        return await handleResource(req, res, rr, url, rs, withAuthenticatedGroup(user));
       }
       if (rr === null) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       return await serveNonResource(req, res, path);
@@ -185,6 +194,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const port = (server.address() as AddressInfo).port;
   address = `${host}:${port}`;
+  await ensureClusterServices(rs, { securePort: port, advertiseAddress: advertiseAddressFor(host, opts.advertiseAddress) });
   return {
     url: `https://${address}`,
     port,

@@ -26,14 +26,15 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
   const opts = { dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings: [] as string[] };
   if (!r.subresources.includes(sub as never)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
-  if (sub === 'status') {
+  // A CSR's approval is written like status, under its own update rules (the kind's strategy).
+  if (sub === 'status' || sub === 'approval') {
     if (method === 'GET') return sendJson(res, 200, rs.get(r, ns, name));
-    if (method === 'PUT') return sendJson(res, 200, await rs.update(r, ns, name, await readObject(req), opts, 'status'));
+    if (method === 'PUT') return sendJson(res, 200, await rs.update(r, ns, name, await readObject(req), opts, sub));
     if (method === 'PATCH') {
       const type = mediaType(req.headers['content-type']);
       if (!PATCH_TYPES.includes(type)) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
       const patch = parseBody(await readBody(req), 'application/json');
-      return sendJson(res, 200, await rs.patch(r, ns, name, type, patch, opts, 'status'));
+      return sendJson(res, 200, await rs.patch(r, ns, name, type, patch, opts, sub));
     }
   }
   if (sub === 'finalize' && method === 'PUT') {

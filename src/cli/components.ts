@@ -10,14 +10,21 @@ import { EndpointSliceController } from '../controllers/endpointslice/controller
 import { StatefulSetController } from '../controllers/statefulset/controller.ts';
 import { ServiceAccountsController } from '../controllers/serviceaccount/controller.ts';
 import { RootCaCertPublisher } from '../controllers/serviceaccount/root-ca-publisher.ts';
-import { caCertPath } from '../apiserver/pki.ts';
+import { caCertPath, caKeyPath } from '../apiserver/pki.ts';
+import { CsrApprovingController, CsrSigningController } from '../controllers/certificates/controller.ts';
+import { TokenCleaner } from '../controllers/bootstrap/tokencleaner.ts';
 import { readFileSync } from 'node:fs';
 import { Scheduler } from '../scheduler/scheduler.ts';
+import { NodeIpamController } from '../controllers/nodeipam/controller.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
 import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
 import { ClusterDns } from '../dns/server.ts';
-import { parseCidr } from '../agent/runtime/cri/network.ts';
+import { DEFAULT_BRIDGE, parseCidr } from '../agent/runtime/cri/network.ts';
+import { ServiceProxy } from '../agent/service-proxy/proxy.ts';
+import { serveDnsMetrics } from '../dns/metrics-http.ts';
+import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { log } from '../util/log.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
 
@@ -44,8 +51,16 @@ export interface ClusterOptions {
   /** The containerd node's pod CIDR and the bridge that carries it (defaults CONTAINERD_POD_CIDR, ordinal0). */
   podCIDR?: string;
   bridge?: string;
+  /** The cluster's pod addresses, split into one range per node by the nodeipam controller (default 10.244.0.0/16). */
+  clusterCIDR?: string;
   /** Where node agents offer exec/attach/port-forward/logs for their pods to the API server. */
   streaming?: NodeStreamingRegistry;
+  /** The service CIDR: the containerd node serves its ClusterIPs, and cluster DNS at its kube-dns address. */
+  serviceNetwork?: ServiceNetwork;
+  /** Where the node reaches the API server (its `kubernetes` Service goes there). */
+  apiServer?: { host: string; port: number };
+  /** kube-controller-manager's --cluster-signing-duration: the longest certificate csrsigning issues (default 8760h). */
+  clusterSigningDurationMs?: number;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -63,8 +78,19 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   scheduler: (client) => new Scheduler(client),
   serviceaccount: (client) => new ServiceAccountsController(client),
   disruption: (client) => new DisruptionController(client),
+  nodeipam: (client, opts) => new NodeIpamController(client, { clusterCIDR: opts.clusterCIDR }),
   // As kube-controller-manager's --root-ca-file: the CA the API server's certificate chains to.
   'root-ca-cert-publisher': (client, opts) => new RootCaCertPublisher(client, readFileSync(caCertPath(opts.dataDir), 'utf8')),
+  csrapproving: (client) => new CsrApprovingController(client),
+  // As kube-controller-manager's --cluster-signing-cert-file/--cluster-signing-key-file: the cluster CA.
+  csrsigning: (client, opts) =>
+    new CsrSigningController(client, {
+      caCertPem: readFileSync(caCertPath(opts.dataDir), 'utf8'),
+      caKeyPem: readFileSync(caKeyPath(opts.dataDir), 'utf8'),
+      durationMs: opts.clusterSigningDurationMs,
+    }),
+  // Off by default upstream, on in kubeadm clusters: Ordinal's nodes join with bootstrap tokens too.
+  tokencleaner: (client) => new TokenCleaner(client),
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);
@@ -84,12 +110,29 @@ export const CONTAINERD_POD_CIDR = '10.244.1.0/24';
 
 export async function startComponents(client: Client, opts: ClusterOptions): Promise<Component[]> {
   let containerd: ContainerdRuntime | undefined;
+  let proxy: ServiceProxy | undefined;
+  const serviceNetwork = opts.serviceNetwork ?? parseServiceCidr(DEFAULT_SERVICE_CIDR);
   const agents: Component[] = [];
   if (opts.runtime === 'containerd') {
-    // One real node: this machine. Its address on the pod network is the bridge's.
+    // One real node: this machine. Its address on the pod network is the bridge's. Its pods resolve
+    // names at the kube-dns ClusterIP (the kubelet's --cluster-dns), which this node serves itself.
     const podCIDR = opts.podCIDR ?? CONTAINERD_POD_CIDR;
-    containerd = await ContainerdRuntime.connect({ socket: opts.containerdSocket!, dataDir: opts.dataDir, client, bridgeName: opts.bridge });
-    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR, internalIP: parseCidr(podCIDR).gateway }));
+    containerd = await ContainerdRuntime.connect({
+      socket: opts.containerdSocket!,
+      dataDir: opts.dataDir,
+      client,
+      bridgeName: opts.bridge,
+      dnsServer: serviceNetwork.dnsIP,
+      serviceCIDR: serviceNetwork.cidr,
+    });
+    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR, internalIP: parseCidr(podCIDR).gateway, dataDir: opts.dataDir }));
+    proxy = new ServiceProxy(client, {
+      serviceCIDR: serviceNetwork.cidr,
+      dummyInterface: dummyInterfaceFor(opts.bridge ?? DEFAULT_BRIDGE),
+      localAddresses: opts.dnsPort !== undefined ? [serviceNetwork.dnsIP] : [],
+      apiServer: opts.apiServer,
+    });
+    agents.push(proxy);
   } else {
     agents.push(
       ...simNodeNames(opts.nodes).map(
@@ -108,7 +151,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
   // The API server reaches each node's exec/attach/port-forward/logs by node name.
   for (const agent of agents) {
     if (!(agent instanceof NodeAgent) || !opts.streaming) continue;
-    const unregister = opts.streaming.register(agent.nodeName, agent.streaming, () => agent.listPods());
+    const unregister = opts.streaming.register(agent.nodeName, agent.streaming, () => agent.runningPods());
     components.push({ start: async () => {}, stop: unregister });
   }
   if (opts.dnsPort !== undefined) {
@@ -128,6 +171,17 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
         await dns.listenOn(gateway, 53);
       } catch (err) {
         log('warn', 'ordinal', 'pods cannot reach cluster DNS: port 53 on the bridge address is not available', { address: gateway, error: (err as Error).message });
+      }
+    }
+    if (proxy && components.includes(dns)) {
+      // The node answers at the kube-dns ClusterIP itself (as a node-local DNS cache does), so its
+      // pods get answers from their own node; the proxy holds the address for it.
+      try {
+        await dns.listenOn(serviceNetwork.dnsIP, 53);
+        const closeMetrics = await serveDnsMetrics(dns, serviceNetwork.dnsIP);
+        components.push({ start: async () => {}, stop: closeMetrics });
+      } catch (err) {
+        log('warn', 'ordinal', 'pods cannot reach cluster DNS at the kube-dns ClusterIP', { address: serviceNetwork.dnsIP, error: (err as Error).message });
       }
     }
   }

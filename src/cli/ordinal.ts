@@ -1,8 +1,12 @@
 // The `ordinal` command: `up` starts the whole cluster, `server` the API server alone.
 import { parseArgs } from 'node:util';
-import { homedir } from 'node:os';
+import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { chooseRuntime } from './runtime-choice.ts';
+import { imagesCommand, IMAGES_USAGE } from './images.ts';
+import { ownContainerdUnavailable } from '../agent/containerd-supervisor/supervisor.ts';
+import { prepareContainerd, type NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
 import { SqliteStore } from '../storage/sqlite.ts';
 import type { Store } from '../storage/types.ts';
 import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
@@ -16,23 +20,38 @@ import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 import { NodeStreamingRegistry } from '../streaming/types.ts';
 import { DEFAULT_EVENT_TTL_MS, EventExpirer } from '../apiserver/event-ttl.ts';
 import { parseGoDuration } from '../util/duration.ts';
+import { onTermination } from './termination.ts';
+import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
+import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
+import { isIPv4 } from 'node:net';
 
 const USAGE = `Usage: ordinal <command> [options]
 
 Commands:
   up        start a single-machine cluster (API server and the components available so far)
   server    start the API server alone
+  agent     join this machine to a cluster as a node (ordinal agent --help)
+  images import FILE...
+            load image archives (OCI or docker save) into the node's containerd
+  token     create, list or delete bootstrap tokens for joining nodes (ordinal token --help)
 
 Options:
   --data-dir DIR   where the cluster keeps its state (default ~/.ordinal)
   --port PORT      HTTPS port of the API server (default 6443; 0 picks a free one)
-  --host ADDR      address to listen on (default 127.0.0.1)
+  --host ADDR      address to listen on (default 127.0.0.1; 0.0.0.0 for nodes on other machines)
+  --tls-san NAMES  extra names and addresses (comma-separated) for the server certificate; with an
+                   unspecified --host (0.0.0.0) every address of this machine is included
+  --cluster-cidr CIDR
+                   the pods' address range, one /24 per node (default 10.244.0.0/16)
   --store KIND     storage driver: sqlite (default)
   --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
-                   API; needs root) or sim (simulated, like kwok). Default: containerd when its
-                   socket exists, else sim
+                   API; needs root) or sim (simulated, like kwok). Default: containerd when it
+                   is installed and this is root (Ordinal then runs its own, under DIR/containerd),
+                   else sim
   --containerd-socket PATH
-                   containerd's socket (default ${DEFAULT_CONTAINERD_SOCKET})
+                   use the containerd already running there (e.g. ${DEFAULT_CONTAINERD_SOCKET})
+                   instead of starting one
   --pod-cidr CIDR  the containerd node's pod addresses (default ${CONTAINERD_POD_CIDR})
   --bridge NAME    the Linux bridge that carries them (default ${DEFAULT_BRIDGE})
   --nodes N        number of simulated nodes (default 1; containerd runs one real node)
@@ -41,9 +60,18 @@ Options:
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
                    0 picks a free port)
   --no-dns         run no cluster DNS
+  --service-cluster-ip-range CIDR
+                   where ClusterIPs come from, as kube-apiserver's flag (default ${DEFAULT_SERVICE_CIDR});
+                   the kubernetes Service gets its first address and kube-dns its tenth
+  --advertise-address ADDR
+                   the kubernetes Service's endpoint address, as kube-apiserver's flag (default: --host
+                   unless loopback, else the address of the interface with the default route)
   --event-ttl DURATION
                    how long an event is kept after its last update, as kube-apiserver's flag
                    (default 1h; Go duration syntax: 30m, 90s, 1h30m)
+  --cluster-signing-duration DURATION
+                   the longest certificate the csrsigning controller issues, as
+                   kube-controller-manager's flag (default 8760h)
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
@@ -51,6 +79,12 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
+  // `token` has options of its own and talks to a running cluster: it takes over before the server's options are parsed.
+  if (argv[0] === 'token') {
+    const { tokenCommand } = await import('./token.ts');
+    process.exit(await tokenCommand(argv.slice(1)));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -69,10 +103,22 @@ async function main(argv: string[]): Promise<void> {
       'dns-port': { type: 'string' },
       'no-dns': { type: 'boolean' },
       'event-ttl': { type: 'string' },
+      'tls-san': { type: 'string' },
+      'cluster-cidr': { type: 'string' },
+      'service-cluster-ip-range': { type: 'string' },
+      'advertise-address': { type: 'string' },
+      'cluster-signing-duration': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals[0];
+  if (command === 'images') {
+    if (values.help) process.stdout.write(IMAGES_USAGE), process.exit(0);
+    const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ordinal'));
+    const socket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
+    const code = await imagesCommand(positionals.slice(1), { dataDir, socket, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    process.exit(code);
+  }
   if (values.help || !command || !['up', 'server'].includes(command)) {
     process.stdout.write(USAGE);
     process.exit(values.help ? 0 : 2);
@@ -82,8 +128,10 @@ async function main(argv: string[]): Promise<void> {
   const host = values.host ?? '127.0.0.1';
   const storeKind = values.store ?? 'sqlite';
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${values.port}`);
-  const containerdSocket = resolve(values['containerd-socket'] ?? DEFAULT_CONTAINERD_SOCKET);
-  const { runtime, why: runtimeWhy } = chooseRuntime(values.runtime, containerdSocket, values['containerd-socket'] !== undefined);
+  const givenSocket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
+  const choice = chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
+  if ('error' in choice) fail(choice.error);
+  const { runtime, why: runtimeWhy } = choice;
   const nodes = Number(values.nodes ?? 1);
   if (!Number.isInteger(nodes) || nodes < 0 || nodes > 1000) fail(`invalid --nodes ${values.nodes}: a whole number from 0 to 1000`);
   if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine)`);
@@ -115,21 +163,50 @@ async function main(argv: string[]): Promise<void> {
     }
     if (!(eventTtlMs > 0)) fail(`invalid --event-ttl ${values['event-ttl']}: must be longer than 0`);
   }
+  const clusterCIDR = values['cluster-cidr'] ?? DEFAULT_CLUSTER_CIDR;
+  try {
+    clusterCidr(clusterCIDR);
+  } catch (err) {
+    fail(`invalid --cluster-cidr: ${(err as Error).message}`);
+  }
+  let serviceNetwork: ServiceNetwork;
+  try {
+    serviceNetwork = parseServiceCidr(values['service-cluster-ip-range'] ?? DEFAULT_SERVICE_CIDR);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const advertiseAddress = values['advertise-address'];
+  if (advertiseAddress !== undefined && (!isIPv4(advertiseAddress) || advertiseAddress.startsWith('127.') || advertiseAddress === '0.0.0.0')) {
+    fail(`invalid --advertise-address ${advertiseAddress}: an IPv4 address that is not loopback or unspecified`);
+  }
+  let clusterSigningDurationMs: number | undefined;
+  if (values['cluster-signing-duration'] !== undefined) {
+    try {
+      clusterSigningDurationMs = parseGoDuration(values['cluster-signing-duration']);
+    } catch (err) {
+      fail(`invalid --cluster-signing-duration: ${(err as Error).message}`);
+    }
+    if (!(clusterSigningDurationMs > 0)) fail(`invalid --cluster-signing-duration ${values['cluster-signing-duration']}: must be longer than 0`);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
 
-  const pki = await ensurePki(dataDir, { hosts: [host] });
+  // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
+  // in-cluster clients that connect by address verify it.
+  const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
   controllers.push(eventExpirer);
+  let nodeContainerd: NodeContainerd | undefined;
   if (command === 'up') {
-    log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes, ...(runtime === 'containerd' ? { socket: containerdSocket } : {}) });
+    log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes });
     try {
+      if (runtime === 'containerd') nodeContainerd = await prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
       controllers.push(
         ...(await startComponents(new InProcessClient(api.resources), {
           dataDir,
@@ -139,13 +216,19 @@ async function main(argv: string[]): Promise<void> {
           dnsPort,
           dnsPortIsDefault: values['dns-port'] === undefined,
           runtime,
-          containerdSocket,
+          containerdSocket: nodeContainerd?.socket,
           podCIDR,
           bridge: values.bridge,
+          clusterCIDR,
           streaming,
+          serviceNetwork,
+          // The in-process node reaches the server where it listens (any-address binds are reached on loopback).
+          apiServer: { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: api.port },
+          clusterSigningDurationMs,
         })),
       );
     } catch (err) {
+      await nodeContainerd?.stop();
       await api.close();
       await store.close();
       fail((err as Error).message);
@@ -159,31 +242,28 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`Ordinal ${command === 'up' ? 'cluster' : 'API server'} is ready at ${api.url} (${ms} ms)\n`);
   process.stdout.write(`export KUBECONFIG=${kubeconfig}\n`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onTermination(async (signal) => {
     log('info', 'ordinal', 'shutting down', { signal });
     for (const c of controllers) c.stop();
+    // The node leaves its pods running (as a kubelet does); only its containerd stops.
+    await nodeContainerd?.stop();
     await api.close();
     await store.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
 }
 
-/** Which runtime pods use, and why (logged, so a user knows whether containers are real). */
-function chooseRuntime(flag: string | undefined, socket: string, socketGiven: boolean): { runtime: 'sim' | 'containerd'; why: string } {
-  if (flag === 'sim') return { runtime: 'sim', why: 'chosen with --runtime sim (no containers; lifecycles are simulated)' };
-  if (flag === 'containerd') {
-    if (!existsSync(socket)) fail(`--runtime containerd: containerd's socket ${socket} does not exist; start containerd or pass --containerd-socket PATH`);
-    return { runtime: 'containerd', why: `chosen with --runtime containerd (socket ${socket})` };
+/**
+ * The names the server certificate must carry: the listen address, --tls-san, and for an
+ * unspecified address (0.0.0.0, ::) every address of this machine, which is what nodes on other
+ * machines will dial.
+ */
+function certificateHosts(host: string, sans: string | undefined): string[] {
+  const hosts = [host, ...(sans ?? '').split(',').map((x) => x.trim()).filter(Boolean)];
+  if (host === '0.0.0.0' || host === '::') {
+    for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (!a.internal && !a.address.startsWith('fe80:')) hosts.push(a.address);
+    hosts.push(osHostname());
   }
-  if (flag !== undefined) fail(`unknown --runtime ${flag}: the runtimes are containerd and sim`);
-  if (existsSync(socket)) return { runtime: 'containerd', why: `containerd's socket ${socket} exists (use --runtime sim for simulated pods)` };
-  if (socketGiven) fail(`--containerd-socket ${socket} does not exist`);
-  return { runtime: 'sim', why: `no containerd socket at ${socket}, so pods are simulated (no containers); start containerd or pass --runtime containerd --containerd-socket PATH for real containers` };
+  return hosts.filter((h) => h !== '0.0.0.0' && h !== '::');
 }
 
 function fail(msg: string): never {

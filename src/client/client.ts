@@ -2,7 +2,7 @@
 // in its own process against any Kubernetes API server; inside `ordinal up` the in-process
 // implementation calls the API server's registry directly (same defaulting, validation,
 // admission and storage path as HTTP), skipping only the encoding and the network.
-import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { resources } from '../api/registry.ts';
 import type { ResourceStore, DeleteOptions } from '../apiserver/resource-store.ts';
 import { makeFilter } from '../apiserver/filter.ts';
@@ -32,7 +32,7 @@ export interface Client {
   /** onClose receives an error with code 410 when the revision is too old: relist then. */
   watch(r: ResourceDef, opts: WatchOptions, onEvent: (type: EventType, obj: Obj) => void, onClose: (err?: ApiError) => void): () => void;
   create(r: ResourceDef, namespace: string | undefined, obj: Obj): Promise<Obj>;
-  update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize'): Promise<Obj>;
+  update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize' | 'approval'): Promise<Obj>;
   patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, subresource?: 'status'): Promise<Obj>;
   delete(r: ResourceDef, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void>;
   /** POST pods/<name>/binding: assigns an unassigned pod to a node; `uid` is a precondition. */
@@ -45,9 +45,12 @@ export type PatchType = 'application/json-patch+json' | 'application/merge-patch
 
 export class InProcessClient implements Client {
   private readonly rs: ResourceStore;
+  private readonly user?: RequestUser;
 
-  constructor(rs: ResourceStore) {
+  /** `user` is who this client's writes come from, where a kind records it (a CSR's requester). */
+  constructor(rs: ResourceStore, opts: { user?: RequestUser } = {}) {
     this.rs = rs;
+    this.user = opts.user;
   }
 
   resource(group: string, plural: string): ResourceDef {
@@ -104,10 +107,10 @@ export class InProcessClient implements Client {
   }
 
   async create(r: ResourceDef, namespace: string | undefined, obj: Obj): Promise<Obj> {
-    return this.rs.create(r, namespace, obj, { fieldValidation: 'Ignore' });
+    return this.rs.create(r, namespace, obj, { fieldValidation: 'Ignore', user: this.user });
   }
 
-  async update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize'): Promise<Obj> {
+  async update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize' | 'approval'): Promise<Obj> {
     if (subresource === 'finalize') return this.rs.finalizeNamespace(r, obj.metadata.name, obj.spec?.finalizers ?? []);
     return this.rs.update(r, obj.metadata.namespace, obj.metadata.name, obj, { fieldValidation: 'Ignore' }, subresource);
   }

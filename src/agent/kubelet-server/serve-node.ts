@@ -25,7 +25,8 @@ export async function serveNode(agent: NodeAgent, opts: ServeNodeOptions): Promi
     host: opts.host,
     port: opts.port ?? 10250,
     streaming: agent.streaming,
-    listPods: () => agent.listPods(),
+    // What the runtime really runs, not what the API binds here: the listing a checker can trust.
+    listPods: () => agent.runningPods(),
     caCertPem: opts.caCertPem,
     servingCertPem: opts.servingCertPem,
     servingKeyPem: opts.servingKeyPem,

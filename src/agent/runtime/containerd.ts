@@ -16,6 +16,7 @@ import { log } from '../../util/log.ts';
 import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeHookResult, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 import { CriClient } from './cri/client.ts';
 import { runNetworkProbe } from '../prober-net.ts';
+import { serviceEnv, servicesForPod } from '../service-env.ts';
 import { ServiceAccountTokens } from '../service-account-token.ts';
 import { runHttpGetHook } from '../lifecycle.ts';
 import { execExitError } from '../lifecycle-logic.ts';
@@ -41,6 +42,8 @@ export interface ContainerdRuntimeOptions {
   clusterDomain?: string;
   /** The nameserver pods get; by default the bridge's address, where cluster DNS should listen. */
   dnsServer?: string;
+  /** The service CIDR: pods get a route to it through the bridge address, where the node holds ClusterIPs. */
+  serviceCIDR?: string;
   /** How often container states are polled for exits (containerd 1.6 has no event stream in CRI). */
   pollMs?: number;
 }
@@ -153,7 +156,7 @@ export class ContainerdRuntime implements Runtime {
     const confDir = this.opts.cniConfDir ?? (await this.cniConfDir());
     const ipam = join(this.opts.dataDir, 'cni', 'ipam');
     mkdirSync(ipam, { recursive: true });
-    if (writeCniConfig(confDir, cniConflist({ bridge: this.bridge, podCIDR: config.podCIDR, ipamDataDir: ipam }))) {
+    if (writeCniConfig(confDir, cniConflist({ bridge: this.bridge, podCIDR: config.podCIDR, ipamDataDir: ipam, serviceCIDR: this.opts.serviceCIDR }))) {
       log('info', 'containerd', 'pod network configured', { bridge: this.bridge, podCIDR: config.podCIDR, gateway: this.gateway, cniConfDir: confDir });
     }
     await this.cri.updateRuntimeConfig(config.podCIDR).catch(() => {});
@@ -409,7 +412,16 @@ export class ContainerdRuntime implements Runtime {
     }
     for (const name of wanted.cm) cms.set(name, client ? await fetchData(client, 'configmaps', ns, name) : undefined);
     for (const name of wanted.secret) secrets.set(name, client ? await fetchData(client, 'secrets', ns, name) : undefined);
-    return { configMap: (_ns, name) => cms.get(name), secret: (_ns, name) => secrets.get(name) };
+    // Service variables: the pod's namespace (unless enableServiceLinks is false) and default/kubernetes.
+    const wantLinks = pod.spec?.enableServiceLinks !== false;
+    const services = client
+      ? [
+          ...(wantLinks ? (await client.list(client.resource('', 'services'), { namespace: ns }).catch(() => ({ items: [] as Obj[] }))).items : []),
+          ...(ns !== 'default' || !wantLinks ? [await client.get(client.resource('', 'services'), 'default', 'kubernetes').catch(() => undefined)].filter((x): x is Obj => !!x) : []),
+        ]
+      : [];
+    const svcEnv = serviceEnv(servicesForPod(services, ns, wantLinks));
+    return { configMap: (_ns, name) => cms.get(name), secret: (_ns, name) => secrets.get(name), serviceEnv: svcEnv };
   }
 
   /** Host directories for the container's volumeMounts, plus the pod's /etc/hosts. */

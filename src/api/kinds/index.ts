@@ -3,6 +3,7 @@ import type { Strategy } from '../resource.ts';
 import { namespaceStrategy, nodeStrategy } from './cluster.ts';
 import { configMapStrategy, secretStrategy, serviceAccountStrategy } from './config.ts';
 import { genericStrategy } from './generic.ts';
+import { certificateSigningRequestStrategy } from './certificates.ts';
 import {
   controllerRevisionStrategy,
   endpointSliceStrategy,
@@ -34,6 +35,7 @@ export const strategies: Record<string, Strategy> = {
   Lease: leaseStrategy,
   PodDisruptionBudget: podDisruptionBudgetStrategy,
   EndpointSlice: endpointSliceStrategy,
+  CertificateSigningRequest: certificateSigningRequestStrategy,
 };
 
 export function strategyFor(kind: string): Strategy {

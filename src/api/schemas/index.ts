@@ -9,3 +9,4 @@ import './policy.ts';
 import './discovery.ts';
 import './autoscaling.ts';
 import './authentication.ts';
+import './certificates.ts';

@@ -16,6 +16,7 @@ import {
   serviceAccountTable,
   serviceTable,
 } from './core.ts';
+import { certificateSigningRequestTable } from './certificates.ts';
 import { controllerRevisionTable, endpointSliceTable, leaseTable, podDisruptionBudgetTable, statefulSetTable, storageClassTable } from './groups.ts';
 
 export { age, humanDuration } from './age.ts';
@@ -40,6 +41,7 @@ const tables: Record<string, TableDef> = {
   Lease: leaseTable,
   PodDisruptionBudget: podDisruptionBudgetTable,
   EndpointSlice: endpointSliceTable,
+  CertificateSigningRequest: certificateSigningRequestTable,
 };
 
 export function tableFor(kind: string): TableDef {

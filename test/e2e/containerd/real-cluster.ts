@@ -15,6 +15,11 @@ export interface PodNetwork {
   cidr: string;
   /** The bridge's address: the node's address on the pod network, where pods find cluster DNS. */
   gateway: string;
+  /**
+   * The cluster's service CIDR: its node holds these ClusterIPs in the host's network namespace,
+   * so concurrent clusters each get their own (a user's default 10.96.0.0/12 is never used).
+   */
+  serviceCIDR: string;
   release(): void;
 }
 
@@ -46,7 +51,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Claims a free bridge name and /24 (ordt<N>, 10.244.<100+N>.0/24) for this process. */
+/** Claims a free bridge name, pod /24 and service /24 (ordt<N>, 10.244.<100+N>.0/24, 10.112.<N>.0/24) for this process. */
 export function claimPodNetwork(): PodNetwork {
   mkdirSync(CLAIMS, { recursive: true });
   for (let n = 1; n <= 100; n++) {
@@ -75,6 +80,7 @@ export function claimPodNetwork(): PodNetwork {
       bridge: `ordt${n}`,
       cidr: `10.244.${100 + n}.0/24`,
       gateway: `10.244.${100 + n}.1`,
+      serviceCIDR: `10.112.${n}.0/24`,
       release: () => rmSync(dir, { recursive: true, force: true }),
     };
   }
@@ -91,7 +97,7 @@ export async function startRealCluster(opts: { images?: BuiltImage[]; args?: str
     writeFileSync(join(dir, 'all.oci.tar'), ociArchive(opts.images ?? standardImages()));
     await importImage(cd.socket, join(dir, 'all.oci.tar'));
     const cluster = await startCluster({
-      args: ['--runtime', 'containerd', '--containerd-socket', cd.socket, '--pod-cidr', net.cidr, '--bridge', net.bridge, ...(opts.args ?? [])],
+      args: ['--runtime', 'containerd', '--containerd-socket', cd.socket, '--pod-cidr', net.cidr, '--bridge', net.bridge, '--service-cluster-ip-range', net.serviceCIDR, ...(opts.args ?? [])],
     });
     const containerd = cd;
     return {

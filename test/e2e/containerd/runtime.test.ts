@@ -8,6 +8,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fixture, kubectl, kubectlOk, waitUntil, type Cluster } from '../../integration/harness.ts';
 import { CriClient } from '../../../src/agent/runtime/cri/client.ts';
+import { parseServiceCidr } from '../../../src/apiserver/service-network.ts';
 import { realClusterUnavailable, startRealCluster, type PodNetwork, type RealCluster } from './real-cluster.ts';
 
 const skip = realClusterUnavailable();
@@ -84,7 +85,8 @@ test('StatefulSet web on containerd: hostnames served from persistent volumes su
       assert.equal(page.status, 200);
       assert.equal(page.body.trim(), p.name);
       const resolv = await kubectlOk(cluster, ['exec', p.name, '--', 'cat', '/etc/resolv.conf']);
-      assert.match(resolv, new RegExp(`nameserver ${net.gateway.replace(/\./g, '\\.')}`));
+      // The kubelet's --cluster-dns: the kube-dns ClusterIP (the tenth address of the service CIDR), which the node answers itself.
+      assert.match(resolv, new RegExp(`nameserver ${parseServiceCidr(net.serviceCIDR).dnsIP.replace(/\./g, '\\.')}\n`));
       assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
       const hosts = await kubectlOk(cluster, ['exec', p.name, '--', 'cat', '/etc/hosts']);
       assert.match(hosts, new RegExp(`${p.ip.replace(/\./g, '\\.')}\\s+${p.name}\\.nginx\\.default\\.svc\\.cluster\\.local\\s+${p.name}`));

@@ -105,6 +105,8 @@ export function etcHosts(pod: Obj, podIP: string, clusterDomain = 'cluster.local
 export interface EnvSources {
   configMap(namespace: string, name: string): Record<string, string> | undefined;
   secret(namespace: string, name: string): Record<string, string> | undefined;
+  /** The kubelet's Service variables (src/agent/service-env.ts): the pod's own env overrides them, and may refer to them. */
+  serviceEnv?: Record<string, string>;
 }
 
 export interface PodRuntimeInfo {
@@ -170,7 +172,7 @@ export function fieldPathValue(pod: Obj, path: string, info: PodRuntimeInfo): st
 /** A container's environment in order: envFrom first, then env (later entries win), each expanded against those before it. */
 export function containerEnv(pod: Obj, container: Obj, info: PodRuntimeInfo, sources: EnvSources): Array<{ key: string; value: string }> {
   const ns: string = pod.metadata.namespace;
-  const vars = new Map<string, string>();
+  const vars = new Map<string, string>(Object.entries(sources.serviceEnv ?? {}));
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue;
