@@ -37,6 +37,8 @@ const CONNECT_SUBRESOURCES: Record<string, { name: string; def: SubDef }[]> = {
     { name: 'log', def: { kind: 'Pod', verbs: ['get'] } },
     { name: 'portforward', def: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] } },
   ],
+  // The node proxy (src/apiserver/node-proxy.ts).
+  'v1/nodes': [{ name: 'proxy', def: { kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] } }],
 };
 
 /** A resource's subresources in name order, as upstream's discovery lists them. */

@@ -326,6 +326,9 @@ test('the node proxy: /pods and /healthz of a remote node, of an in-process node
 
   r = await kubectl(['get', '--raw', '/api/v1/nodes/node-9/proxy/pods']);
   assert.match(r.stderr, /Error from server \(NotFound\): nodes "node-9" not found/);
+  const discovery = await api(cluster, 'GET', '/api/v1');
+  const proxy = discovery.json.resources.find((x: { name: string }) => x.name === 'nodes/proxy');
+  assert.deepEqual([proxy?.kind, proxy?.verbs], ['NodeProxyOptions', ['create', 'delete', 'get', 'patch', 'update']]);
   const down = await api(cluster, 'GET', '/api/v1/nodes/down-1/proxy/pods');
   assert.equal(down.status, 503);
   assert.equal(down.json.reason, 'ServiceUnavailable');
