@@ -152,6 +152,16 @@ for (const [transport, env] of [
   });
 }
 
+test('a client that goes away ends the session on the remote node', async () => {
+  const before = node.aborted;
+  const count = node.execs.length;
+  const child = spawn('kubectl', ['exec', 'web', '--', 'sleep', '60'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome }, stdio: 'ignore' });
+  await waitUntil(() => node.execs.length > count, 15_000, () => 'exec did not reach the node');
+  await new Promise((r) => setTimeout(r, 200));
+  child.kill('SIGKILL');
+  await waitUntil(() => node.aborted > before, 15_000, () => 'the session on the node was not aborted');
+});
+
 test('remote exec -i: a large stdin reaches the process, EOF included, and all output comes back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ordinal-exec-'));
   try {
