@@ -165,7 +165,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   log('info', 'agent', `pods run on the ${runtimeChoice.runtime} runtime: ${runtimeChoice.why}`, { node: nodeName });
   const stops: (() => void | Promise<void>)[] = [() => nodeContainerd?.stop()];
   const internalIP = values['node-ip'] ?? (localAddress && !localAddress.startsWith('::ffff:') ? localAddress : localAddress?.slice(7));
-  const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels, dataDir });
+  const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels, dataDir, localPathDir: containerd ? join(dataDir, 'volumes') : undefined });
   await agent.start();
   stops.push(() => agent.stop());
 
