@@ -19,6 +19,7 @@ import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import { AgentStreaming } from './streaming.ts';
 import type { Runtime } from './runtime/types.ts';
 import { cloneJson } from '../util/json.ts';
+import { LOCAL_PATH_DIR_ANNOTATION } from '../controllers/volume/plan.ts';
 import { orphanSandboxes, removeOrphans, runtimePodList } from './housekeeping.ts';
 
 export interface NodeAgentOptions {
@@ -35,6 +36,12 @@ export interface NodeAgentOptions {
   internalIP?: string;
   /** Where the node keeps its state (its filesystem's size is the node's ephemeral storage). */
   dataDir?: string;
+  /**
+   * A directory of this machine for the cluster's local-path volumes of pods bound here, published
+   * on the Node (LOCAL_PATH_DIR_ANNOTATION) so the provisioner puts their paths there: a node on
+   * another machine than the server keeps its volumes on its own disk.
+   */
+  localPathDir?: string;
   /** Extra node labels (the standard hostname/os/arch labels are always set). */
   labels?: Record<string, string>;
   /** Taints to register the node with (only on first registration; later changes belong to users). */
@@ -104,6 +111,7 @@ export class NodeAgent {
       name: opts.nodeName,
       internalIP: opts.internalIP ?? documentationAddress(opts.nodeName),
       podCIDR: opts.podCIDR,
+      annotations: opts.localPathDir ? { [LOCAL_PATH_DIR_ANNOTATION]: opts.localPathDir } : undefined,
       labels: { ...defaultLabels(opts.nodeName, arch), ...(opts.labels ?? {}) },
       taints: opts.taints,
       capacity,
@@ -179,7 +187,7 @@ export class NodeAgent {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
       // Already registered (agent restart): make sure our labels and pod CIDR are there, keep the rest.
       const existing = await this.client.get(nodes, undefined, this.nodeName);
-      const patch: Obj = { metadata: { labels: this.description.labels } };
+      const patch: Obj = { metadata: { labels: this.description.labels, ...(this.description.annotations ? { annotations: this.description.annotations } : {}) } };
       if (this.opts.podCIDR && !existing.spec?.podCIDR) patch.spec = { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] };
       node = await this.client.patch(nodes, undefined, this.nodeName, 'application/merge-patch+json', patch);
       node = await this.client.update(nodes, { ...node, status: nodeStatus(this.description, now, node.status, this.bootID) }, 'status');

@@ -9,6 +9,8 @@ export interface NodeDescription {
   name: string;
   internalIP: string;
   podCIDR?: string;
+  /** Annotations the node sets on itself (e.g. where its local-path volumes live). */
+  annotations?: Record<string, string>;
   labels: Record<string, string>;
   taints?: Obj[];
   capacity: Record<string, string>;
@@ -100,7 +102,7 @@ export function nodeObject(d: NodeDescription, now: string, bootID: string): Obj
     metadata: {
       name: d.name,
       labels: { ...d.labels },
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', ...(d.annotations ?? {}) },
     },
     spec,
     status: nodeStatus(d, now, undefined, bootID),

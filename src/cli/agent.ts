@@ -24,6 +24,9 @@ import { ApiError } from '../apiserver/errors.ts';
 import { log } from '../util/log.ts';
 import { DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { ClusterDns } from '../dns/server.ts';
+import { ServiceProxy } from '../agent/service-proxy/proxy.ts';
+import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { onTermination } from './termination.ts';
 import { HostGatewayRoutes } from '../agent/routes/host-gateway.ts';
 import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
@@ -50,6 +53,9 @@ Options:
   --labels K=V,...       extra node labels
   --cluster-cidr CIDR    the cluster's pod range (default 10.244.0.0/16): addresses in it that belong
                          to no node are dropped here rather than sent out by the default route
+  --service-cluster-ip-range CIDR
+                         the cluster's service range, as the server's flag (default ${DEFAULT_SERVICE_CIDR}):
+                         the node makes its ClusterIPs work for its pods
   -h, --help             show this help
 `;
 
@@ -71,6 +77,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       'sim-start-delay': { type: 'string' },
       labels: { type: 'string' },
       'cluster-cidr': { type: 'string' },
+      'service-cluster-ip-range': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +104,13 @@ export async function runAgent(argv: string[]): Promise<void> {
   for (const kv of (values.labels ?? '').split(',').filter(Boolean)) {
     const [k, v = ''] = kv.split('=');
     labels[k!.trim()] = v.trim();
+  }
+
+  let serviceNetwork: ServiceNetwork;
+  try {
+    serviceNetwork = parseServiceCidr(values['service-cluster-ip-range'] ?? DEFAULT_SERVICE_CIDR);
+  } catch (err) {
+    fail((err as Error).message);
   }
 
   // 1. The cluster CA: discovered from the server and pinned by --ca-cert-hash on the first join;
@@ -144,7 +158,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   let nodeContainerd: NodeContainerd | undefined;
   if (runtimeChoice.runtime === 'containerd') {
     nodeContainerd = await prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
-    containerd = await ContainerdRuntime.connect({ socket: nodeContainerd.socket, dataDir, client, bridgeName: values.bridge });
+    containerd = await ContainerdRuntime.connect({ socket: nodeContainerd.socket, dataDir, client, bridgeName: values.bridge, dnsServer: serviceNetwork.dnsIP, serviceCIDR: serviceNetwork.cidr });
     runtime = containerd;
   } else {
     runtime = new SimRuntime({ startDelayMs: simStartDelayMs });
@@ -152,7 +166,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   log('info', 'agent', `pods run on the ${runtimeChoice.runtime} runtime: ${runtimeChoice.why}`, { node: nodeName });
   const stops: (() => void | Promise<void>)[] = [() => nodeContainerd?.stop()];
   const internalIP = values['node-ip'] ?? (localAddress && !localAddress.startsWith('::ffff:') ? localAddress : localAddress?.slice(7));
-  const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels, dataDir });
+  const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels, dataDir, localPathDir: containerd ? join(dataDir, 'volumes') : undefined });
   // The node's own HTTPS API (exec, logs, port-forward, /pods), before the Node registers, so its
   // status names the port from the start. Only the API server's kubelet client is let in.
   const kubelet = await serveNode(agent, { host: internalIP ?? '0.0.0.0', port: kubeletPort, caCertPem: caCertPem! });
@@ -167,12 +181,25 @@ export async function runAgent(argv: string[]): Promise<void> {
     stops.push(() => routes.stop());
   }
 
-  // Pods resolve cluster names at their gateway (resolv.conf): each node answers for its own pods.
   if (containerd?.gatewayIP) {
+    // ClusterIPs work for this node's pods (the `kubernetes` Service leads to the server this agent uses).
+    const server = new URL(servers[0]!);
+    const proxy = new ServiceProxy(client, {
+      serviceCIDR: serviceNetwork.cidr,
+      dummyInterface: dummyInterfaceFor(values.bridge ?? DEFAULT_BRIDGE),
+      localAddresses: [serviceNetwork.dnsIP],
+      apiServer: { host: server.hostname.replace(/^\[|\]$/g, ''), port: Number(server.port || 443) },
+    });
+    await proxy.start();
+    stops.push(() => proxy.close());
+    // Each node answers cluster DNS for its own pods: at the kube-dns ClusterIP (their resolv.conf)
+    // and at their gateway.
     const dns = new ClusterDns(client, { port: 0 });
     await dns.start();
-    await dns.listenOn(containerd.gatewayIP, 53).catch((err) => log('warn', 'agent', 'pods cannot reach cluster DNS on their gateway', { error: (err as Error).message }));
     stops.push(() => dns.stop());
+    for (const address of [serviceNetwork.dnsIP, containerd.gatewayIP]) {
+      await dns.listenOn(address, 53).catch((err) => log('warn', 'agent', 'pods cannot reach cluster DNS', { address, error: (err as Error).message }));
+    }
   }
 
   // 4. Certificate renewal, before the current one expires.

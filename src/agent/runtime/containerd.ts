@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join, normalize } from 'node:path';
 import type { Obj } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
+import { PROVISIONER } from '../../controllers/volume/plan.ts';
 import { log } from '../../util/log.ts';
 import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeHookResult, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 import { CriClient } from './cri/client.ts';
@@ -477,7 +478,13 @@ export class ContainerdRuntime implements Runtime {
       const pv = await client.get(client.resource('', 'persistentvolumes'), undefined, pvName);
       const path: string | undefined = pv.spec?.local?.path ?? pv.spec?.hostPath?.path;
       if (!path) throw new Error(`persistentvolume ${pvName} has no local or hostPath directory this node can mount`);
-      if (!existsSync(path)) throw new Error(`the directory ${path} of persistentvolume ${pvName} does not exist on this node`);
+      if (!existsSync(path)) {
+        // A local-path volume provisioned for this node on its own disk is made here, on first use
+        // (the provisioner runs with the API server, maybe on another machine).
+        if (!isLocalPathVolumeFor(pv, pod.spec?.nodeName)) throw new Error(`the directory ${path} of persistentvolume ${pvName} does not exist on this node`);
+        mkdirSync(path, { recursive: true, mode: 0o777 });
+        chmodSync(path, 0o777); // containers may run as any user, as with upstream's local-path provisioner
+      }
       return { path, readonly: !!v.persistentVolumeClaim.readOnly };
     }
     if (v.configMap || v.secret) {
@@ -745,4 +752,11 @@ const HOOK_CALL_LIMIT_MS = 86_400_000;
 function grpcCodeName(code: number): string {
   const names = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
   return names[code] ?? `Code(${code})`;
+}
+
+/** Whether `pv` is a local-path volume of Ordinal's provisioner pinned to node `nodeName`. */
+function isLocalPathVolumeFor(pv: Obj, nodeName: string | undefined): boolean {
+  if (!nodeName || pv.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'] !== PROVISIONER) return false;
+  const terms: Obj[] = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  return terms.some((t) => (t.matchExpressions ?? []).some((e: Obj) => e.key === 'kubernetes.io/hostname' && e.operator === 'In' && (e.values ?? []).includes(nodeName)));
 }

@@ -16,6 +16,7 @@ import { NewestView } from '../endpoints/view.ts';
 import { ANN_BETA_STORAGE_PROVISIONER, ANN_STORAGE_PROVISIONER } from './match.ts';
 import {
   PROVISIONER,
+  LOCAL_PATH_DIR_ANNOTATION,
   boundClaimStatus,
   claimBoundTo,
   claimNamesOf,
@@ -315,8 +316,11 @@ export class VolumeController {
     const name = volumeNameFor(claim);
     let volume = this.volumes.get(name);
     if (!volume) {
-      const path = join(this.volumesDir, name);
-      await this.directories.make(path);
+      // A node on another machine keeps its volumes on its own disk, where it makes the directory
+      // when a pod first mounts it; the server's own nodes get one under the server's data dir.
+      const nodeDir: string | undefined = this.nodeInformer.get(undefined, node)?.metadata.annotations?.[LOCAL_PATH_DIR_ANNOTATION];
+      const path = nodeDir ? join(nodeDir, name) : join(this.volumesDir, name);
+      if (!nodeDir) await this.directories.make(path);
       try {
         volume = await this.client.create(this.pvs, undefined, provisionedVolume(claim, sc, node, path));
         this.events.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${PROVISIONER}`);

@@ -19,6 +19,11 @@ import {
 import { cloneJson } from '../../util/json.ts';
 
 export const PROVISIONER = 'ordinal.dev/local-path';
+/**
+ * Set by a node on itself: the directory of its machine where its local-path volumes go. Nodes
+ * without it (those in the server's process) get volumes under the server's data dir.
+ */
+export const LOCAL_PATH_DIR_ANNOTATION = 'ordinal.dev/local-path-dir';
 export const DEFAULT_CLASS_NAME = 'local-path';
 export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';
 export const PV_PROTECTION = 'kubernetes.io/pv-protection';
