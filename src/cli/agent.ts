@@ -30,6 +30,7 @@ import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../
 import { onTermination } from './termination.ts';
 import { HostGatewayRoutes } from '../agent/routes/host-gateway.ts';
 import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
+import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
 
 const USAGE = `Usage: ordinal agent --server URL --token TOKEN --ca-cert-hash sha256:HEX [options]
 
@@ -106,6 +107,12 @@ export async function runAgent(argv: string[]): Promise<void> {
     labels[k!.trim()] = v.trim();
   }
 
+  const clusterCIDR = values['cluster-cidr'] ?? DEFAULT_CLUSTER_CIDR;
+  try {
+    clusterCidr(clusterCIDR);
+  } catch (err) {
+    fail(`invalid --cluster-cidr: ${(err as Error).message}`);
+  }
   let serviceNetwork: ServiceNetwork;
   try {
     serviceNetwork = parseServiceCidr(values['service-cluster-ip-range'] ?? DEFAULT_SERVICE_CIDR);
@@ -158,7 +165,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   let nodeContainerd: NodeContainerd | undefined;
   if (runtimeChoice.runtime === 'containerd') {
     nodeContainerd = await prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
-    containerd = await ContainerdRuntime.connect({ socket: nodeContainerd.socket, dataDir, client, bridgeName: values.bridge, dnsServer: serviceNetwork.dnsIP, serviceCIDR: serviceNetwork.cidr });
+    containerd = await ContainerdRuntime.connect({ socket: nodeContainerd.socket, dataDir, client, bridgeName: values.bridge, dnsServer: serviceNetwork.dnsIP, serviceCIDR: serviceNetwork.cidr, clusterCIDR });
     runtime = containerd;
   } else {
     runtime = new SimRuntime({ startDelayMs: simStartDelayMs });
@@ -176,7 +183,7 @@ export async function runAgent(argv: string[]): Promise<void> {
 
   // Pods on other nodes are reached through those nodes (host-gw), with real pod networks only.
   if (containerd) {
-    const routes = new HostGatewayRoutes(client, { nodeName, clusterCIDR: values['cluster-cidr'] ?? DEFAULT_CLUSTER_CIDR });
+    const routes = new HostGatewayRoutes(client, { nodeName, clusterCIDR });
     await routes.start();
     stops.push(() => routes.stop());
   }
@@ -188,6 +195,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       serviceCIDR: serviceNetwork.cidr,
       dummyInterface: dummyInterfaceFor(values.bridge ?? DEFAULT_BRIDGE),
       localAddresses: [serviceNetwork.dnsIP],
+      podSource: { address: containerd.gatewayIP, clusterCIDR },
       apiServer: { host: server.hostname.replace(/^\[|\]$/g, ''), port: Number(server.port || 443) },
     });
     await proxy.start();

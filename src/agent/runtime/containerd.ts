@@ -45,6 +45,8 @@ export interface ContainerdRuntimeOptions {
   dnsServer?: string;
   /** The service CIDR: pods get a route to it through the bridge address, where the node holds ClusterIPs. */
   serviceCIDR?: string;
+  /** The cluster's pod range: pods get a route to it through their gateway, to reach pods on other nodes. */
+  clusterCIDR?: string;
   /** How often container states are polled for exits (containerd 1.6 has no event stream in CRI). */
   pollMs?: number;
 }
@@ -157,7 +159,7 @@ export class ContainerdRuntime implements Runtime {
     const confDir = this.opts.cniConfDir ?? (await this.cniConfDir());
     const ipam = join(this.opts.dataDir, 'cni', 'ipam');
     mkdirSync(ipam, { recursive: true });
-    if (writeCniConfig(confDir, cniConflist({ bridge: this.bridge, podCIDR: config.podCIDR, ipamDataDir: ipam, serviceCIDR: this.opts.serviceCIDR }))) {
+    if (writeCniConfig(confDir, cniConflist({ bridge: this.bridge, podCIDR: config.podCIDR, ipamDataDir: ipam, serviceCIDR: this.opts.serviceCIDR, clusterCIDR: this.opts.clusterCIDR }))) {
       log('info', 'containerd', 'pod network configured', { bridge: this.bridge, podCIDR: config.podCIDR, gateway: this.gateway, cniConfDir: confDir });
     }
     await this.cri.updateRuntimeConfig(config.podCIDR).catch(() => {});

@@ -19,8 +19,15 @@ export interface Forwarder {
   close(): void;
 }
 
-export async function openForwarder(plan: ListenerPlan): Promise<Forwarder> {
-  return plan.protocol === 'TCP' ? TcpForwarder.open(plan) : UdpForwarder.open(plan);
+/**
+ * Which local address a connection to a backend leaves from. Pods on other nodes only have routes
+ * to the cluster's pod range (no default route), so the node must reach them from its address on
+ * the pod network, its bridge's, for their answers to find the way back (host-gw routes).
+ */
+export type SourceFor = (backendHost: string) => string | undefined;
+
+export async function openForwarder(plan: ListenerPlan, sourceFor: SourceFor = () => undefined): Promise<Forwarder> {
+  return plan.protocol === 'TCP' ? TcpForwarder.open(plan, sourceFor) : UdpForwarder.open(plan, sourceFor);
 }
 
 class TcpForwarder implements Forwarder {
@@ -29,21 +36,24 @@ class TcpForwarder implements Forwarder {
   private readonly balancer: Balancer;
   private readonly sockets = new Set<net.Socket>();
 
-  private constructor(plan: ListenerPlan, server: net.Server) {
+  private readonly sourceFor: SourceFor;
+
+  private constructor(plan: ListenerPlan, server: net.Server, sourceFor: SourceFor) {
     this.plan = plan;
     this.server = server;
+    this.sourceFor = sourceFor;
     this.balancer = new Balancer(plan.backends, plan.affinitySeconds);
     server.on('connection', (s) => this.accept(s));
     server.on('error', (err) => log('warn', 'service-proxy', 'listener error', { listener: plan.key, error: String(err) }));
   }
 
-  static open(plan: ListenerPlan): Promise<TcpForwarder> {
+  static open(plan: ListenerPlan, sourceFor: SourceFor): Promise<TcpForwarder> {
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
       server.once('error', reject);
       server.listen({ host: plan.ip, port: plan.port, exclusive: true }, () => {
         server.off('error', reject);
-        resolve(new TcpForwarder(plan, server));
+        resolve(new TcpForwarder(plan, server, sourceFor));
       });
     });
   }
@@ -77,7 +87,8 @@ class TcpForwarder implements Forwarder {
         client.resetAndDestroy();
         return;
       }
-      const upstream = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
+      const localAddress = this.sourceFor(backend.host);
+      const upstream = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true, ...(localAddress ? { localAddress } : {}) });
       this.track(upstream);
       upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('connect timeout')));
       const failed = (err: Error) => {
@@ -119,7 +130,10 @@ class UdpForwarder implements Forwarder {
   private readonly balancer: Balancer;
   private readonly sessions = new Map<string, UdpSession>();
 
-  private constructor(plan: ListenerPlan, socket: dgram.Socket) {
+  private readonly sourceFor: SourceFor;
+
+  private constructor(plan: ListenerPlan, socket: dgram.Socket, sourceFor: SourceFor) {
+    this.sourceFor = sourceFor;
     this.plan = plan;
     this.socket = socket;
     this.balancer = new Balancer(plan.backends, plan.affinitySeconds);
@@ -127,13 +141,13 @@ class UdpForwarder implements Forwarder {
     socket.on('error', (err) => log('warn', 'service-proxy', 'listener error', { listener: plan.key, error: String(err) }));
   }
 
-  static open(plan: ListenerPlan): Promise<UdpForwarder> {
+  static open(plan: ListenerPlan, sourceFor: SourceFor): Promise<UdpForwarder> {
     return new Promise((resolve, reject) => {
       const socket = dgram.createSocket('udp4');
       socket.once('error', reject);
       socket.bind({ address: plan.ip, port: plan.port, exclusive: true }, () => {
         socket.off('error', reject);
-        resolve(new UdpForwarder(plan, socket));
+        resolve(new UdpForwarder(plan, socket, sourceFor));
       });
     });
   }
@@ -165,6 +179,9 @@ class UdpForwarder implements Forwarder {
       const backend = this.balancer.pick(rinfo.address, Date.now())[0];
       if (!backend) return;
       const socket = dgram.createSocket('udp4');
+      // Sends made while the bind is under way are queued by dgram.
+      const localAddress = this.sourceFor(backend.host);
+      if (localAddress) socket.bind({ address: localAddress, port: 0 });
       const s: UdpSession = { socket, backend };
       socket.on('message', (reply, from) => {
         // Only the backend's answers go back to the client.

@@ -27,12 +27,21 @@ export interface ServiceProxyOptions {
    * reach (a server bound to loopback advertises the machine's address).
    */
   apiServer?: Backend;
+  /**
+   * Connections to pods in `clusterCIDR` leave from `address` (the node's bridge address), so that
+   * pods on other nodes, which have routes only to the pod range, can answer.
+   */
+  podSource?: { address: string; clusterCIDR: string };
   /** Coalesces bursts of changes (default 20 ms). */
   debounceMs?: number;
 }
 
 export class ServiceProxy {
   private readonly opts: ServiceProxyOptions;
+  private readonly sourceFor = (host: string): string | undefined => {
+    const src = this.opts.podSource;
+    return src && ipInCidr(host, src.clusterCIDR) ? src.address : undefined;
+  };
   private readonly net: HostNetwork;
   private readonly serviceNetwork: ServiceNetwork;
   private readonly services: Informer;
@@ -141,7 +150,7 @@ export class ServiceProxy {
         continue;
       }
       try {
-        this.forwarders.set(l.key, await openForwarder(l));
+        this.forwarders.set(l.key, await openForwarder(l, this.sourceFor));
         this.failed.delete(l.key);
       } catch (err) {
         const why = String((err as Error).message ?? err);
@@ -157,4 +166,13 @@ export class ServiceProxy {
       this.held.delete(ip);
     }
   }
+}
+
+function ipInCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const n = (s: string) => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
+  const size = 2 ** (32 - Number(bits));
+  const start = Math.floor(n(base!) / size) * size;
+  const v = n(ip);
+  return v >= start && v < start + size;
 }

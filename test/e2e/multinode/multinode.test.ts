@@ -189,18 +189,18 @@ test('three joined nodes run the web StatefulSet one pod per node, and pods reac
     // Pod to pod across nodes, by the headless Service's per-pod names (exec goes through the node's own API).
     for (const [from, to] of [['web-0', 'web-2'], ['web-2', 'web-1'], ['web-1', 'web-0']] as const) {
       assert.notEqual(byName.get(from).spec.nodeName, byName.get(to).spec.nodeName);
-      const page = kubectlOk(['exec', from, '--', 'wget', '-qO-', '-T', '5', `http://${to}.nginx`]);
+      const page = kubectlOk(['exec', from, '--', 'wget', '-qO-', `http://${to}.nginx`]);
       assert.equal(page.trim(), to, `${from} fetched ${to}.nginx`);
     }
     // By address too, and the headless Service name lists all three.
     const ip2 = byName.get('web-2').status.podIP;
-    assert.equal(kubectlOk(['exec', 'web-0', '--', 'wget', '-qO-', '-T', '5', `http://${ip2}/`]).trim(), 'web-2');
+    assert.equal(kubectlOk(['exec', 'web-0', '--', 'wget', '-qO-', `http://${ip2}/`]).trim(), 'web-2');
     const lookup = kubectlOk(['exec', 'web-1', '--', 'nslookup', 'nginx.default.svc.cluster.local']);
     for (const p of pods) assert.ok(lookup.includes(p.status.podIP), `nslookup nginx lists ${p.status.podIP}:\n${lookup}`);
 
     // The ClusterIP Service balances over the three pods, from any node.
     const seen = new Set<string>();
-    for (let i = 0; i < 12 && seen.size < 3; i++) seen.add(kubectlOk(['exec', 'web-0', '--', 'wget', '-qO-', '-T', '5', 'http://nginx-cip']).trim());
+    for (let i = 0; i < 12 && seen.size < 3; i++) seen.add(kubectlOk(['exec', 'web-0', '--', 'wget', '-qO-', 'http://nginx-cip']).trim());
     assert.deepEqual([...seen].sort(), ['web-0', 'web-1', 'web-2']);
 
     // A pod lists pods through kubernetes.default with its own token and the mounted CA.
@@ -212,7 +212,7 @@ test('three joined nodes run the web StatefulSet one pod per node, and pods reac
       '--',
       'sh',
       '-c',
-      'SA=/var/run/secrets/kubernetes.io/serviceaccount; curl -sS --cacert $SA/ca.crt -H "Authorization: Bearer $(cat $SA/token)" https://kubernetes.default.svc/api/v1/namespaces/default/pods',
+      'SA=/var/run/secrets/kubernetes.io/serviceaccount; /usr/bin/curl -sS --fail-with-body --cacert $SA/ca.crt -H "Authorization: Bearer $(cat $SA/token)" https://kubernetes.default.svc/api/v1/namespaces/default/pods',
     ]);
     const names = JSON.parse(listed).items.map((p: any) => p.metadata.name);
     assert.ok(names.includes('web-0') && names.includes('lister'), names.join(','));

@@ -26,8 +26,14 @@ export function parseCidr(cidr: string): { network: string; prefix: number; gate
 }
 
 /** The CNI network list: our bridge, host-local addresses from the pod CIDR, no gateway role, no masquerade. */
-export function cniConflist(o: { bridge: string; podCIDR: string; ipamDataDir: string; serviceCIDR?: string }): string {
+export function cniConflist(o: { bridge: string; podCIDR: string; ipamDataDir: string; serviceCIDR?: string; clusterCIDR?: string }): string {
   const { network, prefix, gateway } = parseCidr(o.podCIDR);
+  const routes = [
+    // ClusterIPs are local addresses of the node (its service proxy): pods reach them through the bridge address.
+    ...(o.serviceCIDR ? [{ dst: o.serviceCIDR, gw: gateway }] : []),
+    // Pods on other nodes are reached through this node, which routes each node's range to it (host-gw).
+    ...(o.clusterCIDR ? [{ dst: o.clusterCIDR, gw: gateway }] : []),
+  ];
   return (
     JSON.stringify(
       {
@@ -45,8 +51,7 @@ export function cniConflist(o: { bridge: string; podCIDR: string; ipamDataDir: s
               type: 'host-local',
               // The bridge's own address is never handed out; with no routes pods only reach the subnet.
               ranges: [[{ subnet: `${network}/${prefix}`, gateway }]],
-              // ClusterIPs are local addresses of the node (its service proxy): pods reach them through the bridge address.
-              ...(o.serviceCIDR ? { routes: [{ dst: o.serviceCIDR, gw: gateway }] } : {}),
+              ...(routes.length ? { routes } : {}),
               dataDir: o.ipamDataDir,
             },
           },
