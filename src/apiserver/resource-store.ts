@@ -13,7 +13,7 @@ import { storedForm, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
-import { admitCreate } from './admission.ts';
+import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
 
 export interface WriteOptions {
@@ -93,6 +93,8 @@ function unchanged(value: string, existing: Obj): boolean {
 export class ResourceStore {
   readonly store: Store;
   readonly cache: WatchCache;
+  /** Flags of the admission plugins (kube-apiserver's), set by the server at start. */
+  admission: AdmissionConfig = { ...DEFAULT_ADMISSION_CONFIG };
 
   constructor(store: Store, cache: WatchCache) {
     this.store = store;
@@ -256,6 +258,7 @@ export class ResourceStore {
       errs = (s.validateStatusUpdate ?? s.validateUpdate)(obj, existing);
     } else {
       s.default(obj);
+      admitUpdate(this, r, obj);
       s.prepareForUpdate(obj, existing);
       errs = s.validateUpdate(obj, existing);
     }

@@ -19,6 +19,7 @@ import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
 import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
+import { DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 
 export const VERSION = {
   major: '1',
@@ -39,6 +40,8 @@ export interface ApiServerOptions {
   host?: string;
   /** Nodes' exec/attach/port-forward/log services, for the pods streaming subresources. */
   nodeStreaming?: NodeStreamingRegistry;
+  /** Admission plugins' flags (--default-not-ready-toleration-seconds, ...). */
+  admission?: Partial<AdmissionConfig>;
 }
 
 export interface ApiServer {
@@ -54,6 +57,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);
+  rs.admission = { ...DEFAULT_ADMISSION_CONFIG, ...opts.admission };
   await bootstrap(rs);
   const authenticate = createAuthenticator(opts.pki, rs);
   const adminTokenUser = staticTokenUser(opts.pki);

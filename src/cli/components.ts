@@ -21,6 +21,10 @@ import { ClusterDns } from '../dns/server.ts';
 import { parseCidr } from '../agent/runtime/cri/network.ts';
 import { log } from '../util/log.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
+import { NodeLifecycleController } from '../controllers/nodelifecycle/controller.ts';
+import type { NodeLifecycleOptions } from '../controllers/nodelifecycle/options.ts';
+import { TaintEvictionController } from '../controllers/tainteviction/controller.ts';
+import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -49,6 +53,10 @@ export interface ClusterOptions {
   clusterCIDR?: string;
   /** Where node agents offer exec/attach/port-forward/logs for their pods to the API server. */
   streaming?: NodeStreamingRegistry;
+  /** kube-controller-manager's node lifecycle flags (--node-monitor-grace-period, ...); defaults as upstream. */
+  nodeLifecycle?: Partial<NodeLifecycleOptions>;
+  /** --terminated-pod-gc-threshold (default 12500). */
+  terminatedPodGcThreshold?: number;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -66,6 +74,9 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   scheduler: (client) => new Scheduler(client),
   serviceaccount: (client) => new ServiceAccountsController(client),
   disruption: (client) => new DisruptionController(client),
+  nodelifecycle: (client, opts) => new NodeLifecycleController(client, opts.nodeLifecycle),
+  'taint-eviction-controller': (client) => new TaintEvictionController(client),
+  podgc: (client, opts) => new PodGarbageCollector(client, opts.terminatedPodGcThreshold === undefined ? {} : { terminatedPodThreshold: opts.terminatedPodGcThreshold }),
   nodeipam: (client, opts) => new NodeIpamController(client, { clusterCIDR: opts.clusterCIDR }),
   // As kube-controller-manager's --root-ca-file: the CA the API server's certificate chains to.
   'root-ca-cert-publisher': (client, opts) => new RootCaCertPublisher(client, readFileSync(caCertPath(opts.dataDir), 'utf8')),

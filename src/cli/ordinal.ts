@@ -19,6 +19,7 @@ import { parseGoDuration } from '../util/duration.ts';
 import { onTermination } from './termination.ts';
 import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
 import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
+import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -55,7 +56,7 @@ Options:
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
-  -h, --help       show this help
+${NODE_LIFECYCLE_USAGE}  -h, --help       show this help
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -80,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
       'event-ttl': { type: 'string' },
       'tls-san': { type: 'string' },
       'cluster-cidr': { type: 'string' },
+      ...NODE_LIFECYCLE_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -132,6 +134,12 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail(`invalid --cluster-cidr: ${(err as Error).message}`);
   }
+  let nodeFlags: NodeLifecycleFlags;
+  try {
+    nodeFlags = parseNodeLifecycleFlags(values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
@@ -139,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
   const pki = await ensurePki(dataDir, { hosts: certificateHosts(host, values['tls-san']) });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, admission: nodeFlags.admission });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -161,6 +169,8 @@ async function main(argv: string[]): Promise<void> {
           bridge: values.bridge,
           clusterCIDR,
           streaming,
+          nodeLifecycle: nodeFlags.nodeLifecycle,
+          terminatedPodGcThreshold: nodeFlags.terminatedPodGcThreshold,
         })),
       );
     } catch (err) {

@@ -48,10 +48,8 @@ test('pod defaults and create preparation', () => {
   assert.equal(s.enableServiceLinks, true);
   assert.equal(s.priority, 0);
   assert.equal(s.preemptionPolicy, 'PreemptLowerPriority');
-  assert.deepEqual(s.tolerations, [
-    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  ]);
+  // The default not-ready/unreachable tolerations come from admission (test/unit/nodelifecycle.test.ts).
+  assert.equal(s.tolerations, undefined);
   const c = s.containers[0];
   assert.equal(c.imagePullPolicy, 'Always');
   assert.equal(c.terminationMessagePath, '/dev/termination-log');

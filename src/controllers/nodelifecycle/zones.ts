@@ -65,14 +65,8 @@ export function planDisruption(old: Map<string, ZoneState>, zones: Map<string, (
   }
   const states = new Map<string, ZoneState>();
   for (const zone of zones.keys()) states.set(zone, old.get(zone) ?? 'Initial');
-  let allWereFull = true;
-  for (const [zone, state] of old) {
-    if (!zones.has(zone)) continue;
-    if (state !== 'FullDisruption') {
-      allWereFull = false;
-      break;
-    }
-  }
+  // New zones count as Initial here (not fully disrupted), as upstream records them before looking.
+  const allWereFull = [...states.values()].every((s) => s === 'FullDisruption');
   // Nothing to change while the whole cluster stays down (or there are no nodes).
   if (allAreFull && allWereFull) return { kind: 'none', states };
   if (allAreFull) {
