@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatFieldError } from '../../src/api/field-errors.ts';
 import { strategyFor } from '../../src/api/kinds/index.ts';
-import { computeQOSClass } from '../../src/api/kinds/pod.ts';
+import { addDefaultTolerations, computeQOSClass } from '../../src/api/kinds/pod.ts';
 import { imageTag } from '../../src/api/kinds/podspec.ts';
 import type { Obj } from '../../src/api/resource.ts';
 
@@ -34,6 +34,8 @@ const created = (mut?: (o: Obj) => void) => {
   const o = pod(mut);
   pods.default(o);
   pods.prepareForCreate(o);
+  // What the DefaultTolerationSeconds admission plugin adds on create.
+  addDefaultTolerations(o.spec);
   return o;
 };
 
@@ -48,8 +50,10 @@ test('pod defaults and create preparation', () => {
   assert.equal(s.enableServiceLinks, true);
   assert.equal(s.priority, 0);
   assert.equal(s.preemptionPolicy, 'PreemptLowerPriority');
-  // The default not-ready/unreachable tolerations come from admission (test/unit/nodelifecycle.test.ts).
-  assert.equal(s.tolerations, undefined);
+  assert.deepEqual(s.tolerations, [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ]);
   const c = s.containers[0];
   assert.equal(c.imagePullPolicy, 'Always');
   assert.equal(c.terminationMessagePath, '/dev/termination-log');
