@@ -6,17 +6,39 @@ import { ApiError, forbidden } from './errors.ts';
 import { inServiceNetwork, pickServiceIp } from './service-network.ts';
 import { findResource } from './request.ts';
 import type { ResourceStore } from './resource-store.ts';
+import { addDefaultTolerations } from '../api/kinds/pod.ts';
 import { copyImagePullSecrets, DEFAULT_SERVICE_ACCOUNT, mountableSecretsViolation, mountApiAccessVolume, shouldAutomount } from './serviceaccount-admission.ts';
 
 /** The addresses of the default service CIDR (10.96.0.0/12): .1 the kubernetes Service, .10 cluster DNS. */
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 export const DNS_SERVICE_IP = '10.96.0.10';
 
+/** kube-apiserver flags the admission plugins read. */
+export interface AdmissionConfig {
+  /** --default-not-ready-toleration-seconds */
+  defaultNotReadyTolerationSeconds: number;
+  /** --default-unreachable-toleration-seconds */
+  defaultUnreachableTolerationSeconds: number;
+}
+
+export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = { defaultNotReadyTolerationSeconds: 300, defaultUnreachableTolerationSeconds: 300 };
+
 export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj): Promise<void> {
   if (r.kind === 'Service') allocateServiceAddresses(rs, obj);
+  if (r.kind === 'Pod') admitDefaultTolerationSeconds(rs.admission, obj);
   if (r.kind === 'Pod') await admitPodServiceAccount(rs, obj);
   if (r.kind === 'PersistentVolumeClaim') admitClaim(rs, obj);
   if (r.kind === 'PersistentVolume') addFinalizer(obj, 'kubernetes.io/pv-protection');
+}
+
+/** Mutating admission of updates of main resources (not subresources). */
+export function admitUpdate(rs: ResourceStore, r: ResourceDef, obj: Obj): void {
+  if (r.kind === 'Pod') admitDefaultTolerationSeconds(rs.admission, obj);
+}
+
+/** Upstream's DefaultTolerationSeconds plugin, on pod create and update. */
+function admitDefaultTolerationSeconds(config: AdmissionConfig, pod: Obj): void {
+  addDefaultTolerations((pod.spec ??= {}), config.defaultNotReadyTolerationSeconds, config.defaultUnreachableTolerationSeconds);
 }
 
 /**

@@ -13,8 +13,8 @@ import { storedForm, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
-import { admitCreate } from './admission.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
+import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
 
 export interface WriteOptions {
@@ -98,6 +98,8 @@ export class ResourceStore {
   readonly cache: WatchCache;
   /** Where ClusterIPs are allocated from (kube-apiserver's --service-cluster-ip-range). */
   serviceNetwork: ServiceNetwork = parseServiceCidr(DEFAULT_SERVICE_CIDR);
+  /** Flags of the admission plugins (kube-apiserver's), set by the server at start. */
+  admission: AdmissionConfig = { ...DEFAULT_ADMISSION_CONFIG };
 
   constructor(store: Store, cache: WatchCache) {
     this.store = store;
@@ -265,6 +267,7 @@ export class ResourceStore {
       errs = (s.validateStatusUpdate ?? s.validateUpdate)(obj, existing);
     } else {
       s.default(obj);
+      admitUpdate(this, r, obj);
       s.prepareForUpdate(obj, existing);
       errs = s.validateUpdate(obj, existing);
     }

@@ -23,6 +23,7 @@ import type { NodeStreamingRegistry } from '../streaming/types.ts';
 import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
 import { remoteNodeResolver } from './streaming/remote-node.ts';
 import { nodeProxyTarget, serveNodeProxy } from './node-proxy.ts';
+import { DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 
 export const VERSION = {
   major: '1',
@@ -47,6 +48,8 @@ export interface ApiServerOptions {
   serviceNetwork?: ServiceNetwork;
   /** kube-apiserver's --advertise-address: the kubernetes Service's endpoint (see cluster-services.ts). */
   advertiseAddress?: string;
+  /** Admission plugins' flags (--default-not-ready-toleration-seconds, ...). */
+  admission?: Partial<AdmissionConfig>;
 }
 
 export interface ApiServer {
@@ -63,6 +66,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);
   if (opts.serviceNetwork) rs.serviceNetwork = opts.serviceNetwork;
+  rs.admission = { ...DEFAULT_ADMISSION_CONFIG, ...opts.admission };
   await bootstrap(rs);
   const authenticate = createAuthenticator(opts.pki, rs);
   const adminTokenUser = staticTokenUser(opts.pki);

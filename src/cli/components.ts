@@ -27,6 +27,10 @@ import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { log } from '../util/log.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
+import { NodeLifecycleController } from '../controllers/nodelifecycle/controller.ts';
+import type { NodeLifecycleOptions } from '../controllers/nodelifecycle/options.ts';
+import { TaintEvictionController } from '../controllers/tainteviction/controller.ts';
+import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -61,6 +65,10 @@ export interface ClusterOptions {
   apiServer?: { host: string; port: number };
   /** kube-controller-manager's --cluster-signing-duration: the longest certificate csrsigning issues (default 8760h). */
   clusterSigningDurationMs?: number;
+  /** kube-controller-manager's node lifecycle flags (--node-monitor-grace-period, ...); defaults as upstream. */
+  nodeLifecycle?: Partial<NodeLifecycleOptions>;
+  /** --terminated-pod-gc-threshold (default 12500). */
+  terminatedPodGcThreshold?: number;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -78,6 +86,9 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   scheduler: (client) => new Scheduler(client),
   serviceaccount: (client) => new ServiceAccountsController(client),
   disruption: (client) => new DisruptionController(client),
+  nodelifecycle: (client, opts) => new NodeLifecycleController(client, opts.nodeLifecycle),
+  'taint-eviction-controller': (client) => new TaintEvictionController(client),
+  podgc: (client, opts) => new PodGarbageCollector(client, opts.terminatedPodGcThreshold === undefined ? {} : { terminatedPodThreshold: opts.terminatedPodGcThreshold }),
   nodeipam: (client, opts) => new NodeIpamController(client, { clusterCIDR: opts.clusterCIDR }),
   // As kube-controller-manager's --root-ca-file: the CA the API server's certificate chains to.
   'root-ca-cert-publisher': (client, opts) => new RootCaCertPublisher(client, readFileSync(caCertPath(opts.dataDir), 'utf8')),

@@ -25,6 +25,7 @@ import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
 import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { isIPv4 } from 'node:net';
+import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -75,7 +76,7 @@ Options:
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
-  -h, --help       show this help
+${NODE_LIFECYCLE_USAGE}  -h, --help       show this help
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -108,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
       'service-cluster-ip-range': { type: 'string' },
       'advertise-address': { type: 'string' },
       'cluster-signing-duration': { type: 'string' },
+      ...NODE_LIFECYCLE_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -188,6 +190,12 @@ async function main(argv: string[]): Promise<void> {
     }
     if (!(clusterSigningDurationMs > 0)) fail(`invalid --cluster-signing-duration ${values['cluster-signing-duration']}: must be longer than 0`);
   }
+  let nodeFlags: NodeLifecycleFlags;
+  try {
+    nodeFlags = parseNodeLifecycleFlags(values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
@@ -197,7 +205,7 @@ async function main(argv: string[]): Promise<void> {
   const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -225,6 +233,8 @@ async function main(argv: string[]): Promise<void> {
           // The in-process node reaches the server where it listens (any-address binds are reached on loopback).
           apiServer: { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: api.port },
           clusterSigningDurationMs,
+          nodeLifecycle: nodeFlags.nodeLifecycle,
+          terminatedPodGcThreshold: nodeFlags.terminatedPodGcThreshold,
         })),
       );
     } catch (err) {

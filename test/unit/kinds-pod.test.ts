@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatFieldError } from '../../src/api/field-errors.ts';
 import { strategyFor } from '../../src/api/kinds/index.ts';
-import { computeQOSClass } from '../../src/api/kinds/pod.ts';
+import { addDefaultTolerations, computeQOSClass } from '../../src/api/kinds/pod.ts';
 import { imageTag } from '../../src/api/kinds/podspec.ts';
 import type { Obj } from '../../src/api/resource.ts';
 
@@ -34,6 +34,8 @@ const created = (mut?: (o: Obj) => void) => {
   const o = pod(mut);
   pods.default(o);
   pods.prepareForCreate(o);
+  // What the DefaultTolerationSeconds admission plugin adds on create.
+  addDefaultTolerations(o.spec);
   return o;
 };
 

@@ -35,17 +35,19 @@ export function defaultPod(pod: Obj): void {
 
 // ---------------------------------------------------------------- admission-time mutations
 
-const defaultTolerations = [
-  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-];
-
-/** DefaultTolerationSeconds admission: tolerate not-ready/unreachable for 5 minutes unless already tolerated. */
-export function addDefaultTolerations(spec: Obj): void {
+/**
+ * DefaultTolerationSeconds admission (kube-apiserver's --default-not-ready-toleration-seconds and
+ * --default-unreachable-toleration-seconds, 300 each): a pod tolerates a not-ready or unreachable
+ * node for that long unless it has a toleration of its own for the key (an empty key counts) with
+ * effect NoExecute or none.
+ */
+export function addDefaultTolerations(spec: Obj, notReadySeconds = 300, unreachableSeconds = 300): void {
   const tolerations = asArray(spec.tolerations).map(asObj);
-  const tolerates = (key: string) =>
-    tolerations.some((t) => (t.key === key || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'));
-  const add = defaultTolerations.filter((d) => !tolerates(d.key)).map((d) => ({ ...d }));
+  const tolerates = (key: string) => tolerations.some((t) => (t.key === key || !t.key) && (!t.effect || t.effect === 'NoExecute'));
+  const add = [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: notReadySeconds },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: unreachableSeconds },
+  ].filter((d) => !tolerates(d.key));
   if (add.length) spec.tolerations = [...tolerations, ...add];
 }
 
@@ -100,7 +102,7 @@ export function computeQOSClass(spec: unknown): 'BestEffort' | 'Burstable' | 'Gu
 
 export function preparePodForCreate(pod: Obj): void {
   const spec = asObj(pod.spec);
-  addDefaultTolerations(spec);
+  // Default tolerations come from admission (src/apiserver/admission.ts), which knows the server's flags.
   applyDefaultPriority(spec);
   pod.status = { phase: 'Pending', qosClass: computeQOSClass(spec) };
   if (asArray(spec.schedulingGates).length > 0) {
