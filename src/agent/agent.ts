@@ -97,6 +97,11 @@ export class NodeAgent {
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private housekeepingRunning = false;
   private lease: Obj | undefined;
+  /** When a lease renewal last succeeded. */
+  private lastContact = Date.now();
+  private heartbeatRunning = false;
+  /** Pods a reconcile found gone from the API, whose deletion the informer may not have delivered yet. */
+  private readonly forgotten = new Set<string>();
   private nodeUid: string | undefined;
   private stopped = false;
 
@@ -153,8 +158,13 @@ export class NodeAgent {
     await this.register();
     if (!this.opts.podCIDR) await this.adoptAssignedPodCidr();
     await this.renewLease();
-    this.leaseTimer = setInterval(() => void this.renewLease().catch((err) => log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err) })), this.opts.leaseRenewMs ?? 10_000);
-    this.statusTimer = setInterval(() => void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) })), this.opts.nodeStatusReportMs ?? 60_000);
+    this.lastContact = Date.now();
+    this.leaseTimer = setInterval(() => this.heartbeat(), this.opts.leaseRenewMs ?? 10_000);
+    this.statusTimer = setInterval(() => {
+      // While the node is away (frozen, cut off) it reports nothing until it has reconciled.
+      if (this.away()) return;
+      void this.postStatus().catch((err) => log('warn', 'agent', 'node status update failed', { node: this.nodeName, error: String(err) }));
+    }, this.opts.nodeStatusReportMs ?? 60_000);
     this.unsubscribe = this.runtime.subscribe((e) => this.workers.get(e.podUid)?.kick());
     // Before any pod starts: what the runtime still runs for pods not bound here goes, and with it the addresses they hold.
     const bound = await this.client.list(this.client.resource('', 'pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` });
@@ -237,6 +247,60 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * One lease renewal. A node that has not been heard for more than two renewal periods (its
+   * process was frozen, its network cut, its machine suspended) may have had pods force-deleted
+   * and replaced elsewhere meanwhile: before it renews its Lease or reports anything, it stops
+   * every pod the API no longer binds to it. Never two copies of one identity.
+   */
+  private heartbeat(): void {
+    if (this.stopped || this.heartbeatRunning) return;
+    this.heartbeatRunning = true;
+    const absentMs = Date.now() - this.lastContact;
+    const work = this.away() ? this.reconcileAfterAbsence(absentMs).then(() => this.renewLease()).then(() => this.postStatus()) : this.renewLease();
+    work
+      .then(
+        () => {
+          this.lastContact = Date.now();
+        },
+        (err) => log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err), absentMs }),
+      )
+      .finally(() => {
+        this.heartbeatRunning = false;
+      });
+  }
+
+  /** Whether the node has gone unheard for longer than two renewal periods. */
+  private away(): boolean {
+    return Date.now() - this.lastContact > 2 * (this.opts.leaseRenewMs ?? 10_000) + 1000;
+  }
+
+  /**
+   * The node is back: a fresh LIST says which pods are still bound here; the workers of all others
+   * stop their containers at once, and what the runtime runs for no pod goes too. Waits (up to the
+   * runtime's kill time) until they are stopped. Throws while the API is still unreachable.
+   */
+  private async reconcileAfterAbsence(absentMs: number): Promise<void> {
+    const listed = await this.client.list(this.client.resource('', 'pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` });
+    const bound = new Set(listed.items.map((p) => p.metadata.uid as string));
+    const stopping: PodWorker[] = [];
+    for (const [uid, w] of this.workers) {
+      if (bound.has(uid) || this.forgotten.has(uid)) continue;
+      // The informer may not have heard of the deletion yet: the worker must not see the pod again.
+      this.forgotten.add(uid);
+      stopping.push(w);
+      w.kick();
+    }
+    await this.housekeeping(bound);
+    const deadline = Date.now() + 15_000;
+    while (stopping.some((w) => !w.isDone() && this.workers.get(w.uid) === w) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    log('info', 'agent', 'node back after an absence: pods no longer bound here were stopped before reporting', {
+      node: this.nodeName,
+      absentMs,
+      stopped: stopping.map((w) => w.key),
+    });
+  }
+
   private async renewLease(): Promise<void> {
     if (this.stopped) return;
     const leases = this.client.resource('coordination.k8s.io', 'leases');
@@ -315,7 +379,7 @@ export class NodeAgent {
 
   private currentPod(uid: string): Obj | undefined {
     const w = this.workers.get(uid);
-    if (!w) return undefined;
+    if (!w || this.forgotten.has(uid)) return undefined;
     const [ns, name] = w.key.split('/');
     const pod = this.pods.get(ns, name);
     return pod?.metadata.uid === uid ? pod : undefined;
@@ -323,6 +387,8 @@ export class NodeAgent {
 
   private podChanged(pod: Obj): void {
     const uid = pod.metadata.uid;
+    // Gone from the API by a fresh LIST; a stale event from before that must not start it again.
+    if (this.forgotten.has(uid)) return;
     let w = this.workers.get(uid);
     if (!w) {
       w = new PodWorker(this.ctx, pod);
@@ -344,6 +410,7 @@ export class NodeAgent {
 
   /** Logs of a pod stay while the pod exists (`kubectl logs` of a finished pod); they go once it is deleted and stopped. */
   private podDeleted(pod: Obj): void {
+    this.forgotten.delete(pod.metadata.uid);
     const w = this.workers.get(pod.metadata.uid);
     if (!w) return this.runtime.removePodLogs?.(pod.metadata);
     this.deletedPods.set(pod.metadata.uid, pod);
