@@ -8,7 +8,7 @@ import { ApiError, badRequest } from '../apiserver/errors.ts';
 import type { ExecOptions, LogOptions, NodeStreaming, PodRef, StreamOptions, StreamSession } from '../streaming/types.ts';
 import { openContainerLogs } from './logs.ts';
 import type { ContainerView, PodWorker } from './pod-worker.ts';
-import type { Runtime } from './runtime/types.ts';
+import type { ContainerSummary, Runtime } from './runtime/types.ts';
 import { GRPC, GrpcError } from './runtime/cri/grpc.ts';
 
 export interface PodWorkerLookup {
@@ -19,6 +19,8 @@ export interface PodWorkerLookup {
 const kubeletError = (message: string, code = 500) => new ApiError(code, code === 404 ? 'NotFound' : 'InternalError', message);
 
 const containerNotFound = (name: string) => kubeletError(`container not found (${JSON.stringify(name)})`);
+/** The kubelet's attach words it differently from its exec, naming the pod by its full name. */
+const attachContainerNotFound = (name: string, pod: PodRef) => kubeletError(`container ${name} not found in pod ${pod.name}_${pod.namespace}`);
 
 function noProcesses(what: string, pod: PodRef): ApiError {
   return badRequest(
@@ -42,28 +44,49 @@ export class AgentStreaming implements NodeStreaming {
     this.runtime = runtime;
   }
 
-  /** The running instance of a container, as the kubelet's findContainer sees running pods only. */
-  private runningContainer(pod: PodRef, name: string): string {
-    const c = this.agent.podWorker(pod.uid)?.view().containers.find((x) => x.name === name);
-    if (!c?.id || c.status?.state !== 'running') throw containerNotFound(name);
-    return c.id;
+  /**
+   * The running instance of a container, found as the kubelet's findContainer finds it: among the
+   * containers the runtime reports running at the moment of the request. The pod worker's view is
+   * only as fresh as its last sync, and a command that ends within milliseconds is gone long
+   * before the next one; attaching to it would give an empty stream (its output was written
+   * before anyone listened), where the kubelet's refusal makes `kubectl run` print the logs.
+   */
+  private async runningContainer(pod: PodRef, name: string, what: 'exec' | 'attach', hasCapability: boolean): Promise<string> {
+    const notFound = () => (what === 'exec' ? containerNotFound(name) : attachContainerNotFound(name, pod));
+    const worker = this.agent.podWorker(pod.uid);
+    const view = worker?.view();
+    const c = view?.containers.find((x) => x.name === name);
+    if (!c?.id || c.status?.state !== 'running') throw notFound();
+    if (!hasCapability) throw noProcesses(what, pod);
+    let live: ContainerSummary[];
+    try {
+      live = view?.sandboxId ? await this.runtime.listContainers({ sandboxId: view.sandboxId }) : [];
+    } catch (err) {
+      throw runtimeError(err);
+    }
+    const running = live.find((x) => x.name === name && x.state === 'running');
+    if (!running) throw notFound();
+    // The full status sees through containerd's lag in recording an exit (runtime/cri/exit-lag.ts).
+    const status = await this.runtime.containerStatus(running.id).catch((err: unknown) => {
+      throw runtimeError(err);
+    });
+    if (status.state !== 'running') throw notFound();
+    return running.id;
   }
 
   async exec(pod: PodRef, container: string, opts: ExecOptions): Promise<StreamSession> {
-    const id = this.runningContainer(pod, container);
-    if (!this.runtime.exec) throw noProcesses('exec', pod);
+    const id = await this.runningContainer(pod, container, 'exec', !!this.runtime.exec);
     try {
-      return await this.runtime.exec(id, opts);
+      return await this.runtime.exec!(id, opts);
     } catch (err) {
       throw runtimeError(err);
     }
   }
 
   async attach(pod: PodRef, container: string, opts: StreamOptions): Promise<StreamSession> {
-    const id = this.runningContainer(pod, container);
-    if (!this.runtime.attach) throw noProcesses('attach', pod);
+    const id = await this.runningContainer(pod, container, 'attach', !!this.runtime.attach);
     try {
-      return await this.runtime.attach(id, opts);
+      return await this.runtime.attach!(id, opts);
     } catch (err) {
       throw runtimeError(err);
     }

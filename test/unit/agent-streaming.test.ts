@@ -179,6 +179,14 @@ test('AgentStreaming answers with the kubelet errors, and without processes on t
   const io = { stdin: false, stdout: true, stderr: true, tty: false };
   const calls: string[] = [];
   const withProcesses = {
+    listContainers: async (filter: { sandboxId?: string }) =>
+      filter.sandboxId === 's1'
+        ? [
+            { id: 'c1', sandboxId: 's1', name: 'web', attempt: 0, state: 'running' },
+            { id: 'c2', sandboxId: 's1', name: 'done', attempt: 0, state: 'exited' },
+          ]
+        : [],
+    containerStatus: async (id: string) => ({ id, state: id === 'c1' ? 'running' : 'exited', createdAt: '' }),
     exec: async (id: string) => {
       calls.push(`exec ${id}`);
       return { exit: Promise.resolve(0), abort() {} };
@@ -202,4 +210,44 @@ test('AgentStreaming answers with the kubelet errors, and without processes on t
   await assert.rejects(sim.exec(pod, 'web', { ...io, command: ['ls'] }), (e: unknown) => e instanceof ApiError && e.code === 400 && /simulated container runtime runs no processes/.test(e.message));
   await assert.rejects(sim.attach(pod, 'web', io), (e: unknown) => e instanceof ApiError && e.code === 400);
   await assert.rejects(sim.portForward(pod, 80), (e: unknown) => e instanceof ApiError && e.code === 400 && /port-forward/.test(e.message));
+});
+
+test('exec and attach ask the runtime whether the container still runs, as the kubelet does', async () => {
+  // The worker last saw both running; the runtime knows better: "quick" exited a moment ago.
+  const seen = (name: string, id: string) => ({ name, init: false, id, restartCount: 0, status: { id, state: 'running' as const, createdAt: '' } });
+  const worker = fakeWorker({ sandboxId: 's1', containers: [seen('quick', 'q1'), seen('shell', 'sh1'), seen('lagging', 'l1')] });
+  const lookup = { podWorker: (uid: string) => (uid === 'u1' ? worker : undefined) };
+  const listed: (string | undefined)[] = [];
+  const attached: string[] = [];
+  let listFails = false;
+  const runtime = {
+    listContainers: async (filter: { sandboxId?: string }) => {
+      listed.push(filter.sandboxId);
+      if (listFails) throw new Error('connection refused');
+      return [
+        { id: 'q1', sandboxId: 's1', name: 'quick', attempt: 0, state: 'exited' },
+        { id: 'sh1', sandboxId: 's1', name: 'shell', attempt: 0, state: 'running' },
+        // Listed as running, but its full status knows the process is gone (containerd's lag).
+        { id: 'l1', sandboxId: 's1', name: 'lagging', attempt: 0, state: 'running' },
+      ];
+    },
+    containerStatus: async (id: string) => ({ id, state: id === 'sh1' ? 'running' : 'exited', createdAt: '', exitCode: 0 }),
+    exec: async () => ({ exit: Promise.resolve(0), abort() {} }),
+    attach: async (id: string) => {
+      attached.push(id);
+      return { exit: Promise.resolve(0), abort() {} };
+    },
+  } as unknown as Runtime;
+  const node = new AgentStreaming(lookup, runtime);
+  const pod = { namespace: 'default', name: 't', uid: 'u1' };
+  const io = { stdin: true, stdout: true, stderr: true, tty: false };
+  const isApi = (code: number, message: string) => (e: unknown) => e instanceof ApiError && e.code === code && e.message === message;
+  await assert.rejects(node.attach(pod, 'quick', io), isApi(500, 'container quick not found in pod t_default'));
+  await assert.rejects(node.exec(pod, 'quick', { ...io, command: ['ls'] }), isApi(500, 'container not found ("quick")'));
+  await assert.rejects(node.attach(pod, 'lagging', io), isApi(500, 'container lagging not found in pod t_default'));
+  assert.equal(await (await node.attach(pod, 'shell', io)).exit, 0);
+  assert.deepEqual(attached, ['sh1']);
+  assert.deepEqual(listed, ['s1', 's1', 's1', 's1']);
+  listFails = true;
+  await assert.rejects(node.attach(pod, 'shell', io), isApi(500, 'connection refused'));
 });

@@ -26,6 +26,7 @@ import type { Mount, PodSandboxConfig } from './cri/messages.ts';
 import { containerConfigFor, containerEnv, downwardApiFiles, etcHosts, keyedFiles, LABELS, sandboxConfigFor, type EnvSources, type VolumeFile } from './cri/pod-config.ts';
 import { CNI_NETWORK_NAME, cniConflist, DEFAULT_BRIDGE, ensureBridge, parseCidr, writeCniConfig } from './cri/network.ts';
 import { openPortForward, openRemoteCommand } from './cri/streaming.ts';
+import { pidFromInfo, processGone, untilSettled } from './cri/exit-lag.ts';
 import type { Duplex } from 'node:stream';
 import type { ExecOptions, StreamOptions, StreamSession } from '../../streaming/types.ts';
 
@@ -103,6 +104,8 @@ export class ContainerdRuntime implements Runtime {
   private polling = false;
   /** Last seen state per container id (for exit events), and the pod each belongs to. */
   private readonly seen = new Map<string, { state: string; podUid: string }>();
+  /** Main process PID per container id (null: unknown, or not one this process can judge). */
+  private readonly mainPids = new Map<string, number | null>();
   /**
    * A sandbox's IP and attempt, which never change in its life: createContainer needs both, and
    * asking containerd again (PodSandboxStatus) would cost a round-trip per container on the start path.
@@ -356,10 +359,16 @@ export class ContainerdRuntime implements Runtime {
       if (!notFound(err)) throw err;
     }
     this.seen.delete(id);
+    this.mainPids.delete(id);
   }
 
   async containerStatus(id: string): Promise<RuntimeContainerStatus> {
-    const s = await this.cri.containerStatus(id);
+    let s = await this.cri.containerStatus(id);
+    if (s.state === 'running' && (await this.mainProcessGone(id))) {
+      s = await untilSettled(() => this.cri.containerStatus(id), s);
+      // Never confirmed: the PID was not ours to judge (another PID namespace); stop asking.
+      if (s.state === 'running') this.mainPids.set(id, null);
+    }
     const out: RuntimeContainerStatus = { id: s.id, state: s.state, createdAt: iso(s.createdAt) ?? new Date().toISOString(), imageRef: s.imageRef || undefined, logPath: s.logPath || undefined };
     if (s.startedAt) out.startedAt = iso(s.startedAt);
     if (s.state === 'exited') {
@@ -369,6 +378,16 @@ export class ContainerdRuntime implements Runtime {
       if (s.message) out.message = s.message;
     }
     return out;
+  }
+
+  /** Whether a container containerd still calls running has in fact lost its main process (see exit-lag.ts). */
+  private async mainProcessGone(id: string): Promise<boolean> {
+    let pid = this.mainPids.get(id);
+    if (pid === undefined) {
+      pid = pidFromInfo(await this.cri.containerInfo(id).catch(() => ({}))) ?? null;
+      this.mainPids.set(id, pid);
+    }
+    return pid !== null && processGone(pid);
   }
 
   async listContainers(filter: { sandboxId?: string } = {}): Promise<ContainerSummary[]> {

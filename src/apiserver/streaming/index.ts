@@ -80,7 +80,9 @@ export function createStreamingEndpoints(opts: StreamingOptions): StreamingEndpo
     let container = '';
     if (sub !== 'portforward') {
       container = resolveContainer(pod, q.get('container'));
-      assertNotCompleted(pod);
+      // Upstream's API server lets an attach to a completed pod through to the kubelet, which
+      // answers that the container is not running; `kubectl run` shows that answer.
+      if (sub === 'exec') assertNotCompleted(pod);
     }
     const node = nodeFor(assignedNode(pod));
     if (sub === 'exec') parseExecOptions(q);

@@ -138,6 +138,11 @@ export class CriClient {
     return readContainerStatus((await this.call(RUNTIME + 'ContainerStatus', (w) => w.string(1, id))).message(1));
   }
 
+  /** The verbose ContainerStatus's info map (containerd: info.info is JSON with the main process's pid). */
+  async containerInfo(id: string): Promise<Record<string, string>> {
+    return (await this.call(RUNTIME + 'ContainerStatus', (w) => w.string(1, id).bool(2, true))).map(2);
+  }
+
   async listContainers(filter: { id?: string; state?: ContainerState; podSandboxId?: string; labels?: Record<string, string> } = {}): Promise<Container[]> {
     const r = await this.call(RUNTIME + 'ListContainers', (w) =>
       w.message(1, (f) => {
