@@ -55,7 +55,8 @@ Options:
                    instead of starting one
   --pod-cidr CIDR  the containerd node's pod addresses (default ${CONTAINERD_POD_CIDR})
   --bridge NAME    the Linux bridge that carries them (default ${DEFAULT_BRIDGE})
-  --nodes N        number of simulated nodes (default 1; containerd runs one real node)
+  --nodes N        number of simulated nodes (default 1; containerd runs one real node; 0 runs no
+                   node: a control plane for nodes that join with ordinal agent)
   --sim-start-delay MS
                    how long a simulated pod shows ContainerCreating before it runs (default 500)
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
@@ -131,12 +132,16 @@ async function main(argv: string[]): Promise<void> {
   const storeKind = values.store ?? 'sqlite';
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${values.port}`);
   const givenSocket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
-  const choice = chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
-  if ('error' in choice) fail(choice.error);
-  const { runtime, why: runtimeWhy } = choice;
   const nodes = Number(values.nodes ?? 1);
   if (!Number.isInteger(nodes) || nodes < 0 || nodes > 1000) fail(`invalid --nodes ${values.nodes}: a whole number from 0 to 1000`);
-  if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine)`);
+  // --nodes 0: a control plane only, whose pods run on nodes that join it (ordinal agent).
+  const choice =
+    nodes === 0
+      ? { runtime: 'sim' as const, why: 'no node of its own (--nodes 0): pods run on the nodes that join (ordinal agent)' }
+      : chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
+  if ('error' in choice) fail(choice.error);
+  const { runtime, why: runtimeWhy } = choice;
+  if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine); --nodes 0 runs none`);
   const podCIDR = values['pod-cidr'];
   if (podCIDR !== undefined) {
     try {
