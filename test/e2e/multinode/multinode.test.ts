@@ -5,113 +5,27 @@
 // listing pods through kubernetes.default with its token. Root only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { createLan, type Lan, type Machine } from './lan.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { realClusterUnavailable } from '../containerd/real-cluster.ts';
-import { nginxSlimImage, ociArchive, fileNameFor } from '../images/build.ts';
+import { nginxSlimImage } from '../images/build.ts';
 import { netToolsImage, netToolsUnavailable, NET_TOOLS_IMAGE } from '../images/net-tools.ts';
-
-const root = resolve(import.meta.dirname, '../../..');
-const main = join(root, 'src/cli/main.ts');
+import { startLanCluster, waitUntil, type LanCluster } from './lan-cluster.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, containerd)' : realClusterUnavailable() ?? netToolsUnavailable() ?? (existsSync('/usr/bin/nsenter') ? undefined : 'nsenter (util-linux) is missing');
 
-interface Proc {
-  proc: ChildProcess;
-  out: () => string;
-  stop(): Promise<void>;
-}
-
-function track(proc: ChildProcess): Proc {
-  let out = '';
-  proc.stdout?.on('data', (d) => (out += d));
-  proc.stderr?.on('data', (d) => (out += d));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  return {
-    proc,
-    out: () => out,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      try {
-        process.kill(-proc.pid!, 'SIGTERM');
-      } catch {}
-      const t = setTimeout(() => {
-        try {
-          process.kill(-proc.pid!, 'SIGKILL');
-        } catch {}
-      }, 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
-
-let lan: Lan;
-let work: string;
-let serverDir: string;
-let server: Proc;
-const agents: Proc[] = [];
-const agentDirs: string[] = [];
-
-function kubectl(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
-  return lan.exec(lan.server, 'kubectl', ['--kubeconfig', join(serverDir, 'kubeconfig'), ...args], { input, timeoutMs: 60_000 });
-}
-
-function kubectlOk(args: string[], input?: string): string {
-  const r = kubectl(args, input);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-async function waitUntil(cond: () => boolean, ms: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function dumpLogs(): void {
-  process.stderr.write(`--- server\n${server?.out().slice(-6000)}\n`);
-  agents.forEach((a, i) => process.stderr.write(`--- agent ${i + 1}\n${a.out().slice(-6000)}\n`));
-}
+let c: LanCluster;
+const kubectl = (args: string[], input?: string) => c.kubectl(args, input);
+const kubectlOk = (args: string[], input?: string) => c.kubectlOk(args, input);
 
 before(async () => {
   if (skip) return;
-  lan = createLan(3);
-  work = mkdtempSync(join(tmpdir(), 'ordinal-multinode-'));
-  serverDir = join(work, 'server');
-  const srv = lan.spawn(lan.server, process.execPath, [main, 'up', '--data-dir', serverDir, '--host', lan.server.ip, '--port', '6443', '--runtime', 'sim', '--nodes', '0', '--dns-port', '0'], { ORDINAL_LOG_LEVEL: 'info' });
-  server = track(srv);
-  await waitUntil(() => /ready at https/.test(server.out()), 30_000, () => `server start:\n${server.out()}`);
-  const token = lan.exec(lan.server, process.execPath, [main, 'token', 'create', '--data-dir', serverDir]);
-  const m = /ordinal agent --server (\S+) --token (\S+) --ca-cert-hash (\S+)/.exec(token.stdout);
-  if (!m) throw new Error(`no join command: ${token.stdout}${token.stderr}`);
-  // Every node gets the test images from its images directory, imported at start.
-  const images = [nginxSlimImage(), netToolsImage()];
-  lan.nodes.forEach((node: Machine, i: number) => {
-    const dir = join(work, `agent${i + 1}`);
-    agentDirs.push(dir);
-    mkdirSync(join(dir, 'images'), { recursive: true });
-    for (const img of images) writeFileSync(join(dir, 'images', fileNameFor(img.ref)), ociArchive([img]));
-    const p = lan.spawn(node, process.execPath, [main, 'agent', '--server', m[1]!, '--token', m[2]!, '--ca-cert-hash', m[3]!, '--node-name', `node${i + 1}`, '--data-dir', dir, '--bridge', `ordn${i + 1}`], { ORDINAL_LOG_LEVEL: 'info' });
-    agents.push(track(p));
-  });
-  await waitUntil(() => agents.every((a) => / joined /.test(a.out())), 90_000, () => agents.map((a) => a.out().slice(-3000)).join('\n----\n'));
+  c = await startLanCluster({ nodes: 3, images: [nginxSlimImage(), netToolsImage()] });
 });
 
 after(async () => {
-  if (skip) return;
-  // Pods first (their containers live in the agents' containerds), then the agents, then the server.
-  kubectl(['delete', 'statefulset', 'web', '--wait=false']);
-  kubectl(['delete', 'pod', '--all', '--grace-period=1', '--wait=true', '--timeout=30s']);
-  await Promise.all(agents.map((a) => a.stop()));
-  await server?.stop();
-  lan?.destroy();
-  rmSync(work, { recursive: true, force: true });
+  if (skip || !c) return;
+  await c.destroy();
 });
 
 const WEB = `
@@ -161,9 +75,8 @@ spec:
 
 test('three joined nodes run the web StatefulSet one pod per node, and pods reach each other across nodes', { skip, timeout: 300_000 }, async (t) => {
   try {
-    await waitUntil(() => (kubectl(['get', 'nodes', '--no-headers']).stdout.match(/ Ready /g) ?? []).length === 3, 60_000, () => kubectl(['get', 'nodes', '-o', 'wide']).stdout);
     const wide = kubectlOk(['get', 'nodes', '-o', 'wide']);
-    for (const [i, node] of lan.nodes.entries()) assert.match(wide, new RegExp(`^node${i + 1}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.32\\.0\\s+${node.ip.replace(/\./g, '\\.')}\\s+<none>\\s+.*containerd://`, 'm'));
+    for (const [i, node] of c.lan.nodes.entries()) assert.match(wide, new RegExp(`^node${i + 1}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.32\\.0\\s+${node.ip.replace(/\./g, '\\.')}\\s+<none>\\s+.*containerd://`, 'm'));
 
     kubectlOk(['apply', '-f', '-'], WEB);
     await waitUntil(
@@ -183,7 +96,7 @@ test('three joined nodes run the web StatefulSet one pod per node, and pods reac
     const pvs = JSON.parse(kubectlOk(['get', 'pv', '-o', 'json'])).items;
     for (const pv of pvs) {
       const node = pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0];
-      assert.ok(pv.spec.local.path.startsWith(join(work, `agent${node.slice(4)}`)), `${pv.metadata.name} at ${pv.spec.local.path} on ${node}`);
+      assert.ok(pv.spec.local.path.startsWith(join(c.work, `agent${node.slice(4)}`)), `${pv.metadata.name} at ${pv.spec.local.path} on ${node}`);
     }
 
     // Pod to pod across nodes, by the headless Service's per-pod names (exec goes through the node's own API).
@@ -223,7 +136,7 @@ test('three joined nodes run the web StatefulSet one pod per node, and pods reac
       assert.ok(running.includes(p.metadata.name), `${p.spec.nodeName} runs ${running}`);
     }
   } catch (err) {
-    dumpLogs();
+    c.dumpLogs();
     throw err;
   }
 });
