@@ -26,11 +26,10 @@ import { DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { ClusterDns } from '../dns/server.ts';
 import { ServiceProxy } from '../agent/service-proxy/proxy.ts';
 import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
-import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
+import { DEFAULT_SERVICE_CIDR, type ServiceNetwork } from '../apiserver/service-network.ts';
+import { clusterCidrFlag, serviceNetworkFlag } from './network-flags.ts';
 import { onTermination } from './termination.ts';
 import { HostGatewayRoutes } from '../agent/routes/host-gateway.ts';
-import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
-import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
 
 const USAGE = `Usage: ordinal agent --server URL --token TOKEN --ca-cert-hash sha256:HEX [options]
 
@@ -107,15 +106,11 @@ export async function runAgent(argv: string[]): Promise<void> {
     labels[k!.trim()] = v.trim();
   }
 
-  const clusterCIDR = values['cluster-cidr'] ?? DEFAULT_CLUSTER_CIDR;
-  try {
-    clusterCidr(clusterCIDR);
-  } catch (err) {
-    fail(`invalid --cluster-cidr: ${(err as Error).message}`);
-  }
+  let clusterCIDR: string;
   let serviceNetwork: ServiceNetwork;
   try {
-    serviceNetwork = parseServiceCidr(values['service-cluster-ip-range'] ?? DEFAULT_SERVICE_CIDR);
+    clusterCIDR = clusterCidrFlag(values['cluster-cidr']);
+    serviceNetwork = serviceNetworkFlag(values['service-cluster-ip-range']);
   } catch (err) {
     fail((err as Error).message);
   }

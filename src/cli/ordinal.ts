@@ -21,9 +21,8 @@ import { NodeStreamingRegistry } from '../streaming/types.ts';
 import { DEFAULT_EVENT_TTL_MS, EventExpirer } from '../apiserver/event-ttl.ts';
 import { parseGoDuration } from '../util/duration.ts';
 import { onTermination } from './termination.ts';
-import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
-import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
-import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
+import { DEFAULT_SERVICE_CIDR, type ServiceNetwork } from '../apiserver/service-network.ts';
+import { clusterCidrFlag, serviceNetworkFlag } from './network-flags.ts';
 import { isIPv4 } from 'node:net';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 
@@ -170,15 +169,11 @@ async function main(argv: string[]): Promise<void> {
     }
     if (!(eventTtlMs > 0)) fail(`invalid --event-ttl ${values['event-ttl']}: must be longer than 0`);
   }
-  const clusterCIDR = values['cluster-cidr'] ?? DEFAULT_CLUSTER_CIDR;
-  try {
-    clusterCidr(clusterCIDR);
-  } catch (err) {
-    fail(`invalid --cluster-cidr: ${(err as Error).message}`);
-  }
+  let clusterCIDR: string;
   let serviceNetwork: ServiceNetwork;
   try {
-    serviceNetwork = parseServiceCidr(values['service-cluster-ip-range'] ?? DEFAULT_SERVICE_CIDR);
+    clusterCIDR = clusterCidrFlag(values['cluster-cidr']);
+    serviceNetwork = serviceNetworkFlag(values['service-cluster-ip-range']);
   } catch (err) {
     fail((err as Error).message);
   }
