@@ -99,7 +99,7 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Be
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY)],
+    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--runtime', 'sim', '--nodes', String(nodes), '--sim-start-delay', String(DELAY)],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';

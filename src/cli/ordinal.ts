@@ -137,7 +137,10 @@ async function main(argv: string[]): Promise<void> {
   const choice =
     nodes === 0
       ? { runtime: 'sim' as const, why: 'no node of its own (--nodes 0): pods run on the nodes that join (ordinal agent)' }
-      : chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
+      : nodes > 1 && values.runtime === undefined && givenSocket === undefined
+        ? // Several nodes on one machine can only be simulated ones: that is what --nodes asks for.
+          { runtime: 'sim' as const, why: `--nodes ${nodes}: simulated nodes (one machine runs one real node)` }
+        : chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
   if ('error' in choice) fail(choice.error);
   const { runtime, why: runtimeWhy } = choice;
   if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine); --nodes 0 runs none`);
