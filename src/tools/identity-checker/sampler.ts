@@ -47,6 +47,8 @@ export interface IdentityChecker {
   ledger: IdentityLedger;
   /** The verdict so far. */
   verdict(): Verdict;
+  /** The newest successful listing of a node: when it was asked for, and the uids it showed. */
+  lastListing(node: string): { sentAt: number; uids: Set<string> } | undefined;
   /** Stops sampling and watching; returns the final verdict. */
   stop(): Promise<Verdict>;
 }
@@ -87,6 +89,7 @@ export async function startIdentityChecker(opts: CheckerOptions): Promise<Identi
   // (its runtime may still run what it ran, and the ledger must hear of it if it answers again).
   const loops = new Map<string, Promise<void>>();
   const reachable = new Map<string, boolean>();
+  const latest = new Map<string, { sentAt: number; uids: Set<string> }>();
   const pollNode = async (node: string) => {
     while (!stopped) {
       const sentAt = Date.now();
@@ -94,6 +97,7 @@ export async function startIdentityChecker(opts: CheckerOptions): Promise<Identi
         const list = await get(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/pods`);
         const pods: RuntimePod[] = (list.items ?? []).map((p: any) => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name, uid: p.metadata?.uid })).filter((p: RuntimePod) => p.uid && p.name);
         ledger.addSample({ node, sentAt, receivedAt: Date.now(), pods });
+        latest.set(node, { sentAt, uids: new Set(pods.map((p) => p.uid)) });
         if (reachable.get(node) === false) note(`node ${node} answers again`);
         reachable.set(node, true);
       } catch (err) {
@@ -165,6 +169,7 @@ export async function startIdentityChecker(opts: CheckerOptions): Promise<Identi
   return {
     ledger,
     verdict: () => ledger.verdict(),
+    lastListing: (node) => latest.get(node),
     async stop() {
       stopped = true;
       cancelWatch?.();
