@@ -35,6 +35,8 @@ Commands:
   images import FILE...
             load image archives (OCI or docker save) into the node's containerd
   token     create, list or delete bootstrap tokens for joining nodes (ordinal token --help)
+  check-identities --kubeconfig FILE
+            prove that no pod identity runs twice at once (ordinal check-identities --help)
 
 Options:
   --data-dir DIR   where the cluster keeps its state (default ~/.ordinal)
@@ -81,6 +83,7 @@ ${NODE_LIFECYCLE_USAGE}  -h, --help       show this help
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
+  if (argv[0] === 'check-identities') process.exit(await (await import('./check-identities.ts')).checkIdentitiesCommand(argv.slice(1)));
   // `token` has options of its own and talks to a running cluster: it takes over before the server's options are parsed.
   if (argv[0] === 'token') {
     const { tokenCommand } = await import('./token.ts');
