@@ -100,6 +100,8 @@ export class NodeAgent {
   /** When a lease renewal last succeeded. */
   private lastContact = Date.now();
   private heartbeatRunning = false;
+  private heartbeatFailures = 0;
+  private heartbeatRetry: NodeJS.Timeout | undefined;
   /** Pods a reconcile found gone from the API, whose deletion the informer may not have delivered yet. */
   private readonly forgotten = new Set<string>();
   private nodeUid: string | undefined;
@@ -177,6 +179,7 @@ export class NodeAgent {
   stop(): void {
     this.stopped = true;
     clearInterval(this.leaseTimer);
+    clearTimeout(this.heartbeatRetry);
     clearInterval(this.statusTimer);
     clearInterval(this.housekeepingTimer);
     this.unsubscribe?.();
@@ -262,8 +265,16 @@ export class NodeAgent {
       .then(
         () => {
           this.lastContact = Date.now();
+          this.heartbeatFailures = 0;
         },
-        (err) => log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err), absentMs }),
+        (err) => {
+          log('warn', 'agent', 'lease renewal failed', { node: this.nodeName, error: String(err), absentMs });
+          // Retried soon, not at the next period (as the kubelet's lease controller backs off from
+          // 200 ms): a node whose network returns reconciles and reports within a second.
+          const delay = Math.min(1000, 200 * 2 ** this.heartbeatFailures++);
+          clearTimeout(this.heartbeatRetry);
+          this.heartbeatRetry = setTimeout(() => this.heartbeat(), delay);
+        },
       )
       .finally(() => {
         this.heartbeatRunning = false;

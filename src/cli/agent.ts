@@ -29,6 +29,7 @@ import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
 import { DEFAULT_SERVICE_CIDR, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { clusterCidrFlag, serviceNetworkFlag } from './network-flags.ts';
 import { onTermination } from './termination.ts';
+import { parseGoDuration } from '../util/duration.ts';
 import { HostGatewayRoutes } from '../agent/routes/host-gateway.ts';
 
 const USAGE = `Usage: ordinal agent --server URL --token TOKEN --ca-cert-hash sha256:HEX [options]
@@ -56,6 +57,11 @@ Options:
   --service-cluster-ip-range CIDR
                          the cluster's service range, as the server's flag (default ${DEFAULT_SERVICE_CIDR}):
                          the node makes its ClusterIPs work for its pods
+  --node-status-update-frequency DURATION
+                         how often the node posts its status, as the kubelet's flag (default 10s)
+  --node-lease-duration-seconds N
+                         the node's Lease duration, renewed every quarter of it, as the kubelet's
+                         nodeLeaseDurationSeconds (default 40)
   -h, --help             show this help
 `;
 
@@ -78,6 +84,8 @@ export async function runAgent(argv: string[]): Promise<void> {
       labels: { type: 'string' },
       'cluster-cidr': { type: 'string' },
       'service-cluster-ip-range': { type: 'string' },
+      'node-status-update-frequency': { type: 'string' },
+      'node-lease-duration-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,6 +108,15 @@ export async function runAgent(argv: string[]): Promise<void> {
   if (!Number.isInteger(kubeletPort) || kubeletPort < 0 || kubeletPort > 65535) fail(`invalid --kubelet-port ${values['kubelet-port']}`);
   const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
   if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}`);
+  let statusEveryMs = 10_000;
+  try {
+    if (values['node-status-update-frequency'] !== undefined) statusEveryMs = parseGoDuration(values['node-status-update-frequency']);
+  } catch (err) {
+    fail(`invalid --node-status-update-frequency: ${(err as Error).message}`);
+  }
+  if (!(statusEveryMs >= 100)) fail(`invalid --node-status-update-frequency ${values['node-status-update-frequency']}: at least 100ms`);
+  const leaseSeconds = Number(values['node-lease-duration-seconds'] ?? 40);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) fail(`invalid --node-lease-duration-seconds ${values['node-lease-duration-seconds']}: a whole number of seconds, at least 1`);
   const labels: Record<string, string> = {};
   for (const kv of (values.labels ?? '').split(',').filter(Boolean)) {
     const [k, v = ''] = kv.split('=');
@@ -168,7 +185,19 @@ export async function runAgent(argv: string[]): Promise<void> {
   log('info', 'agent', `pods run on the ${runtimeChoice.runtime} runtime: ${runtimeChoice.why}`, { node: nodeName });
   const stops: (() => void | Promise<void>)[] = [() => nodeContainerd?.stop()];
   const internalIP = values['node-ip'] ?? (localAddress && !localAddress.startsWith('::ffff:') ? localAddress : localAddress?.slice(7));
-  const agent = new NodeAgent(client, { nodeName, runtime, internalIP, kubeletPort, labels, dataDir, localPathDir: containerd ? join(dataDir, 'volumes') : undefined });
+  const agent = new NodeAgent(client, {
+    nodeName,
+    runtime,
+    internalIP,
+    kubeletPort,
+    labels,
+    dataDir,
+    localPathDir: containerd ? join(dataDir, 'volumes') : undefined,
+    leaseDurationSeconds: leaseSeconds,
+    // As the kubelet: the Lease renewed every quarter of its duration.
+    leaseRenewMs: (leaseSeconds * 1000) / 4,
+    nodeStatusReportMs: statusEveryMs,
+  });
   // The node's own HTTPS API (exec, logs, port-forward, /pods), before the Node registers, so its
   // status names the port from the start. Only the API server's kubelet client is let in.
   const kubelet = await serveNode(agent, { host: internalIP ?? '0.0.0.0', port: kubeletPort, caCertPem: caCertPem! });
