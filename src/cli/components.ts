@@ -15,7 +15,8 @@ import { CsrApprovingController, CsrSigningController } from '../controllers/cer
 import { TokenCleaner } from '../controllers/bootstrap/tokencleaner.ts';
 import { readFileSync } from 'node:fs';
 import { Scheduler } from '../scheduler/scheduler.ts';
-import { NodeIpamController } from '../controllers/nodeipam/controller.ts';
+import { NodeIpamController, DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
+import { HostGatewayRoutes } from '../agent/routes/host-gateway.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
 import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
@@ -57,6 +58,11 @@ export interface ClusterOptions {
   bridge?: string;
   /** The cluster's pod addresses, split into one range per node by the nodeipam controller (default 10.244.0.0/16). */
   clusterCIDR?: string;
+  /**
+   * The containerd node's address on the network its machines share (`--node-ip`): set, the node
+   * publishes it as its InternalIP and routes pod traffic to and from nodes that joined.
+   */
+  nodeIP?: string;
   /** Where node agents offer exec/attach/port-forward/logs for their pods to the API server. */
   streaming?: NodeStreamingRegistry;
   /** The service CIDR: the containerd node serves its ClusterIPs, and cluster DNS at its kube-dns address. */
@@ -128,6 +134,10 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     // One real node: this machine. Its address on the pod network is the bridge's. Its pods resolve
     // names at the kube-dns ClusterIP (the kubelet's --cluster-dns), which this node serves itself.
     const podCIDR = opts.podCIDR ?? CONTAINERD_POD_CIDR;
+    // With a node address on the machines' network, the node takes part in the pod network of
+    // joined nodes (host-gw routes both ways); without one it is a single machine's only node.
+    const clusterCIDR = opts.nodeIP ? (opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDR) : undefined;
+    const gateway = parseCidr(podCIDR).gateway;
     containerd = await ContainerdRuntime.connect({
       socket: opts.containerdSocket!,
       dataDir: opts.dataDir,
@@ -135,15 +145,19 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
       bridgeName: opts.bridge,
       dnsServer: serviceNetwork.dnsIP,
       serviceCIDR: serviceNetwork.cidr,
+      clusterCIDR,
     });
-    agents.push(new NodeAgent(client, { nodeName: simNodeNames(1)[0]!, runtime: containerd, podCIDR, internalIP: parseCidr(podCIDR).gateway, dataDir: opts.dataDir }));
+    const nodeName = simNodeNames(1)[0]!;
+    agents.push(new NodeAgent(client, { nodeName, runtime: containerd, podCIDR, internalIP: opts.nodeIP ?? gateway, dataDir: opts.dataDir }));
     proxy = new ServiceProxy(client, {
       serviceCIDR: serviceNetwork.cidr,
       dummyInterface: dummyInterfaceFor(opts.bridge ?? DEFAULT_BRIDGE),
       localAddresses: opts.dnsPort !== undefined ? [serviceNetwork.dnsIP] : [],
       apiServer: opts.apiServer,
+      ...(clusterCIDR ? { podSource: { address: gateway, clusterCIDR } } : {}),
     });
     agents.push(proxy);
+    if (clusterCIDR) agents.push(new HostGatewayRoutes(client, { nodeName, clusterCIDR }));
   } else {
     agents.push(
       ...simNodeNames(opts.nodes).map(

@@ -24,6 +24,7 @@ import { onTermination } from './termination.ts';
 import { DEFAULT_SERVICE_CIDR, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { clusterCidrFlag, serviceNetworkFlag } from './network-flags.ts';
 import { isIPv4 } from 'node:net';
+import { advertiseAddressFor } from '../apiserver/cluster-services.ts';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
@@ -46,6 +47,9 @@ Options:
                    unspecified --host (0.0.0.0) every address of this machine is included
   --cluster-cidr CIDR
                    the pods' address range, one /24 per node (default 10.244.0.0/16)
+  --node-ip ADDR   the containerd node's address on the machines' network (up only; default, when
+                   --host is not loopback: the advertise address): with it the node routes pod
+                   traffic to and from nodes that join
   --store KIND     storage driver: sqlite (default)
   --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
                    API; needs root) or sim (simulated, like kwok). Default: containerd when it
@@ -109,6 +113,7 @@ async function main(argv: string[]): Promise<void> {
       'event-ttl': { type: 'string' },
       'tls-san': { type: 'string' },
       'cluster-cidr': { type: 'string' },
+      'node-ip': { type: 'string' },
       'service-cluster-ip-range': { type: 'string' },
       'advertise-address': { type: 'string' },
       'cluster-signing-duration': { type: 'string' },
@@ -202,6 +207,9 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
+  // The containerd node joins the machines' pod network when the server listens beyond loopback.
+  if (values['node-ip'] !== undefined && (!isIPv4(values['node-ip']) || values['node-ip'].startsWith('127.'))) fail(`invalid --node-ip ${values['node-ip']}: an IPv4 address of this machine that other nodes reach`);
+  const nodeIP = values['node-ip'] ?? (runtime === 'containerd' && !host.startsWith('127.') && host !== 'localhost' ? advertiseAddressFor(host, advertiseAddress) : undefined);
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
@@ -234,6 +242,7 @@ async function main(argv: string[]): Promise<void> {
           podCIDR,
           bridge: values.bridge,
           clusterCIDR,
+          nodeIP,
           streaming,
           serviceNetwork,
           // The in-process node reaches the server where it listens (any-address binds are reached on loopback).

@@ -64,12 +64,24 @@ export async function waitUntil(cond: () => boolean, ms: number, what: () => str
   }
 }
 
-export async function startLanCluster(opts: { nodes: number; images: BuiltImage[]; serverArgs?: string[]; logLevel?: string }): Promise<LanCluster> {
+/**
+ * `serverNode`: the server runs a real node of its own (`ordinal up --runtime containerd`, its own
+ * containerd, node-1) beside the joined ones, instead of none.
+ */
+export async function startLanCluster(opts: { nodes: number; images: BuiltImage[]; serverArgs?: string[]; logLevel?: string; serverNode?: boolean }): Promise<LanCluster> {
   const lan = createLan(opts.nodes);
   const work = mkdtempSync(join(tmpdir(), 'ordinal-lan-'));
   const serverDir = join(work, 'server');
   const env = { ORDINAL_LOG_LEVEL: opts.logLevel ?? 'info' };
-  const server = track(lan.spawn(lan.server, process.execPath, [main, 'up', '--data-dir', serverDir, '--host', lan.server.ip, '--port', '6443', '--nodes', '0', '--dns-port', '0', ...(opts.serverArgs ?? [])], env));
+  const archives = opts.images.map((img) => ({ name: fileNameFor(img.ref), data: ociArchive([img]) }));
+  let nodeArgs = ['--nodes', '0'];
+  if (opts.serverNode) {
+    mkdirSync(join(serverDir, 'images'), { recursive: true });
+    for (const a of archives) writeFileSync(join(serverDir, 'images', a.name), a.data);
+    lan.exec(lan.server, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    nodeArgs = ['--runtime', 'containerd', '--bridge', 'ords'];
+  }
+  const server = track(lan.spawn(lan.server, process.execPath, [main, 'up', '--data-dir', serverDir, '--host', lan.server.ip, '--port', '6443', ...nodeArgs, '--dns-port', '0', ...(opts.serverArgs ?? [])], env));
   const agents: Proc[] = [];
   const agentDirs: string[] = [];
   const kubectl = (args: string[], input?: string) => lan.exec(lan.server, 'kubectl', ['--kubeconfig', join(serverDir, 'kubeconfig'), ...args], { input, timeoutMs: 60_000 });
@@ -105,7 +117,6 @@ export async function startLanCluster(opts: { nodes: number; images: BuiltImage[
     const token = lan.exec(lan.server, process.execPath, [main, 'token', 'create', '--data-dir', serverDir]);
     const m = /ordinal agent --server (\S+) --token (\S+) --ca-cert-hash (\S+)/.exec(token.stdout);
     if (!m) throw new Error(`no join command: ${token.stdout}${token.stderr}`);
-    const archives = opts.images.map((img) => ({ name: fileNameFor(img.ref), data: ociArchive([img]) }));
     lan.nodes.forEach((node, i) => {
       const dir = join(work, `agent${i + 1}`);
       agentDirs.push(dir);
@@ -115,7 +126,8 @@ export async function startLanCluster(opts: { nodes: number; images: BuiltImage[
       agents.push(track(lan.spawn(node, process.execPath, args, env)));
     });
     await waitUntil(() => agents.every((a) => / joined /.test(a.out())), 90_000, () => agents.map((a) => a.out().slice(-3000)).join('\n----\n'));
-    await waitUntil(() => (kubectl(['get', 'nodes', '--no-headers']).stdout.match(/ Ready /g) ?? []).length === opts.nodes, 60_000, () => kubectl(['get', 'nodes', '-o', 'wide']).stdout);
+    const expected = opts.nodes + (opts.serverNode ? 1 : 0);
+    await waitUntil(() => (kubectl(['get', 'nodes', '--no-headers']).stdout.match(/ Ready /g) ?? []).length === expected, 60_000, () => kubectl(['get', 'nodes', '-o', 'wide']).stdout);
   } catch (err) {
     cluster.dumpLogs();
     await cluster.destroy();
