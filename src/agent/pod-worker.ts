@@ -347,6 +347,7 @@ export class PodWorker {
     events.event(pod, 'Normal', 'Started', `Started container ${r.spec.name}`);
     r.id = id;
     r.status = await runtime.containerStatus(id);
+    if (r.spec.stdin && r.spec.stdinOnce && r.status.state === 'running') r.status = await settleInteractiveStart(runtime, id, r.status);
     r.ready = false;
     r.started = false;
     r.restartAtMs = undefined;
@@ -636,4 +637,22 @@ function willRestart(policy: string, r: ContainerRecord): boolean {
   if (policy === 'Always') return true;
   if (policy === 'OnFailure') return (r.status.exitCode ?? 0) !== 0;
   return false;
+}
+
+/**
+ * A container started for one attach (`kubectl run -i`: stdin and stdinOnce) is reported Running
+ * only once it has run for half a second (the kubelet first sees a start at its next relist, up to
+ * a second later). A short command has ended by then: the pod goes straight to Succeeded or
+ * Failed, and kubectl prints its logs instead of attaching to a process that is gone and losing
+ * what it printed. Longer ones are attached to well before a command that sleeps a second prints.
+ */
+const INTERACTIVE_SETTLE_MS = 500;
+
+async function settleInteractiveStart(runtime: Runtime, id: string, status: RuntimeContainerStatus): Promise<RuntimeContainerStatus> {
+  const deadline = Date.now() + INTERACTIVE_SETTLE_MS;
+  while (status.state === 'running' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = await runtime.containerStatus(id);
+  }
+  return status;
 }
