@@ -25,6 +25,7 @@ import { DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
 import { clusterCidr } from '../controllers/nodeipam/allocate.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { isIPv4 } from 'node:net';
+import { ETCD_FLAGS, ETCD_USAGE, parseEtcdFlags, type EtcdFlags } from './etcd-flags.ts';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
@@ -45,8 +46,9 @@ Options:
                    unspecified --host (0.0.0.0) every address of this machine is included
   --cluster-cidr CIDR
                    the pods' address range, one /24 per node (default 10.244.0.0/16)
-  --store KIND     storage driver: sqlite (default)
-  --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
+  --store KIND     storage driver: sqlite (default; the state lives in the data dir) or etcd
+                   (--etcd-servers; several 'ordinal server' may share one etcd and one PKI)
+${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
                    API; needs root) or sim (simulated, like kwok). Default: containerd when it
                    is installed and this is root (Ordinal then runs its own, under DIR/containerd),
                    else sim
@@ -111,6 +113,7 @@ async function main(argv: string[]): Promise<void> {
       'advertise-address': { type: 'string' },
       'cluster-signing-duration': { type: 'string' },
       ...NODE_LIFECYCLE_FLAGS,
+      ...ETCD_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -201,9 +204,26 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
+  let etcdFlags: EtcdFlags | undefined;
+  try {
+    etcdFlags = parseEtcdFlags(storeKind, values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
-  else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
+  else if (storeKind === 'etcd' && etcdFlags) {
+    const { openEtcdStore } = await import('../storage/etcd/store.ts');
+    const { storedResources } = await import('../apiserver/stored-resources.ts');
+    store = await openEtcdStore(etcdFlags, storedResources(), {
+      // A cache that can no longer follow etcd would serve stale state: stop, as a crashed server would.
+      onStreamLost: (err) => {
+        log('error', 'ordinal', 'lost the etcd watch; exiting', { error: err.message });
+        process.exit(1);
+      },
+      onCompactionError: (err) => log('warn', 'ordinal', 'etcd compaction failed', { error: err.message }),
+    }).catch((err) => fail((err as Error).message));
+  } else fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
 
   // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
   // in-cluster clients that connect by address verify it.
