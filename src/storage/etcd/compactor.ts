@@ -1,8 +1,8 @@
 // etcd keeps every revision until it is compacted. kube-apiserver compacts every
 // --etcd-compaction-interval (5m), and several API servers on one etcd agree through one key:
-// each round, a server records etcd's current revision in compact_rev_key if the key's version is
-// still the one it saw last round (a transaction), and compacts the revision recorded the round
-// before. Whoever loses the transaction just learns the key's version and tries next round, so the
+// each round, a server writes the revision it saw last round into compact_rev_key if the key's
+// version is still the one it saw last round (a transaction), then compacts that revision; the
+// key's value is therefore the cluster's latest compaction. Whoever loses the transaction just learns the key's version and tries next round, so the
 // cluster compacts about once per interval whatever the number of servers, always keeping at least
 // one interval of history for watchers that resume.
 import type { Etcd3 } from 'etcd3';
@@ -15,7 +15,7 @@ export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
 export interface CompactionRound {
   /** The compact_rev_key version this server expects next round. */
   version: number;
-  /** The revision recorded this round, compacted next round. */
+  /** etcd's revision as of this round, compacted next round. */
   rev: number;
   /** The revision compacted in this round, if any. */
   compacted?: number;

@@ -306,8 +306,8 @@ export class EtcdStore implements Store {
     const etcdKey = ev.kv.key.toString();
     const rev = Number(ev.kv.mod_revision);
     if (etcdKey === COMPACT_REV_KEY) {
-      // Upstream's compactor records a revision, then compacts the one recorded before it.
-      if (ev.type === 'Put' && ev.prev_kv) this.noteCompacted(Number(ev.prev_kv.value.toString()));
+      // Upstream's compactor records the revision it is about to compact (0: the first round, none).
+      if (ev.type === 'Put') this.noteCompacted(Number(ev.kv.value.toString()));
       return undefined;
     }
     const key = this.layout.fromEtcd(etcdKey);
