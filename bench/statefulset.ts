@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
+import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -32,8 +33,13 @@ const { values } = parseArgs({
     ordered: { type: 'string' },
     'large-timeout': { type: 'string' },
     'profile-timeout': { type: 'string' },
+    store: { type: 'string' },
   },
 });
+/** --store etcd runs every case on SQLite and then on a fresh etcd of its own, for side-by-side figures. */
+if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'etcd') throw new Error(`--store sqlite|etcd, not ${values.store}`);
+const STORES = values.store === 'etcd' ? ['sqlite', 'etcd'] : ['sqlite'];
+let currentStore = 'sqlite';
 const CASES = new Set((values.cases ?? 'parallel1k,rolling,ordered,parallel10k,profile').split(',').map((s) => s.trim()));
 const NODES = Number(values.nodes ?? 10);
 // 10,000 pods need at least 91 nodes at the agent's default capacity of 110 pods a node.
@@ -95,11 +101,11 @@ interface Bench {
  * Starts `ordinal up` as harness.startCluster does, but spawned here so that node flags
  * (--cpu-prof) can be passed to the ordinal process itself.
  */
-async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Bench> {
+async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: string[] = []): Promise<Bench> {
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY)],
+    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), ...storeArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
@@ -482,9 +488,14 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
 // ----------------------------------------------------------------------------- main
 
 async function run(label: string, nodes: number, body: (b: Bench) => Promise<void>, nodeFlags: string[] = []): Promise<boolean> {
-  const b = await startOrdinal(nodes, nodeFlags);
+  const etcd = currentStore === 'etcd' ? await startEtcd() : undefined;
+  const b = await startOrdinal(nodes, nodeFlags, etcd ? ['--store', 'etcd', '--etcd-servers', etcd.url] : []).catch(async (err) => {
+    await etcd?.remove();
+    throw err;
+  });
   try {
     await body(b);
+    if (etcd) console.log(`  etcd RSS at the end: ${mib(procStatus(etcd.proc.pid!, 'VmRSS'))} (peak VmHWM ${mib(procStatus(etcd.proc.pid!, 'VmHWM'))}); ordinal RSS ${mib(procStatus(b.cluster.proc.pid!, 'VmRSS'))}`);
     return true;
   } catch (err) {
     console.log(`ABORTED (${label}): ${err instanceof Aborted ? err.message : (err as Error).stack}`);
@@ -492,6 +503,7 @@ async function run(label: string, nodes: number, body: (b: Bench) => Promise<voi
     return false;
   } finally {
     await b.close();
+    await etcd?.remove();
   }
 }
 
@@ -507,6 +519,9 @@ async function main() {
       `--sim-start-delay ${DELAY} ms, node capacity 110 pods (agent default), kubelet events on; client: HTTPS admin cert, pods observed by a watch`,
   );
   let ok = true;
+  for (const store of STORES) {
+  currentStore = store;
+  if (STORES.length > 1) console.log(`\n## store: ${store}${store === 'etcd' ? ` (Debian's ${ETCD_BIN}, one member, data in ${os.tmpdir()}, fsync on)` : ''}`);
 
   if (CASES.has('parallel1k') || CASES.has('rolling')) {
     ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
@@ -574,6 +589,7 @@ async function main() {
       console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
       for (const l of s.components) console.log(l);
     } else console.log('  no profile was written');
+  }
   }
   console.log(`(bench ran ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (!ok) process.exitCode = 1;
