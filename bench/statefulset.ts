@@ -520,76 +520,76 @@ async function main() {
   );
   let ok = true;
   for (const store of STORES) {
-  currentStore = store;
-  if (STORES.length > 1) console.log(`\n## store: ${store}${store === 'etcd' ? ` (Debian's ${ETCD_BIN}, one member, data in ${os.tmpdir()}, fsync on)` : ''}`);
+    currentStore = store;
+    if (STORES.length > 1) console.log(`\n## store: ${store}${store === 'etcd' ? ` (Debian's ${ETCD_BIN}, one member, data in ${os.tmpdir()}, fsync on)` : ''}`);
 
-  if (CASES.has('parallel1k') || CASES.has('rolling')) {
-    ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
-      const r = await parallelScale(b, 'web', SMALL, 120);
-      printScale(r, NODES);
-      if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
-    })) && ok;
-  }
+    if (CASES.has('parallel1k') || CASES.has('rolling')) {
+      ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
+        const r = await parallelScale(b, 'web', SMALL, 120);
+        printScale(r, NODES);
+        if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
+      })) && ok;
+    }
 
-  if (CASES.has('ordered')) {
-    ok = (await run(`OrderedReady 0 → ${ORDERED}`, NODES, async (b) => {
-      console.log(`OrderedReady (${NODES} nodes): times are watch arrival times in the bench client (creationTimestamp has only second precision)`);
-      await caseOrdered(b, 'web', ORDERED, true, 120);
-      await caseOrdered(b, 'plain', ORDERED, false, 120);
-    })) && ok;
-  }
+    if (CASES.has('ordered')) {
+      ok = (await run(`OrderedReady 0 → ${ORDERED}`, NODES, async (b) => {
+        console.log(`OrderedReady (${NODES} nodes): times are watch arrival times in the bench client (creationTimestamp has only second precision)`);
+        await caseOrdered(b, 'web', ORDERED, true, 120);
+        await caseOrdered(b, 'plain', ORDERED, false, 120);
+      })) && ok;
+    }
 
-  if (CASES.has('parallel10k')) {
-    ok = (await run(`Parallel 0 → ${LARGE}`, LARGE_NODES, async (b) => {
-      let r: ScaleResult;
-      try {
-        r = await parallelScale(b, 'web', LARGE, LARGE_TIMEOUT_S, 30);
-      } catch (err) {
-        // Still worth knowing: the memory at however many pods and claims exist by now.
-        if (err instanceof Aborted) {
-          const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
-          const volumes = await countVolumes(b).catch((e: Error) => `volumes not counted (${e.message})`);
-          console.log(`  at the deadline: ordinal RSS ${mib(rss)}, VmHWM ${mib(procStatus(b.cluster.proc.pid!, 'VmHWM'))}; ${volumes}`);
-        }
-        throw err;
-      }
-      printScale(r, LARGE_NODES);
-      const counts = await countVolumes(b);
-      const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
-      console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
-    })) && ok;
-  }
-
-  if (CASES.has('profile')) {
-    const profDir = tempDir('ordinal-bench-prof-');
-    let window = [0, 0];
-    ok = (await run(
-      'CPU profile',
-      NODES,
-      async (b) => {
-        const from = monoUs();
-        window = [from, from];
+    if (CASES.has('parallel10k')) {
+      ok = (await run(`Parallel 0 → ${LARGE}`, LARGE_NODES, async (b) => {
+        let r: ScaleResult;
         try {
-          const r = await parallelScale(b, 'web', SMALL, PROFILE_TIMEOUT_S);
-          console.log(`CPU profile (--cpu-prof on ordinal) of Parallel 0 → ${SMALL}: ${r.seconds.toFixed(2)} s under the profiler`);
-        } finally {
-          window = [from, monoUs()];
+          r = await parallelScale(b, 'web', LARGE, LARGE_TIMEOUT_S, 30);
+        } catch (err) {
+          // Still worth knowing: the memory at however many pods and claims exist by now.
+          if (err instanceof Aborted) {
+            const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
+            const volumes = await countVolumes(b).catch((e: Error) => `volumes not counted (${e.message})`);
+            console.log(`  at the deadline: ordinal RSS ${mib(rss)}, VmHWM ${mib(procStatus(b.cluster.proc.pid!, 'VmHWM'))}; ${volumes}`);
+          }
+          throw err;
         }
-      },
-      ['--cpu-prof', '--cpu-prof-dir', profDir],
-    )) && ok;
-    // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): the main thread is 0; the
-    // SQLite writer and other worker threads write their own.
-    const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
-    if (file) {
-      const s = summariseProfile(join(profDir, file), window[0], window[1]);
-      console.log(`  ${s.windowed ? 'samples during the scale-up only' : 'all samples (clock window did not match)'}: ${s.totalMs.toFixed(0)} ms; profile kept at ${join(profDir, file)}`);
-      console.log('  top self time by function:');
-      for (const l of s.fns) console.log(l);
-      console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
-      for (const l of s.components) console.log(l);
-    } else console.log('  no profile was written');
-  }
+        printScale(r, LARGE_NODES);
+        const counts = await countVolumes(b);
+        const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
+        console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
+      })) && ok;
+    }
+
+    if (CASES.has('profile')) {
+      const profDir = tempDir('ordinal-bench-prof-');
+      let window = [0, 0];
+      ok = (await run(
+        'CPU profile',
+        NODES,
+        async (b) => {
+          const from = monoUs();
+          window = [from, from];
+          try {
+            const r = await parallelScale(b, 'web', SMALL, PROFILE_TIMEOUT_S);
+            console.log(`CPU profile (--cpu-prof on ordinal) of Parallel 0 → ${SMALL}: ${r.seconds.toFixed(2)} s under the profiler`);
+          } finally {
+            window = [from, monoUs()];
+          }
+        },
+        ['--cpu-prof', '--cpu-prof-dir', profDir],
+      )) && ok;
+      // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): the main thread is 0; the
+      // SQLite writer and other worker threads write their own.
+      const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+      if (file) {
+        const s = summariseProfile(join(profDir, file), window[0], window[1]);
+        console.log(`  ${s.windowed ? 'samples during the scale-up only' : 'all samples (clock window did not match)'}: ${s.totalMs.toFixed(0)} ms; profile kept at ${join(profDir, file)}`);
+        console.log('  top self time by function:');
+        for (const l of s.fns) console.log(l);
+        console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
+        for (const l of s.components) console.log(l);
+      } else console.log('  no profile was written');
+    }
   }
   console.log(`(bench ran ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (!ok) process.exitCode = 1;
