@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
+import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -32,8 +33,13 @@ const { values } = parseArgs({
     ordered: { type: 'string' },
     'large-timeout': { type: 'string' },
     'profile-timeout': { type: 'string' },
+    store: { type: 'string' },
   },
 });
+/** --store etcd runs every case on SQLite and then on a fresh etcd of its own, for side-by-side figures. */
+if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'etcd') throw new Error(`--store sqlite|etcd, not ${values.store}`);
+const STORES = values.store === 'etcd' ? ['sqlite', 'etcd'] : ['sqlite'];
+let currentStore = 'sqlite';
 const CASES = new Set((values.cases ?? 'parallel1k,rolling,ordered,parallel10k,profile').split(',').map((s) => s.trim()));
 const NODES = Number(values.nodes ?? 10);
 // 10,000 pods need at least 91 nodes at the agent's default capacity of 110 pods a node.
@@ -95,11 +101,11 @@ interface Bench {
  * Starts `ordinal up` as harness.startCluster does, but spawned here so that node flags
  * (--cpu-prof) can be passed to the ordinal process itself.
  */
-async function startOrdinal(nodes: number, nodeFlags: string[] = []): Promise<Bench> {
+async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: string[] = []): Promise<Bench> {
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--runtime', 'sim', '--nodes', String(nodes), '--sim-start-delay', String(DELAY)],
+    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
@@ -482,9 +488,14 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
 // ----------------------------------------------------------------------------- main
 
 async function run(label: string, nodes: number, body: (b: Bench) => Promise<void>, nodeFlags: string[] = []): Promise<boolean> {
-  const b = await startOrdinal(nodes, nodeFlags);
+  const etcd = currentStore === 'etcd' ? await startEtcd() : undefined;
+  const b = await startOrdinal(nodes, nodeFlags, etcd ? ['--store', 'etcd', '--etcd-servers', etcd.url] : []).catch(async (err) => {
+    await etcd?.remove();
+    throw err;
+  });
   try {
     await body(b);
+    if (etcd) console.log(`  etcd RSS at the end: ${mib(procStatus(etcd.proc.pid!, 'VmRSS'))} (peak VmHWM ${mib(procStatus(etcd.proc.pid!, 'VmHWM'))}); ordinal RSS ${mib(procStatus(b.cluster.proc.pid!, 'VmRSS'))}`);
     return true;
   } catch (err) {
     console.log(`ABORTED (${label}): ${err instanceof Aborted ? err.message : (err as Error).stack}`);
@@ -492,6 +503,7 @@ async function run(label: string, nodes: number, body: (b: Bench) => Promise<voi
     return false;
   } finally {
     await b.close();
+    await etcd?.remove();
   }
 }
 
@@ -507,73 +519,77 @@ async function main() {
       `--sim-start-delay ${DELAY} ms, node capacity 110 pods (agent default), kubelet events on; client: HTTPS admin cert, pods observed by a watch`,
   );
   let ok = true;
+  for (const store of STORES) {
+    currentStore = store;
+    if (STORES.length > 1) console.log(`\n## store: ${store}${store === 'etcd' ? ` (Debian's ${ETCD_BIN}, one member, data in ${os.tmpdir()}, fsync on)` : ''}`);
 
-  if (CASES.has('parallel1k') || CASES.has('rolling')) {
-    ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
-      const r = await parallelScale(b, 'web', SMALL, 120);
-      printScale(r, NODES);
-      if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
-    })) && ok;
-  }
+    if (CASES.has('parallel1k') || CASES.has('rolling')) {
+      ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
+        const r = await parallelScale(b, 'web', SMALL, 120);
+        printScale(r, NODES);
+        if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
+      })) && ok;
+    }
 
-  if (CASES.has('ordered')) {
-    ok = (await run(`OrderedReady 0 → ${ORDERED}`, NODES, async (b) => {
-      console.log(`OrderedReady (${NODES} nodes): times are watch arrival times in the bench client (creationTimestamp has only second precision)`);
-      await caseOrdered(b, 'web', ORDERED, true, 120);
-      await caseOrdered(b, 'plain', ORDERED, false, 120);
-    })) && ok;
-  }
+    if (CASES.has('ordered')) {
+      ok = (await run(`OrderedReady 0 → ${ORDERED}`, NODES, async (b) => {
+        console.log(`OrderedReady (${NODES} nodes): times are watch arrival times in the bench client (creationTimestamp has only second precision)`);
+        await caseOrdered(b, 'web', ORDERED, true, 120);
+        await caseOrdered(b, 'plain', ORDERED, false, 120);
+      })) && ok;
+    }
 
-  if (CASES.has('parallel10k')) {
-    ok = (await run(`Parallel 0 → ${LARGE}`, LARGE_NODES, async (b) => {
-      let r: ScaleResult;
-      try {
-        r = await parallelScale(b, 'web', LARGE, LARGE_TIMEOUT_S, 30);
-      } catch (err) {
-        // Still worth knowing: the memory at however many pods and claims exist by now.
-        if (err instanceof Aborted) {
-          const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
-          const volumes = await countVolumes(b).catch((e: Error) => `volumes not counted (${e.message})`);
-          console.log(`  at the deadline: ordinal RSS ${mib(rss)}, VmHWM ${mib(procStatus(b.cluster.proc.pid!, 'VmHWM'))}; ${volumes}`);
-        }
-        throw err;
-      }
-      printScale(r, LARGE_NODES);
-      const counts = await countVolumes(b);
-      const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
-      console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
-    })) && ok;
-  }
-
-  if (CASES.has('profile')) {
-    const profDir = tempDir('ordinal-bench-prof-');
-    let window = [0, 0];
-    ok = (await run(
-      'CPU profile',
-      NODES,
-      async (b) => {
-        const from = monoUs();
-        window = [from, from];
+    if (CASES.has('parallel10k')) {
+      ok = (await run(`Parallel 0 → ${LARGE}`, LARGE_NODES, async (b) => {
+        let r: ScaleResult;
         try {
-          const r = await parallelScale(b, 'web', SMALL, PROFILE_TIMEOUT_S);
-          console.log(`CPU profile (--cpu-prof on ordinal) of Parallel 0 → ${SMALL}: ${r.seconds.toFixed(2)} s under the profiler`);
-        } finally {
-          window = [from, monoUs()];
+          r = await parallelScale(b, 'web', LARGE, LARGE_TIMEOUT_S, 30);
+        } catch (err) {
+          // Still worth knowing: the memory at however many pods and claims exist by now.
+          if (err instanceof Aborted) {
+            const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
+            const volumes = await countVolumes(b).catch((e: Error) => `volumes not counted (${e.message})`);
+            console.log(`  at the deadline: ordinal RSS ${mib(rss)}, VmHWM ${mib(procStatus(b.cluster.proc.pid!, 'VmHWM'))}; ${volumes}`);
+          }
+          throw err;
         }
-      },
-      ['--cpu-prof', '--cpu-prof-dir', profDir],
-    )) && ok;
-    // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): the main thread is 0; the
-    // SQLite writer and other worker threads write their own.
-    const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
-    if (file) {
-      const s = summariseProfile(join(profDir, file), window[0], window[1]);
-      console.log(`  ${s.windowed ? 'samples during the scale-up only' : 'all samples (clock window did not match)'}: ${s.totalMs.toFixed(0)} ms; profile kept at ${join(profDir, file)}`);
-      console.log('  top self time by function:');
-      for (const l of s.fns) console.log(l);
-      console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
-      for (const l of s.components) console.log(l);
-    } else console.log('  no profile was written');
+        printScale(r, LARGE_NODES);
+        const counts = await countVolumes(b);
+        const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
+        console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
+      })) && ok;
+    }
+
+    if (CASES.has('profile')) {
+      const profDir = tempDir('ordinal-bench-prof-');
+      let window = [0, 0];
+      ok = (await run(
+        'CPU profile',
+        NODES,
+        async (b) => {
+          const from = monoUs();
+          window = [from, from];
+          try {
+            const r = await parallelScale(b, 'web', SMALL, PROFILE_TIMEOUT_S);
+            console.log(`CPU profile (--cpu-prof on ordinal) of Parallel 0 → ${SMALL}: ${r.seconds.toFixed(2)} s under the profiler`);
+          } finally {
+            window = [from, monoUs()];
+          }
+        },
+        ['--cpu-prof', '--cpu-prof-dir', profDir],
+      )) && ok;
+      // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): the main thread is 0; the
+      // SQLite writer and other worker threads write their own.
+      const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+      if (file) {
+        const s = summariseProfile(join(profDir, file), window[0], window[1]);
+        console.log(`  ${s.windowed ? 'samples during the scale-up only' : 'all samples (clock window did not match)'}: ${s.totalMs.toFixed(0)} ms; profile kept at ${join(profDir, file)}`);
+        console.log('  top self time by function:');
+        for (const l of s.fns) console.log(l);
+        console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
+        for (const l of s.components) console.log(l);
+      } else console.log('  no profile was written');
+    }
   }
   console.log(`(bench ran ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (!ok) process.exitCode = 1;

@@ -5,6 +5,7 @@ import type { Obj, ResourceDef } from '../api/resource.ts';
 import { ApiError, forbidden } from './errors.ts';
 import { inServiceNetwork, pickServiceIp } from './service-network.ts';
 import { findResource } from './request.ts';
+import { reserveIp } from './ip-reservations.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { addDefaultTolerations } from '../api/kinds/pod.ts';
 import { copyImagePullSecrets, DEFAULT_SERVICE_ACCOUNT, mountableSecretsViolation, mountApiAccessVolume, shouldAutomount } from './serviceaccount-admission.ts';
@@ -23,8 +24,8 @@ export interface AdmissionConfig {
 
 export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = { defaultNotReadyTolerationSeconds: 300, defaultUnreachableTolerationSeconds: 300 };
 
-export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj): Promise<void> {
-  if (r.kind === 'Service') allocateServiceAddresses(rs, obj);
+export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj, dryRun = false): Promise<void> {
+  if (r.kind === 'Service') await allocateServiceAddresses(rs, obj, dryRun);
   if (r.kind === 'Pod') admitDefaultTolerationSeconds(rs.admission, obj);
   if (r.kind === 'Pod') await admitPodServiceAccount(rs, obj);
   if (r.kind === 'PersistentVolumeClaim') admitClaim(rs, obj);
@@ -93,7 +94,7 @@ function admitClaim(rs: ResourceStore, pvc: Obj): void {
 
 const addFinalizer = (o: Obj, f: string) => void (o.metadata.finalizers = [...new Set([...(o.metadata.finalizers ?? []), f])]);
 
-function allocateServiceAddresses(rs: ResourceStore, svc: Obj): void {
+async function allocateServiceAddresses(rs: ResourceStore, svc: Obj, dryRun: boolean): Promise<void> {
   const spec = (svc.spec ??= {});
   if (spec.type === 'ExternalName') return;
   const used = new Set<string>();
@@ -105,13 +106,24 @@ function allocateServiceAddresses(rs: ResourceStore, svc: Obj): void {
   const net = rs.serviceNetwork;
   const invalid = (why: string) =>
     new ApiError(422, 'Invalid', `Service "${svc.metadata.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: ${why}`);
+  // Addresses are claimed through the store (ip-reservations.ts): the cache alone cannot see a
+  // Service that another API server is creating at the same moment.
+  const owner = { namespace: svc.metadata.namespace, name: svc.metadata.name };
+  // A dry run claims nothing, as upstream's dry-run allocator.
+  const reserve = (ip: string) => (dryRun ? Promise.resolve(true) : reserveIp(rs.store, rs.cache, ip, owner));
   if (spec.clusterIP === undefined || spec.clusterIP === '') {
-    const ip = pickServiceIp(net, used);
-    if (!ip) throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
-    spec.clusterIP = ip;
+    for (;;) {
+      const ip = pickServiceIp(net, used);
+      if (!ip) throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+      if (await reserve(ip)) {
+        spec.clusterIP = ip;
+        break;
+      }
+      used.add(ip);
+    }
   } else if (spec.clusterIP !== 'None') {
     if (!inServiceNetwork(net, spec.clusterIP)) throw invalid(`the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${net.cidr}`);
-    if (used.has(spec.clusterIP)) throw invalid('provided IP is already allocated');
+    if (used.has(spec.clusterIP) || !(await reserve(spec.clusterIP))) throw invalid('provided IP is already allocated');
   }
   spec.clusterIPs = [spec.clusterIP];
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {

@@ -1,14 +1,20 @@
 // Objects every cluster has from the start, created idempotently on each start.
 import { findResource } from './request.ts';
+import { ApiError } from './errors.ts';
 import type { ResourceStore } from './resource-store.ts';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export function ignoreAlreadyExists(err: unknown): void {
+  if (!(err instanceof ApiError && err.code === 409 && err.reason === 'AlreadyExists')) throw err;
+}
 
 export async function bootstrap(rs: ResourceStore): Promise<void> {
   const namespaces = findResource('', 'namespaces')!;
   for (const name of SYSTEM_NAMESPACES) {
     if (!rs.find(namespaces, undefined, name)) {
-      await rs.create(namespaces, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+      // Another API server sharing the store may create it at the same moment.
+      await rs.create(namespaces, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }).catch(ignoreAlreadyExists);
     }
   }
   // The cluster's own Services come once the server listens (their ports depend on it): cluster-services.ts.

@@ -15,6 +15,7 @@ import type { Obj } from '../api/resource.ts';
 import { findResource } from './request.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { log } from '../util/log.ts';
+import { ignoreAlreadyExists } from './bootstrap.ts';
 import { deepEqual as jsonEqual } from '../api/validation/fields.ts';
 
 export interface ClusterServicesOptions {
@@ -110,7 +111,8 @@ export async function ensureClusterServices(rs: ResourceStore, opts: ClusterServ
   const services = findResource('', 'services')!;
   const existing = rs.find(services, 'default', 'kubernetes');
   if (!existing) {
-    await rs.create(services, 'default', kubernetesService(net.kubernetesIP, opts.securePort));
+    // Several API servers sharing one store all ensure it: whoever comes second finds it made.
+    await rs.create(services, 'default', kubernetesService(net.kubernetesIP, opts.securePort)).catch(ignoreAlreadyExists);
   } else {
     if (existing.spec?.clusterIP !== net.kubernetesIP) {
       // ClusterIPs never change; upstream too keeps the old Service and complains.
@@ -123,7 +125,7 @@ export async function ensureClusterServices(rs: ResourceStore, opts: ClusterServ
   }
   if (!rs.find(services, 'kube-system', 'kube-dns')) {
     try {
-      await rs.create(services, 'kube-system', kubeDnsService(net.dnsIP));
+      await rs.create(services, 'kube-system', kubeDnsService(net.dnsIP)).catch(ignoreAlreadyExists);
     } catch (err) {
       log('warn', 'apiserver', 'cannot create the kube-dns Service', { clusterIP: net.dnsIP, error: (err as Error).message });
     }
@@ -139,7 +141,7 @@ export async function ensureClusterServices(rs: ResourceStore, opts: ClusterServ
 async function ensureObject(rs: ResourceStore, r: NonNullable<ReturnType<typeof findResource>>, want: Obj, fields: string[]): Promise<void> {
   const have = rs.find(r, 'default', want.metadata.name);
   if (!have) {
-    await rs.create(r, 'default', want);
+    await rs.create(r, 'default', want).catch(ignoreAlreadyExists);
     return;
   }
   const labelsOk = Object.entries(want.metadata.labels as Record<string, string>).every(([k, v]) => have.metadata.labels?.[k] === v);

@@ -21,6 +21,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const r = rr.resource;
   const method = req.method ?? 'GET';
   const ns = rr.namespace;
+  // Another server may have written what this request reads or builds on (see needsConsistentRead).
+  if (needsConsistentRead(method, q, rr)) await rs.consistentRead();
   if (rr.subresource) return handleSubresource(req, res, rr, url, rs);
   const warnings: string[] = [];
   const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings, user });
@@ -29,6 +31,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (r.namespaced && rr.name !== undefined && ns === undefined) throw notFoundPath();
 
   if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPath)) {
+    // A version another server handed out may be ahead of this server's cache: wait for it, or the
+    // stream would repeat changes the client has seen.
+    const requested = Number(q.get('resourceVersion') ?? 0);
+    if (requested > rs.cache.revision()) await rs.waitForRevision(requested);
     return watch(res, rr, q, rs, req.headers.accept);
   }
   if (rr.name === undefined) {
@@ -95,6 +101,18 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     default:
       throw methodNotSupported({ group: r.group, resource: r.plural }, method);
   }
+}
+
+/**
+ * Upstream serves reads without a resourceVersion, and every write, from the state as of the
+ * request: with a store several servers share that means catching up with the store first. Reads
+ * at "any" version (resourceVersion=0), at a given one, or continuing a list, need not; neither
+ * do watches (they wait for their own version) nor a store that only this server writes.
+ */
+function needsConsistentRead(method: string, q: URLSearchParams, rr: ResourceRequest): boolean {
+  if (method !== 'GET') return true;
+  if (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPath) return false;
+  return !q.get('resourceVersion') && !q.get('continue');
 }
 
 function notFoundPath(): ApiError {

@@ -16,6 +16,7 @@ import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
 import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
+import { releaseIps } from './ip-reservations.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -45,6 +46,9 @@ export function bucketFor(r: ResourceDef): string {
 export function keyFor(r: ResourceDef, namespace: string | undefined, name: string): string {
   return r.namespaced ? `${bucketFor(r)}${namespace}/${name}` : `${bucketFor(r)}${name}`;
 }
+
+/** How long a read waits for this server's cache to reach a revision seen elsewhere (upstream: 3 s, then etcd). */
+const CATCH_UP_TIMEOUT_MS = 10_000;
 
 const qr = (r: ResourceDef) => ({ group: r.group, resource: r.plural });
 
@@ -115,6 +119,29 @@ export class ResourceStore {
     return this.cache.waitFor(this.store.currentRevision());
   }
 
+  /**
+   * A consistent read when several servers share the store (etcd): waits until the cache holds
+   * every write committed, through any server, before this call, as upstream's consistent reads
+   * from the watch cache do. A no-op for a store only this process writes.
+   */
+  async consistentRead(): Promise<void> {
+    if (!this.store.consistentRevision) return;
+    const rev = await this.store.consistentRevision();
+    await this.waitForRevision(rev);
+  }
+
+  /** Waits for the cache to reach rev, or fails as upstream's cache does when it cannot catch up in time. */
+  async waitForRevision(rev: number, timeoutMs = CATCH_UP_TIMEOUT_MS): Promise<void> {
+    if (this.cache.revision() >= rev) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    const outcome = await Promise.race([this.cache.waitFor(rev), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      throw new ApiError(504, 'Timeout', `Too large resource version: ${rev}, current: ${this.cache.revision()}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+    }
+  }
+
   get(r: ResourceDef, namespace: string | undefined, name: string): Obj {
     const hit = this.cache.get(keyFor(r, namespace, name));
     if (!hit) throw notFound(qr(r), name);
@@ -158,7 +185,7 @@ export class ResourceStore {
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
     opts.warnings?.push(...(r.strategy.warnings?.(obj) ?? []));
     if (r.namespaced) this.checkNamespaceOpen(r, meta.namespace, meta.name);
-    await admitCreate(this, r, obj);
+    await admitCreate(this, r, obj, opts.dryRun);
     const key = keyFor(r, meta.namespace, meta.name);
     if (this.cache.get(key)) throw alreadyExists(qr(r), meta.name);
     if (opts.dryRun) return obj;
@@ -431,6 +458,7 @@ export class ResourceStore {
     try {
       const { rev } = await this.store.delete(key);
       await this.cache.waitFor(rev);
+      if (r.kind === 'Service') await releaseIps(this.store, existing);
     } catch (err) {
       if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), existing.metadata.name);
       throw err;

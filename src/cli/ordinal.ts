@@ -25,6 +25,7 @@ import { DEFAULT_SERVICE_CIDR, type ServiceNetwork } from '../apiserver/service-
 import { clusterCidrFlag, serviceNetworkFlag } from './network-flags.ts';
 import { isIPv4 } from 'node:net';
 import { advertiseAddressFor } from '../apiserver/cluster-services.ts';
+import { ETCD_FLAGS, ETCD_USAGE, parseEtcdFlags, type EtcdFlags } from './etcd-flags.ts';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
@@ -50,8 +51,9 @@ Options:
   --node-ip ADDR   the containerd node's address on the machines' network (up only; default, when
                    --host is not loopback: the advertise address): with it the node routes pod
                    traffic to and from nodes that join
-  --store KIND     storage driver: sqlite (default)
-  --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
+  --store KIND     storage driver: sqlite (default; the state lives in the data dir) or etcd
+                   (--etcd-servers; several 'ordinal server' may share one etcd and one PKI)
+${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real containers through containerd's CRI
                    API; needs root) or sim (simulated, like kwok). Default: containerd when it
                    is installed and this is root (Ordinal then runs its own, under DIR/containerd),
                    else sim
@@ -118,6 +120,7 @@ async function main(argv: string[]): Promise<void> {
       'advertise-address': { type: 'string' },
       'cluster-signing-duration': { type: 'string' },
       ...NODE_LIFECYCLE_FLAGS,
+      ...ETCD_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -210,9 +213,26 @@ async function main(argv: string[]): Promise<void> {
   // The containerd node joins the machines' pod network when the server listens beyond loopback.
   if (values['node-ip'] !== undefined && (!isIPv4(values['node-ip']) || values['node-ip'].startsWith('127.'))) fail(`invalid --node-ip ${values['node-ip']}: an IPv4 address of this machine that other nodes reach`);
   const nodeIP = values['node-ip'] ?? (runtime === 'containerd' && !host.startsWith('127.') && host !== 'localhost' ? advertiseAddressFor(host, advertiseAddress) : undefined);
+  let etcdFlags: EtcdFlags | undefined;
+  try {
+    etcdFlags = parseEtcdFlags(storeKind, values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
-  else fail(`unknown --store ${storeKind}: supported stores are: sqlite (etcd comes later)`);
+  else if (storeKind === 'etcd' && etcdFlags) {
+    const { openEtcdStore } = await import('../storage/etcd/store.ts');
+    const { storedResources } = await import('../apiserver/stored-resources.ts');
+    store = await openEtcdStore(etcdFlags, storedResources(), {
+      // A cache that can no longer follow etcd would serve stale state: stop, as a crashed server would.
+      onStreamLost: (err) => {
+        log('error', 'ordinal', 'lost the etcd watch; exiting', { error: err.message });
+        process.exit(1);
+      },
+      onCompactionError: (err) => log('warn', 'ordinal', 'etcd compaction failed', { error: err.message }),
+    }).catch((err) => fail((err as Error).message));
+  } else fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
 
   // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
   // in-cluster clients that connect by address verify it.

@@ -362,7 +362,7 @@ export class WatchCache {
     for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev), kv.modRev, true);
     this.rev = rev;
     this.startRev = this.tailFrom = rev;
-    this.stop = this.store.watch(rev, (events) => this.apply(events));
+    this.stop = this.store.watch(rev, (events, progressRev) => this.apply(events, progressRev));
   }
 
   close(): void {
@@ -391,7 +391,8 @@ export class WatchCache {
 
   /** The oldest revision a watch may resume from (exclusive): older ones get 410 Gone. */
   oldestResumable(): number {
-    if (!this.replays) return this.tailFrom;
+    // History the store has compacted is gone for every server alike, whatever this one remembers.
+    if (!this.replays) return Math.max(this.tailFrom, this.store.compactedRevision());
     return Math.max(this.startRev, this.rev - this.historyCapacity, this.store.compactedRevision());
   }
 
@@ -467,7 +468,7 @@ export class WatchCache {
     return () => s.delete(fn);
   }
 
-  private apply(events: StoreEvent[]): void {
+  private apply(events: StoreEvent[], progressRev?: number): void {
     for (const e of events) {
       const bucket = bucketOf(e.key);
       const prevObj = this.get(e.key)?.obj;
@@ -490,6 +491,7 @@ export class WatchCache {
       const ls = this.listeners.get(bucket);
       if (ls) for (const l of ls) l(ev);
     }
+    if (progressRev !== undefined && progressRev > this.rev) this.rev = progressRev;
     if (this.waiters.length) {
       const ready = this.waiters.filter((w) => w.rev <= this.rev);
       this.waiters = this.waiters.filter((w) => w.rev > this.rev);

@@ -57,8 +57,17 @@ export interface Store {
   update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV>;
   /** Fails with 'conflict' if expectedModRev is given and differs. Resolves with the deleted kv and the delete revision. */
   delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }>;
-  /** Every change after `fromRev`, in order, then live ones; fails with 'compacted' if history before fromRev is gone. */
-  watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void;
+  /**
+   * Every change after `fromRev`, in order, then live ones; fails with 'compacted' if history before fromRev is gone.
+   * A store whose revisions also count changes it does not pass on (etcd: keys outside Ordinal's
+   * layout) reports progressRev: every revision up to it has been delivered, events or not.
+   */
+  watch(fromRev: number, onEvents: (events: StoreEvent[], progressRev?: number) => void): () => void;
+  /**
+   * Optional: the store's current revision read through its quorum, for consistent reads when
+   * several servers share the store (the cache waits until it has seen this revision).
+   */
+  consistentRevision?(): Promise<number>;
   /**
    * Optional, synchronous: committed changes with afterRev < rev <= toRev (only keys under prefix
    * if given), or undefined when compacted or not yet committed. Lets the watch cache keep only

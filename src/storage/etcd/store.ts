@@ -1,0 +1,378 @@
+// The etcd v3 driver. Every guarded write is one etcd transaction on the key's revisions, so
+// several API servers can share one etcd: whichever writes first wins, the others get 'exists' or
+// 'conflict' and retry from their (caught-up) watch cache, as kube-apiserver's GuaranteedUpdate
+// does. A write is acknowledged only once etcd answered it, i.e. once it is committed in the
+// quorum's logs. resourceVersion is etcd's revision (mod revision of the object, header revision
+// of a list).
+// The change stream is one etcd watch over the whole key space, not only the prefix: every etcd
+// revision then reaches the cache in order, so a quorum read ("what is etcd's revision now?") can
+// always be waited for, even when the newest revision belongs to a key Ordinal does not serve
+// (upstream's compact_rev_key, another program's keys).
+import { readFileSync } from 'node:fs';
+import { Etcd3, type IOptions } from 'etcd3';
+import type * as RPC from 'etcd3';
+import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from '../types.ts';
+import { KeyLayout } from './keys.ts';
+import { COMPACT_REV_KEY, startCompactor } from './compactor.ts';
+
+export interface EtcdOptions {
+  /** kube-apiserver's --etcd-servers. */
+  servers: string[];
+  /** --etcd-cafile, --etcd-certfile, --etcd-keyfile (client TLS; the CA alone for server-only TLS). */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  layout: KeyLayout;
+  /**
+   * Called when the change stream cannot go on (etcd compacted past where it stood, after a long
+   * disconnection): the cache would silently go stale, so the owner should stop serving.
+   */
+  onStreamLost?: (err: Error) => void;
+}
+
+/** Keys per range request when listing: one reply stays well under gRPC's message limits. */
+const LIST_PAGE = 1000;
+/** Messages of up to this size are accepted from etcd (watch replies carry many objects at once). */
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+const RECONNECT_DELAY_MS = 500;
+
+const b = (s: string) => Buffer.from(s);
+/** The end of a prefix range (etcd's range_end): the prefix with its last byte incremented. */
+export function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+export function etcdClientOptions(o: Pick<EtcdOptions, 'servers' | 'caFile' | 'certFile' | 'keyFile'>): IOptions {
+  const opts: IOptions = {
+    hosts: o.servers,
+    grpcOptions: { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES },
+  };
+  if (o.caFile || o.certFile || o.keyFile) {
+    if (!o.caFile) throw new Error('--etcd-cafile is required with --etcd-certfile and --etcd-keyfile');
+    opts.credentials = { rootCertificate: readFileSync(o.caFile) };
+    if (o.certFile) opts.credentials.certChain = readFileSync(o.certFile);
+    if (o.keyFile) opts.credentials.privateKey = readFileSync(o.keyFile);
+  }
+  return opts;
+}
+
+export class EtcdStore implements Store {
+  readonly driver = 'etcd';
+  readonly client: Etcd3;
+  readonly layout: KeyLayout;
+  /** The newest etcd revision this server has heard of (replies to its requests, its watch). */
+  private rev = 0;
+  private compacted = 0;
+  /** Values this server is writing, with the decoded form that rides along on their watch event. */
+  private readonly ownWrites = new Map<string, { value: string; decoded: Decoded }[]>();
+  private readonly streams = new Set<() => void>();
+  private readonly onStreamLost: (err: Error) => void;
+
+  constructor(opts: EtcdOptions) {
+    this.layout = opts.layout;
+    this.client = new Etcd3(etcdClientOptions(opts));
+    this.onStreamLost = opts.onStreamLost ?? ((err) => { throw err; });
+  }
+
+  /** Connects and learns etcd's revision; fails when no server answers. */
+  async open(): Promise<void> {
+    await this.consistentRevision();
+  }
+
+  currentRevision(): number {
+    return this.rev;
+  }
+
+  compactedRevision(): number {
+    return this.compacted;
+  }
+
+  /**
+   * etcd's current revision, read through the quorum (a linearizable range): everything committed
+   * before this call is at or below it. The watch reaches it eventually (see the top of the file).
+   */
+  async consistentRevision(): Promise<number> {
+    const res = await this.client.kv.range({ key: b(COMPACT_REV_KEY), count_only: true });
+    return this.seen(res.header);
+  }
+
+  private seen(header: RPC.IResponseHeader | undefined): number {
+    const rev = Number(header?.revision ?? 0);
+    if (rev > this.rev) this.rev = rev;
+    return rev;
+  }
+
+  async get(key: string): Promise<KV | undefined> {
+    const res = await this.client.kv.range({ key: b(this.layout.toEtcd(key)) });
+    this.seen(res.header);
+    const kv = res.kvs[0];
+    return kv && { key, value: kv.value.toString(), createRev: Number(kv.create_revision), modRev: Number(kv.mod_revision) };
+  }
+
+  /** A consistent snapshot of everything under the prefix, read in pages at one revision. */
+  async list(prefix: string): Promise<ListResult> {
+    const etcdPrefix = this.layout.toEtcd(prefix);
+    const end = prefixEnd(etcdPrefix);
+    const kvs: KV[] = [];
+    let from = b(etcdPrefix);
+    let rev = 0;
+    for (;;) {
+      const res = await this.client.kv.range({ key: from, range_end: end, limit: LIST_PAGE, revision: rev || undefined });
+      if (!rev) rev = this.seen(res.header);
+      for (const kv of res.kvs) {
+        const key = this.layout.fromEtcd(kv.key.toString());
+        if (key !== undefined && key.startsWith(prefix)) kvs.push({ key, value: kv.value.toString(), createRev: Number(kv.create_revision), modRev: Number(kv.mod_revision) });
+      }
+      if (!res.more || !res.kvs.length) break;
+      from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+    }
+    // Keys sort as Ordinal's, not etcd's: the two layouts order resources differently.
+    kvs.sort((a, b2) => (a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0));
+    return { kvs, rev };
+  }
+
+  async create(key: string, value: string, decoded?: Decoded): Promise<KV> {
+    const k = b(this.layout.toEtcd(key));
+    const done = this.expect(key, value, decoded);
+    try {
+      const res = await this.client.kv.txn({
+        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key: k, value: b(value) } }],
+      });
+      const rev = this.seen(res.header);
+      if (!res.succeeded) throw new StoreError('exists', `key ${key} already exists`);
+      return { key, value, createRev: rev, modRev: rev };
+    } catch (err) {
+      done();
+      throw err;
+    }
+  }
+
+  async update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV> {
+    const k = b(this.layout.toEtcd(key));
+    const done = this.expect(key, value, decoded);
+    try {
+      const res = await this.client.kv.txn({
+        compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRev }],
+        success: [{ request_put: { key: k, value: b(value), prev_kv: true } }],
+        failure: [{ request_range: { key: k, keys_only: true } }],
+      });
+      const rev = this.seen(res.header);
+      if (!res.succeeded) {
+        // The comparison fails both for another revision and for an absent key (mod revision 0).
+        const current = res.responses[0]?.response_range?.kvs ?? [];
+        if (!current.length) throw new StoreError('notfound', `key ${key} not found`);
+        throw new StoreError('conflict', `key ${key} was modified`);
+      }
+      const prev = res.responses[0]?.response_put?.prev_kv;
+      return { key, value, createRev: prev ? Number(prev.create_revision) : rev, modRev: rev };
+    } catch (err) {
+      done();
+      throw err;
+    }
+  }
+
+  async delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }> {
+    const k = b(this.layout.toEtcd(key));
+    const compare: RPC.ICompare[] =
+      expectedModRev === undefined ? [{ key: k, target: 'Create', result: 'Greater', create_revision: 0 }] : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRev }];
+    const res = await this.client.kv.txn({
+      compare,
+      success: [{ request_delete_range: { key: k, prev_kv: true } }],
+      failure: [{ request_range: { key: k, keys_only: true } }],
+    });
+    const rev = this.seen(res.header);
+    if (!res.succeeded) {
+      const current = res.responses[0]?.response_range?.kvs ?? [];
+      if (!current.length) throw new StoreError('notfound', `key ${key} not found`);
+      throw new StoreError('conflict', `key ${key} was modified`);
+    }
+    const p = res.responses[0]?.response_delete_range?.prev_kvs?.[0];
+    if (!p) throw new StoreError('notfound', `key ${key} not found`);
+    return { prev: { key, value: p.value.toString(), createRev: Number(p.create_revision), modRev: Number(p.mod_revision) }, rev };
+  }
+
+  /**
+   * Remembers a value being written so that its watch event carries the writer's decoded object;
+   * returns the undo for a write that failed. Matching is by value: the event may come before the
+   * transaction's reply.
+   */
+  private expect(key: string, value: string, decoded: Decoded | undefined): () => void {
+    if (!decoded) return () => {};
+    const entry = { value, decoded };
+    let list = this.ownWrites.get(key);
+    if (!list) this.ownWrites.set(key, (list = []));
+    list.push(entry);
+    return () => this.forget(key, entry);
+  }
+
+  private forget(key: string, entry: { value: string; decoded: Decoded }): void {
+    const list = this.ownWrites.get(key);
+    if (!list) return;
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+    if (!list.length) this.ownWrites.delete(key);
+  }
+
+  private claim(key: string, value: string): Decoded | undefined {
+    const list = this.ownWrites.get(key);
+    const entry = list?.find((e) => e.value === value);
+    if (!entry) return undefined;
+    this.forget(key, entry);
+    return entry.decoded;
+  }
+
+  /**
+   * Every change after fromRev, then live ones. onEvents may be called with no events and a
+   * progress revision: every etcd revision up to it has been delivered (changes to keys outside
+   * Ordinal's layout are not passed on, but they do advance the revision).
+   */
+  watch(fromRev: number, onEvents: (events: StoreEvent[], progressRev?: number) => void): () => void {
+    if (fromRev < this.compacted) throw new StoreError('compacted', `revision ${fromRev} has been compacted`);
+    let last = fromRev;
+    let stopped = false;
+    let stream: RPC.IDuplexStream<RPC.IWatchRequest, RPC.IWatchResponse> | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const reconnect = () => {
+      stream = undefined;
+      if (!stopped && !retry) retry = setTimeout(() => ((retry = undefined), void open()), RECONNECT_DELAY_MS);
+    };
+    const open = async () => {
+      let s: RPC.IDuplexStream<RPC.IWatchRequest, RPC.IWatchResponse>;
+      try {
+        s = await this.client.watchClient.watch();
+      } catch {
+        return reconnect();
+      }
+      if (stopped) return s.end();
+      stream = s;
+      s.on('data', (res: RPC.IWatchResponse) => {
+        if (stopped || stream !== s) return;
+        if (res.canceled || Number(res.compact_revision) > 0) {
+          const compactRev = Number(res.compact_revision);
+          stopped = true;
+          s.end();
+          if (compactRev > 0) this.noteCompacted(compactRev);
+          this.onStreamLost(new StoreError('compacted', `the etcd watch cannot resume after revision ${last}: ${compactRev > 0 ? `compacted up to ${compactRev}` : res.cancel_reason}`));
+          return;
+        }
+        const events = res.events ?? [];
+        if (!events.length) {
+          // A progress notification: every revision up to the header's has been sent.
+          const rev = Number(res.header?.revision ?? 0);
+          if (!res.created && rev > last) {
+            last = rev;
+            this.seen(res.header);
+            onEvents([], rev);
+          }
+          return;
+        }
+        const out: StoreEvent[] = [];
+        let top = last;
+        for (const ev of events) {
+          const e = this.toStoreEvent(ev);
+          const rev = Number(ev.kv.mod_revision);
+          if (rev > top) top = rev;
+          if (e) out.push(e);
+        }
+        last = top;
+        if (top > this.rev) this.rev = top;
+        onEvents(out, top);
+      });
+      s.on('error', () => stream === s && reconnect());
+      s.on('end', () => stream === s && reconnect());
+      s.write({ create_request: { key: Buffer.from([0]), range_end: Buffer.from([0]), start_revision: last + 1, prev_kv: true, progress_notify: true } });
+    };
+    void open();
+    const stop = () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      stream?.end();
+      stream = undefined;
+      this.streams.delete(stop);
+    };
+    this.streams.add(stop);
+    return stop;
+  }
+
+  private toStoreEvent(ev: RPC.IEvent): StoreEvent | undefined {
+    const etcdKey = ev.kv.key.toString();
+    const rev = Number(ev.kv.mod_revision);
+    if (etcdKey === COMPACT_REV_KEY) {
+      // Upstream's compactor records the revision it is about to compact (0: the first round, none).
+      if (ev.type === 'Put') this.noteCompacted(Number(ev.kv.value.toString()));
+      return undefined;
+    }
+    const key = this.layout.fromEtcd(etcdKey);
+    if (key === undefined) return undefined;
+    const prev = ev.prev_kv;
+    if (ev.type === 'Delete') {
+      if (!prev) return undefined;
+      return { type: 'delete', rev, key, value: prev.value.toString(), createRev: Number(prev.create_revision), prev: prev.value.toString(), prevModRev: Number(prev.mod_revision) };
+    }
+    const value = ev.kv.value.toString();
+    const e: StoreEvent = { type: 'put', rev, key, value, createRev: Number(ev.kv.create_revision) };
+    if (prev) {
+      e.prev = prev.value.toString();
+      e.prevModRev = Number(prev.mod_revision);
+    }
+    const decoded = this.ownWrites.size ? this.claim(key, value) : undefined;
+    if (decoded) e.decoded = decoded;
+    return e;
+  }
+
+  noteCompacted(rev: number): void {
+    if (Number.isFinite(rev) && rev > this.compacted) this.compacted = rev;
+  }
+
+  /** Compacts etcd's history up to rev (etcd keeps rev itself). */
+  async compact(rev: number): Promise<void> {
+    if (rev <= this.compacted) return;
+    try {
+      await this.client.kv.compact({ revision: rev });
+    } catch (err) {
+      // Another server compacted further already: that is what was asked.
+      if (!/compacted/.test(String((err as Error).message))) throw err;
+    }
+    this.noteCompacted(rev);
+  }
+
+  async close(): Promise<void> {
+    for (const stop of [...this.streams]) stop();
+    this.client.close();
+  }
+}
+
+/**
+ * The store for `--store etcd`: connected, with the periodic compaction running, and the layout of
+ * the given resources. Closing the store stops the compaction.
+ */
+export async function openEtcdStore(
+  flags: { servers: string[]; caFile?: string; certFile?: string; keyFile?: string; prefix: string; compactionIntervalMs: number },
+  builtins: { group: string; resource: string }[],
+  hooks: { onStreamLost: (err: Error) => void; onCompactionError: (err: Error) => void },
+): Promise<EtcdStore> {
+  const store = new EtcdStore({ ...flags, layout: new KeyLayout(builtins, flags.prefix), onStreamLost: hooks.onStreamLost });
+  try {
+    await store.open();
+  } catch (err) {
+    await store.close();
+    throw new Error(`cannot reach etcd at ${flags.servers.join(',')}: ${(err as Error).message}`);
+  }
+  if (flags.compactionIntervalMs > 0) {
+    const stop = startCompactor(store.client, flags.compactionIntervalMs, (rev) => store.compact(rev), hooks.onCompactionError);
+    const close = store.close.bind(store);
+    store.close = async () => {
+      stop();
+      await close();
+    };
+  }
+  return store;
+}
