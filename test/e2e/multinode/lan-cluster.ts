@@ -2,7 +2,8 @@
 // --nodes 0` in the server's namespace and one `ordinal agent` per node namespace, each agent
 // starting its own containerd and importing the given images from its images directory. Every
 // process runs in its own process group and is ended by it. Root only.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -54,6 +55,25 @@ export function track(proc: ChildProcess): Proc {
       clearTimeout(t);
     },
   };
+}
+
+/**
+ * Mounts left under `dir` by a containerd that was killed (a simulated power cut) live in this
+ * machine's mount namespace: unmount them, deepest first, before the directory is removed.
+ */
+function unmountUnder(dir: string): void {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p === dir || p.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) {
+    try {
+      execFileSync('umount', ['-l', p], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
 }
 
 export async function waitUntil(cond: () => boolean, ms: number, what: () => string): Promise<void> {
@@ -109,6 +129,7 @@ export async function startLanCluster(opts: { nodes: number; images: BuiltImage[
       await Promise.all(agents.map((a) => a.stop()));
       await server.stop();
       lan.destroy();
+      unmountUnder(work);
       rmSync(work, { recursive: true, force: true });
     },
   };
