@@ -73,6 +73,15 @@ export function onResourcesChanged(fn: () => void): () => void {
   return () => listeners.delete(fn);
 }
 
+/**
+ * One kind per stored collection: every built-in kind, and each custom kind in its storage
+ * version only (its other versions are views of the same objects). What controllers that watch
+ * "everything" (garbage collector, namespace controller) iterate over.
+ */
+export function storedResources(): ResourceDef[] {
+  return resources.filter((r) => !r.custom || r.version === r.custom.storageVersion);
+}
+
 export function groupVersion(r: { group: string; version: string }): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
 }
