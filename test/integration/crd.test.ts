@@ -243,3 +243,20 @@ test('deleting the CRD deletes its objects first, then the CRD', async () => {
   const after = await api(c, 'GET', '/apis/db.example.com/v1/dbclusters');
   assert.deepEqual(after.json.items, []);
 });
+
+test('custom objects go with their namespace, and are served again after a restart', async () => {
+  await kubectlOk(c, ['create', 'namespace', 'doomed']);
+  await kubectlOk(c, ['create', '-f', '-'], { input: db('inside', { engine: 'postgres' }, 'doomed') });
+  await kubectlOk(c, ['create', '-f', '-'], { input: db('kept', { engine: 'mysql', instances: 2 }) });
+  await kubectlOk(c, ['delete', 'namespace', 'doomed', '--timeout=30s']);
+  assert.equal((await api(c, 'GET', '/apis/db.example.com/v1/namespaces/doomed/dbclusters/inside')).status, 404);
+
+  // Re-applying the unchanged definition is a no-op (client-side apply patches the CRD).
+  assert.match(await kubectlOk(c, ['apply', '-f', fixture('crd-dbcluster.yaml')]), /unchanged/);
+
+  await stopCluster(c);
+  c = await startCluster({ dataDir: c.dataDir });
+  const got = JSON.parse(await kubectlOk(c, ['get', 'dbc', 'kept', '-o', 'json']));
+  assert.equal(got.spec.instances, 2);
+  assert.match(await kubectlOk(c, ['get', 'dbc']), /^NAME\s+ENGINE\s+INSTANCES/);
+});
