@@ -10,7 +10,7 @@ export const CRD_SCHEMA = AX + 'CustomResourceDefinition';
 
 /** Values of free JSON (defaults, enums, examples): any JSON, kept as sent. */
 const json = (description: string): Schema => ({ description, 'x-kubernetes-preserve-unknown-fields': true } as Schema);
-const props = (): Schema => refTo(AX + 'JSONSchemaProps');
+const props = (description?: string): Schema => refTo(AX + 'JSONSchemaProps', description);
 
 defineComponents({
   ...kindWithList(CRD_SCHEMA, 'Declares a new kind served by the API server: its group, names, scope, versions and their schemas. Objects of the kind are called custom resources.',
@@ -104,7 +104,7 @@ defineComponents({
     minProperties: int64('The fewest properties.'),
     minimum: { type: 'number', format: 'double', description: 'The smallest number.' },
     multipleOf: { type: 'number', format: 'double', description: 'Numbers must be a multiple of it.' },
-    not: props(),
+    not: props('The schema must not hold.'),
     nullable: bool('Whether null is accepted (and kept).'),
     oneOf: arrOf(AX + 'JSONSchemaProps', 'Exactly one schema must hold.', atomic),
     pattern: str('A regular expression strings must match.'),
