@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { components } from './schema.ts';
 import type { GroupVersionKind, Schema } from './schema.ts';
 import './schemas/index.ts';
-import { resources } from './registry.ts';
+import { resources, onResourcesChanged } from './registry.ts';
 import type { ResourceDef } from './resource.ts';
 
 const KUBERNETES_VERSION = 'v1.32.0';
@@ -171,7 +171,7 @@ function resourcePaths(r: ResourceDef): Record<string, Json> {
       responses: responses({ '200': deleteResponse, '202': deleteResponse }),
     }),
     patch: op(ctx, 'patch', `patch${idPrefix}${ns}${kind}`, `partially update the specified ${kind}`, {
-      parameters: [...WRITE_PARAMS, P.force], requestBody: patchBody(),
+      parameters: [...WRITE_PARAMS, P.force], requestBody: patchBody(r),
       responses: responses({ '200': r.schema, '201': r.schema }),
     }),
     parameters: [nameParam, ...scopeParams, P.pretty],
@@ -192,7 +192,7 @@ function resourcePaths(r: ResourceDef): Record<string, Json> {
           responses: responses({ '200': component, '201': component }),
         }, g),
         patch: op(ctx, 'patch', `patch${idPrefix}${ns}${kind}${Sub}`, `partially update ${sub} of the specified ${kind}`, {
-          parameters: [...WRITE_PARAMS, P.force], requestBody: patchBody(),
+          parameters: [...WRITE_PARAMS, P.force], requestBody: patchBody(r),
           responses: responses({ '200': component, '201': component }),
         }, g),
         parameters: [nameParam, ...scopeParams, P.pretty],
@@ -245,8 +245,11 @@ function resourcePaths(r: ResourceDef): Record<string, Json> {
   return paths;
 }
 
-function patchBody(): Json {
-  return { content: content(META + 'Patch', PATCH_TYPES), required: true };
+/** Custom kinds have no strategic-merge metadata: upstream does not offer that patch type for them. */
+const CUSTOM_PATCH_TYPES = PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json');
+
+function patchBody(r: ResourceDef): Json {
+  return { content: content(META + 'Patch', r.custom ? CUSTOM_PATCH_TYPES : PATCH_TYPES), required: true };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +299,11 @@ interface Built {
 }
 
 let v3Cache: Map<string, Built> | undefined;
+// Documents are rebuilt on the next request after a custom kind comes, changes or goes.
+onResourcesChanged(() => {
+  v3Cache = undefined;
+  v2Cache = undefined;
+});
 
 function buildV3(): Map<string, Built> {
   const byGv = new Map<string, ResourceDef[]>();

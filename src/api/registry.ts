@@ -34,6 +34,7 @@ const entries: Entry[] = [
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true, schema: 'io.k8s.api.coordination.v1.Lease' },
   { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], schema: 'io.k8s.api.policy.v1.PodDisruptionBudget', subresources: ['status'] },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true, schema: 'io.k8s.api.discovery.v1.EndpointSlice' },
+  { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], schema: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition', subresources: ['status'] },
   { group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', namespaced: false, shortNames: ['csr'], schema: 'io.k8s.api.certificates.v1.CertificateSigningRequest', subresources: ['status', 'approval'] },
 ];
 
@@ -51,6 +52,35 @@ export const resources: ResourceDef[] = entries.map((e) => ({
   strategy: strategyFor(e.kind),
   table: tableFor(e.kind),
 }));
+
+/** How many of `resources` are built in; the rest are served from CustomResourceDefinitions. */
+const BUILT_IN = resources.length;
+const listeners = new Set<() => void>();
+
+/**
+ * Replaces the kinds served from CustomResourceDefinitions (the API server's CRD controller
+ * calls it whenever one is established, changed or gone). `resources` is updated in place, so
+ * every holder of it sees the change; listeners rebuild what they derived from it.
+ */
+export function setCustomResources(defs: ResourceDef[]): void {
+  resources.splice(BUILT_IN, resources.length - BUILT_IN, ...defs);
+  for (const fn of listeners) fn();
+}
+
+/** Called after every change of the served kinds; returns the unsubscribe function. */
+export function onResourcesChanged(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/**
+ * One kind per stored collection: every built-in kind, and each custom kind in its storage
+ * version only (its other versions are views of the same objects). What controllers that watch
+ * "everything" (garbage collector, namespace controller) iterate over.
+ */
+export function storedResources(): ResourceDef[] {
+  return resources.filter((r) => !r.custom || r.version === r.custom.storageVersion);
+}
 
 export function groupVersion(r: { group: string; version: string }): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

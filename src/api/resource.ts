@@ -42,6 +42,11 @@ export interface Strategy {
   subresources?: Record<string, SubresourceStrategy>;
   /** Warnings returned to the client in Warning headers. */
   warnings?(obj: Obj, old?: Obj): string[];
+  /**
+   * The first DELETE of an object, before finalizers are looked at: a kind may add its own
+   * finalizers or conditions here (a CRD's customresourcecleanup finalizer and Terminating).
+   */
+  beginDeletion?(obj: Obj, finalizers: Set<string>): void;
   /** Propagation used by DELETE when the client names none (upstream: Background for most, Orphan for a few legacy kinds). */
   defaultPropagation?: 'Background' | 'Orphan';
 }
@@ -77,4 +82,12 @@ export interface ResourceDef {
   subresources: SubresourceName[];
   strategy: Strategy;
   table: TableDef;
+  /** Set for kinds served from a CustomResourceDefinition (src/apiextensions/served.ts). */
+  custom?: import('../apiextensions/served.ts').CustomResourceInfo;
+  /** The kind of lists, when it is not `${kind}List` (custom kinds name their own). */
+  listKind?: string;
+  /** The apiVersion objects are stored with, when another version is the storage version. */
+  storageApiVersion?: string;
+  /** Turns a stored object into this version's form (a custom kind's non-storage versions). */
+  convert?: (obj: Obj) => Obj;
 }

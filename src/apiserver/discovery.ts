@@ -1,6 +1,6 @@
 // Discovery documents, legacy and aggregated (apidiscovery.k8s.io/v2), built once from the registry.
 import type { ResourceDef, SubresourceName } from '../api/resource.ts';
-import { resources, groupVersion, createOnlyResources } from '../api/registry.ts';
+import { resources, groupVersion, createOnlyResources, onResourcesChanged } from '../api/registry.ts';
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -47,17 +47,41 @@ function subresourcesOf(r: ResourceDef): { name: string; def: SubDef }[] {
   return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-export const groups: { name: string; versions: string[] }[] = [];
-for (const r of [...resources, ...createOnlyResources]) {
-  let g = groups.find((x) => x.name === r.group);
-  if (!g) groups.push((g = { name: r.group, versions: [] }));
-  if (!g.versions.includes(r.version)) g.versions.push(r.version);
+/** Served groups and their versions, in discovery order; rebuilt when custom kinds change. */
+export let groups: { name: string; versions: string[] }[] = [];
+
+function buildGroups(): void {
+  const out: { name: string; versions: string[] }[] = [];
+  for (const r of [...resources, ...createOnlyResources]) {
+    let g = out.find((x) => x.name === r.group);
+    if (!g) out.push((g = { name: r.group, versions: [] }));
+    if (!g.versions.includes(r.version)) g.versions.push(r.version);
+  }
+  // Upstream lists authentication.k8s.io right after apps (and events.k8s.io, which we do not serve).
+  const auth = out.findIndex((g) => g.name === 'authentication.k8s.io');
+  const apps = out.findIndex((g) => g.name === 'apps');
+  if (auth > apps && apps >= 0) out.splice(apps + 1, 0, ...out.splice(auth, 1));
+  // A custom group lists its versions by Kubernetes version priority, the preferred one first.
+  const custom = new Set(resources.filter((r) => r.custom).map((r) => r.group));
+  for (const g of out) if (custom.has(g.name)) g.versions.sort(compareKubeVersions);
+  groups = out;
 }
-// Upstream lists authentication.k8s.io right after apps (and events.k8s.io, which we do not serve).
-{
-  const auth = groups.findIndex((g) => g.name === 'authentication.k8s.io');
-  const apps = groups.findIndex((g) => g.name === 'apps');
-  if (auth > apps && apps >= 0) groups.splice(apps + 1, 0, ...groups.splice(auth, 1));
+buildGroups();
+onResourcesChanged(buildGroups);
+
+/** Kubernetes version priority: GA before beta before alpha, higher numbers first, then other names alphabetically. */
+export function compareKubeVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return { rank: 0, major: 0, minor: 0 };
+    return { rank: m[2] === undefined ? 3 : m[2] === 'beta' ? 2 : 1, major: Number(m[1]), minor: Number(m[3] ?? 0) };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (x.rank !== y.rank) return y.rank - x.rank;
+  if (x.rank === 0) return a < b ? -1 : a > b ? 1 : 0;
+  if (x.major !== y.major) return y.major - x.major;
+  return y.minor - x.minor;
 }
 
 export function apiVersions(serverAddress: string) {

@@ -16,6 +16,9 @@ import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
 import { parseProtobufRequestBody, PROTOBUF_MEDIA_TYPE } from './protobuf/index.ts';
 
+/** What upstream's handler of custom resources accepts as PATCH bodies. */
+export const CUSTOM_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
+
 export async function handleResource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore, user?: RequestUser): Promise<void> {
   const q = url.searchParams;
   const r = rr.resource;
@@ -26,7 +29,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (rr.subresource) return handleSubresource(req, res, rr, url, rs);
   const warnings: string[] = [];
   const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings, user });
-  const reply = (code: number, body: Obj) => sendJson(res, code, encodeBody(body), warningHeaders(warnings));
+  // A custom kind's other versions show the stored object under their own apiVersion (None conversion).
+  const reply = (code: number, body: Obj) => sendJson(res, code, encodeBody(r.convert && body.kind === r.kind ? r.convert(body) : body), warningHeaders(warnings));
   // Namespaced objects are only addressed within a namespace.
   if (r.namespaced && rr.name !== undefined && ns === undefined) throw notFoundPath();
 
@@ -59,7 +63,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
           });
           if (result) deleted.push(result.obj);
         }
-        return reply(200, { kind: `${r.kind}List`, apiVersion: groupVersion(r), metadata: { resourceVersion: String(rs.cache.revision()) }, items: deleted });
+        return reply(200, { kind: r.listKind ?? `${r.kind}List`, apiVersion: groupVersion(r), metadata: { resourceVersion: String(rs.cache.revision()) }, items: r.convert ? deleted.map(r.convert) : deleted });
       }
       default:
         throw methodNotSupported({ group: r.group, resource: r.plural }, method);
@@ -82,6 +86,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     case 'PATCH': {
       const type = mediaType(req.headers['content-type']);
+      // Custom kinds have no merge keys to patch by: upstream accepts only JSON and merge patches for them.
+      if (r.custom && type === 'application/strategic-merge-patch+json') throw unsupportedMediaType(CUSTOM_PATCH_TYPES);
       if (!PATCH_TYPES.includes(type)) {
         if (type === 'application/apply-patch+yaml') throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported yet; use client-side kubectl apply');
         throw unsupportedMediaType(PATCH_TYPES);
@@ -136,7 +142,7 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     rv = String(c.rv);
   }
   const candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey);
-  const items: Obj[] = [];
+  let items: Obj[] = [];
   let next: string | undefined;
   let remaining: number | undefined;
   for (let i = 0; i < candidates.length; i++) {
@@ -151,6 +157,7 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     }
     items.push(c.obj);
   }
+  if (r.convert) items = items.map(r.convert);
   const neg = negotiate(accept);
   if (neg.table) {
     return sendJson(res, 200, toTable(r, items, { include: includeObject(q), version: neg.table, resourceVersion: rv, continue: next, remaining }));
@@ -162,7 +169,7 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${neg.partialMetadata}`, metadata: meta, items: items.map((o) => partialMetadata(o, neg.partialMetadata)) });
   }
   // Items are spliced in pre-encoded: each object is serialized once per change, not once per list.
-  const head = `{"kind":"${r.kind}List","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
+  const head = `{"kind":"${r.listKind ?? `${r.kind}List`}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
   sendJson(res, 200, head + items.map(encode).join(',') + ']}');
 }
 

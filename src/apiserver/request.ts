@@ -1,6 +1,6 @@
 // Turns a URL path into what it addresses: a resource, maybe a namespace, name and subresource.
 import type { ResourceDef } from '../api/resource.ts';
-import { resources, groupVersion } from '../api/registry.ts';
+import { resources, groupVersion, onResourcesChanged } from '../api/registry.ts';
 
 export interface ResourceRequest {
   resource: ResourceDef;
@@ -11,8 +11,15 @@ export interface ResourceRequest {
   watchPath: boolean;
 }
 
-const byGvPlural = new Map<string, ResourceDef>();
-for (const r of resources) byGvPlural.set(`${groupVersion(r)}/${r.plural}`, r);
+let byGvPlural = new Map<string, ResourceDef>();
+function index(): void {
+  const m = new Map<string, ResourceDef>();
+  for (const r of resources) m.set(`${groupVersion(r)}/${r.plural}`, r);
+  byGvPlural = m;
+}
+index();
+// Custom resources come and go with their definitions; lookups stay one map access.
+onResourcesChanged(index);
 
 export function resourceFor(gv: string, plural: string): ResourceDef | undefined {
   return byGvPlural.get(`${gv}/${plural}`);

@@ -161,7 +161,7 @@ export class ResourceStore {
     const obj = clone(input);
     this.checkTypeMeta(r, obj);
     this.checkFields(r, obj, opts);
-    obj.apiVersion = groupVersion(r);
+    obj.apiVersion = r.storageApiVersion ?? groupVersion(r);
     obj.kind = r.kind;
     const meta = (obj.metadata ??= {});
     if (r.namespaced) {
@@ -270,7 +270,7 @@ export class ResourceStore {
   private async commitUpdate(r: ResourceDef, existing: Obj, obj: Obj, opts: WriteOptions, subresource?: string): Promise<Obj> {
     const name = existing.metadata.name;
     const meta = (obj.metadata ??= {});
-    obj.apiVersion = groupVersion(r);
+    obj.apiVersion = r.storageApiVersion ?? groupVersion(r);
     obj.kind = r.kind;
     if (meta.uid && meta.uid !== existing.metadata.uid) {
       throw conflict(qr(r), name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${existing.metadata.uid}`);
@@ -409,6 +409,7 @@ export class ResourceStore {
     if (policy === 'Orphan') finalizers.add('orphan');
     if (policy === 'Foreground') finalizers.add('foregroundDeletion');
     const alreadyDeleting = !!meta.deletionTimestamp;
+    if (!alreadyDeleting) r.strategy.beginDeletion?.(obj, finalizers);
     // A namespace is emptied by the namespace controller before it goes (spec.finalizers: [kubernetes]).
     const namespaceFinalizers = r.kind === 'Namespace' && (obj.spec?.finalizers?.length ?? 0) > 0;
     if (r.kind === 'Namespace' && namespaceFinalizers && obj.status?.phase !== 'Terminating') {

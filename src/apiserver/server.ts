@@ -24,6 +24,8 @@ import { createStreamingEndpoints, streamingSubresource } from './streaming/inde
 import { remoteNodeResolver } from './streaming/remote-node.ts';
 import { nodeProxyTarget, serveNodeProxy } from './node-proxy.ts';
 import { DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
+import { onResourcesChanged } from '../api/registry.ts';
+import { CrdController } from '../apiextensions/controller.ts';
 
 export const VERSION = {
   major: '1',
@@ -68,6 +70,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   if (opts.serviceNetwork) rs.serviceNetwork = opts.serviceNetwork;
   rs.admission = { ...DEFAULT_ADMISSION_CONFIG, ...opts.admission };
   await bootstrap(rs);
+  // Custom kinds are served from the definitions in the store, from the first request on.
+  const crdController = new CrdController(rs);
+  crdController.start();
   const authenticate = createAuthenticator(opts.pki, rs);
   const adminTokenUser = staticTokenUser(opts.pki);
   const host = opts.host ?? '127.0.0.1';
@@ -140,6 +145,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // /openapi/v2: JSON by default, gnostic protobuf when asked (kubectl's v2 validation and
   // `explain --output=plaintext-openapiv2`). Built on first request, then kept.
   let openApiV2: Promise<import('../api/openapi-v2-proto.ts').OpenApiV2Variant[]> | undefined;
+  const forgetOpenApiV2 = onResourcesChanged(() => (openApiV2 = undefined));
   async function serveOpenApiV2(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!openApiV2) {
       openApiV2 = Promise.all([import('../api/openapi.ts'), import('../api/openapi-v2-proto.ts')]).then(([o, p]) => {
@@ -204,6 +210,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     port,
     resources: rs,
     async close() {
+      crdController.stop();
+      forgetOpenApiV2();
       streaming.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,11 +4,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Obj, ResourceDef } from '../api/resource.ts';
 import { formatLabelSelector } from './filter.ts';
-import { ApiError, badRequest, conflict, methodNotSupported, notFound } from './errors.ts';
+import { ApiError, badRequest, conflict, methodNotSupported, notFound, unsupportedMediaType } from './errors.ts';
 import { readBody, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
 import type { ResourceStore } from './resource-store.ts';
-import { mediaType, parseBody, readObject } from './handlers.ts';
+import { CUSTOM_PATCH_TYPES, mediaType, parseBody, readObject } from './handlers.ts';
+import { customScale, setCustomReplicas } from '../apiextensions/scale.ts';
 import { applyPatch, PATCH_TYPES } from './patching.ts';
 import { findResource } from './request.ts';
 import { cloneJson } from '../util/json.ts';
@@ -28,13 +29,15 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
 
   // A CSR's approval is written like status, under its own update rules (the kind's strategy).
   if (sub === 'status' || sub === 'approval') {
-    if (method === 'GET') return sendJson(res, 200, rs.get(r, ns, name));
-    if (method === 'PUT') return sendJson(res, 200, await rs.update(r, ns, name, await readObject(req), opts, sub));
+    const out = (o: Obj) => (r.convert ? r.convert(o) : o);
+    if (method === 'GET') return sendJson(res, 200, out(rs.get(r, ns, name)));
+    if (method === 'PUT') return sendJson(res, 200, out(await rs.update(r, ns, name, await readObject(req), opts, sub)));
     if (method === 'PATCH') {
       const type = mediaType(req.headers['content-type']);
+      if (r.custom && type === 'application/strategic-merge-patch+json') throw unsupportedMediaType(CUSTOM_PATCH_TYPES);
       if (!PATCH_TYPES.includes(type)) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
       const patch = parseBody(await readBody(req), 'application/json');
-      return sendJson(res, 200, await rs.patch(r, ns, name, type, patch, opts, sub));
+      return sendJson(res, 200, out(await rs.patch(r, ns, name, type, patch, opts, sub)));
     }
   }
   if (sub === 'finalize' && method === 'PUT') {
@@ -46,6 +49,8 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
     return sendJson(res, 200, await rs.finalizeNamespace(r, name, finalizers, opts.dryRun));
   }
   if (sub === 'scale') {
+    const cs = r.custom?.scale;
+    const toScale = (o: Obj) => (cs ? customScale(o, cs) : builtInScale(o));
     if (method === 'GET') return sendJson(res, 200, toScale(rs.get(r, ns, name)));
     if (method === 'PUT' || method === 'PATCH') {
       // The body is read once; a patch is applied afresh to the latest object on each attempt.
@@ -63,7 +68,8 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
         const rv = scale.metadata?.resourceVersion;
         if (rv && rv !== current.metadata.resourceVersion) throw conflict({ group: r.group, resource: r.plural }, name);
         const next = cloneJson(current);
-        next.spec.replicas = replicas ?? 0;
+        if (cs) setCustomReplicas(next, cs, replicas ?? 0);
+        else next.spec.replicas = replicas ?? 0;
         try {
           const updated = await rs.update(r, ns, name, next, { ...opts, fieldValidation: 'Ignore' });
           return sendJson(res, 200, toScale(updated));
@@ -125,7 +131,7 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
 /** The Scale document for the patch engine: it has no merge keys, so strategic patches act as merge patches. */
 const scaleResource = { schema: 'io.k8s.api.autoscaling.v1.Scale' } as ResourceDef;
 
-function toScale(obj: Obj): Obj {
+function builtInScale(obj: Obj): Obj {
   const m = obj.metadata;
   return {
     kind: 'Scale',

@@ -58,6 +58,7 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
 
   const write = (type: string, obj: Obj | string) => {
     if (closed) return;
+    if (r.convert && typeof obj !== 'string' && obj.kind === r.kind) obj = r.convert(obj);
     let payload: string;
     if (p.table && type !== 'BOOKMARK' && type !== 'ERROR' && typeof obj !== 'string') {
       const table: Obj = { kind: 'Table', apiVersion: `meta.k8s.io/${p.table.version}`, metadata: { resourceVersion: obj.metadata?.resourceVersion } };

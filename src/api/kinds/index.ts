@@ -13,6 +13,7 @@ import {
   podDisruptionBudgetStrategy,
 } from './misc.ts';
 import { podStrategy } from './pod.ts';
+import { crdStrategy } from '../../apiextensions/crd-strategy.ts';
 import { serviceStrategy } from './service.ts';
 import { statefulSetStrategy } from './statefulset.ts';
 import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './storage.ts';
@@ -36,6 +37,7 @@ export const strategies: Record<string, Strategy> = {
   PodDisruptionBudget: podDisruptionBudgetStrategy,
   EndpointSlice: endpointSliceStrategy,
   CertificateSigningRequest: certificateSigningRequestStrategy,
+  CustomResourceDefinition: crdStrategy,
 };
 
 export function strategyFor(kind: string): Strategy {

@@ -2,7 +2,7 @@
 // deletion propagation as upstream's collector does — Background (dependents of a vanished owner
 // are deleted), Foreground (dependents first, then the owner) and Orphan (dependents released).
 import type { Obj, ResourceDef } from '../../api/resource.ts';
-import { groupVersion, resources } from '../../api/registry.ts';
+import { groupVersion, onResourcesChanged, resources, storedResources } from '../../api/registry.ts';
 import type { Client } from '../../client/client.ts';
 import { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -11,8 +11,15 @@ import { OwnerGraph } from './graph.ts';
 import { planFor, type OwnerRef } from './plan.ts';
 import { log } from '../../util/log.ts';
 
-const byGvk = new Map<string, ResourceDef>();
-for (const r of resources) byGvk.set(`${groupVersion(r)}/${r.kind}`, r);
+let byGvk = new Map<string, ResourceDef>();
+function indexKinds(): void {
+  const m = new Map<string, ResourceDef>();
+  for (const r of resources) m.set(`${groupVersion(r)}/${r.kind}`, r);
+  byGvk = m;
+}
+indexKinds();
+onResourcesChanged(indexKinds);
+const collection = (r: ResourceDef) => `${r.group}/${r.plural}`;
 const resourceOf = (ref: OwnerRef) => byGvk.get(`${ref.apiVersion}/${ref.kind}`);
 
 const ignoreNotFound = (err: unknown) => {
@@ -23,29 +30,49 @@ const ignoreNotFound = (err: unknown) => {
 export class GarbageCollector {
   private readonly client: Client;
   private readonly graph = new OwnerGraph();
-  private readonly informers: Informer[];
+  /** One informer per stored collection; custom kinds' come and go with their definitions. */
+  private readonly informers = new Map<string, Informer>();
   private readonly queue: WorkQueue;
+  private started = false;
+  private readonly unsubscribe: () => void;
 
   constructor(client: Client) {
     this.client = client;
     this.queue = new WorkQueue((uid) => this.sync(uid), 4);
-    this.informers = resources.map((r) => {
-      const inf = new Informer(client, r);
+    this.watchKinds();
+    this.unsubscribe = onResourcesChanged(() => this.watchKinds());
+  }
+
+  private watchKinds(): void {
+    const wanted = new Map(storedResources().map((r) => [collection(r), r]));
+    for (const [key, inf] of this.informers) {
+      if (wanted.has(key)) continue;
+      inf.stop();
+      this.informers.delete(key);
+    }
+    for (const [key, r] of wanted) {
+      if (this.informers.has(key)) continue;
+      const inf = new Informer(this.client, r);
       inf.on({
         add: (obj) => this.observe(r, obj),
         update: (_old, obj) => this.observe(r, obj),
         delete: (obj) => this.forget(obj),
       });
-      return inf;
-    });
+      this.informers.set(key, inf);
+      if (this.started) {
+        inf.start().catch((err) => log('warn', 'garbagecollector', 'informer failed to start', { resource: key, error: String(err) }));
+      }
+    }
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.informers.map((i) => i.start()));
+    this.started = true;
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
   }
 
   stop(): void {
-    for (const i of this.informers) i.stop();
+    this.unsubscribe();
+    for (const i of this.informers.values()) i.stop();
     this.queue.stop();
   }
 

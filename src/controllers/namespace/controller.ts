@@ -1,14 +1,15 @@
 // The namespace controller: when a namespace is deleted it deletes everything in it, and once
 // nothing is left it removes the 'kubernetes' finalizer so the namespace itself goes.
 import type { Obj } from '../../api/resource.ts';
-import { resources } from '../../api/registry.ts';
+import { resources, storedResources } from '../../api/registry.ts';
 import type { Client } from '../../client/client.ts';
 import { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
 
-const NAMESPACED = resources.filter((r) => r.namespaced && r.kind !== 'Event');
+// Custom kinds included: the set is read at each sync, as definitions come and go.
+const namespaced = () => storedResources().filter((r) => r.namespaced && !(r.group === '' && r.kind === 'Event'));
 const EVENTS = resources.find((r) => r.kind === 'Event')!;
 
 export class NamespaceController {
@@ -41,7 +42,7 @@ export class NamespaceController {
     if (!(ns.spec?.finalizers ?? []).includes('kubernetes')) return;
     let remaining = 0;
     // Events go last, so that what the deletions record can still be read until the end.
-    for (const r of [...NAMESPACED, EVENTS]) {
+    for (const r of [...namespaced(), EVENTS]) {
       const { items } = await this.client.list(r, { namespace: name });
       remaining += items.length;
       for (const obj of items) {
