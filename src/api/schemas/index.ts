@@ -10,3 +10,5 @@ import './discovery.ts';
 import './autoscaling.ts';
 import './authentication.ts';
 import './certificates.ts';
+import './rbac.ts';
+import './authorization.ts';
