@@ -3,6 +3,9 @@
 import type { Obj, Strategy } from '../resource.ts';
 import { invalid, notSupported, required } from '../field-errors.ts';
 import { type Errs, asArray, asObj, deepEqual, invalidRendered, isObj } from '../validation/fields.ts';
+
+/** Go's %#v of a []string, as upstream prints a rule's URLs. */
+const goStrings = (v: unknown[]) => `[]string{${v.map((x) => JSON.stringify(String(x))).join(', ')}}`;
 import { nameIsDNSSubdomain, type NameValidator } from '../validation/names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/objectmeta.ts';
 import { validateLabelSelector } from '../validation/selector.ts';
@@ -27,9 +30,9 @@ function validateRule(rule: unknown, namespaced: boolean, path: string): Errs {
   const urls = asArray(r.nonResourceURLs);
   if (!verbs.length) errs.push(required(`${path}.verbs`, 'verbs must contain at least one value'));
   if (urls.length) {
-    if (namespaced) errs.push(invalid(`${path}.nonResourceURLs`, urls, 'namespaced rules cannot apply to non-resource URLs'));
+    if (namespaced) errs.push(invalidRendered(`${path}.nonResourceURLs`, goStrings(urls), 'namespaced rules cannot apply to non-resource URLs'));
     if (asArray(r.apiGroups).length || asArray(r.resources).length || asArray(r.resourceNames).length) {
-      errs.push(invalid(`${path}.nonResourceURLs`, urls, 'rules cannot apply to both regular resources and non-resource URLs'));
+      errs.push(invalidRendered(`${path}.nonResourceURLs`, goStrings(urls), 'rules cannot apply to both regular resources and non-resource URLs'));
     }
     return errs;
   }
