@@ -212,6 +212,11 @@ function clusterRoles(): Obj[] {
       rule(READ, [''], ['configmaps']),
       rule(READ, ['storage.k8s.io'], ['csidrivers', 'csistoragecapacities']),
     ]),
+    // Created by kubeadm with CoreDNS (not by the API server); the cluster DNS reads these.
+    clusterRole('system:coredns', [
+      rule(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']),
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+    ]),
     clusterRole('system:volume-scheduler', [
       rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumes']),
       rule(READ, ['storage.k8s.io'], ['storageclasses']),
@@ -431,8 +436,9 @@ export const NODES_GROUP = 'system:nodes';
 /**
  * Bindings for joining nodes, as kubeadm creates them (kubeadm:kubelet-bootstrap,
  * kubeadm:node-autoapprove-bootstrap, kubeadm:node-autoapprove-certificate-rotation), and, until the
- * Node authorizer exists, the system:node and system:node-proxier roles for every node: upstream
- * before 1.8 bound system:node to system:nodes, and Ordinal's node agents also run the service proxy.
+ * Node authorizer exists, the system:node role for every node (upstream before 1.8 bound it to
+ * system:nodes); and, because Ordinal's node agents also run the service proxy and the cluster
+ * DNS, the system:node-proxier and system:coredns roles.
  */
 function nodeJoinBindings(): Obj[] {
   return [
@@ -441,6 +447,9 @@ function nodeJoinBindings(): Obj[] {
     clusterRoleBinding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [group(NODES_GROUP)]),
     clusterRoleBinding('ordinal:nodes', 'system:node', [group(NODES_GROUP)]),
     clusterRoleBinding('ordinal:node-proxier', 'system:node-proxier', [group(NODES_GROUP)]),
+    // kubeadm's CoreDNS role and binding; Ordinal's node agents answer cluster DNS themselves.
+    clusterRoleBinding('system:coredns', 'system:coredns', [sa('kube-system', 'coredns')]),
+    clusterRoleBinding('ordinal:node-dns', 'system:coredns', [group(NODES_GROUP)]),
   ];
 }
 
