@@ -382,7 +382,7 @@ const KU_KEY_CERT_SIGN = 5;
 const KU_CRL_SIGN = 6;
 
 /** One relative distinguished name: attribute type OID and its value. */
-type Rdn = [oid: string, value: string];
+export type Rdn = [oid: string, value: string];
 
 /** What signing a certificate needs from the CA. */
 export interface Issuer extends KeyPairPem {
@@ -532,7 +532,7 @@ export function extension(id: string, critical: boolean, value: Buffer): Buffer 
   return critical ? seq(oid(id), derBool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
-function encodeName(rdns: Rdn[]): Buffer {
+export function encodeName(rdns: Rdn[]): Buffer {
   return seq(...rdns.map(([type, value]) => tlv(0x31, seq(oid(type), tlv(0x0c, Buffer.from(value, 'utf8'))))));
 }
 

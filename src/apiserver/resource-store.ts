@@ -14,6 +14,7 @@ import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notF
 import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
+import type { Authorizer, WriteAttempt } from './authorization/types.ts';
 import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
 import { releaseIps } from './ip-reservations.ts';
@@ -104,6 +105,14 @@ export class ResourceStore {
   serviceNetwork: ServiceNetwork = parseServiceCidr(DEFAULT_SERVICE_CIDR);
   /** Flags of the admission plugins (kube-apiserver's), set by the server at start. */
   admission: AdmissionConfig = { ...DEFAULT_ADMISSION_CONFIG };
+  /** The authorizer chain (src/apiserver/authorization), for in-process clients and checks made while writing. */
+  authorizer?: Authorizer;
+  /**
+   * Validating checks on main-resource writes that need the requester (RBAC escalation prevention;
+   * the place for NodeRestriction-like admission). They run after defaulting, before validation,
+   * and throw the ApiError that refuses the write.
+   */
+  writeChecks: ((w: WriteAttempt) => void)[] = [];
 
   constructor(store: Store, cache: WatchCache) {
     this.store = store;
@@ -180,6 +189,7 @@ export class ResourceStore {
     meta.creationTimestamp = nowTimestamp();
     r.strategy.default(obj);
     r.strategy.prepareForCreate(obj, { user: opts.user });
+    for (const check of this.writeChecks) check({ operation: 'create', kind: r.kind, group: r.group, obj, user: opts.user });
     dropEmptyMetadata(meta);
     const errs = r.strategy.validate(obj);
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
@@ -296,6 +306,7 @@ export class ResourceStore {
       s.default(obj);
       admitUpdate(this, r, obj);
       s.prepareForUpdate(obj, existing);
+      for (const check of this.writeChecks) check({ operation: 'update', kind: r.kind, group: r.group, obj, old: existing, user: opts.user });
       errs = s.validateUpdate(obj, existing);
     }
     if (errs.length) throw invalid(r.kind, r.group, name, errs);

@@ -26,6 +26,18 @@ import { nodeProxyTarget, serveNodeProxy } from './node-proxy.ts';
 import { DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { onResourcesChanged } from '../api/registry.ts';
 import { CrdController } from '../apiextensions/controller.ts';
+import { authorizeRequest, setupAuthorization } from './authorization/index.ts';
+import { reconcileBootstrapPolicy } from './authorization/bootstrap-roles.ts';
+import { handleReview, reviewPath } from './authorization/review-api.ts';
+import type { RequestUser } from '../api/resource.ts';
+
+/**
+ * Requests without credentials are anonymous only on these paths (as kube-apiserver's
+ * AuthenticationConfiguration `anonymous.conditions`), and then still authorized: the default
+ * policy grants them through system:public-info-viewer. Elsewhere they get 401.
+ */
+const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+const ANONYMOUS: RequestUser = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 export const VERSION = {
   major: '1',
@@ -73,14 +85,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // Custom kinds are served from the definitions in the store, from the first request on.
   const crdController = new CrdController(rs);
   crdController.start();
+  const authz = setupAuthorization(rs);
+  await reconcileBootstrapPolicy(rs);
   const authenticate = createAuthenticator(opts.pki, rs);
+  /** Who the request acts as, once authenticated, impersonated and authorized; throws the 401/403. */
+  const identify = (req: IncomingMessage, url: URL): RequestUser => {
+    const user = authenticate(req);
+    if (!user) {
+      if (req.headers.authorization || !ANONYMOUS_PATHS.has(url.pathname)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      return authorizeRequest(authz.authorizer, req, url, ANONYMOUS);
+    }
+    return authorizeRequest(authz.authorizer, req, url, withAuthenticatedGroup(user));
+  };
   const adminTokenUser = staticTokenUser(opts.pki);
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
 
   // Nodes whose agents run elsewhere are reached at their kubelet servers, as the API server's kubelet client.
   const remote = remoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
-  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate });
+  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost')) });
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,
@@ -105,12 +128,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     let resourceLabel = '';
     try {
       const path = url.pathname.replace(/\/+$/, '') || '/';
-      // Health and version are public, as upstream's system:public-info-viewer role makes them.
+      const user = identify(req, url);
       if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
       if (path === '/version') return sendJson(res, 200, VERSION);
-      const user = authenticate(req);
-      if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       if (isAuthenticationApiPath(path)) return await handleAuthenticationApi(req, res, path, user, rs, adminTokenUser);
+      const review = reviewPath(path);
+      if (review) return await handleReview(req, res, review, user, authz.authorizer);
       const proxied = nodeProxyTarget(url.pathname);
       if (proxied) {
         resourceLabel = 'nodes/proxy';
@@ -120,7 +143,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
         if (streamingSubresource(rr)) return await streaming.handleRequest(req, res, rr, url);
-        return await handleResource(req, res, rr, url, rs, withAuthenticatedGroup(user));
+        return await handleResource(req, res, rr, url, rs, user);
       }
       if (rr === null) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       return await serveNonResource(req, res, path);
@@ -213,6 +236,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       crdController.stop();
       forgetOpenApiV2();
       streaming.close();
+      authz.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cache.close();

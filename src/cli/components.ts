@@ -32,6 +32,7 @@ import { NodeLifecycleController } from '../controllers/nodelifecycle/controller
 import type { NodeLifecycleOptions } from '../controllers/nodelifecycle/options.ts';
 import { TaintEvictionController } from '../controllers/tainteviction/controller.ts';
 import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
+import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/controller.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -108,6 +109,7 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
     }),
   // Off by default upstream, on in kubeadm clusters: Ordinal's nodes join with bootstrap tokens too.
   tokencleaner: (client) => new TokenCleaner(client),
+  'clusterrole-aggregation': (client) => new ClusterRoleAggregationController(client),
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);

@@ -90,6 +90,8 @@ ${NODE_LIFECYCLE_USAGE}  -h, --help       show this help
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
   if (argv[0] === 'check-identities') process.exit(await (await import('./check-identities.ts')).checkIdentitiesCommand(argv.slice(1)));
+  // `kubeconfig --user NAME`: a client-certificate kubeconfig for a person (src/cli/kubeconfig-user.ts).
+  if (argv[0] === 'kubeconfig') process.exit(await (await import('./kubeconfig-user.ts')).kubeconfigCommand(argv.slice(1)));
   // `token` has options of its own and talks to a running cluster: it takes over before the server's options are parsed.
   if (argv[0] === 'token') {
     const { tokenCommand } = await import('./token.ts');

@@ -11,6 +11,8 @@ import { ApiError } from '../apiserver/errors.ts';
 import { eventForSelection } from '../apiserver/watch.ts';
 import type { CacheEvent } from '../storage/cache.ts';
 import { createTokenRequest } from '../apiserver/serviceaccount-token.ts';
+import { authorizeOrThrow, IN_PROCESS_USER } from '../apiserver/authorization/index.ts';
+import { reviewStatus } from '../apiserver/authorization/review-api.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -39,6 +41,8 @@ export interface Client {
   bind(namespace: string, name: string, nodeName: string, uid?: string): Promise<void>;
   /** POST serviceaccounts/<name>/token: a TokenRequest answered with status.token. */
   createToken(namespace: string, name: string, request: Obj): Promise<Obj>;
+  /** POST a SubjectAccessReview with this spec; answers its status ({ allowed, reason, ... }). */
+  subjectAccessReview(spec: Obj): Promise<Obj>;
 }
 
 export type PatchType = 'application/json-patch+json' | 'application/merge-patch+json' | 'application/strategic-merge-patch+json';
@@ -46,11 +50,25 @@ export type PatchType = 'application/json-patch+json' | 'application/merge-patch
 export class InProcessClient implements Client {
   private readonly rs: ResourceStore;
   private readonly user?: RequestUser;
+  /** Who this client acts as: every call is authorized for it, as the same request over HTTP would be. */
+  readonly identity: RequestUser;
 
-  /** `user` is who this client's writes come from, where a kind records it (a CSR's requester). */
+  /**
+   * `user` is who this client acts as (and whose writes a kind records, such as a CSR's requester);
+   * without one, the in-process components' identity in system:masters (IN_PROCESS_USER).
+   */
   constructor(rs: ResourceStore, opts: { user?: RequestUser } = {}) {
     this.rs = rs;
     this.user = opts.user;
+    this.identity = opts.user ?? IN_PROCESS_USER;
+  }
+
+  /** The same attributes the HTTP path derives for this call (authorization/attributes.ts). */
+  private authorize(verb: string, r: ResourceDef, namespace: string | undefined, name = '', subresource = ''): void {
+    const authz = this.rs.authorizer;
+    // system:masters is allowed everything: skip building attributes on the hot path.
+    if (!authz || this.identity.groups.includes('system:masters')) return;
+    authorizeOrThrow(authz, { user: this.identity, verb, resourceRequest: true, path: '', namespace: namespace ?? '', apiGroup: r.group, apiVersion: r.version, resource: r.plural, subresource, name });
   }
 
   resource(group: string, plural: string): ResourceDef {
@@ -60,16 +78,24 @@ export class InProcessClient implements Client {
   }
 
   async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<Obj> {
+    this.authorize('get', r, namespace, name);
     return this.rs.get(r, namespace, name);
   }
 
   async list(r: ResourceDef, opts: ListOptions = {}): Promise<{ items: Obj[]; resourceVersion: string }> {
+    this.authorize('list', r, opts.namespace, nameFromSelector(opts.fieldSelector));
     const filter = makeFilter(r, opts.labelSelector, opts.fieldSelector);
     const items = this.rs.list(r, opts.namespace).map((c) => c.obj).filter(filter);
     return { items, resourceVersion: String(this.rs.cache.revision()) };
   }
 
   watch(r: ResourceDef, opts: WatchOptions, onEvent: (type: EventType, obj: Obj) => void, onClose: (err?: ApiError) => void): () => void {
+    try {
+      this.authorize('watch', r, opts.namespace, nameFromSelector(opts.fieldSelector));
+    } catch (err) {
+      queueMicrotask(() => onClose(err as ApiError));
+      return () => {};
+    }
     const cache = this.rs.cache;
     const filter = makeFilter(r, opts.labelSelector, opts.fieldSelector);
     const prefix = opts.namespace !== undefined && r.namespaced ? `${bucketFor(r)}${opts.namespace}/` : bucketFor(r);
@@ -107,29 +133,51 @@ export class InProcessClient implements Client {
   }
 
   async create(r: ResourceDef, namespace: string | undefined, obj: Obj): Promise<Obj> {
+    this.authorize('create', r, r.namespaced ? (namespace ?? obj.metadata?.namespace) : undefined);
     return this.rs.create(r, namespace, obj, { fieldValidation: 'Ignore', user: this.user });
   }
 
   async update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize' | 'approval'): Promise<Obj> {
+    this.authorize('update', r, obj.metadata?.namespace, obj.metadata?.name, subresource);
     if (subresource === 'finalize') return this.rs.finalizeNamespace(r, obj.metadata.name, obj.spec?.finalizers ?? []);
-    return this.rs.update(r, obj.metadata.namespace, obj.metadata.name, obj, { fieldValidation: 'Ignore' }, subresource);
+    return this.rs.update(r, obj.metadata.namespace, obj.metadata.name, obj, { fieldValidation: 'Ignore', user: this.user }, subresource);
   }
 
   async patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, subresource?: 'status'): Promise<Obj> {
-    return this.rs.patch(r, namespace, name, patchType, patch, { fieldValidation: 'Ignore' }, subresource);
+    this.authorize('patch', r, namespace, name, subresource);
+    return this.rs.patch(r, namespace, name, patchType, patch, { fieldValidation: 'Ignore', user: this.user }, subresource);
   }
 
   async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<void> {
+    this.authorize('delete', r, namespace, name);
     await this.rs.delete(r, namespace, name, opts);
   }
 
   // The same checks and effect as the HTTP pods/binding handler.
   async bind(namespace: string, name: string, nodeName: string, uid?: string): Promise<void> {
-    await this.rs.bind(this.resource('', 'pods'), namespace, name, nodeName, uid);
+    const pods = this.resource('', 'pods');
+    this.authorize('create', pods, namespace, name, 'binding');
+    await this.rs.bind(pods, namespace, name, nodeName, uid);
   }
 
   async createToken(namespace: string, name: string, request: Obj): Promise<Obj> {
+    this.authorize('create', this.resource('', 'serviceaccounts'), namespace, name, 'token');
     // Reads the request without changing it, so the caller's object needs no copy.
     return createTokenRequest(this.rs, namespace, name, request);
   }
+
+  async subjectAccessReview(spec: Obj): Promise<Obj> {
+    const authz = this.rs.authorizer;
+    if (!authz) return { allowed: true, reason: 'no authorizer' };
+    if (!this.identity.groups.includes('system:masters')) {
+      authorizeOrThrow(authz, { user: this.identity, verb: 'create', resourceRequest: true, path: '', namespace: '', apiGroup: 'authorization.k8s.io', apiVersion: 'v1', resource: 'subjectaccessreviews', subresource: '', name: '' });
+    }
+    return reviewStatus(authz, spec);
+  }
+}
+
+/** A list or watch pinned to one name by `metadata.name=<x>` is authorized as on that name, as upstream does. */
+function nameFromSelector(sel: string | undefined): string {
+  const m = sel ? /(?:^|,)\s*metadata\.name\s*==?\s*([^,]*)/.exec(sel) : null;
+  return m ? m[1]!.trim() : '';
 }

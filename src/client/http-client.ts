@@ -213,6 +213,11 @@ export class HttpClient implements Client {
     return (await this.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', ...request })) as Obj;
   }
 
+  async subjectAccessReview(spec: Obj): Promise<Obj> {
+    const review = (await this.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec })) as Obj;
+    return review.status ?? {};
+  }
+
   /** A raw request (paths outside the typed resources, e.g. node proxy or discovery). */
   async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
     const n = this.opts.servers.length;

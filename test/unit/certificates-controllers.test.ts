@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCsrPem, parseCsrDetails } from '../../src/certificates/csr.ts';
 import { approval } from '../../src/controllers/certificates/approve.ts';
+import { bootstrapPolicy } from '../../src/apiserver/authorization/bootstrap-policy.ts';
+import { AuthorizerChain } from '../../src/apiserver/authorization/chain.ts';
+import { memorySource, RbacAuthorizer } from '../../src/apiserver/authorization/rbac.ts';
+import { reviewStatus } from '../../src/apiserver/authorization/review-api.ts';
 import { certificateDuration, issueCertificate, signerRefusal, validity, wantsSigning, DEFAULT_SIGNING_DURATION_MS } from '../../src/controllers/certificates/sign.ts';
 import { ensurePki, loadIssuer, caKeyPath } from '../../src/apiserver/pki.ts';
 import { certificateSigningRequestStrategy as s } from '../../src/api/kinds/certificates.ts';
@@ -17,17 +21,28 @@ const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const kubelet = parseCsrDetails(createCsrPem(privateKey, { commonName: 'system:node:n1', organizations: ['system:nodes'] }));
 const csr = (spec: object, status: object = {}) => ({ metadata: { name: 'c' }, spec: { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'], ...spec }, status });
 
-test('csrapproving approves valid kubelet client requests from bootstrappers and from the node itself', () => {
-  assert.equal(approval(csr({ username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] }), kubelet)?.message, 'Auto approving kubelet client certificate after SubjectAccessReview.');
-  assert.deepEqual(approval(csr({ username: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] }), kubelet), { type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'Auto approving self kubelet client certificate after SubjectAccessReview.' });
+// The approver asks the authorizer, as upstream's SubjectAccessReviews do; here the default policy decides.
+const policy = bootstrapPolicy();
+const authz = new AuthorizerChain([new RbacAuthorizer(memorySource([...policy.clusterRoles, ...policy.clusterRoleBindings, ...policy.roles, ...policy.roleBindings]))]);
+const allowed = (spec: Record<string, any>) => reviewStatus(authz, spec).allowed === true;
+
+test('csrapproving approves valid kubelet client requests from bootstrappers and from the node itself, after a SubjectAccessReview', async () => {
+  assert.equal((await approval(csr({ username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] }), kubelet, allowed))?.message, 'Auto approving kubelet client certificate after SubjectAccessReview.');
+  assert.deepEqual(await approval(csr({ username: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] }), kubelet, allowed), { type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'Auto approving self kubelet client certificate after SubjectAccessReview.' });
   // Another node may not renew n1's credentials; nobody else is approved; other signers and bad requests are left alone.
-  assert.equal(approval(csr({ username: 'system:node:n2', groups: ['system:nodes'] }), kubelet), undefined);
-  assert.equal(approval(csr({ username: 'bob', groups: ['devs'] }), kubelet), undefined);
-  assert.equal(approval(csr({ username: 'x', groups: ['system:bootstrappers'], signerName: 'kubernetes.io/kube-apiserver-client' }), kubelet), undefined);
-  assert.equal(approval(csr({ username: 'x', groups: ['system:bootstrappers'], usages: ['client auth'] }), kubelet), undefined);
-  assert.equal(approval(csr({ username: 'x', groups: ['system:bootstrappers'] }, { conditions: [{ type: 'Denied', status: 'True' }] }), kubelet), undefined);
+  assert.equal(await approval(csr({ username: 'system:node:n2', groups: ['system:nodes'] }), kubelet, allowed), undefined);
+  assert.equal(await approval(csr({ username: 'bob', groups: ['devs'] }), kubelet, allowed), undefined);
+  assert.equal(await approval(csr({ username: 'x', groups: ['system:bootstrappers'], signerName: 'kubernetes.io/kube-apiserver-client' }), kubelet, allowed), undefined);
+  assert.equal(await approval(csr({ username: 'x', groups: ['system:bootstrappers'] , usages: ['client auth'] }), kubelet, allowed), undefined);
+  assert.equal(await approval(csr({ username: 'x', groups: ['system:bootstrappers'] }, { conditions: [{ type: 'Denied', status: 'True' }] }), kubelet, allowed), undefined);
   const withSan = parseCsrDetails(createCsrPem(privateKey, { commonName: 'system:node:n1', organizations: ['system:nodes'] }, { dnsNames: ['n1'] }));
-  assert.equal(approval(csr({ username: 'x', groups: ['system:bootstrappers'] }), withSan), undefined);
+  assert.equal(await approval(csr({ username: 'x', groups: ['system:bootstrappers'] }), withSan, allowed), undefined);
+  // The reviews asked: selfnodeclient first for a renewal, then nodeclient.
+  const asked: string[] = [];
+  await approval(csr({ username: 'system:node:n1', groups: ['devs'] }), kubelet, (spec) => (asked.push(spec.resourceAttributes.subresource), false));
+  assert.deepEqual(asked, ['selfnodeclient', 'nodeclient']);
+  // A member of system:masters passes every review.
+  assert.ok(await approval(csr({ username: 'root', groups: ['system:masters'] }), kubelet, allowed));
 });
 
 test('signer checks and refusals, as upstream words them', () => {

@@ -4,6 +4,7 @@ import { namespaceStrategy, nodeStrategy } from './cluster.ts';
 import { configMapStrategy, secretStrategy, serviceAccountStrategy } from './config.ts';
 import { genericStrategy } from './generic.ts';
 import { certificateSigningRequestStrategy } from './certificates.ts';
+import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 import {
   controllerRevisionStrategy,
   endpointSliceStrategy,
@@ -38,6 +39,10 @@ export const strategies: Record<string, Strategy> = {
   EndpointSlice: endpointSliceStrategy,
   CertificateSigningRequest: certificateSigningRequestStrategy,
   CustomResourceDefinition: crdStrategy,
+  Role: roleStrategy,
+  ClusterRole: clusterRoleStrategy,
+  RoleBinding: roleBindingStrategy,
+  ClusterRoleBinding: clusterRoleBindingStrategy,
 };
 
 export function strategyFor(kind: string): Strategy {

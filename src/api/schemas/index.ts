@@ -11,3 +11,5 @@ import './autoscaling.ts';
 import './authentication.ts';
 import './certificates.ts';
 import '../../apiextensions/schemas.ts';
+import './rbac.ts';
+import './authorization.ts';

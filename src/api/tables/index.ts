@@ -17,6 +17,7 @@ import {
   serviceTable,
 } from './core.ts';
 import { certificateSigningRequestTable } from './certificates.ts';
+import { bindingTable, roleTable } from './rbac.ts';
 import { controllerRevisionTable, endpointSliceTable, leaseTable, podDisruptionBudgetTable, statefulSetTable, storageClassTable } from './groups.ts';
 
 export { age, humanDuration } from './age.ts';
@@ -42,6 +43,10 @@ const tables: Record<string, TableDef> = {
   PodDisruptionBudget: podDisruptionBudgetTable,
   EndpointSlice: endpointSliceTable,
   CertificateSigningRequest: certificateSigningRequestTable,
+  Role: roleTable,
+  ClusterRole: roleTable,
+  RoleBinding: bindingTable,
+  ClusterRoleBinding: bindingTable,
 };
 
 export function tableFor(kind: string): TableDef {

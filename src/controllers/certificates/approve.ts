@@ -1,11 +1,14 @@
 // The decision of kube-controller-manager's "csrapproving" controller (sarapprove.go): which
-// pending kubelet client requests to approve, and with what message. Pure.
+// pending kubelet client requests to approve, and with what message.
+//
+// As upstream, a request is recognised as a node renewing its own credentials (selfnodeclient:
+// the requester is the CN it asks for) or as a node client request (nodeclient), and approved
+// when a SubjectAccessReview says its requester may "create" that subresource of
+// certificatesigningrequests. With the default policy that is granted to system:nodes
+// (selfnodeclient) and to bootstrap tokens (nodeclient).
 import type { Obj } from '../../api/resource.ts';
 import type { CsrDetails } from '../../certificates/csr.ts';
-import { NODES_GROUP, SIGNER, kubeletClientError } from './checks.ts';
-
-export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
-const SUPERUSERS_GROUP = 'system:masters';
+import { SIGNER, kubeletClientError } from './checks.ts';
 
 export const APPROVE_SELF_MESSAGE = 'Auto approving self kubelet client certificate after SubjectAccessReview.';
 export const APPROVE_NODE_MESSAGE = 'Auto approving kubelet client certificate after SubjectAccessReview.';
@@ -15,26 +18,46 @@ export function isDecided(csr: Obj): boolean {
   return (csr.status?.conditions ?? []).some((c: Obj) => (c.type === 'Approved' || c.type === 'Denied') && c.status === 'True');
 }
 
-/**
- * The Approved condition to add, or undefined to leave the request alone.
- *
- * Upstream asks the authorizer (a SubjectAccessReview) whether the requester may "create"
- * certificatesigningrequests/selfnodeclient or /nodeclient; with default RBAC that is granted to
- * system:nodes and to the bootstrap token groups. Ordinal has no authorizer yet (issue 11), so the
- * same question is answered from the requester's identity: its groups, and for a renewal that it
- * asks for its own name. system:masters passes, as every review passes for it upstream.
- */
-export function approval(csr: Obj, request: CsrDetails): Obj | undefined {
-  if (isDecided(csr)) return undefined;
-  const spec = csr.spec ?? {};
-  if (spec.signerName !== SIGNER.kubeletClient) return undefined;
-  if (kubeletClientError(request, spec.usages ?? [])) return undefined;
-  const groups: string[] = spec.groups ?? [];
-  const superuser = groups.includes(SUPERUSERS_GROUP);
-  // selfnodeclient first: a node renewing its own credentials.
-  if (spec.username === request.commonName && (superuser || groups.includes(NODES_GROUP))) return approved(APPROVE_SELF_MESSAGE);
-  if (superuser || groups.includes(BOOTSTRAPPERS_GROUP)) return approved(APPROVE_NODE_MESSAGE);
-  return undefined;
+/** A permission to ask about, and the message to approve with when granted. */
+export interface ApprovalCheck {
+  subresource: 'selfnodeclient' | 'nodeclient';
+  message: string;
 }
 
-const approved = (message: string): Obj => ({ type: 'Approved', status: 'True', reason: 'AutoApproved', message });
+/** The checks that apply to the request, in upstream's order; none for requests this controller leaves alone. Pure. */
+export function approvalChecks(csr: Obj, request: CsrDetails): ApprovalCheck[] {
+  if (isDecided(csr)) return [];
+  const spec = csr.spec ?? {};
+  if (spec.signerName !== SIGNER.kubeletClient) return [];
+  if (kubeletClientError(request, spec.usages ?? [])) return [];
+  const checks: ApprovalCheck[] = [];
+  if (spec.username === request.commonName) checks.push({ subresource: 'selfnodeclient', message: APPROVE_SELF_MESSAGE });
+  checks.push({ subresource: 'nodeclient', message: APPROVE_NODE_MESSAGE });
+  return checks;
+}
+
+/** The SubjectAccessReview spec asking whether the requester may create the subresource. */
+export function reviewSpec(csr: Obj, subresource: string): Obj {
+  const spec = csr.spec ?? {};
+  const out: Obj = {
+    user: spec.username ?? '',
+    groups: spec.groups ?? [],
+    resourceAttributes: { group: 'certificates.k8s.io', resource: 'certificatesigningrequests', verb: 'create', subresource, version: '*' },
+  };
+  if (spec.uid) out.uid = spec.uid;
+  if (spec.extra) out.extra = spec.extra;
+  return out;
+}
+
+export const approvedCondition = (message: string): Obj => ({ type: 'Approved', status: 'True', reason: 'AutoApproved', message });
+
+/**
+ * The Approved condition to add, or undefined to leave the request alone, given how the reviews
+ * answer (`allowed`, called in order until one allows).
+ */
+export async function approval(csr: Obj, request: CsrDetails, allowed: (spec: Obj) => Promise<boolean> | boolean): Promise<Obj | undefined> {
+  for (const check of approvalChecks(csr, request)) {
+    if (await allowed(reviewSpec(csr, check.subresource))) return approvedCondition(check.message);
+  }
+  return undefined;
+}

@@ -65,7 +65,7 @@ abstract class CsrController {
 export class CsrApprovingController extends CsrController {
   protected async sync(csr: Obj, request: CsrDetails): Promise<void> {
     if (isDecided(csr)) return;
-    const condition = approval(csr, request);
+    const condition = await approval(csr, request, async (spec) => (await this.client.subjectAccessReview(spec)).allowed === true);
     if (!condition) return;
     csr.status = { ...(csr.status ?? {}), conditions: [...(csr.status?.conditions ?? []), condition] };
     await this.client.update(this.resource, csr, 'approval');

@@ -177,7 +177,14 @@ describe('Services by ClusterIP on a real node', { skip: skip ? `real containers
   step('a pod lists pods through https://kubernetes.default.svc with its token and CA', async () => {
     const curl = (url: string) =>
       sh(`/usr/bin/curl -sS --fail-with-body --cacert ${SA}/ca.crt -H "Authorization: Bearer $(cat ${SA}/token)" ${url}`);
+    // The account holds nothing by default (RBAC): refused with upstream's message, then granted view.
+    const refused = await kubectl(c, ['exec', 'client', '--', 'sh', '-c', `/usr/bin/curl -sS --cacert ${SA}/ca.crt -H "Authorization: Bearer $(cat ${SA}/token)" https://kubernetes.default.svc/api/v1/namespaces/default/pods`]);
+    assert.match(refused.stdout, /pods is forbidden: User \\"system:serviceaccount:default:default\\" cannot list resource \\"pods\\" in API group \\"\\" in the namespace \\"default\\"/);
+    await kubectlOk(c, ['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
     const list = JSON.parse(await curl(`https://kubernetes.default.svc/api/v1/namespaces/$(cat ${SA}/namespace)/pods`));
+    // view does not include Secrets.
+    const secrets = await kubectl(c, ['exec', 'client', '--', 'sh', '-c', `/usr/bin/curl -sS --cacert ${SA}/ca.crt -H "Authorization: Bearer $(cat ${SA}/token)" https://kubernetes.default.svc/api/v1/namespaces/default/secrets`]);
+    assert.match(secrets.stdout, /"code":\s*403/);
     assert.equal(list.kind, 'PodList');
     assert.ok(list.items.some((p: { metadata: { name: string } }) => p.metadata.name === 'web-0'));
     // As an in-cluster client finds the server: the Service variables, by address (the certificate names the ClusterIP).

@@ -116,9 +116,11 @@ test('three joined nodes run the web StatefulSet one pod per node, and pods reac
     for (let i = 0; i < 12 && seen.size < 3; i++) seen.add(kubectlOk(['exec', 'web-0', '--', 'wget', '-qO-', 'http://nginx-cip']).trim());
     assert.deepEqual([...seen].sort(), ['web-0', 'web-1', 'web-2']);
 
-    // A pod lists pods through kubernetes.default with its own token and the mounted CA.
+    // A pod lists pods through kubernetes.default with its own token and the mounted CA, as RBAC grants it.
     kubectlOk(['run', 'lister', '--image', NET_TOOLS_IMAGE, '--image-pull-policy', 'Never', '--restart', 'Never', '--overrides', JSON.stringify({ spec: { nodeName: byName.get('web-1').spec.nodeName } }), '--command', '--', 'sleep', '3600']);
     await waitUntil(() => /Running/.test(kubectl(['get', 'pod', 'lister']).stdout), 60_000, () => kubectl(['describe', 'pod', 'lister']).stdout);
+    // Its account holds nothing by default (RBAC); the test grants it view first.
+    kubectlOk(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
     const listed = kubectlOk([
       'exec',
       'lister',

@@ -1,0 +1,40 @@
+// The API server's rbac/bootstrap-roles start-up step: the default policy (bootstrap-policy.ts)
+// reconciled into the store (reconcile.ts) at every start, so a deleted default rule or binding
+// comes back, and the administrator's additions stay.
+import type { Obj, ResourceDef } from '../../api/resource.ts';
+import { findResource } from '../request.ts';
+import type { ResourceStore } from '../resource-store.ts';
+import { bootstrapPolicy } from './bootstrap-policy.ts';
+import { reconcileBinding, reconcileRole, type ReconcileAction } from './reconcile.ts';
+import { log } from '../../util/log.ts';
+
+const RBAC = 'rbac.authorization.k8s.io';
+
+export async function reconcileBootstrapPolicy(rs: ResourceStore): Promise<void> {
+  const p = bootstrapPolicy();
+  const kinds: [string, Obj[], (e: Obj, x: Obj | undefined) => ReconcileAction][] = [
+    ['clusterroles', p.clusterRoles, reconcileRole],
+    ['clusterrolebindings', p.clusterRoleBindings, reconcileBinding],
+    ['roles', p.roles, reconcileRole],
+    ['rolebindings', p.roleBindings, reconcileBinding],
+  ];
+  for (const [plural, objs, reconcile] of kinds) {
+    const r = findResource(RBAC, plural)!;
+    // In parallel: the store commits them in a few batches, which keeps a first start fast.
+    await Promise.all(objs.map((expected) => apply(rs, r, expected, reconcile)));
+  }
+}
+
+async function apply(rs: ResourceStore, r: ResourceDef, expected: Obj, reconcile: (e: Obj, x: Obj | undefined) => ReconcileAction): Promise<void> {
+  const ns = expected.metadata.namespace as string | undefined;
+  const existing = rs.find(r, ns, expected.metadata.name);
+  const action = reconcile(structuredClone(expected), existing);
+  if (action.op === 'none') return;
+  if (action.op !== 'create') log('info', 'apiserver', `rbac/bootstrap-roles: ${action.op} ${r.kind} ${ns ? `${ns}/` : ''}${expected.metadata.name}`);
+  if (action.op === 'create') await rs.create(r, ns, action.obj);
+  else if (action.op === 'update') await rs.update(r, ns, expected.metadata.name, action.obj);
+  else {
+    await rs.delete(r, ns, expected.metadata.name, { preconditions: { uid: existing!.metadata.uid } });
+    await rs.create(r, ns, action.obj);
+  }
+}
