@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { HttpClient } from '../client/http-client.ts';
 import { NodeAgent } from '../agent/agent.ts';
@@ -184,7 +184,12 @@ export async function runAgent(argv: string[]): Promise<void> {
   }
   log('info', 'agent', `pods run on the ${runtimeChoice.runtime} runtime: ${runtimeChoice.why}`, { node: nodeName });
   const stops: (() => void | Promise<void>)[] = [() => nodeContainerd?.stop()];
-  const internalIP = values['node-ip'] ?? (localAddress && !localAddress.startsWith('::ffff:') ? localAddress : localAddress?.slice(7));
+  // The address this machine reached the server from; kept, so a restart while the server is away
+  // registers the same InternalIP (the other nodes route this node's pods to it).
+  const routeAddress = localAddress?.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
+  const ipFile = join(dataDir, 'node-ip');
+  if (routeAddress) writeFileSync(ipFile, routeAddress + '\n');
+  const internalIP = values['node-ip'] ?? routeAddress ?? (existsSync(ipFile) ? readFileSync(ipFile, 'utf8').trim() : undefined);
   const agent = new NodeAgent(client, {
     nodeName,
     runtime,
