@@ -32,6 +32,9 @@ export interface HttpClientOptions {
 /** Connection-level failures: worth trying the next server, and for watches worth retrying. */
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
+/** Longer than the server's bookmark interval (about a minute), with room for a slow link. */
+const WATCH_IDLE_TIMEOUT_MS = 90_000;
+
 export class HttpClient implements Client {
   private readonly opts: HttpClientOptions;
   private agent: https.Agent;
@@ -107,19 +110,25 @@ export class HttpClient implements Client {
       stopped = true;
       onClose(err);
     };
+    // Each connection attempt settles once: an error, an end and a timeout of one attempt must not
+    // start two watches.
+    let attempt = 0;
+    const once = (n: number, fn: (arg?: unknown) => void) => (arg?: unknown) => {
+      if (n !== attempt) return;
+      attempt++;
+      fn(arg);
+    };
     const connect = () => {
       if (stopped || this.closed) return;
+      const n = ++attempt;
       const q = new URLSearchParams({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true' });
       if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
       if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
       const url = this.url(`${collectionPath(r, opts.namespace)}?${q}`);
       req = https.request(url, { method: 'GET', agent: this.agent, headers: this.headers({ Accept: 'application/json' }) }, (res) => {
         if (res.statusCode !== 200) {
-          void readBody(res).then((body) => {
-            const err = errorFrom(res.statusCode ?? 500, body);
-            if (err.code === 410) return finish(err);
-            retry(err);
-          }, retry);
+          const settle = once(n, (err) => ((err as ApiError).code === 410 ? finish(err as ApiError) : retry(err)));
+          void readBody(res).then((body) => settle(errorFrom(res.statusCode ?? 500, body)), settle);
           return;
         }
         failures = 0;
@@ -136,10 +145,14 @@ export class HttpClient implements Client {
           }
         });
         // The server ends watches after its timeout: carry on from the last revision seen.
-        res.on('end', () => setTimeout(connect, 0));
-        res.on('error', retry);
+        res.on('end', once(n, () => setTimeout(connect, 0)));
+        res.on('error', once(n, retry));
       });
-      req.on('error', retry);
+      req.on('error', once(n, retry));
+      // A server that vanished without closing the connection (its machine gone, the network cut)
+      // sends nothing more: bookmarks arrive about once a minute, so silence beyond that is a dead
+      // watch, resumed elsewhere or later.
+      req.setTimeout(WATCH_IDLE_TIMEOUT_MS, () => req?.destroy(Object.assign(new Error('watch idle for too long'), { code: 'ETIMEDOUT' })));
       req.end();
     };
     const handleLine = (line: string) => {
