@@ -15,6 +15,8 @@ import {
 import { podStrategy } from './pod.ts';
 import { serviceStrategy } from './service.ts';
 import { statefulSetStrategy } from './statefulset.ts';
+import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy } from './workloads/apps.ts';
+import { cronJobStrategy, jobStrategy } from './workloads/batch.ts';
 import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './storage.ts';
 
 export const strategies: Record<string, Strategy> = {
@@ -36,6 +38,11 @@ export const strategies: Record<string, Strategy> = {
   PodDisruptionBudget: podDisruptionBudgetStrategy,
   EndpointSlice: endpointSliceStrategy,
   CertificateSigningRequest: certificateSigningRequestStrategy,
+  Deployment: deploymentStrategy,
+  ReplicaSet: replicaSetStrategy,
+  DaemonSet: daemonSetStrategy,
+  Job: jobStrategy,
+  CronJob: cronJobStrategy,
 };
 
 export function strategyFor(kind: string): Strategy {

@@ -10,3 +10,4 @@ import './discovery.ts';
 import './autoscaling.ts';
 import './authentication.ts';
 import './certificates.ts';
+import './workloads.ts';

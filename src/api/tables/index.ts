@@ -19,6 +19,8 @@ import {
 import { certificateSigningRequestTable } from './certificates.ts';
 import { controllerRevisionTable, endpointSliceTable, leaseTable, podDisruptionBudgetTable, statefulSetTable, storageClassTable } from './groups.ts';
 
+import { cronJobTable, daemonSetTable, deploymentTable, jobTable, replicaSetTable } from './workloads.ts';
+
 export { age, humanDuration } from './age.ts';
 export { summarizePod } from './pod.ts';
 export { canonicalQuantity } from './quantity.ts';
@@ -42,6 +44,11 @@ const tables: Record<string, TableDef> = {
   PodDisruptionBudget: podDisruptionBudgetTable,
   EndpointSlice: endpointSliceTable,
   CertificateSigningRequest: certificateSigningRequestTable,
+  Deployment: deploymentTable,
+  ReplicaSet: replicaSetTable,
+  DaemonSet: daemonSetTable,
+  Job: jobTable,
+  CronJob: cronJobTable,
 };
 
 export function tableFor(kind: string): TableDef {
