@@ -31,6 +31,7 @@ import { NodeLifecycleController } from '../controllers/nodelifecycle/controller
 import type { NodeLifecycleOptions } from '../controllers/nodelifecycle/options.ts';
 import { TaintEvictionController } from '../controllers/tainteviction/controller.ts';
 import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
+import { WORKLOAD_CONTROLLERS } from '../controllers/workloads/components.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -102,6 +103,7 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
     }),
   // Off by default upstream, on in kubeadm clusters: Ordinal's nodes join with bootstrap tokens too.
   tokencleaner: (client) => new TokenCleaner(client),
+  ...WORKLOAD_CONTROLLERS,
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);

@@ -1,11 +1,11 @@
 // `kubectl get` columns of the workload kinds, as upstream's printers (pkg/printers/internalversion).
 import type { Obj, TableDef } from '../resource.ts';
-import { formatLabelSelector } from '../selectors/index.ts';
+import { printLabelSelector } from '../selectors/labels.ts';
 import { humanDuration } from './age.ts';
 import { ageColumn, ageOf, col, containerCells, containersColumn, formatLabels, imagesColumn, nameColumn, nameOf } from './helpers.ts';
 
 const selectorColumn = () => col('Selector', 'The label selector of the pods this object manages.', { priority: 1 });
-const wide = (template: Obj | undefined, selector: Obj | undefined) => [...containerCells(template?.spec?.containers), formatLabelSelector(selector) || '<none>'];
+const wide = (template: Obj | undefined, selector: Obj | undefined) => [...containerCells(template?.spec?.containers), printLabelSelector(selector)];
 
 export const deploymentTable: TableDef = {
   columns: [

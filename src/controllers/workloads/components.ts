@@ -1,0 +1,13 @@
+// The workload controllers under kube-controller-manager's names, for the CONTROLLERS table of
+// src/cli/components.ts.
+import type { Client } from '../../client/client.ts';
+import { ReplicaSetController } from '../replicaset/controller.ts';
+
+export interface WorkloadComponent {
+  start(): Promise<void>;
+  stop(): void;
+}
+
+export const WORKLOAD_CONTROLLERS: Record<string, (client: Client) => WorkloadComponent> = {
+  replicaset: (client) => new ReplicaSetController(client),
+};
