@@ -2,6 +2,7 @@
 // src/cli/components.ts.
 import type { Client } from '../../client/client.ts';
 import { ReplicaSetController } from '../replicaset/controller.ts';
+import { DeploymentController } from '../deployment/controller.ts';
 
 export interface WorkloadComponent {
   start(): Promise<void>;
@@ -9,5 +10,6 @@ export interface WorkloadComponent {
 }
 
 export const WORKLOAD_CONTROLLERS: Record<string, (client: Client) => WorkloadComponent> = {
+  deployment: (client) => new DeploymentController(client),
   replicaset: (client) => new ReplicaSetController(client),
 };

@@ -74,7 +74,12 @@ export const deploymentStrategy: Strategy = {
   default: defaultDeployment,
   prepareForCreate: (d) => prepareCreate(d),
   prepareForUpdate: prepareUpdate,
-  prepareForStatusUpdate: prepareStatusUpdate,
+  // The controller writes the revision annotation with the status, as upstream; labels stay.
+  prepareForStatusUpdate(d, old) {
+    prepareStatusUpdate(d, old);
+    if (old.metadata?.labels) d.metadata.labels = old.metadata.labels;
+    else delete d.metadata.labels;
+  },
   validate: (d) => [...appsMeta(d), ...validateDeploymentSpec(d.spec)],
   validateUpdate: (d, old) => [
     ...validateObjectMetaUpdate(d.metadata, old.metadata),
