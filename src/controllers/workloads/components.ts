@@ -3,6 +3,8 @@
 import type { Client } from '../../client/client.ts';
 import { ReplicaSetController } from '../replicaset/controller.ts';
 import { DeploymentController } from '../deployment/controller.ts';
+import { JobController } from '../job/controller.ts';
+import { TtlAfterFinishedController } from '../job/ttl.ts';
 
 export interface WorkloadComponent {
   start(): Promise<void>;
@@ -12,4 +14,6 @@ export interface WorkloadComponent {
 export const WORKLOAD_CONTROLLERS: Record<string, (client: Client) => WorkloadComponent> = {
   deployment: (client) => new DeploymentController(client),
   replicaset: (client) => new ReplicaSetController(client),
+  job: (client) => new JobController(client),
+  'ttl-after-finished': (client) => new TtlAfterFinishedController(client),
 };
