@@ -4,6 +4,7 @@ import type { Client } from '../../client/client.ts';
 import { ReplicaSetController } from '../replicaset/controller.ts';
 import { DeploymentController } from '../deployment/controller.ts';
 import { JobController } from '../job/controller.ts';
+import { CronJobController } from '../cronjob/controller.ts';
 import { TtlAfterFinishedController } from '../job/ttl.ts';
 
 export interface WorkloadComponent {
@@ -15,5 +16,6 @@ export const WORKLOAD_CONTROLLERS: Record<string, (client: Client) => WorkloadCo
   deployment: (client) => new DeploymentController(client),
   replicaset: (client) => new ReplicaSetController(client),
   job: (client) => new JobController(client),
+  cronjob: (client) => new CronJobController(client),
   'ttl-after-finished': (client) => new TtlAfterFinishedController(client),
 };
