@@ -5,6 +5,7 @@ import { ReplicaSetController } from '../replicaset/controller.ts';
 import { DeploymentController } from '../deployment/controller.ts';
 import { JobController } from '../job/controller.ts';
 import { CronJobController } from '../cronjob/controller.ts';
+import { DaemonSetController } from '../daemonset/controller.ts';
 import { TtlAfterFinishedController } from '../job/ttl.ts';
 
 export interface WorkloadComponent {
@@ -17,5 +18,6 @@ export const WORKLOAD_CONTROLLERS: Record<string, (client: Client) => WorkloadCo
   replicaset: (client) => new ReplicaSetController(client),
   job: (client) => new JobController(client),
   cronjob: (client) => new CronJobController(client),
+  daemonset: (client) => new DaemonSetController(client),
   'ttl-after-finished': (client) => new TtlAfterFinishedController(client),
 };
