@@ -142,7 +142,8 @@ export const cronJobTable: TableDef = {
     nameOf(cj),
     cj.spec?.schedule ?? '',
     cj.spec?.timeZone ?? '<none>',
-    cj.spec?.suspend === true,
+    // Upstream's printBoolPtr: a string, capitalised as Go's %v of a bool is not.
+    cj.spec?.suspend === undefined || cj.spec?.suspend === null ? '<unset>' : cj.spec.suspend ? 'True' : 'False',
     (cj.status?.active ?? []).length,
     cj.status?.lastScheduleTime ? humanDuration(now - Date.parse(cj.status.lastScheduleTime)) : '<none>',
     ageOf(cj, now),
