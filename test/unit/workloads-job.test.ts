@@ -103,6 +103,12 @@ test('Indexed Jobs create the missing lowest indexes and complete when every ind
   assert.equal(p.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
 });
 
+test('podReplacementPolicy Failed waits for terminating pods; TerminatingOrFailed does not', () => {
+  const going = pod('t', 'Running', { deleting: true });
+  assert.equal(planJob(job({ podReplacementPolicy: 'TerminatingOrFailed' }), [going], counts(), NOW).create, 2);
+  assert.equal(planJob(job({ podReplacementPolicy: 'Failed' }), [going], counts(), NOW).create, 1);
+});
+
 test('suspend deletes active pods and says so; resume resets the start time', () => {
   const s = planJob(job({ suspend: true }), [pod('a')], counts(), NOW);
   assert.equal(s.delete.length, 1);

@@ -236,20 +236,22 @@ export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; fai
       else if (completions === undefined) want = counted.succeeded > 0 ? active.length : parallelism;
       else want = Math.min(parallelism, completions - counted.succeeded);
       want = Math.max(0, want);
+      // With podReplacementPolicy Failed, a terminating pod holds its place until it has failed.
+      const holding = active.length + (spec.podReplacementPolicy === 'Failed' ? terminating : 0);
       if (active.length > want) {
         plan.delete = podsToDelete(active, active, active.length - want, now);
-      } else if (active.length < want) {
+      } else if (holding < want) {
         // Replacements for failed pods wait out the back-off; the first pods never do.
         const until = backoffUntil(job, pods, backoffMs);
         if (until !== undefined && until > now) plan.requeueAt = Math.min(plan.requeueAt ?? Infinity, until);
         else if (indexed) {
           const busy = new Set(active.map(podIndex));
           const missing: number[] = [];
-          for (let i = 0; i < (completions ?? 0) && missing.length < want - active.length; i++) {
+          for (let i = 0; i < (completions ?? 0) && missing.length < want - holding; i++) {
             if (!counted.completedIndexes.has(i) && !busy.has(i)) missing.push(i);
           }
           plan.create = missing;
-        } else plan.create = want - active.length;
+        } else plan.create = want - holding;
       }
     }
   }
