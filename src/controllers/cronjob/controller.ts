@@ -10,7 +10,7 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { deepEqual } from '../../api/validation/fields.ts';
 import { CronError, isTimeZone, parseSchedule } from '../../util/cron.ts';
-import { OwnerIndex } from '../workloads/pod-index.ts';
+import { OwnerIndex, controlledBy } from '../workloads/pod-index.ts';
 import { nowIso } from '../workloads/pods.ts';
 import { TOO_MANY_MISSED, finishedCondition, jobFromCronJob, jobName, jobRef, jobsToCleanUp, rfc1123z, scheduleDecision, tooLate } from './plan.ts';
 
@@ -28,7 +28,7 @@ export class CronJobController {
   private readonly cronJobs: Informer;
   private readonly jobs: Informer;
   private readonly jobsResource: ResourceDef;
-  private readonly index = new OwnerIndex();
+  private readonly index = new OwnerIndex(controlledBy('CronJob', false));
   private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
 

@@ -8,9 +8,10 @@ import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/events.ts';
 import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
+import { sharedInformer, type SharedInformer } from '../workloads/shared-informer.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { deepEqual } from '../../api/validation/fields.ts';
-import { Expectations, OwnerIndex } from '../workloads/pod-index.ts';
+import { Expectations, OwnerIndex, controlledBy } from '../workloads/pod-index.ts';
 import { adoptPatch, claim, controllerRef, ownerRefTo, podFromTemplate, slowStartBatch } from '../workloads/pods.ts';
 import { COMPLETION_INDEX, DEFAULT_BACKOFF_MS, TRACKING_FINALIZER, account, isIndexed, parseIndexes, planJob, podIndex, formatIndexes } from './plan.ts';
 
@@ -48,9 +49,9 @@ export class JobController {
   private readonly now: () => number;
   private readonly backoffMs: number;
   private readonly jobs: Informer;
-  private readonly pods: Informer;
+  private readonly pods: SharedInformer;
   private readonly podsResource: ResourceDef;
-  private readonly index = new OwnerIndex();
+  private readonly index = new OwnerIndex(controlledBy('Job', true));
   private readonly expectations = new Expectations();
   private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
@@ -61,7 +62,7 @@ export class JobController {
     this.backoffMs = opts.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.podsResource = client.resource('', 'pods');
     this.jobs = new Informer(client, client.resource('batch', 'jobs'));
-    this.pods = new Informer(client, this.podsResource);
+    this.pods = sharedInformer(client, '', 'pods');
     this.recorder = new EventRecorder(client, COMPONENT);
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
     this.jobs.on({

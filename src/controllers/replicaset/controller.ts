@@ -7,8 +7,9 @@ import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/events.ts';
 import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
+import { sharedInformer, type SharedInformer } from '../workloads/shared-informer.ts';
 import { ApiError } from '../../apiserver/errors.ts';
-import { Expectations, OwnerIndex } from '../workloads/pod-index.ts';
+import { Expectations, OwnerIndex, controlledBy } from '../workloads/pod-index.ts';
 import { adoptPatch, claim, controllerRef, isPodActive, ownerRefTo, podFromTemplate, releasePatch, slowStartBatch } from '../workloads/pods.ts';
 import { planReplicas, replicaSetStatus, sameStatus } from './plan.ts';
 
@@ -26,9 +27,9 @@ export class ReplicaSetController {
   private readonly client: Client;
   private readonly now: () => number;
   private readonly sets: Informer;
-  private readonly pods: Informer;
+  private readonly pods: SharedInformer;
   private readonly podsResource: ResourceDef;
-  private readonly index = new OwnerIndex();
+  private readonly index = new OwnerIndex(controlledBy('ReplicaSet', true));
   private readonly expectations = new Expectations();
   private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
@@ -38,7 +39,7 @@ export class ReplicaSetController {
     this.now = opts.now ?? Date.now;
     this.podsResource = client.resource('', 'pods');
     this.sets = new Informer(client, client.resource('apps', 'replicasets'));
-    this.pods = new Informer(client, this.podsResource);
+    this.pods = sharedInformer(client, '', 'pods');
     this.recorder = new EventRecorder(client, COMPONENT);
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
     this.sets.on({

@@ -6,11 +6,21 @@ import { objectKey } from '../../client/informer.ts';
 import { controllerRef } from './pods.ts';
 
 export class OwnerIndex {
+  /** Which objects the index holds: e.g. only pods a ReplicaSet controls, and orphans. Others cost a lookup, not an entry. */
+  private readonly keep: (obj: Obj) => boolean;
+  constructor(keep: (obj: Obj) => boolean = () => true) {
+    this.keep = keep;
+  }
+
   private readonly byOwner = new Map<string, Map<string, Obj>>();
   private readonly orphans = new Map<string, Map<string, Obj>>();
   private readonly where = new Map<string, { owner?: string; ns: string }>();
 
   upsert(obj: Obj): void {
+    if (!this.keep(obj)) {
+      this.remove(obj);
+      return;
+    }
     const key = objectKey(obj);
     const owner = controllerRef(obj)?.uid as string | undefined;
     this.remove(obj);
@@ -20,6 +30,7 @@ export class OwnerIndex {
   }
 
   remove(obj: Obj): void {
+    if (!this.where.size) return;
     const key = objectKey(obj);
     const w = this.where.get(key);
     if (!w) return;
@@ -36,6 +47,14 @@ export class OwnerIndex {
     const m = this.orphans.get(namespace);
     return m ? [...m.values()] : [];
   }
+}
+
+/** An index of the objects controlled by `kind`, and of orphans when the controller adopts. */
+export function controlledBy(kind: string, orphans: boolean): (obj: Obj) => boolean {
+  return (obj) => {
+    const ref = controllerRef(obj);
+    return ref ? ref.kind === kind : orphans;
+  };
 }
 
 function put(m: Map<string, Map<string, Obj>>, k: string, key: string, obj: Obj) {
