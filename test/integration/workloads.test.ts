@@ -65,6 +65,32 @@ test('a Deployment is created, scaled, rolled with new random pod names, rolled 
   assert.ok((await rsRevisions())['5'], 'a restart makes a new revision');
 });
 
+test('a Recreate Deployment never runs old and new pods together', async () => {
+  await kubectlOk(c, ['create', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'solo' },
+      spec: { replicas: 2, strategy: { type: 'Recreate' }, selector: { matchLabels: { app: 'solo' } }, template: { metadata: { labels: { app: 'solo' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'solo:1' }] } } },
+    }),
+  });
+  await kubectlOk(c, ['rollout', 'status', 'deploy/solo', '--timeout=60s']);
+  let mixed = false;
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      const r = await kubectl(c, ['get', 'pods', '-l', 'app=solo', '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image}{" "}{end}']);
+      const images = new Set(r.stdout.trim().split(/\s+/).filter(Boolean));
+      if (images.size > 1) mixed = true;
+    }
+  })();
+  await kubectlOk(c, ['set', 'image', 'deploy/solo', 'c=solo:2']);
+  await kubectlOk(c, ['rollout', 'status', 'deploy/solo', '--timeout=60s']);
+  polling = false;
+  await poll;
+  assert.equal(mixed, false, 'old and new pods existed at the same time');
+  const images = (await json(['get', 'pods', '-l', 'app=solo'])).items.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.spec.containers[0].image);
+  assert.deepEqual(images, ['solo:2', 'solo:2']);
+});
+
 test('a Deployment with a bad spec is refused naming the field', async () => {
   const r = await kubectl(c, ['create', '-f', '-'], {
     input: JSON.stringify({
@@ -146,12 +172,15 @@ test('a Job of 5 completions with parallelism 2 completes', async () => {
 });
 
 test('an Indexed Job gives each pod its index', async () => {
-  await kubectlOk(c, ['create', '-f', '-'], { input: jobManifest('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }, { 'sim.ordinal.dev/run-for': '300ms' }) });
+  await kubectlOk(c, ['create', '-f', '-'], { input: jobManifest('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed', ttlSecondsAfterFinished: 2 }, { 'sim.ordinal.dev/run-for': '300ms' }) });
   await kubectlOk(c, ['wait', '--for=condition=complete', 'job/idx', '--timeout=60s']);
   assert.equal((await json(['get', 'job', 'idx'])).status.completedIndexes, '0-2');
   const pods = (await json(['get', 'pods', '-l', 'job-name=idx'])).items;
   const seen = pods.map((p: any) => [p.metadata.annotations['batch.kubernetes.io/job-completion-index'], p.spec.hostname]).sort();
   assert.deepEqual(seen, [['0', 'idx-0'], ['1', 'idx-1'], ['2', 'idx-2']]);
+  // ttlSecondsAfterFinished: the Job and its pods go two seconds after it completed.
+  await waitUntil(async () => (await kubectl(c, ['get', 'job', 'idx'])).code !== 0, 15_000, () => 'job idx deleted by its TTL');
+  await waitUntil(async () => (await podNames('job-name=idx')).length === 0, 15_000, () => 'pods of job idx gone');
 });
 
 test('a failing Job stops at its backoffLimit with BackoffLimitExceeded', async () => {
