@@ -33,6 +33,7 @@ import type { NodeLifecycleOptions } from '../controllers/nodelifecycle/options.
 import { TaintEvictionController } from '../controllers/tainteviction/controller.ts';
 import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/controller.ts';
+import { WORKLOAD_CONTROLLERS } from '../controllers/workloads/components.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -110,6 +111,7 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   // Off by default upstream, on in kubeadm clusters: Ordinal's nodes join with bootstrap tokens too.
   tokencleaner: (client) => new TokenCleaner(client),
   'clusterrole-aggregation': (client) => new ClusterRoleAggregationController(client),
+  ...WORKLOAD_CONTROLLERS,
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);

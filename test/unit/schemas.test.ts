@@ -165,6 +165,7 @@ const AFTER_1_32 = new Set([
   'Lifecycle.stopSignal', 'ContainerStatus.stopSignal', 'EnvVarSource.fileKeyRef', 'VolumeProjection.podCertificate',
   'VolumeMountStatus.volumeStatus', 'NodeStatus.declaredFeatures', 'ListMeta.shardInfo', 'EndpointHints.forNodes',
   'PodStatus.allocatedResources', 'PodStatus.resources', 'ResourceHealth.message',
+  'DeploymentStatus.terminatingReplicas', 'ReplicaSetStatus.terminatingReplicas',
 ]);
 
 test('schemas only have fields the API has, and the core types have all of them', () => {

@@ -11,6 +11,8 @@
 //                                    set another value to crash again.
 //   sim.ordinal.dev/complete: "true" every container exits with code 0 (a pod with restartPolicy Never or
 //                                    OnFailure then Succeeds).
+//   sim.ordinal.dev/run-for: "<duration>"  each container exits 0 that long after it starts (a Go duration
+//                                    such as "3s" or "500ms"): a Job's pods, given it in their template, finish on their own.
 //   sim.ordinal.dev/live: "false"    every livenessProbe run fails (a container must define one): after
 //                                    failureThreshold runs the container is killed and restarted.
 //   sim.ordinal.dev/startup: "false" every startupProbe run fails (a container must define one): the
@@ -24,6 +26,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Obj } from '../../api/resource.ts';
 import { Ipam } from '../ipam.ts';
+import { parseGoDuration } from '../../util/cron.ts';
 import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeHookResult, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 
 export const SIM_HOOKS = {
@@ -35,6 +38,7 @@ export const SIM_HOOKS = {
   startup: 'sim.ordinal.dev/startup',
   postStart: 'sim.ordinal.dev/post-start',
   preStop: 'sim.ordinal.dev/pre-stop',
+  runFor: 'sim.ordinal.dev/run-for',
 } as const;
 
 export interface SimRuntimeOptions {
@@ -62,11 +66,22 @@ interface SimContainer {
   name: string;
   attempt: number;
   init: boolean;
+  /** From the run-for hook: how long the container runs before it exits 0. */
+  runForMs?: number;
   status: RuntimeContainerStatus;
 }
 
 const nowIso = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 const newId = () => randomBytes(32).toString('hex');
+
+/** A Go duration ("1m30s", "500ms") in ms; an unreadable value runs for no time at all. */
+function durationMs(text: string): number {
+  try {
+    return parseGoDuration(text.trim());
+  } catch {
+    return 0;
+  }
+}
 
 export class SimRuntime implements Runtime {
   readonly name = 'sim';
@@ -149,6 +164,7 @@ export class SimRuntime implements Runtime {
     if (!sb || sb.state !== 'ready') throw new Error(`sandbox ${sandboxId} is not ready`);
     const init = (pod.spec?.initContainers ?? []).some((c: Obj) => c.name === container.name && c.restartPolicy !== 'Always');
     const id = newId();
+    const runFor = pod.metadata?.annotations?.[SIM_HOOKS.runFor];
     this.add({
       id,
       sandboxId,
@@ -156,6 +172,7 @@ export class SimRuntime implements Runtime {
       name: container.name,
       attempt,
       init,
+      runForMs: runFor === undefined ? undefined : durationMs(runFor),
       status: { id, state: 'created', createdAt: nowIso(), imageRef: imageRef(container.image ?? '') },
     });
     return id;
@@ -170,6 +187,11 @@ export class SimRuntime implements Runtime {
     if (c.init) this.later(this.initRunMs, () => this.exit(c, 0, 'Completed'));
     else if (hooks[SIM_HOOKS.fail] === 'true') this.later(0, () => this.exit(c, 1, 'Error'));
     else if (hooks[SIM_HOOKS.complete] === 'true') this.later(0, () => this.exit(c, 0, 'Completed'));
+    else if (c.runForMs !== undefined) {
+      this.later(c.runForMs, () => {
+        if (c.status.state === 'running') this.exit(c, 0, 'Completed');
+      });
+    }
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {

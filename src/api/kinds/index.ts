@@ -17,6 +17,8 @@ import { podStrategy } from './pod.ts';
 import { crdStrategy } from '../../apiextensions/crd-strategy.ts';
 import { serviceStrategy } from './service.ts';
 import { statefulSetStrategy } from './statefulset.ts';
+import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy } from './workloads/apps.ts';
+import { cronJobStrategy, jobStrategy } from './workloads/batch.ts';
 import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './storage.ts';
 
 export const strategies: Record<string, Strategy> = {
@@ -43,6 +45,11 @@ export const strategies: Record<string, Strategy> = {
   ClusterRole: clusterRoleStrategy,
   RoleBinding: roleBindingStrategy,
   ClusterRoleBinding: clusterRoleBindingStrategy,
+  Deployment: deploymentStrategy,
+  ReplicaSet: replicaSetStrategy,
+  DaemonSet: daemonSetStrategy,
+  Job: jobStrategy,
+  CronJob: cronJobStrategy,
 };
 
 export function strategyFor(kind: string): Strategy {

@@ -13,3 +13,4 @@ import './certificates.ts';
 import '../../apiextensions/schemas.ts';
 import './rbac.ts';
 import './authorization.ts';
+import './workloads.ts';

@@ -20,6 +20,8 @@ import { certificateSigningRequestTable } from './certificates.ts';
 import { bindingTable, roleTable } from './rbac.ts';
 import { controllerRevisionTable, endpointSliceTable, leaseTable, podDisruptionBudgetTable, statefulSetTable, storageClassTable } from './groups.ts';
 
+import { cronJobTable, daemonSetTable, deploymentTable, jobTable, replicaSetTable } from './workloads.ts';
+
 export { age, humanDuration } from './age.ts';
 export { summarizePod } from './pod.ts';
 export { canonicalQuantity } from './quantity.ts';
@@ -47,6 +49,11 @@ const tables: Record<string, TableDef> = {
   ClusterRole: roleTable,
   RoleBinding: bindingTable,
   ClusterRoleBinding: bindingTable,
+  Deployment: deploymentTable,
+  ReplicaSet: replicaSetTable,
+  DaemonSet: daemonSetTable,
+  Job: jobTable,
+  CronJob: cronJobTable,
 };
 
 export function tableFor(kind: string): TableDef {
