@@ -47,6 +47,10 @@ test('a pod reads its mounted service account token and the host uses it against
     const who = await kubectlOk(c, [...asPod, 'auth', 'whoami']);
     assert.match(who, /Username\s+system:serviceaccount:default:default/);
     assert.match(who, /authentication.kubernetes.io\/pod-name\s+\[p\]/);
+    // The account holds no rights yet (RBAC); once bound to `view` it lists pods.
+    assert.match((await kubectl(c, [...asPod, 'get', 'pods'])).stderr, /pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"/);
+    await kubectlOk(c, ['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
+    await waitUntil(async () => (await kubectl(c, [...asPod, 'get', 'pods'])).code === 0, 10_000, () => 'the binding takes effect');
     assert.match(await kubectlOk(c, [...asPod, 'get', 'pods']), /^p\s+1\/1\s+Running/m);
 
     // Deleting the pod ends its token.
