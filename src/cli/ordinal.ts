@@ -27,6 +27,7 @@ import { isIPv4 } from 'node:net';
 import { advertiseAddressFor } from '../apiserver/cluster-services.ts';
 import { ETCD_FLAGS, ETCD_USAGE, parseEtcdFlags, type EtcdFlags } from './etcd-flags.ts';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
+import { LEADER_ELECT_FLAGS, LEADER_ELECT_USAGE, parseLeaderElectFlags, takeLeaderElectFlag, type LeaderElectFlags } from './leader-elect-flags.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -34,6 +35,9 @@ Commands:
   up        start a single-machine cluster (API server and the components available so far)
   server    start the API server alone
   agent     join this machine to a cluster as a node (ordinal agent --help)
+  controllers --kubeconfig FILE | --server URL,... --data-dir DIR
+            run the controllers and the scheduler against API server(s), leader-elected
+            (ordinal controllers --help)
   images import FILE...
             load image archives (OCI or docker save) into the node's containerd
   token     create, list or delete bootstrap tokens for joining nodes (ordinal token --help)
@@ -84,16 +88,23 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
-${NODE_LIFECYCLE_USAGE}  -h, --help       show this help
+${NODE_LIFECYCLE_USAGE}${LEADER_ELECT_USAGE(false)}  -h, --help       show this help
 `;
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
+  if (argv[0] === 'controllers') return (await import('./controllers.ts')).runControllers(argv.slice(1));
   if (argv[0] === 'check-identities') process.exit(await (await import('./check-identities.ts')).checkIdentitiesCommand(argv.slice(1)));
   // `token` has options of its own and talks to a running cluster: it takes over before the server's options are parsed.
   if (argv[0] === 'token') {
     const { tokenCommand } = await import('./token.ts');
     process.exit(await tokenCommand(argv.slice(1)));
+  }
+  let leaderElect: boolean | undefined;
+  try {
+    ({ rest: argv, value: leaderElect } = takeLeaderElectFlag(argv));
+  } catch (err) {
+    fail((err as Error).message);
   }
   const { values, positionals } = parseArgs({
     args: argv,
@@ -121,6 +132,7 @@ async function main(argv: string[]): Promise<void> {
       'cluster-signing-duration': { type: 'string' },
       ...NODE_LIFECYCLE_FLAGS,
       ...ETCD_FLAGS,
+      ...LEADER_ELECT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -213,6 +225,13 @@ async function main(argv: string[]): Promise<void> {
   // The containerd node joins the machines' pod network when the server listens beyond loopback.
   if (values['node-ip'] !== undefined && (!isIPv4(values['node-ip']) || values['node-ip'].startsWith('127.'))) fail(`invalid --node-ip ${values['node-ip']}: an IPv4 address of this machine that other nodes reach`);
   const nodeIP = values['node-ip'] ?? (runtime === 'containerd' && !host.startsWith('127.') && host !== 'localhost' ? advertiseAddressFor(host, advertiseAddress) : undefined);
+  // Off by default for `up`, so that a single-machine cluster starts its controllers at once.
+  let leaderElection: LeaderElectFlags;
+  try {
+    leaderElection = parseLeaderElectFlags(values, leaderElect ?? false);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let etcdFlags: EtcdFlags | undefined;
   try {
     etcdFlags = parseEtcdFlags(storeKind, values);
@@ -270,6 +289,7 @@ async function main(argv: string[]): Promise<void> {
           clusterSigningDurationMs,
           nodeLifecycle: nodeFlags.nodeLifecycle,
           terminatedPodGcThreshold: nodeFlags.terminatedPodGcThreshold,
+          leaderElection: { ...leaderElection, onLost: 'campaign' },
         })),
       );
     } catch (err) {
