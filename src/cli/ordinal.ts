@@ -9,6 +9,7 @@ import { ownContainerdUnavailable } from '../agent/containerd-supervisor/supervi
 import { prepareContainerd, type NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
 import { SqliteStore } from '../storage/sqlite.ts';
 import type { Store } from '../storage/types.ts';
+import type { MasterLeaseStore } from '../storage/etcd/master-leases.ts';
 import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
@@ -79,6 +80,11 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
   --advertise-address ADDR
                    the kubernetes Service's endpoint address, as kube-apiserver's flag (default: --host
                    unless loopback, else the address of the interface with the default route)
+  --endpoint-reconciler-type lease|none
+                   as kube-apiserver's flag: with --store etcd, lease (the default) lists every live
+                   API server in the kubernetes Endpoints (each keeps a 15 s master lease in etcd under
+                   /registry/masterleases/); none leaves the Endpoints alone. The SQLite store has one
+                   server and writes its address
   --event-ttl DURATION
                    how long an event is kept after its last update, as kube-apiserver's flag
                    (default 1h; Go duration syntax: 30m, 90s, 1h30m)
@@ -130,6 +136,7 @@ async function main(argv: string[]): Promise<void> {
       'service-cluster-ip-range': { type: 'string' },
       'advertise-address': { type: 'string' },
       'cluster-signing-duration': { type: 'string' },
+      'endpoint-reconciler-type': { type: 'string' },
       ...NODE_LIFECYCLE_FLAGS,
       ...ETCD_FLAGS,
       ...LEADER_ELECT_FLAGS,
@@ -252,13 +259,21 @@ async function main(argv: string[]): Promise<void> {
       onCompactionError: (err) => log('warn', 'ordinal', 'etcd compaction failed', { error: err.message }),
     }).catch((err) => fail((err as Error).message));
   } else fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
+  const reconcilerType = values['endpoint-reconciler-type'] ?? 'lease';
+  if (reconcilerType !== 'lease' && reconcilerType !== 'none') fail(`invalid --endpoint-reconciler-type ${reconcilerType}: supported types are lease and none (master-count is not supported)`);
+  let masterLeases: MasterLeaseStore | undefined;
+  if (store.driver === 'etcd' && etcdFlags) {
+    const { EtcdMasterLeases } = await import('../storage/etcd/master-leases.ts');
+    const { EtcdStore } = await import('../storage/etcd/store.ts');
+    if (reconcilerType === 'lease' && store instanceof EtcdStore) masterLeases = new EtcdMasterLeases(store.client, etcdFlags.prefix);
+  }
 
   // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
   // in-cluster clients that connect by address verify it.
   const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, masterLeases, endpointReconcilerNone: reconcilerType === 'none' });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
