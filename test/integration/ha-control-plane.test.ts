@@ -5,12 +5,13 @@
 // converging.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, stopCluster, removeCluster, kubectl, kubectlOk, waitUntil, tempDir, fixture, type Cluster } from './harness.ts';
 import { etcdMissing, freePort, startEtcd, type Etcd } from '../support/etcd.ts';
 import { startAgent, createJoinToken, type AgentProcess } from '../support/agents.ts';
 import { startControllers, type ControllersProcess } from '../support/controllers.ts';
+import { HttpClient } from '../../src/client/http-client.ts';
 
 const skip = etcdMissing();
 let etcd: Etcd;
@@ -131,11 +132,28 @@ test('two API servers, two leader-elected controllers processes and a node survi
   await waitUntil(async () => (await readyReplicas(b)) === 5, 60_000, () => 'web 5/5 after the takeover');
 
   // 6. kill -9 one API server: the node stays Ready through the other, kubectl through the other works.
+  // A client of both servers watches through A (the first URL) when A dies: the watch resumes on B
+  // from the last resourceVersion it delivered, with no event lost or repeated and no relist.
+  const pki = join(a.dataDir, 'pki');
+  const client = new HttpClient({ servers: urls(), caCertPem: readFileSync(join(pki, 'ca.crt'), 'utf8'), credentials: { certPem: readFileSync(join(pki, 'admin.crt'), 'utf8'), keyPem: readFileSync(join(pki, 'admin.key'), 'utf8') } });
+  const cms = client.resource('', 'configmaps');
+  const seen: string[] = [];
+  let closed = false;
+  const stopWatch = client.watch(cms, { namespace: 'default', resourceVersion: (await client.list(cms, { namespace: 'default' })).resourceVersion }, (type, obj) => void seen.push(`${type} ${obj.metadata.name}`), () => void (closed = true));
+  await client.create(cms, 'default', { metadata: { name: 'before-kill' } });
+  await waitUntil(() => seen.includes('ADDED before-kill'), 10_000, () => `watch: ${seen}`);
   const nodeLeaseBefore = (await kubectlOk(b, ['get', 'lease', '-n', 'kube-node-lease', 'ha-node', '-o', 'jsonpath={.spec.renewTime}'])).trim();
   const serverKilledAt = Date.now();
   a.proc.kill('SIGKILL');
   await new Promise((r) => a.proc.once('exit', r));
   await kubectlOk(b, ['scale', 'statefulset', 'web', '--replicas', '2']);
+  await kubectlOk(b, ['create', 'configmap', 'after-kill']);
+  await client.create(cms, 'default', { metadata: { name: 'through-failover' } });
+  await waitUntil(() => seen.includes('ADDED through-failover'), 30_000, () => `watch: ${seen}`);
+  assert.deepEqual(seen, ['ADDED before-kill', 'ADDED after-kill', 'ADDED through-failover']);
+  assert.equal(closed, false, 'the watch resumed by itself');
+  stopWatch();
+  client.close();
   await waitUntil(async () => (await kubectl(b, ['get', 'pods', '-l', 'app=nginx', '-o', 'name'])).stdout.trim().split('\n').filter(Boolean).length === 2, 60_000, () => 'web scaled down to 2 through B');
   // The node's agent renews its Lease (every 10 s) through B.
   await waitUntil(async () => (await kubectl(b, ['get', 'lease', '-n', 'kube-node-lease', 'ha-node', '-o', 'jsonpath={.spec.renewTime}'])).stdout.trim() > nodeLeaseBefore, 30_000, () => 'node lease renewed through B');
