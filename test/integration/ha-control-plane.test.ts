@@ -85,7 +85,8 @@ test('two API servers, two leader-elected controllers processes and a node survi
   assert.deepEqual(leases, [`/registry/masterleases/${ADV_A}`, `/registry/masterleases/${ADV_B}`]);
 
   // 2. Two controllers processes, each with a copy of the server's PKI (the CA for csrsigning).
-  for (let i = 0; i < 2; i++) ctrls.push(startControllers(['--server', urls().join(','), '--data-dir', copyPki(a.dataDir)]));
+  const ctrlDirs = [copyPki(a.dataDir), copyPki(a.dataDir)];
+  for (const dir of ctrlDirs) ctrls.push(startControllers(['--server', urls().join(','), '--data-dir', dir]));
   const ids = await Promise.all(ctrls.map((c) => c.identity));
   assert.notEqual(ids[0], ids[1]);
   for (const id of ids) assert.match(id, /^[^_]+_[0-9a-f-]{36}$/);
@@ -127,6 +128,10 @@ test('two API servers, two leader-elected controllers processes and a node survi
   const events = JSON.parse(await kubectlOk(b, ['get', 'events', '-n', 'kube-system', '-o', 'json'])).items;
   const became = events.filter((e: any) => e.reason === 'LeaderElection' && e.involvedObject.kind === 'Lease' && e.involvedObject.name === 'kube-controller-manager').map((e: any) => e.message);
   assert.ok(became.includes(`${otherId} became leader`), became.join('; '));
+  // Its supervisor starts the killed copy again: a fresh identity, standing by.
+  const restarted = startControllers(['--server', urls().join(','), '--data-dir', ctrlDirs[ids.indexOf(leaderId)]!]);
+  ctrls.push(restarted);
+  const restartedId = await restarted.identity;
   // The set keeps converging under the new leader.
   await kubectlOk(a, ['scale', 'statefulset', 'web', '--replicas', '5']);
   await waitUntil(async () => (await readyReplicas(b)) === 5, 60_000, () => 'web 5/5 after the takeover');
@@ -164,5 +169,17 @@ test('two API servers, two leader-elected controllers processes and a node survi
   const ready = node.status.conditions.find((c: any) => c.type === 'Ready');
   assert.equal(ready.status, 'True', JSON.stringify(ready));
   await waitUntil(async () => (await readyReplicas(b)) === 2, 30_000, () => 'web 2/2');
-  assert.ok(ctrls.every((c) => c === leader || c.proc.exitCode === null), 'the surviving controllers process is still running');
+  assert.ok(ctrls.every((c) => c === leader || c.proc.exitCode === null), 'the surviving controllers processes are still running');
+
+  // 8. A leader that cannot renew within the renew deadline (frozen past the lease duration) finds
+  // its lease taken when it wakes, and exits as kube-controller-manager does; the standby leads.
+  const survivor = ctrls[ids.indexOf(otherId)]!;
+  survivor.signal('SIGSTOP');
+  await waitUntil(async () => (await leaseHolder(b, 'kube-controller-manager')) === restartedId, 40_000, () => 'the restarted copy took over');
+  await waitUntil(async () => (await leaseHolder(b, 'kube-scheduler')) === restartedId, 40_000, () => 'the restarted copy schedules');
+  survivor.signal('SIGCONT');
+  assert.equal(await survivor.exited, 1);
+  assert.match(survivor.logs(), /leaderelection lost/);
+  await kubectlOk(b, ['scale', 'statefulset', 'web', '--replicas', '3']);
+  await waitUntil(async () => (await readyReplicas(b)) === 3, 60_000, () => 'web 3/3 under the restarted copy');
 });
