@@ -183,3 +183,26 @@ test('two API servers, two leader-elected controllers processes and a node survi
   await kubectlOk(b, ['scale', 'statefulset', 'web', '--replicas', '3']);
   await waitUntil(async () => (await readyReplicas(b)) === 3, 60_000, () => 'web 3/3 under the restarted copy');
 });
+
+test('ordinal up runs its controllers at once by default, and under their Leases with --leader-elect', { timeout: 120_000 }, async () => {
+  const plain = await startCluster({ args: ['--nodes', '1', '--sim-start-delay', '0'] });
+  const elected = await startCluster({ args: ['--nodes', '1', '--sim-start-delay', '0', '--leader-elect', '--leader-elect-retry-period', '500ms'] });
+  try {
+    await kubectlOk(plain, ['apply', '-f', fixture('web.yaml')]);
+    await waitUntil(async () => (await readyReplicas(plain)) === 2, 30_000, () => 'web 2/2 without leader election');
+    assert.equal((await kubectl(plain, ['get', 'lease', '-n', 'kube-system', 'kube-controller-manager'])).code, 1, 'no lease without --leader-elect');
+
+    await waitUntil(async () => /_/.test(await leaseHolder(elected, 'kube-controller-manager')) && /_/.test(await leaseHolder(elected, 'kube-scheduler')), 30_000, () => 'leases held');
+    await kubectlOk(elected, ['apply', '-f', fixture('web.yaml')]);
+    await waitUntil(async () => (await readyReplicas(elected)) === 2, 30_000, () => 'web 2/2 with leader election');
+    const id = await leaseHolder(elected, 'kube-controller-manager');
+    const events = JSON.parse(await kubectlOk(elected, ['get', 'events', '-n', 'kube-system', '-o', 'json'])).items;
+    assert.ok(events.some((e: any) => e.reason === 'LeaderElection' && e.message === `${id} became leader` && e.source.component === 'kube-controller-manager'), JSON.stringify(events.map((e: any) => e.message)));
+    assert.ok(events.some((e: any) => e.reason === 'LeaderElection' && e.involvedObject.name === 'kube-scheduler' && e.source.component === 'default-scheduler'));
+  } finally {
+    for (const c of [plain, elected]) {
+      await stopCluster(c);
+      removeCluster(c);
+    }
+  }
+});
