@@ -19,7 +19,7 @@ import {
 } from '../../src/client/leaderelection/decision.ts';
 import { LeaderElector } from '../../src/client/leaderelection/elector.ts';
 import { parseLeaderElectFlags, takeLeaderElectFlag } from '../../src/cli/leader-elect-flags.ts';
-import { elections } from '../../src/cli/elected-controllers.ts';
+import { elections, electedControllers } from '../../src/cli/elected-controllers.ts';
 import { ApiError } from '../../src/apiserver/errors.ts';
 import type { Client } from '../../src/client/client.ts';
 import type { Obj } from '../../src/api/resource.ts';
@@ -236,4 +236,30 @@ test('elector: with releaseOnCancel a stopping leader clears the holder and the 
   await until(() => b.isLeader, 2_000);
   assert.ok(Date.now() - released < 1_000, 'well within the 5 s lease duration');
   await b.stop();
+});
+
+test('elected controllers (ordinal up --leader-elect): a fresh set starts each term; a lost lease stops them and the process campaigns again', async (t) => {
+  const store = new FakeLeases();
+  const log: string[] = [];
+  let made = 0;
+  const make = (name: string) => {
+    const n = ++made;
+    return { start: async () => void log.push(`start ${name}#${n}`), stop: () => void log.push(`stop ${name}#${n}`) };
+  };
+  const flags = { enabled: true, leaseDurationMs: 1_500, renewDeadlineMs: 1_000, retryPeriodMs: 250, namespace: 'kube-system', identity: 'up_1' };
+  const groups = electedControllers(store.client('up'), ['statefulset', 'podgc'], make, flags, 'campaign');
+  t.after(() => groups.forEach((g) => g.stop()));
+  assert.equal(groups.length, 1);
+  await groups[0]!.start();
+  await until(() => log.length === 2);
+  assert.deepEqual(log, ['start statefulset#1', 'start podgc#2']);
+  store.down.add('up');
+  await until(() => log.length === 4);
+  assert.deepEqual(log.slice(2), ['stop statefulset#1', 'stop podgc#2']);
+  store.down.delete('up');
+  // Its own unexpired record: the same identity renews it and leads again with new instances.
+  await until(() => log.length === 6);
+  assert.deepEqual(log.slice(4), ['start statefulset#3', 'start podgc#4']);
+  groups[0]!.stop();
+  assert.deepEqual(log.slice(6), ['stop statefulset#3', 'stop podgc#4']);
 });
