@@ -23,6 +23,8 @@ export interface ClusterServicesOptions {
   securePort: number;
   /** The address other machines reach the API server at; no Endpoints are written without one. */
   advertiseAddress?: string;
+  /** The kubernetes Endpoints are kept by the lease reconciler (master-leases.ts) instead. */
+  leaseReconciled?: boolean;
 }
 
 /** The kubernetes Service as upstream's API server creates it. */
@@ -130,6 +132,7 @@ export async function ensureClusterServices(rs: ResourceStore, opts: ClusterServ
       log('warn', 'apiserver', 'cannot create the kube-dns Service', { clusterIP: net.dnsIP, error: (err as Error).message });
     }
   }
+  if (opts.leaseReconciled) return;
   if (!opts.advertiseAddress) {
     log('warn', 'apiserver', 'no advertise address (no --advertise-address and no default route): the kubernetes Service gets no endpoints');
     return;
@@ -138,7 +141,7 @@ export async function ensureClusterServices(rs: ResourceStore, opts: ClusterServ
   await ensureObject(rs, findResource('discovery.k8s.io', 'endpointslices')!, kubernetesEndpointSlice(opts.advertiseAddress, opts.securePort), ['addressType', 'endpoints', 'ports']);
 }
 
-async function ensureObject(rs: ResourceStore, r: NonNullable<ReturnType<typeof findResource>>, want: Obj, fields: string[]): Promise<void> {
+export async function ensureObject(rs: ResourceStore, r: NonNullable<ReturnType<typeof findResource>>, want: Obj, fields: string[]): Promise<void> {
   const have = rs.find(r, 'default', want.metadata.name);
   if (!have) {
     await rs.create(r, 'default', want).catch(ignoreAlreadyExists);

@@ -38,6 +38,8 @@ import type { RequestUser } from '../api/resource.ts';
  */
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 const ANONYMOUS: RequestUser = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
+import type { MasterLeaseStore } from '../storage/etcd/master-leases.ts';
+import { MasterLeaseReconciler } from './master-leases.ts';
 
 export const VERSION = {
   major: '1',
@@ -64,6 +66,13 @@ export interface ApiServerOptions {
   advertiseAddress?: string;
   /** Admission plugins' flags (--default-not-ready-toleration-seconds, ...). */
   admission?: Partial<AdmissionConfig>;
+  /**
+   * kube-apiserver's --endpoint-reconciler-type lease: with several servers on one store, the
+   * kubernetes Endpoints list every server holding a master lease here.
+   */
+  masterLeases?: MasterLeaseStore;
+  /** --endpoint-reconciler-type none: the kubernetes Endpoints are left to whoever manages them. */
+  endpointReconcilerNone?: boolean;
 }
 
 export interface ApiServer {
@@ -227,12 +236,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const port = (server.address() as AddressInfo).port;
   address = `${host}:${port}`;
-  await ensureClusterServices(rs, { securePort: port, advertiseAddress: advertiseAddressFor(host, opts.advertiseAddress) });
+  const advertiseAddress = advertiseAddressFor(host, opts.advertiseAddress);
+  const leaseReconciler = opts.masterLeases && advertiseAddress ? new MasterLeaseReconciler(rs, opts.masterLeases, { ip: advertiseAddress, port }) : undefined;
+  await ensureClusterServices(rs, { securePort: port, advertiseAddress, leaseReconciled: leaseReconciler !== undefined || opts.endpointReconcilerNone });
+  await leaseReconciler?.start();
   return {
     url: `https://${address}`,
     port,
     resources: rs,
     async close() {
+      // First, so that clients stop being sent here while the others still serve.
+      await leaseReconciler?.stop();
       crdController.stop();
       forgetOpenApiV2();
       streaming.close();

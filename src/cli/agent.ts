@@ -139,9 +139,9 @@ export async function runAgent(argv: string[]): Promise<void> {
   const pin = hash ?? (caCertPem ? caCertHash(caCertPem) : undefined);
   let localAddress: string | undefined;
   try {
-    const found = await discoverServerCa(servers[0]!, pin);
+    const found = await discoverCaFromAny(servers, pin);
     localAddress = found.localAddress;
-    if (!pin) log('warn', 'agent', "joining without --ca-cert-hash: the server's CA is trusted as presented (unsafe on an untrusted network)", { server: servers[0] });
+    if (!pin) log('warn', 'agent', "joining without --ca-cert-hash: the server's CA is trusted as presented (unsafe on an untrusted network)", { server: found.server });
     caCertPem ??= found.caCertPem;
   } catch (err) {
     if (err instanceof CaPinError || !caCertPem) fail((err as Error).message);
@@ -275,4 +275,21 @@ export async function runAgent(argv: string[]): Promise<void> {
 function fail(msg: string): never {
   process.stderr.write(`ordinal agent: ${msg}\n`);
   process.exit(2);
+}
+
+/**
+ * The CA from the first of the servers that answers: with several API servers a node joins through
+ * any live one. A CA that does not match the pin is final, whichever server presents it.
+ */
+async function discoverCaFromAny(servers: string[], pin: string | undefined): Promise<Awaited<ReturnType<typeof discoverServerCa>> & { server: string }> {
+  let lastErr: unknown;
+  for (const server of servers) {
+    try {
+      return { ...(await discoverServerCa(server, pin)), server };
+    } catch (err) {
+      if (err instanceof CaPinError) throw err;
+      lastErr = err;
+    }
+  }
+  throw lastErr;
 }

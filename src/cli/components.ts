@@ -34,6 +34,8 @@ import { TaintEvictionController } from '../controllers/tainteviction/controller
 import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/controller.ts';
 import { WORKLOAD_CONTROLLERS } from '../controllers/workloads/components.ts';
+import { electedControllers, type OnLost } from './elected-controllers.ts';
+import type { LeaderElectFlags } from './leader-elect-flags.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -77,6 +79,8 @@ export interface ClusterOptions {
   nodeLifecycle?: Partial<NodeLifecycleOptions>;
   /** --terminated-pod-gc-threshold (default 12500). */
   terminatedPodGcThreshold?: number;
+  /** --leader-elect and its flags: controllers run only while this process holds their Lease. */
+  leaderElection?: LeaderElectFlags & { onLost: OnLost };
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -115,6 +119,18 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);
+
+/** A new instance of one controller (each leadership term starts fresh ones). */
+export function newController(name: string, client: Client, opts: ClusterOptions): Component {
+  return CONTROLLERS[name]!(client, opts);
+}
+
+/** The enabled controllers, started at once or, with opts.leaderElection enabled, under their Leases. */
+export function controllerComponents(client: Client, names: string[], opts: ClusterOptions): Component[] {
+  const le = opts.leaderElection;
+  if (!le?.enabled) return names.map((name) => newController(name, client, opts));
+  return electedControllers(client, names, (name) => newController(name, client, opts), le, le.onLost);
+}
 
 /** Resolves a --controllers list; throws on a name it does not know. */
 export function enabledControllers(spec: string[]): string[] {
@@ -175,7 +191,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
       ),
     );
   }
-  const components: Component[] = [...enabledControllers(opts.controllers).map((name) => CONTROLLERS[name](client, opts)), ...agents];
+  const components: Component[] = [...controllerComponents(client, enabledControllers(opts.controllers), opts), ...agents];
   await Promise.all(components.map((c) => c.start()));
   // The API server reaches each node's exec/attach/port-forward/logs by node name.
   for (const agent of agents) {

@@ -9,6 +9,7 @@ import { ownContainerdUnavailable } from '../agent/containerd-supervisor/supervi
 import { prepareContainerd, type NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
 import { SqliteStore } from '../storage/sqlite.ts';
 import type { Store } from '../storage/types.ts';
+import type { MasterLeaseStore } from '../storage/etcd/master-leases.ts';
 import { ensurePki, writeKubeconfig } from '../apiserver/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { log } from '../util/log.ts';
@@ -27,6 +28,7 @@ import { isIPv4 } from 'node:net';
 import { advertiseAddressFor } from '../apiserver/cluster-services.ts';
 import { ETCD_FLAGS, ETCD_USAGE, parseEtcdFlags, type EtcdFlags } from './etcd-flags.ts';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
+import { LEADER_ELECT_FLAGS, LEADER_ELECT_USAGE, parseLeaderElectFlags, takeLeaderElectFlag, type LeaderElectFlags } from './leader-elect-flags.ts';
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -34,6 +36,9 @@ Commands:
   up        start a single-machine cluster (API server and the components available so far)
   server    start the API server alone
   agent     join this machine to a cluster as a node (ordinal agent --help)
+  controllers --kubeconfig FILE | --server URL,... --data-dir DIR
+            run the controllers and the scheduler against API server(s), leader-elected
+            (ordinal controllers --help)
   images import FILE...
             load image archives (OCI or docker save) into the node's containerd
   token     create, list or delete bootstrap tokens for joining nodes (ordinal token --help)
@@ -75,6 +80,11 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
   --advertise-address ADDR
                    the kubernetes Service's endpoint address, as kube-apiserver's flag (default: --host
                    unless loopback, else the address of the interface with the default route)
+  --endpoint-reconciler-type lease|none
+                   as kube-apiserver's flag: with --store etcd, lease (the default) lists every live
+                   API server in the kubernetes Endpoints (each keeps a 15 s master lease in etcd under
+                   /registry/masterleases/); none leaves the Endpoints alone. The SQLite store has one
+                   server and writes its address
   --event-ttl DURATION
                    how long an event is kept after its last update, as kube-apiserver's flag
                    (default 1h; Go duration syntax: 30m, 90s, 1h30m)
@@ -84,11 +94,12 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
   --controllers LIST
                    controllers to run (up only), as kube-controller-manager's flag: '*' for all
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
-${NODE_LIFECYCLE_USAGE}  -h, --help       show this help
+${NODE_LIFECYCLE_USAGE}${LEADER_ELECT_USAGE(false)}  -h, --help       show this help
 `;
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
+  if (argv[0] === 'controllers') return (await import('./controllers.ts')).runControllers(argv.slice(1));
   if (argv[0] === 'check-identities') process.exit(await (await import('./check-identities.ts')).checkIdentitiesCommand(argv.slice(1)));
   // `kubeconfig --user NAME`: a client-certificate kubeconfig for a person (src/cli/kubeconfig-user.ts).
   if (argv[0] === 'kubeconfig') process.exit(await (await import('./kubeconfig-user.ts')).kubeconfigCommand(argv.slice(1)));
@@ -96,6 +107,12 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'token') {
     const { tokenCommand } = await import('./token.ts');
     process.exit(await tokenCommand(argv.slice(1)));
+  }
+  let leaderElect: boolean | undefined;
+  try {
+    ({ rest: argv, value: leaderElect } = takeLeaderElectFlag(argv));
+  } catch (err) {
+    fail((err as Error).message);
   }
   const { values, positionals } = parseArgs({
     args: argv,
@@ -121,8 +138,10 @@ async function main(argv: string[]): Promise<void> {
       'service-cluster-ip-range': { type: 'string' },
       'advertise-address': { type: 'string' },
       'cluster-signing-duration': { type: 'string' },
+      'endpoint-reconciler-type': { type: 'string' },
       ...NODE_LIFECYCLE_FLAGS,
       ...ETCD_FLAGS,
+      ...LEADER_ELECT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -215,6 +234,13 @@ async function main(argv: string[]): Promise<void> {
   // The containerd node joins the machines' pod network when the server listens beyond loopback.
   if (values['node-ip'] !== undefined && (!isIPv4(values['node-ip']) || values['node-ip'].startsWith('127.'))) fail(`invalid --node-ip ${values['node-ip']}: an IPv4 address of this machine that other nodes reach`);
   const nodeIP = values['node-ip'] ?? (runtime === 'containerd' && !host.startsWith('127.') && host !== 'localhost' ? advertiseAddressFor(host, advertiseAddress) : undefined);
+  // Off by default for `up`, so that a single-machine cluster starts its controllers at once.
+  let leaderElection: LeaderElectFlags;
+  try {
+    leaderElection = parseLeaderElectFlags(values, leaderElect ?? false);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let etcdFlags: EtcdFlags | undefined;
   try {
     etcdFlags = parseEtcdFlags(storeKind, values);
@@ -235,13 +261,21 @@ async function main(argv: string[]): Promise<void> {
       onCompactionError: (err) => log('warn', 'ordinal', 'etcd compaction failed', { error: err.message }),
     }).catch((err) => fail((err as Error).message));
   } else fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
+  const reconcilerType = values['endpoint-reconciler-type'] ?? 'lease';
+  if (reconcilerType !== 'lease' && reconcilerType !== 'none') fail(`invalid --endpoint-reconciler-type ${reconcilerType}: supported types are lease and none (master-count is not supported)`);
+  let masterLeases: MasterLeaseStore | undefined;
+  if (store.driver === 'etcd' && etcdFlags) {
+    const { EtcdMasterLeases } = await import('../storage/etcd/master-leases.ts');
+    const { EtcdStore } = await import('../storage/etcd/store.ts');
+    if (reconcilerType === 'lease' && store instanceof EtcdStore) masterLeases = new EtcdMasterLeases(store.client, etcdFlags.prefix);
+  }
 
   // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
   // in-cluster clients that connect by address verify it.
   const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, masterLeases, endpointReconcilerNone: reconcilerType === 'none' });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -272,6 +306,7 @@ async function main(argv: string[]): Promise<void> {
           clusterSigningDurationMs,
           nodeLifecycle: nodeFlags.nodeLifecycle,
           terminatedPodGcThreshold: nodeFlags.terminatedPodGcThreshold,
+          leaderElection: { ...leaderElection, onLost: 'campaign' },
         })),
       );
     } catch (err) {
