@@ -26,7 +26,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const ns = rr.namespace;
   // Another server may have written what this request reads or builds on (see needsConsistentRead).
   if (needsConsistentRead(method, q, rr)) await rs.consistentRead();
-  if (rr.subresource) return handleSubresource(req, res, rr, url, rs);
+  if (rr.subresource) return handleSubresource(req, res, rr, url, rs, user);
   const warnings: string[] = [];
   const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings, user });
   // A custom kind's other versions show the stored object under their own apiVersion (None conversion).
@@ -52,7 +52,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         return reply(201, created);
       }
       case 'DELETE': {
-        const opts = await deleteOptions(req, q);
+        const opts: DeleteOptions = { ...(await deleteOptions(req, q)), user };
         const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
         const deleted: Obj[] = [];
         for (const { obj } of rs.list(r, ns)) {
@@ -97,7 +97,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return reply(200, patched);
     }
     case 'DELETE': {
-      const opts = await deleteOptions(req, q);
+      const opts: DeleteOptions = { ...(await deleteOptions(req, q)), user };
       const result = await rs.delete(r, ns, name, opts);
       if (result.deleted && r.kind !== 'Pod') {
         return reply(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: r.group || undefined, kind: r.plural, uid: result.obj.metadata.uid } });
