@@ -33,6 +33,9 @@ import type { NodeLifecycleOptions } from '../controllers/nodelifecycle/options.
 import { TaintEvictionController } from '../controllers/tainteviction/controller.ts';
 import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/controller.ts';
+import type { RequestUser } from '../api/resource.ts';
+import { CONTROLLER_IDENTITIES, DNS_USER, KCM_USER, nodeUser, SCHEDULER_USER } from './identities.ts';
+import { SharedInformerCredentials } from '../client/informer-credentials.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -76,6 +79,8 @@ export interface ClusterOptions {
   nodeLifecycle?: Partial<NodeLifecycleOptions>;
   /** --terminated-pod-gc-threshold (default 12500). */
   terminatedPodGcThreshold?: number;
+  /** Set by startComponents when components have their own identities: what the addon manager does (the default StorageClass). */
+  addonClient?: Client;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -87,7 +92,7 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   statefulset: (client) => new StatefulSetController(client, {}),
   garbagecollector: (client) => new GarbageCollector(client),
   namespace: (client) => new NamespaceController(client),
-  volume: (client, opts) => new VolumeController(client, { dataDir: opts.dataDir }),
+  volume: (client, opts) => new VolumeController(client, { dataDir: opts.dataDir, ...(opts.addonClient ? { addonClient: opts.addonClient } : {}) }),
   endpoints: (client) => new EndpointsController(client, {}),
   endpointslice: (client) => new EndpointSliceController(client, {}),
   scheduler: (client) => new Scheduler(client),
@@ -127,7 +132,20 @@ export function enabledControllers(spec: string[]): string[] {
 /** The pod CIDR of the first node: the containerd node's, whose bridge holds its first address. */
 export const CONTAINERD_POD_CIDR = '10.244.1.0/24';
 
-export async function startComponents(client: Client, opts: ClusterOptions): Promise<Component[]> {
+/**
+ * Starts the components. With `clientFor`, each gets a client acting as its own identity
+ * (identities.ts); without, all share `client`.
+ */
+export async function startComponents(client: Client, opts: ClusterOptions, clientFor?: (user: RequestUser) => Client): Promise<Component[]> {
+  const as = (user: RequestUser | undefined) => (clientFor && user ? clientFor(user) : client);
+  // Controllers' informers list and watch as kube-controller-manager itself; the rest as each controller.
+  const managerClient = as(KCM_USER);
+  const asController = (name: string) => {
+    const user = CONTROLLER_IDENTITIES[name];
+    if (!clientFor || !user) return client;
+    return user === SCHEDULER_USER ? clientFor(user) : new SharedInformerCredentials(managerClient, clientFor(user));
+  };
+  if (clientFor) opts = { ...opts, addonClient: client };
   let containerd: ContainerdRuntime | undefined;
   let proxy: ServiceProxy | undefined;
   const serviceNetwork = opts.serviceNetwork ?? parseServiceCidr(DEFAULT_SERVICE_CIDR);
@@ -140,18 +158,20 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     // joined nodes (host-gw routes both ways); without one it is a single machine's only node.
     const clusterCIDR = opts.nodeIP ? (opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDR) : undefined;
     const gateway = parseCidr(podCIDR).gateway;
+    const nodeName = simNodeNames(1)[0]!;
+    // The node's runtime, agent, service proxy and routes all act as the node.
+    const nodeClient = as(nodeUser(nodeName));
     containerd = await ContainerdRuntime.connect({
       socket: opts.containerdSocket!,
       dataDir: opts.dataDir,
-      client,
+      client: nodeClient,
       bridgeName: opts.bridge,
       dnsServer: serviceNetwork.dnsIP,
       serviceCIDR: serviceNetwork.cidr,
       clusterCIDR,
     });
-    const nodeName = simNodeNames(1)[0]!;
-    agents.push(new NodeAgent(client, { nodeName, runtime: containerd, podCIDR, internalIP: opts.nodeIP ?? gateway, dataDir: opts.dataDir }));
-    proxy = new ServiceProxy(client, {
+    agents.push(new NodeAgent(nodeClient, { nodeName, runtime: containerd, podCIDR, internalIP: opts.nodeIP ?? gateway, dataDir: opts.dataDir }));
+    proxy = new ServiceProxy(nodeClient, {
       serviceCIDR: serviceNetwork.cidr,
       dummyInterface: dummyInterfaceFor(opts.bridge ?? DEFAULT_BRIDGE),
       localAddresses: opts.dnsPort !== undefined ? [serviceNetwork.dnsIP] : [],
@@ -159,12 +179,12 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
       ...(clusterCIDR ? { podSource: { address: gateway, clusterCIDR } } : {}),
     });
     agents.push(proxy);
-    if (clusterCIDR) agents.push(new HostGatewayRoutes(client, { nodeName, clusterCIDR }));
+    if (clusterCIDR) agents.push(new HostGatewayRoutes(nodeClient, { nodeName, clusterCIDR }));
   } else {
     agents.push(
       ...simNodeNames(opts.nodes).map(
         (nodeName, i) =>
-          new NodeAgent(client, {
+          new NodeAgent(as(nodeUser(nodeName)), {
             nodeName,
             runtime: new SimRuntime({ startDelayMs: opts.simStartDelayMs }),
             podCIDR: `10.244.${i + 1}.0/24`,
@@ -173,7 +193,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
       ),
     );
   }
-  const components: Component[] = [...enabledControllers(opts.controllers).map((name) => CONTROLLERS[name](client, opts)), ...agents];
+  const components: Component[] = [...enabledControllers(opts.controllers).map((name) => CONTROLLERS[name](asController(name), opts)), ...agents];
   await Promise.all(components.map((c) => c.start()));
   // The API server reaches each node's exec/attach/port-forward/logs by node name.
   for (const agent of agents) {
@@ -182,7 +202,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     components.push({ start: async () => {}, stop: unregister });
   }
   if (opts.dnsPort !== undefined) {
-    const dns = new ClusterDns(client, { port: opts.dnsPort });
+    const dns = new ClusterDns(as(DNS_USER), { port: opts.dnsPort });
     try {
       await dns.start();
       components.push(dns);

@@ -272,7 +272,8 @@ async function main(argv: string[]): Promise<void> {
           clusterSigningDurationMs,
           nodeLifecycle: nodeFlags.nodeLifecycle,
           terminatedPodGcThreshold: nodeFlags.terminatedPodGcThreshold,
-        })),
+          // Each component acts as its own identity (kube-controller-manager's --use-service-account-credentials).
+        }, (user) => new InProcessClient(api.resources, { user }))),
       );
     } catch (err) {
       await nodeContainerd?.stop();
