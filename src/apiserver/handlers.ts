@@ -5,7 +5,7 @@ import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
 import { ApiError, badRequest, gone, methodNotSupported, unsupportedMediaType } from './errors.ts';
-import { readBody, sendJson } from './http.ts';
+import { readBody, recordRequestObject, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
 import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
 import { negotiate } from './negotiate.ts';
@@ -227,6 +227,7 @@ export async function readObject(req: IncomingMessage): Promise<Obj> {
   if (!BODY_TYPES.includes(type)) throw unsupportedMediaType(BODY_TYPES);
   const body = parseBody(await readBody(req), type);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be an object');
+  recordRequestObject(req, body);
   return body as Obj;
 }
 

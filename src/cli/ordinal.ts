@@ -1,5 +1,6 @@
 // The `ordinal` command: `up` starts the whole cluster, `server` the API server alone.
 import { parseArgs } from 'node:util';
+import { AUDIT_FLAGS, auditOptions } from './audit-flags.ts';
 import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -123,6 +124,7 @@ async function main(argv: string[]): Promise<void> {
       'cluster-signing-duration': { type: 'string' },
       ...NODE_LIFECYCLE_FLAGS,
       ...ETCD_FLAGS,
+      ...AUDIT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -241,7 +243,13 @@ async function main(argv: string[]): Promise<void> {
   const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission });
+  let audit;
+  try {
+    audit = auditOptions(values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}) });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();

@@ -13,7 +13,7 @@ import { impersonate, ImpersonationError } from './impersonation.ts';
 import { cacheSource, RbacAuthorizer } from './rbac.ts';
 import { NodeAuthorizer } from './node/authorizer.ts';
 import { nodeRestriction } from './node/restriction.ts';
-import type { Attributes, Authorizer } from './types.ts';
+import type { Attributes, AuthorizationResult, Authorizer } from './types.ts';
 
 export type { Attributes, Authorizer, AuthorizationResult, Decision, RulesResult } from './types.ts';
 export { AuthorizerChain, PRIVILEGED_GROUP } from './chain.ts';
@@ -73,7 +73,7 @@ export function authorizeOrThrow(authz: Authorizer, a: Attributes): void {
  * The identity a request acts as, after impersonation, once it is authorized for what it asks:
  * throws the 403 (or 500 for a malformed impersonation) otherwise.
  */
-export function authorizeRequest(authz: Authorizer, req: IncomingMessage, url: URL, user: RequestUser): RequestUser {
+export function authorizeRequest(authz: Authorizer, req: IncomingMessage, url: URL, user: RequestUser, observe?: (acting: RequestUser, a: Attributes, r: AuthorizationResult) => void): RequestUser {
   let acting: RequestUser;
   try {
     acting = impersonate(user, req.headersDistinct, authz);
@@ -81,6 +81,14 @@ export function authorizeRequest(authz: Authorizer, req: IncomingMessage, url: U
     if (err instanceof ImpersonationError) throw new ApiError(500, 'InternalError', `Internal Server Error: ${JSON.stringify(req.url ?? '')}: ${err.message}`);
     throw err;
   }
-  authorizeOrThrow(authz, requestAttributes(acting, req.method ?? 'GET', url.pathname, url.searchParams));
+  const a = requestAttributes(acting, req.method ?? 'GET', url.pathname, url.searchParams);
+  if (!observe) {
+    authorizeOrThrow(authz, a);
+    return acting;
+  }
+  // The decision is kept for the audit log before it is acted on.
+  const r = authz.authorize(a);
+  observe(acting, a, r);
+  authorizeOrThrow({ authorize: () => r }, a);
   return acting;
 }
