@@ -5,7 +5,7 @@ import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
 import { ApiError, badRequest, gone, methodNotSupported, unsupportedMediaType } from './errors.ts';
-import { readBody, sendJson } from './http.ts';
+import { readBody, recordRequestObject, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
 import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
 import { negotiate } from './negotiate.ts';
@@ -26,7 +26,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const ns = rr.namespace;
   // Another server may have written what this request reads or builds on (see needsConsistentRead).
   if (needsConsistentRead(method, q, rr)) await rs.consistentRead();
-  if (rr.subresource) return handleSubresource(req, res, rr, url, rs);
+  if (rr.subresource) return handleSubresource(req, res, rr, url, rs, user);
   const warnings: string[] = [];
   const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings, user });
   // A custom kind's other versions show the stored object under their own apiVersion (None conversion).
@@ -52,7 +52,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         return reply(201, created);
       }
       case 'DELETE': {
-        const opts = await deleteOptions(req, q);
+        const opts: DeleteOptions = { ...(await deleteOptions(req, q)), user };
         const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
         const deleted: Obj[] = [];
         for (const { obj } of rs.list(r, ns)) {
@@ -97,7 +97,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return reply(200, patched);
     }
     case 'DELETE': {
-      const opts = await deleteOptions(req, q);
+      const opts: DeleteOptions = { ...(await deleteOptions(req, q)), user };
       const result = await rs.delete(r, ns, name, opts);
       if (result.deleted && r.kind !== 'Pod') {
         return reply(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: r.group || undefined, kind: r.plural, uid: result.obj.metadata.uid } });
@@ -227,6 +227,7 @@ export async function readObject(req: IncomingMessage): Promise<Obj> {
   if (!BODY_TYPES.includes(type)) throw unsupportedMediaType(BODY_TYPES);
   const body = parseBody(await readBody(req), type);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be an object');
+  recordRequestObject(req, body);
   return body as Obj;
 }
 

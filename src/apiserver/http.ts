@@ -5,6 +5,25 @@ import { ApiError, tooLarge } from './errors.ts';
 /** Upstream's limit for request bodies. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/** Request bodies as read, for the audit log's requestObject (weakly held: gone with the request). */
+const bodies = new WeakMap<IncomingMessage, Buffer>();
+
+const decodedBodies = new WeakMap<IncomingMessage, unknown>();
+
+/** The body readBody read from a request, if it did. */
+export function requestBodyOf(req: IncomingMessage): Buffer | undefined {
+  return bodies.get(req);
+}
+
+/** Keeps the object a body decoded to (YAML or protobuf bodies), so the audit log shows it as JSON. */
+export function recordRequestObject(req: IncomingMessage, obj: unknown): void {
+  decodedBodies.set(req, obj);
+}
+
+export function requestObjectOf(req: IncomingMessage): unknown {
+  return decodedBodies.get(req);
+}
+
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -25,7 +44,11 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      bodies.set(req, body);
+      resolve(body);
+    });
     req.on('error', reject);
   });
 }

@@ -108,11 +108,17 @@ export class ResourceStore {
   /** The authorizer chain (src/apiserver/authorization), for in-process clients and checks made while writing. */
   authorizer?: Authorizer;
   /**
-   * Validating checks on main-resource writes that need the requester (RBAC escalation prevention;
-   * the place for NodeRestriction-like admission). They run after defaulting, before validation,
-   * and throw the ApiError that refuses the write.
+   * Validating checks on writes that need the requester (RBAC escalation prevention,
+   * NodeRestriction). They run after defaulting, before validation, and throw the ApiError that
+   * refuses the write: main-resource creates and updates, subresource writes (status, approval,
+   * and, through runWriteChecks, eviction and token) and deletes.
    */
   writeChecks: ((w: WriteAttempt) => void)[] = [];
+
+  /** Runs every write check on a write this store does not make itself (an eviction, a TokenRequest). */
+  runWriteChecks(w: WriteAttempt): void {
+    for (const check of this.writeChecks) check(w);
+  }
 
   constructor(store: Store, cache: WatchCache) {
     this.store = store;
@@ -296,11 +302,14 @@ export class ResourceStore {
     const s = r.strategy;
     let errs;
     const sub = subresource ? s.subresources?.[subresource] : undefined;
+    const subCheck = () => this.runWriteChecks({ operation: 'update', kind: r.kind, group: r.group, subresource, name, obj, old: existing, user: opts.user });
     if (sub) {
       sub.prepareForUpdate(obj, existing);
+      subCheck();
       errs = sub.validateUpdate(obj, existing);
     } else if (subresource === 'status') {
       (s.prepareForStatusUpdate ?? defaultStatusPrepare)(obj, existing);
+      subCheck();
       errs = (s.validateStatusUpdate ?? s.validateUpdate)(obj, existing);
     } else {
       s.default(obj);
@@ -402,6 +411,7 @@ export class ResourceStore {
 
   async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const existing = this.get(r, namespace, name);
+    if (opts.user) this.runWriteChecks({ operation: 'delete', kind: r.kind, group: r.group, name, obj: existing, old: existing, user: opts.user });
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== existing.metadata.uid) {
       throw conflict(qr(r), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`);

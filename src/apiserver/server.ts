@@ -1,5 +1,7 @@
 // The API server: HTTPS with client-certificate or token authentication, discovery, OpenAPI,
 // health, metrics and the resource handlers, over the watch cache and the store.
+import { createAuditor, type AuditOptions } from './audit/index.ts';
+import type { AuditRecord } from './audit/auditor.ts';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,6 +75,8 @@ export interface ApiServerOptions {
   masterLeases?: MasterLeaseStore;
   /** --endpoint-reconciler-type none: the kubernetes Endpoints are left to whoever manages them. */
   endpointReconcilerNone?: boolean;
+  /** Audit logging (--audit-policy-file, --audit-log-path and rotation); none without. */
+  audit?: AuditOptions;
 }
 
 export interface ApiServer {
@@ -98,14 +102,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await reconcileBootstrapPolicy(rs);
   const authenticate = createAuthenticator(opts.pki, rs);
   /** Who the request acts as, once authenticated, impersonated and authorized; throws the 401/403. */
-  const identify = (req: IncomingMessage, url: URL): RequestUser => {
+  const identify = (req: IncomingMessage, url: URL, audit?: AuditRecord): RequestUser => {
     const user = authenticate(req);
     if (!user) {
       if (req.headers.authorization || !ANONYMOUS_PATHS.has(url.pathname)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-      return authorizeRequest(authz.authorizer, req, url, ANONYMOUS);
+      audit?.authenticated(ANONYMOUS);
+      return authorizeRequest(authz.authorizer, req, url, ANONYMOUS, audit && ((acting, a, r) => audit.authorized(acting, a, r)));
     }
-    return authorizeRequest(authz.authorizer, req, url, withAuthenticatedGroup(user));
+    const authenticated = withAuthenticatedGroup(user);
+    audit?.authenticated(authenticated);
+    return authorizeRequest(authz.authorizer, req, url, authenticated, audit && ((acting, a, r) => audit.authorized(acting, a, r)));
   };
+  const auditor = opts.audit ? createAuditor(opts.audit) : undefined;
   const adminTokenUser = staticTokenUser(opts.pki);
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
@@ -135,9 +143,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'https://localhost');
     let resourceLabel = '';
+    const audit = auditor?.begin(req, res, url);
+    let failure: ApiError | undefined;
     try {
       const path = url.pathname.replace(/\/+$/, '') || '/';
-      const user = identify(req, url);
+      const user = identify(req, url, audit);
       if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
       if (path === '/version') return sendJson(res, 200, VERSION);
       if (isAuthenticationApiPath(path)) return await handleAuthenticationApi(req, res, path, user, rs, adminTokenUser);
@@ -159,8 +169,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) log('error', 'apiserver', 'request failed', { method: req.method, path: url.pathname, error: String((err as Error)?.stack ?? err) });
+      failure = apiErr;
       sendError(res, apiErr);
     } finally {
+      audit?.complete(failure);
       observeRequest(req.method ?? 'GET', resourceLabel, res.statusCode, (performance.now() - started) / 1000);
     }
   }
@@ -251,6 +263,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       forgetOpenApiV2();
       streaming.close();
       authz.close();
+      auditor?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cache.close();

@@ -2,7 +2,7 @@
 // binding (scheduler assigns a node), eviction (policy-aware delete) and a service account's
 // token (TokenRequest).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { formatLabelSelector } from './filter.ts';
 import { ApiError, badRequest, conflict, methodNotSupported, notFound, unsupportedMediaType } from './errors.ts';
 import { readBody, sendJson } from './http.ts';
@@ -17,14 +17,14 @@ import { createTokenRequest } from './serviceaccount-token.ts';
 import { decideEviction } from './eviction.ts';
 import { selectsPod } from '../controllers/disruption/plan.ts';
 
-export async function handleSubresource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore): Promise<void> {
+export async function handleSubresource(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, url: URL, rs: ResourceStore, user?: RequestUser): Promise<void> {
   const r = rr.resource;
   const sub = rr.subresource!;
   const name = rr.name!;
   const ns = rr.namespace;
   const method = req.method ?? 'GET';
   const q = url.searchParams;
-  const opts = { dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings: [] as string[] };
+  const opts = { dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings: [] as string[], user };
   if (!r.subresources.includes(sub as never)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
   // A CSR's approval is written like status, under its own update rules (the kind's strategy).
@@ -95,6 +95,7 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
   if (sub === 'eviction' && method === 'POST') {
     const eviction = await readObject(req);
     const del = eviction.deleteOptions ?? {};
+    if (user) rs.runWriteChecks({ operation: 'create', kind: r.kind, group: r.group, subresource: 'eviction', name, namespace: ns, obj: eviction, old: rs.find(r, ns, name), user });
     const pdbs = findResource('policy', 'poddisruptionbudgets')!;
     // Charging a budget is a guarded write: when it loses a race with another eviction or the
     // disruption controller, the decision is made again on the newer budget.
@@ -123,7 +124,9 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
   if (sub === 'token' && method === 'POST') {
-    return sendJson(res, 201, createTokenRequest(rs, ns!, name, await readObject(req)));
+    const request = await readObject(req);
+    if (user) rs.runWriteChecks({ operation: 'create', kind: r.kind, group: r.group, subresource: 'token', name, namespace: ns, obj: request, user });
+    return sendJson(res, 201, createTokenRequest(rs, ns!, name, request));
   }
   throw methodNotSupported({ group: r.group, resource: `${r.plural}/${sub}` }, method);
 }

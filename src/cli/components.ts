@@ -36,6 +36,9 @@ import { ClusterRoleAggregationController } from '../controllers/clusterroleaggr
 import { WORKLOAD_CONTROLLERS } from '../controllers/workloads/components.ts';
 import { electedControllers, type OnLost } from './elected-controllers.ts';
 import type { LeaderElectFlags } from './leader-elect-flags.ts';
+import type { RequestUser } from '../api/resource.ts';
+import { CONTROLLER_IDENTITIES, DNS_USER, KCM_USER, nodeUser, SCHEDULER_USER } from './identities.ts';
+import { SharedInformerCredentials } from '../client/informer-credentials.ts';
 
 export interface Component {
   start(): Promise<void>;
@@ -81,6 +84,8 @@ export interface ClusterOptions {
   terminatedPodGcThreshold?: number;
   /** --leader-elect and its flags: controllers run only while this process holds their Lease. */
   leaderElection?: LeaderElectFlags & { onLost: OnLost };
+  /** Set by startComponents when components have their own identities: what the addon manager does (the default StorageClass). */
+  addonClient?: Client;
 }
 
 /** Names of the simulated nodes; each gets its own pod CIDR (10.244.<i>.0/24), as a cluster's node IPAM would. */
@@ -92,7 +97,7 @@ const CONTROLLERS: Record<string, (client: Client, opts: ClusterOptions) => Comp
   statefulset: (client) => new StatefulSetController(client, {}),
   garbagecollector: (client) => new GarbageCollector(client),
   namespace: (client) => new NamespaceController(client),
-  volume: (client, opts) => new VolumeController(client, { dataDir: opts.dataDir }),
+  volume: (client, opts) => new VolumeController(client, { dataDir: opts.dataDir, ...(opts.addonClient ? { addonClient: opts.addonClient } : {}) }),
   endpoints: (client) => new EndpointsController(client, {}),
   endpointslice: (client) => new EndpointSliceController(client, {}),
   scheduler: (client) => new Scheduler(client),
@@ -125,11 +130,15 @@ export function newController(name: string, client: Client, opts: ClusterOptions
   return CONTROLLERS[name]!(client, opts);
 }
 
-/** The enabled controllers, started at once or, with opts.leaderElection enabled, under their Leases. */
-export function controllerComponents(client: Client, names: string[], opts: ClusterOptions): Component[] {
+/**
+ * The enabled controllers, started at once or, with opts.leaderElection enabled, under their
+ * Leases (the elections themselves through `client`). `clientOf` gives each controller the client
+ * of its own identity; by default they share `client`.
+ */
+export function controllerComponents(client: Client, names: string[], opts: ClusterOptions, clientOf: (name: string) => Client = () => client): Component[] {
   const le = opts.leaderElection;
-  if (!le?.enabled) return names.map((name) => newController(name, client, opts));
-  return electedControllers(client, names, (name) => newController(name, client, opts), le, le.onLost);
+  if (!le?.enabled) return names.map((name) => newController(name, clientOf(name), opts));
+  return electedControllers(client, names, (name) => newController(name, clientOf(name), opts), le, le.onLost);
 }
 
 /** Resolves a --controllers list; throws on a name it does not know. */
@@ -145,7 +154,20 @@ export function enabledControllers(spec: string[]): string[] {
 /** The pod CIDR of the first node: the containerd node's, whose bridge holds its first address. */
 export const CONTAINERD_POD_CIDR = '10.244.1.0/24';
 
-export async function startComponents(client: Client, opts: ClusterOptions): Promise<Component[]> {
+/**
+ * Starts the components. With `clientFor`, each gets a client acting as its own identity
+ * (identities.ts); without, all share `client`.
+ */
+export async function startComponents(client: Client, opts: ClusterOptions, clientFor?: (user: RequestUser) => Client): Promise<Component[]> {
+  const as = (user: RequestUser | undefined) => (clientFor && user ? clientFor(user) : client);
+  // Controllers' informers list and watch as kube-controller-manager itself; the rest as each controller.
+  const managerClient = as(KCM_USER);
+  const asController = (name: string) => {
+    const user = CONTROLLER_IDENTITIES[name];
+    if (!clientFor || !user) return client;
+    return user === SCHEDULER_USER ? clientFor(user) : new SharedInformerCredentials(managerClient, clientFor(user));
+  };
+  if (clientFor) opts = { ...opts, addonClient: client };
   let containerd: ContainerdRuntime | undefined;
   let proxy: ServiceProxy | undefined;
   const serviceNetwork = opts.serviceNetwork ?? parseServiceCidr(DEFAULT_SERVICE_CIDR);
@@ -158,18 +180,20 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     // joined nodes (host-gw routes both ways); without one it is a single machine's only node.
     const clusterCIDR = opts.nodeIP ? (opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDR) : undefined;
     const gateway = parseCidr(podCIDR).gateway;
+    const nodeName = simNodeNames(1)[0]!;
+    // The node's runtime, agent, service proxy and routes all act as the node.
+    const nodeClient = as(nodeUser(nodeName));
     containerd = await ContainerdRuntime.connect({
       socket: opts.containerdSocket!,
       dataDir: opts.dataDir,
-      client,
+      client: nodeClient,
       bridgeName: opts.bridge,
       dnsServer: serviceNetwork.dnsIP,
       serviceCIDR: serviceNetwork.cidr,
       clusterCIDR,
     });
-    const nodeName = simNodeNames(1)[0]!;
-    agents.push(new NodeAgent(client, { nodeName, runtime: containerd, podCIDR, internalIP: opts.nodeIP ?? gateway, dataDir: opts.dataDir }));
-    proxy = new ServiceProxy(client, {
+    agents.push(new NodeAgent(nodeClient, { nodeName, runtime: containerd, podCIDR, internalIP: opts.nodeIP ?? gateway, dataDir: opts.dataDir }));
+    proxy = new ServiceProxy(nodeClient, {
       serviceCIDR: serviceNetwork.cidr,
       dummyInterface: dummyInterfaceFor(opts.bridge ?? DEFAULT_BRIDGE),
       localAddresses: opts.dnsPort !== undefined ? [serviceNetwork.dnsIP] : [],
@@ -177,12 +201,12 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
       ...(clusterCIDR ? { podSource: { address: gateway, clusterCIDR } } : {}),
     });
     agents.push(proxy);
-    if (clusterCIDR) agents.push(new HostGatewayRoutes(client, { nodeName, clusterCIDR }));
+    if (clusterCIDR) agents.push(new HostGatewayRoutes(nodeClient, { nodeName, clusterCIDR }));
   } else {
     agents.push(
       ...simNodeNames(opts.nodes).map(
         (nodeName, i) =>
-          new NodeAgent(client, {
+          new NodeAgent(as(nodeUser(nodeName)), {
             nodeName,
             runtime: new SimRuntime({ startDelayMs: opts.simStartDelayMs }),
             podCIDR: `10.244.${i + 1}.0/24`,
@@ -191,7 +215,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
       ),
     );
   }
-  const components: Component[] = [...controllerComponents(client, enabledControllers(opts.controllers), opts), ...agents];
+  const components: Component[] = [...controllerComponents(client, enabledControllers(opts.controllers), opts, asController), ...agents];
   await Promise.all(components.map((c) => c.start()));
   // The API server reaches each node's exec/attach/port-forward/logs by node name.
   for (const agent of agents) {
@@ -200,7 +224,7 @@ export async function startComponents(client: Client, opts: ClusterOptions): Pro
     components.push({ start: async () => {}, stop: unregister });
   }
   if (opts.dnsPort !== undefined) {
-    const dns = new ClusterDns(client, { port: opts.dnsPort });
+    const dns = new ClusterDns(as(DNS_USER), { port: opts.dnsPort });
     try {
       await dns.start();
       components.push(dns);

@@ -1,5 +1,6 @@
 // The `ordinal` command: `up` starts the whole cluster, `server` the API server alone.
 import { parseArgs } from 'node:util';
+import { AUDIT_FLAGS, auditOptions } from './audit-flags.ts';
 import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -142,6 +143,7 @@ async function main(argv: string[]): Promise<void> {
       ...NODE_LIFECYCLE_FLAGS,
       ...ETCD_FLAGS,
       ...LEADER_ELECT_FLAGS,
+      ...AUDIT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -275,7 +277,13 @@ async function main(argv: string[]): Promise<void> {
   const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, masterLeases, endpointReconcilerNone: reconcilerType === 'none' });
+  let audit;
+  try {
+    audit = auditOptions(values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}), masterLeases, endpointReconcilerNone: reconcilerType === 'none' });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -307,7 +315,8 @@ async function main(argv: string[]): Promise<void> {
           nodeLifecycle: nodeFlags.nodeLifecycle,
           terminatedPodGcThreshold: nodeFlags.terminatedPodGcThreshold,
           leaderElection: { ...leaderElection, onLost: 'campaign' },
-        })),
+          // Each component acts as its own identity (kube-controller-manager's --use-service-account-credentials).
+        }, (user) => new InProcessClient(api.resources, { user }))),
       );
     } catch (err) {
       await nodeContainerd?.stop();

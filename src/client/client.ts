@@ -11,7 +11,7 @@ import { ApiError } from '../apiserver/errors.ts';
 import { eventForSelection } from '../apiserver/watch.ts';
 import type { CacheEvent } from '../storage/cache.ts';
 import { createTokenRequest } from '../apiserver/serviceaccount-token.ts';
-import { authorizeOrThrow, IN_PROCESS_USER } from '../apiserver/authorization/index.ts';
+import { authorizeOrThrow, IN_PROCESS_USER, type Attributes } from '../apiserver/authorization/index.ts';
 import { reviewStatus } from '../apiserver/authorization/review-api.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -64,11 +64,14 @@ export class InProcessClient implements Client {
   }
 
   /** The same attributes the HTTP path derives for this call (authorization/attributes.ts). */
-  private authorize(verb: string, r: ResourceDef, namespace: string | undefined, name = '', subresource = ''): void {
+  private authorize(verb: string, r: ResourceDef, namespace: string | undefined, name = '', subresource = '', selectors?: ListOptions): void {
     const authz = this.rs.authorizer;
     // system:masters is allowed everything: skip building attributes on the hot path.
     if (!authz || this.identity.groups.includes('system:masters')) return;
-    authorizeOrThrow(authz, { user: this.identity, verb, resourceRequest: true, path: '', namespace: namespace ?? '', apiGroup: r.group, apiVersion: r.version, resource: r.plural, subresource, name });
+    const a: Attributes = { user: this.identity, verb, resourceRequest: true, path: '', namespace: namespace ?? '', apiGroup: r.group, apiVersion: r.version, resource: r.plural, subresource, name };
+    if (selectors?.fieldSelector) a.fieldSelector = selectors.fieldSelector;
+    if (selectors?.labelSelector) a.labelSelector = selectors.labelSelector;
+    authorizeOrThrow(authz, a);
   }
 
   resource(group: string, plural: string): ResourceDef {
@@ -83,7 +86,7 @@ export class InProcessClient implements Client {
   }
 
   async list(r: ResourceDef, opts: ListOptions = {}): Promise<{ items: Obj[]; resourceVersion: string }> {
-    this.authorize('list', r, opts.namespace, nameFromSelector(opts.fieldSelector));
+    this.authorize('list', r, opts.namespace, nameFromSelector(opts.fieldSelector), '', opts);
     const filter = makeFilter(r, opts.labelSelector, opts.fieldSelector);
     const items = this.rs.list(r, opts.namespace).map((c) => c.obj).filter(filter);
     return { items, resourceVersion: String(this.rs.cache.revision()) };
@@ -91,7 +94,7 @@ export class InProcessClient implements Client {
 
   watch(r: ResourceDef, opts: WatchOptions, onEvent: (type: EventType, obj: Obj) => void, onClose: (err?: ApiError) => void): () => void {
     try {
-      this.authorize('watch', r, opts.namespace, nameFromSelector(opts.fieldSelector));
+      this.authorize('watch', r, opts.namespace, nameFromSelector(opts.fieldSelector), '', opts);
     } catch (err) {
       queueMicrotask(() => onClose(err as ApiError));
       return () => {};
@@ -150,7 +153,7 @@ export class InProcessClient implements Client {
 
   async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<void> {
     this.authorize('delete', r, namespace, name);
-    await this.rs.delete(r, namespace, name, opts);
+    await this.rs.delete(r, namespace, name, this.user ? { ...opts, user: this.user } : opts);
   }
 
   // The same checks and effect as the HTTP pods/binding handler.
@@ -161,7 +164,9 @@ export class InProcessClient implements Client {
   }
 
   async createToken(namespace: string, name: string, request: Obj): Promise<Obj> {
-    this.authorize('create', this.resource('', 'serviceaccounts'), namespace, name, 'token');
+    const sas = this.resource('', 'serviceaccounts');
+    this.authorize('create', sas, namespace, name, 'token');
+    if (this.user) this.rs.runWriteChecks({ operation: 'create', kind: sas.kind, group: '', subresource: 'token', name, namespace, obj: request, user: this.user });
     // Reads the request without changing it, so the caller's object needs no copy.
     return createTokenRequest(this.rs, namespace, name, request);
   }

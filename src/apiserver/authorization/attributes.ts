@@ -59,6 +59,13 @@ export function requestAttributes(user: RequestUser, method: string, path: strin
     a.verb = w !== null && w !== 'false' && w !== '0' ? 'watch' : 'list';
   }
   if (!a.name && a.verb === 'delete') a.verb = 'deletecollection';
+  // Selectors travel with list, watch and deletecollection, unless the deprecated watch path was used.
+  if ((a.verb === 'list' || a.verb === 'watch' || a.verb === 'deletecollection') && prefixVerb === '') {
+    const fs = query.get('fieldSelector');
+    const ls = query.get('labelSelector');
+    if (fs) a.fieldSelector = fs;
+    if (ls) a.labelSelector = ls;
+  }
   // A list or watch narrowed to one name by field selector is authorized as on that name.
   if ((a.verb === 'list' || a.verb === 'watch') && !a.name) {
     const name = singleNameSelector(query.get('fieldSelector'));

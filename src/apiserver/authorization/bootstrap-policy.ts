@@ -435,23 +435,31 @@ export const NODES_GROUP = 'system:nodes';
 
 /**
  * Bindings for joining nodes, as kubeadm creates them (kubeadm:kubelet-bootstrap,
- * kubeadm:node-autoapprove-bootstrap, kubeadm:node-autoapprove-certificate-rotation), and, until the
- * Node authorizer exists, the system:node role for every node (upstream before 1.8 bound it to
- * system:nodes); and, because Ordinal's node agents also run the service proxy and the cluster
- * DNS, the system:node-proxier and system:coredns roles.
+ * kubeadm:node-autoapprove-bootstrap, kubeadm:node-autoapprove-certificate-rotation). What a node
+ * may do as a kubelet is the Node authorizer's (system:node is bound to no one, as upstream since
+ * 1.8); beyond a kubelet, Ordinal's node agents run the service proxy and the cluster DNS, so
+ * nodes hold kube-proxy's system:node-proxier role (list/watch services, endpoints,
+ * endpointslices; read nodes, for the proxy and the host-gateway routes) and kubeadm's
+ * system:coredns role (list/watch endpoints, services, endpointslices, pods, namespaces).
  */
 function nodeJoinBindings(): Obj[] {
   return [
     clusterRoleBinding('kubeadm:kubelet-bootstrap', 'system:node-bootstrapper', [group(BOOTSTRAPPERS_GROUP)]),
     clusterRoleBinding('kubeadm:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [group(BOOTSTRAPPERS_GROUP)]),
     clusterRoleBinding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [group(NODES_GROUP)]),
-    clusterRoleBinding('ordinal:nodes', 'system:node', [group(NODES_GROUP)]),
     clusterRoleBinding('ordinal:node-proxier', 'system:node-proxier', [group(NODES_GROUP)]),
     // kubeadm's CoreDNS role and binding; Ordinal's node agents answer cluster DNS themselves.
     clusterRoleBinding('system:coredns', 'system:coredns', [sa('kube-system', 'coredns')]),
     clusterRoleBinding('ordinal:node-dns', 'system:coredns', [group(NODES_GROUP)]),
   ];
 }
+
+/**
+ * Default bindings earlier versions of Ordinal created and that must not outlive an upgrade:
+ * ordinal:nodes gave every node the whole system:node role before the Node authorizer existed.
+ * Removed at start unless an administrator turned their auto-update off.
+ */
+export const RETIRED_CLUSTER_ROLE_BINDINGS = ['ordinal:nodes'];
 
 function namespacedPolicy(): Obj[] {
   const ks = 'kube-system';

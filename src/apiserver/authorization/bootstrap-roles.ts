@@ -4,7 +4,7 @@
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import { findResource } from '../request.ts';
 import type { ResourceStore } from '../resource-store.ts';
-import { bootstrapPolicy } from './bootstrap-policy.ts';
+import { AUTOUPDATE_ANNOTATION, bootstrapPolicy, RETIRED_CLUSTER_ROLE_BINDINGS } from './bootstrap-policy.ts';
 import { reconcileBinding, reconcileRole, type ReconcileAction } from './reconcile.ts';
 import { log } from '../../util/log.ts';
 
@@ -22,6 +22,13 @@ export async function reconcileBootstrapPolicy(rs: ResourceStore): Promise<void>
     const r = findResource(RBAC, plural)!;
     // In parallel: the store commits them in a few batches, which keeps a first start fast.
     await Promise.all(objs.map((expected) => apply(rs, r, expected, reconcile)));
+  }
+  const crbs = findResource(RBAC, 'clusterrolebindings')!;
+  for (const name of RETIRED_CLUSTER_ROLE_BINDINGS) {
+    const old = rs.find(crbs, undefined, name);
+    if (!old || old.metadata.annotations?.[AUTOUPDATE_ANNOTATION] === 'false') continue;
+    log('info', 'apiserver', `rbac/bootstrap-roles: delete retired ClusterRoleBinding ${name}`);
+    await rs.delete(crbs, undefined, name, { preconditions: { uid: old.metadata.uid } }).catch(() => undefined);
   }
 }
 

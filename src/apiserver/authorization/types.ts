@@ -16,6 +16,9 @@ export interface Attributes {
   resource: string;
   subresource: string;
   name: string;
+  /** list, watch and deletecollection: the raw selectors (upstream AuthorizeWithSelectors), for authorizers that narrow by them. */
+  fieldSelector?: string;
+  labelSelector?: string;
 }
 
 export type Decision = 'Allow' | 'Deny' | 'NoOpinion';
@@ -57,11 +60,20 @@ export interface Authorizer {
 export const ALLOW = (reason = ''): AuthorizationResult => ({ decision: 'Allow', reason });
 export const NO_OPINION = (reason = '', error?: string): AuthorizationResult => (error ? { decision: 'NoOpinion', reason, error } : { decision: 'NoOpinion', reason });
 
-/** A main-resource write as the store is about to make it, for checks that need the requester. */
+/**
+ * A write as the store is about to make it, for checks that need the requester (admission that
+ * sees the user): main-resource creates and updates, subresource writes (`subresource` set: status,
+ * approval, eviction, token) and deletes (`obj` and `old` are then the object being deleted).
+ */
 export interface WriteAttempt {
-  operation: 'create' | 'update';
+  operation: 'create' | 'update' | 'delete';
   kind: string;
   group: string;
+  subresource?: string;
+  /** The name in the URL, when the write addresses one (subresources, deletes). */
+  name?: string;
+  /** The namespace in the URL, for writes whose object does not carry it (a TokenRequest, an Eviction). */
+  namespace?: string;
   obj: Obj;
   old?: Obj;
   /** Absent for the API server's own writes. */

@@ -43,6 +43,11 @@ export interface VolumeControllerOptions {
   dataDir: string;
   /** Where Immediate-mode claims are provisioned; by default the first Ready node. */
   defaultNodeName?: string;
+  /**
+   * Who creates the default StorageClass: upstream that is the addon manager, not a controller, so
+   * it is not in persistent-volume-binder's role. By default the controller's own client.
+   */
+  addonClient?: Client;
 }
 
 const COMPONENT = 'persistentvolume-controller';
@@ -168,7 +173,7 @@ export class VolumeController {
     } catch (err) {
       ignoreNotFound(err);
     }
-    await this.client.create(this.scs, undefined, sc).catch((err) => {
+    await (this.opts.addonClient ?? this.client).create(this.scs, undefined, sc).catch((err) => {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
     });
   }

@@ -1,0 +1,204 @@
+// Audit events for API requests (upstream apiserver endpoints/filters/audit.go and
+// audit/request.go): each request gets an audit ID (the client's Audit-ID header, or a new UUID,
+// echoed back); the policy picks its level from the authenticated user and the request; events
+// go out at RequestReceived and ResponseComplete (unless the policy omits them), with the
+// authorizer's decision as annotations, the impersonated user beside the real one, and the request
+// and response bodies at the levels that ask for them.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Obj, RequestUser } from '../../api/resource.ts';
+import type { ApiError } from '../errors.ts';
+import { requestAttributes } from '../authorization/attributes.ts';
+import type { Attributes, AuthorizationResult } from '../authorization/types.ts';
+import { requestBodyOf, requestObjectOf } from '../http.ts';
+import { evaluatePolicy, type AuditPolicy, type RequestAuditConfig, type Stage } from './policy.ts';
+import type { AuditLogWriter } from './log-writer.ts';
+
+/** Bodies larger than this are not copied into events (they would dwarf the log). */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** RFC 3339 with microseconds, as metav1.MicroTime serializes. */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '000Z');
+}
+
+function userInfo(u: RequestUser): Obj {
+  const out: Obj = { username: u.user };
+  if ((u as Obj).uid) out.uid = (u as Obj).uid;
+  out.groups = u.groups;
+  if ((u as Obj).extra && Object.keys((u as Obj).extra).length) out.extra = (u as Obj).extra;
+  return out;
+}
+
+export class Auditor {
+  private readonly policy: AuditPolicy;
+  private readonly writer: AuditLogWriter;
+
+  constructor(policy: AuditPolicy, writer: AuditLogWriter) {
+    this.policy = policy;
+    this.writer = writer;
+  }
+
+  /** Starts the record of a request: its audit ID goes into the response headers at once. */
+  begin(req: IncomingMessage, res: ServerResponse, url: URL): AuditRecord {
+    return new AuditRecord(this, req, res, url);
+  }
+
+  levelFor(user: RequestUser, a: Attributes): RequestAuditConfig {
+    return evaluatePolicy(this.policy, user, a);
+  }
+
+  emit(event: Obj): void {
+    this.writer.write(JSON.stringify(event));
+  }
+
+  close(): void {
+    this.writer.close();
+  }
+}
+
+export class AuditRecord {
+  private readonly auditor: Auditor;
+  private readonly req: IncomingMessage;
+  private readonly res: ServerResponse;
+  private readonly url: URL;
+  private readonly id: string;
+  private readonly received = Date.now();
+  private user?: RequestUser;
+  private acting?: RequestUser;
+  private attrs?: Attributes;
+  private config?: RequestAuditConfig;
+  private readonly annotations: Record<string, string> = {};
+  private responseBody?: Buffer;
+  private done = false;
+
+  constructor(auditor: Auditor, req: IncomingMessage, res: ServerResponse, url: URL) {
+    this.auditor = auditor;
+    this.req = req;
+    this.res = res;
+    this.url = url;
+    const given = req.headers['audit-id'];
+    this.id = (Array.isArray(given) ? given[0] : given) || randomUUID();
+    res.setHeader('Audit-Id', this.id);
+  }
+
+  /** The authenticated user: the policy is evaluated for it, and RequestReceived goes out. */
+  authenticated(user: RequestUser): void {
+    this.user = user;
+    this.attrs = requestAttributes(user, this.req.method ?? 'GET', this.url.pathname, this.url.searchParams);
+    this.config = this.auditor.levelFor(user, this.attrs);
+    if (this.config.level === 'None') return;
+    if (this.config.level === 'RequestResponse') this.captureResponse();
+    this.write('RequestReceived');
+  }
+
+  /** The authorizer's decision on the (possibly impersonated) request. */
+  authorized(acting: RequestUser, a: Attributes, r: AuthorizationResult): void {
+    if (acting !== this.user) this.acting = acting;
+    this.attrs = a;
+    this.annotations['authorization.k8s.io/decision'] = r.decision === 'Allow' ? 'allow' : 'forbid';
+    this.annotations['authorization.k8s.io/reason'] = r.reason;
+  }
+
+  /** ResponseComplete, with the response's status (the error's, when it failed). */
+  complete(err?: ApiError): void {
+    if (this.done || !this.config || this.config.level === 'None') return;
+    this.done = true;
+    this.write('ResponseComplete', err);
+  }
+
+  private captureResponse(): void {
+    const res = this.res;
+    const end = res.end.bind(res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const write = res.write.bind(res);
+    const keep = (chunk: unknown) => {
+      if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += b.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(b);
+    };
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      keep(chunk);
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      keep(chunk);
+      if (size <= MAX_BODY_BYTES) this.responseBody = Buffer.concat(chunks);
+      return (end as (...a: unknown[]) => ServerResponse)(chunk, ...rest);
+    }) as typeof res.end;
+  }
+
+  private write(stage: Stage, err?: ApiError): void {
+    const c = this.config!;
+    if (c.omitStages.includes(stage)) return;
+    const a = this.attrs!;
+    const ev: Obj = { kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: c.level, auditID: this.id, stage, requestURI: this.req.url ?? '/', verb: a.verb, user: userInfo(this.user!) };
+    if (this.acting) ev.impersonatedUser = userInfo(this.acting);
+    ev.sourceIPs = sourceIPs(this.req);
+    const ua = this.req.headers['user-agent'];
+    if (ua) ev.userAgent = ua;
+    if (a.resourceRequest) {
+      const ref: Obj = { resource: a.resource };
+      if (a.namespace) ref.namespace = a.namespace;
+      if (a.name) ref.name = a.name;
+      if (a.apiGroup) ref.apiGroup = a.apiGroup;
+      ref.apiVersion = a.apiVersion;
+      if (a.subresource) ref.subresource = a.subresource;
+      ev.objectRef = ref;
+    }
+    if (stage === 'ResponseComplete') {
+      const code = err?.code ?? this.res.statusCode;
+      ev.responseStatus = err ? { metadata: {}, status: 'Failure', message: err.message, reason: err.reason, code } : { metadata: {}, code };
+      if (c.level === 'Request' || c.level === 'RequestResponse') {
+        const decoded = requestObjectOf(this.req);
+        const body = decoded !== undefined ? this.stripped(JSON.parse(JSON.stringify(decoded))) : this.decoded(requestBodyOf(this.req));
+        if (body !== undefined && a.resourceRequest) ev.requestObject = body;
+      }
+      if (c.level === 'RequestResponse') {
+        const body = this.decoded(this.responseBody);
+        if (body !== undefined && a.resourceRequest) ev.responseObject = body;
+      }
+    }
+    ev.requestReceivedTimestamp = microTime(this.received);
+    ev.stageTimestamp = microTime(Date.now());
+    if (Object.keys(this.annotations).length) ev.annotations = { ...this.annotations };
+    this.auditor.emit(ev);
+  }
+
+  /** A JSON body as the object it encodes (managedFields dropped when the policy says so); other encodings are left out. */
+  private decoded(body: Buffer | undefined): Obj | undefined {
+    if (!body?.length || body.length > MAX_BODY_BYTES) return undefined;
+    let obj: Obj;
+    try {
+      obj = JSON.parse(body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    return this.stripped(obj);
+  }
+
+  private stripped(obj: Obj): Obj {
+    if (this.config!.omitManagedFields && obj && typeof obj === 'object') {
+      if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+      for (const item of Array.isArray(obj.items) ? obj.items : []) if (item?.metadata?.managedFields) delete item.metadata.managedFields;
+    }
+    return obj;
+  }
+}
+
+/** X-Forwarded-For entries, X-Real-Ip, then the peer, without duplicates (upstream utilnet.SourceIPs). */
+function sourceIPs(req: IncomingMessage): string[] {
+  const out: string[] = [];
+  const add = (ip: string | undefined) => {
+    const v = ip?.trim();
+    if (v && !out.includes(v)) out.push(v);
+  };
+  const fwd = req.headers['x-forwarded-for'];
+  for (const ip of (Array.isArray(fwd) ? fwd.join(',') : (fwd ?? '')).split(',')) add(ip);
+  const real = req.headers['x-real-ip'];
+  add(Array.isArray(real) ? real[0] : real);
+  add(req.socket.remoteAddress?.replace(/^::ffff:/, ''));
+  return out;
+}
