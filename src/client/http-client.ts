@@ -38,6 +38,11 @@ const WATCH_IDLE_TIMEOUT_MS = 90_000;
 export class HttpClient implements Client {
   private readonly opts: HttpClientOptions;
   private agent: https.Agent;
+  /**
+   * Watches hold their connection for minutes: they get sockets of their own (no limit), so that a
+   * process with many informers (the controllers) never starves its ordinary requests of sockets.
+   */
+  private watchAgent: https.Agent;
   /** Index of the server that answered last: requests stick to it until it fails. */
   private current = 0;
   private closed = false;
@@ -46,26 +51,30 @@ export class HttpClient implements Client {
     if (opts.servers.length === 0) throw new Error('HttpClient: no server URL');
     this.opts = { ...opts };
     this.agent = this.makeAgent(opts.credentials);
+    this.watchAgent = this.makeAgent(opts.credentials, Infinity);
   }
 
   /** Swaps the credentials (a rotated node certificate); requests from now on use the new ones. */
   setCredentials(credentials: Credentials): void {
-    const old = this.agent;
+    const old = [this.agent, this.watchAgent];
     this.opts.credentials = credentials;
     this.agent = this.makeAgent(credentials);
-    // Requests in flight (long watches) keep their connection; idle sockets of the old identity go.
-    setTimeout(() => old.destroy(), 60_000).unref();
+    this.watchAgent = this.makeAgent(credentials, Infinity);
+    // Requests in flight keep their connection a while; then the old identity's sockets go (watches
+    // resume on the new one).
+    setTimeout(() => old.forEach((a) => a.destroy()), 60_000).unref();
   }
 
   close(): void {
     this.closed = true;
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
-  private makeAgent(c: Credentials): https.Agent {
+  private makeAgent(c: Credentials, maxSockets = 64): https.Agent {
     return new https.Agent({
       keepAlive: true,
-      maxSockets: 64,
+      maxSockets,
       ca: this.opts.caCertPem,
       ...('certPem' in c ? { cert: c.certPem, key: c.keyPem } : {}),
     });
@@ -125,7 +134,7 @@ export class HttpClient implements Client {
       if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
       if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
       const url = this.url(`${collectionPath(r, opts.namespace)}?${q}`);
-      req = https.request(url, { method: 'GET', agent: this.agent, headers: this.headers({ Accept: 'application/json' }) }, (res) => {
+      req = https.request(url, { method: 'GET', agent: this.watchAgent, headers: this.headers({ Accept: 'application/json' }) }, (res) => {
         if (res.statusCode !== 200) {
           const settle = once(n, (err) => ((err as ApiError).code === 410 ? finish(err as ApiError) : retry(err)));
           void readBody(res).then((body) => settle(errorFrom(res.statusCode ?? 500, body)), settle);
