@@ -60,6 +60,12 @@ function itemSchema(s: Schema | undefined): Schema | undefined {
   return resolveSchema(s)?.items;
 }
 
+/** A map of free keys (additionalProperties), as opposed to an object with declared fields. */
+function isMapType(s: Schema | undefined): boolean {
+  const r = resolveSchema(s);
+  return !!r && !r.properties && r.additionalProperties !== undefined && r.additionalProperties !== false;
+}
+
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isEmpty = (v: unknown) => (Array.isArray(v) ? v.length === 0 : isMap(v) && Object.keys(v).length === 0);
 
@@ -98,22 +104,28 @@ export function toFieldSet(v: unknown, s: Schema | undefined): FieldSet {
   return out.prune();
 }
 
-function walkSet(v: unknown, s: Schema | undefined, node: FieldSet): void {
+/**
+ * `added`: the walk is of something a write added. Upstream compares typed Go objects, where a map
+ * (labels, data, a selector's matchLabels) that was absent is itself added, so it is owned (`.`)
+ * besides its entries; an object with declared fields is a struct that always existed.
+ */
+function walkSet(v: unknown, s: Schema | undefined, node: FieldSet, added = false): void {
   if (isLeaf(v, s)) {
     node.member = true;
     return;
   }
+  if (added && !Array.isArray(v) && isMapType(s)) node.member = true;
   if (Array.isArray(v)) {
     const t = listType(s);
     const items = itemSchema(s);
     v.forEach((item, i) => {
       const c = node.child(itemPE(t, items, item, i));
-      walkSet(item, items, c);
+      walkSet(item, items, c, added);
       c.member = true;
     });
     return;
   }
-  for (const k in v as Record<string, unknown>) walkSet((v as Record<string, unknown>)[k], fieldSchema(s, k), node.child(fieldPE(k)));
+  for (const k in v as Record<string, unknown>) walkSet((v as Record<string, unknown>)[k], fieldSchema(s, k), node.child(fieldPE(k)), added);
 }
 
 export interface Comparison {
@@ -134,8 +146,8 @@ export function compare(a: unknown, b: unknown, s: Schema | undefined): Comparis
 
 function walkCompare(a: unknown, b: unknown, s: Schema | undefined, changed: FieldSet, removed: FieldSet): void {
   if (a === b) return;
-  if (a === undefined) return walkSet(b, s, changed);
-  if (b === undefined) return walkSet(a, s, removed);
+  if (a === undefined) return walkSet(b, s, changed, true);
+  if (b === undefined) return walkSet(a, s, removed, true);
   const aLeaf = isLeaf(a, s);
   const bLeaf = isLeaf(b, s);
   if (aLeaf || bLeaf || Array.isArray(a) !== Array.isArray(b)) {
@@ -160,7 +172,7 @@ function walkCompare(a: unknown, b: unknown, s: Schema | undefined, changed: Fie
       seen.add(pe);
       if (!before.has(pe)) {
         const c = changed.child(pe);
-        walkSet(item, items, c);
+        walkSet(item, items, c, true);
         c.member = true;
         return;
       }
@@ -171,7 +183,7 @@ function walkCompare(a: unknown, b: unknown, s: Schema | undefined, changed: Fie
     for (const [pe, item] of before) {
       if (seen.has(pe)) continue;
       const c = removed.child(pe);
-      walkSet(item, items, c);
+      walkSet(item, items, c, true);
       c.member = true;
     }
     return;
@@ -185,10 +197,10 @@ function compareMaps(am: Record<string, unknown>, bm: Record<string, unknown>, s
     const y = bm[k];
     if (x === y) continue;
     const fs = fieldSchema(s, k);
-    if (x === undefined) walkSet(y, fs, changed.child(fieldPE(k)));
+    if (x === undefined) walkSet(y, fs, changed.child(fieldPE(k)), true);
     else if (!deepEqual(x, y)) walkCompare(x, y, fs, changed.child(fieldPE(k)), removed.child(fieldPE(k)));
   }
-  for (const k in am) if (!(k in bm)) walkSet(am[k], fieldSchema(s, k), removed.child(fieldPE(k)));
+  for (const k in am) if (!(k in bm)) walkSet(am[k], fieldSchema(s, k), removed.child(fieldPE(k)), true);
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {
