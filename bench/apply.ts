@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { startCluster, stopCluster, removeCluster, kubectlOk, tempDir } from '../test/integration/harness.ts';
+import { startCluster, stopCluster, removeCluster, kubectl, kubectlOk, tempDir } from '../test/integration/harness.ts';
 
 const { values } = parseArgs({ options: { objects: { type: 'string' } } });
 const N = Number(values.objects ?? 1000);
@@ -36,7 +36,9 @@ try {
       const file = join(dir, `${ns}-${version}.json`);
       writeFileSync(file, manifest(ns, version));
       const t0 = performance.now();
-      await kubectlOk(c, ['apply', ...flags, '-f', file]);
+      // Client-side apply reads and patches objects one by one: give it time.
+      const r = await kubectl(c, ['apply', ...flags, '-f', file], { timeoutMs: 600_000 });
+      if (r.code !== 0) throw new Error(`kubectl apply ${flags.join(' ')} failed (${r.code}): ${r.stderr.slice(0, 2000)}`);
       rows.push([`${mode} apply, ${step}`, (performance.now() - t0) / 1000]);
     }
   }
