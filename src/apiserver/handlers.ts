@@ -15,6 +15,8 @@ import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
 import { parseProtobufRequestBody, PROTOBUF_MEDIA_TYPE } from './protobuf/index.ts';
+import { checkFieldManager, managerFromUserAgent, validateApplyOptions } from './fieldmanager/index.ts';
+import { invalid } from './errors.ts';
 
 /** What upstream's handler of custom resources accepts as PATCH bodies. */
 export const CUSTOM_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
@@ -28,7 +30,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (needsConsistentRead(method, q, rr)) await rs.consistentRead();
   if (rr.subresource) return handleSubresource(req, res, rr, url, rs, user);
   const warnings: string[] = [];
-  const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings, user });
+  const writeOpts = (): WriteOptions => ({ dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings, user, fieldManager: fieldManagerOf(req, q) });
   // A custom kind's other versions show the stored object under their own apiVersion (None conversion).
   const reply = (code: number, body: Obj) => sendJson(res, code, encodeBody(r.convert && body.kind === r.kind ? r.convert(body) : body), warningHeaders(warnings));
   // Namespaced objects are only addressed within a namespace.
@@ -88,10 +90,14 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const type = mediaType(req.headers['content-type']);
       // Custom kinds have no merge keys to patch by: upstream accepts only JSON and merge patches for them.
       if (r.custom && type === 'application/strategic-merge-patch+json') throw unsupportedMediaType(CUSTOM_PATCH_TYPES);
-      if (!PATCH_TYPES.includes(type)) {
-        if (type === 'application/apply-patch+yaml') throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported yet; use client-side kubectl apply');
-        throw unsupportedMediaType(PATCH_TYPES);
+      if (type === 'application/apply-patch+yaml') {
+        validateApplyOptions(q.get('fieldManager'));
+        const config = parseBody(await readBody(req), type);
+        const { obj, created } = await rs.apply(r, ns, name, config, { ...writeOpts(), force: q.get('force') === 'true' });
+        return reply(created ? 201 : 200, obj);
       }
+      if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType([...PATCH_TYPES, 'application/apply-patch+yaml']);
+      forbidForce(q);
       const patch = parseBody(await readBody(req), 'application/json');
       const patched = await rs.patch(r, ns, name, type, patch, writeOpts());
       return reply(200, patched);
@@ -119,6 +125,18 @@ function needsConsistentRead(method: string, q: URLSearchParams, rr: ResourceReq
   if (method !== 'GET') return true;
   if (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPath) return false;
   return !q.get('resourceVersion') && !q.get('continue');
+}
+
+/** The request's fieldManager, or upstream's fallback: the user agent's product name. */
+export function fieldManagerOf(req: IncomingMessage, q: URLSearchParams): string {
+  const named = q.get('fieldManager');
+  checkFieldManager(named);
+  return named || managerFromUserAgent(req.headers['user-agent']);
+}
+
+/** Upstream's PatchOptions check: force belongs to apply alone. */
+export function forbidForce(q: URLSearchParams): void {
+  if (q.get('force') !== null) throw invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueForbidden', field: 'force', detail: 'may not be specified for non-apply patch' }]);
 }
 
 function notFoundPath(): ApiError {

@@ -18,6 +18,7 @@ import type { Authorizer, WriteAttempt } from './authorization/types.ts';
 import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
 import { releaseIps } from './ip-reservations.ts';
+import { apply as applyConfig, recordUpdate, type Writer } from './fieldmanager/index.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -26,6 +27,21 @@ export interface WriteOptions {
   warnings?: string[];
   /** The requester, for kinds that record it (a CSR's spec.username and groups). */
   user?: RequestUser;
+  /** Who owns the fields this write sets (managedFields); in-process writes default to IN_PROCESS_MANAGER. */
+  fieldManager?: string;
+  /** Set by apply, which computes managedFields itself. */
+  managedFieldsDone?: boolean;
+}
+
+export interface ApplyOptions extends WriteOptions {
+  force?: boolean;
+}
+
+/** The manager of in-process components' writes, which carry no user agent to name one. */
+export const IN_PROCESS_MANAGER = 'ordinal';
+
+function writer(r: ResourceDef, opts: WriteOptions, subresource?: string): Writer {
+  return { manager: opts.fieldManager ?? IN_PROCESS_MANAGER, apiVersion: groupVersion(r), subresource };
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -196,6 +212,7 @@ export class ResourceStore {
     r.strategy.default(obj);
     r.strategy.prepareForCreate(obj, { user: opts.user });
     for (const check of this.writeChecks) check({ operation: 'create', kind: r.kind, group: r.group, obj, user: opts.user });
+    if (!opts.managedFieldsDone) recordUpdate(r, undefined, obj, writer(r, opts), meta.creationTimestamp);
     dropEmptyMetadata(meta);
     const errs = r.strategy.validate(obj);
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
@@ -282,6 +299,58 @@ export class ResourceStore {
     }
   }
 
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml): merges the configuration into the
+   * object, or creates the object from it, with field ownership (fieldmanager/). `created` tells a
+   * create (201) from an update.
+   */
+  async apply(r: ResourceDef, namespace: string | undefined, name: string, input: unknown, opts: ApplyOptions = {}, subresource?: string): Promise<{ obj: Obj; created: boolean }> {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw badRequest('the body of the request must be an object');
+    const config = clone(input as Obj);
+    this.checkTypeMeta(r, config);
+    if (config.metadata?.name !== undefined && config.metadata.name !== name) {
+      throw badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (r.namespaced && config.metadata?.namespace && namespace && config.metadata.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    // An applied configuration is typed against the schema: fields it lacks are an error whatever fieldValidation says.
+    const unknown = unknownFields(config, r.schema);
+    if (unknown.length) {
+      const gvk = `${r.group ? `${r.group}/` : '/'}${r.version}, Kind=${r.kind}`;
+      const list = unknown.map((f) => `.${f.replace(/\[(\d+)\]/g, '[$1]')}: field not declared in schema`);
+      throw badRequest(`failed to create typed patch object (${gvk}): ${list.length === 1 ? list[0] : `errors:\n  ${list.join('\n  ')}`}`);
+    }
+    const w = writer(r, opts, subresource);
+    const inner: WriteOptions = { ...opts, fieldValidation: 'Ignore', managedFieldsDone: true };
+    for (let attempt = 0; ; attempt++) {
+      const live = this.find(r, namespace, name);
+      const now = nowTimestamp();
+      if (!live) {
+        if (subresource) throw notFound(qr(r), name);
+        const obj = applyConfig(r, undefined, config, { writer: w, force: !!opts.force, now });
+        obj.metadata.name = name;
+        try {
+          return { obj: await this.create(r, namespace, obj, inner), created: true };
+        } catch (err) {
+          // Someone created it meanwhile: apply to theirs.
+          if (err instanceof ApiError && err.code === 409 && err.reason === 'AlreadyExists' && attempt < 8) continue;
+          throw err;
+        }
+      }
+      const rv = config.metadata?.resourceVersion;
+      if (rv !== undefined && rv !== live.metadata.resourceVersion) throw conflict(qr(r), name);
+      const obj = applyConfig(r, live, config, { writer: w, force: !!opts.force, now });
+      try {
+        return { obj: await this.commitUpdate(r, live, obj, inner, subresource), created: false };
+      } catch (err) {
+        if (!(err instanceof StoreError && err.code === 'conflict')) throw err;
+        if (attempt >= 8) throw conflict(qr(r), name);
+        await this.catchUp();
+      }
+    }
+  }
+
   /** The shared tail of update and patch: strategy, validation, no-op detection, guarded write. */
   private async commitUpdate(r: ResourceDef, existing: Obj, obj: Obj, opts: WriteOptions, subresource?: string): Promise<Obj> {
     const name = existing.metadata.name;
@@ -319,6 +388,7 @@ export class ResourceStore {
       errs = s.validateUpdate(obj, existing);
     }
     if (errs.length) throw invalid(r.kind, r.group, name, errs);
+    if (!opts.managedFieldsDone) recordUpdate(r, existing, obj, writer(r, opts, subresource), nowTimestamp());
     dropEmptyMetadata(meta);
     opts.warnings?.push(...(s.warnings?.(obj, existing) ?? []));
     if (meta.deletionTimestamp && !pendingFinalization(r, obj) && pendingFinalization(r, existing)) {

@@ -8,7 +8,8 @@ import { ApiError, badRequest, conflict, methodNotSupported, notFound, unsupport
 import { readBody, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
 import type { ResourceStore } from './resource-store.ts';
-import { CUSTOM_PATCH_TYPES, mediaType, parseBody, readObject } from './handlers.ts';
+import { CUSTOM_PATCH_TYPES, fieldManagerOf, forbidForce, mediaType, parseBody, readObject } from './handlers.ts';
+import { validateApplyOptions } from './fieldmanager/index.ts';
 import { customScale, setCustomReplicas } from '../apiextensions/scale.ts';
 import { applyPatch, PATCH_TYPES } from './patching.ts';
 import { findResource } from './request.ts';
@@ -24,7 +25,7 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
   const ns = rr.namespace;
   const method = req.method ?? 'GET';
   const q = url.searchParams;
-  const opts = { dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings: [] as string[], user };
+  const opts = { dryRun: q.get('dryRun') === 'All', fieldValidation: q.get('fieldValidation') ?? undefined, warnings: [] as string[], user, fieldManager: fieldManagerOf(req, q) };
   if (!r.subresources.includes(sub as never)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
   // A CSR's approval is written like status, under its own update rules (the kind's strategy).
@@ -35,6 +36,12 @@ export async function handleSubresource(req: IncomingMessage, res: ServerRespons
     if (method === 'PATCH') {
       const type = mediaType(req.headers['content-type']);
       if (r.custom && type === 'application/strategic-merge-patch+json') throw unsupportedMediaType(CUSTOM_PATCH_TYPES);
+      if (type === 'application/apply-patch+yaml') {
+        validateApplyOptions(q.get('fieldManager'));
+        const config = parseBody(await readBody(req), type);
+        return sendJson(res, 200, out((await rs.apply(r, ns, name, config, { ...opts, force: q.get('force') === 'true' }, sub)).obj));
+      }
+      forbidForce(q);
       if (!PATCH_TYPES.includes(type)) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
       const patch = parseBody(await readBody(req), 'application/json');
       return sendJson(res, 200, out(await rs.patch(r, ns, name, type, patch, opts, sub)));
