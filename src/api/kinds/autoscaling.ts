@@ -117,7 +117,8 @@ const sourceChecks: Record<string, (src: Obj, path: string) => Errs> = {
   },
 };
 
-const metricTypes: Record<string, string> = { Object: 'object', Pods: 'pods', Resource: 'resource', External: 'external', ContainerResource: 'containerResource' };
+// In upstream's order of checking: only the first source present is validated in depth.
+const metricTypes: Record<string, string> = { Object: 'object', External: 'external', Pods: 'pods', Resource: 'resource', ContainerResource: 'containerResource' };
 const metricTypeList = Object.keys(metricTypes).sort();
 
 function validateMetricSpec(spec: Obj, path: string): Errs {

@@ -3,7 +3,7 @@
 // kinds is acted on by this cluster, so creating one answers with a warning that says so.
 import type { Obj, Strategy } from '../resource.ts';
 import { forbidden, invalid, notSupported, required, tooLong } from '../field-errors.ts';
-import { type Errs, asArray, asObj, isObj, str, validateImmutableField } from '../validation/fields.ts';
+import { type Errs, asArray, asObj, invalidRendered, isObj, str, validateImmutableField } from '../validation/fields.ts';
 import {
   isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isIPv4, isIPv6, isValidPortName, isValidPortNum,
   nameIsDNSSubdomain, regexError, validatePathSegmentName, DNS1123SubdomainMaxLength, maxLenError,
@@ -140,7 +140,10 @@ export function validateNetworkPolicySpec(spec: Obj, path = 'spec'): Errs {
   rules('ingress', 'from');
   rules('egress', 'to');
   const types = asArray(spec.policyTypes);
-  if (types.length > 2) return [...errs, invalid(`${path}.policyTypes`, types, 'may not specify more than two policyTypes')];
+  if (types.length > 2) {
+    const rendered = `[]networking.PolicyType{${types.map((t) => JSON.stringify(String(t))).join(', ')}}`;
+    return [...errs, invalidRendered(`${path}.policyTypes`, rendered, 'may not specify more than two policyTypes')];
+  }
   types.forEach((t, i) => {
     if (t !== 'Ingress' && t !== 'Egress') errs.push(notSupported(`${path}.policyTypes[${i}]`, t, ['Ingress', 'Egress']));
   });
@@ -242,7 +245,11 @@ function validateIngressRules(rules: unknown[], path: string): Errs {
 export function validateIngressSpec(spec: Obj, path = 'spec'): Errs {
   const errs: Errs = [];
   const rules = asArray(spec.rules);
-  if (rules.length === 0 && !has(spec, 'defaultBackend')) errs.push(invalid(path, rules, 'either `defaultBackend` or `rules` must be specified'));
+  if (rules.length === 0 && !has(spec, 'defaultBackend')) {
+    // Go renders the bad value as the typed slice: nil when the field was left out.
+    const rendered = Array.isArray(spec.rules) ? '[]networking.IngressRule{}' : '[]networking.IngressRule(nil)';
+    errs.push(invalidRendered(path, rendered, 'either `defaultBackend` or `rules` must be specified'));
+  }
   if (has(spec, 'defaultBackend')) errs.push(...validateIngressBackend(asObj(spec.defaultBackend), `${path}.defaultBackend`));
   if (rules.length) errs.push(...validateIngressRules(rules, `${path}.rules`));
   asArray(spec.tls).forEach((t, i) => {
