@@ -19,6 +19,8 @@ import { serviceStrategy } from './service.ts';
 import { statefulSetStrategy } from './statefulset.ts';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy } from './workloads/apps.ts';
 import { cronJobStrategy, jobStrategy } from './workloads/batch.ts';
+import { horizontalPodAutoscalerStrategy } from './autoscaling.ts';
+import { ingressClassStrategy, ingressStrategy, networkPolicyStrategy } from './networking.ts';
 import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './storage.ts';
 
 export const strategies: Record<string, Strategy> = {
@@ -50,6 +52,10 @@ export const strategies: Record<string, Strategy> = {
   DaemonSet: daemonSetStrategy,
   Job: jobStrategy,
   CronJob: cronJobStrategy,
+  NetworkPolicy: networkPolicyStrategy,
+  Ingress: ingressStrategy,
+  IngressClass: ingressClassStrategy,
+  HorizontalPodAutoscaler: horizontalPodAutoscalerStrategy,
 };
 
 export function strategyFor(kind: string): Strategy {

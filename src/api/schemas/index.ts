@@ -14,3 +14,5 @@ import '../../apiextensions/schemas.ts';
 import './rbac.ts';
 import './authorization.ts';
 import './workloads.ts';
+import './networking.ts';
+import './autoscaling-v2.ts';

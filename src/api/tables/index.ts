@@ -21,6 +21,7 @@ import { bindingTable, roleTable } from './rbac.ts';
 import { controllerRevisionTable, endpointSliceTable, leaseTable, podDisruptionBudgetTable, statefulSetTable, storageClassTable } from './groups.ts';
 
 import { cronJobTable, daemonSetTable, deploymentTable, jobTable, replicaSetTable } from './workloads.ts';
+import { horizontalPodAutoscalerTable, ingressClassTable, ingressTable, networkPolicyTable } from './networking.ts';
 
 export { age, humanDuration } from './age.ts';
 export { summarizePod } from './pod.ts';
@@ -54,6 +55,10 @@ const tables: Record<string, TableDef> = {
   DaemonSet: daemonSetTable,
   Job: jobTable,
   CronJob: cronJobTable,
+  NetworkPolicy: networkPolicyTable,
+  Ingress: ingressTable,
+  IngressClass: ingressClassTable,
+  HorizontalPodAutoscaler: horizontalPodAutoscalerTable,
 };
 
 export function tableFor(kind: string): TableDef {
