@@ -27,7 +27,13 @@ export interface WriteOptions {
   warnings?: string[];
   /** The requester, for kinds that record it (a CSR's spec.username and groups). */
   user?: RequestUser;
-  /** Who owns the fields this write sets (managedFields); in-process writes default to IN_PROCESS_MANAGER. */
+  /**
+   * Who owns the fields this write sets (managedFields). Every API request names one (its
+   * fieldManager, else its user agent). Writes of Ordinal's in-process components name none and are
+   * not recorded: a deliberate difference from upstream, whose kube-controller-manager and kubelet
+   * entries appear in managedFields. Recording them cost a third of the StatefulSet benchmark's
+   * throughput and 40 % more memory (field sets computed on every status write of every pod).
+   */
   fieldManager?: string;
   /** Set by apply, which computes managedFields itself. */
   managedFieldsDone?: boolean;
@@ -212,7 +218,7 @@ export class ResourceStore {
     r.strategy.default(obj);
     r.strategy.prepareForCreate(obj, { user: opts.user });
     for (const check of this.writeChecks) check({ operation: 'create', kind: r.kind, group: r.group, obj, user: opts.user });
-    if (!opts.managedFieldsDone) recordUpdate(r, undefined, obj, writer(r, opts), meta.creationTimestamp);
+    if (!opts.managedFieldsDone && opts.fieldManager !== undefined) recordUpdate(r, undefined, obj, writer(r, opts), meta.creationTimestamp);
     dropEmptyMetadata(meta);
     const errs = r.strategy.validate(obj);
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
@@ -388,7 +394,7 @@ export class ResourceStore {
       errs = s.validateUpdate(obj, existing);
     }
     if (errs.length) throw invalid(r.kind, r.group, name, errs);
-    if (!opts.managedFieldsDone) recordUpdate(r, existing, obj, writer(r, opts, subresource), nowTimestamp());
+    if (!opts.managedFieldsDone && opts.fieldManager !== undefined) recordUpdate(r, existing, obj, writer(r, opts, subresource), nowTimestamp());
     dropEmptyMetadata(meta);
     opts.warnings?.push(...(s.warnings?.(obj, existing) ?? []));
     if (meta.deletionTimestamp && !pendingFinalization(r, obj) && pendingFinalization(r, existing)) {

@@ -163,7 +163,12 @@ test('every write records its manager: create, edit-like updates, scale, status'
   const o = await getJson('configmap', 'made', '--show-managed-fields');
   assert.deepEqual(managers(o), ['kubectl-create/Update', 'kubectl-label/Update']);
   assert.deepEqual(o.metadata.managedFields[1].fieldsV1, { 'f:metadata': { 'f:labels': { '.': {}, 'f:team': {} } } });
-  // The statefulset controller writes status through /status (in-process: manager "ordinal").
+  // A status write through the API is recorded with its subresource.
+  await kubectlOk(c, ['patch', 'configmap', 'made', '--type=merge', '-p', '{"data":{"k":"w"}}', '--field-manager', 'editor']);
+  assert.deepEqual(managers(await getJson('configmap', 'made', '--show-managed-fields')).sort(), ['editor/Update', 'kubectl-create/Update', 'kubectl-label/Update']);
   const sts = await getJson('statefulset', 'web', '--show-managed-fields');
-  assert.ok(managers(sts).some((m: string) => m.endsWith('/Update/status')), managers(sts).join(','));
+  await kubectlOk(c, ['patch', 'statefulset', 'web', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { availableReplicas: sts.status?.availableReplicas ?? 0 } }), '--field-manager', 'status-writer']);
+  // The statefulset controller's own status writes (in-process) are deliberately not recorded.
+  const after = await getJson('statefulset', 'web', '--show-managed-fields');
+  assert.ok(!managers(after).some((m: string) => m.startsWith('ordinal/')), managers(after).join(','));
 });

@@ -132,7 +132,10 @@ export function apply(r: ResourceDef, live: Obj | undefined, config: Obj, req: A
     for (const [, e] of others) owned = owned.union(e.set);
     merged = removeFields(merged, schema, previous.set.difference(applied), owned) as Obj;
   }
-  const cmp = compare(before, merged, schema);
+  // Compared as it will be stored, defaults included, as upstream compares the defaulted object:
+  // an atomic list the server fills defaults into (a StatefulSet's volumeClaimTemplates) applied
+  // again unchanged is no change.
+  const cmp = compare(before, defaulted(r, merged), schema);
   const conflicts: Conflict[] = [];
   for (const [, e] of others) {
     for (const path of e.set.intersection(cmp.changed).paths()) conflicts.push({ manager: e, path });
@@ -231,3 +234,13 @@ export function checkFieldManager(fieldManager: string | null): void {
 }
 
 export type { ManagedEntry };
+
+function defaulted(r: ResourceDef, obj: Obj): Obj {
+  const copy = structuredClone(obj);
+  try {
+    r.strategy.default(copy);
+  } catch {
+    return obj; // an object the strategy cannot default yet is compared as applied
+  }
+  return copy;
+}
