@@ -119,10 +119,11 @@ test('apply: fields a manager stops applying go, unless another manager owns the
 
 test('apply with the same configuration changes nothing, managedFields included', () => {
   const c = cfg({ replicas: 2 });
-  const one = apply(sts, undefined, c, { writer: W('a'), force: false, now: 't1' });
-  // Stored objects are defaulted (the store does that after apply); the same apply again changes nothing.
+  // Stored objects are defaulted (the store does that after apply, on a copy of its own); the same
+  // apply again changes nothing.
+  const one = structuredClone(apply(sts, undefined, structuredClone(c), { writer: W('a'), force: false, now: 't1' }));
   sts.strategy.default(one);
-  const two = apply(sts, one, c, { writer: W('a'), force: false, now: 't2' });
+  const two = structuredClone(apply(sts, one, structuredClone(c), { writer: W('a'), force: false, now: 't2' }));
   sts.strategy.default(two);
   assert.deepEqual(two, one);
 });
