@@ -77,7 +77,7 @@ test('malformed JSON, non-object bodies and unknown media types are rejected', a
 
   const patch = await api(c, 'PATCH', `${CM}/x`, '{}', { 'Content-Type': 'text/plain' });
   expectStatus(patch, 415, 'UnsupportedMediaType');
-  assert.equal(patch.json.message, 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
+  assert.equal(patch.json.message, 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml');
 });
 
 test('malformed YAML given to kubectl fails with a clear error before reaching the server', async () => {
