@@ -5,6 +5,7 @@ import { str, bool, refTo, obj, strings, arrOf, kindSchema, gvk, atomic } from '
 
 const Z = 'io.k8s.api.authorization.v1.';
 const G = 'authorization.k8s.io';
+const M = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 
 const review = (kind: string, description: string, spec: string) =>
   kindSchema(description, gvk(G, 'v1', kind), {
@@ -21,7 +22,22 @@ defineComponents({
     subresource: str('The subresource; "" means none.'),
     verb: str('The verb: get, list, watch, create, update, patch, delete, deletecollection, or a custom one such as impersonate or bind; "*" means all.'),
     version: str('The API version; "*" means all.'),
+    fieldSelector: refTo(Z + 'FieldSelectorAttributes', 'The field selector of a list or watch, for authorizers that decide by it.'),
+    labelSelector: refTo(Z + 'LabelSelectorAttributes', 'The label selector of a list or watch, for authorizers that decide by it.'),
   }),
+  [Z + 'FieldSelectorAttributes']: obj('A field selector, as written or parsed into requirements.', {
+    rawSelector: str('The selector as the request carried it.'),
+    requirements: arrOf(M + 'FieldSelectorRequirement', 'The parsed requirements, all of which must hold.', atomic),
+  }),
+  [Z + 'LabelSelectorAttributes']: obj('A label selector, as written or parsed into requirements.', {
+    rawSelector: str('The selector as the request carried it.'),
+    requirements: arrOf(M + 'LabelSelectorRequirement', 'The parsed requirements, all of which must hold.', atomic),
+  }),
+  [M + 'FieldSelectorRequirement']: obj('One condition of a field selector: a key, an operator and values.', {
+    key: str('The field the requirement applies to.', { default: '' }),
+    operator: str('In, NotIn, Exists or DoesNotExist.', { default: '' }),
+    values: strings('The values; empty for Exists and DoesNotExist.', atomic),
+  }, { required: ['key', 'operator'] }),
   [Z + 'NonResourceAttributes']: obj('A request on a non-resource path.', {
     path: str('The URL path.'),
     verb: str('The standard HTTP verb, lower case.'),
