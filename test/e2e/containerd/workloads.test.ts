@@ -135,7 +135,8 @@ describe('Jobs and Deployments on a real node', { skip: skip ? `real containers:
     await waitUntil(async () => (await webPods()).length === 2, 60_000);
     const afterNames = await webPods();
     assert.equal(afterNames.filter((n) => before.includes(n)).length, 0, `every pod replaced: ${before} -> ${afterNames}`);
-    await waitUntil(async () => (await fetchByName()).includes('nginx-slim 0.9'), 30_000, () => 'the new image behind http://web/');
+    let lastPage = '';
+    await waitUntil(async () => (lastPage = await fetchByName().catch((e) => String(e))).includes('nginx-slim 0.9'), 60_000, () => `the new image behind http://web/ (last answer: ${lastPage.slice(0, 200)})`);
     // Every answer now comes from the new pods.
     for (let i = 0; i < 5; i++) assert.match(await fetchByName(), /nginx-slim 0\.9/);
   });
