@@ -46,6 +46,9 @@ export interface ApplyOptions extends WriteOptions {
 /** The manager of in-process components' writes, which carry no user agent to name one. */
 export const IN_PROCESS_MANAGER = 'ordinal';
 
+/** A guarded write another write beat to the store (retried, never shown to the client as such). */
+class LostRace extends Error {}
+
 function writer(r: ResourceDef, opts: WriteOptions, subresource?: string): Writer {
   return { manager: opts.fieldManager ?? IN_PROCESS_MANAGER, apiVersion: groupVersion(r), subresource };
 }
@@ -485,7 +488,25 @@ export class ResourceStore {
     });
   }
 
+  /**
+   * A delete that marks the object (graceful deletion, finalizers) is a guarded write: when another
+   * write lands first (a pod's status, a controller's update), it is decided again on the new
+   * object, as upstream's GuaranteedUpdate retries, instead of failing with a 409 the client never
+   * asked for. Only the caller's own preconditions fail with a conflict.
+   */
   async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deleteOnce(r, namespace, name, opts);
+      } catch (err) {
+        if (!(err instanceof LostRace) || attempt >= 8) throw err instanceof LostRace ? conflict(qr(r), name) : err;
+        // Let the cache see the write that won before deciding again.
+        await new Promise((res) => setTimeout(res, 5 * (attempt + 1)));
+      }
+    }
+  }
+
+  private async deleteOnce(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions): Promise<DeleteResult> {
     const existing = this.get(r, namespace, name);
     if (opts.user) this.runWriteChecks({ operation: 'delete', kind: r.kind, group: r.group, name, obj: existing, old: existing, user: opts.user });
     const pre = opts.preconditions;
@@ -544,7 +565,7 @@ export class ResourceStore {
     const key = keyFor(r, meta.namespace, name);
     const { value, decoded } = storedForm(obj);
     const kv = await this.store.update(key, value, this.cache.get(key)!.modRev, decoded).catch((err) => {
-      if (err instanceof StoreError && err.code === 'conflict') throw conflict(qr(r), name);
+      if (err instanceof StoreError && err.code === 'conflict') throw new LostRace();
       throw err;
     });
     await this.cache.waitFor(kv.modRev);
