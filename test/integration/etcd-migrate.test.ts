@@ -53,7 +53,8 @@ test('a SQLite cluster moves to etcd and is served from it with the same objects
   const before = await uids(sqlite);
   for (const k of ['StatefulSet/default/web', 'Pod/default/web-0', 'Pod/default/web-1', 'PersistentVolumeClaim/default/www-web-0', 'PersistentVolumeClaim/default/www-web-1', 'Secret/default/db-pass', 'CustomResourceDefinition//dbclusters.db.example.com', 'DBCluster/default/orders'])
     assert.ok(before.has(k), `${k} before the move; have ${[...before.keys()].join(', ')}`);
-  await stopCluster(sqlite);
+  // Killed rather than stopped: the objects may still be in SQLite's write-ahead log, which the migration reads too.
+  await stopCluster(sqlite, 'SIGKILL');
 
   const moved = await migrate(['--from-data-dir', sqlite.dataDir, '--to-etcd', etcd.url]);
   assert.equal(moved.code, 0, moved.stderr);
