@@ -43,6 +43,8 @@ Commands:
   images import FILE...
             load image archives (OCI or docker save) into the node's containerd
   token     create, list or delete bootstrap tokens for joining nodes (ordinal token --help)
+  migrate --from-data-dir DIR --to-etcd URL,...
+            move a stopped cluster's state from SQLite to etcd (ordinal migrate --help)
   check-identities --kubeconfig FILE
             prove that no pod identity runs twice at once (ordinal check-identities --help)
 
@@ -101,6 +103,7 @@ ${NODE_LIFECYCLE_USAGE}${LEADER_ELECT_USAGE(false)}  -h, --help       show this 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
   if (argv[0] === 'controllers') return (await import('./controllers.ts')).runControllers(argv.slice(1));
+  if (argv[0] === 'migrate') process.exit(await (await import('./migrate.ts')).runMigrate(argv.slice(1)));
   if (argv[0] === 'check-identities') process.exit(await (await import('./check-identities.ts')).checkIdentitiesCommand(argv.slice(1)));
   // `kubeconfig --user NAME`: a client-certificate kubeconfig for a person (src/cli/kubeconfig-user.ts).
   if (argv[0] === 'kubeconfig') process.exit(await (await import('./kubeconfig-user.ts')).kubeconfigCommand(argv.slice(1)));

@@ -1,0 +1,274 @@
+// Chaos on an HA control plane over a 3-member etcd: two `ordinal server`, two leader-elected
+// `ordinal controllers` and a joined sim node given both server URLs. During a Parallel scale-up and
+// a rolling update the test kills -9, at random moments, an API server, a controllers process or an
+// etcd member (each restarted shortly after, as a supervisor would), while it writes ConfigMaps and
+// logs each write a server acknowledged. Afterwards the set converges and every acknowledged write
+// is in etcd, with the value acknowledged.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { etcdMissing, freePort, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts';
+import { startAgent, createJoinToken, type AgentProcess } from '../support/agents.ts';
+import { startControllers, type ControllersProcess } from '../support/controllers.ts';
+import { kubectlFor, poll, webSet } from '../support/failure-cluster.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const skip = etcdMissing();
+const REPLICAS = 40;
+const ROUNDS = 12;
+
+const dirs: string[] = [];
+const tempDir = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  dirs.push(d);
+  return d;
+};
+
+/** `ordinal server` in its own process group, restartable on the same data dir and address. */
+class Server {
+  proc!: ChildProcess;
+  out = '';
+  exited!: Promise<unknown>;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly args: string[];
+  constructor(dataDir: string, host: string, port: number, args: string[]) {
+    this.dataDir = dataDir;
+    this.host = host;
+    this.port = port;
+    this.args = args;
+  }
+  get url() {
+    return `https://${this.host}:${this.port}`;
+  }
+  async start(): Promise<void> {
+    this.proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'server', '--data-dir', this.dataDir, '--host', this.host, '--port', String(this.port), ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
+    });
+    const p = this.proc;
+    p.stdout!.on('data', (d) => (this.out = (this.out + d).slice(-100_000)));
+    p.stderr!.on('data', (d) => (this.out = (this.out + d).slice(-100_000)));
+    this.exited = new Promise((r) => p.once('exit', (c, s) => r(c ?? s)));
+    await poll(`${this.url} ready`, 60_000, async () => {
+      if (p.exitCode !== null) throw new Error(`server exited:\n${this.out}`);
+      return /ready at /.test(this.out);
+    }, 100);
+  }
+  running() {
+    return this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+  async kill(sig: NodeJS.Signals = 'SIGKILL') {
+    if (!this.running()) return;
+    try {
+      process.kill(-this.proc.pid!, sig);
+    } catch {}
+    const t = setTimeout(() => {
+      try {
+        process.kill(-this.proc.pid!, 'SIGKILL');
+      } catch {}
+    }, 10_000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+let etcd: EtcdCluster | undefined;
+const servers: Server[] = [];
+const ctrls: ControllersProcess[] = [];
+let agent: AgentProcess | undefined;
+
+after(async () => {
+  await agent?.stop();
+  await Promise.all(ctrls.map((c) => c.stop()));
+  await Promise.all(servers.map((s) => s.kill('SIGTERM')));
+  await etcd?.remove();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('kill -9 of API servers, controllers and etcd members at random moments loses no acknowledged write, and the set converges', { skip, timeout: 240_000 }, async () => {
+  const t0 = Date.now();
+  const log = (msg: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)}s ${msg}`);
+  etcd = await startEtcdCluster(3);
+  const port = await freePort();
+  // Two loopback addresses on one port, as two machines; the advertised addresses are documentation
+  // ones (TEST-NET-1) that only appear in the kubernetes Endpoints.
+  const common = ['--store', 'etcd', '--etcd-servers', etcd.servers];
+  const dirA = tempDir('ordinal-chaos-a-');
+  const a = new Server(dirA, '127.0.0.2', port, [...common, '--advertise-address', '192.0.2.1']);
+  servers.push(a);
+  await a.start();
+  const dirB = tempDir('ordinal-chaos-b-');
+  cpSync(join(dirA, 'pki'), join(dirB, 'pki'), { recursive: true });
+  const b = new Server(dirB, '127.0.0.3', port, [...common, '--advertise-address', '192.0.2.2']);
+  servers.push(b);
+  await b.start();
+  const urls = servers.map((s) => s.url).join(',');
+  log(`servers ${urls} on etcd ${etcd.servers}`);
+
+  // Short leases so that a killed leader is replaced within a round or two (upstream's defaults are 15 s/10 s/2 s).
+  const electArgs = ['--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '1s'];
+  const ctrlDirs = [0, 1].map(() => {
+    const d = tempDir('ordinal-chaos-ctrl-');
+    mkdirSync(d, { recursive: true });
+    cpSync(join(dirA, 'pki'), join(d, 'pki'), { recursive: true });
+    return d;
+  });
+  const startCtrl = (i: number) => {
+    const c = startControllers(['--server', urls, '--data-dir', ctrlDirs[i]!, ...electArgs], { ORDINAL_LOG_LEVEL: 'warn' });
+    ctrls[i] = c;
+    return c;
+  };
+  startCtrl(0);
+  startCtrl(1);
+
+  const tok = await createJoinToken(dirA);
+  agent = startAgent(['--server', urls, '--token', tok.token, '--ca-cert-hash', tok.hash, '--node-name', 'chaos-node', '--runtime', 'sim', '--sim-start-delay', '0', '--kubelet-port', '0', '--data-dir', tempDir('ordinal-chaos-agent-')]);
+  await agent.joined;
+
+  // kubectl through whichever server answers (a user would retry against another).
+  const kA = kubectlFor(join(dirA, 'kubeconfig'));
+  const k = async (args: string[], input?: string) => {
+    let last = '';
+    for (let i = 0; i < 20; i++) {
+      const s = servers[i % 2]!;
+      if (!s.running()) continue;
+      const r = await kA.run(['--server', s.url, '--request-timeout', '10s', ...args], input);
+      if (r.code === 0) return r.stdout;
+      last = r.stderr;
+      await sleep(200);
+    }
+    throw new Error(`kubectl ${args.join(' ')}: ${last}`);
+  };
+  await poll('chaos-node Ready', 30_000, async () => (await k(['get', 'node', 'chaos-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
+
+  // The writer: ConfigMaps through either server; a write counts only once a server said 201.
+  const pki = join(dirA, 'pki');
+  const httpAgent = new https.Agent({ keepAlive: false, ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) });
+  const post = (s: Server, body: unknown) =>
+    new Promise<{ status: number; json: any }>((res, rej) => {
+      const req = https.request({ host: s.host, port: s.port, method: 'POST', path: '/api/v1/namespaces/default/configmaps', agent: httpAgent, headers: { 'Content-Type': 'application/json' }, timeout: 10_000 }, (r) => {
+        let d = '';
+        r.on('data', (c) => (d += c));
+        r.on('end', () => {
+          try {
+            res({ status: r.statusCode!, json: d ? JSON.parse(d) : undefined });
+          } catch (err) {
+            rej(err);
+          }
+        });
+        r.on('error', rej);
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', rej);
+      req.end(JSON.stringify(body));
+    });
+  const acked = new Map<string, { value: string; uid: string }>();
+  let attempts = 0;
+  let writing = true;
+  const writer = async (w: number) => {
+    for (let i = 0; writing; i++) {
+      const name = `chaos-${w}-${i}`;
+      const value = `${w}:${i}:${Math.random().toString(36).slice(2)}`;
+      const s = servers[(w + i) % 2]!;
+      attempts++;
+      try {
+        const r = await post(s, { metadata: { name }, data: { v: value } });
+        if (r.status === 201) acked.set(name, { value, uid: r.json.metadata.uid });
+        else await sleep(100);
+      } catch {
+        await sleep(100); // that server is down or went down mid-request: the write is not acknowledged
+      }
+    }
+  };
+  const writers = [0, 1, 2].map(writer);
+
+  // The workload: a small set first, then a Parallel scale-up as the rounds begin and a rolling
+  // update halfway through them, so that kills land in both.
+  await k(['apply', '-f', '-'], webSet(5, { podManagementPolicy: 'Parallel', image: 'nginx:1' }));
+  await poll('web 5/5', 60_000, async () => (await k(['get', 'statefulset', 'web', '-o', 'jsonpath={.status.readyReplicas}'])) === '5', 500);
+  await k(['scale', 'statefulset/web', `--replicas=${REPLICAS}`]);
+  log(`Parallel scale-up 5 -> ${REPLICAS} started`);
+  let workload: Promise<void> = Promise.resolve();
+  const ids = await Promise.all(ctrls.map((c) => c.identity));
+
+  // Rounds: each kills one component at a random moment and starts it again shortly after. Kinds
+  // rotate so each is hit several times; the victim within a kind is random.
+  const kinds = ['apiserver', 'controllers', 'etcd'] as const;
+  for (let round = 1; round <= ROUNDS; round++) {
+    await sleep(rand(500, 3000));
+    if (round === Math.ceil(ROUNDS / 2)) {
+      workload = k(['set', 'image', 'statefulset/web', 'nginx=nginx:2']).then(() => log('rolling update to nginx:2 started'));
+    }
+    const kind = kinds[(round - 1) % 3]!;
+    let victim = '';
+    let restart: () => Promise<void>;
+    if (kind === 'apiserver') {
+      const s = servers[Math.floor(Math.random() * 2)]!;
+      victim = s.url;
+      await s.kill();
+      restart = () => s.start();
+    } else if (kind === 'controllers') {
+      // The active copy (the kube-controller-manager lease holder) when it can be told, else either.
+      const holder = await k(['get', 'lease', '-n', 'kube-system', 'kube-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}']).catch(() => '');
+      const i = ids.indexOf(holder) >= 0 ? ids.indexOf(holder) : Math.floor(Math.random() * 2);
+      const c = ctrls[i]!;
+      victim = `controllers #${i}${ids.indexOf(holder) === i ? ' (the leader)' : ''}`;
+      c.signal('SIGKILL');
+      await c.exited;
+      restart = async () => {
+        ids[i] = await startCtrl(i).identity;
+      };
+    } else {
+      const m = etcd.members[Math.floor(Math.random() * 3)]!;
+      victim = `etcd ${m.name} (${m.url})`;
+      await m.stop('SIGKILL');
+      restart = async () => {
+        m.start();
+        await etcd!.healthy();
+      };
+    }
+    log(`round ${round}: kill -9 ${kind} ${victim}; ${acked.size} writes acknowledged of ${attempts} tried`);
+    await sleep(rand(300, 2000));
+    await restart();
+  }
+  await workload;
+  writing = false;
+  await Promise.all(writers);
+  log(`chaos over: ${acked.size} writes acknowledged of ${attempts} tried`);
+
+  // Convergence: every pod on the new revision, Running and Ready.
+  try {
+    await poll('web converged on nginx:2', 90_000, async () => {
+      const st = JSON.parse(await k(['get', 'statefulset', 'web', '-o', 'json'])).status;
+      return st.readyReplicas === REPLICAS && st.updatedReplicas === REPLICAS && st.currentRevision === st.updateRevision && st.observedGeneration === 3;
+    }, 1000);
+  } catch (err) {
+    const st = await k(['get', 'statefulset', 'web', '-o', 'jsonpath={.status}']).catch((e) => String(e));
+    const pods = await k(['get', 'pods', '-l', 'app=web', '-o', 'custom-columns=NAME:.metadata.name,PHASE:.status.phase,IMAGE:.spec.containers[0].image,NODE:.spec.nodeName,DEL:.metadata.deletionTimestamp,REV:.metadata.labels.controller-revision-hash']).catch((e) => String(e));
+    const leases = await k(['get', 'lease', '-n', 'kube-system']).catch((e) => String(e));
+    throw new Error(`${(err as Error).message}\nstatus ${st}\n${pods}\n${leases}\n${ctrls.map((c, i) => `--- controllers #${i}\n${c.logs().slice(-3000)}`).join('\n')}\n--- agent\n${agent?.logs().slice(-3000)}\n--- servers\n${servers.map((x) => x.out.slice(-2000)).join('\n')}`);
+  }
+  const pods = JSON.parse(await k(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items;
+  assert.equal(pods.length, REPLICAS);
+  for (const p of pods) assert.equal(p.spec.containers[0].image, 'nginx:2', p.metadata.name);
+  assert.deepEqual(pods.map((p: any) => p.metadata.name).sort(), Array.from({ length: REPLICAS }, (_, i) => `web-${i}`).sort());
+  log('web converged: all pods on nginx:2, Ready');
+
+  // Every acknowledged write is in etcd, through its quorum, with the acknowledged value and uid.
+  assert.ok(acked.size > 50, `only ${acked.size} writes acknowledged`);
+  const kvs = JSON.parse(await etcd.ctl(['get', '--prefix', '/registry/configmaps/default/chaos-', '-w', 'json'])).kvs ?? [];
+  const stored = new Map<string, any>(kvs.map((kv: any) => [Buffer.from(kv.key, 'base64').toString().split('/').pop(), JSON.parse(Buffer.from(kv.value, 'base64').toString())]));
+  const missing = [...acked].filter(([name, w]) => stored.get(name)?.data?.v !== w.value || stored.get(name)?.metadata?.uid !== w.uid).map(([n]) => n);
+  assert.deepEqual(missing, [], `${missing.length} acknowledged writes missing or different in etcd`);
+  log(`all ${acked.size} acknowledged writes are in etcd (${stored.size} chaos ConfigMaps stored)`);
+});
