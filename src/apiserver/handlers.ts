@@ -1,6 +1,8 @@
 // HTTP verbs on resource paths, mapped onto the generic registry.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
+import { warningHeaderValue } from './warning-header.ts';
+import { MAX_NESTING_DEPTH, nestedDeeperThan, selfContainedAnchor } from './body-limits.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
@@ -252,18 +254,30 @@ export async function readObject(req: IncomingMessage): Promise<Obj> {
 export function parseBody(buf: Buffer, type: string): unknown {
   const text = buf.toString('utf8');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
+    let value: unknown;
     try {
-      return parseYaml(text);
+      const doc = parseDocument(text);
+      // The yaml package recurses per flow level and reports running out of stack as a parse error.
+      if (doc.errors.some((e) => /^Maximum call stack size exceeded/.test(e.message))) throw new Error(`yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+      if (doc.errors.length) throw doc.errors[0];
+      const anchor = selfContainedAnchor(doc);
+      if (anchor !== undefined) throw new Error(`yaml: anchor '${anchor}' value contains itself`);
+      value = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
       throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
     }
+    if (nestedDeeperThan(value)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+    return value;
   }
   if (type === PROTOBUF_MEDIA_TYPE) return parseProtobufRequestBody(buf);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
   }
+  if (nestedDeeperThan(value)) throw badRequest("couldn't get version/kind; json parse error: exceeded max depth");
+  return value;
 }
 
 async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
@@ -291,5 +305,5 @@ function encodeBody(body: Obj): string {
 
 function warningHeaders(warnings: string[]): Record<string, string> {
   if (!warnings.length) return {};
-  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+  return { Warning: warningHeaderValue(warnings) };
 }
