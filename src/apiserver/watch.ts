@@ -48,7 +48,8 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
   const startRev = cache.revision();
   let backlog: CacheEvent[] = [];
   const requested = p.resourceVersion && p.resourceVersion !== '0' ? Number(p.resourceVersion) : undefined;
-  if (requested !== undefined && !Number.isFinite(requested)) {
+  // Upstream parses it as a uint64: signs, fractions, exponents and values past 2^64-1 are refused.
+  if (requested !== undefined && !(/^\d+$/.test(p.resourceVersion!) && BigInt(p.resourceVersion!) <= 0xffffffffffffffffn)) {
     throw new ApiError(400, 'BadRequest', `invalid resource version "${p.resourceVersion}"`);
   }
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });

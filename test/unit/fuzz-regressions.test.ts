@@ -10,3 +10,16 @@ test('a Job with manualSelector and a template without metadata is invalid, not 
   const errs = jobStrategy.validate(job);
   assert.ok(errs.some((e) => e.field === 'spec.selector'), JSON.stringify(errs));
 });
+
+test('a watch resourceVersion must be a uint64: past 2^64-1, signed, fractional or exponent forms are 400s', async () => {
+  const { serveWatch } = await import('../../src/apiserver/watch.ts');
+  const { resources } = await import('../../src/api/registry.ts');
+  const cm = resources.find((r) => r.kind === 'ConfigMap')!;
+  let wrote = false;
+  const res = { writeHead: () => (wrote = true), flushHeaders: () => {}, on: () => {}, once: () => {}, write: () => true, end: () => {} } as any;
+  const cache = { revision: () => 1 } as any;
+  for (const rv of ['18446744073709551616', '-1', '1.5', '1e3', ' 12', '0x10']) {
+    assert.throws(() => serveWatch(res, cache, { resource: cm, namespace: 'default', filter: () => true, resourceVersion: rv, sendInitialEvents: false, allowBookmarks: false, initial: () => [] } as any), (err: any) => err.code === 400 || err.status?.code === 400, rv);
+  }
+  assert.equal(wrote, false);
+});
