@@ -12,7 +12,7 @@ import type { ResourceRequest } from './request.ts';
 import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
 import { negotiate } from './negotiate.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
-import { serveWatch } from './watch.ts';
+import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
@@ -41,7 +41,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPath)) {
     // A version another server handed out may be ahead of this server's cache: wait for it, or the
     // stream would repeat changes the client has seen.
-    const requested = Number(q.get('resourceVersion') ?? 0);
+    const requested = watchResourceVersion(q.get('resourceVersion')) ?? 0;
     if (requested > rs.cache.revision()) await rs.waitForRevision(requested);
     return watch(res, rr, q, rs, req.headers.accept);
   }

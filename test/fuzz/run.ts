@@ -82,7 +82,7 @@ export function agentsFor(s: Server): Agents {
   };
 }
 
-const BODY_CAP = 1 << 20;
+const BODY_CAP = 16 << 20;
 
 export function send(s: Server, agents: Agents, r: FuzzRequest, timeoutMs = 30_000): Promise<Response> {
   return new Promise((res) => {

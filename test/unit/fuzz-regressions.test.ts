@@ -23,3 +23,12 @@ test('a watch resourceVersion must be a uint64: past 2^64-1, signed, fractional 
   }
   assert.equal(wrote, false);
 });
+
+test('watchResourceVersion: none and "0" start from now; uint64 digits only', async () => {
+  const { watchResourceVersion } = await import('../../src/apiserver/watch.ts');
+  assert.equal(watchResourceVersion(null), undefined);
+  assert.equal(watchResourceVersion('0'), undefined);
+  assert.equal(watchResourceVersion('42'), 42);
+  assert.equal(watchResourceVersion('18446744073709551615'), 18446744073709551615);
+  assert.throws(() => watchResourceVersion('18446744073709551616'), /invalid resource version "18446744073709551616"/);
+});
