@@ -32,3 +32,11 @@ test('watchResourceVersion: none and "0" start from now; uint64 digits only', as
   assert.equal(watchResourceVersion('18446744073709551615'), 18446744073709551615);
   assert.throws(() => watchResourceVersion('18446744073709551616'), /invalid resource version "18446744073709551616"/);
 });
+
+test('a CRD whose versions list holds null is invalid, not a crash', async () => {
+  const { crdStrategy } = await import('../../src/apiextensions/crd-strategy.ts');
+  const crd: Record<string, any> = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'xs.a.b' }, spec: { group: 'a.b', scope: 'Namespaced', names: { plural: 'xs', kind: 'X' }, versions: [null, { name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }] } };
+  crdStrategy.default(crd);
+  crdStrategy.prepareForCreate(crd);
+  assert.ok(crdStrategy.validate(crd).some((e) => e.field === 'spec.versions[0].name'));
+});
