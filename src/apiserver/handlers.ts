@@ -1,4 +1,5 @@
 // HTTP verbs on resource paths, mapped onto the generic registry.
+import { jsonKindName } from './patch/errors.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseDocument } from 'yaml';
 import { warningHeaderValue } from './warning-header.ts';
@@ -280,9 +281,12 @@ export function parseBody(buf: Buffer, type: string): unknown {
   return value;
 }
 
-async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+export async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
   const buf = await readBody(req);
-  const body = buf.length ? (parseBody(buf, mediaType(req.headers['content-type'])) as Obj) : {};
+  const parsed = buf.length ? parseBody(buf, mediaType(req.headers['content-type'])) : null;
+  // null decodes to empty options, as in Go; other non-objects cannot be DeleteOptions.
+  if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw badRequest(`json: cannot unmarshal ${jsonKindName(parsed)} into Go value of type v1.DeleteOptions`);
+  const body = (parsed ?? {}) as Obj;
   const opts: DeleteOptions = {};
   const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
   if (grace !== undefined) opts.gracePeriodSeconds = Math.max(0, grace);

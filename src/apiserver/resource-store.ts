@@ -576,7 +576,8 @@ export class ResourceStore {
   }
 
   private checkFields(r: ResourceDef, obj: Obj, opts: WriteOptions): void {
-    const typeError = scalarTypeError(obj, r.schema);
+    // Custom objects are unstructured upstream: their schema answers wrong types with a 422.
+    const typeError = r.custom ? undefined : scalarTypeError(obj, r.schema);
     if (typeError) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${typeError}`);
     const mode = opts.fieldValidation ?? 'Warn';
     const unknown = unknownFields(obj, r.schema);

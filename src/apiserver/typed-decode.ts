@@ -26,6 +26,30 @@ function goScalarType(s: Schema): string | undefined {
   }
 }
 
+/** The component a schema refers to, directly or through upstream's single-element allOf. */
+function refOf(schema: Schema): string | undefined {
+  const ref = schema.$ref ?? (schema.allOf?.length === 1 ? schema.allOf[0].$ref : undefined);
+  return ref?.slice('#/components/schemas/'.length);
+}
+
+/** Go's name of a struct, list or map type: v1.ObjectMeta, []v1.Container, []string, map[string]string. */
+function goCompositeType(s: Schema, refName: string | undefined): string | undefined {
+  const named = (ref: string) => {
+    const parts = ref.split('.');
+    return `${parts[parts.length - 2]}.${parts[parts.length - 1]}`;
+  };
+  if (s.type === 'object' && s.properties && refName) return named(refName);
+  if (s.type === 'array' && s.items) {
+    const itemRef = refOf(s.items);
+    const item = resolveSchema(s.items);
+    if (itemRef && item?.type === 'object' && item.properties) return `[]${named(itemRef)}`;
+    if (!itemRef && item?.type === 'string' && !item.format) return '[]string';
+    return undefined;
+  }
+  if (s.type === 'object' && !s.properties && typeof s.additionalProperties === 'object' && s.additionalProperties.type === 'string' && !s.additionalProperties.format) return 'map[string]string';
+  return undefined;
+}
+
 function fits(v: unknown, goType: string): { ok: boolean; what: string } {
   if (v === null) return { ok: true, what: 'null' };
   switch (goType) {
@@ -48,16 +72,21 @@ export function scalarTypeError(obj: unknown, schemaName: string): string | unde
   const name = (ref: string) => ref.slice(ref.lastIndexOf('.') + 1);
   const walk = (v: unknown, schema: Schema | undefined, struct: string, path: string): string | undefined => {
     if (!schema || v === null || v === undefined) return undefined;
-    const refName = schema.$ref?.slice('#/components/schemas/'.length) ?? (schema.allOf?.length === 1 ? schema.allOf[0].$ref?.slice('#/components/schemas/'.length) : undefined);
+    const refName = refOf(schema);
     if (refName && CUSTOM_DECODERS.has(refName)) return undefined;
     const s = resolveSchema(schema);
     if (!s) return undefined;
-    const goType = goScalarType(s);
-    if (goType) {
-      const f = fits(v, goType);
-      return f.ok ? undefined : `json: cannot unmarshal ${f.what} into Go struct field ${struct}.${path} of type ${goType}`;
+    const scalar = goScalarType(s);
+    if (scalar) {
+      const f = fits(v, scalar);
+      return f.ok ? undefined : `json: cannot unmarshal ${f.what} into Go struct field ${struct}.${path} of type ${scalar}`;
     }
-    if (s['x-kubernetes-preserve-unknown-fields'] || typeof v !== 'object') return undefined;
+    if (s['x-kubernetes-preserve-unknown-fields']) return undefined;
+    const goType = goCompositeType(s, refName);
+    if (goType && (typeof v !== 'object' || Array.isArray(v) !== (s.type === 'array'))) {
+      return `json: cannot unmarshal ${jsonKindName(v)} into Go struct field ${struct}.${path} of type ${goType}`;
+    }
+    if (typeof v !== 'object') return undefined;
     if (Array.isArray(v)) {
       if (s.type !== 'array') return undefined;
       for (const item of v) {

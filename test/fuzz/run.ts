@@ -135,7 +135,9 @@ export function send(s: Server, agents: Agents, r: FuzzRequest, timeoutMs = 30_0
  * 5xx that upstream gives too: kube-apiserver 1.32 answers impersonated groups, extras or a uid
  * without a user with InternalError (see /work/shared/reference/authorization.md, section 7), and
  * a watch or list from a valid resourceVersion the cache does not reach in time with 504 Timeout
- * (ResourceVersionTooLarge).
+ * (ResourceVersionTooLarge), and a strategic merge patch with an unknown $patch directive with
+ * the bare error (strategicpatch's ErrBadPatchType is not among the errors the patch handler maps
+ * to 4xx).
  */
 function upstreamServerError(r: FuzzRequest, res: Response): boolean {
   const text = res.body.toString('utf8');
@@ -143,6 +145,7 @@ function upstreamServerError(r: FuzzRequest, res: Response): boolean {
   const named = Object.keys(r.headers).some((h) => /^impersonate-(group|uid|extra-)/i.test(h));
   const user = Object.entries(r.headers).some(([h, v]) => /^impersonate-user$/i.test(h) && v !== '');
   if (res.status === 500 && named && !user && (head || /without impersonating a user/.test(text))) return true;
+  if (res.status === 500 && /^application\/strategic-merge-patch\+json/.test(r.headers['Content-Type'] ?? '') && /"message":"unknown patch type: /.test(text)) return true;
   const rv = /[?&]resourceVersion=(\d+)(&|$)/.exec(r.path);
   return res.status === 504 && rv !== null && BigInt(rv[1]) <= 0xffffffffffffffffn && /"reason":"ResourceVersionTooLarge"/.test(text);
 }
@@ -190,7 +193,9 @@ export async function revalidate(s: Server, agents: Agents): Promise<string[]> {
     const list = JSON.parse(res.body.toString('utf8'));
     for (const item of list.items ?? []) {
       const obj = { apiVersion: groupVersion(r), kind: r.kind, ...item };
-      const errs = r.strategy.validate(structuredClone(obj));
+      // As an update to itself: what was stored may have got there by an update, whose rules
+      // (upstream's too) are not the create rules (e.g. generateName is only checked on create).
+      const errs = r.strategy.validateUpdate(structuredClone(obj), structuredClone(obj));
       if (errs.length) findings.push(`stored ${r.kind} ${item.metadata?.namespace ?? ''}/${item.metadata?.name}: ${errs.map((e) => JSON.stringify(e)).join('; ').slice(0, 400)}`);
     }
   }

@@ -40,3 +40,11 @@ test('a CRD whose versions list holds null is invalid, not a crash', async () =>
   crdStrategy.prepareForCreate(crd);
   assert.ok(crdStrategy.validate(crd).some((e) => e.field === 'spec.versions[0].name'));
 });
+
+test('a DELETE body of null is empty options; other non-objects are 400s', async () => {
+  const { Readable } = await import('node:stream');
+  const { deleteOptions } = await import('../../src/apiserver/handlers.ts');
+  const req = (body: string) => Object.assign(Readable.from([Buffer.from(body)]), { headers: { 'content-type': 'application/json' } }) as any;
+  assert.deepEqual(await deleteOptions(req('null'), new URLSearchParams()), { dryRun: false });
+  await assert.rejects(deleteOptions(req('[1]'), new URLSearchParams()), (err: any) => (err.code ?? err.status?.code) === 400 && /cannot unmarshal array into Go value of type v1.DeleteOptions/.test(err.message));
+});

@@ -22,3 +22,11 @@ test('values Go decodes with custom code, nulls and right kinds pass', () => {
   assert.equal(scalarTypeError({ metadata: { name: 'a', labels: { a: 'b' }, creationTimestamp: null } }, 'io.k8s.api.core.v1.ConfigMap'), undefined);
   assert.equal(scalarTypeError({ data: { a: 'YQ==' } }, 'io.k8s.api.core.v1.Secret'), undefined);
 });
+
+test('structs, lists and string maps of the wrong JSON kind name their Go types', () => {
+  assert.equal(scalarTypeError({ kind: 'DaemonSet', metadata: 'name' }, 'io.k8s.api.apps.v1.DaemonSet'), 'json: cannot unmarshal string into Go struct field DaemonSet.metadata of type v1.ObjectMeta');
+  assert.equal(scalarTypeError({ spec: { template: { spec: { containers: {} } } } }, 'io.k8s.api.apps.v1.StatefulSet'), 'json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container');
+  assert.equal(scalarTypeError({ metadata: { finalizers: 'x' } }, 'io.k8s.api.core.v1.ConfigMap'), 'json: cannot unmarshal string into Go struct field ObjectMeta.metadata.finalizers of type []string');
+  assert.equal(scalarTypeError({ data: [] }, 'io.k8s.api.core.v1.ConfigMap'), 'json: cannot unmarshal array into Go struct field ConfigMap.data of type map[string]string');
+  assert.equal(scalarTypeError({ metadata: { labels: {} }, data: {} }, 'io.k8s.api.core.v1.ConfigMap'), undefined);
+});
