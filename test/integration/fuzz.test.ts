@@ -17,8 +17,9 @@ test('the API server survives generated hostile requests with 4xx Status answers
     assert.ok(sum.sent >= 1000, `only ${sum.sent} requests sent (seed ${seed})`);
     assert.deepEqual(sum.findings.map((f) => f.problem), [], text);
     assert.deepEqual(sum.invalidStored, [], text);
-    // Bounded: an RSS that doubles from start over a few thousand requests is a leak or a blow-up.
-    assert.ok(sum.rss.peak < Math.max(600, sum.rss.first * 3), text);
+    // Bounded: multi-megabyte bodies lift RSS to 400-550 MB within a few thousand requests (the
+    // 100,000-request bench peaked at 744 MB); a gigabyte is a leak or a blow-up.
+    assert.ok(sum.rss.peak < 1024, text);
   } finally {
     await stopServer(server);
   }
