@@ -84,7 +84,8 @@ function validateSpec(spec: Obj): Errs {
   if (!spec.scope) errs.push(required('spec.scope', ''));
   else if (spec.scope !== 'Cluster' && spec.scope !== 'Namespaced') errs.push(notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
 
-  const versions = asArr(spec.versions);
+  // A null entry decodes upstream as a version with every field zero; it must not crash validation.
+  const versions = asArr(spec.versions).map((v) => (isObj(v) ? v : {}));
   const seen = new Set<string>();
   let unique = true;
   let storage = 0;

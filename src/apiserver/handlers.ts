@@ -1,6 +1,9 @@
 // HTTP verbs on resource paths, mapped onto the generic registry.
+import { jsonKindName } from './patch/errors.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
+import { warningHeaderValue } from './warning-header.ts';
+import { MAX_NESTING_DEPTH, nestedDeeperThan, selfContainedAnchor } from './body-limits.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
@@ -10,7 +13,7 @@ import type { ResourceRequest } from './request.ts';
 import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
 import { negotiate } from './negotiate.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
-import { serveWatch } from './watch.ts';
+import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
@@ -39,7 +42,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPath)) {
     // A version another server handed out may be ahead of this server's cache: wait for it, or the
     // stream would repeat changes the client has seen.
-    const requested = Number(q.get('resourceVersion') ?? 0);
+    const requested = watchResourceVersion(q.get('resourceVersion')) ?? 0;
     if (requested > rs.cache.revision()) await rs.waitForRevision(requested);
     return watch(res, rr, q, rs, req.headers.accept);
   }
@@ -252,23 +255,38 @@ export async function readObject(req: IncomingMessage): Promise<Obj> {
 export function parseBody(buf: Buffer, type: string): unknown {
   const text = buf.toString('utf8');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
+    let value: unknown;
     try {
-      return parseYaml(text);
+      const doc = parseDocument(text);
+      // The yaml package recurses per flow level and reports running out of stack as a parse error.
+      if (doc.errors.some((e) => /^Maximum call stack size exceeded/.test(e.message))) throw new Error(`yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+      if (doc.errors.length) throw doc.errors[0];
+      const anchor = selfContainedAnchor(doc);
+      if (anchor !== undefined) throw new Error(`yaml: anchor '${anchor}' value contains itself`);
+      value = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
       throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
     }
+    if (nestedDeeperThan(value)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+    return value;
   }
   if (type === PROTOBUF_MEDIA_TYPE) return parseProtobufRequestBody(buf);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
   }
+  if (nestedDeeperThan(value)) throw badRequest("couldn't get version/kind; json parse error: exceeded max depth");
+  return value;
 }
 
-async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+export async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
   const buf = await readBody(req);
-  const body = buf.length ? (parseBody(buf, mediaType(req.headers['content-type'])) as Obj) : {};
+  const parsed = buf.length ? parseBody(buf, mediaType(req.headers['content-type'])) : null;
+  // null decodes to empty options, as in Go; other non-objects cannot be DeleteOptions.
+  if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw badRequest(`json: cannot unmarshal ${jsonKindName(parsed)} into Go value of type v1.DeleteOptions`);
+  const body = (parsed ?? {}) as Obj;
   const opts: DeleteOptions = {};
   const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
   if (grace !== undefined) opts.gracePeriodSeconds = Math.max(0, grace);
@@ -291,5 +309,5 @@ function encodeBody(body: Obj): string {
 
 function warningHeaders(warnings: string[]): Record<string, string> {
   if (!warnings.length) return {};
-  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+  return { Warning: warningHeaderValue(warnings) };
 }

@@ -2,6 +2,7 @@
 // semantics (uids, timestamps, generation, optimistic concurrency, graceful deletion, finalizers,
 // dry-run), on top of the store (writes) and the watch cache (reads). HTTP handlers and in-process
 // clients both come through here, so every write takes the same validation and admission path.
+import { scalarTypeError } from './typed-decode.ts';
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
@@ -596,6 +597,9 @@ export class ResourceStore {
   }
 
   private checkFields(r: ResourceDef, obj: Obj, opts: WriteOptions): void {
+    // Custom objects are unstructured upstream: their schema answers wrong types with a 422.
+    const typeError = r.custom ? undefined : scalarTypeError(obj, r.schema);
+    if (typeError) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${typeError}`);
     const mode = opts.fieldValidation ?? 'Warn';
     const unknown = unknownFields(obj, r.schema);
     if (!unknown.length) return;

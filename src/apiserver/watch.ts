@@ -42,15 +42,22 @@ const BOOKMARK_INTERVAL_MS = Number(process.env.ORDINAL_WATCH_BOOKMARK_INTERVAL_
 /** A watcher that falls this far behind is closed; its client re-lists, as with upstream's cacher. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
+/**
+ * A watch's resourceVersion: undefined for none or "0" (start from the cache's state). Upstream
+ * parses it as a uint64: signs, fractions, exponents and values past 2^64-1 are 400s.
+ */
+export function watchResourceVersion(v: string | null | undefined): number | undefined {
+  if (!v || v === '0') return undefined;
+  if (!(/^\d+$/.test(v) && BigInt(v) <= 0xffffffffffffffffn)) throw new ApiError(400, 'BadRequest', `invalid resource version "${v}"`);
+  return Number(v);
+}
+
 export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParams): void {
   const r = p.resource;
   const prefix = p.namespace !== undefined && r.namespaced ? `${bucketFor(r)}${p.namespace}/` : bucketFor(r);
   const startRev = cache.revision();
   let backlog: CacheEvent[] = [];
-  const requested = p.resourceVersion && p.resourceVersion !== '0' ? Number(p.resourceVersion) : undefined;
-  if (requested !== undefined && !Number.isFinite(requested)) {
-    throw new ApiError(400, 'BadRequest', `invalid resource version "${p.resourceVersion}"`);
-  }
+  const requested = watchResourceVersion(p.resourceVersion);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders?.();
   let headersSent = false;

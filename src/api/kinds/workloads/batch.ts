@@ -72,7 +72,8 @@ export function generateJobSelector(job: Obj): void {
 function prepareJobForCreate(job: Obj): void {
   prepareCreate(job);
   generateJobSelector(job);
-  if (!Object.keys(asObj(job.metadata.labels)).length) job.metadata.labels = { ...job.spec.template.metadata.labels };
+  // With manualSelector the template may have no metadata at all: validation, not a crash, answers that.
+  if (!Object.keys(asObj(job.metadata.labels)).length) job.metadata.labels = { ...asObj(job.spec.template?.metadata?.labels) };
 }
 
 function validatePodFailurePolicy(pfp: Obj, path: string, indexed: boolean, restartPolicy: unknown): Errs {
