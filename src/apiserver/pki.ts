@@ -636,7 +636,11 @@ export function derContent(el: Buffer): Buffer {
 
 /** The complete encodings of a constructed element's children. */
 export function derChildren(el: Buffer): Buffer[] {
-  const content = derContent(el);
+  return derElements(derContent(el));
+}
+
+/** The complete encodings of the elements laid end to end in a content buffer. */
+export function derElements(content: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let pos = 0; pos < content.length; ) {
     const { end } = derHeader(content, pos);
