@@ -15,6 +15,7 @@ import {
 import { claimRefUpdates, claimsMatchRetentionPolicy, podClaimIsStale, type ClaimLookup, type ClaimRefUpdate } from './retention.ts';
 import { cloneJson } from '../../util/json.ts';
 import { factsAvailable, podFacts, type PodFacts, type ReplicaMemo } from './memo.ts';
+import { isStuckLeftover, stuckPolicy } from './stuck.ts';
 
 export interface ControlInput {
   set: Obj;
@@ -42,7 +43,7 @@ export interface ClaimWork {
 
 export type Action =
   /** Delete a pod: a finished one (terminal), an out-of-range one (condemned), or one at an old revision (update). */
-  | { type: 'deletePod'; pod: Obj; why: 'terminal' | 'condemned' | 'update' }
+  | { type: 'deletePod'; pod: Obj; why: 'terminal' | 'condemned' | 'update' | 'stuck' }
   /** Create the pod's missing claims, then the pod, then fix retention refs of its existing claims. */
   | { type: 'createPod'; pod: Obj; claims: ClaimWork; refs: ClaimRefUpdate[]; conflicts: string[] }
   /** A pending pod: re-create claims someone deleted and fix retention refs. */
@@ -226,9 +227,16 @@ export function planSync(input: ControlInput): SyncPlan {
   // 1. Replicas, ascending.
   const replicaUnits: Action[][] = [];
   phases.push({ name: 'replicas', units: replicaUnits, sequential: monotonic });
+  const stuck = stuckPolicy(set, currentName, updateName);
   for (let i = 0; i < slots.length; i++) {
     const pod = slots[i]!;
     const f = slotFacts[i]!;
+    // Opt-in (stuck.ts): a leftover of a superseded rollout is replaced instead of waited for.
+    if (stuck && isStuckLeftover(stuck, f, i)) {
+      replicaUnits.push([{ type: 'deletePod', pod, why: 'stuck' }]);
+      if (monotonic) return finish(`${pod.metadata.name} (not Ready at superseded revision ${f.revision || '<none>'}) to be replaced`);
+      continue;
+    }
     // Placeholders are new objects each walk: only pods the API holds can have a remembered verdict.
     let wait = memo && f.created ? memo.verdict(f, claims) : undefined;
     if (wait === undefined) {
