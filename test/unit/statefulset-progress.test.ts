@@ -89,11 +89,12 @@ test('progress: a new set starts the clock with NewRevisionCreated; the recheck 
   const set = setWith({ replicas: 0, availableReplicas: 0 }, { deadline: '5' });
   const d = planProgress(set, status({ replicas: 0, readyReplicas: 0, availableReplicas: 0, currentReplicas: 0, updatedReplicas: 0 }), sec(0) + 300);
   assert.deepEqual(progressing(d), { type: 'Progressing', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z', reason: 'NewRevisionCreated', message: 'Created new revision "web-1"' });
-  assert.equal(d.lastProgress, '2026-01-01T00:00:00.300Z');
+  // The progress time is rounded up to the second (the deadline is reported late rather than early).
+  assert.equal(d.lastProgress, '2026-01-01T00:00:01Z');
   assert.equal(d.write, true);
-  assert.equal(d.recheckAfterMs, 6000);
+  assert.equal(d.recheckAfterMs, 6700);
   const body = withProgress(set, { replicas: 0 }, d);
-  assert.equal(body.metadata.annotations[LAST_PROGRESS_ANNOTATION], '2026-01-01T00:00:00.300Z');
+  assert.equal(body.metadata.annotations[LAST_PROGRESS_ANNOTATION], '2026-01-01T00:00:01Z');
   assert.equal(body.metadata.annotations[PROGRESS_DEADLINE_ANNOTATION], '5');
   assert.deepEqual(body.status.conditions, [progressing(d)]);
   assert.equal(set.metadata.annotations[LAST_PROGRESS_ANNOTATION], undefined, 'the input is not modified');
@@ -102,7 +103,7 @@ test('progress: a new set starts the clock with NewRevisionCreated; the recheck 
 test('progress: no progress past the deadline → False ProgressDeadlineExceeded, once; progress → True again', () => {
   const prev = { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 0, updateRevision: 'web-1', currentRevision: 'web-1', conditions: [cond('True', 'RevisionProgressing', '2026-01-01T00:00:00Z')] };
   const stuck = status({ replicas: 1, readyReplicas: 0, availableReplicas: 0, updatedReplicas: 1, currentReplicas: 1 });
-  const at = (s: number) => planProgress(setWith(prev, { deadline: '5', lastProgress: new Date(sec(2)).toISOString() }), stuck, sec(s));
+  const at = (s: number) => planProgress(setWith(prev, { deadline: '5', lastProgress: '2026-01-01T00:00:02Z' }), stuck, sec(s));
   // Before the deadline (counted from the last progress at 2 s): nothing to write, a look at 7 s + 1 s.
   const early = at(4);
   assert.equal(early.write, false);
@@ -120,12 +121,12 @@ test('progress: no progress past the deadline → False ProgressDeadlineExceeded
   });
   // Once reported, it stays (no new event) until progress.
   const after = { ...prev, conditions: [progressing(late)] };
-  const again = planProgress(setWith(after, { deadline: '5', lastProgress: new Date(sec(2)).toISOString() }), stuck, sec(30));
+  const again = planProgress(setWith(after, { deadline: '5', lastProgress: '2026-01-01T00:00:02Z' }), stuck, sec(30));
   assert.equal(again.write, false);
   assert.equal(again.exceeded, true);
   assert.equal(again.newlyExceeded, false);
   const ready = status({ replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1, currentReplicas: 1 });
-  const cleared = planProgress(setWith(after, { deadline: '5', lastProgress: new Date(sec(2)).toISOString() }), { ...ready, replicas: 1 }, sec(31));
+  const cleared = planProgress(setWith(after, { deadline: '5', lastProgress: '2026-01-01T00:00:02Z' }), { ...ready, replicas: 1 }, sec(31));
   assert.equal(cleared.exceeded, false);
   assert.equal(progressing(cleared)?.status, 'True');
   assert.equal(progressing(cleared)?.lastTransitionTime, '2026-01-01T00:00:31Z', 'False → True is a transition');
@@ -133,24 +134,30 @@ test('progress: no progress past the deadline → False ProgressDeadlineExceeded
 
 test('progress: progress keeps the transition time and moves the progress time', () => {
   const prev = { observedGeneration: 1, replicas: 3, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3, updateRevision: 'web-2', currentRevision: 'web-1', conditions: [cond('True', 'NewRevisionCreated', '2026-01-01T00:00:00Z')] };
-  const d = planProgress(setWith(prev, { deadline: '60', lastProgress: new Date(sec(1)).toISOString() }), status({ updatedReplicas: 2, currentReplicas: 1, updateRevision: 'web-2' }), sec(20));
+  const d = planProgress(setWith(prev, { deadline: '60', lastProgress: '2026-01-01T00:00:01Z' }), status({ updatedReplicas: 2, currentReplicas: 1, updateRevision: 'web-2' }), sec(20));
   assert.deepEqual(progressing(d), { type: 'Progressing', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z', reason: 'RevisionProgressing', message: 'StatefulSet "web" revision "web-2" is progressing.' });
-  assert.equal(d.lastProgress, new Date(sec(20)).toISOString());
+  assert.equal(d.lastProgress, '2026-01-01T00:00:20Z');
+  // More progress within the same second changes nothing that needs writing.
+  const prev2 = { ...prev, updatedReplicas: 2, currentReplicas: 1, readyReplicas: 2, availableReplicas: 2, conditions: [progressing(d)] };
+  const next2 = status({ updatedReplicas: 2, currentReplicas: 1, updateRevision: 'web-2' });
+  const same = planProgress(setWith(prev2, { deadline: '60', lastProgress: d.lastProgress! }), next2, sec(20) - 400);
+  assert.equal(same.write, false);
+  assert.equal(planProgress(setWith(prev2, { deadline: '60', lastProgress: d.lastProgress! }), next2, sec(20) + 1).lastProgress, '2026-01-01T00:00:21Z');
   assert.equal(d.recheckAfterMs, 61_000);
 });
 
 test('progress: a finished rollout is not watched until the spec changes; a scale-up starts the clock', () => {
   const done = { observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3, updateRevision: 'web-1', currentRevision: 'web-1', conditions: [cond('True', 'NewRevisionAvailable')] };
   // A pod of the finished set turns NotReady for a long time: not a rollout, nothing reported (as Deployments).
-  const degraded = planProgress(setWith(done, { deadline: '5', lastProgress: new Date(sec(0)).toISOString() }), status({ readyReplicas: 2, availableReplicas: 2 }), sec(600));
+  const degraded = planProgress(setWith(done, { deadline: '5', lastProgress: '2026-01-01T00:00:00Z' }), status({ readyReplicas: 2, availableReplicas: 2 }), sec(600));
   assert.equal(degraded.write, false);
   assert.equal(degraded.exceeded, false);
   assert.equal(degraded.recheckAfterMs, undefined);
   // Scaled to 5 (generation 2): the clock starts at once, before any pod is created.
-  const scaled = setWith(done, { deadline: '5', lastProgress: new Date(sec(0)).toISOString(), generation: 2, spec: { replicas: 5 } });
+  const scaled = setWith(done, { deadline: '5', lastProgress: '2026-01-01T00:00:00Z', generation: 2, spec: { replicas: 5 } });
   const d = planProgress(scaled, status({ observedGeneration: 2 }), sec(600));
   assert.equal(progressing(d)?.reason, 'RevisionProgressing');
-  assert.equal(d.lastProgress, new Date(sec(600)).toISOString());
+  assert.equal(d.lastProgress, '2026-01-01T00:10:00Z');
   // Then nothing happens (say the new pod cannot be created) for longer than the deadline.
   const next = { ...done, observedGeneration: 2, conditions: [progressing(d)] };
   const late = planProgress(setWith(next, { deadline: '5', lastProgress: d.lastProgress!, generation: 2, spec: { replicas: 5 } }), status({ observedGeneration: 2 }), sec(606));

@@ -146,7 +146,10 @@ export function planProgress(set: Obj, next: SetStatus, now: number): ProgressDe
       want = { status: 'False', reason: REASON.timedOut, message: `${name} has timed out progressing.` };
     }
   }
-  if (progressed) last = now;
+  // Whole seconds, as the deadline: progress within the same second leaves the annotation as it is,
+  // so a burst of pods becoming Ready does not rewrite the set's metadata each time. Rounded up, so
+  // the deadline is never reported early.
+  if (progressed) last = Math.ceil(now / 1000) * 1000;
 
   let condition = cur;
   // Upstream SetDeploymentCondition: the same status and reason change nothing; the same status keeps its transition time.
@@ -154,7 +157,7 @@ export function planProgress(set: Obj, next: SetStatus, now: number): ProgressDe
     const keepTime = cur && cur.status === want.status ? cur.lastTransitionTime : undefined;
     condition = { type: PROGRESSING, status: want.status, lastTransitionTime: keepTime ?? conditionTime(now), reason: want.reason, message: want.message };
   }
-  const lastProgress = new Date(last).toISOString();
+  const lastProgress = new Date(last).toISOString().replace('.000Z', 'Z');
   const exceeded = condition?.reason === REASON.timedOut && condition.status === 'False';
   const decision: ProgressDecision = {
     write: condition !== cur || annotated !== lastProgress,
