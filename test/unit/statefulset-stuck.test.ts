@@ -57,7 +57,10 @@ test('stuck: in the walk, the leftover is deleted first and OrderedReady waits f
   assert.deepEqual(describe(same), []);
   // Parallel replaces it too, and goes on.
   const par = plan({ set: withImage(makeSet({ podManagementPolicy: 'Parallel' }, OPT_IN), 'nginx:3'), pods, current: r1, update: r3 });
-  assert.deepEqual(describe(par).slice(0, 1), ['delete web-2 (stuck)']);
+  assert.deepEqual(describe(par), ['delete web-2 (stuck)']);
+  // With room for two unavailable pods, the update goes on below it, and the leftover is not deleted twice.
+  const wide = withImage(makeSet({ podManagementPolicy: 'Parallel', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0, maxUnavailable: 2 } } }, OPT_IN), 'nginx:3');
+  assert.deepEqual(describe(plan({ set: wide, pods, current: r1, update: r3 })), ['delete web-2 (stuck)', 'delete web-1 (update)']);
 });
 
 /** Steps a world, making every pod Ready except those running `brokenImage`, until nothing happens. */

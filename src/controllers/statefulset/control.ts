@@ -228,12 +228,14 @@ export function planSync(input: ControlInput): SyncPlan {
   const replicaUnits: Action[][] = [];
   phases.push({ name: 'replicas', units: replicaUnits, sequential: monotonic });
   const stuck = stuckPolicy(set, currentName, updateName);
+  const replacing = new Set<Obj>();
   for (let i = 0; i < slots.length; i++) {
     const pod = slots[i]!;
     const f = slotFacts[i]!;
     // Opt-in (stuck.ts): a leftover of a superseded rollout is replaced instead of waited for.
     if (stuck && isStuckLeftover(stuck, f, i)) {
       replicaUnits.push([{ type: 'deletePod', pod, why: 'stuck' }]);
+      replacing.add(pod);
       if (monotonic) return finish(`${pod.metadata.name} (not Ready at superseded revision ${f.revision || '<none>'}) to be replaced`);
       continue;
     }
@@ -292,7 +294,7 @@ export function planSync(input: ControlInput): SyncPlan {
   for (let target = slots.length - 1; target >= updateMin && budget > 0; target--) {
     const pod = slots[target]!;
     const f = slotFacts[target]!;
-    if (f.revision !== updateName && !f.terminating) {
+    if (f.revision !== updateName && !f.terminating && !replacing.has(pod)) {
       updateUnits.push([{ type: 'deletePod', pod, why: 'update' }]);
       status.currentReplicas--;
       budget--;
