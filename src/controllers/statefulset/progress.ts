@@ -152,7 +152,8 @@ export function planProgress(set: Obj, next: SetStatus, now: number): ProgressDe
   if (progressed) last = Math.ceil(now / 1000) * 1000;
 
   let condition = cur;
-  // Upstream SetDeploymentCondition: the same status and reason change nothing; the same status keeps its transition time.
+  // As upstream's SetDeploymentCondition (the same status keeps its transition time), except that a
+  // new message is written too: it names the revision, which a template change replaces.
   if (want && !(cur && cur.status === want.status && cur.reason === want.reason && cur.message === want.message)) {
     const keepTime = cur && cur.status === want.status ? cur.lastTransitionTime : undefined;
     condition = { type: PROGRESSING, status: want.status, lastTransitionTime: keepTime ?? conditionTime(now), reason: want.reason, message: want.message };
