@@ -17,6 +17,15 @@ export function observeRequest(verb: string, resource: string, code: number, sec
   counts[i]++;
 }
 
+/** Renderers of other components in this process (e.g. controllers), whose exposition text is appended to /metrics. */
+const sources = new Set<() => string>();
+
+/** Adds a component's metrics to this process's /metrics (the same function twice counts once); returns the remover. */
+export function registerMetricsSource(render: () => string): () => void {
+  sources.add(render);
+  return () => sources.delete(render);
+}
+
 export function renderMetrics(extra: Record<string, number> = {}): string {
   const lines: string[] = [];
   lines.push('# HELP apiserver_request_total Requests by verb, resource and HTTP code.', '# TYPE apiserver_request_total counter');
@@ -36,5 +45,7 @@ export function renderMetrics(extra: Record<string, number> = {}): string {
   const mem = process.memoryUsage();
   lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
   for (const [k, v] of Object.entries(extra)) lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
-  return lines.join('\n') + '\n';
+  let out = lines.join('\n') + '\n';
+  for (const render of sources) out += render();
+  return out;
 }

@@ -19,6 +19,9 @@ import { StatefulPodControl } from './podcontrol.ts';
 import { ReplicaMemo } from './memo.ts';
 import { claimChangeMatters, jsonEqual, podChangeIsStatusOnly, setChangeIsStatusOnly } from './triggers.ts';
 import { UpdateRevisionMemo, findCurrentRevision } from './revisions.ts';
+import { planProgress, withProgress, type ProgressDecision } from './progress.ts';
+import { progressMetrics } from './progress-metrics.ts';
+import { registerMetricsSource } from '../../apiserver/metrics.ts';
 
 /** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
 const SYNC_PACING = 2;
@@ -121,6 +124,7 @@ export class StatefulSetController {
   /** Per set key: what the last walks found (see memo.ts), and the pods already known to be owned. */
   private readonly memos = new Map<string, SetMemo>();
   private readonly podControl: StatefulPodControl;
+  private readonly recorder: EventRecorder;
   private readonly history: ControllerHistory;
   private ready = false;
   private stopped = false;
@@ -135,7 +139,7 @@ export class StatefulSetController {
     this.revisions = new Informer(client, client.resource('apps', 'controllerrevisions'));
     this.claims = new Informer(client, client.resource('', 'persistentvolumeclaims'));
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
-    const recorder = new EventRecorder(client, COMPONENT);
+    const recorder = (this.recorder = new EventRecorder(client, COMPONENT));
     this.podControl = new StatefulPodControl(client, recorder);
     this.history = new ControllerHistory(client);
 
@@ -177,6 +181,7 @@ export class StatefulSetController {
     await Promise.all(informers.map((i) => i.start()));
     await Promise.all(informers.map((i) => i.waitForSync()));
     this.ready = true;
+    registerMetricsSource(progressMetrics.render);
     for (const set of this.sets.list()) this.enqueue(objectKey(set));
     log('info', COMPONENT, 'started', { statefulsets: this.sets.list().length });
   }
@@ -188,6 +193,7 @@ export class StatefulSetController {
     for (const t of this.statusTimers.values()) clearTimeout(t);
     this.statusTimers.clear();
     this.queue.stop();
+    progressMetrics.reset();
   }
 
   /**
@@ -326,6 +332,7 @@ export class StatefulSetController {
       this.earliestSync.delete(key);
       this.memos.delete(key);
       this.steadyWait.delete(key);
+      progressMetrics.forget(key);
       return;
     }
     let selector: LabelSelector;
@@ -457,8 +464,10 @@ export class StatefulSetController {
       const { error, restoreCurrent } = await this.execute(set, plan);
       if (error) errors.push(error);
       const status = completeRollingUpdate(set, { ...plan.status, currentReplicas: plan.status.currentReplicas + restoreCurrent });
+      const progress = planProgress(set, status, this.now());
       try {
-        await this.writeStatus(set, status);
+        await this.writeStatus(set, status, progress);
+        this.progressWritten(set, progress);
       } catch (err) {
         errors.push(err);
       }
@@ -516,13 +525,20 @@ export class StatefulSetController {
     return { restoreCurrent };
   }
 
-  /** Writes the whole computed status through /status when it differs, retrying conflicts on a fresh read. */
-  private async writeStatus(set: Obj, status: SetStatus): Promise<void> {
-    if (!statusNeedsWrite(set, status)) return;
+  /** After a status write: the deadline's event and metric, and a look when the deadline would pass (progress.ts). */
+  private progressWritten(set: Obj, d: ProgressDecision): void {
+    progressMetrics.observe(objectKey(set), d);
+    if (d.newlyExceeded) this.recorder.event(set, 'Warning', 'ProgressDeadlineExceeded', d.message);
+    if (d.recheckAfterMs !== undefined) this.enqueueAfter(objectKey(set), d.recheckAfterMs);
+  }
+
+  /** Writes the whole computed status (and the deadline's condition, see progress.ts) through /status when it differs, retrying conflicts on a fresh read. */
+  private async writeStatus(set: Obj, status: SetStatus, progress?: ProgressDecision): Promise<void> {
+    if (!statusNeedsWrite(set, status) && !progress?.write) return;
     let target = set;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.client.update(this.setsResource, { ...target, status: statusToJson(status) }, 'status');
+        await this.client.update(this.setsResource, withProgress(target, statusToJson(status), progress), 'status');
         return;
       } catch (err) {
         if (isCode(err, 404)) return;
