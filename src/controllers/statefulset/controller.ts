@@ -19,6 +19,8 @@ import { StatefulPodControl } from './podcontrol.ts';
 import { ReplicaMemo } from './memo.ts';
 import { claimChangeMatters, jsonEqual, podChangeIsStatusOnly, setChangeIsStatusOnly } from './triggers.ts';
 import { UpdateRevisionMemo, findCurrentRevision } from './revisions.ts';
+import { ClaimUpdater } from './claim-updater.ts';
+import { claimSizeChanged } from './claim-update.ts';
 
 /** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
 const SYNC_PACING = 2;
@@ -121,6 +123,8 @@ export class StatefulSetController {
   /** Per set key: what the last walks found (see memo.ts), and the pods already known to be owned. */
   private readonly memos = new Map<string, SetMemo>();
   private readonly podControl: StatefulPodControl;
+  /** Grows existing claims to their template's request (volumeClaimUpdatePolicy: InPlace). */
+  private readonly claimUpdater: ClaimUpdater;
   private readonly history: ControllerHistory;
   private ready = false;
   private stopped = false;
@@ -137,6 +141,7 @@ export class StatefulSetController {
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
     const recorder = new EventRecorder(client, COMPONENT);
     this.podControl = new StatefulPodControl(client, recorder);
+    this.claimUpdater = new ClaimUpdater(client, recorder);
     this.history = new ControllerHistory(client);
 
     const enqueueSet = (set: Obj) => this.enqueue(objectKey(set));
@@ -165,7 +170,7 @@ export class StatefulSetController {
     // status and binding are read by no decision: changes to them alone do not wake the set.
     this.claims.on({
       update: (o, c) => {
-        if (claimChangeMatters(o, c)) this.claimChanged(c);
+        if (claimChangeMatters(o, c) || claimSizeChanged(o, c)) this.claimChanged(c);
       },
       delete: (c) => this.claimChanged(c),
     });
@@ -456,6 +461,8 @@ export class StatefulSetController {
       if (plan.waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: plan.waitingFor });
       const { error, restoreCurrent } = await this.execute(set, plan);
       if (error) errors.push(error);
+      const claimError = await this.claimUpdater.sync(set, pods, (n) => this.claims.get(namespace, n));
+      if (claimError) errors.push(claimError);
       const status = completeRollingUpdate(set, { ...plan.status, currentReplicas: plan.status.currentReplicas + restoreCurrent });
       try {
         await this.writeStatus(set, status);
