@@ -82,6 +82,10 @@ test('a claim template grows and every claim of the set follows, ordinal by ordi
   await waitUntil(async () => (await kubectlOk(c, ['get', 'pods', '-l', 'app=nginx', '-o', 'jsonpath={.items[*].status.phase}'])).split(' ').filter((p) => p === 'Running').length === 3, 60_000, () => 'pods Running');
   // The field is served: kubectl's strict field validation accepted it, and it reads back.
   assert.equal(await kubectlOk(c, ['get', 'sts', 'web', '-o', 'jsonpath={.spec.volumeClaimUpdatePolicy}']), 'InPlace');
+  const explain = await kubectlOk(c, ['explain', 'statefulset.spec.volumeClaimUpdatePolicy']);
+  assert.match(explain, /FIELD: volumeClaimUpdatePolicy <string>/);
+  assert.match(explain, /"InPlace"/);
+  assert.match(explain, /"OnClaimDelete"/);
 
   // Shrinking is refused, with the field and the rule named.
   const shrink = await kubectl(c, ['patch', 'sts', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/volumeClaimTemplates/0/spec/resources/requests/storage","value":"512Ki"}]']);

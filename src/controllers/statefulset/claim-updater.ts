@@ -3,6 +3,7 @@
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
 import type { EventRecorder } from '../../client/events.ts';
+import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
 import { grownClaim, planClaimUpdate } from './claim-update.ts';
 
@@ -38,6 +39,9 @@ export class ClaimUpdater {
         this.recorder.event(set, 'Normal', 'SuccessfulUpdate', `update Claim ${name} Pod ${step.pod} in StatefulSet ${set.metadata.name} success`);
         log('info', 'statefulset-controller', 'growing claim', { statefulset: `${set.metadata.namespace}/${set.metadata.name}`, claim: name, storage });
       } catch (err) {
+        // A stale cache (409) or a claim just deleted (404) is retried quietly; a refusal is reported.
+        if (err instanceof ApiError && err.code === 404) continue;
+        if (err instanceof ApiError && err.code === 409) return err;
         this.recorder.event(set, 'Warning', 'FailedUpdate', `update Claim ${name} for Pod ${step.pod} in StatefulSet ${set.metadata.name} failed error: ${errText(err)}`);
         return err;
       }
