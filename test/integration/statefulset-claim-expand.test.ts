@@ -84,8 +84,7 @@ test('a claim template grows and every claim of the set follows, ordinal by ordi
   assert.equal(await kubectlOk(c, ['get', 'sts', 'web', '-o', 'jsonpath={.spec.volumeClaimUpdatePolicy}']), 'InPlace');
   const explain = await kubectlOk(c, ['explain', 'statefulset.spec.volumeClaimUpdatePolicy']);
   assert.match(explain, /FIELD: volumeClaimUpdatePolicy <string>/);
-  assert.match(explain, /"InPlace"/);
-  assert.match(explain, /"OnClaimDelete"/);
+  assert.match(explain, /ENUM:\n\s+InPlace\n\s+OnClaimDelete\n/);
 
   // Shrinking is refused, with the field and the rule named.
   const shrink = await kubectl(c, ['patch', 'sts', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/volumeClaimTemplates/0/spec/resources/requests/storage","value":"512Ki"}]']);
@@ -234,4 +233,26 @@ spec:
     'Error from server (Forbidden): persistentvolumeclaims "fixed-claim" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
   );
   assert.equal((await claimJson('fixed-claim')).spec.resources.requests.storage, '1Mi');
+});
+
+test('a set whose claims cannot grow stops at the first and says why', { timeout: 120_000 }, async () => {
+  // The "fixed" class (no allowVolumeExpansion) is made by the test above.
+  await kubectlOk(c, ['apply', '-f', '-'], {
+    input: WEB.split('---')[1]!
+      .replace('name: web }', 'name: db }')
+      .replaceAll('app: nginx', 'app: db')
+      .replace('replicas: 3', 'replicas: 2')
+      .replace('accessModes: [ReadWriteOnce]', 'accessModes: [ReadWriteOnce]\n      storageClassName: fixed'),
+  });
+  await waitUntil(async () => (await table('pvc')).get('www-db-1')?.STATUS === 'Bound' && (await table('pvc')).get('www-db-0')?.STATUS === 'Bound', 60_000, () => 'db claims Bound');
+  await kubectlOk(c, ['patch', 'sts', 'db', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/volumeClaimTemplates/0/spec/resources/requests/storage","value":"2Mi"}]']);
+  const want =
+    'Warning FailedUpdate update Claim www-db-1 for Pod db-1 in StatefulSet db failed error: persistentvolumeclaims "www-db-1" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize';
+  let events: string[] = [];
+  await waitUntil(async () => (events = await eventsAbout(c, 'db')).includes(want), 60_000, () => `event on db: ${JSON.stringify(events)}`);
+  // Blocked at the highest ordinal: the lower one is not attempted.
+  assert.ok(!events.some((e) => e.includes('update Claim www-db-0')), JSON.stringify(events));
+  const pvcs = await table('pvc');
+  assert.equal(pvcs.get('www-db-0')?.CAPACITY, '1Mi');
+  assert.equal(pvcs.get('www-db-1')?.CAPACITY, '1Mi');
 });
