@@ -6,7 +6,7 @@ import type { Obj } from '../../src/api/resource.ts';
 import { resizeRefusal } from '../../src/apiserver/pvc-resize-admission.ts';
 import { planResize, mergeResizeConditions, FS_RESIZE_PENDING_MESSAGE } from '../../src/controllers/volume/resize-plan.ts';
 import { boundClaimStatus, defaultStorageClassObject, PROVISIONER } from '../../src/controllers/volume/plan.ts';
-import { awaitsNodeExpansion, finishedExpansionStatus, recheckIntervalMs } from '../../src/agent/volume-expansion-logic.ts';
+import { awaitsNodeExpansion, expansionUnderWay, finishedExpansionStatus, nextLookMs } from '../../src/agent/volume-expansion-logic.ts';
 
 const NOW = '2026-12-06T12:00:00Z';
 
@@ -135,9 +135,15 @@ test('the node finishes only claims handed to it, on their own volume', () => {
   assert.deepEqual(finishedExpansionStatus(byCondition, volume('2Mi')), { phase: 'Bound', capacity: { storage: '2Mi' }, conditions: [{ type: 'X', status: 'True' }] });
 });
 
-test('node recheck interval is bounded in reads per second', () => {
-  assert.equal(recheckIntervalMs(3), 5000);
-  assert.equal(recheckIntervalMs(10_000), 100_000);
+test('a node looks at a quiet claim less and less often, at a busy one soon, within a read budget', () => {
+  assert.equal(nextLookMs(undefined, false, 3), 2000, 'first look');
+  assert.equal(nextLookMs(2000, false, 3), 4000);
+  assert.equal(nextLookMs(16_000, false, 3), 20_000, 'capped');
+  assert.equal(nextLookMs(20_000, true, 3), 2000, 'an expansion under way');
+  assert.equal(nextLookMs(2000, true, 10_000), 100_000, 'ten thousand claims: at most 100 reads a second');
+  assert.equal(expansionUnderWay(claim('2Mi')), true, 'asked for more than it has');
+  assert.equal(expansionUnderWay(claim('1Mi')), false);
+  assert.equal(expansionUnderWay(claim('2Mi', { phase: 'Bound', capacity: { storage: '2Mi' }, allocatedResourceStatuses: { storage: 'NodeResizePending' } })), true);
 });
 
 test('the binder copies the capacity only when a claim becomes bound', () => {
