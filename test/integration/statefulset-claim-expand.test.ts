@@ -186,6 +186,9 @@ spec:
   assert.equal(claim.status.conditions.find((x: any) => x.type === 'FileSystemResizePending').message, 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.');
   assert.equal(JSON.parse(await kubectlOk(c, ['get', 'pv', claim.spec.volumeName, '-o', 'json'])).spec.capacity.storage, '3Mi');
   assert.equal((await table('pvc')).get('plain')?.CAPACITY, '1Mi');
+  const described = await kubectlOk(c, ['describe', 'pvc', 'plain']);
+  assert.match(described, /Conditions:\n\s+Type\s+Status\s+LastProbeTime\s+LastTransitionTime\s+Reason\s+Message\n[\s\S]*FileSystemResizePending\s+True\s/);
+  assert.match(described, /Normal\s+FileSystemResizeRequired\s+\S+\s+external-resizer ordinal\.dev\/local-path\s+Require file system resize of volume on node/);
 
   await kubectlOk(c, ['apply', '-f', '-'], {
     input: `

@@ -167,7 +167,8 @@ export class StatefulSetController {
     });
     // Upstream only lists claims; we also look again when one goes or changes, so a pod waiting for
     // a stale claim to be collected (whenScaled: Delete) is created as soon as it is gone. A claim's
-    // status and binding are read by no decision: changes to them alone do not wake the set.
+    // status and binding are read by no decision but the growth of claims (claim-update.ts), which
+    // waits for their sizes: other changes to them alone do not wake the set.
     this.claims.on({
       update: (o, c) => {
         if (claimChangeMatters(o, c) || claimSizeChanged(o, c)) this.claimChanged(c);
