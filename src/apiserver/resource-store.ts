@@ -16,7 +16,7 @@ import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
 import type { Authorizer, WriteAttempt } from './authorization/types.ts';
-import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
+import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, validateUpdateAdmission, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
 import { releaseIps } from './ip-reservations.ts';
 import { apply as applyConfig, recordUpdate, type Writer } from './fieldmanager/index.ts';
@@ -398,6 +398,7 @@ export class ResourceStore {
       errs = s.validateUpdate(obj, existing);
     }
     if (errs.length) throw invalid(r.kind, r.group, name, errs);
+    if (!subresource) validateUpdateAdmission(this, r, obj, existing);
     if (!opts.managedFieldsDone && opts.fieldManager !== undefined) recordUpdate(r, existing, obj, writer(r, opts, subresource), nowTimestamp());
     dropEmptyMetadata(meta);
     opts.warnings?.push(...(s.warnings?.(obj, existing) ?? []));

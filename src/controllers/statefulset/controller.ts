@@ -22,6 +22,8 @@ import { UpdateRevisionMemo, findCurrentRevision } from './revisions.ts';
 import { planProgress, withProgress, type ProgressDecision } from './progress.ts';
 import { progressMetrics } from './progress-metrics.ts';
 import { registerMetricsSource } from '../../apiserver/metrics.ts';
+import { ClaimUpdater } from './claim-updater.ts';
+import { claimSizeChanged } from './claim-update.ts';
 
 /** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
 const SYNC_PACING = 2;
@@ -125,6 +127,8 @@ export class StatefulSetController {
   private readonly memos = new Map<string, SetMemo>();
   private readonly podControl: StatefulPodControl;
   private readonly recorder: EventRecorder;
+  /** Grows existing claims to their template's request (volumeClaimUpdatePolicy: InPlace). */
+  private readonly claimUpdater: ClaimUpdater;
   private readonly history: ControllerHistory;
   private ready = false;
   private stopped = false;
@@ -141,6 +145,7 @@ export class StatefulSetController {
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
     const recorder = (this.recorder = new EventRecorder(client, COMPONENT));
     this.podControl = new StatefulPodControl(client, recorder);
+    this.claimUpdater = new ClaimUpdater(client, recorder);
     this.history = new ControllerHistory(client);
 
     const enqueueSet = (set: Obj) => this.enqueue(objectKey(set));
@@ -166,10 +171,11 @@ export class StatefulSetController {
     });
     // Upstream only lists claims; we also look again when one goes or changes, so a pod waiting for
     // a stale claim to be collected (whenScaled: Delete) is created as soon as it is gone. A claim's
-    // status and binding are read by no decision: changes to them alone do not wake the set.
+    // status and binding are read by no decision but the growth of claims (claim-update.ts), which
+    // waits for their sizes: other changes to them alone do not wake the set.
     this.claims.on({
       update: (o, c) => {
-        if (claimChangeMatters(o, c)) this.claimChanged(c);
+        if (claimChangeMatters(o, c) || claimSizeChanged(o, c)) this.claimChanged(c);
       },
       delete: (c) => this.claimChanged(c),
     });
@@ -463,6 +469,8 @@ export class StatefulSetController {
       if (plan.waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: plan.waitingFor });
       const { error, restoreCurrent } = await this.execute(set, plan);
       if (error) errors.push(error);
+      const claimError = await this.claimUpdater.sync(set, pods, (n) => this.claims.get(namespace, n));
+      if (claimError) errors.push(claimError);
       const status = completeRollingUpdate(set, { ...plan.status, currentReplicas: plan.status.currentReplicas + restoreCurrent });
       const progress = planProgress(set, status, this.now());
       try {
