@@ -238,9 +238,21 @@ export type { ManagedEntry };
 function defaulted(r: ResourceDef, obj: Obj): Obj {
   const copy = structuredClone(obj);
   try {
+    if (r.convertIn && r.convert) return defaultedInVersion(r, copy);
     r.strategy.default(copy);
   } catch {
     return obj; // an object the strategy cannot default yet is compared as applied
   }
   return copy;
+}
+
+/** An older version of a built-in kind is defaulted in its stored form, then seen again in its own. */
+function defaultedInVersion(r: ResourceDef, obj: Obj): Obj {
+  const stored = r.convertIn!(obj);
+  r.strategy.default(stored);
+  const back = r.convert!(stored);
+  // Only the parts the view had: conversion fills in others (status) the comparison must not see.
+  const out: Obj = {};
+  for (const k of Object.keys(obj)) if (back[k] !== undefined) out[k] = back[k];
+  return out;
 }
