@@ -81,6 +81,10 @@ test('pruning while surging keeps the oldest old and new pods only as long as th
   assert.deepEqual(names(surplusWhileSurging([old, freshReady], isNew)), ['o']);
   assert.deepEqual(names(surplusWhileSurging([oldNotReady, fresh], isNew)), ['o']);
   assert.deepEqual(names(surplusWhileSurging([old, fresh, extra], isNew)), ['x']);
+  // With minReadySeconds the old pod stays until the new one has been Ready that long.
+  const NOW_ = Date.parse('2024-05-01T11:40:20Z');
+  assert.deepEqual(surplusWhileSurging([old, freshReady], isNew, 30, NOW_), []);
+  assert.deepEqual(names(surplusWhileSurging([old, freshReady], isNew, 10, NOW_)), ['o']);
 });
 
 test('a node that lost its pod gets one even while another terminates; the rolling step waits a sync', () => {

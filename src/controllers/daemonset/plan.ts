@@ -140,7 +140,7 @@ export function planDaemonSet(ds: Obj, nodes: Obj[], pods: Obj[], hash: string, 
         unavailableNodes++;
         continue;
       }
-      del.push(...surplusWhileSurging(running, isUpdated));
+      del.push(...surplusWhileSurging(running, isUpdated, minReady, now));
       surgeNodes.push({ node: name, running });
       // Status looks at the oldest pod of the node, as upstream's does.
       const oldest = running[0];
@@ -214,10 +214,10 @@ export function planDaemonSet(ds: Obj, nodes: Obj[], pods: Obj[], hash: string, 
 
 /**
  * Upstream's pruning of a node's pods when surging: the oldest updated and the oldest old pod may
- * both stay, the old one only while it is Ready and the updated one is not; every other pod goes.
- * `running` is sorted by byCreation.
+ * both stay, the old one only while it is Ready and the updated one is not yet available
+ * (minReadySeconds); every other pod goes. `running` is sorted by byCreation.
  */
-export function surplusWhileSurging(running: Obj[], isUpdated: (p: Obj) => boolean): Obj[] {
+export function surplusWhileSurging(running: Obj[], isUpdated: (p: Obj) => boolean, minReady = 0, now = Date.now()): Obj[] {
   if (running.length <= 1) return [];
   const out: Obj[] = [];
   let oldestNew: Obj | undefined;
@@ -227,7 +227,7 @@ export function surplusWhileSurging(running: Obj[], isUpdated: (p: Obj) => boole
     else if (!isUpdated(p) && !oldestOld) oldestOld = p;
     else out.push(p);
   }
-  if (oldestNew && oldestOld && (!isPodReady(oldestOld) || isPodReady(oldestNew))) out.push(oldestOld);
+  if (oldestNew && oldestOld && (!isPodReady(oldestOld) || isPodAvailable(oldestNew, minReady, now))) out.push(oldestOld);
   return out;
 }
 
