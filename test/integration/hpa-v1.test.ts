@@ -147,3 +147,22 @@ test('discovery serves autoscaling v2 (preferred) and v1; the collection is watc
   await kubectlOk(c, ['delete', 'horizontalpodautoscalers.v1.autoscaling', 'bare']);
   assert.match((await kubectl(c, ['get', 'horizontalpodautoscalers.v2.autoscaling', 'bare'])).stderr, /NotFound/);
 });
+
+test('client-side kubectl apply of an autoscaling/v1 manifest: created, unchanged, configured', async () => {
+  const doc = (cpu: number) => `apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: csa
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: web}
+  minReplicas: 1
+  maxReplicas: 3
+  targetCPUUtilizationPercentage: ${cpu}
+`;
+  assert.match(await kubectlOk(c, ['apply', '-f', '-'], { input: doc(50) }), /horizontalpodautoscaler.autoscaling\/csa created/);
+  assert.match(await kubectlOk(c, ['apply', '-f', '-'], { input: doc(50) }), /horizontalpodautoscaler.autoscaling\/csa unchanged/);
+  assert.match(await kubectlOk(c, ['apply', '-f', '-'], { input: doc(60) }), /horizontalpodautoscaler.autoscaling\/csa configured/);
+  const v2 = await json(['get', 'horizontalpodautoscalers.v2.autoscaling', 'csa']);
+  assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }]);
+  assert.equal(v2.metadata.generation, 2);
+});
