@@ -86,7 +86,58 @@ function render() {
     .map(([r, text]) => `<div class="error" data-resource="${esc(r)}">${esc(r)}: ${esc(text)}</div>`)
     .join('');
   renderNamespaces();
-  $('view').innerHTML = state.view === 'statefulsets' ? renderSets() : renderNodes();
+  if (state.view === 'statefulsets') renderSets($('view'));
+  else renderNodes($('view'));
+}
+
+// Rendering touches only what changed: each keyed element remembers the HTML it was made from, so a
+// watch event about one pod of a thousand rebuilds that pod's cell alone.
+
+function elementFrom(html) {
+  const t = document.createElement('template');
+  t.innerHTML = html.trim();
+  return /** @type {HTMLElement} */ (t.content.firstElementChild);
+}
+
+/** Sets an element's content unless it already shows that HTML. */
+function setHtml(el, html) {
+  if (el._html === html) return;
+  el._html = html;
+  el.innerHTML = html;
+}
+
+/** Makes the container's children the entries' elements in order, by key, rebuilding only changed ones. */
+function patchKeyed(container, entries) {
+  const old = new Map();
+  for (const el of container.children) old.set(el.dataset.key, el);
+  const stale = [];
+  let cursor = container.firstElementChild;
+  for (const { key, html } of entries) {
+    let el = old.get(key);
+    old.delete(key);
+    if (!el || el._html !== html) {
+      if (el) stale.push(el);
+      el = elementFrom(html);
+      el.dataset.key = key;
+      el._html = html;
+    }
+    if (el === cursor) cursor = cursor.nextElementSibling;
+    else container.insertBefore(el, cursor);
+  }
+  for (const el of [...old.values(), ...stale]) el.remove();
+}
+
+/** The view as one message (listing, empty) instead of its sections. */
+function showMessage(view, html) {
+  view.dataset.mode = 'message';
+  setHtml(view, html);
+}
+
+function ensureMode(view, mode) {
+  if (view.dataset.mode === mode) return;
+  view.dataset.mode = mode;
+  view._html = undefined;
+  view.innerHTML = '';
 }
 
 function items(name) {
@@ -97,15 +148,46 @@ function synced(name) {
   return Boolean(state.watches[name]?.synced);
 }
 
-function renderSets() {
-  if (!synced('statefulsets')) return state.errors.statefulsets ? '' : '<p class="muted">Listing StatefulSets…</p>';
+function renderSets(view) {
+  if (!synced('statefulsets')) return showMessage(view, state.errors.statefulsets ? '' : '<p class="muted">Listing StatefulSets…</p>');
   const sets = items('statefulsets').sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-  if (!sets.length) return `<p class="muted">No StatefulSets ${state.namespace === ALL ? 'in any namespace' : `in namespace ${esc(state.namespace)}`}.</p>`;
-  const pods = items('pods');
-  const claims = items('persistentvolumeclaims');
-  const events = items('events');
+  if (!sets.length) return showMessage(view, `<p class="muted">No StatefulSets ${state.namespace === ALL ? 'in any namespace' : `in namespace ${esc(state.namespace)}`}.</p>`);
+  ensureMode(view, 'statefulsets');
+  // Grouped once per render, so each set looks only at its own pods, claims and events.
+  const podsByOwner = groupBy(items('pods'), (p) => (p.metadata.ownerReferences ?? []).find((r) => r.controller)?.uid);
+  const claimsByNamespace = groupBy(items('persistentvolumeclaims'), (c) => c.metadata.namespace);
+  const eventsByObject = groupBy(items('events'), (e) => `${e.involvedObject?.namespace}/${e.involvedObject?.name}`);
   const now = Date.now();
-  return sets.map((s) => renderSet(statefulSetView(s, pods, claims, events), now)).join('');
+  const views = sets.map((s) => {
+    const { uid, namespace, name } = s.metadata;
+    return statefulSetView(s, podsByOwner.get(uid) ?? [], claimsByNamespace.get(namespace) ?? [], eventsByObject.get(`${namespace}/${name}`) ?? []);
+  });
+  // The sections are shells keyed by set; their parts are patched below.
+  patchKeyed(
+    view,
+    views.map((v) => ({
+      key: `${v.namespace}/${v.name}/${v.uid}`,
+      html: `<section class="set" data-set="${esc(v.name)}" data-namespace="${esc(v.namespace)}"><div class="set-head"></div><div class="ordinals"></div><div class="set-events"></div></section>`,
+    })),
+  );
+  views.forEach((v, i) => {
+    const section = /** @type {HTMLElement} */ (view.children[i]);
+    setHtml(section.children[0], setHead(v));
+    patchKeyed(section.children[1], setCells(v));
+    setHtml(section.children[2], setEvents(v, now));
+  });
+}
+
+function groupBy(list, keyOf) {
+  const groups = new Map();
+  for (const x of list) {
+    const k = keyOf(x);
+    if (k === undefined) continue;
+    const g = groups.get(k);
+    if (g) g.push(x);
+    else groups.set(k, [x]);
+  }
+  return groups;
 }
 
 function meter(kind, label, n, of) {
@@ -113,38 +195,39 @@ function meter(kind, label, n, of) {
   return `<span data-count="${kind}">${label} ${n}/${of}<span class="meter ${kind}"><i style="width:${pct}%"></i></span></span>`;
 }
 
-function renderSet(v, now) {
+function setHead(v) {
   const p = v.progress;
   const strategy = v.strategy === 'RollingUpdate' ? `RollingUpdate${v.partition ? ` · partition ${v.partition}` : ''}` : v.strategy;
   const revs =
     v.currentRevision === v.updateRevision
       ? `<span class="rev current" title="current and update revision">${esc(v.currentRevision)}</span>`
       : `<span class="rev current" title="current revision">${esc(v.currentRevision)}</span> → <span class="rev update" title="update revision">${esc(v.updateRevision)}</span>`;
-  const cells = [];
+  return `<h2>${esc(v.name)} <small>${esc(v.namespace)}</small></h2>
+    <span class="muted">${esc(v.podManagementPolicy)} · ${esc(strategy)}${v.observed ? '' : ' · not yet observed'}</span>
+    <span class="progress" data-replicas="${v.replicas}">${meter('ready', 'ready', p.ready, v.replicas)}${meter('current', 'current', p.current, v.replicas)}${meter('updated', 'updated', p.updated, v.replicas)}</span>
+    <span>${revs}</span>`;
+}
+
+/** The row's keyed entries: a cell per ordinal, and the partition line in front of its ordinal. */
+function setCells(v) {
+  const entries = [];
   let lineDrawn = false;
   for (const c of v.cells) {
     if (v.partitionBefore !== null && c.ordinal === v.partitionBefore) {
-      cells.push(partitionLine(v.partitionBefore));
+      entries.push({ key: 'partition', html: partitionLine(v.partitionBefore) });
       lineDrawn = true;
     }
-    cells.push(renderCell(c));
+    entries.push({ key: `pod-${c.ordinal}`, html: renderCell(c) });
   }
-  if (v.partitionBefore !== null && !lineDrawn) cells.push(partitionLine(v.partitionBefore));
-  const events = v.events.length
-    ? `<ul class="events">${v.events
-        .map((e) => `<li class="${esc(e.type)}">${esc(shortAge(e.time, now))} ${esc(e.type)} <b>${esc(e.reason)}</b> ${esc(e.message)}${e.count > 1 ? ` (×${e.count})` : ''}</li>`)
-        .join('')}</ul>`
-    : '';
-  return `<section class="set" data-set="${esc(v.name)}" data-namespace="${esc(v.namespace)}">
-  <div class="set-head">
-    <h2>${esc(v.name)} <small>${esc(v.namespace)}</small></h2>
-    <span class="muted">${esc(v.podManagementPolicy)} · ${esc(strategy)}${v.observed ? '' : ' · not yet observed'}</span>
-    <span class="progress" data-replicas="${v.replicas}">${meter('ready', 'ready', p.ready, v.replicas)}${meter('current', 'current', p.current, v.replicas)}${meter('updated', 'updated', p.updated, v.replicas)}</span>
-    <span>${revs}</span>
-  </div>
-  <div class="ordinals">${cells.join('')}</div>
-  ${events}
-</section>`;
+  if (v.partitionBefore !== null && !lineDrawn) entries.push({ key: 'partition', html: partitionLine(v.partitionBefore) });
+  return entries;
+}
+
+function setEvents(v, now) {
+  if (!v.events.length) return '';
+  return `<ul class="events">${v.events
+    .map((e) => `<li class="${esc(e.type)}">${esc(shortAge(e.time, now))} ${esc(e.type)} <b>${esc(e.reason)}</b> ${esc(e.message)}${e.count > 1 ? ` (×${e.count})` : ''}</li>`)
+    .join('')}</ul>`;
 }
 
 function partitionLine(ordinal) {
@@ -164,21 +247,26 @@ function renderCell(c) {
 </div>`;
 }
 
-function renderNodes() {
-  if (!synced('nodes')) return state.errors.nodes ? '' : '<p class="muted">Listing nodes…</p>';
+function renderNodes(view) {
+  if (!synced('nodes')) return showMessage(view, state.errors.nodes ? '' : '<p class="muted">Listing nodes…</p>');
   const nodes = items('nodes').sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, 'en', { numeric: true }));
-  if (!nodes.length) return '<p class="muted">No nodes.</p>';
-  const pods = items('pods');
+  if (!nodes.length) return showMessage(view, '<p class="muted">No nodes.</p>');
+  ensureMode(view, 'nodes');
+  const podsByNode = groupBy(items('pods'), (p) => p.spec?.nodeName || undefined);
   const scope = state.namespace === ALL ? 'pods in all namespaces' : `pods in namespace ${esc(state.namespace)}`;
-  return nodes
-    .map((n) => {
-      const v = nodeView(n, pods);
-      const ready = v.ready === 'True' ? '<span class="badge ready">Ready</span>' : `<span class="badge notready" title="${esc(v.readyReason)}">${v.ready === 'False' ? 'NotReady' : 'Unknown'}</span>`;
-      const taints = v.taints.map((t) => `<span class="taint" data-taint="${esc(t)}">${esc(t)}</span>`).join(' ');
-      const podChips = v.pods
-        .map((p) => `<span class="pod" data-pod="${esc(p.namespace)}/${esc(p.name)}"><span class="dot ${p.ready ? 'ready' : p.status === 'Terminating' ? 'gone' : ''}"></span>${state.namespace === ALL ? `${esc(p.namespace)}/` : ''}${esc(p.name)} <span class="muted">${esc(p.status)}</span></span>`)
-        .join('');
-      return `<section class="node" data-node="${esc(v.name)}" data-ready="${esc(v.ready)}">
+  patchKeyed(
+    view,
+    nodes.map((n) => ({ key: n.metadata.name, html: renderNode(nodeView(n, podsByNode.get(n.metadata.name) ?? []), scope) })),
+  );
+}
+
+function renderNode(v, scope) {
+  const ready = v.ready === 'True' ? '<span class="badge ready">Ready</span>' : `<span class="badge notready" title="${esc(v.readyReason)}">${v.ready === 'False' ? 'NotReady' : 'Unknown'}</span>`;
+  const taints = v.taints.map((t) => `<span class="taint" data-taint="${esc(t)}">${esc(t)}</span>`).join(' ');
+  const podChips = v.pods
+    .map((p) => `<span class="pod" data-pod="${esc(p.namespace)}/${esc(p.name)}"><span class="dot ${p.ready ? 'ready' : p.status === 'Terminating' ? 'gone' : ''}"></span>${state.namespace === ALL ? `${esc(p.namespace)}/` : ''}${esc(p.name)} <span class="muted">${esc(p.status)}</span></span>`)
+    .join('');
+  return `<section class="node" data-node="${esc(v.name)}" data-ready="${esc(v.ready)}">
   <div class="node-head">
     <h2>${esc(v.name)} <small>${esc(v.roles.join(',') || '<none>')}</small></h2>
     ${ready}${v.unschedulable ? ' <span class="badge">SchedulingDisabled</span>' : ''}
@@ -187,8 +275,6 @@ function renderNodes() {
   </div>
   <div class="pods" data-count="${v.pods.length}">${podChips || `<span class="muted">no ${scope}</span>`}</div>
 </section>`;
-    })
-    .join('');
 }
 
 function renderNamespaces() {

@@ -131,6 +131,7 @@ export function statefulSetView(set, pods, claims, events) {
   return {
     name,
     namespace,
+    uid: set.metadata.uid ?? '',
     replicas,
     podManagementPolicy: set.spec?.podManagementPolicy ?? 'OrderedReady',
     strategy: set.spec?.updateStrategy?.type ?? 'RollingUpdate',
