@@ -27,12 +27,13 @@ export type UiAnswer = { kind: 'redirect'; location: string } | { kind: 'file'; 
 
 /**
  * What a request for the view gets. /ui redirects to /ui/ so the page's relative links resolve
- * under it; only the folder's own top-level files are served (no traversal: a name with a slash
+ * under it (by a relative Location, which stays right behind a proxy's path prefix such as
+ * `kubectl proxy --api-prefix=/k8s/`); only the folder's own top-level files are served (no traversal: a name with a slash
  * or a leading dot is never one of them).
  */
 export function uiAnswer(method: string, path: string, files: ReadonlySet<string>): UiAnswer {
   if (method !== 'GET' && method !== 'HEAD') return { kind: 'method' };
-  if (path === UI_PATH) return { kind: 'redirect', location: `${UI_PATH}/` };
+  if (path === UI_PATH) return { kind: 'redirect', location: 'ui/' };
   const name = path.slice(UI_PATH.length + 1) || 'index.html';
   return files.has(name) ? { kind: 'file', name } : { kind: 'not-found' };
 }

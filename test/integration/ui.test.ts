@@ -117,7 +117,7 @@ async function waitForPage(cond: () => Promise<boolean>, what: string, ms = 20_0
 test('/ui/ is served to authenticated users only, as a non-resource path', { skip }, async () => {
   const redirect = await fetch(`${admin.url}/ui`, { redirect: 'manual' });
   assert.equal(redirect.status, 301);
-  assert.equal(redirect.headers.get('location'), '/ui/');
+  assert.equal(new URL(redirect.headers.get('location')!, `${admin.url}/ui`).href, `${admin.url}/ui/`);
   const index = await fetch(`${admin.url}/ui/`);
   assert.equal(index.status, 200);
   assert.match(index.headers.get('content-type')!, /^text\/html/);
@@ -237,6 +237,18 @@ test('kubectl scale --replicas 2: web-2..4 leave the page live, without a reload
   assert.equal((await json(['get', 'pvc'])).items.length, 5);
 });
 
+test('kubectl patch partition 0: the rollout reaches every ordinal and the line goes', { skip }, async () => {
+  await kubectlOk(c, ['patch', 'statefulset', 'web', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}']);
+  await kubectlOk(c, ['rollout', 'status', 'statefulset/web', '--timeout', '40s']);
+  const sts = await json(['get', 'statefulset', 'web']);
+  assert.equal(sts.status.currentRevision, sts.status.updateRevision);
+  await waitForPage(async () => JSON.stringify(await cells()) === JSON.stringify([0, 1].map((i) => [`web-${i}`, 'Running', 'true', 'current'])), 'both at the one revision');
+  assert.equal(await page.locator('[data-set="web"] .partition').count(), 0);
+  assert.equal(await page.locator('[data-set="web"] .rev.update').count(), 0);
+  for (const i of [0, 1]) assert.equal(await page.locator(`[data-pod="web-${i}"]`).getAttribute('data-revision'), sts.status.updateRevision);
+  assert.equal(await page.evaluate(() => (window as any).__notReloaded), true);
+});
+
 test('the nodes view: Ready, taints and the pods each node runs, live', { skip }, async () => {
   await page.click('header nav a[data-view="nodes"]');
   const nodes = (await json(['get', 'nodes'])).items as any[];
@@ -287,5 +299,19 @@ test('a user who may not list: the page loads and shows the API\'s 403, not the 
   } finally {
     await p.close();
     alice.stop();
+  }
+});
+
+test('behind kubectl proxy --api-prefix: the page finds the API under the same prefix', { skip }, async () => {
+  const prefixed = await startProxy(c, ['--api-prefix', '/k8s/']);
+  const p = await browser.newPage({ viewport: VIEWPORT });
+  try {
+    await p.goto(`${prefixed.url}/k8s/ui`);
+    assert.equal(p.url().split('?')[0], `${prefixed.url}/k8s/ui/`);
+    await p.locator('[data-set="web"] .cell[data-pod="web-1"][data-ready="true"]').waitFor({ timeout: 15_000 });
+    assert.equal(await p.locator('.error').count(), 0);
+  } finally {
+    await p.close();
+    prefixed.stop();
   }
 });

@@ -129,7 +129,7 @@ test('errors show the Status message; ages are short', () => {
 
 test('which file a /ui/ request gets', () => {
   const files = new Set(['index.html', 'app.js', 'ui.css']);
-  assert.deepEqual(uiAnswer('GET', '/ui', files), { kind: 'redirect', location: '/ui/' });
+  assert.deepEqual(uiAnswer('GET', '/ui', files), { kind: 'redirect', location: 'ui/' });
   assert.deepEqual(uiAnswer('GET', '/ui/', files), { kind: 'file', name: 'index.html' });
   assert.deepEqual(uiAnswer('HEAD', '/ui/app.js', files), { kind: 'file', name: 'app.js' });
   assert.deepEqual(uiAnswer('GET', '/ui/../server.ts', files), { kind: 'not-found' });
