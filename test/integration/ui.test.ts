@@ -296,6 +296,12 @@ test('a user who may not list: the page loads and shows the API\'s 403, not the 
     assert.equal(await p.locator('[data-set]').count(), 0);
     assert.equal(await p.textContent('#user'), 'alice');
     assert.equal(await p.locator('#namespace option[value="*"]').count(), 0);
+    // Granted view in default, alice sees the set there, with her rights (the page retries refusals).
+    await kubectlOk(c, ['create', 'rolebinding', 'alice-view', '--clusterrole=view', '--user=alice', '-n', 'default']);
+    await p.locator('[data-set="web"] .cell[data-pod="web-0"][data-ready="true"]').waitFor({ timeout: 20_000 });
+    await waitUntil(async () => (await p.locator('.error').count()) === 0, 10_000, () => 'errors gone');
+    await p.click('header nav a[data-view="nodes"]');
+    assert.match((await p.locator('.error[data-resource="nodes"]').textContent({ timeout: 10_000 }))!, /nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at the cluster scope/);
   } finally {
     await p.close();
     alice.stop();

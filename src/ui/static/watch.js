@@ -52,7 +52,7 @@ export class ListWatch {
         this.handlers.onLive?.(false);
         this.handlers.onError(err instanceof RequestError ? err.message : `connection lost: ${err?.message ?? err}`);
         // A refusal does not pass by itself; retry slowly in case a role is granted meanwhile.
-        await sleep(err instanceof RequestError && (err.code === 401 || err.code === 403) ? 10_000 : delay, this.abort.signal);
+        await sleep(err instanceof RequestError && (err.code === 401 || err.code === 403) ? 5_000 : delay, this.abort.signal);
         delay = Math.min(delay * 2, 10_000);
       }
     }
