@@ -32,6 +32,7 @@ import { authorizeRequest, setupAuthorization } from './authorization/index.ts';
 import { reconcileBootstrapPolicy } from './authorization/bootstrap-roles.ts';
 import { handleReview, reviewPath } from './authorization/review-api.ts';
 import type { RequestUser } from '../api/resource.ts';
+import { isUiPath, serveUi } from '../ui/serve.ts';
 
 /**
  * Requests without credentials are anonymous only on these paths (as kube-apiserver's
@@ -158,6 +159,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resourceLabel = 'nodes/proxy';
         return await serveNodeProxy(req, res, proxied, url, { resources: rs, registry: opts.nodeStreaming, remote });
       }
+      if (isUiPath(url.pathname)) return serveUi(req, res, url.pathname);
       const rr = parseResourcePath(path);
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
