@@ -9,6 +9,7 @@ import { invalidRendered, validateImmutableField } from '../api/validation/field
 import { validateStructural, type JSONSchema } from './structural.ts';
 import { validateValue } from './values.ts';
 import { parseJsonPath } from './jsonpath.ts';
+import { validateSchemaRules } from './cel/crd-rules.ts';
 
 type Errs = FieldError[];
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -145,6 +146,7 @@ function validateVersion(v: Obj, path: string): Errs {
     const sp = `${path}.schema.openAPIV3Schema`;
     errs.push(...validateStructural(schema, sp));
     errs.push(...validateDefaults(schema, sp));
+    errs.push(...validateSchemaRules(schema, sp));
   }
   const sub = isObj(v.subresources) ? v.subresources : {};
   if (isObj(sub.scale)) {

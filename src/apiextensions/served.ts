@@ -14,6 +14,8 @@ import { applyDefaults, validateValue } from './values.ts';
 import type { JSONSchema } from './structural.ts';
 import { jsonPathValues } from './jsonpath.ts';
 import { humanDuration } from '../api/tables/age.ts';
+import { validatorFor } from './cel/compile.ts';
+import { validateWithRules, type CelVerdict } from './cel/evaluate.ts';
 
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 const asArr = (v: unknown): Obj[] => (Array.isArray(v) ? v : []);
@@ -159,6 +161,17 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
     validateValue(rest, { ...root, properties: props }, '', errs);
     return errs;
   };
+  // CEL rules run only on objects the schema accepts, as upstream's (their types are then what the rules were checked against).
+  // The verdict is kept for warnings(), which the server asks for right after validation (ratcheted failures).
+  const verdicts = new WeakMap<Obj, CelVerdict>();
+  const ruleErrors = (obj: Obj, old?: Obj): FieldError[] => {
+    const v = validatorFor(info.schema);
+    if (!v) return [];
+    const verdict = validateWithRules(v, obj, old);
+    verdicts.set(obj, verdict);
+    return verdict.errors;
+  };
+  const withRules = (errs: FieldError[], obj: Obj, old?: Obj) => (errs.length ? errs : ruleErrors(obj, old));
   const meta = (obj: Obj) => validateObjectMeta(obj.metadata, { namespaced, nameFn: nameIsDNSSubdomain });
   return {
     default(obj) {
@@ -183,13 +196,16 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
       obj.metadata.generation = deepEqual(strip(obj), strip(old)) ? gen : gen + 1;
     },
     validate(obj) {
-      return [...meta(obj), ...schemaErrors(obj)];
+      return withRules([...meta(obj), ...schemaErrors(obj)], obj);
     },
     validateUpdate(obj, old) {
-      return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)];
+      return withRules([...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)], obj, old);
     },
     validateStatusUpdate(obj, old) {
-      return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)];
+      return withRules([...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)], obj, old);
+    },
+    warnings(obj) {
+      return verdicts.get(obj)?.warnings ?? [];
     },
   };
 }
