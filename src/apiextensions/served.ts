@@ -150,6 +150,9 @@ function embeddedMeta(props: Record<string, JSONSchema>): Record<string, Schema>
   return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, walk(v) as Schema]));
 }
 
+const BLOCKING = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+const RULES_NOT_CHECKED: FieldError = { type: 'FieldValueInvalid', field: '<nil>', badValue: 'null', detail: 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' };
+
 /** Upstream's custom resource strategy: schema defaulting and validation, status and generation rules. */
 function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, namespaced: boolean): Strategy {
   const schemaErrors = (obj: Obj): FieldError[] => {
@@ -161,7 +164,6 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
     validateValue(rest, { ...root, properties: props }, '', errs);
     return errs;
   };
-  // CEL rules run only on objects the schema accepts, as upstream's (their types are then what the rules were checked against).
   // The verdict is kept for warnings(), which the server asks for right after validation (ratcheted failures).
   const verdicts = new WeakMap<Obj, CelVerdict>();
   const ruleErrors = (obj: Obj, old?: Obj): FieldError[] => {
@@ -171,7 +173,12 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
     verdicts.set(obj, verdict);
     return verdict.errors;
   };
-  const withRules = (errs: FieldError[], obj: Obj, old?: Obj) => (errs.length ? errs : ruleErrors(obj, old));
+  // As upstream: a type, enum, required or size violation means the object lacks the shape the rules were
+  // checked against, so they are not run, and a cause without a field says so.
+  const withRules = (errs: FieldError[], obj: Obj, old?: Obj): FieldError[] => {
+    if (!errs.some((e) => BLOCKING.has(e.type))) return [...errs, ...ruleErrors(obj, old)];
+    return validatorFor(info.schema) ? [...errs, RULES_NOT_CHECKED] : errs;
+  };
   const meta = (obj: Obj) => validateObjectMeta(obj.metadata, { namespaced, nameFn: nameIsDNSSubdomain });
   return {
     default(obj) {
