@@ -4,7 +4,7 @@
 // map-type list) unless optionalOldSelf, and failures reported as field errors with upstream's
 // wording. A rule without oldSelf that fails on a value the update did not change is ratcheted: a
 // warning, not an error, so tightening a rule does not lock existing objects.
-import { isCelError } from '@bufbuild/cel';
+import { celList, celMap, isCelError, type CelInput } from '@bufbuild/cel';
 import type { FieldError } from '../../api/field-errors.ts';
 import { formatFieldError } from '../../api/field-errors.ts';
 import type { JSONSchema } from '../structural.ts';
@@ -165,17 +165,18 @@ function toCel(w: Walk, v: unknown, s: JSONSchema | undefined): unknown {
   let out: unknown;
   if (Array.isArray(v)) {
     const items = isObj(s?.items) ? s.items : undefined;
-    out = v.map((x) => toCel(w, x, items));
+    out = celList(v.map((x) => toCel(w, x, items)) as CelInput[]);
   } else {
     const props = isObj(s?.properties) ? s.properties : undefined;
     const extra = isObj(s?.additionalProperties) ? s.additionalProperties : undefined;
-    const o: Record<string, unknown> = {};
+    const o = new Map<string, CelInput>();
     for (const [k, x] of Object.entries(v)) {
       const ps = props?.[k] as JSONSchema | undefined;
       // Declared fields are reached by their escaped names (`self.foo__dash__bar` for foo-bar).
-      o[ps ? (escapeName(k) ?? k) : k] = toCel(w, x, ps ?? extra);
+      o.set(ps ? (escapeName(k) ?? k) : k, toCel(w, x, ps ?? extra) as CelInput);
     }
-    out = o;
+    // Built as CEL values once, not re-wrapped by the evaluator at every access.
+    out = celMap(o);
   }
   w.converted.set(v, out);
   return out;
