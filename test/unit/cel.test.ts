@@ -232,3 +232,14 @@ test('CRD writes are refused for bad rules, with upstream paths and messages', (
   };
   assert.ok(validateCrd(crd).map(formatFieldError).some((e) => e.startsWith(`${P}.properties[spec].x-kubernetes-validations[0].rule: Invalid value:`)));
 });
+
+test('date-time, date and duration strings are timestamps and durations in rules, as upstream types them', () => {
+  const schema = spec({ expires: { type: 'string', format: 'date-time' }, day: { type: 'string', format: 'date' }, timeout: { type: 'string', format: 'duration' } }, [
+    { rule: "self.expires > timestamp('2024-01-01T00:00:00Z') && self.expires.getFullYear() == 2025 && self.day < self.expires" },
+    { rule: "self.timeout < duration('1h') && self.timeout > duration('90s')", message: 'timeout must be between 90s and 1h' },
+  ]);
+  assert.deepEqual(run({ spec: { expires: '2025-06-01T12:00:00Z', day: '2025-01-31', timeout: '10m30s' } }, undefined, schema).errors, []);
+  assert.deepEqual(run({ spec: { expires: '2025-06-01T12:00:00Z', day: '2025-01-31', timeout: '2h' } }, undefined, schema).errors, ['spec: Invalid value: "object": timeout must be between 90s and 1h']);
+  const s = schema.properties.spec;
+  assert.equal(compileRule({ rule: "self.expires > '2024'" }, schemaType(s), s).error, "compilation failed: ERROR: <input>:1:14: found no matching overload for '_>_' applied to '(google.protobuf.Timestamp, string)'\n | self.expires > '2024'\n | .............^");
+});

@@ -5,6 +5,8 @@
 // wording. A rule without oldSelf that fails on a value the update did not change is ratcheted: a
 // warning, not an error, so tightening a rule does not lock existing objects.
 import { celList, celMap, isCelError, type CelInput } from '@bufbuild/cel';
+import { create } from '@bufbuild/protobuf';
+import { DurationSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { FieldError } from '../../api/field-errors.ts';
 import { formatFieldError } from '../../api/field-errors.ts';
 import type { JSONSchema } from '../structural.ts';
@@ -158,6 +160,7 @@ function failure(w: Walk, r: CompiledRule, typeWord: string, field: string, bind
  * object node per validation (rules at several levels share the conversion of the subtree).
  */
 function toCel(w: Walk, v: unknown, s: JSONSchema | undefined): unknown {
+  if (typeof v === 'string' && s?.type === 'string' && s.format) return formatted(v, s.format);
   if (typeof v === 'number') return Number.isInteger(v) && s?.type !== 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
   if (v === null || typeof v !== 'object') return v;
   const hit = w.converted.get(v);
@@ -190,4 +193,38 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   return ka.every((k) => k in b && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** A `date`, `date-time`, `duration` or `byte` string as the timestamp, duration or bytes its rules were typed with. */
+function formatted(v: string, format: string): unknown {
+  switch (format) {
+    case 'date':
+    case 'date-time': {
+      const ms = Date.parse(format === 'date' ? `${v}T00:00:00Z` : v);
+      return Number.isNaN(ms) ? v : timestampFromMs(ms);
+    }
+    case 'duration': {
+      const ns = parseGoDuration(v);
+      return ns === undefined ? v : create(DurationSchema, { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) });
+    }
+    case 'byte':
+      return new Uint8Array(Buffer.from(v, 'base64'));
+  }
+  return v;
+}
+
+const UNIT_NS: Record<string, bigint> = { ns: 1n, us: 1_000n, 'µs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+
+/** Go's time.ParseDuration ("1h30m", "-1.5s", "300ms"), in nanoseconds. */
+export function parseGoDuration(text: string): bigint | undefined {
+  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(text);
+  if (text === '0') return 0n;
+  if (!m) return undefined;
+  let total = 0n;
+  for (const part of text.replace(/^[-+]/, '').matchAll(/(\d*)(?:\.(\d*))?(ns|us|µs|ms|s|m|h)/g)) {
+    const unit = UNIT_NS[part[3]];
+    const frac = part[2] ?? '';
+    total += BigInt(part[1] || '0') * unit + (frac ? (BigInt(frac) * unit) / 10n ** BigInt(frac.length) : 0n);
+  }
+  return m[1] === '-' ? -total : total;
 }

@@ -97,6 +97,10 @@ export function schemaType(s: JSONSchema | undefined, root = false, name = 'obje
     case 'boolean':
       return T.bool;
     case 'string':
+      // As upstream, formatted strings are typed values in rules: `self.expires > timestamp('...')`.
+      if (s.format === 'date' || s.format === 'date-time') return T.timestamp;
+      if (s.format === 'duration') return T.duration;
+      if (s.format === 'byte') return T.bytes;
       return T.string;
     case 'array':
       return T.list(schemaType(s.items, s.items?.['x-kubernetes-embedded-resource'] === true, `${name}.@idx`));
