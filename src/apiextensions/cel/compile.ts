@@ -135,7 +135,7 @@ export function compileRule(rule: JSONSchema, type: CelT, schema: JSONSchema): C
   if (trim(rule.messageExpression)) {
     const m = compileExpr(String(rule.messageExpression), vars);
     if (m.error) out.messageError = `messageExpression compilation failed: ${m.error}`;
-    else if (m.type.k !== 'string' && m.type.k !== 'dyn') out.messageError = 'must evaluate to a string';
+    else if (m.type.k !== 'string' && m.type.k !== 'dyn') out.messageError = 'messageExpression must evaluate to a string';
     else out.message = m.program;
   }
   if (trim(rule.fieldPath)) {

@@ -79,7 +79,8 @@ function ruleText(rule: JSONSchema): string {
 
 function evaluateRules(w: Walk, v: Validator, path: string, value: unknown, old: unknown): void {
   if (!v.rules.length) return;
-  const invalid = (field: string, detail: string): FieldError => ({ type: 'FieldValueInvalid', field, badValue: v.typeWord, detail });
+  // Upstream validates from a nil field.Path: errors of rules at the root print as `<nil>`.
+  const invalid = (field: string, detail: string): FieldError => ({ type: 'FieldValueInvalid', field: field || '<nil>', badValue: v.typeWord, detail });
   if (w.meter.remaining <= 0) {
     w.out.errors.push(invalid(path, 'validation failed due to running out of cost budget, no further validation rules will be run'));
     w.stopped = true;
@@ -111,7 +112,7 @@ function evaluateRules(w: Walk, v: Validator, path: string, value: unknown, old:
       continue;
     }
     if (result === true) continue;
-    const err = failure(w, r, v.typeWord, r.fieldPath ? child(path, r.fieldPath) : path, bindings);
+    const err = failure(w, r, v.typeWord, (r.fieldPath ? child(path, r.fieldPath) : path) || '<nil>', bindings);
     if (w.stopped) return;
     // Ratcheting: an unchanged value keeps passing update validation; the failure becomes a warning.
     if (!r.usesOldSelf && unchanged) w.out.warnings.push(formatFieldError(err));
