@@ -186,6 +186,20 @@ test('the cost budget stops a hostile rule and says so', () => {
   assert.deepEqual(run({ spec: { l: [1, 2, 3] } }, undefined, schema).errors, ['spec: Invalid value: "object": failed rule: self.l.size() > 1000']);
 });
 
+test('linear-time operations are charged by size: a cheap-looking loop over large values is stopped', () => {
+  const l = Array.from({ length: 100_000 }, (_, i) => i);
+  const big = 'a'.repeat(1_000_000);
+  for (const rule of ['self.l.all(x, self.l == self.l)', 'self.l.all(x, !self.s.matches("a+b"))', 'self.l.all(x, !self.s.contains("b"))', 'self.l.all(x, x in self.l)', 'self.l.map(x, self.l).size() > 0']) {
+    const schema = spec({ l: { type: 'array', items: { type: 'integer' } }, s: { type: 'string' } }, [{ rule }]);
+    const t0 = performance.now();
+    const r = run({ spec: { l, s: big } }, undefined, schema);
+    const ms = performance.now() - t0;
+    assert.equal(r.errors.length, 1, rule);
+    assert.match(r.errors[0], /actual cost limit exceeded/, rule);
+    assert.ok(ms < 5000, `${rule}: ${ms} ms`);
+  }
+});
+
 test('a schema is compiled once, and not at all without rules', () => {
   assert.equal(validatorFor(SCHEMA), validatorFor(SCHEMA));
   assert.equal(validatorFor({ type: 'object', properties: { spec: { type: 'object' } } }), undefined);

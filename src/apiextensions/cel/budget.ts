@@ -1,8 +1,10 @@
 // A runtime cost budget for validation rules. Upstream estimates each rule's worst-case cost from
 // the schema's maxItems/maxLength when the CRD is written, and counts actual cost while evaluating;
 // here the count is simpler: one unit per rule evaluated and per comprehension iteration
-// (all/exists/exists_one/map/filter), which is where a hostile rule's time goes. The compiler makes
-// every comprehension call `__tick__` before each iteration; a tick over budget aborts the rule.
+// (all/exists/exists_one/map/filter), which is where a hostile rule's time goes, plus the size of
+// what the linear-time operations (equality, concatenation, `in`, string and list functions)
+// traverse. The compiler makes every comprehension call `__tick__` before each iteration, and the
+// environment wraps those operations; a charge over budget aborts the rule.
 import { celFunc, CelScalar } from '@bufbuild/cel';
 
 /** Per rule evaluation: 0.3-1 s of iterations on a loaded 2-core machine (300k simple iterations/s measured). */
@@ -36,15 +38,20 @@ export function metered<R>(meter: Meter, fn: () => R): R {
   }
 }
 
-function tick(): void {
+/** Charges `units` to the rule being evaluated; over its limit or the object's budget, the rule is aborted. */
+export function charge(units: number): void {
   const m = current;
   if (!m) return;
-  m.call++;
-  m.remaining--;
+  m.call += units;
+  m.remaining -= units;
   if (m.call > PER_CALL_LIMIT || m.remaining < 0) {
     m.exceeded = true;
     throw new Error(CALL_LIMIT_MESSAGE);
   }
+}
+
+function tick(): void {
+  charge(1);
 }
 
 export const TICK = '__tick__';

@@ -7,7 +7,7 @@ import { RE2JS } from '@bufbuild/re2';
 import type { Expr, ParsedExpr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
 import type { JSONSchema } from '../structural.ts';
 import { checkExpr, formatIssues } from './check.ts';
-import { RUNTIME_FUNCS } from './library.ts';
+import { RUNTIME_FUNCS, metered } from './library.ts';
 import { TICK, TICK_FUNC } from './budget.ts';
 import { schemaType, T, typeName, type CelT } from './types.ts';
 
@@ -27,7 +27,7 @@ const re2 = {
   },
 };
 
-const ENV = celEnv({ funcs: [...RUNTIME_FUNCS, TICK_FUNC], re2 });
+const ENV = celEnv({ funcs: [...RUNTIME_FUNCS, TICK_FUNC, ...metered(celEnv({ funcs: RUNTIME_FUNCS, re2 }))] });
 
 export type Program = (bindings: Record<string, unknown>) => CelResult;
 

@@ -2,7 +2,8 @@
 // strings extension, and the Kubernetes libraries rule authors use most (lists, quantity),
 // implemented here. Each has a signature for the checker, so a call with the wrong argument
 // types is refused when the CRD is written, with cel-go's "found no matching overload" message.
-import { celFunc, celMethod, celList, CelScalar, listType, mapType, isCelList, isCelMap, isCelUint, celUint, type CelFunc, type CelValue, type CelList } from '@bufbuild/cel';
+import { celFunc, celMethod, celList, CelScalar, listType, mapType, isCelList, isCelMap, isCelUint, isCelError, celUint, type CelFunc, type CelValue, type CelList, type CelMap, type CelEnv } from '@bufbuild/cel';
+import { charge } from './budget.ts';
 import { strings } from '@bufbuild/cel/ext';
 import { parseQuantity, compareQuantity, addQuantity, type Quantity } from '../../api/validation/quantity.ts';
 import { T, type CelT } from './types.ts';
@@ -261,3 +262,53 @@ RUNTIME_FUNCS.push(
     return o.present ? o.value! : d;
   }),
 );
+
+// Operations whose time grows with their operands' size: each is charged for what it traverses,
+// so a cheap-looking loop over a large string or list cannot run unbounded.
+const LINEAR = new Set([
+  '_==_', '_!=_', '_+_', '@in', '_<_', '_<=_', '_>_', '_>=_', 'contains', 'startsWith', 'endsWith', 'matches',
+  'charAt', 'indexOf', 'lastIndexOf', 'lowerAscii', 'upperAscii', 'replace', 'split', 'substring', 'trim', 'join', 'format',
+  'isSorted', 'sum', 'min', 'max', 'string', 'bytes',
+]);
+
+const sizes = new WeakMap<object, number>();
+
+/** Roughly how many units traversing `v` costs: a unit per 128 characters or bytes, per 16 list or map entries (deep). */
+function weight(v: unknown): number {
+  if (typeof v === 'string') return v.length >> 7;
+  if (v instanceof Uint8Array) return v.length >> 7;
+  if (!isCelList(v) && !isCelMap(v)) return 0;
+  return entries(v) >> 4;
+}
+
+function entries(v: CelList | CelMap): number {
+  const hit = sizes.get(v);
+  if (hit !== undefined) return hit;
+  let n = 0;
+  for (const x of isCelList(v) ? v : v.values()) {
+    n += 1;
+    if (isCelList(x) || isCelMap(x)) n += entries(x);
+    else if (typeof x === 'string') n += x.length >> 3;
+  }
+  sizes.set(v, n);
+  return n;
+}
+
+/** The linear-time functions of `env`, wrapped to charge the budget; same signatures, so they replace the originals. */
+export function metered(env: CelEnv): CelFunc[] {
+  const out: CelFunc[] = [];
+  for (const f of env.funcs) {
+    if (!LINEAR.has(f.name)) continue;
+    const impl = function (this: unknown, ...args: CelValue[]) {
+      let units = weight(this);
+      for (const a of args) units += weight(a);
+      if (units) charge(units);
+      const r = f.call(0, this as CelValue | undefined, args);
+      if (r === undefined) throw new Error('no such overload');
+      if (isCelError(r)) throw r;
+      return r as never;
+    };
+    out.push(f.target ? celMethod(f.name, f.target as never, f.arguments as never, f.result as never, impl as never) : celFunc(f.name, f.arguments as never, f.result as never, impl as never));
+  }
+  return out;
+}
