@@ -160,6 +160,7 @@ test('compilation errors read as cel-go prints them', () => {
   assert.equal(err('self.replicas.foo'), "compilation failed: ERROR: <input>:1:14: type 'int' does not support field selection\n | self.replicas.foo\n | .............^");
   assert.match(err('self.replicas >')!, /^compilation failed: ERROR: <input>:1:\d+: Syntax error: /);
   assert.equal(err('self.replicas'), 'cel expression must evaluate to a bool');
+  assert.equal(err("self.name.matches('(')"), 'program instantiation failed: error parsing regexp: missing closing ): `(`');
   assert.equal(err('self.tags.sum() == 1'), "compilation failed: ERROR: <input>:1:14: found no matching overload for 'sum' applied to 'list(string).()'\n | self.tags.sum() == 1\n | .............^");
   assert.equal(err("self.labels['a'] == 'b' && self.labels.all(k, k.size() > 0)"), undefined);
   // oldSelf makes a rule a transition rule.

@@ -9,7 +9,7 @@ import type { JSONSchema } from '../structural.ts';
 import { checkExpr, formatIssues } from './check.ts';
 import { RUNTIME_FUNCS, metered } from './library.ts';
 import { TICK, TICK_FUNC } from './budget.ts';
-import { schemaType, T, typeName, type CelT } from './types.ts';
+import { schemaType, T, type CelT } from './types.ts';
 
 const isObj = (v: unknown): v is JSONSchema => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -35,6 +35,8 @@ export interface CompiledExpr {
   program?: Program;
   /** cel-go style issues ("ERROR: <input>:1:6: ..."), when it does not compile. */
   error?: string;
+  /** Why a checked expression cannot become a program (a constant regex that does not parse). */
+  instantiationError?: string;
   type: CelT;
   usesOldSelf: boolean;
 }
@@ -77,9 +79,57 @@ export function compileExpr(source: string, vars: Record<string, CelT>): Compile
   }
   const checked = checkExpr(parsed, vars, source);
   if (checked.issues.length) return { error: formatIssues(source, checked.issues), type: checked.type, usesOldSelf: checked.usesOldSelf };
+  const badPattern = constantPatternError(parsed.expr);
+  if (badPattern) return { instantiationError: badPattern, type: checked.type, usesOldSelf: checked.usesOldSelf };
   instrument(parsed.expr);
   const evaluate = plan(ENV, parsed);
   return { program: (b) => evaluate(b as never), type: checked.type, usesOldSelf: checked.usesOldSelf };
+}
+
+/** As cel-go's regex optimization: a `matches` pattern given as a literal is compiled with the program. */
+function constantPatternError(e: Expr | undefined): string | undefined {
+  if (!e) return undefined;
+  const k = e.exprKind;
+  switch (k.case) {
+    case 'selectExpr':
+      return constantPatternError(k.value.operand);
+    case 'callExpr': {
+      const { function: fn, target, args } = k.value;
+      const pattern = fn === 'matches' ? (target ? args[0] : args[1]) : undefined;
+      if (pattern?.exprKind.case === 'constExpr' && pattern.exprKind.value.constantKind.case === 'stringValue') {
+        try {
+          re2.compile(pattern.exprKind.value.constantKind.value);
+        } catch (err) {
+          return (err as Error).message;
+        }
+      }
+      for (const x of [target, ...args]) {
+        const inner = constantPatternError(x);
+        if (inner) return inner;
+      }
+      return undefined;
+    }
+    case 'listExpr':
+      for (const x of k.value.elements) {
+        const inner = constantPatternError(x);
+        if (inner) return inner;
+      }
+      return undefined;
+    case 'structExpr':
+      for (const entry of k.value.entries) {
+        const inner = constantPatternError(entry.value) ?? (entry.keyKind.case === 'mapKey' ? constantPatternError(entry.keyKind.value) : undefined);
+        if (inner) return inner;
+      }
+      return undefined;
+    case 'comprehensionExpr': {
+      const c = k.value;
+      for (const x of [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result]) {
+        const inner = constantPatternError(x);
+        if (inner) return inner;
+      }
+    }
+  }
+  return undefined;
 }
 
 let nextId = 1n << 40n;
@@ -130,11 +180,13 @@ export function compileRule(rule: JSONSchema, type: CelT, schema: JSONSchema): C
   const c = compileExpr(String(rule.rule), vars);
   out.usesOldSelf = c.usesOldSelf;
   if (c.error) out.error = `compilation failed: ${c.error}`;
+  else if (c.instantiationError) out.error = `program instantiation failed: ${c.instantiationError}`;
   else if (c.type.k !== 'bool' && c.type.k !== 'dyn') out.error = 'cel expression must evaluate to a bool';
   else out.program = c.program;
   if (trim(rule.messageExpression)) {
     const m = compileExpr(String(rule.messageExpression), vars);
     if (m.error) out.messageError = `messageExpression compilation failed: ${m.error}`;
+    else if (m.instantiationError) out.messageError = `messageExpression instantiation failed: ${m.instantiationError}`;
     else if (m.type.k !== 'string' && m.type.k !== 'dyn') out.messageError = 'messageExpression must evaluate to a string';
     else out.message = m.program;
   }
@@ -231,4 +283,3 @@ export function normalizeFieldPath(path: string, schema: JSONSchema): string | {
   return out;
 }
 
-export { typeName };

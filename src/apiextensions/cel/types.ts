@@ -109,7 +109,7 @@ export function schemaType(s: JSONSchema | undefined, root = false, name = 'obje
       if (s['x-kubernetes-preserve-unknown-fields'] && !isObj(s.properties) && !embedded) return T.dyn;
       return objectType(s, root || embedded, name);
   }
-  return s['x-kubernetes-preserve-unknown-fields'] ? T.dyn : T.dyn;
+  return T.dyn;
 }
 
 function objectType(s: JSONSchema, resourceRoot: boolean, name: string): CelT {
