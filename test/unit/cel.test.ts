@@ -261,3 +261,13 @@ test('date-time, date and duration strings are timestamps and durations in rules
   const s = schema.properties.spec;
   assert.equal(compileRule({ rule: "self.expires > '2024'" }, schemaType(s), s).error, "compilation failed: ERROR: <input>:1:14: found no matching overload for '_>_' applied to '(google.protobuf.Timestamp, string)'\n | self.expires > '2024'\n | .............^");
 });
+
+test('rules under allOf validate the node they sit beside, at CRD write and on objects', () => {
+  const schema = spec({ a: { type: 'integer' } }, [], { allOf: [{ 'x-kubernetes-validations': [{ rule: 'self.a > 0', message: 'a must be positive' }] }, { 'x-kubernetes-validations': [{ rule: 'self.b > 0' }] }] });
+  assert.deepEqual(validateSchemaRules(schema, 'P').map(formatFieldError).map((e) => e.split('\n')[0]), [
+    'P.properties[spec].allOf[1].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:"self.b > 0", Message:"", MessageExpression:"", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:5: undefined field \'b\'',
+  ]);
+  const ok = spec({ a: { type: 'integer' } }, [], { allOf: [{ 'x-kubernetes-validations': [{ rule: 'self.a > 0', message: 'a must be positive' }] }] });
+  assert.deepEqual(run({ spec: { a: 0 } }, undefined, ok).errors, ['spec: Invalid value: "object": a must be positive']);
+  assert.deepEqual(run({ spec: { a: 1 } }, undefined, ok).errors, []);
+});

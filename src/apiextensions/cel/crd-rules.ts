@@ -22,22 +22,9 @@ export function validateSchemaRules(schema: JSONSchema, path: string): FieldErro
 /** `uncorrelatable`: the path of the highest list above whose items no old value correlates with. */
 function visit(s: unknown, path: string, resourceRoot: boolean, uncorrelatable: string | undefined, errs: FieldError[]): void {
   if (!isObj(s)) return;
-  const rules = Array.isArray(s['x-kubernetes-validations']) ? s['x-kubernetes-validations'] : [];
-  const start = errs.length;
-  rules.forEach((r: unknown, i: number) => ruleShape(isObj(r) ? r : {}, `${path}.x-kubernetes-validations[${i}]`, s, errs));
-  // As upstream: rules are compiled only when their shape is sound.
-  if (errs.length === start && rules.length) {
-    const type = schemaType(s, resourceRoot, 'selfType');
-    rules.forEach((r: unknown, i: number) => {
-      const rule = isObj(r) ? r : {};
-      const p = `${path}.x-kubernetes-validations[${i}]`;
-      const c = compileRule(rule, type, s);
-      if (c.error) errs.push(invalidRendered(`${p}.rule`, renderRule(rule), c.error));
-      if (c.messageError) errs.push(invalidRendered(`${p}.messageExpression`, renderRule(rule), c.messageError));
-      if (c.usesOldSelf && uncorrelatable) errs.push(invalid(`${p}.rule`, rule.rule, `oldSelf cannot be used on the uncorrelatable portion of the schema within ${uncorrelatable}`));
-      else if (!c.usesOldSelf && typeof rule.optionalOldSelf === 'boolean') errs.push(invalid(`${p}.optionalOldSelf`, rule.optionalOldSelf, 'may not be set if oldSelf is not used in rule'));
-    });
-  }
+  rulesAt(s, s, path, resourceRoot, uncorrelatable, errs);
+  // Rules under allOf validate the same value, with the node's types.
+  if (Array.isArray(s.allOf)) s.allOf.forEach((a: unknown, i: number) => isObj(a) && rulesAt(a, s, `${path}.allOf[${i}]`, resourceRoot, uncorrelatable, errs));
   if (isObj(s.properties)) {
     for (const [k, p] of Object.entries(s.properties)) visit(p, `${path}.properties[${k}]`, isObj(p) && p['x-kubernetes-embedded-resource'] === true, uncorrelatable, errs);
   }
@@ -46,6 +33,25 @@ function visit(s: unknown, path: string, resourceRoot: boolean, uncorrelatable: 
     visit(s.items, `${path}.items`, s.items['x-kubernetes-embedded-resource'] === true, uncorrelatable ?? (correlates ? undefined : path.replace(/^.*\.openAPIV3Schema/, 'openAPIV3Schema')), errs);
   }
   if (isObj(s.additionalProperties)) visit(s.additionalProperties, `${path}.additionalProperties`, s.additionalProperties['x-kubernetes-embedded-resource'] === true, uncorrelatable, errs);
+}
+
+function rulesAt(ruleSchema: JSONSchema, node: JSONSchema, path: string, resourceRoot: boolean, uncorrelatable: string | undefined, errs: FieldError[]): void {
+  const rules = Array.isArray(ruleSchema['x-kubernetes-validations']) ? ruleSchema['x-kubernetes-validations'] : [];
+  if (!rules.length) return;
+  const start = errs.length;
+  rules.forEach((r: unknown, i: number) => ruleShape(isObj(r) ? r : {}, `${path}.x-kubernetes-validations[${i}]`, node, errs));
+  // As upstream: rules are compiled only when their shape is sound.
+  if (errs.length !== start) return;
+  const type = schemaType(node, resourceRoot, 'selfType');
+  rules.forEach((r: unknown, i: number) => {
+    const rule = isObj(r) ? r : {};
+    const p = `${path}.x-kubernetes-validations[${i}]`;
+    const c = compileRule(rule, type, node);
+    if (c.error) errs.push(invalidRendered(`${p}.rule`, renderRule(rule), c.error));
+    if (c.messageError) errs.push(invalidRendered(`${p}.messageExpression`, renderRule(rule), c.messageError));
+    if (c.usesOldSelf && uncorrelatable) errs.push(invalid(`${p}.rule`, rule.rule, `oldSelf cannot be used on the uncorrelatable portion of the schema within ${uncorrelatable}`));
+    else if (!c.usesOldSelf && typeof rule.optionalOldSelf === 'boolean') errs.push(invalid(`${p}.optionalOldSelf`, rule.optionalOldSelf, 'may not be set if oldSelf is not used in rule'));
+  });
 }
 
 function ruleShape(rule: JSONSchema, p: string, schema: JSONSchema, errs: FieldError[]): void {
