@@ -161,6 +161,9 @@ test('compilation errors read as cel-go prints them', () => {
   assert.match(err('self.replicas >')!, /^compilation failed: ERROR: <input>:1:\d+: Syntax error: /);
   assert.equal(err('self.replicas'), 'cel expression must evaluate to a bool');
   assert.equal(err("self.name.matches('(')"), 'program instantiation failed: error parsing regexp: missing closing ): `(`');
+  // Deep nesting is refused instead of exhausting the stack.
+  assert.match(err('('.repeat(2000) + 'true' + ')'.repeat(2000))!, /^compilation failed: ERROR: <input>:1:1: expression recursion limit exceeded: 250/);
+  assert.match(err(Array(5000).fill('1').join(' + ') + ' > 0')!, /expression recursion limit exceeded: 250/);
   assert.equal(err('self.tags.sum() == 1'), "compilation failed: ERROR: <input>:1:14: found no matching overload for 'sum' applied to 'list(string).()'\n | self.tags.sum() == 1\n | .............^");
   assert.equal(err("self.labels['a'] == 'b' && self.labels.all(k, k.size() > 0)"), undefined);
   // oldSelf makes a rule a transition rule.

@@ -74,8 +74,13 @@ export function compileExpr(source: string, vars: Record<string, CelT>): Compile
     parsed = parse(source);
   } catch (e) {
     const offset = (e as { location?: { start?: { offset?: number } } }).location?.start?.offset ?? 0;
+    if (e instanceof RangeError) return { error: formatIssues(source, [{ offset: 0, message: `expression recursion limit exceeded: ${MAX_DEPTH}` }]), type: T.dyn, usesOldSelf: false };
     const text = String((e as Error).message).replace(/^<input>:\d+:\d+: /, '');
     return { error: formatIssues(source, [{ offset, message: `Syntax error: ${text}` }]), type: T.dyn, usesOldSelf: false };
+  }
+  // Deep expressions would exhaust the stack of the recursive checker and evaluator; cel-go refuses them too.
+  if (depth(parsed.expr) > MAX_DEPTH) {
+    return { error: formatIssues(source, [{ offset: 0, message: `expression recursion limit exceeded: ${MAX_DEPTH}` }]), type: T.dyn, usesOldSelf: false };
   }
   const checked = checkExpr(parsed, vars, source);
   if (checked.issues.length) return { error: formatIssues(source, checked.issues), type: checked.type, usesOldSelf: checked.usesOldSelf };
@@ -84,6 +89,30 @@ export function compileExpr(source: string, vars: Record<string, CelT>): Compile
   instrument(parsed.expr);
   const evaluate = plan(ENV, parsed);
   return { program: (b) => evaluate(b as never), type: checked.type, usesOldSelf: checked.usesOldSelf };
+}
+
+const MAX_DEPTH = 250;
+
+/** The nesting depth of an expression, measured without recursion. */
+function depth(root: Expr | undefined): number {
+  let max = 0;
+  const stack: [Expr | undefined, number][] = [[root, 1]];
+  while (stack.length) {
+    const [e, d] = stack.pop()!;
+    if (!e) continue;
+    if (d > max) max = d;
+    if (max > MAX_DEPTH) return max;
+    const k = e.exprKind;
+    const kids: (Expr | undefined)[] =
+      k.case === 'selectExpr' ? [k.value.operand]
+      : k.case === 'callExpr' ? [k.value.target, ...k.value.args]
+      : k.case === 'listExpr' ? k.value.elements
+      : k.case === 'structExpr' ? k.value.entries.flatMap((x) => [x.value, x.keyKind.case === 'mapKey' ? x.keyKind.value : undefined])
+      : k.case === 'comprehensionExpr' ? [k.value.iterRange, k.value.accuInit, k.value.loopCondition, k.value.loopStep, k.value.result]
+      : [];
+    for (const c of kids) stack.push([c, d + 1]);
+  }
+  return max;
 }
 
 /** As cel-go's regex optimization: a `matches` pattern given as a literal is compiled with the program. */

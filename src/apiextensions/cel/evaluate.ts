@@ -4,7 +4,7 @@
 // map-type list) unless optionalOldSelf, and failures reported as field errors with upstream's
 // wording. A rule without oldSelf that fails on a value the update did not change is ratcheted: a
 // warning, not an error, so tightening a rule does not lock existing objects.
-import { celList, celMap, isCelError, type CelInput } from '@bufbuild/cel';
+import { celError, celList, celMap, isCelError, type CelInput, type CelResult } from '@bufbuild/cel';
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { FieldError } from '../../api/field-errors.ts';
@@ -101,7 +101,7 @@ function evaluateRules(w: Walk, v: Validator, path: string, value: unknown, old:
     const bindings: Record<string, unknown> = { self: selfValue() };
     if (r.usesOldSelf) bindings.oldSelf = r.optionalOldSelf ? optionalOf(oldValue()) : oldValue();
     w.meter.remaining--;
-    const result = metered(w.meter, () => r.program!(bindings));
+    const result = metered(w.meter, () => guarded(() => r.program!(bindings)));
     if (w.meter.exceeded) {
       w.out.errors.push(invalid(path, `'${CALL_LIMIT_MESSAGE}': no further validation rules will be run due to call cost exceeds limit for rule: ${ruleText(r.rule)}`));
       w.stopped = true;
@@ -120,6 +120,15 @@ function evaluateRules(w: Walk, v: Validator, path: string, value: unknown, old:
   }
 }
 
+/** The evaluator reports errors as values; anything it throws (a stack overflow on deep data) is one too. */
+function guarded(fn: () => CelResult): CelResult {
+  try {
+    return fn();
+  } catch (e) {
+    return celError(e instanceof Error ? e.message : String(e));
+  }
+}
+
 function runtimeError(message: string, rule: JSONSchema): string {
   const m = message.replace(/^field not found: /, 'no such key: ');
   if (m.startsWith('found no matching overload') || m.startsWith('no such overload')) {
@@ -132,7 +141,7 @@ function runtimeError(message: string, rule: JSONSchema): string {
 function failure(w: Walk, r: CompiledRule, typeWord: string, field: string, bindings: Record<string, unknown>): FieldError {
   let detail: string | undefined;
   if (r.message) {
-    const m = metered(w.meter, () => r.message!(bindings));
+    const m = metered(w.meter, () => guarded(() => r.message!(bindings)));
     if (w.meter.exceeded) {
       w.stopped = true;
       return { type: 'FieldValueInvalid', field, badValue: typeWord, detail: `no further validation rules will be run due to call cost exceeds limit for messageExpression: ${JSON.stringify(r.rule.messageExpression)}` };
