@@ -87,7 +87,12 @@ export function compileExpr(source: string, vars: Record<string, CelT>): Compile
   const badPattern = constantPatternError(parsed.expr);
   if (badPattern) return { instantiationError: badPattern, type: checked.type, usesOldSelf: checked.usesOldSelf };
   instrument(parsed.expr);
-  const evaluate = plan(ENV, parsed);
+  let evaluate: ReturnType<typeof plan>;
+  try {
+    evaluate = plan(ENV, parsed);
+  } catch (e) {
+    return { instantiationError: (e as Error).message, type: checked.type, usesOldSelf: checked.usesOldSelf };
+  }
   return { program: (b) => evaluate(b as never), type: checked.type, usesOldSelf: checked.usesOldSelf };
 }
 
