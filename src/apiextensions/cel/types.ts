@@ -106,7 +106,7 @@ export function schemaType(s: JSONSchema | undefined, root = false, name = 'obje
       return T.list(schemaType(s.items, s.items?.['x-kubernetes-embedded-resource'] === true, `${name}.@idx`));
     case 'object':
       if (isObj(s.additionalProperties)) return T.map(T.string, schemaType(s.additionalProperties, s.additionalProperties['x-kubernetes-embedded-resource'] === true, `${name}.@elem`));
-      if (s['x-kubernetes-preserve-unknown-fields'] && !isObj(s.properties) && !embedded) return T.dyn;
+      // As upstream, x-kubernetes-preserve-unknown-fields is ignored: fields the schema does not declare are not reachable.
       return objectType(s, root || embedded, name);
   }
   return T.dyn;
