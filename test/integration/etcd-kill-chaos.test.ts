@@ -15,6 +15,7 @@ import { etcdMissing, freePort, startEtcdCluster, type EtcdCluster } from '../su
 import { startAgent, createJoinToken, type AgentProcess } from '../support/agents.ts';
 import { startControllers, type ControllersProcess } from '../support/controllers.ts';
 import { kubectlFor, poll, webSet } from '../support/failure-cluster.ts';
+import { ServerProcess } from '../support/ha-servers.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const skip = etcdMissing();
@@ -28,56 +29,7 @@ const tempDir = (p: string) => {
   return d;
 };
 
-/** `ordinal server` in its own process group, restartable on the same data dir and address. */
-class Server {
-  proc!: ChildProcess;
-  out = '';
-  exited!: Promise<unknown>;
-  readonly dataDir: string;
-  readonly host: string;
-  readonly port: number;
-  readonly args: string[];
-  constructor(dataDir: string, host: string, port: number, args: string[]) {
-    this.dataDir = dataDir;
-    this.host = host;
-    this.port = port;
-    this.args = args;
-  }
-  get url() {
-    return `https://${this.host}:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'server', '--data-dir', this.dataDir, '--host', this.host, '--port', String(this.port), ...this.args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-      env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
-    });
-    const p = this.proc;
-    p.stdout!.on('data', (d) => (this.out = (this.out + d).slice(-100_000)));
-    p.stderr!.on('data', (d) => (this.out = (this.out + d).slice(-100_000)));
-    this.exited = new Promise((r) => p.once('exit', (c, s) => r(c ?? s)));
-    await poll(`${this.url} ready`, 60_000, async () => {
-      if (p.exitCode !== null) throw new Error(`server exited:\n${this.out}`);
-      return /ready at /.test(this.out);
-    }, 100);
-  }
-  running() {
-    return this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-  async kill(sig: NodeJS.Signals = 'SIGKILL') {
-    if (!this.running()) return;
-    try {
-      process.kill(-this.proc.pid!, sig);
-    } catch {}
-    const t = setTimeout(() => {
-      try {
-        process.kill(-this.proc.pid!, 'SIGKILL');
-      } catch {}
-    }, 10_000);
-    await this.exited;
-    clearTimeout(t);
-  }
-}
+class Server extends ServerProcess {}
 
 let etcd: EtcdCluster | undefined;
 const servers: Server[] = [];
