@@ -1,13 +1,19 @@
 // Chaos on an HA control plane over a 3-member etcd: two `ordinal server`, two leader-elected
 // `ordinal controllers` and a joined sim node given both server URLs. During a Parallel scale-up and
-// a rolling update the test kills -9, at random moments, an API server, a controllers process or an
-// etcd member (each restarted shortly after, as a supervisor would), while it writes ConfigMaps and
-// logs each write a server acknowledged. Afterwards the set converges and every acknowledged write
-// is in etcd, with the value acknowledged.
+// a rolling update the test kills -9, at random moments, an API server, the leading controllers
+// process or an etcd member (each restarted shortly after, as a supervisor would), while it writes
+// ConfigMaps and logs each write a server acknowledged. Meanwhile `kubectl get pods -w` runs through a
+// third server that is never killed. Afterwards the set converges, every acknowledged write is in
+// etcd with the value acknowledged, and the watch stream was consistent: per pod, resourceVersions
+// strictly increase (so no event came twice) and the state the stream implies is a fresh LIST's.
+//
+// CI runs 40 pods and 12 rounds; the issue's size is ORDINAL_CHAOS_REPLICAS=200 (and
+// ORDINAL_CHAOS_ROUNDS to change the rounds).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { checkWatchStream, parseWatchLines, WATCH_JSONPATH } from '../support/watch-stream.ts';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,8 +25,8 @@ import { ServerProcess } from '../support/ha-servers.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const skip = etcdMissing();
-const REPLICAS = 40;
-const ROUNDS = 12;
+const REPLICAS = Number(process.env.ORDINAL_CHAOS_REPLICAS ?? 40);
+const ROUNDS = Number(process.env.ORDINAL_CHAOS_ROUNDS ?? 12);
 
 const dirs: string[] = [];
 const tempDir = (p: string) => {
@@ -35,11 +41,14 @@ let etcd: EtcdCluster | undefined;
 const servers: Server[] = [];
 const ctrls: ControllersProcess[] = [];
 let agent: AgentProcess | undefined;
+let watcher: ChildProcess | undefined;
+let observer: Server | undefined;
 
 after(async () => {
+  if (watcher && watcher.exitCode === null) watcher.kill('SIGKILL');
   await agent?.stop();
   await Promise.all(ctrls.map((c) => c.stop()));
-  await Promise.all(servers.map((s) => s.kill('SIGTERM')));
+  await Promise.all([...servers, ...(observer ? [observer] : [])].map((s) => s.kill('SIGTERM')));
   await etcd?.remove();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -65,7 +74,12 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   servers.push(b);
   await b.start();
   const urls = servers.map((s) => s.url).join(',');
-  log(`servers ${urls} on etcd ${etcd.servers}`);
+  // The observer: a third server that is never killed, only watched through.
+  const dirC = tempDir('ordinal-chaos-c-');
+  cpSync(join(dirA, 'pki'), join(dirC, 'pki'), { recursive: true });
+  observer = new Server(dirC, '127.0.0.4', port, [...common, '--advertise-address', '192.0.2.3']);
+  await observer.start();
+  log(`servers ${urls} and the observer ${observer.url} on etcd ${etcd.servers}`);
 
   // Short leases so that a killed leader is replaced within a round or two (upstream's defaults are 15 s/10 s/2 s).
   const electArgs = ['--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '1s'];
@@ -86,6 +100,18 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   const tok = await createJoinToken(dirA);
   agent = startAgent(['--server', urls, '--token', tok.token, '--ca-cert-hash', tok.hash, '--node-name', 'chaos-node', '--runtime', 'sim', '--sim-start-delay', '0', '--kubelet-port', '0', '--data-dir', tempDir('ordinal-chaos-agent-')]);
   await agent.joined;
+
+  // The stream under test: kubectl's own watch, events with their type, printed as they come.
+  const kubectlHome = tempDir('ordinal-chaos-kubectl-');
+  mkdirSync(join(kubectlHome, '.kube'));
+  watcher = spawn('kubectl', ['--server', observer.url, 'get', 'pods', '-l', 'app=web', '-w', '--output-watch-events', '-o', `jsonpath=${WATCH_JSONPATH}`], {
+    env: { ...process.env, KUBECONFIG: join(dirA, 'kubeconfig'), HOME: kubectlHome },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stream = '';
+  let streamErr = '';
+  watcher.stdout!.on('data', (d) => (stream += d));
+  watcher.stderr!.on('data', (d) => (streamErr += d));
 
   // kubectl through whichever server answers (a user would retry against another).
   const kA = kubectlFor(join(dirA, 'kubeconfig'));
@@ -223,4 +249,14 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   const missing = [...acked].filter(([name, w]) => stored.get(name)?.data?.v !== w.value || stored.get(name)?.metadata?.uid !== w.uid).map(([n]) => n);
   assert.deepEqual(missing, [], `${missing.length} acknowledged writes missing or different in etcd`);
   log(`all ${acked.size} acknowledged writes are in etcd (${stored.size} chaos ConfigMaps stored)`);
+
+  // The watch stream through the observer: never broken, consistent, and it ends where a LIST is.
+  assert.equal(watcher.exitCode, null, `kubectl get pods -w ended early: ${streamErr}`);
+  const list = JSON.parse(await kA.ok(['--server', observer.url, 'get', '--raw', '/api/v1/namespaces/default/pods?labelSelector=app%3Dweb']));
+  const listed = new Map<string, string>(list.items.map((p: any) => [p.metadata.name, p.metadata.resourceVersion]));
+  let verdict = checkWatchStream(parseWatchLines(stream), listed);
+  await poll('the watch stream to reach the LIST', 30_000, async () => (verdict = checkWatchStream(parseWatchLines(stream), listed)).final.length === 0, 250).catch(() => {});
+  assert.deepEqual(verdict.errors, [], `the watch stream is inconsistent:\n${verdict.errors.slice(0, 20).join('\n')}`);
+  assert.deepEqual(verdict.final, [], `the stream's final state differs from the LIST at ${list.metadata.resourceVersion}:\n${verdict.final.slice(0, 20).join('\n')}`);
+  log(`kubectl get pods -w through the observer: ${verdict.events} events, consistent, ending at the LIST's ${listed.size} pods`);
 });
