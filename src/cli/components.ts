@@ -197,7 +197,7 @@ export async function startComponents(client: Client, opts: ClusterOptions, clie
       serviceCIDR: serviceNetwork.cidr,
       dummyInterface: dummyInterfaceFor(opts.bridge ?? DEFAULT_BRIDGE),
       localAddresses: opts.dnsPort !== undefined ? [serviceNetwork.dnsIP] : [],
-      apiServer: opts.apiServer,
+      apiServers: opts.apiServer ? [opts.apiServer] : undefined,
       ...(clusterCIDR ? { podSource: { address: gateway, clusterCIDR } } : {}),
     });
     agents.push(proxy);
