@@ -27,6 +27,8 @@ const root = resolve(import.meta.dirname, '../..');
 const skip = etcdMissing();
 const REPLICAS = Number(process.env.ORDINAL_CHAOS_REPLICAS ?? 40);
 const ROUNDS = Number(process.env.ORDINAL_CHAOS_ROUNDS ?? 12);
+// A simulated node holds 110 pods, as a kubelet's default --max-pods: one node per 100 pods.
+const NODES = Number(process.env.ORDINAL_CHAOS_NODES ?? Math.ceil(REPLICAS / 100));
 
 const dirs: string[] = [];
 const tempDir = (p: string) => {
@@ -40,13 +42,13 @@ class Server extends ServerProcess {}
 let etcd: EtcdCluster | undefined;
 const servers: Server[] = [];
 const ctrls: ControllersProcess[] = [];
-let agent: AgentProcess | undefined;
+const agents: AgentProcess[] = [];
 let watcher: ChildProcess | undefined;
 let observer: Server | undefined;
 
 after(async () => {
   if (watcher && watcher.exitCode === null) watcher.kill('SIGKILL');
-  await agent?.stop();
+  await Promise.all(agents.map((a) => a.stop()));
   await Promise.all(ctrls.map((c) => c.stop()));
   await Promise.all([...servers, ...(observer ? [observer] : [])].map((s) => s.kill('SIGTERM')));
   await etcd?.remove();
@@ -56,7 +58,7 @@ after(async () => {
 const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('kill -9 of API servers, controllers and etcd members at random moments loses no acknowledged write, and the set converges', { skip, timeout: 240_000 }, async () => {
+test('kill -9 of API servers, controllers and etcd members at random moments loses no acknowledged write, and the set converges', { skip, timeout: 240_000 + (REPLICAS - 40) * 3_000 }, async () => {
   const t0 = Date.now();
   const log = (msg: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)}s ${msg}`);
   etcd = await startEtcdCluster(3);
@@ -98,8 +100,9 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   startCtrl(1);
 
   const tok = await createJoinToken(dirA);
-  agent = startAgent(['--server', urls, '--token', tok.token, '--ca-cert-hash', tok.hash, '--node-name', 'chaos-node', '--runtime', 'sim', '--sim-start-delay', '0', '--kubelet-port', '0', '--data-dir', tempDir('ordinal-chaos-agent-')]);
-  await agent.joined;
+  const nodeNames = Array.from({ length: NODES }, (_, i) => (i === 0 ? 'chaos-node' : `chaos-node-${i}`));
+  for (const name of nodeNames) agents.push(startAgent(['--server', urls, '--token', tok.token, '--ca-cert-hash', tok.hash, '--node-name', name, '--runtime', 'sim', '--sim-start-delay', '0', '--kubelet-port', '0', '--data-dir', tempDir('ordinal-chaos-agent-')]));
+  await Promise.all(agents.map((a) => a.joined));
 
   // The stream under test: kubectl's own watch, events with their type, printed as they come.
   const kubectlHome = tempDir('ordinal-chaos-kubectl-');
@@ -127,7 +130,7 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
     }
     throw new Error(`kubectl ${args.join(' ')}: ${last}`);
   };
-  await poll('chaos-node Ready', 30_000, async () => (await k(['get', 'node', 'chaos-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
+  for (const name of nodeNames) await poll(`${name} Ready`, 30_000, async () => (await k(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
 
   // The writer: ConfigMaps through either server; a write counts only once a server said 201.
   const pki = join(dirA, 'pki');
@@ -224,9 +227,22 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   await Promise.all(writers);
   log(`chaos over: ${acked.size} writes acknowledged of ${attempts} tried`);
 
+  // However often the scheduler changed hands, no node was given more pods than it holds.
+  const overCommitted = async () => {
+    const pods = JSON.parse(await k(['get', 'pods', '-A', '-o', 'json'])).items as any[];
+    const nodes = JSON.parse(await k(['get', 'nodes', '-o', 'json'])).items as any[];
+    return nodes
+      .map((n) => {
+        const bound = pods.filter((p) => p.spec.nodeName === n.metadata.name && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
+        return { node: n.metadata.name, bound, allocatable: Number(n.status.allocatable.pods) };
+      })
+      .filter((x) => x.bound > x.allocatable);
+  };
+  assert.deepEqual(await overCommitted(), [], 'nodes given more pods than their allocatable pods');
+
   // Convergence: every pod on the new revision, Running and Ready.
   try {
-    await poll('web converged on nginx:2', 90_000, async () => {
+    await poll('web converged on nginx:2', 90_000 + (REPLICAS - 40) * 1_000, async () => {
       const st = JSON.parse(await k(['get', 'statefulset', 'web', '-o', 'json'])).status;
       return st.readyReplicas === REPLICAS && st.updatedReplicas === REPLICAS && st.currentRevision === st.updateRevision && st.observedGeneration === 3;
     }, 1000);
@@ -234,7 +250,7 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
     const st = await k(['get', 'statefulset', 'web', '-o', 'jsonpath={.status}']).catch((e) => String(e));
     const pods = await k(['get', 'pods', '-l', 'app=web', '-o', 'custom-columns=NAME:.metadata.name,PHASE:.status.phase,IMAGE:.spec.containers[0].image,NODE:.spec.nodeName,DEL:.metadata.deletionTimestamp,REV:.metadata.labels.controller-revision-hash']).catch((e) => String(e));
     const leases = await k(['get', 'lease', '-n', 'kube-system']).catch((e) => String(e));
-    throw new Error(`${(err as Error).message}\nstatus ${st}\n${pods}\n${leases}\n${ctrls.map((c, i) => `--- controllers #${i}\n${c.logs().slice(-3000)}`).join('\n')}\n--- agent\n${agent?.logs().slice(-3000)}\n--- servers\n${servers.map((x) => x.out.slice(-2000)).join('\n')}`);
+    throw new Error(`${(err as Error).message}\nstatus ${st}\n${pods}\n${leases}\n${ctrls.map((c, i) => `--- controllers #${i}\n${c.logs().slice(-3000)}`).join('\n')}\n--- agents\n${agents.map((a) => a.logs().slice(-3000)).join('\n')}\n--- servers\n${servers.map((x) => x.out.slice(-2000)).join('\n')}`);
   }
   const pods = JSON.parse(await k(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items;
   assert.equal(pods.length, REPLICAS);
