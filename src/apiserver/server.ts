@@ -105,7 +105,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const identify = (req: IncomingMessage, url: URL, audit?: AuditRecord): RequestUser => {
     const user = authenticate(req);
     if (!user) {
-      if (req.headers.authorization || !ANONYMOUS_PATHS.has(url.pathname)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      if (req.headers.authorization || !ANONYMOUS_PATHS.has(url.pathname)) {
+        audit?.authenticationFailed();
+        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
       audit?.authenticated(ANONYMOUS);
       return authorizeRequest(authz.authorizer, req, url, ANONYMOUS, audit && ((acting, a, r) => audit.authorized(acting, a, r)));
     }
@@ -170,6 +173,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) log('error', 'apiserver', 'request failed', { method: req.method, path: url.pathname, error: String((err as Error)?.stack ?? err) });
       failure = apiErr;
+      audit?.failing(apiErr);
       sendError(res, apiErr);
     } finally {
       audit?.complete(failure);

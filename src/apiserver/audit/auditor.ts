@@ -1,9 +1,12 @@
 // Audit events for API requests (upstream apiserver endpoints/filters/audit.go and
 // audit/request.go): each request gets an audit ID (the client's Audit-ID header, or a new UUID,
 // echoed back); the policy picks its level from the authenticated user and the request; events
-// go out at RequestReceived and ResponseComplete (unless the policy omits them), with the
-// authorizer's decision as annotations, the impersonated user beside the real one, and the request
-// and response bodies at the levels that ask for them.
+// go out at RequestReceived, ResponseStarted for long-running requests (watches, logs, proxies:
+// when their status is sent) and ResponseComplete (when they end), unless the policy omits them,
+// with the authorizer's decision as annotations, the impersonated user beside the real one, and
+// the request and response bodies at the levels that ask for them. A request that fails
+// authentication gets the one event upstream's failed-authentication audit gives it:
+// ResponseStarted, with no user, and the credentials it tried as the message.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Obj, RequestUser } from '../../api/resource.ts';
@@ -13,6 +16,7 @@ import type { Attributes, AuthorizationResult } from '../authorization/types.ts'
 import { requestBodyOf, requestObjectOf } from '../http.ts';
 import { evaluatePolicy, type AuditPolicy, type RequestAuditConfig, type Stage } from './policy.ts';
 import type { AuditLogWriter } from './log-writer.ts';
+import { failedAuthenticationMessage, isLongRunning, presentedCertificate } from './stages.ts';
 
 /** Bodies larger than this are not copied into events (they would dwarf the log). */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -22,7 +26,11 @@ function microTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '000Z');
 }
 
+/** Nobody: a request that failed authentication has no user, and its event an empty one. */
+const NOBODY: RequestUser = { user: '', groups: [] };
+
 function userInfo(u: RequestUser): Obj {
+  if (u === NOBODY) return {};
   const out: Obj = { username: u.user };
   if ((u as Obj).uid) out.uid = (u as Obj).uid;
   out.groups = u.groups;
@@ -44,7 +52,8 @@ export class Auditor {
     return new AuditRecord(this, req, res, url);
   }
 
-  levelFor(user: RequestUser, a: Attributes): RequestAuditConfig {
+  /** `user` undefined: a request that failed authentication, which rules naming users or groups never match. */
+  levelFor(user: RequestUser | undefined, a: Attributes): RequestAuditConfig {
     return evaluatePolicy(this.policy, user, a);
   }
 
@@ -71,6 +80,10 @@ export class AuditRecord {
   private readonly annotations: Record<string, string> = {};
   private responseBody?: Buffer;
   private done = false;
+  private longRunning = false;
+  private started = false;
+  /** The error the response carries, once the handler has decided to fail. */
+  private failure?: ApiError;
 
   constructor(auditor: Auditor, req: IncomingMessage, res: ServerResponse, url: URL) {
     this.auditor = auditor;
@@ -88,8 +101,30 @@ export class AuditRecord {
     this.attrs = requestAttributes(user, this.req.method ?? 'GET', this.url.pathname, this.url.searchParams);
     this.config = this.auditor.levelFor(user, this.attrs);
     if (this.config.level === 'None') return;
-    if (this.config.level === 'RequestResponse') this.captureResponse();
+    this.longRunning = isLongRunning(this.attrs);
+    // A stream (watch events, logs, a proxied body) is not a response object.
+    if (this.config.level === 'RequestResponse' && !this.longRunning) this.captureResponse();
     this.write('RequestReceived');
+    if (this.longRunning) this.watchStatus();
+  }
+
+  /**
+   * Authentication failed (the 401): upstream audits it outside the usual stages, as one
+   * ResponseStarted event evaluated for no user.
+   */
+  authenticationFailed(): void {
+    this.user = NOBODY;
+    this.attrs = requestAttributes(NOBODY, this.req.method ?? 'GET', this.url.pathname, this.url.searchParams);
+    this.config = this.auditor.levelFor(undefined, this.attrs);
+    this.done = true;
+    if (this.config.level === 'None') return;
+    const auth = this.req.headers.authorization;
+    this.write('ResponseStarted', undefined, { metadata: {}, message: failedAuthenticationMessage(auth, this.url.searchParams, presentedCertificate(this.req)), code: 401 });
+  }
+
+  /** The handler failed with this error: the status any later stage reports. */
+  failing(err: ApiError): void {
+    this.failure = err;
   }
 
   /** The authorizer's decision on the (possibly impersonated) request. */
@@ -104,7 +139,27 @@ export class AuditRecord {
   complete(err?: ApiError): void {
     if (this.done || !this.config || this.config.level === 'None') return;
     this.done = true;
-    this.write('ResponseComplete', err);
+    const finish = () => {
+      // Nothing was sent at all: upstream fakes the start it never saw.
+      if (this.longRunning && !this.started) this.write('ResponseStarted', undefined, CLOSED_EARLY);
+      this.write('ResponseComplete', err ?? this.failure, this.longRunning && !this.started && !err && !this.failure ? CLOSED_EARLY : undefined);
+    };
+    // A watch or a stream is complete when its response ends, not when its handler returns.
+    if (this.longRunning && !this.res.writableFinished && !this.res.destroyed) this.res.once('close', finish);
+    else finish();
+  }
+
+  /** Long-running requests: ResponseStarted as their status goes out (Node sends every header through writeHead). */
+  private watchStatus(): void {
+    const res = this.res;
+    const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+    res.writeHead = ((code: number, ...rest: unknown[]) => {
+      if (!this.started) {
+        this.started = true;
+        this.write('ResponseStarted', this.failure, this.failure ? undefined : { metadata: {}, code });
+      }
+      return writeHead(code, ...rest);
+    }) as typeof res.writeHead;
   }
 
   private captureResponse(): void {
@@ -130,7 +185,7 @@ export class AuditRecord {
     }) as typeof res.end;
   }
 
-  private write(stage: Stage, err?: ApiError): void {
+  private write(stage: Stage, err?: ApiError, status?: Obj): void {
     const c = this.config!;
     if (c.omitStages.includes(stage)) return;
     const a = this.attrs!;
@@ -148,9 +203,10 @@ export class AuditRecord {
       if (a.subresource) ref.subresource = a.subresource;
       ev.objectRef = ref;
     }
+    if (status) ev.responseStatus = status;
+    else if (stage === 'ResponseStarted' && err) ev.responseStatus = failureStatus(err);
     if (stage === 'ResponseComplete') {
-      const code = err?.code ?? this.res.statusCode;
-      ev.responseStatus = err ? { metadata: {}, status: 'Failure', message: err.message, reason: err.reason, code } : { metadata: {}, code };
+      if (!status) ev.responseStatus = err ? failureStatus(err) : { metadata: {}, code: this.res.statusCode };
       if (c.level === 'Request' || c.level === 'RequestResponse') {
         const decoded = requestObjectOf(this.req);
         const body = decoded !== undefined ? this.stripped(JSON.parse(JSON.stringify(decoded))) : this.decoded(requestBodyOf(this.req));
@@ -186,6 +242,12 @@ export class AuditRecord {
     }
     return obj;
   }
+}
+
+const CLOSED_EARLY: Obj = { metadata: {}, status: 'Success', message: 'Connection closed early', code: 200 };
+
+function failureStatus(err: ApiError): Obj {
+  return { metadata: {}, status: 'Failure', message: err.message, reason: err.reason, code: err.code };
 }
 
 /** X-Forwarded-For entries, X-Real-Ip, then the peer, without duplicates (upstream utilnet.SourceIPs). */
