@@ -7,9 +7,12 @@
 // Cases (each on a fresh `ordinal up --runtime sim`, 10 nodes):
 //   parallel  Parallel StatefulSet 0 → N with one claim template, until every pod is Ready
 //   ordered   OrderedReady 0 → M with one claim template, until every pod is Ready
-//   api       K ConfigMap creates then K gets, 8 in flight, by the admin and by a bound user
+//   api       K ConfigMap creates then K gets, 8 in flight, as the admin (system:masters, which
+//             authorization lets through at once), then the same as a user bound to `edit` in the
+//             namespace (the admin impersonating it: every request is decided by RBAC)
 // Prints, per root and case, the median over rounds of CPU ms and of wall seconds.
 import { spawn, type ChildProcess } from 'node:child_process';
+import https from 'node:https';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -138,8 +141,27 @@ async function scaleCase(r: Running, policy: string, n: number, timeoutS: number
   return { cpu: cpuMs(r.proc.pid!) - c0, wall: (performance.now() - t0) / 1000 };
 }
 
-/** K creates then K gets of ConfigMaps, 8 in flight. */
+/** A request as the admin impersonating `user` (a raw client: the bench admin client sends no extra headers). */
+function impersonating(r: Running, agent: https.Agent, user: string) {
+  const u = new URL(r.url);
+  return (method: string, path: string, body?: unknown) =>
+    new Promise<void>((ok, fail) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', 'Impersonate-User': user, ...(payload ? { 'Content-Type': 'application/json' } : {}) } }, (res) => {
+        res.resume();
+        res.on('end', () => ((res.statusCode ?? 0) < 300 ? ok() : fail(new Error(`${method} ${path} as ${user}: ${res.statusCode}`))));
+      });
+      req.on('error', fail);
+      req.end(payload);
+    });
+}
+
+/** K creates then K gets of ConfigMaps, 8 in flight, as the admin and then as a user RBAC decides for. */
 async function apiCase(r: Running, k: number): Promise<{ cpu: number; wall: number }> {
+  await r.api.send('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'bench-edit' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bench-user' }] });
+  const pki = join(r.dataDir, 'pki');
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) });
+  const asUser = impersonating(r, agent, 'bench-user');
   await new Promise((ok) => setTimeout(ok, 1500));
   const c0 = cpuMs(r.proc.pid!);
   const t0 = performance.now();
@@ -151,9 +173,14 @@ async function apiCase(r: Running, k: number): Promise<{ cpu: number; wall: numb
     next = 0;
     await Promise.all(Array.from({ length: 8 }, () => worker(op)));
   };
-  await run((i) => r.api.send('POST', `/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { i: String(i) } }));
-  await run((i) => r.api.send('GET', `/api/v1/namespaces/${NS}/configmaps/cm-${i}`));
-  return { cpu: cpuMs(r.proc.pid!) - c0, wall: (performance.now() - t0) / 1000 };
+  const cm = (i: number, who: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${who}-${i}` }, data: { i: String(i) } });
+  await run((i) => r.api.send('POST', `/api/v1/namespaces/${NS}/configmaps`, cm(i, 'admin')));
+  await run((i) => r.api.send('GET', `/api/v1/namespaces/${NS}/configmaps/cm-admin-${i}`));
+  await run((i) => asUser('POST', `/api/v1/namespaces/${NS}/configmaps`, cm(i, 'user')));
+  await run((i) => asUser('GET', `/api/v1/namespaces/${NS}/configmaps/cm-user-${i}`));
+  const f = { cpu: cpuMs(r.proc.pid!) - c0, wall: (performance.now() - t0) / 1000 };
+  agent.destroy();
+  return f;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
