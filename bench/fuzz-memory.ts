@@ -68,7 +68,10 @@ try {
   for (let i = 0; i < SLICES; i++) {
     const sum = await fuzz(server, SEED + i, Math.floor(REQUESTS / SLICES), { concurrency: 8 });
     const now = await snapshot();
-    console.log(`after ${((i + 1) * REQUESTS) / SLICES} requests (${sum.crashed ? 'CRASHED' : 'serving'}): RSS ${mib(rss(server.proc.pid!))}, live heap ${mib(now.totalBytes)} (+${mib(now.totalBytes - last.totalBytes)})`);
+    console.log(
+      `after ${((i + 1) * REQUESTS) / SLICES} requests (${sum.crashed ? 'CRASHED' : 'serving'}): RSS during the slice peaked at ${sum.rss.peak.toFixed(0)} MB; ` +
+        `after the snapshot's GC: RSS ${mib(rss(server.proc.pid!))}, live heap ${mib(now.totalBytes)} (+${mib(now.totalBytes - last.totalBytes)})`,
+    );
     console.log(`  grew by owner:\n${growth(last, now, 'byOwner')}`);
     console.log(`  grew by constructor:\n${growth(last, now, 'byConstructor')}`);
     console.log(`  API objects by kind:\n${growth(last, now, 'apiObjects')}`);

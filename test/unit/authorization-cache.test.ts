@@ -8,6 +8,9 @@ import { answerFor, DecisionCache, MAX_ANSWERS, questionKey } from '../../src/ap
 import { ruleAllows } from '../../src/apiserver/authorization/rules.ts';
 import { ALLOW, NO_OPINION, type Attributes } from '../../src/apiserver/authorization/types.ts';
 import type { Obj } from '../../src/api/resource.ts';
+import { NodeAuthorizer, staticAnswer } from '../../src/apiserver/authorization/node/authorizer.ts';
+import { nodeUser } from '../../src/apiserver/authorization/node/identity.ts';
+import { nodeRules } from '../../src/apiserver/authorization/bootstrap-policy.ts';
 
 const G = 'rbac.authorization.k8s.io';
 const crb = (name: string, role: string, subjects: object[]) => ({ kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: G, kind: 'ClusterRole', name: role }, subjects });
@@ -150,4 +153,24 @@ test('DecisionCache: one computation per question without the name, regardless o
   assert.ok((c as unknown as { size: number }).size <= MAX_ANSWERS);
   assert.equal(answerFor({ grants: [], otherwise: NO_OPINION('r') }, 'n').reason, 'r');
   assert.notEqual(questionKey(req('get', 'pods')), questionKey(req('get', 'pods', '', 'e')));
+});
+
+test('the Node authorizer\'s cached static answers equal rule-by-rule evaluation of the system:node rules', () => {
+  const rules = nodeRules();
+  const node = nodeUser('n1');
+  const a = new NodeAuthorizer();
+  const resources: [string, string, string][] = [['', 'events', ''], ['events.k8s.io', 'events', ''], ['', 'services', ''], ['', 'endpoints', ''], ['', 'namespaces', ''], ['storage.k8s.io', 'volumeattachments', ''], ['certificates.k8s.io', 'certificatesigningrequests', ''], ['authentication.k8s.io', 'tokenreviews', ''], ['authorization.k8s.io', 'subjectaccessreviews', ''], ['apps', 'deployments', ''], ['', 'nodes', 'proxy']];
+  let allowed = 0;
+  for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) {
+    for (const [group, resource, subresource] of resources) {
+      for (const name of ['', 'x']) {
+        const q: Attributes = { user: node, verb, resourceRequest: true, path: '', namespace: 'd', apiGroup: group, apiVersion: 'v1', resource, subresource, name };
+        const expected = rules.some((r) => ruleAllows(q, r));
+        if (expected) allowed++;
+        assert.equal(answerFor(staticAnswer(rules, q), name).decision === 'Allow', expected, `${verb} ${group}/${resource}/${subresource} ${name}`);
+        for (let i = 0; i < 2; i++) assert.equal(a.authorize(q).decision, expected ? 'Allow' : 'NoOpinion', `${verb} ${group}/${resource}/${subresource} ${name}`);
+      }
+    }
+  }
+  assert.ok(allowed > 10, 'the grid covers allowed requests too');
 });
