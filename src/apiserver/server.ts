@@ -123,7 +123,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   // Nodes whose agents run elsewhere are reached at their kubelet servers, as the API server's kubelet client.
   const remote = remoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
-  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost')) });
+  // Upgrade requests (exec, attach, port-forward) are audited too; their record travels with the request.
+  const upgradeAudits = new WeakMap<IncomingMessage, AuditRecord>();
+  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost'), upgradeAudits.get(req)) });
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,
@@ -138,7 +140,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     },
     (req, res) => void handle(req, res),
   );
-  server.on('upgrade', (req, socket, head) => streaming.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head) => {
+    const audit = auditor?.beginUpgrade(req, socket, new URL(req.url ?? '/', 'https://localhost'));
+    if (audit) upgradeAudits.set(req, audit);
+    streaming.handleUpgrade(req, socket, head);
+    audit?.complete();
+  });
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
 

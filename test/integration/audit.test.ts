@@ -46,6 +46,15 @@ test('audit: allowed, refused and impersonated requests each leave a line', { ti
   assert.equal(watchRefused.status, 403);
   assert.equal((await anonymous(c, '/api/v1/namespaces/default/pods?watch=true', { Authorization: 'Bearer not-a-token' })).status, 401);
   assert.equal((await anonymous(c, '/api/v1/nodes')).status, 401);
+  // exec is an upgrade, answered on the raw socket: refused by authorization (jane may read the pod,
+  // not exec into it), and allowed but failing (the pod is not running: there are no nodes).
+  await kubectlOk(c, ['run', 'idle', '--image=busybox']);
+  await kubectlOk(c, ['create', 'role', 'pod-reader', '--verb=get', '--resource=pods']);
+  await kubectlOk(c, ['create', 'rolebinding', 'jane-reads', '--role=pod-reader', '--user=jane']);
+  const execRefused = await kubectl(c, ['exec', 'idle', '--as=jane', '--', 'ls']);
+  assert.match(execRefused.stderr, /pods "idle" is forbidden: User "jane" cannot create resource "pods\/exec"/);
+  const execFailed = await kubectl(c, ['exec', 'idle', '--', 'ls']);
+  assert.match(execFailed.stderr, /pod idle does not have a host assigned/);
   // A watch's ResponseComplete is written when it ends, not when it starts.
   await waitUntil(() => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"watch"') && l.includes('ResponseComplete')).length >= 2, 10_000, () => 'watch ResponseComplete events');
 
@@ -54,7 +63,7 @@ test('audit: allowed, refused and impersonated requests each leave a line', { ti
     assert.equal(e.kind, 'Event');
     assert.equal(e.apiVersion, 'audit.k8s.io/v1');
     // RequestReceived is omitted by the policy; only long-running requests and failed authentications have ResponseStarted.
-    if (e.stage === 'ResponseStarted') assert.ok(e.verb === 'watch' || e.responseStatus.code === 401, JSON.stringify(e));
+    if (e.stage === 'ResponseStarted') assert.ok(e.verb === 'watch' || e.objectRef?.subresource === 'exec' || e.responseStatus.code === 401, JSON.stringify(e));
     else assert.equal(e.stage, 'ResponseComplete');
     assert.match(e.auditID, /^[0-9a-f-]{36}$/);
     assert.match(e.requestReceivedTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -105,6 +114,33 @@ test('audit: allowed, refused and impersonated requests each leave a line', { ti
     assert.equal(e.responseStatus.code, 403);
     assert.equal(e.responseStatus.reason, 'Forbidden');
     assert.equal(e.impersonatedUser.username, 'jane');
+  }
+
+  // exec: long-running, so ResponseStarted and ResponseComplete for each attempt (kubectl tries a
+  // WebSocket, then SPDY), with the Status the socket was answered with.
+  const execEvents = events.filter((e) => e.objectRef?.subresource === 'exec');
+  assert.equal(execEvents.length, 8, JSON.stringify(execEvents));
+  const byId = new Map<string, any[]>();
+  for (const e of execEvents) byId.set(e.auditID, [...(byId.get(e.auditID) ?? []), e]);
+  for (const [, evs] of byId) {
+    assert.deepEqual(evs.map((e) => e.stage), ['ResponseStarted', 'ResponseComplete']);
+    // A WebSocket upgrade is a GET, SPDY's a POST: the request's own verb, as upstream's RequestInfo.
+    assert.ok(['get', 'create'].includes(evs[0].verb), evs[0].verb);
+    assert.deepEqual(evs[0].responseStatus, evs[1].responseStatus);
+  }
+  const refusedExec = execEvents.filter((e) => e.impersonatedUser?.username === 'jane');
+  assert.equal(refusedExec.length, 4);
+  for (const e of refusedExec) {
+    assert.equal(e.responseStatus.code, 403);
+    assert.equal(e.responseStatus.reason, 'Forbidden');
+    assert.match(e.responseStatus.message, /^pods "idle" is forbidden: User "jane" cannot (get|create) resource "pods\/exec"/);
+    assert.equal(e.annotations['authorization.k8s.io/decision'], 'forbid');
+  }
+  const failedExec = execEvents.filter((e) => !e.impersonatedUser);
+  assert.equal(failedExec.length, 4);
+  for (const e of failedExec) {
+    assert.deepEqual(e.responseStatus, { metadata: {}, status: 'Failure', message: 'pod idle does not have a host assigned', reason: 'BadRequest', code: 400 });
+    assert.equal(e.annotations['authorization.k8s.io/decision'], 'allow');
   }
 
   // Failed authentication: one ResponseStarted event, no user, the credentials tried.

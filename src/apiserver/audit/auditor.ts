@@ -9,6 +9,7 @@
 // ResponseStarted, with no user, and the credentials it tried as the message.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Obj, RequestUser } from '../../api/resource.ts';
 import type { ApiError } from '../errors.ts';
 import { requestAttributes } from '../authorization/attributes.ts';
@@ -52,6 +53,15 @@ export class Auditor {
     return new AuditRecord(this, req, res, url);
   }
 
+  /**
+   * Starts the record of an upgrade request (exec, attach, port-forward), whose response is
+   * written straight to the socket: its status is read from the status line written there, and
+   * it is complete when the socket closes.
+   */
+  beginUpgrade(req: IncomingMessage, socket: Duplex, url: URL): AuditRecord {
+    return new AuditRecord(this, req, socket, url);
+  }
+
   /** `user` undefined: a request that failed authentication, which rules naming users or groups never match. */
   levelFor(user: RequestUser | undefined, a: Attributes): RequestAuditConfig {
     return evaluatePolicy(this.policy, user, a);
@@ -69,7 +79,8 @@ export class Auditor {
 export class AuditRecord {
   private readonly auditor: Auditor;
   private readonly req: IncomingMessage;
-  private readonly res: ServerResponse;
+  /** The response, or for an upgrade the raw socket it is written to. */
+  private readonly res: ServerResponse | Duplex;
   private readonly url: URL;
   private readonly id: string;
   private readonly received = Date.now();
@@ -84,15 +95,22 @@ export class AuditRecord {
   private started = false;
   /** The error the response carries, once the handler has decided to fail. */
   private failure?: ApiError;
+  /** An upgrade's status code and error Status, as read from what was written to its socket. */
+  private rawCode = 0;
+  private rawStatus?: Obj;
 
-  constructor(auditor: Auditor, req: IncomingMessage, res: ServerResponse, url: URL) {
+  constructor(auditor: Auditor, req: IncomingMessage, res: ServerResponse | Duplex, url: URL) {
     this.auditor = auditor;
     this.req = req;
     this.res = res;
     this.url = url;
     const given = req.headers['audit-id'];
     this.id = (Array.isArray(given) ? given[0] : given) || randomUUID();
-    res.setHeader('Audit-Id', this.id);
+    if (isResponse(res)) res.setHeader('Audit-Id', this.id);
+  }
+
+  private get statusCode(): number {
+    return isResponse(this.res) ? this.res.statusCode : this.rawCode;
   }
 
   /** The authenticated user: the policy is evaluated for it, and RequestReceived goes out. */
@@ -102,10 +120,16 @@ export class AuditRecord {
     this.config = this.auditor.levelFor(user, this.attrs);
     if (this.config.level === 'None') return;
     this.longRunning = isLongRunning(this.attrs);
+    const res = this.res;
+    if (!isResponse(res)) {
+      this.write('RequestReceived');
+      this.watchSocket(res);
+      return;
+    }
     // A stream (watch events, logs, a proxied body) is not a response object.
-    if (this.config.level === 'RequestResponse' && !this.longRunning) this.captureResponse();
+    if (this.config.level === 'RequestResponse' && !this.longRunning) this.captureResponse(res);
     this.write('RequestReceived');
-    if (this.longRunning) this.watchStatus();
+    if (this.longRunning) this.watchStatus(res);
   }
 
   /**
@@ -145,13 +169,40 @@ export class AuditRecord {
       this.write('ResponseComplete', err ?? this.failure, this.longRunning && !this.started && !err && !this.failure ? CLOSED_EARLY : undefined);
     };
     // A watch or a stream is complete when its response ends, not when its handler returns.
-    if (this.longRunning && !this.res.writableFinished && !this.res.destroyed) this.res.once('close', finish);
+    if ((this.longRunning || !isResponse(this.res)) && !this.res.writableFinished && !this.res.destroyed) this.res.once('close', finish);
     else finish();
   }
 
+  /** Upgrades: the status line (and an error's Status body) as the streaming code writes them to the socket. */
+  private watchSocket(socket: Duplex): void {
+    const seen = (chunk: unknown) => {
+      if (this.started || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      const text = (Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      if (!m) return;
+      this.started = true;
+      this.rawCode = Number(m[1]);
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+      try {
+        const st = JSON.parse(Buffer.from(body, 'latin1').toString('utf8'));
+        if (st?.kind === 'Status') this.rawStatus = { metadata: {}, status: st.status, message: st.message, reason: st.reason, code: st.code };
+      } catch {}
+      if (this.longRunning) this.write('ResponseStarted', undefined, this.rawStatus ?? { metadata: {}, code: this.rawCode });
+    };
+    const write = socket.write.bind(socket) as (...a: unknown[]) => boolean;
+    const end = socket.end.bind(socket) as (...a: unknown[]) => Duplex;
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      seen(chunk);
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    socket.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      seen(chunk);
+      return end(chunk, ...rest);
+    }) as typeof socket.end;
+  }
+
   /** Long-running requests: ResponseStarted as their status goes out (Node sends every header through writeHead). */
-  private watchStatus(): void {
-    const res = this.res;
+  private watchStatus(res: ServerResponse): void {
     const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
     res.writeHead = ((code: number, ...rest: unknown[]) => {
       if (!this.started) {
@@ -162,8 +213,7 @@ export class AuditRecord {
     }) as typeof res.writeHead;
   }
 
-  private captureResponse(): void {
-    const res = this.res;
+  private captureResponse(res: ServerResponse): void {
     const end = res.end.bind(res);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -206,7 +256,7 @@ export class AuditRecord {
     if (status) ev.responseStatus = status;
     else if (stage === 'ResponseStarted' && err) ev.responseStatus = failureStatus(err);
     if (stage === 'ResponseComplete') {
-      if (!status) ev.responseStatus = err ? failureStatus(err) : { metadata: {}, code: this.res.statusCode };
+      if (!status) ev.responseStatus = err ? failureStatus(err) : (this.rawStatus ?? { metadata: {}, code: this.statusCode });
       if (c.level === 'Request' || c.level === 'RequestResponse') {
         const decoded = requestObjectOf(this.req);
         const body = decoded !== undefined ? this.stripped(JSON.parse(JSON.stringify(decoded))) : this.decoded(requestBodyOf(this.req));
@@ -242,6 +292,10 @@ export class AuditRecord {
     }
     return obj;
   }
+}
+
+function isResponse(r: ServerResponse | Duplex): r is ServerResponse {
+  return typeof (r as ServerResponse).setHeader === 'function';
 }
 
 const CLOSED_EARLY: Obj = { metadata: {}, status: 'Success', message: 'Connection closed early', code: 200 };
