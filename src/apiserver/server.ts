@@ -106,7 +106,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const identify = (req: IncomingMessage, url: URL, audit?: AuditRecord): RequestUser => {
     const user = authenticate(req);
     if (!user) {
-      if (req.headers.authorization || !ANONYMOUS_PATHS.has(url.pathname)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      if (req.headers.authorization || !ANONYMOUS_PATHS.has(url.pathname)) {
+        audit?.authenticationFailed();
+        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
       audit?.authenticated(ANONYMOUS);
       return authorizeRequest(authz.authorizer, req, url, ANONYMOUS, audit && ((acting, a, r) => audit.authorized(acting, a, r)));
     }
@@ -121,7 +124,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   // Nodes whose agents run elsewhere are reached at their kubelet servers, as the API server's kubelet client.
   const remote = remoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
-  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost')) });
+  // Upgrade requests (exec, attach, port-forward) are audited too; their record travels with the request.
+  const upgradeAudits = new WeakMap<IncomingMessage, AuditRecord>();
+  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost'), upgradeAudits.get(req)) });
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,
@@ -136,7 +141,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     },
     (req, res) => void handle(req, res),
   );
-  server.on('upgrade', (req, socket, head) => streaming.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head) => {
+    const audit = auditor?.beginUpgrade(req, socket, new URL(req.url ?? '/', 'https://localhost'));
+    if (audit) upgradeAudits.set(req, audit);
+    streaming.handleUpgrade(req, socket, head);
+    audit?.complete();
+  });
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
 
@@ -172,6 +182,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) log('error', 'apiserver', 'request failed', { method: req.method, path: url.pathname, error: String((err as Error)?.stack ?? err) });
       failure = apiErr;
+      audit?.failing(apiErr);
       sendError(res, apiErr);
     } finally {
       audit?.complete(failure);

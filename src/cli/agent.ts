@@ -231,8 +231,9 @@ export async function runAgent(argv: string[]): Promise<void> {
     await proxy.start();
     stops.push(() => proxy.close());
     // Each node answers cluster DNS for its own pods: at the kube-dns ClusterIP (their resolv.conf)
-    // and at their gateway.
-    const dns = new ClusterDns(client, { port: 0 });
+    // and at their gateway. As the node, it may not list every pod: pod names are answered as
+    // kubeadm's Corefile does (pods insecure), with no pod watch.
+    const dns = new ClusterDns(client, { port: 0, pods: 'insecure' });
     await dns.start();
     stops.push(() => dns.stop());
     for (const address of [serviceNetwork.dnsIP, containerd.gatewayIP]) {

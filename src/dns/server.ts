@@ -87,7 +87,9 @@ export class ClusterDns {
     watch('namespaces', '', (o) => ix.setNamespace(o.metadata.name, true), (o) => ix.setNamespace(o.metadata.name, false));
     watch('services', '', (o) => ix.setService(o), (o) => ix.deleteService(o));
     watch('endpointslices', 'discovery.k8s.io', (o) => ix.setSlice(o), (o) => ix.deleteSlice(o));
-    watch('pods', '', (o) => ix.setPod(o), (o) => ix.deletePod(o));
+    // Pods are read only to verify pod names, as CoreDNS watches them only for `pods verified`:
+    // a DNS running with a node's credentials (pods insecure) needs no cluster-wide pod list.
+    if (this.cfg.pods === 'verified') watch('pods', '', (o) => ix.setPod(o), (o) => ix.deletePod(o));
     await Promise.all(this.informers.map((i) => i.start()));
     // As CoreDNS, wait a while for the caches, then serve anyway: until they have synced a name
     // not found gets SERVFAIL (try again) rather than NXDOMAIN.

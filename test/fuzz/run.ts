@@ -10,6 +10,7 @@ import { generate, NAMESPACES, type FuzzRequest, type Identity } from './generat
 import { resources, groupVersion } from '../../src/api/registry.ts';
 import { issueUserCertificate } from '../../src/cli/kubeconfig-user.ts';
 import { caCertPath, caKeyPath, loadIssuer } from '../../src/apiserver/pki.ts';
+import { ORDINAL_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -21,9 +22,10 @@ export interface Server {
 }
 
 /** Starts `ordinal up --runtime sim` in its own process group on a free port and a fresh data dir. */
-export async function startServer(extra: string[] = []): Promise<Server> {
+export async function startServer(extra: string[] = [], nodeFlags: string[] = ORDINAL_NODE_FLAGS): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ordinal-fuzz-'));
-  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'up', '--runtime', 'sim', '--data-dir', dataDir, '--port', '0', '--dns-port', '0', ...extra], {
+  // With the V8 flags `ordinal` runs with (bin/ordinal.js), so that its memory is what users get.
+  const proc = spawn(process.execPath, [...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--runtime', 'sim', '--data-dir', dataDir, '--port', '0', '--dns-port', '0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },

@@ -13,6 +13,8 @@ import { startTestApi, type TestApi } from '../support/inprocess.ts';
 import { fixture, kubectl, kubectlOk, waitUntil, type Cluster } from './harness.ts';
 import { startComponents, type Component } from '../../src/cli/components.ts';
 import { ClusterDns } from '../../src/dns/server.ts';
+import { InProcessClient } from '../../src/client/client.ts';
+import { nodeUser } from '../../src/apiserver/authorization/node/identity.ts';
 
 let t: TestApi;
 let c: Cluster;
@@ -55,7 +57,7 @@ let nextId = 1;
 const encodeQuery = (name: string, type: string) =>
   dnsPacket.encode({ type: 'query', id: nextId++ & 0xffff, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: type as any, class: 'IN' }] });
 
-function udpQuery(name: string, type = 'A'): Promise<Reply> {
+function udpQuery(name: string, type = 'A', port = dns.port): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     const timer = setTimeout(() => {
@@ -67,7 +69,7 @@ function udpQuery(name: string, type = 'A'): Promise<Reply> {
       s.close();
       resolve(asReply(dnsPacket.decode(msg)));
     });
-    s.send(encodeQuery(name, type), dns.port, '127.0.0.1');
+    s.send(encodeQuery(name, type), port, '127.0.0.1');
   });
 }
 
@@ -154,6 +156,26 @@ test('PTR and pod A records', async () => {
   assert.deepEqual(ptr.answers.map((a) => a.data), [WEB0]);
   const podName = `${ip.replaceAll('.', '-')}.default.pod.cluster.local`;
   assert.deepEqual(addrs(await udpQuery(podName)), [ip]);
+});
+
+test('a node agent\'s DNS, with the node\'s own credentials, serves without listing pods (pods insecure, as kubeadm\'s Corefile)', async () => {
+  const asNode = new InProcessClient(t.api.resources, { user: nodeUser('node-1') });
+  // The node may not list every pod of the cluster; the DNS must not need to.
+  await assert.rejects(asNode.list(asNode.resource('', 'pods')), (err: any) => err.code === 403 && /cannot list resource "pods"/.test(err.message));
+  const nodeDns = new ClusterDns(asNode, { port: 0, host: '127.0.0.1', pods: 'insecure' });
+  await nodeDns.start();
+  try {
+    assert.equal(nodeDns.view.synced, true, 'every informer it runs is allowed and synced');
+    const ip: string = web0.status.podIP;
+    const ask = (name: string, type = 'A') => udpQuery(name, type, nodeDns.port);
+    assert.deepEqual(addrs(await ask(WEB0)), [ip]);
+    // Pod names answer from the name alone; a namespace that does not exist still does not.
+    assert.deepEqual(addrs(await ask(`${ip.replaceAll('.', '-')}.default.pod.cluster.local`)), [ip]);
+    assert.deepEqual(addrs(await ask('10-9-9-9.default.pod.cluster.local')), ['10.9.9.9']);
+    assert.equal((await ask('10-9-9-9.no-such-ns.pod.cluster.local')).rcode, 'NXDOMAIN');
+  } finally {
+    nodeDns.stop();
+  }
 });
 
 test('missing names are NXDOMAIN with an SOA; other types NODATA; outside names REFUSED', async () => {

@@ -91,6 +91,14 @@ test('a node reads, writes and changes only what is its own', { timeout: 180_000
   await refused(['taint', 'node', 'n1', 'k=v:NoSchedule'], `nodes "n1" is forbidden: node "n1" is not allowed to modify taints`);
   // Other nodes are readable through the proxier role Ordinal's agents hold (they route to every node).
   assert.equal((await asN1(['get', 'node', 'n2'])).code, 0);
+  // Pods: only its own by the spec.nodeName selector; its proxier and DNS roles grant no pod listing.
+  await refused(['get', 'pods', '-A'], `pods is forbidden: User "system:node:n1" cannot list resource "pods" in API group "" at the cluster scope: can only list/watch pods with spec.nodeName field selector`);
+  assert.deepEqual((await asN1(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=n1', '-o', 'name'])).stdout.trim().split('\n'), ['pod/p1']);
+  assert.equal((await kubectlOk(cluster, ['get', 'clusterrolebinding', 'ordinal:node-dns', '-o', 'jsonpath={.roleRef.name}'])).trim(), 'ordinal:node-dns');
+  const dnsRules = JSON.parse(await kubectlOk(cluster, ['get', 'clusterrole', 'ordinal:node-dns', '-o', 'json'])).rules;
+  assert.ok(!dnsRules.some((r: any) => r.resources.includes('pods')), 'the node DNS role grants no pods');
+  assert.equal((await asN1(['auth', 'can-i', 'list', 'namespaces'])).stdout.trim(), 'yes');
+  assert.equal((await asN1(['auth', 'can-i', 'list', 'pods', '-A'])).stdout.trim(), 'no - can only list/watch pods with spec.nodeName field selector');
 
   // Pod status: its own pod's, not n2's; and no deleting n2's pod.
   const condition = JSON.stringify({ status: { conditions: [{ type: 'example.com/Checked', status: 'True' }] } });

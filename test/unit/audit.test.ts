@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluatePolicy, parsePolicy } from '../../src/apiserver/audit/policy.ts';
 import { AuditLogWriter } from '../../src/apiserver/audit/log-writer.ts';
+import { failedAuthenticationMessage, isLongRunning } from '../../src/apiserver/audit/stages.ts';
 import { requestAttributes } from '../../src/apiserver/authorization/attributes.ts';
 
 const bob = { user: 'bob', groups: ['dev', 'system:authenticated'] };
@@ -65,4 +66,52 @@ test('log: rotates past maxsize and keeps maxbackup copies', () => {
   const current = readFileSync(path, 'utf8').trim().split('\n');
   assert.ok(current.length <= 10);
   assert.match(current.at(-1)!, /^44 /);
+});
+
+test('stages: long-running requests as kube-apiserver counts them', () => {
+  const lr = (method: string, url: string) => {
+    const u = new URL(url, 'https://x');
+    return isLongRunning(requestAttributes(bob, method, u.pathname, u.searchParams));
+  };
+  assert.equal(lr('GET', '/api/v1/namespaces/d/pods?watch=true'), true);
+  assert.equal(lr('GET', '/api/v1/watch/namespaces/d/pods'), true);
+  assert.equal(lr('GET', '/api/v1/namespaces/d/pods/p/log'), true, 'logs, followed or not');
+  assert.equal(lr('POST', '/api/v1/namespaces/d/pods/p/exec'), true);
+  assert.equal(lr('GET', '/api/v1/namespaces/d/pods/p/attach'), true);
+  assert.equal(lr('POST', '/api/v1/namespaces/d/pods/p/portforward'), true);
+  assert.equal(lr('GET', '/api/v1/nodes/n/proxy/pods'), true);
+  assert.equal(lr('GET', '/api/v1/namespaces/d/pods?watch=false'), false);
+  assert.equal(lr('GET', '/api/v1/namespaces/d/pods/p'), false);
+  assert.equal(lr('PUT', '/api/v1/namespaces/d/pods/p/status'), false);
+  assert.equal(lr('GET', '/healthz'), false);
+});
+
+test('stages: the message of a failed authentication names what was tried, in upstream order', () => {
+  const q = (s = '') => new URLSearchParams(s);
+  assert.equal(failedAuthenticationMessage(undefined, q(), false), 'Authentication failed, no credentials provided');
+  assert.equal(failedAuthenticationMessage('Bearer abc', q(), false), 'Authentication failed, attempted: bearer');
+  assert.equal(failedAuthenticationMessage('  bearer abc ', q(), false), 'Authentication failed, attempted: bearer');
+  assert.equal(failedAuthenticationMessage('Bearer', q(), false), 'Authentication failed, no credentials provided', 'a scheme without a token is nothing');
+  assert.equal(failedAuthenticationMessage(`Basic ${Buffer.from('u:p').toString('base64')}`, q(), true), 'Authentication failed, attempted: basic, x509');
+  assert.equal(failedAuthenticationMessage('Basic not*base64', q(), false), 'Authentication failed, no credentials provided');
+  assert.equal(failedAuthenticationMessage(`Basic ${Buffer.from('nocolon').toString('base64')}`, q(), false), 'Authentication failed, no credentials provided');
+  assert.equal(failedAuthenticationMessage('Bearer t', q('access_token=x'), true), 'Authentication failed, attempted: bearer, access_token, x509');
+  assert.equal(failedAuthenticationMessage(undefined, q('access_token=%20'), false), 'Authentication failed, no credentials provided');
+});
+
+test('policy: a request without a user matches no rule limited to users or groups', () => {
+  const p = parsePolicy(`
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+- level: RequestResponse
+  userGroups: ["system:unauthenticated"]
+- level: Request
+  users: [""]
+- level: Metadata
+  resources: [{ group: "", resources: ["pods"] }]
+`);
+  const a = requestAttributes({ user: '', groups: [] }, 'GET', '/api/v1/pods', new URLSearchParams());
+  assert.equal(evaluatePolicy(p, undefined, a).level, 'Metadata');
+  assert.equal(evaluatePolicy(p, undefined, requestAttributes({ user: '', groups: [] }, 'GET', '/api/v1/nodes', new URLSearchParams())).level, 'None');
 });

@@ -146,6 +146,24 @@ test('Node graph follows pods as they move, change and go', () => {
   assert.equal(a.authorize(attrs('get', 'secrets', 'sec-m')).decision, 'NoOpinion');
 });
 
+test('Node graph: a status write of the same pod keeps its references; a new uid, node or ephemeral container recomputes them', () => {
+  const a = authorizer();
+  const g = a.graph;
+  // Same uid and node: nothing recomputed, even if the (immutable) spec given differs.
+  g.setPod(pod('p1', 'n1', { spec: { volumes: [] } }));
+  assert.equal(a.authorize(attrs('get', 'secrets', 'sec-p1')).decision, 'Allow');
+  // A new pod under the same name (new uid) is looked at afresh.
+  g.setPod(pod('p1', 'n1', { metadata: { uid: 'other' }, spec: { volumes: [] } }));
+  assert.equal(a.authorize(attrs('get', 'secrets', 'sec-p1')).decision, 'NoOpinion');
+  // An added ephemeral container may bring references of its own.
+  g.setPod(pod('p1', 'n1', { metadata: { uid: 'other' }, spec: { volumes: [], ephemeralContainers: [{ name: 'dbg', envFrom: [{ secretRef: { name: 'debug-sec' } }] }] } }));
+  assert.equal(a.authorize(attrs('get', 'secrets', 'debug-sec')).decision, 'Allow');
+  // Moving to another node moves every reference.
+  g.setPod(pod('p1', 'n2', { metadata: { uid: 'other' }, spec: { volumes: [], ephemeralContainers: [{ name: 'dbg', envFrom: [{ secretRef: { name: 'debug-sec' } }] }] } }));
+  assert.equal(a.authorize(attrs('get', 'secrets', 'debug-sec')).decision, 'NoOpinion');
+  assert.equal(a.authorize({ ...attrs('get', 'secrets', 'debug-sec'), user: nodeUser('n2') }).decision, 'Allow');
+});
+
 function refusal(w: WriteAttempt, lookups = { pod: (_ns: string, n: string) => ({ p1: pod('p1', 'n1'), p2: pod('p2', 'n2') } as Record<string, Obj>)[n], node: (n: string) => (n === 'n1' ? { metadata: { name: 'n1', uid: 'node-uid' } } : undefined) }): string | undefined {
   try {
     nodeRestriction(w, lookups);

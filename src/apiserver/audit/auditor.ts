@@ -1,11 +1,15 @@
 // Audit events for API requests (upstream apiserver endpoints/filters/audit.go and
 // audit/request.go): each request gets an audit ID (the client's Audit-ID header, or a new UUID,
 // echoed back); the policy picks its level from the authenticated user and the request; events
-// go out at RequestReceived and ResponseComplete (unless the policy omits them), with the
-// authorizer's decision as annotations, the impersonated user beside the real one, and the request
-// and response bodies at the levels that ask for them.
+// go out at RequestReceived, ResponseStarted for long-running requests (watches, logs, proxies:
+// when their status is sent) and ResponseComplete (when they end), unless the policy omits them,
+// with the authorizer's decision as annotations, the impersonated user beside the real one, and
+// the request and response bodies at the levels that ask for them. A request that fails
+// authentication gets the one event upstream's failed-authentication audit gives it:
+// ResponseStarted, with no user, and the credentials it tried as the message.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Obj, RequestUser } from '../../api/resource.ts';
 import type { ApiError } from '../errors.ts';
 import { requestAttributes } from '../authorization/attributes.ts';
@@ -13,6 +17,7 @@ import type { Attributes, AuthorizationResult } from '../authorization/types.ts'
 import { requestBodyOf, requestObjectOf } from '../http.ts';
 import { evaluatePolicy, type AuditPolicy, type RequestAuditConfig, type Stage } from './policy.ts';
 import type { AuditLogWriter } from './log-writer.ts';
+import { failedAuthenticationMessage, isLongRunning, presentedCertificate } from './stages.ts';
 
 /** Bodies larger than this are not copied into events (they would dwarf the log). */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -22,7 +27,11 @@ function microTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '000Z');
 }
 
+/** Nobody: a request that failed authentication has no user, and its event an empty one. */
+const NOBODY: RequestUser = { user: '', groups: [] };
+
 function userInfo(u: RequestUser): Obj {
+  if (u === NOBODY) return {};
   const out: Obj = { username: u.user };
   if ((u as Obj).uid) out.uid = (u as Obj).uid;
   out.groups = u.groups;
@@ -44,7 +53,17 @@ export class Auditor {
     return new AuditRecord(this, req, res, url);
   }
 
-  levelFor(user: RequestUser, a: Attributes): RequestAuditConfig {
+  /**
+   * Starts the record of an upgrade request (exec, attach, port-forward), whose response is
+   * written straight to the socket: its status is read from the status line written there, and
+   * it is complete when the socket closes.
+   */
+  beginUpgrade(req: IncomingMessage, socket: Duplex, url: URL): AuditRecord {
+    return new AuditRecord(this, req, socket, url);
+  }
+
+  /** `user` undefined: a request that failed authentication, which rules naming users or groups never match. */
+  levelFor(user: RequestUser | undefined, a: Attributes): RequestAuditConfig {
     return evaluatePolicy(this.policy, user, a);
   }
 
@@ -60,7 +79,8 @@ export class Auditor {
 export class AuditRecord {
   private readonly auditor: Auditor;
   private readonly req: IncomingMessage;
-  private readonly res: ServerResponse;
+  /** The response, or for an upgrade the raw socket it is written to. */
+  private readonly res: ServerResponse | Duplex;
   private readonly url: URL;
   private readonly id: string;
   private readonly received = Date.now();
@@ -71,15 +91,26 @@ export class AuditRecord {
   private readonly annotations: Record<string, string> = {};
   private responseBody?: Buffer;
   private done = false;
+  private longRunning = false;
+  private started = false;
+  /** The error the response carries, once the handler has decided to fail. */
+  private failure?: ApiError;
+  /** An upgrade's status code and error Status, as read from what was written to its socket. */
+  private rawCode = 0;
+  private rawStatus?: Obj;
 
-  constructor(auditor: Auditor, req: IncomingMessage, res: ServerResponse, url: URL) {
+  constructor(auditor: Auditor, req: IncomingMessage, res: ServerResponse | Duplex, url: URL) {
     this.auditor = auditor;
     this.req = req;
     this.res = res;
     this.url = url;
     const given = req.headers['audit-id'];
     this.id = (Array.isArray(given) ? given[0] : given) || randomUUID();
-    res.setHeader('Audit-Id', this.id);
+    if (isResponse(res)) res.setHeader('Audit-Id', this.id);
+  }
+
+  private get statusCode(): number {
+    return isResponse(this.res) ? this.res.statusCode : this.rawCode;
   }
 
   /** The authenticated user: the policy is evaluated for it, and RequestReceived goes out. */
@@ -88,8 +119,36 @@ export class AuditRecord {
     this.attrs = requestAttributes(user, this.req.method ?? 'GET', this.url.pathname, this.url.searchParams);
     this.config = this.auditor.levelFor(user, this.attrs);
     if (this.config.level === 'None') return;
-    if (this.config.level === 'RequestResponse') this.captureResponse();
+    this.longRunning = isLongRunning(this.attrs);
+    const res = this.res;
+    if (!isResponse(res)) {
+      this.write('RequestReceived');
+      this.watchSocket(res);
+      return;
+    }
+    // A stream (watch events, logs, a proxied body) is not a response object.
+    if (this.config.level === 'RequestResponse' && !this.longRunning) this.captureResponse(res);
     this.write('RequestReceived');
+    if (this.longRunning) this.watchStatus(res);
+  }
+
+  /**
+   * Authentication failed (the 401): upstream audits it outside the usual stages, as one
+   * ResponseStarted event evaluated for no user.
+   */
+  authenticationFailed(): void {
+    this.user = NOBODY;
+    this.attrs = requestAttributes(NOBODY, this.req.method ?? 'GET', this.url.pathname, this.url.searchParams);
+    this.config = this.auditor.levelFor(undefined, this.attrs);
+    this.done = true;
+    if (this.config.level === 'None') return;
+    const auth = this.req.headers.authorization;
+    this.write('ResponseStarted', undefined, { metadata: {}, message: failedAuthenticationMessage(auth, this.url.searchParams, presentedCertificate(this.req)), code: 401 });
+  }
+
+  /** The handler failed with this error: the status any later stage reports. */
+  failing(err: ApiError): void {
+    this.failure = err;
   }
 
   /** The authorizer's decision on the (possibly impersonated) request. */
@@ -104,11 +163,57 @@ export class AuditRecord {
   complete(err?: ApiError): void {
     if (this.done || !this.config || this.config.level === 'None') return;
     this.done = true;
-    this.write('ResponseComplete', err);
+    const finish = () => {
+      // Nothing was sent at all: upstream fakes the start it never saw.
+      if (this.longRunning && !this.started) this.write('ResponseStarted', undefined, CLOSED_EARLY);
+      this.write('ResponseComplete', err ?? this.failure, this.longRunning && !this.started && !err && !this.failure ? CLOSED_EARLY : undefined);
+    };
+    // A watch or a stream is complete when its response ends, not when its handler returns.
+    if ((this.longRunning || !isResponse(this.res)) && !this.res.writableFinished && !this.res.destroyed) this.res.once('close', finish);
+    else finish();
   }
 
-  private captureResponse(): void {
-    const res = this.res;
+  /** Upgrades: the status line (and an error's Status body) as the streaming code writes them to the socket. */
+  private watchSocket(socket: Duplex): void {
+    const seen = (chunk: unknown) => {
+      if (this.started || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      const text = (Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      if (!m) return;
+      this.started = true;
+      this.rawCode = Number(m[1]);
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+      try {
+        const st = JSON.parse(Buffer.from(body, 'latin1').toString('utf8'));
+        if (st?.kind === 'Status') this.rawStatus = { metadata: {}, status: st.status, message: st.message, reason: st.reason, code: st.code };
+      } catch {}
+      if (this.longRunning) this.write('ResponseStarted', undefined, this.rawStatus ?? { metadata: {}, code: this.rawCode });
+    };
+    const write = socket.write.bind(socket) as (...a: unknown[]) => boolean;
+    const end = socket.end.bind(socket) as (...a: unknown[]) => Duplex;
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      seen(chunk);
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    socket.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      seen(chunk);
+      return end(chunk, ...rest);
+    }) as typeof socket.end;
+  }
+
+  /** Long-running requests: ResponseStarted as their status goes out (Node sends every header through writeHead). */
+  private watchStatus(res: ServerResponse): void {
+    const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+    res.writeHead = ((code: number, ...rest: unknown[]) => {
+      if (!this.started) {
+        this.started = true;
+        this.write('ResponseStarted', this.failure, this.failure ? undefined : { metadata: {}, code });
+      }
+      return writeHead(code, ...rest);
+    }) as typeof res.writeHead;
+  }
+
+  private captureResponse(res: ServerResponse): void {
     const end = res.end.bind(res);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -130,7 +235,7 @@ export class AuditRecord {
     }) as typeof res.end;
   }
 
-  private write(stage: Stage, err?: ApiError): void {
+  private write(stage: Stage, err?: ApiError, status?: Obj): void {
     const c = this.config!;
     if (c.omitStages.includes(stage)) return;
     const a = this.attrs!;
@@ -148,9 +253,10 @@ export class AuditRecord {
       if (a.subresource) ref.subresource = a.subresource;
       ev.objectRef = ref;
     }
+    if (status) ev.responseStatus = status;
+    else if (stage === 'ResponseStarted' && err) ev.responseStatus = failureStatus(err);
     if (stage === 'ResponseComplete') {
-      const code = err?.code ?? this.res.statusCode;
-      ev.responseStatus = err ? { metadata: {}, status: 'Failure', message: err.message, reason: err.reason, code } : { metadata: {}, code };
+      if (!status) ev.responseStatus = err ? failureStatus(err) : (this.rawStatus ?? { metadata: {}, code: this.statusCode });
       if (c.level === 'Request' || c.level === 'RequestResponse') {
         const decoded = requestObjectOf(this.req);
         const body = decoded !== undefined ? this.stripped(JSON.parse(JSON.stringify(decoded))) : this.decoded(requestBodyOf(this.req));
@@ -186,6 +292,16 @@ export class AuditRecord {
     }
     return obj;
   }
+}
+
+function isResponse(r: ServerResponse | Duplex): r is ServerResponse {
+  return typeof (r as ServerResponse).setHeader === 'function';
+}
+
+const CLOSED_EARLY: Obj = { metadata: {}, status: 'Success', message: 'Connection closed early', code: 200 };
+
+function failureStatus(err: ApiError): Obj {
+  return { metadata: {}, status: 'Failure', message: err.message, reason: err.reason, code: err.code };
 }
 
 /** X-Forwarded-For entries, X-Real-Ip, then the peer, without duplicates (upstream utilnet.SourceIPs). */

@@ -92,7 +92,7 @@ export function parsePolicy(text: string): AuditPolicy {
 }
 
 /** The level and omitted stages for a request: the first rule that matches, or None. `user` is the authenticated (not impersonated) user. */
-export function evaluatePolicy(policy: AuditPolicy, user: RequestUser, a: Attributes): RequestAuditConfig {
+export function evaluatePolicy(policy: AuditPolicy, user: RequestUser | undefined, a: Attributes): RequestAuditConfig {
   for (const r of policy.rules) {
     if (!ruleMatches(r, user, a)) continue;
     return { level: r.level, omitStages: [...new Set([...r.omitStages, ...policy.omitStages])], omitManagedFields: r.omitManagedFields ?? policy.omitManagedFields };
@@ -100,9 +100,10 @@ export function evaluatePolicy(policy: AuditPolicy, user: RequestUser, a: Attrib
   return { level: 'None', omitStages: policy.omitStages, omitManagedFields: policy.omitManagedFields };
 }
 
-function ruleMatches(r: PolicyRule, user: RequestUser, a: Attributes): boolean {
-  if (r.users.length && !r.users.includes(user.user)) return false;
-  if (r.userGroups.length && !r.userGroups.some((g) => user.groups.includes(g))) return false;
+// No user (a failed authentication): rules limited to users or groups do not match.
+function ruleMatches(r: PolicyRule, user: RequestUser | undefined, a: Attributes): boolean {
+  if (r.users.length && (!user || !r.users.includes(user.user))) return false;
+  if (r.userGroups.length && (!user || !r.userGroups.some((g) => user.groups.includes(g)))) return false;
   if (r.verbs.length && !r.verbs.includes(a.verb)) return false;
   if (r.namespaces.length || r.resources.length) {
     if (!a.resourceRequest) return false;

@@ -219,6 +219,13 @@ function clusterRoles(): Obj[] {
       rule(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']),
       rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
     ]),
+    // What a node agent's cluster DNS reads: system:coredns without pods, which CoreDNS watches
+    // only for `pods verified`; node agents answer pod names as kubeadm's Corefile does (`pods
+    // insecure`), so a node's credentials never list every pod of the cluster.
+    clusterRole('ordinal:node-dns', [
+      rule(['list', 'watch'], [''], ['endpoints', 'services', 'namespaces']),
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+    ]),
     clusterRole('system:volume-scheduler', [
       rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumes']),
       rule(READ, ['storage.k8s.io'], ['storageclasses']),
@@ -447,8 +454,10 @@ export const NODES_GROUP = 'system:nodes';
  * may do as a kubelet is the Node authorizer's (system:node is bound to no one, as upstream since
  * 1.8); beyond a kubelet, Ordinal's node agents run the service proxy and the cluster DNS, so
  * nodes hold kube-proxy's system:node-proxier role (list/watch services, endpoints,
- * endpointslices; read nodes, for the proxy and the host-gateway routes) and kubeadm's
- * system:coredns role (list/watch endpoints, services, endpointslices, pods, namespaces).
+ * endpointslices; read nodes: the host-gateway routes need every node's pod CIDR, as upstream's
+ * kube-proxy and CNI agents on every node read them) and ordinal:node-dns (kubeadm's
+ * system:coredns without pods: list/watch endpoints, services, endpointslices, namespaces).
+ * Neither lets a node list pods beyond its own (the Node authorizer's spec.nodeName selector).
  */
 function nodeJoinBindings(): Obj[] {
   return [
@@ -458,7 +467,7 @@ function nodeJoinBindings(): Obj[] {
     clusterRoleBinding('ordinal:node-proxier', 'system:node-proxier', [group(NODES_GROUP)]),
     // kubeadm's CoreDNS role and binding; Ordinal's node agents answer cluster DNS themselves.
     clusterRoleBinding('system:coredns', 'system:coredns', [sa('kube-system', 'coredns')]),
-    clusterRoleBinding('ordinal:node-dns', 'system:coredns', [group(NODES_GROUP)]),
+    clusterRoleBinding('ordinal:node-dns', 'ordinal:node-dns', [group(NODES_GROUP)]),
   ];
 }
 

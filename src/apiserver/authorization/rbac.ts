@@ -3,12 +3,14 @@
 // rule covering it. Reads the watch cache, so it is eventually consistent like upstream's
 // informer-backed authorizer.
 //
-// Speed: bindings are indexed by subject, and decisions are memoised per (user, groups,
-// attributes). Both are rebuilt lazily after any change to a role or binding, which are rare
-// next to the requests they decide.
+// Speed: bindings are indexed by subject, and answers are cached per identity and per request
+// without its object name (decision-cache.ts), so a controller writing pod after pod asks RBAC
+// once. Any change to a role or binding bumps the policy generation: the index is rebuilt and
+// the cached answers dropped lazily, on the next question.
 import type { Obj, RequestUser } from '../../api/resource.ts';
 import type { WatchCache } from '../../storage/cache.ts';
-import { ruleAllows, type PolicyRule } from './rules.ts';
+import { DecisionCache, type CachedAnswer, type Grant } from './decision-cache.ts';
+import { apiGroupMatches, nonResourceURLMatches, resourceMatches, verbMatches, type PolicyRule } from './rules.ts';
 import { ALLOW, NO_OPINION, type Attributes, type AuthorizationResult, type Authorizer, type RulesResult } from './types.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
@@ -20,7 +22,6 @@ export const RBAC_BUCKETS = {
 };
 
 const SA_PREFIX = 'system:serviceaccount:';
-const MAX_MEMO = 20_000;
 
 interface IndexedBinding {
   binding: Obj;
@@ -69,14 +70,14 @@ function describeSubject(s: Obj, bindingNamespace: string): string {
 export class RbacAuthorizer implements Authorizer {
   private readonly src: RbacSource;
   private index?: Map<string, IndexedBinding[]>;
-  private memo = new Map<string, AuthorizationResult>();
+  private readonly answers = new DecisionCache();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(src: RbacSource) {
     this.src = src;
     const invalidate = () => {
       this.index = undefined;
-      this.memo = new Map();
+      this.answers.invalidate();
     };
     for (const b of Object.values(RBAC_BUCKETS)) this.unsubscribe.push(src.onChange(b, invalidate));
   }
@@ -139,29 +140,38 @@ export class RbacAuthorizer implements Authorizer {
     return { rules: [], error: `unsupported role reference kind: "${ref.kind}"` };
   }
 
-  authorize(a: Attributes): AuthorizationResult {
-    const key = memoKey(a);
-    const hit = this.memo.get(key);
-    if (hit) return hit;
-    const result = this.decide(a);
-    if (this.memo.size >= MAX_MEMO) this.memo = new Map();
-    this.memo.set(key, result);
-    return result;
+  /** Bumped by every change to a role or binding; cached answers from an older generation are not used. */
+  get generation(): number {
+    return this.answers.currentGeneration;
   }
 
-  private decide(a: Attributes): AuthorizationResult {
+  authorize(a: Attributes): AuthorizationResult {
+    return this.answers.lookup(a, () => this.grantsFor(a));
+  }
+
+  /**
+   * Upstream's visit order, with the name left open: every rule of every applicable binding that
+   * covers the verb, group, resource and subresource (or the path), in order, up to the first that
+   * covers every name, since no grant after it can ever be the first to allow.
+   */
+  private grantsFor(a: Attributes): CachedAnswer {
     const errors: string[] = [];
+    const grants: Grant[] = [];
     for (const ib of this.bindingsFor(a.user, a.namespace)) {
       const { rules, error } = this.rulesOf(ib);
       if (error) errors.push(error);
-      if (!rules.some((r) => ruleAllows(a, r))) continue;
-      const b = ib.binding;
-      const ns = ib.cluster ? '' : String(b.metadata?.namespace ?? '');
-      const where = ib.cluster ? `ClusterRoleBinding "${b.metadata?.name}"` : `RoleBinding "${b.metadata?.name}/${ns}"`;
-      return ALLOW(`RBAC: allowed by ${where} of ${b.roleRef?.kind} "${b.roleRef?.name}" to ${describeSubject(ib.subject, ns)}`);
+      let result: AuthorizationResult | undefined;
+      for (const r of rules) {
+        if (!verbMatches(r, a.verb)) continue;
+        if (a.resourceRequest ? !apiGroupMatches(r, a.apiGroup) || !resourceMatches(r, a.resource, a.subresource) : !nonResourceURLMatches(r, a.path)) continue;
+        result ??= ALLOW(allowReason(ib));
+        const names = a.resourceRequest && Array.isArray(r.resourceNames) && r.resourceNames.length ? new Set(r.resourceNames) : undefined;
+        grants.push(names ? { names, result } : { result });
+        if (!names) return { grants, otherwise: result };
+      }
     }
-    if (!errors.length) return NO_OPINION();
-    return NO_OPINION(`RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`);
+    // Only reached when no grant covers every name, so every binding was visited and its errors kept.
+    return { grants, otherwise: errors.length ? NO_OPINION(`RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`) : NO_OPINION() };
   }
 
   /** Every rule the user holds in the namespace (cluster-wide grants included), and the roles that could not be resolved. */
@@ -189,8 +199,11 @@ export class RbacAuthorizer implements Authorizer {
   }
 }
 
-function memoKey(a: Attributes): string {
-  return [a.user.user, a.user.groups.join('\u0001'), a.verb, a.resourceRequest ? 'r' : 'n', a.resourceRequest ? '' : a.path, a.namespace, a.apiGroup, a.resource, a.subresource, a.name].join('\u0000');
+function allowReason(ib: IndexedBinding): string {
+  const b = ib.binding;
+  const ns = ib.cluster ? '' : String(b.metadata?.namespace ?? '');
+  const where = ib.cluster ? `ClusterRoleBinding "${b.metadata?.name}"` : `RoleBinding "${b.metadata?.name}/${ns}"`;
+  return `RBAC: allowed by ${where} of ${b.roleRef?.kind} "${b.roleRef?.name}" to ${describeSubject(ib.subject, ns)}`;
 }
 
 /** A fixed set of RBAC objects as a source (unit tests, offline evaluation of a policy). */

@@ -7,7 +7,8 @@
 import type { Obj } from '../../../api/resource.ts';
 import type { WatchCache } from '../../../storage/cache.ts';
 import { nodeRules } from '../bootstrap-policy.ts';
-import { ruleAllows, type PolicyRule } from '../rules.ts';
+import { apiGroupMatches, nonResourceURLMatches, resourceMatches, verbMatches, type PolicyRule } from '../rules.ts';
+import { DecisionCache, type CachedAnswer, type Grant } from '../decision-cache.ts';
 import { ALLOW, NO_OPINION, type Attributes, type AuthorizationResult, type Authorizer } from '../types.ts';
 import { NodeGraph, type VertexType } from './graph.ts';
 import { nodeIdentity } from './identity.ts';
@@ -17,9 +18,23 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 const noRelationship = (node: string) => NO_OPINION(`no relationship found between node '${node}' and this object`);
 
+/** The static node rules that cover the request whatever its name, or only some names. */
+export function staticAnswer(rules: PolicyRule[], a: Attributes): CachedAnswer {
+  const grants: Grant[] = [];
+  const allow = ALLOW();
+  for (const r of rules) {
+    if (!verbMatches(r, a.verb)) continue;
+    if (a.resourceRequest ? !apiGroupMatches(r, a.apiGroup) || !resourceMatches(r, a.resource, a.subresource) : !nonResourceURLMatches(r, a.path)) continue;
+    if (a.resourceRequest && Array.isArray(r.resourceNames) && r.resourceNames.length) grants.push({ names: new Set(r.resourceNames), result: allow });
+    else return { grants: [...grants, { result: allow }], otherwise: NO_OPINION() };
+  }
+  return { grants, otherwise: NO_OPINION() };
+}
+
 export class NodeAuthorizer implements Authorizer {
   readonly graph: NodeGraph;
   private readonly rules: PolicyRule[] = nodeRules();
+  private readonly staticAnswers = new DecisionCache();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(graph = new NodeGraph()) {
@@ -70,8 +85,9 @@ export class NodeAuthorizer implements Authorizer {
           return this.pods(node, a);
       }
     }
-    // Everything else is not subdivided: the static rules decide.
-    return this.rules.some((r) => ruleAllows(a, r)) ? ALLOW() : NO_OPINION();
+    // Everything else is not subdivided: the static rules decide, the same for every node, so
+    // their answers are cached (per node identity, without the object name) for good.
+    return this.staticAnswers.lookup(a, () => staticAnswer(this.rules, a));
   }
 
   private related(node: string, type: VertexType, a: Attributes): AuthorizationResult {

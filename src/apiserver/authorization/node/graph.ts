@@ -10,6 +10,9 @@ export type VertexType = 'pod' | 'secret' | 'configmap' | 'pvc' | 'pv' | 'servic
 
 interface PodEntry {
   node: string;
+  uid: string;
+  /** Ephemeral containers are the only part of a bound pod's spec that can gain references. */
+  ephemeral: number;
   /** `<type>/<namespace>/<name>` of every object the pod makes reachable. */
   refs: string[];
 }
@@ -29,11 +32,17 @@ export class NodeGraph {
     const name = String(pod?.metadata?.name ?? '');
     const key = `${ns}/${name}`;
     const old = this.pods.get(key);
+    const node = typeof pod?.spec?.nodeName === 'string' ? pod.spec.nodeName : '';
+    const uid = String(pod?.metadata?.uid ?? '');
+    const ephemeral = Array.isArray(pod?.spec?.ephemeralContainers) ? pod.spec.ephemeralContainers.length : 0;
+    // Most pod changes are status writes: the same pod on the same node, whose references cannot
+    // have changed (a bound pod's volumes, env and service account are immutable), as upstream's
+    // graph populator skips them.
+    if (!deleted && old && old.node === node && old.uid === uid && old.ephemeral === ephemeral) return;
     if (old) this.release(old);
     this.pods.delete(key);
-    const node = typeof pod?.spec?.nodeName === 'string' ? pod.spec.nodeName : '';
     if (deleted || !node) return;
-    const entry: PodEntry = { node, refs: [] };
+    const entry: PodEntry = { node, uid, ephemeral, refs: [] };
     // A mirror pod reaches only its node: a node may not create pods referring to anything else.
     if (!isMirrorPod(pod)) {
       const r = podRefs(pod);
