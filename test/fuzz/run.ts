@@ -139,7 +139,8 @@ export function send(s: Server, agents: Agents, r: FuzzRequest, timeoutMs = 30_0
  * a watch or list from a valid resourceVersion the cache does not reach in time with 504 Timeout
  * (ResourceVersionTooLarge), and a strategic merge patch with an unknown $patch directive with
  * the bare error (strategicpatch's ErrBadPatchType is not among the errors the patch handler maps
- * to 4xx).
+ * to 4xx), as is a list item without its declared merge key (mergepatch's ErrNoMergeKey is made
+ * with fmt.Errorf, not a sentinel the handler's interpretStrategicMergePatchError knows).
  */
 function upstreamServerError(r: FuzzRequest, res: Response): boolean {
   const text = res.body.toString('utf8');
@@ -147,7 +148,7 @@ function upstreamServerError(r: FuzzRequest, res: Response): boolean {
   const named = Object.keys(r.headers).some((h) => /^impersonate-(group|uid|extra-)/i.test(h));
   const user = Object.entries(r.headers).some(([h, v]) => /^impersonate-user$/i.test(h) && v !== '');
   if (res.status === 500 && named && !user && (head || /without impersonating a user/.test(text))) return true;
-  if (res.status === 500 && /^application\/strategic-merge-patch\+json/.test(r.headers['Content-Type'] ?? '') && /"message":"unknown patch type: /.test(text)) return true;
+  if (res.status === 500 && /^application\/strategic-merge-patch\+json/.test(r.headers['Content-Type'] ?? '') && /"message":"(unknown patch type: |map: .* does not contain declared merge key: )/.test(text)) return true;
   const rv = /[?&]resourceVersion=(\d+)(&|$)/.exec(r.path);
   return res.status === 504 && rv !== null && BigInt(rv[1]) <= 0xffffffffffffffffn && /"reason":"ResourceVersionTooLarge"/.test(text);
 }
