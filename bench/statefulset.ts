@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
+import { rawSqlite } from './raw-sqlite.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -66,6 +67,65 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 /** Monotonic µs, the clock V8's CPU profiles use for their timestamps (both are CLOCK_MONOTONIC on Linux). */
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** CPU milliseconds (user + system, all threads) the process has used, from /proc (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command: utime and stime are fields 14 and 15 (1-based), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The server's store write counters (ordinal_store_writes_total by verb and resource) and revision. */
+async function storeWrites(b: Bench): Promise<{ byKind: Map<string, number>; revision: number }> {
+  const text: string = await b.get('/metrics');
+  const byKind = new Map<string, number>();
+  let revision = NaN;
+  for (const line of text.split('\n')) {
+    const m = /^ordinal_store_writes_total\{verb="(\w+)",resource="([^"]+)"\} (\d+)/.exec(line);
+    if (m) byKind.set(`${m[1]} ${m[2]}`, Number(m[3]));
+    const r = /^ordinal_store_revision (\d+)/.exec(line);
+    if (r) revision = Number(r[1]);
+  }
+  return { byKind, revision };
+}
+
+interface WriteFigures {
+  total: number;
+  /** Store revisions that passed: every write, including those outside the API server's resource path. */
+  revisions: number;
+  byKind: [string, number][];
+}
+
+function writesBetween(a: Awaited<ReturnType<typeof storeWrites>>, b: Awaited<ReturnType<typeof storeWrites>>): WriteFigures {
+  const byKind: [string, number][] = [];
+  let total = 0;
+  for (const [k, v] of b.byKind) {
+    const d = v - (a.byKind.get(k) ?? 0);
+    if (d > 0) byKind.push([k, d]);
+    total += d;
+  }
+  byKind.sort((x, y) => y[1] - x[1]);
+  return { total, revisions: b.revision - a.revision, byKind };
+}
+
+/** The raw durable write rate of SQLite on this disk, measured once per bench run. */
+let rawRate: { perCommit: number; batched: number } | undefined;
+
+/** Writes per pod, by kind, and the ceiling they leave: the store's raw group-commit rate divided by them. */
+function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
+  const perPod = w.total / pods;
+  console.log(
+    `  store writes: ${w.total} = ${perPod.toFixed(2)} per pod (store revisions ${w.revisions}); by kind per pod: ` +
+      w.byKind.map(([k, v]) => `${k} ${(v / pods).toFixed(2)}`).join(', '),
+  );
+  if (rawRate && currentStore === 'sqlite') {
+    const ceiling = rawRate.batched / perPod;
+    console.log(
+      `  ceiling: raw SQLite ${rawRate.batched.toFixed(0)} writes/s in commits of 100 (${rawRate.perCommit.toFixed(0)}/s one commit per write) ÷ ${perPod.toFixed(2)} writes/pod = ` +
+        `${ceiling.toFixed(0)} pods/s; this run ${podsPerSecond.toFixed(0)} pods/s = ${((100 * podsPerSecond) / ceiling).toFixed(0)}% of it`,
+    );
+  }
+}
 
 function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -216,6 +276,9 @@ interface ScaleResult {
   stages: string;
   rssReady: number;
   hwm: number;
+  /** CPU ms the ordinal process used from the scale request to the last pod Ready. */
+  cpuMs: number;
+  writes: WriteFigures;
 }
 
 /** Median and p90 (ms) of the stage latencies of objects that went through both ends of a stage. */
@@ -299,6 +362,8 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     `${claims.size} claims created, ${bound.size} Bound, ${created.size} pods created, ${scheduled.size} scheduled, ${ready.size} Ready; ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`;
   let ticker: NodeJS.Timeout | undefined;
   try {
+    const writes0 = await storeWrites(b);
+    const cpu0 = cpuMs(pid);
     const t0 = await scale(b, name, n);
     if (progressEveryS) {
       ticker = setInterval(() => {
@@ -306,6 +371,8 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       }, progressEveryS * 1000);
     }
     await withDeadline(`Parallel 0 → ${n}`, timeoutS, progress, () => allReady);
+    const cpu = cpuMs(pid) - cpu0;
+    const writes = writesBetween(writes0, await storeWrites(b));
     const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
     const hwm = procStatus(b.cluster.proc.pid!, 'VmHWM');
     const s = (t: number) => ((t - t0) / 1e6).toFixed(2);
@@ -317,6 +384,8 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       stages: stageSummary(podTimes, claimTimes),
       rssReady,
       hwm,
+      cpuMs: cpu,
+      writes,
     };
   } finally {
     clearInterval(ticker);
@@ -329,6 +398,8 @@ function printScale(r: ScaleResult, nodes: number) {
   console.log(`Parallel 0 → ${r.n} (1 claim template, ${nodes} nodes): ${r.seconds.toFixed(2)} s = ${(r.n / r.seconds).toFixed(0)} pods/s to all Running and Ready`);
   console.log(`  all ${r.n} pods created after ${r.createdSeconds.toFixed(2)} s; ${r.milestones}`);
   console.log(`  ${r.stages}`);
+  console.log(`  ordinal CPU (utime+stime, scale request → last pod Ready): ${(r.cpuMs / 1000).toFixed(2)} s = ${(r.cpuMs / r.n).toFixed(2)} CPU-ms per pod`);
+  printWrites(r.writes, r.n, r.n / r.seconds);
   console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
 }
 
@@ -383,6 +454,9 @@ async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean
     }
   });
   try {
+    const pid = b.cluster.proc.pid!;
+    const cpu0 = cpuMs(pid);
+    const writes0 = await storeWrites(b);
     const t0 = await scale(b, name, n);
     await withDeadline(`OrderedReady 0 → ${n}`, timeoutS, () => `${createdAt.size} pods created, ${readyAt.size} Ready`, () => allReady);
     const total = (Math.max(...readyAt.values()) - t0) / 1000;
@@ -395,6 +469,9 @@ async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean
         `median ${ms(quantile(steps, 0.5))}, p90 ${ms(quantile(steps, 0.9))}, max ${ms(Math.max(...steps))}; ` +
         `pod created → Ready median ${ms(quantile(lives, 0.5))}; whole scale-up ${(total / 1000).toFixed(2)} s`,
     );
+    const cpu = cpuMs(pid) - cpu0;
+    console.log(`  ordinal CPU for the whole scale-up: ${(cpu / 1000).toFixed(2)} s = ${(cpu / n).toFixed(2)} CPU-ms per pod`);
+    printWrites(writesBetween(writes0, await storeWrites(b)), n, n / (total / 1000));
   } finally {
     stop();
   }
@@ -518,6 +595,8 @@ async function main() {
     `cluster: one \`ordinal up\` process (API server + all controllers + scheduler + simulated node agents; node ${ORDINAL_NODE_FLAGS.join(' ')}), sqlite store in ${os.tmpdir()}, ` +
       `--sim-start-delay ${DELAY} ms, node capacity 110 pods (agent default), kubelet events on; client: HTTPS admin cert, pods observed by a watch`,
   );
+  rawRate = rawSqlite(2000);
+  console.log(`raw SQLite on this disk (WAL, synchronous=FULL): ${rawRate.perCommit.toFixed(0)} writes/s one commit per write, ${rawRate.batched.toFixed(0)} writes/s in commits of 100`);
   let ok = true;
   for (const store of STORES) {
     currentStore = store;

@@ -17,7 +17,7 @@ export function observeRequest(verb: string, resource: string, code: number, sec
   counts[i]++;
 }
 
-export function renderMetrics(extra: Record<string, number> = {}): string {
+export function renderMetrics(extra: Record<string, number> = {}, moreLines: string[] = []): string {
   const lines: string[] = [];
   lines.push('# HELP apiserver_request_total Requests by verb, resource and HTTP code.', '# TYPE apiserver_request_total counter');
   for (const [k, v] of requests) lines.push(`apiserver_request_total{${k}} ${v}`);
@@ -36,5 +36,6 @@ export function renderMetrics(extra: Record<string, number> = {}): string {
   const mem = process.memoryUsage();
   lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
   for (const [k, v] of Object.entries(extra)) lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
+  lines.push(...moreLines);
   return lines.join('\n') + '\n';
 }

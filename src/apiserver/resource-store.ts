@@ -2,6 +2,7 @@
 // semantics (uids, timestamps, generation, optimistic concurrency, graceful deletion, finalizers,
 // dry-run), on top of the store (writes) and the watch cache (reads). HTTP handlers and in-process
 // clients both come through here, so every write takes the same validation and admission path.
+import { countStoreWrite } from './write-counts.ts';
 import { scalarTypeError } from './typed-decode.ts';
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
@@ -235,6 +236,7 @@ export class ResourceStore {
     try {
       const { value, decoded } = storedForm(obj);
       const kv = await this.store.create(key, value, decoded);
+      countStoreWrite('create', r.plural);
       await this.cache.waitFor(kv.modRev);
       return this.cache.get(key)?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
     } catch (err) {
@@ -414,6 +416,7 @@ export class ResourceStore {
     const hit = this.cache.get(key)!;
     try {
       const kv = await this.store.update(key, value, hit.modRev, decoded);
+      countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
       await this.cache.waitFor(kv.modRev);
       return this.cache.get(key)?.obj ?? obj;
     } catch (err) {
@@ -427,7 +430,7 @@ export class ResourceStore {
    * A system write that bypasses the kind's update rules, for subresources whose semantics differ
    * from a user update (binding sets spec.nodeName, which pod updates may not change).
    */
-  async mutate(r: ResourceDef, namespace: string | undefined, name: string, fn: (obj: Obj) => void): Promise<Obj> {
+  async mutate(r: ResourceDef, namespace: string | undefined, name: string, fn: (obj: Obj) => void, subresource?: string): Promise<Obj> {
     for (let attempt = 0; ; attempt++) {
       const key = keyFor(r, namespace, name);
       const hit = this.cache.get(key);
@@ -438,6 +441,7 @@ export class ResourceStore {
       if (unchanged(value, hit.obj)) return hit.obj;
       try {
         const kv = await this.store.update(key, value, hit.modRev, decoded);
+        countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
         await this.cache.waitFor(kv.modRev);
         return this.cache.get(key)?.obj ?? obj;
       } catch (err) {
@@ -470,7 +474,7 @@ export class ResourceStore {
       const status = (p.status ??= {});
       const conditions = (status.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
       status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }];
-    });
+    }, 'binding');
   }
 
   /** The namespace finalize subresource: replace spec.finalizers, and complete a pending deletion. */
@@ -486,7 +490,7 @@ export class ResourceStore {
     }
     return this.mutate(r, undefined, name, (o) => {
       o.spec = next.spec;
-    });
+    }, 'finalize');
   }
 
   /**
@@ -569,6 +573,8 @@ export class ResourceStore {
       if (err instanceof StoreError && err.code === 'conflict') throw new LostRace();
       throw err;
     });
+    // Marking for deletion (grace period, finalizers) is an update in the store, counted as the delete it serves.
+    countStoreWrite('delete', r.plural);
     await this.cache.waitFor(kv.modRev);
     return { deleted: false, obj: this.cache.get(key)?.obj ?? obj };
   }
@@ -577,6 +583,7 @@ export class ResourceStore {
     const key = keyFor(r, existing.metadata.namespace, existing.metadata.name);
     try {
       const { rev } = await this.store.delete(key);
+      countStoreWrite('delete', r.plural);
       await this.cache.waitFor(rev);
       if (r.kind === 'Service') await releaseIps(this.store, existing);
     } catch (err) {

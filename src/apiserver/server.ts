@@ -17,6 +17,7 @@ import { createAuthenticator, staticTokenUser, withAuthenticatedGroup } from './
 import { handleAuthenticationApi, isAuthenticationApiPath } from './authentication-api.ts';
 import type { Pki } from './pki.ts';
 import { observeRequest, renderMetrics } from './metrics.ts';
+import { storeWriteMetricLines } from './write-counts.ts';
 import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
 import { advertiseAddressFor, ensureClusterServices } from './cluster-services.ts';
@@ -215,7 +216,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const agg = wantsAggregated(req.headers.accept);
     const aggType = (v: string) => ({ 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList` });
     if (path === '/version') return sendJson(res, 200, VERSION);
-    if (path === '/metrics') return sendRaw(res, 200, renderMetrics({ ordinal_store_revision: cache.revision() }), 'text/plain; version=0.0.4');
+    if (path === '/metrics') return sendRaw(res, 200, renderMetrics({ ordinal_store_revision: cache.revision() }, storeWriteMetricLines()), 'text/plain; version=0.0.4');
     if (path === '/api') {
       if (agg) return sendRaw(res, 200, JSON.stringify(aggregatedDiscovery(true, agg)), aggType(agg)['Content-Type']);
       return sendJson(res, 200, apiVersions(address));
