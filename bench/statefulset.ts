@@ -6,10 +6,13 @@
 //   3. Rolling update (new image) of the 1,000 pods with maxUnavailable 100.
 //   4. RSS of the ordinal process at 10,000 pods with their claims and volumes.
 //   5. A CPU profile (--cpu-prof) of the 0 → 1,000 case, summarised by self time.
+//   6. (fanout) 100 watchers of all pods while 1,000 pods are created (bench/watch-fanout.ts).
+// Each case prints the CPU the ordinal process used (CPU-ms per pod: steadier than wall time on a
+// shared machine) and the store writes per pod with the ceiling they leave at SQLite's raw rate.
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
 //   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
-//        [--ordered 100] [--large-timeout 240] [--profile-timeout 180]
+//        [--ordered 100] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integ
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
 import { rawSqlite } from './raw-sqlite.ts';
+import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -35,6 +39,8 @@ const { values } = parseArgs({
     'large-timeout': { type: 'string' },
     'profile-timeout': { type: 'string' },
     store: { type: 'string' },
+    watchers: { type: 'string' },
+    'fanout-pods': { type: 'string' },
   },
 });
 /** --store etcd runs every case on SQLite and then on a fresh etcd of its own, for side-by-side figures. */
@@ -54,6 +60,8 @@ const MAX_UNAVAILABLE = 100;
 const LARGE_TIMEOUT_S = Number(values['large-timeout'] ?? 240);
 const PROFILE_TIMEOUT_S = Number(values['profile-timeout'] ?? 180);
 const NS = 'default';
+const WATCHERS = Number(values.watchers ?? 100);
+const FANOUT_PODS = Number(values['fanout-pods'] ?? 1000);
 
 // ----------------------------------------------------------------------------- small helpers
 
@@ -636,6 +644,25 @@ async function main() {
         const counts = await countVolumes(b);
         const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
         console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
+      })) && ok;
+    }
+
+    if (CASES.has('fanout')) {
+      ok = (await run(`watch fan-out`, NODES, async (b) => {
+        const pid = b.cluster.proc.pid!;
+        const rss0 = procStatus(pid, 'VmRSS');
+        const cpu0 = cpuMs(pid);
+        const f = await watchFanout({ url: b.cluster.url, dataDir: b.cluster.dataDir, send: b.send }, { watchers: WATCHERS, pods: FANOUT_PODS, namespace: NS, timeoutS: 180, image: IMAGE_V1 });
+        const cpu = cpuMs(pid) - cpu0;
+        const q = (xs: number[], p: number) => (xs.length ? (quantile(xs, p) / 1000).toFixed(1) : 'n/a');
+        console.log(
+          `Watch fan-out: ${f.watchers} watchers of all pods (own HTTPS connection each) while ${f.pods} pods are created (32 in flight, no claims): ` +
+            `create sent → ADDED at a watcher p50 ${q(f.added, 0.5)} ms, p99 ${q(f.added, 0.99)} ms; spread behind the first watcher, all ${f.events} events: p50 ${q(f.spread, 0.5)} ms, p99 ${q(f.spread, 0.99)} ms` +
+            (f.missing ? `; ${f.missing} ADDED events never arrived within 180 s` : ''),
+        );
+        console.log(
+          `  ordinal: RSS ${mib(rss0)} before, ${mib(procStatus(pid, 'VmRSS'))} after (peak VmHWM ${mib(procStatus(pid, 'VmHWM'))}); CPU ${(cpu / 1000).toFixed(2)} s = ${(cpu / f.pods).toFixed(2)} CPU-ms per pod over ${f.seconds.toFixed(1)} s (the bench's watchers share the machine)`,
+        );
       })) && ok;
     }
 
