@@ -27,6 +27,8 @@ import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 
 const root = resolve(import.meta.dirname, '..');
+/** The checkout whose `ordinal` is measured: another one (a baseline) lets one bench compare two, run after run. */
+const target = resolve(process.env.ORDINAL_BENCH_TARGET ?? root);
 const { values } = parseArgs({
   options: {
     cases: { type: 'string' },
@@ -81,6 +83,14 @@ function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
   // After the command: utime and stime are fields 14 and 15 (1-based), in clock ticks of 10 ms.
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU ms per second of the process over `seconds` of idling (10 ms ticks: a few seconds are needed). */
+async function idleCpuRate(pid: number, seconds = 3): Promise<number> {
+  const c0 = cpuMs(pid);
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  return ((cpuMs(pid) - c0) * 1000) / (performance.now() - t0);
 }
 
 /** The server's store write counters (ordinal_store_writes_total by verb and resource) and revision. */
@@ -173,7 +183,7 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: 
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
+    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
@@ -286,6 +296,10 @@ interface ScaleResult {
   hwm: number;
   /** CPU ms the ordinal process used from the scale request to the last pod Ready. */
   cpuMs: number;
+  /** The idle cluster's CPU ms per second (heartbeats, leases, timers), measured just before. */
+  idleCpuMsPerS: number;
+  /** cpuMs less what the idle cluster would have used in the same wall time: the pods' own cost, steadier on a loaded machine. */
+  cpuMsBeyondIdle: number;
   writes: WriteFigures;
 }
 
@@ -370,6 +384,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     `${claims.size} claims created, ${bound.size} Bound, ${created.size} pods created, ${scheduled.size} scheduled, ${ready.size} Ready; ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`;
   let ticker: NodeJS.Timeout | undefined;
   try {
+    const idle = await idleCpuRate(pid);
     const writes0 = await storeWrites(b);
     const cpu0 = cpuMs(pid);
     const t0 = await scale(b, name, n);
@@ -380,6 +395,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     }
     await withDeadline(`Parallel 0 → ${n}`, timeoutS, progress, () => allReady);
     const cpu = cpuMs(pid) - cpu0;
+    const seconds = (marks[1] - t0) / 1e6;
     const writes = writesBetween(writes0, await storeWrites(b));
     const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
     const hwm = procStatus(b.cluster.proc.pid!, 'VmHWM');
@@ -393,6 +409,8 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       rssReady,
       hwm,
       cpuMs: cpu,
+      idleCpuMsPerS: idle,
+      cpuMsBeyondIdle: cpu - idle * seconds,
       writes,
     };
   } finally {
@@ -406,7 +424,10 @@ function printScale(r: ScaleResult, nodes: number) {
   console.log(`Parallel 0 → ${r.n} (1 claim template, ${nodes} nodes): ${r.seconds.toFixed(2)} s = ${(r.n / r.seconds).toFixed(0)} pods/s to all Running and Ready`);
   console.log(`  all ${r.n} pods created after ${r.createdSeconds.toFixed(2)} s; ${r.milestones}`);
   console.log(`  ${r.stages}`);
-  console.log(`  ordinal CPU (utime+stime, scale request → last pod Ready): ${(r.cpuMs / 1000).toFixed(2)} s = ${(r.cpuMs / r.n).toFixed(2)} CPU-ms per pod`);
+  console.log(
+    `  ordinal CPU (utime+stime, scale request → last pod Ready): ${(r.cpuMs / 1000).toFixed(2)} s = ${(r.cpuMs / r.n).toFixed(2)} CPU-ms per pod; ` +
+      `less the idle cluster's ${r.idleCpuMsPerS.toFixed(0)} CPU-ms/s over the same time: ${(r.cpuMsBeyondIdle / r.n).toFixed(2)} CPU-ms per pod`,
+  );
   printWrites(r.writes, r.n, r.n / r.seconds);
   console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
 }
@@ -524,7 +545,7 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
     selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + w);
     total += w;
   }
-  const fileOf = (url: string) => (url.startsWith('file://') ? relative(root, new URL(url).pathname) : url || '(native/V8)');
+  const fileOf = (url: string) => (url.startsWith('file://') ? relative(target, new URL(url).pathname) : url || '(native/V8)');
   const nameOf = (id: number) => {
     const f = byId.get(id)!.callFrame;
     return `${f.functionName || '(anonymous)'} ${fileOf(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
@@ -595,7 +616,7 @@ async function run(label: string, nodes: number, body: (b: Bench) => Promise<voi
 async function main() {
   const started = Date.now();
   const cpu = os.cpus();
-  console.log(`# Ordinal StatefulSet benchmark (${new Date().toISOString()})`);
+  console.log(`# Ordinal StatefulSet benchmark (${new Date().toISOString()})${target !== root ? `, measuring the ordinal of ${target}` : ''}`);
   console.log(
     `machine: ${cpu.length} cores (${cpu[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; node ${process.version} (bench client and ordinal share the machine)`,
   );
