@@ -25,6 +25,8 @@ import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
 
 const root = resolve(import.meta.dirname, '..');
+/** The checkout whose `ordinal` is measured (default this one): lets one bench compare two checkouts. */
+const target = resolve(process.env.ORDINAL_BENCH_TARGET ?? root);
 const { values } = parseArgs({
   options: {
     pods: { type: 'string' },
@@ -145,7 +147,7 @@ async function startOrdinal(): Promise<Ordinal> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ordinal-bench-mem-'));
   const proc = spawn(
     process.execPath,
-    [...NODE_FLAGS, '--inspect=127.0.0.1:0', join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--runtime', 'sim', '--no-dns', '--nodes', String(NODES), '--sim-start-delay', '0'],
+    [...NODE_FLAGS, '--inspect=127.0.0.1:0', join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--runtime', 'sim', '--no-dns', '--nodes', String(NODES), '--sim-start-delay', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
