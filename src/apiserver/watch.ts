@@ -80,6 +80,7 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
   // write and TLS record instead of one each.
   let corked = false;
   const uncork = () => {
+    if (!corked) return;
     corked = false;
     res.uncork();
   };
@@ -135,6 +136,8 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
     closed = true;
     unsubscribe();
     for (const t of timers) clearTimeout(t);
+    // Chunks written while corked wait in the response; ending first would send the last chunk before them.
+    uncork();
     res.end();
   }
   res.on('close', stop);
