@@ -21,6 +21,7 @@ import type { Runtime } from './runtime/types.ts';
 import { cloneJson } from '../util/json.ts';
 import { LOCAL_PATH_DIR_ANNOTATION } from '../controllers/volume/plan.ts';
 import { orphanSandboxes, removeOrphans, runtimePodList } from './housekeeping.ts';
+import { NodeVolumeExpansion } from './volume-expansion.ts';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -84,6 +85,8 @@ export class NodeAgent {
   private readonly description: NodeDescription;
   private readonly pods: Informer;
   private readonly events: EventRecorder;
+  /** Finishes expansions of the claims running pods mount, as the kubelet does. */
+  private readonly volumeExpansion: NodeVolumeExpansion;
   private readonly workers = new Map<string, PodWorker>();
   /** Pods deleted from the API whose workers are still stopping them (their logs go after). */
   private readonly deletedPods = new Map<string, Obj>();
@@ -132,6 +135,7 @@ export class NodeAgent {
     this.events = new EventRecorder(client, 'kubelet', opts.nodeName);
     if (opts.recordEvents === false) this.events.event = () => {};
     this.pods = new Informer(client, client.resource('', 'pods'), { fieldSelector: `spec.nodeName=${opts.nodeName}` });
+    this.volumeExpansion = new NodeVolumeExpansion(client, opts.nodeName, () => this.pods.list(), this.events);
     this.ctx = {
       client,
       runtime: this.runtime,
@@ -173,6 +177,7 @@ export class NodeAgent {
     await this.housekeeping(new Set(bound.items.map((p) => p.metadata.uid as string)));
     await this.pods.start();
     this.housekeepingTimer = setInterval(() => void this.housekeeping(), this.opts.housekeepingMs ?? 10_000);
+    this.volumeExpansion.start();
     log('info', 'agent', 'node registered', { node: this.nodeName, internalIP: this.description.internalIP, podCIDR: this.description.podCIDR });
   }
 
@@ -182,6 +187,7 @@ export class NodeAgent {
     clearTimeout(this.heartbeatRetry);
     clearInterval(this.statusTimer);
     clearInterval(this.housekeepingTimer);
+    this.volumeExpansion.stop();
     this.unsubscribe?.();
     this.pods.stop();
     for (const w of this.workers.values()) w.stop();

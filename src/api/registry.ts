@@ -1,7 +1,8 @@
 // Every kind the API server serves, in discovery order.
-import type { ResourceDef, SubresourceName } from './resource.ts';
+import type { Obj, ResourceDef, SubresourceName, TableDef } from './resource.ts';
 import { strategyFor } from './kinds/index.ts';
 import { tableFor } from './tables/index.ts';
+import { hpaFromV1, hpaToV1 } from './kinds/autoscaling-v1.ts';
 import './schemas/index.ts';
 
 interface Entry {
@@ -14,6 +15,8 @@ interface Entry {
   categories?: string[];
   schema: string;
   subresources?: SubresourceName[];
+  /** A built-in kind's older version, served from the objects stored in another version. */
+  conversion?: { storageApiVersion: string; toStored: (obj: Obj) => Obj; fromStored: (obj: Obj) => Obj };
 }
 
 const entries: Entry[] = [
@@ -39,6 +42,10 @@ const entries: Entry[] = [
   { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true, shortNames: ['ing'], schema: 'io.k8s.api.networking.v1.Ingress', subresources: ['status'] },
   { group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false, schema: 'io.k8s.api.networking.v1.IngressClass' },
   { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], schema: 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler', subresources: ['status'] },
+  {
+    group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], schema: 'io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler', subresources: ['status'],
+    conversion: { storageApiVersion: 'autoscaling/v2', toStored: hpaFromV1, fromStored: hpaToV1 },
+  },
   { group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'], schema: 'io.k8s.api.storage.v1.StorageClass' },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true, schema: 'io.k8s.api.coordination.v1.Lease' },
   { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], schema: 'io.k8s.api.policy.v1.PodDisruptionBudget', subresources: ['status'] },
@@ -63,8 +70,14 @@ export const resources: ResourceDef[] = entries.map((e) => ({
   schema: e.schema,
   subresources: e.subresources ?? [],
   strategy: strategyFor(e.kind),
-  table: tableFor(e.kind),
+  // Tables are computed from the stored form, which is what the kind's printer reads.
+  table: e.conversion ? viaStored(tableFor(e.kind), e.conversion.storageApiVersion, e.conversion.toStored) : tableFor(e.kind),
+  ...(e.conversion && { storageApiVersion: e.conversion.storageApiVersion, convert: e.conversion.fromStored, convertIn: e.conversion.toStored }),
 }));
+
+function viaStored(table: TableDef, storageApiVersion: string, toStored: (obj: Obj) => Obj): TableDef {
+  return { columns: table.columns, cells: (obj, now) => table.cells(obj.apiVersion === storageApiVersion ? obj : toStored(obj), now) };
+}
 
 /** How many of `resources` are built in; the rest are served from CustomResourceDefinitions. */
 const BUILT_IN = resources.length;
@@ -92,7 +105,7 @@ export function onResourcesChanged(fn: () => void): () => void {
  * "everything" (garbage collector, namespace controller) iterate over.
  */
 export function storedResources(): ResourceDef[] {
-  return resources.filter((r) => !r.custom || r.version === r.custom.storageVersion);
+  return resources.filter((r) => (r.custom ? r.version === r.custom.storageVersion : !r.convertIn));
 }
 
 export function groupVersion(r: { group: string; version: string }): string {

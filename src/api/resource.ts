@@ -90,4 +90,6 @@ export interface ResourceDef {
   storageApiVersion?: string;
   /** Turns a stored object into this version's form (a custom kind's non-storage versions). */
   convert?: (obj: Obj) => Obj;
+  /** Turns this version's form (a request body) into the stored form (a built-in kind's older version). */
+  convertIn?: (obj: Obj) => Obj;
 }

@@ -9,6 +9,7 @@ import { invalidRendered, validateImmutableField } from '../api/validation/field
 import { validateStructural, type JSONSchema } from './structural.ts';
 import { validateValue } from './values.ts';
 import { parseJsonPath } from './jsonpath.ts';
+import { validateSchemaRules } from './cel/crd-rules.ts';
 
 type Errs = FieldError[];
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -143,8 +144,10 @@ function validateVersion(v: Obj, path: string): Errs {
   if (!isObj(schema)) errs.push(required(`${path}.schema.openAPIV3Schema`, 'schemas are required'));
   else {
     const sp = `${path}.schema.openAPIV3Schema`;
-    errs.push(...validateStructural(schema, sp));
-    errs.push(...validateDefaults(schema, sp));
+    const structural = validateStructural(schema, sp);
+    errs.push(...structural, ...validateDefaults(schema, sp));
+    // As upstream, rules are compiled only against a sound schema (its types are what they are checked with).
+    if (!structural.length) errs.push(...validateSchemaRules(schema, sp));
   }
   const sub = isObj(v.subresources) ? v.subresources : {};
   if (isObj(sub.scale)) {

@@ -14,6 +14,8 @@ import { applyDefaults, validateValue } from './values.ts';
 import type { JSONSchema } from './structural.ts';
 import { jsonPathValues } from './jsonpath.ts';
 import { humanDuration } from '../api/tables/age.ts';
+import { validatorFor } from './cel/compile.ts';
+import { validateWithRules, type CelVerdict } from './cel/evaluate.ts';
 
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 const asArr = (v: unknown): Obj[] => (Array.isArray(v) ? v : []);
@@ -148,6 +150,9 @@ function embeddedMeta(props: Record<string, JSONSchema>): Record<string, Schema>
   return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, walk(v) as Schema]));
 }
 
+const BLOCKING = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+const RULES_NOT_CHECKED: FieldError = { type: 'FieldValueInvalid', field: '<nil>', badValue: 'null', detail: 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' };
+
 /** Upstream's custom resource strategy: schema defaulting and validation, status and generation rules. */
 function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, namespaced: boolean): Strategy {
   const schemaErrors = (obj: Obj): FieldError[] => {
@@ -158,6 +163,21 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
     const { metadata: _pm, ...props } = properties as Record<string, JSONSchema>;
     validateValue(rest, { ...root, properties: props }, '', errs);
     return errs;
+  };
+  // The verdict is kept for warnings(), which the server asks for right after validation (ratcheted failures).
+  const verdicts = new WeakMap<Obj, CelVerdict>();
+  const ruleErrors = (obj: Obj, old?: Obj): FieldError[] => {
+    const v = validatorFor(info.schema);
+    if (!v) return [];
+    const verdict = validateWithRules(v, obj, old);
+    verdicts.set(obj, verdict);
+    return verdict.errors;
+  };
+  // As upstream: a type, enum, required or size violation means the object lacks the shape the rules were
+  // checked against, so they are not run, and a cause without a field says so.
+  const withRules = (errs: FieldError[], obj: Obj, old?: Obj): FieldError[] => {
+    if (!errs.some((e) => BLOCKING.has(e.type))) return [...errs, ...ruleErrors(obj, old)];
+    return validatorFor(info.schema) ? [...errs, RULES_NOT_CHECKED] : errs;
   };
   const meta = (obj: Obj) => validateObjectMeta(obj.metadata, { namespaced, nameFn: nameIsDNSSubdomain });
   return {
@@ -183,13 +203,16 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
       obj.metadata.generation = deepEqual(strip(obj), strip(old)) ? gen : gen + 1;
     },
     validate(obj) {
-      return [...meta(obj), ...schemaErrors(obj)];
+      return withRules([...meta(obj), ...schemaErrors(obj)], obj);
     },
     validateUpdate(obj, old) {
-      return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)];
+      return withRules([...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)], obj, old);
     },
     validateStatusUpdate(obj, old) {
-      return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)];
+      return withRules([...validateObjectMetaUpdate(obj.metadata, old.metadata), ...schemaErrors(obj)], obj, old);
+    },
+    warnings(obj) {
+      return verdicts.get(obj)?.warnings ?? [];
     },
   };
 }

@@ -8,6 +8,7 @@ import { findResource } from './request.ts';
 import { reserveIp } from './ip-reservations.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { addDefaultTolerations } from '../api/kinds/pod.ts';
+import { resizeRefusal } from './pvc-resize-admission.ts';
 import { copyImagePullSecrets, DEFAULT_SERVICE_ACCOUNT, mountableSecretsViolation, mountApiAccessVolume, shouldAutomount } from './serviceaccount-admission.ts';
 
 /** The addresses of the default service CIDR (10.96.0.0/12): .1 the kubernetes Service, .10 cluster DNS. */
@@ -35,6 +36,14 @@ export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj, d
 /** Mutating admission of updates of main resources (not subresources). */
 export function admitUpdate(rs: ResourceStore, r: ResourceDef, obj: Obj): void {
   if (r.kind === 'Pod') admitDefaultTolerationSeconds(rs.admission, obj);
+}
+
+/** Validating admission of updates of main resources, after the kind's own validation (as upstream orders them). */
+export function validateUpdateAdmission(rs: ResourceStore, r: ResourceDef, obj: Obj, old: Obj): void {
+  if (r.kind === 'PersistentVolumeClaim') {
+    const why = resizeRefusal(obj, old, (name) => rs.cache.get(`/registry/storage.k8s.io/storageclasses/${name}`)?.obj);
+    if (why) throw forbidden({ group: '', resource: 'persistentvolumeclaims' }, old.metadata.name, why);
+  }
 }
 
 /** Upstream's DefaultTolerationSeconds plugin, on pod create and update. */

@@ -17,7 +17,16 @@ export function observeRequest(verb: string, resource: string, code: number, sec
   counts[i]++;
 }
 
-export function renderMetrics(extra: Record<string, number> = {}, moreLines: string[] = []): string {
+/** Renderers of other components in this process (e.g. controllers), whose exposition text is appended to /metrics. */
+const sources = new Set<() => string>();
+
+/** Adds a component's metrics to this process's /metrics (the same function twice counts once); returns the remover. */
+export function registerMetricsSource(render: () => string): () => void {
+  sources.add(render);
+  return () => sources.delete(render);
+}
+
+export function renderMetrics(extra: Record<string, number> = {}): string {
   const lines: string[] = [];
   lines.push('# HELP apiserver_request_total Requests by verb, resource and HTTP code.', '# TYPE apiserver_request_total counter');
   for (const [k, v] of requests) lines.push(`apiserver_request_total{${k}} ${v}`);
@@ -36,6 +45,7 @@ export function renderMetrics(extra: Record<string, number> = {}, moreLines: str
   const mem = process.memoryUsage();
   lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
   for (const [k, v] of Object.entries(extra)) lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
-  lines.push(...moreLines);
-  return lines.join('\n') + '\n';
+  let out = lines.join('\n') + '\n';
+  for (const render of sources) out += render();
+  return out;
 }

@@ -241,9 +241,25 @@ export function writeKubeconfig(path: string, opts: KubeconfigOptions): void {
 
 /** The kubeconfig text written by writeKubeconfig; its context is named 'ordinal'. */
 export function renderKubeconfig(opts: KubeconfigOptions): string {
-  const cluster = opts.clusterName ?? 'ordinal';
-  const user = opts.user ?? ADMIN_USER;
-  const context = 'ordinal';
+  return renderClientKubeconfig({ server: opts.server, caCertPem: opts.pki.caCertPem, user: opts.user ?? ADMIN_USER, certPem: opts.pki.adminCertPem, keyPem: opts.pki.adminKeyPem, clusterName: opts.clusterName, context: 'ordinal' });
+}
+
+export interface ClientKubeconfig {
+  server: string;
+  caCertPem: string;
+  user: string;
+  certPem: string;
+  keyPem: string;
+  /** Default 'ordinal'. */
+  clusterName?: string;
+  /** Default `<user>@<cluster>`, as kubeadm names a user's context. */
+  context?: string;
+}
+
+/** A v1 kubeconfig of one cluster, one user logging in with a client certificate, one context. */
+export function renderClientKubeconfig(o: ClientKubeconfig): string {
+  const cluster = o.clusterName ?? 'ordinal';
+  const context = o.context ?? `${o.user}@${cluster}`;
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   // JSON strings are valid YAML double-quoted scalars, so JSON.stringify quotes any URL or
   // name safely without loading a YAML library at start-up.
@@ -255,18 +271,18 @@ export function renderKubeconfig(opts: KubeconfigOptions): string {
     'clusters:',
     `- name: ${q(cluster)}`,
     '  cluster:',
-    `    server: ${q(opts.server)}`,
-    `    certificate-authority-data: ${b64(opts.pki.caCertPem)}`,
+    `    server: ${q(o.server)}`,
+    `    certificate-authority-data: ${b64(o.caCertPem)}`,
     'users:',
-    `- name: ${q(user)}`,
+    `- name: ${q(o.user)}`,
     '  user:',
-    `    client-certificate-data: ${b64(opts.pki.adminCertPem)}`,
-    `    client-key-data: ${b64(opts.pki.adminKeyPem)}`,
+    `    client-certificate-data: ${b64(o.certPem)}`,
+    `    client-key-data: ${b64(o.keyPem)}`,
     'contexts:',
     `- name: ${q(context)}`,
     '  context:',
     `    cluster: ${q(cluster)}`,
-    `    user: ${q(user)}`,
+    `    user: ${q(o.user)}`,
     `current-context: ${q(context)}`,
     '',
   ].join('\n');
@@ -636,7 +652,11 @@ export function derContent(el: Buffer): Buffer {
 
 /** The complete encodings of a constructed element's children. */
 export function derChildren(el: Buffer): Buffer[] {
-  const content = derContent(el);
+  return derElements(derContent(el));
+}
+
+/** The complete encodings of the elements laid end to end in a content buffer. */
+export function derElements(content: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let pos = 0; pos < content.length; ) {
     const { end } = derHeader(content, pos);

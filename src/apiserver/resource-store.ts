@@ -17,7 +17,7 @@ import { applyPatch } from './patching.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
 import type { Authorizer, WriteAttempt } from './authorization/types.ts';
-import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
+import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, validateUpdateAdmission, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
 import { releaseIps } from './ip-reservations.ts';
 import { apply as applyConfig, recordUpdate, type Writer } from './fieldmanager/index.ts';
@@ -207,9 +207,11 @@ export class ResourceStore {
   }
 
   async create(r: ResourceDef, namespace: string | undefined, input: Obj, opts: WriteOptions = {}): Promise<Obj> {
-    const obj = clone(input);
+    let obj = clone(input);
     this.checkTypeMeta(r, obj);
     this.checkFields(r, obj, opts);
+    // An older version of a built-in kind is defaulted, validated and stored in the stored version's form.
+    if (r.convertIn) obj = r.convertIn(obj);
     obj.apiVersion = r.storageApiVersion ?? groupVersion(r);
     obj.kind = r.kind;
     const meta = (obj.metadata ??= {});
@@ -230,7 +232,7 @@ export class ResourceStore {
     r.strategy.default(obj);
     r.strategy.prepareForCreate(obj, { user: opts.user });
     for (const check of this.writeChecks) check({ operation: 'create', kind: r.kind, group: r.group, obj, user: opts.user });
-    if (!opts.managedFieldsDone && opts.fieldManager !== undefined) recordUpdate(r, undefined, obj, writer(r, opts), meta.creationTimestamp);
+    if (!opts.managedFieldsDone && opts.fieldManager !== undefined) recordWrite(r, undefined, obj, writer(r, opts), meta.creationTimestamp);
     dropEmptyMetadata(meta);
     const errs = r.strategy.validate(obj);
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
@@ -301,7 +303,8 @@ export class ResourceStore {
   async patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: string, patch: unknown, opts: WriteOptions = {}, subresource?: string): Promise<Obj> {
     for (let attempt = 0; ; attempt++) {
       const existing = this.get(r, namespace, name);
-      const patched = applyPatch(patchType, clone(existing), patch, r);
+      // A patch sent to an older version of a built-in kind applies to that version's view.
+      const patched = applyPatch(patchType, clone(r.convertIn && r.convert ? r.convert(existing) : existing), patch, r);
       this.checkFields(r, patched, opts);
       const rv = patched.metadata?.resourceVersion;
       if (rv !== undefined && rv !== existing.metadata.resourceVersion) throw conflict(qr(r), name);
@@ -359,7 +362,7 @@ export class ResourceStore {
       }
       const rv = config.metadata?.resourceVersion;
       if (rv !== undefined && rv !== live.metadata.resourceVersion) throw conflict(qr(r), name);
-      const obj = applyConfig(r, live, config, { writer: w, force: !!opts.force, now });
+      const obj = applyConfig(r, r.convertIn && r.convert ? r.convert(live) : live, config, { writer: w, force: !!opts.force, now });
       try {
         return { obj: await this.commitUpdate(r, live, obj, inner, subresource), created: false };
       } catch (err) {
@@ -373,6 +376,7 @@ export class ResourceStore {
   /** The shared tail of update and patch: strategy, validation, no-op detection, guarded write. */
   private async commitUpdate(r: ResourceDef, existing: Obj, obj: Obj, opts: WriteOptions, subresource?: string): Promise<Obj> {
     const name = existing.metadata.name;
+    if (r.convertIn) obj = r.convertIn(obj);
     const meta = (obj.metadata ??= {});
     obj.apiVersion = r.storageApiVersion ?? groupVersion(r);
     obj.kind = r.kind;
@@ -407,7 +411,8 @@ export class ResourceStore {
       errs = s.validateUpdate(obj, existing);
     }
     if (errs.length) throw invalid(r.kind, r.group, name, errs);
-    if (!opts.managedFieldsDone && opts.fieldManager !== undefined) recordUpdate(r, existing, obj, writer(r, opts, subresource), nowTimestamp());
+    if (!subresource) validateUpdateAdmission(this, r, obj, existing);
+    if (!opts.managedFieldsDone && opts.fieldManager !== undefined) recordWrite(r, existing, obj, writer(r, opts, subresource), nowTimestamp());
     dropEmptyMetadata(meta);
     opts.warnings?.push(...(s.warnings?.(obj, existing) ?? []));
     if (meta.deletionTimestamp && !pendingFinalization(r, obj) && pendingFinalization(r, existing)) {
@@ -416,6 +421,9 @@ export class ResourceStore {
       await this.remove(r, existing);
       return obj;
     }
+    // A converted write lists its fields in the conversion's order: put them back in the stored
+    // order, or an unchanged object would not compare equal to what is stored.
+    if (r.convertIn) obj = inOrderOf(obj, existing) as Obj;
     const { value, decoded } = storedForm(obj);
     if (unchanged(value, existing)) return existing;
     if (opts.dryRun) return obj;
@@ -634,6 +642,31 @@ export class ResourceStore {
       throw forbidden(qr(r), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
+}
+
+/** `value` with its objects' keys in the order `like` has them (keys `like` lacks last). */
+function inOrderOf(value: unknown, like: unknown): unknown {
+  if (Array.isArray(value)) return Array.isArray(like) ? value.map((v, i) => inOrderOf(v, like[i])) : value;
+  if (!value || typeof value !== 'object' || !like || typeof like !== 'object' || Array.isArray(like)) return value;
+  const v = value as Obj;
+  const l = like as Obj;
+  const out: Obj = {};
+  for (const k of Object.keys(l)) if (k in v) out[k] = inOrderOf(v[k], l[k]);
+  for (const k of Object.keys(v)) if (!(k in out)) out[k] = v[k];
+  return out;
+}
+
+/**
+ * recordUpdate in the request's version: an older version of a built-in kind records its fields
+ * by that version's paths (as upstream's managedFields entries do, each in its own apiVersion).
+ */
+function recordWrite(r: ResourceDef, live: Obj | undefined, obj: Obj, w: Writer, now: string): void {
+  if (!r.convertIn || !r.convert) return recordUpdate(r, live, obj, w, now);
+  const next = r.convert(obj);
+  next.metadata = { ...next.metadata };
+  recordUpdate(r, live && r.convert(live), next, w, now);
+  if (next.metadata.managedFields) obj.metadata.managedFields = next.metadata.managedFields;
+  else delete obj.metadata.managedFields;
 }
 
 /** Whether something (metadata finalizers, or a namespace's spec.finalizers) still holds a deleted object. */

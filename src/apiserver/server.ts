@@ -16,8 +16,8 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { createAuthenticator, staticTokenUser, withAuthenticatedGroup } from './authn.ts';
 import { handleAuthenticationApi, isAuthenticationApiPath } from './authentication-api.ts';
 import type { Pki } from './pki.ts';
-import { observeRequest, renderMetrics } from './metrics.ts';
-import { storeWriteMetricLines } from './write-counts.ts';
+import { observeRequest, registerMetricsSource, renderMetrics } from './metrics.ts';
+import { renderStoreWrites } from './write-counts.ts';
 import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
 import { advertiseAddressFor, ensureClusterServices } from './cluster-services.ts';
@@ -33,6 +33,7 @@ import { authorizeRequest, setupAuthorization } from './authorization/index.ts';
 import { reconcileBootstrapPolicy } from './authorization/bootstrap-roles.ts';
 import { handleReview, reviewPath } from './authorization/review-api.ts';
 import type { RequestUser } from '../api/resource.ts';
+import { isUiPath, serveUi } from '../ui/serve.ts';
 
 /**
  * Requests without credentials are anonymous only on these paths (as kube-apiserver's
@@ -90,6 +91,8 @@ export interface ApiServer {
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   // ORDINAL_WATCH_CACHE_HISTORY shrinks the events kept for resuming watches (tests of 410 Expired).
   const cache = new WatchCache(opts.store, Number(process.env.ORDINAL_WATCH_CACHE_HISTORY) || undefined);
+  // The counters are the process's (every server in it writes through the same module): registered once, kept.
+  registerMetricsSource(renderStoreWrites);
   cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);
@@ -159,6 +162,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resourceLabel = 'nodes/proxy';
         return await serveNodeProxy(req, res, proxied, url, { resources: rs, registry: opts.nodeStreaming, remote });
       }
+      if (isUiPath(url.pathname)) return serveUi(req, res, url.pathname);
       const rr = parseResourcePath(path);
       if (rr) {
         resourceLabel = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
@@ -216,7 +220,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const agg = wantsAggregated(req.headers.accept);
     const aggType = (v: string) => ({ 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList` });
     if (path === '/version') return sendJson(res, 200, VERSION);
-    if (path === '/metrics') return sendRaw(res, 200, renderMetrics({ ordinal_store_revision: cache.revision() }, storeWriteMetricLines()), 'text/plain; version=0.0.4');
+    if (path === '/metrics') return sendRaw(res, 200, renderMetrics({ ordinal_store_revision: cache.revision() }), 'text/plain; version=0.0.4');
     if (path === '/api') {
       if (agg) return sendRaw(res, 200, JSON.stringify(aggregatedDiscovery(true, agg)), aggType(agg)['Content-Type']);
       return sendJson(res, 200, apiVersions(address));

@@ -5,5 +5,6 @@ import { resources } from '../api/registry.ts';
 import { IP_RESERVATIONS } from './ip-reservations.ts';
 
 export function storedResources(): { group: string; resource: string }[] {
-  return [...resources.map((r) => ({ group: r.group, resource: r.plural })), IP_RESERVATIONS];
+  // A kind served in several versions is stored once.
+  return [...resources.filter((r) => !r.convertIn).map((r) => ({ group: r.group, resource: r.plural })), IP_RESERVATIONS];
 }

@@ -17,3 +17,8 @@ export function storeWriteMetricLines(): string[] {
   for (const [k, v] of counts) lines.push(`ordinal_store_writes_total{${k}} ${v}`);
   return lines;
 }
+
+/** The exposition text, for registerMetricsSource (one function: registering it again counts once). */
+export function renderStoreWrites(): string {
+  return storeWriteMetricLines().join('\n') + '\n';
+}

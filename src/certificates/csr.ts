@@ -3,7 +3,7 @@
 // request is encoded and decoded here with the project's DER helpers (src/apiserver/pki.ts).
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { OID, bitString, derChildren, derContent, derHeader, derInt, extension, ipBytes, oid, seq, signatureAlgorithm, tlv, toPem } from '../apiserver/pki.ts';
+import { OID, bitString, derChildren, derContent, derElements, derHeader, derInt, extension, ipBytes, oid, seq, signatureAlgorithm, tlv, toPem } from '../apiserver/pki.ts';
 
 const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 const SUBJECT_ALT_NAME = '2.5.29.17';
@@ -99,7 +99,7 @@ export function parseCsrDetails(pem: string): CsrDetails {
       if (t === ORGANIZATION) out.organizations.push(text);
     }
   }
-  for (const attr of attrs ? children(derContent(attrs)) : []) {
+  for (const attr of attrs ? derElements(derContent(attrs)) : []) {
     const [type, values] = derChildren(attr);
     if (!type || !values || decodeOid(type) !== EXTENSION_REQUEST) continue;
     for (const exts of derChildren(values)) {
@@ -160,16 +160,6 @@ function whole(der: Buffer, tag: number): Buffer {
   const { end } = derHeader(der, 0);
   if (end !== der.length) throw new Error('trailing data');
   return der;
-}
-
-function children(content: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let pos = 0; pos < content.length; ) {
-    const { end } = derHeader(content, pos);
-    out.push(content.subarray(pos, end));
-    pos = end;
-  }
-  return out;
 }
 
 export function decodeOid(el: Buffer): string {

@@ -26,6 +26,7 @@ import { DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { ClusterDns } from '../dns/server.ts';
 import { ServiceProxy } from '../agent/service-proxy/proxy.ts';
 import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
+import { backendOfUrl } from '../agent/service-proxy/plan.ts';
 import { DEFAULT_SERVICE_CIDR, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { clusterCidrFlag, serviceNetworkFlag } from './network-flags.ts';
 import { onTermination } from './termination.ts';
@@ -218,14 +219,14 @@ export async function runAgent(argv: string[]): Promise<void> {
   }
 
   if (containerd?.gatewayIP) {
-    // ClusterIPs work for this node's pods (the `kubernetes` Service leads to the server this agent uses).
-    const server = new URL(servers[0]!);
+    // ClusterIPs work for this node's pods (the `kubernetes` Service leads to the servers this agent
+    // uses, spread over them, and past one that is down).
     const proxy = new ServiceProxy(client, {
       serviceCIDR: serviceNetwork.cidr,
       dummyInterface: dummyInterfaceFor(values.bridge ?? DEFAULT_BRIDGE),
       localAddresses: [serviceNetwork.dnsIP],
       podSource: { address: containerd.gatewayIP, clusterCIDR },
-      apiServer: { host: server.hostname.replace(/^\[|\]$/g, ''), port: Number(server.port || 443) },
+      apiServers: servers.map(backendOfUrl),
     });
     await proxy.start();
     stops.push(() => proxy.close());
@@ -293,3 +294,4 @@ async function discoverCaFromAny(servers: string[], pin: string | undefined): Pr
   }
   throw lastErr;
 }
+

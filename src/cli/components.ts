@@ -138,7 +138,7 @@ export function newController(name: string, client: Client, opts: ClusterOptions
 export function controllerComponents(client: Client, names: string[], opts: ClusterOptions, clientOf: (name: string) => Client = () => client): Component[] {
   const le = opts.leaderElection;
   if (!le?.enabled) return names.map((name) => newController(name, clientOf(name), opts));
-  return electedControllers(client, names, (name) => newController(name, clientOf(name), opts), le, le.onLost);
+  return electedControllers(client, names, (name, fence) => newController(name, fence(clientOf(name)), opts), le, le.onLost);
 }
 
 /** Resolves a --controllers list; throws on a name it does not know. */
@@ -197,7 +197,7 @@ export async function startComponents(client: Client, opts: ClusterOptions, clie
       serviceCIDR: serviceNetwork.cidr,
       dummyInterface: dummyInterfaceFor(opts.bridge ?? DEFAULT_BRIDGE),
       localAddresses: opts.dnsPort !== undefined ? [serviceNetwork.dnsIP] : [],
-      apiServer: opts.apiServer,
+      apiServers: opts.apiServer ? [opts.apiServer] : undefined,
       ...(clusterCIDR ? { podSource: { address: gateway, clusterCIDR } } : {}),
     });
     agents.push(proxy);

@@ -1,7 +1,9 @@
 // `ordinal controllers`: the controllers and the scheduler in a process of their own, against any
 // API server(s) over HTTPS, as kube-controller-manager and kube-scheduler run beside kube-apiserver.
 // Several copies may run against the same cluster: with --leader-elect (the default, as upstream)
-// only the holder of each Lease works, and a copy that can no longer renew its lease exits.
+// only the holder of each Lease works. A copy that can no longer renew its lease stops (and fences)
+// that term's controllers and campaigns again, rather than exiting as kube-controller-manager does:
+// Ordinal runs without a supervisor to start a fresh process.
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,7 +22,8 @@ const USAGE = `Usage: ordinal controllers (--kubeconfig FILE | --server URL[,URL
 
 Runs the controllers and the scheduler in this process, against the API server(s) named, as
 kube-controller-manager and kube-scheduler do. Run several copies for high availability: each is
-leader-elected over the kube-system Leases kube-controller-manager and kube-scheduler.
+leader-elected over the kube-system Leases kube-controller-manager and kube-scheduler. A copy
+that cannot renew its lease in time stops that term's controllers and campaigns again.
 
 Options:
   --kubeconfig FILE  the API server and the credentials to use
@@ -135,7 +138,7 @@ export async function runControllers(argv: string[]): Promise<void> {
       clusterSigningDurationMs,
       nodeLifecycle: nodeFlags.nodeLifecycle,
       terminatedPodGcThreshold: nodeFlags.terminatedPodGcThreshold,
-      leaderElection: { ...le, onLost: 'exit' },
+      leaderElection: { ...le, onLost: 'campaign' },
     };
   } catch (err) {
     fail((err as Error).message);

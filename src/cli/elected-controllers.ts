@@ -1,16 +1,24 @@
 // Controllers that run only while their process leads, as kube-controller-manager and kube-scheduler
 // run theirs: the scheduler under the kube-scheduler Lease, every other controller under the
 // kube-controller-manager Lease, each with its own election (one process may lead one and not the
-// other). A fresh set of controllers starts at each term: they keep nothing in memory that matters
-// (levels, not edges), so a new term starts from what the API says.
+// other). A fresh set of controllers starts at each term, on clients fenced when the term ends
+// (term-client.ts): they keep nothing in memory that matters (levels, not edges), so a new term
+// starts from what the API says, and nothing of a lost term writes after it.
 import type { Client } from '../client/client.ts';
 import { LeaderElector } from '../client/leaderelection/elector.ts';
+import { TermClient } from '../client/leaderelection/term-client.ts';
 import { log } from '../util/log.ts';
 import type { Component } from './components.ts';
 import type { LeaderElectFlags } from './leader-elect-flags.ts';
 
 /** What happens when a leader cannot renew in time: exit the process (upstream) or stop and campaign again. */
 export type OnLost = 'exit' | 'campaign';
+
+/**
+ * Wraps a client for the term being started: once the term ends, its writes are refused and its
+ * watches closed (term-client.ts says why that makes campaigning again safe).
+ */
+export type Fence = (client: Client) => Client;
 
 interface Election {
   lease: string;
@@ -31,21 +39,23 @@ export function elections(names: string[]): Election[] {
 }
 
 /** One Component per election; each starts its controllers when it leads and stops them when it no longer does. */
-export function electedControllers(client: Client, names: string[], make: (name: string) => Component, flags: LeaderElectFlags, onLost: OnLost): Component[] {
+export function electedControllers(client: Client, names: string[], make: (name: string, fence: Fence) => Component, flags: LeaderElectFlags, onLost: OnLost): Component[] {
   return elections(names).map((e) => new ElectedGroup(client, e, make, flags, onLost));
 }
 
 class ElectedGroup implements Component {
   private readonly client: Client;
   private readonly election: Election;
-  private readonly make: (name: string) => Component;
+  private readonly make: (name: string, fence: Fence) => Component;
   private readonly flags: LeaderElectFlags;
   private readonly onLost: OnLost;
   private elector: LeaderElector | undefined;
   private running: Component[] = [];
+  /** The fenced clients of the current term. */
+  private terms: TermClient[] = [];
   private stopped = false;
 
-  constructor(client: Client, election: Election, make: (name: string) => Component, flags: LeaderElectFlags, onLost: OnLost) {
+  constructor(client: Client, election: Election, make: (name: string, fence: Fence) => Component, flags: LeaderElectFlags, onLost: OnLost) {
     this.client = client;
     this.election = election;
     this.make = make;
@@ -77,7 +87,14 @@ class ElectedGroup implements Component {
       releaseOnCancel: e.releaseOnCancel,
       onStartedLeading: async () => {
         log('info', 'leaderelection', `started leading ${e.lease}: starting ${e.names.join(', ')}`, { identity: this.flags.identity });
-        const made = e.names.map((n) => this.make(n));
+        const terms: TermClient[] = [];
+        const fence: Fence = (c) => {
+          const t = new TermClient(c);
+          terms.push(t);
+          return t;
+        };
+        const made = e.names.map((n) => this.make(n, fence));
+        this.terms = terms;
         this.running = made;
         await Promise.all(made.map((c) => c.start()));
       },
@@ -97,7 +114,9 @@ class ElectedGroup implements Component {
     this.elector.start();
   }
 
+  /** Fences the term first, so that nothing of it writes while its controllers wind down. */
   private stopControllers(): void {
+    for (const t of this.terms.splice(0)) t.end();
     for (const c of this.running.splice(0)) c.stop();
   }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { caCertPath, caKeyPath, encodeName, extension, keyIdOf, keyUsageBits, loadIssuer, OID, oid, octets, seq, signCertificate, tlv, toPem, type Issuer, type Rdn } from '../apiserver/pki.ts';
+import { caCertPath, caKeyPath, encodeName, extension, keyIdOf, keyUsageBits, loadIssuer, OID, renderClientKubeconfig, oid, octets, seq, signCertificate, tlv, toPem, type Issuer, type Rdn } from '../apiserver/pki.ts';
 import { parseGoDuration } from '../util/duration.ts';
 
 export const KUBECONFIG_USAGE = `Usage: ordinal kubeconfig --user NAME [--group GROUP]... [options]
@@ -44,35 +44,6 @@ export function issueUserCertificate(ca: Issuer, user: string, groups: string[],
   const notBefore = new Date(now - BACKDATE_MS);
   const der = signCertificate(ca.key, { issuerDer: ca.subjectDer, subjectDer: encodeName(subject), spki, notBefore, notAfter: new Date(now + validityMs), extensions });
   return { certPem: toPem('CERTIFICATE', der), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
-}
-
-export function renderUserKubeconfig(o: { server: string; caCertPem: string; user: string; certPem: string; keyPem: string; clusterName?: string }): string {
-  const cluster = o.clusterName ?? 'ordinal';
-  const context = `${o.user}@${cluster}`;
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  const q = JSON.stringify;
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'preferences: {}',
-    'clusters:',
-    `- name: ${q(cluster)}`,
-    '  cluster:',
-    `    server: ${q(o.server)}`,
-    `    certificate-authority-data: ${b64(o.caCertPem)}`,
-    'users:',
-    `- name: ${q(o.user)}`,
-    '  user:',
-    `    client-certificate-data: ${b64(o.certPem)}`,
-    `    client-key-data: ${b64(o.keyPem)}`,
-    'contexts:',
-    `- name: ${q(context)}`,
-    '  context:',
-    `    cluster: ${q(cluster)}`,
-    `    user: ${q(o.user)}`,
-    `current-context: ${q(context)}`,
-    '',
-  ].join('\n');
 }
 
 /** The server of the admin kubeconfig the cluster wrote into its data directory. */
@@ -128,6 +99,6 @@ export async function kubeconfigCommand(argv: string[]): Promise<number> {
   const server = values.server ?? adminServer(dataDir);
   if (!server) return fail(`no --server given and no kubeconfig in ${dataDir} to take it from`);
   const { certPem, keyPem } = issueUserCertificate(ca, values.user, values.group ?? [], validityMs);
-  process.stdout.write(renderUserKubeconfig({ server, caCertPem, user: values.user, certPem, keyPem }));
+  process.stdout.write(renderClientKubeconfig({ server, caCertPem, user: values.user, certPem, keyPem }));
   return 0;
 }

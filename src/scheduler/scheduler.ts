@@ -105,6 +105,14 @@ export class Scheduler {
   /** Pods (by key) whose current version has required pod affinity: the ones a newly bound pod may unblock. */
   private readonly affinityPods = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /**
+   * No decision before the first LIST of pods is on the books: that LIST is applied pod by pod, and
+   * a pod decided halfway would see only the bound pods listed before it (a new leader's scheduler
+   * overfilled nodes that way). Keys that come up earlier wait here; upstream's scheduler likewise
+   * waits for its caches to sync before it schedules.
+   */
+  private synced = false;
+  private readonly beforeSync = new Set<string>();
 
   constructor(client: Client, opts: SchedulerOptions = {}) {
     this.client = client;
@@ -177,6 +185,10 @@ export class Scheduler {
     // Storage and nodes first, so the first decisions see them.
     await Promise.all([this.nodes.start(), this.claims.start(), this.volumes.start(), this.classes.start()]);
     await this.pods.start();
+    await this.pods.waitForSync();
+    this.synced = true;
+    for (const key of this.beforeSync) this.queue.add(key);
+    this.beforeSync.clear();
     this.retryTimer = setInterval(() => this.retryAll(), this.retryIntervalMs);
     this.retryTimer.unref?.();
   }
@@ -349,6 +361,10 @@ export class Scheduler {
   // ------------------------------------------------------------------------- one decision
 
   private async sync(key: string): Promise<void> {
+    if (!this.synced) {
+      this.beforeSync.add(key);
+      return;
+    }
     const slash = key.indexOf('/');
     const pod = this.pods.get(key.slice(0, slash), key.slice(slash + 1));
     if (!pod || !this.needsScheduling(pod)) {

@@ -1,13 +1,19 @@
 // Chaos on an HA control plane over a 3-member etcd: two `ordinal server`, two leader-elected
 // `ordinal controllers` and a joined sim node given both server URLs. During a Parallel scale-up and
-// a rolling update the test kills -9, at random moments, an API server, a controllers process or an
-// etcd member (each restarted shortly after, as a supervisor would), while it writes ConfigMaps and
-// logs each write a server acknowledged. Afterwards the set converges and every acknowledged write
-// is in etcd, with the value acknowledged.
+// a rolling update the test kills -9, at random moments, an API server, the leading controllers
+// process or an etcd member (each restarted shortly after, as a supervisor would), while it writes
+// ConfigMaps and logs each write a server acknowledged. Meanwhile `kubectl get pods -w` runs through a
+// third server that is never killed. Afterwards the set converges, every acknowledged write is in
+// etcd with the value acknowledged, and the watch stream was consistent: per pod, resourceVersions
+// strictly increase (so no event came twice) and the state the stream implies is a fresh LIST's.
+//
+// CI runs 40 pods and 12 rounds; the issue's size is ORDINAL_CHAOS_REPLICAS=200 (and
+// ORDINAL_CHAOS_ROUNDS to change the rounds).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { checkWatchStream, parseWatchLines, WATCH_JSONPATH } from '../support/watch-stream.ts';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,11 +21,14 @@ import { etcdMissing, freePort, startEtcdCluster, type EtcdCluster } from '../su
 import { startAgent, createJoinToken, type AgentProcess } from '../support/agents.ts';
 import { startControllers, type ControllersProcess } from '../support/controllers.ts';
 import { kubectlFor, poll, webSet } from '../support/failure-cluster.ts';
+import { ServerProcess } from '../support/ha-servers.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const skip = etcdMissing();
-const REPLICAS = 40;
-const ROUNDS = 12;
+const REPLICAS = Number(process.env.ORDINAL_CHAOS_REPLICAS ?? 40);
+const ROUNDS = Number(process.env.ORDINAL_CHAOS_ROUNDS ?? 12);
+// A simulated node holds 110 pods, as a kubelet's default --max-pods: one node per 100 pods.
+const NODES = Number(process.env.ORDINAL_CHAOS_NODES ?? Math.ceil(REPLICAS / 100));
 
 const dirs: string[] = [];
 const tempDir = (p: string) => {
@@ -28,66 +37,20 @@ const tempDir = (p: string) => {
   return d;
 };
 
-/** `ordinal server` in its own process group, restartable on the same data dir and address. */
-class Server {
-  proc!: ChildProcess;
-  out = '';
-  exited!: Promise<unknown>;
-  readonly dataDir: string;
-  readonly host: string;
-  readonly port: number;
-  readonly args: string[];
-  constructor(dataDir: string, host: string, port: number, args: string[]) {
-    this.dataDir = dataDir;
-    this.host = host;
-    this.port = port;
-    this.args = args;
-  }
-  get url() {
-    return `https://${this.host}:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'server', '--data-dir', this.dataDir, '--host', this.host, '--port', String(this.port), ...this.args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-      env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
-    });
-    const p = this.proc;
-    p.stdout!.on('data', (d) => (this.out = (this.out + d).slice(-100_000)));
-    p.stderr!.on('data', (d) => (this.out = (this.out + d).slice(-100_000)));
-    this.exited = new Promise((r) => p.once('exit', (c, s) => r(c ?? s)));
-    await poll(`${this.url} ready`, 60_000, async () => {
-      if (p.exitCode !== null) throw new Error(`server exited:\n${this.out}`);
-      return /ready at /.test(this.out);
-    }, 100);
-  }
-  running() {
-    return this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-  async kill(sig: NodeJS.Signals = 'SIGKILL') {
-    if (!this.running()) return;
-    try {
-      process.kill(-this.proc.pid!, sig);
-    } catch {}
-    const t = setTimeout(() => {
-      try {
-        process.kill(-this.proc.pid!, 'SIGKILL');
-      } catch {}
-    }, 10_000);
-    await this.exited;
-    clearTimeout(t);
-  }
-}
+class Server extends ServerProcess {}
 
 let etcd: EtcdCluster | undefined;
 const servers: Server[] = [];
 const ctrls: ControllersProcess[] = [];
-let agent: AgentProcess | undefined;
+const agents: AgentProcess[] = [];
+let watcher: ChildProcess | undefined;
+let observer: Server | undefined;
 
 after(async () => {
-  await agent?.stop();
+  if (watcher && watcher.exitCode === null) watcher.kill('SIGKILL');
+  await Promise.all(agents.map((a) => a.stop()));
   await Promise.all(ctrls.map((c) => c.stop()));
-  await Promise.all(servers.map((s) => s.kill('SIGTERM')));
+  await Promise.all([...servers, ...(observer ? [observer] : [])].map((s) => s.kill('SIGTERM')));
   await etcd?.remove();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -95,7 +58,7 @@ after(async () => {
 const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('kill -9 of API servers, controllers and etcd members at random moments loses no acknowledged write, and the set converges', { skip, timeout: 240_000 }, async () => {
+test('kill -9 of API servers, controllers and etcd members at random moments loses no acknowledged write, and the set converges', { skip, timeout: 240_000 + (REPLICAS - 40) * 3_000 }, async () => {
   const t0 = Date.now();
   const log = (msg: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)}s ${msg}`);
   etcd = await startEtcdCluster(3);
@@ -113,7 +76,12 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   servers.push(b);
   await b.start();
   const urls = servers.map((s) => s.url).join(',');
-  log(`servers ${urls} on etcd ${etcd.servers}`);
+  // The observer: a third server that is never killed, only watched through.
+  const dirC = tempDir('ordinal-chaos-c-');
+  cpSync(join(dirA, 'pki'), join(dirC, 'pki'), { recursive: true });
+  observer = new Server(dirC, '127.0.0.4', port, [...common, '--advertise-address', '192.0.2.3']);
+  await observer.start();
+  log(`servers ${urls} and the observer ${observer.url} on etcd ${etcd.servers}`);
 
   // Short leases so that a killed leader is replaced within a round or two (upstream's defaults are 15 s/10 s/2 s).
   const electArgs = ['--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '1s'];
@@ -132,8 +100,21 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   startCtrl(1);
 
   const tok = await createJoinToken(dirA);
-  agent = startAgent(['--server', urls, '--token', tok.token, '--ca-cert-hash', tok.hash, '--node-name', 'chaos-node', '--runtime', 'sim', '--sim-start-delay', '0', '--kubelet-port', '0', '--data-dir', tempDir('ordinal-chaos-agent-')]);
-  await agent.joined;
+  const nodeNames = Array.from({ length: NODES }, (_, i) => (i === 0 ? 'chaos-node' : `chaos-node-${i}`));
+  for (const name of nodeNames) agents.push(startAgent(['--server', urls, '--token', tok.token, '--ca-cert-hash', tok.hash, '--node-name', name, '--runtime', 'sim', '--sim-start-delay', '0', '--kubelet-port', '0', '--data-dir', tempDir('ordinal-chaos-agent-')]));
+  await Promise.all(agents.map((a) => a.joined));
+
+  // The stream under test: kubectl's own watch, events with their type, printed as they come.
+  const kubectlHome = tempDir('ordinal-chaos-kubectl-');
+  mkdirSync(join(kubectlHome, '.kube'));
+  watcher = spawn('kubectl', ['--server', observer.url, 'get', 'pods', '-l', 'app=web', '-w', '--output-watch-events', '-o', `jsonpath=${WATCH_JSONPATH}`], {
+    env: { ...process.env, KUBECONFIG: join(dirA, 'kubeconfig'), HOME: kubectlHome },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stream = '';
+  let streamErr = '';
+  watcher.stdout!.on('data', (d) => (stream += d));
+  watcher.stderr!.on('data', (d) => (streamErr += d));
 
   // kubectl through whichever server answers (a user would retry against another).
   const kA = kubectlFor(join(dirA, 'kubeconfig'));
@@ -149,7 +130,7 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
     }
     throw new Error(`kubectl ${args.join(' ')}: ${last}`);
   };
-  await poll('chaos-node Ready', 30_000, async () => (await k(['get', 'node', 'chaos-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
+  for (const name of nodeNames) await poll(`${name} Ready`, 30_000, async () => (await k(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
 
   // The writer: ConfigMaps through either server; a write counts only once a server said 201.
   const pki = join(dirA, 'pki');
@@ -246,9 +227,22 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   await Promise.all(writers);
   log(`chaos over: ${acked.size} writes acknowledged of ${attempts} tried`);
 
+  // However often the scheduler changed hands, no node was given more pods than it holds.
+  const overCommitted = async () => {
+    const pods = JSON.parse(await k(['get', 'pods', '-A', '-o', 'json'])).items as any[];
+    const nodes = JSON.parse(await k(['get', 'nodes', '-o', 'json'])).items as any[];
+    return nodes
+      .map((n) => {
+        const bound = pods.filter((p) => p.spec.nodeName === n.metadata.name && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
+        return { node: n.metadata.name, bound, allocatable: Number(n.status.allocatable.pods) };
+      })
+      .filter((x) => x.bound > x.allocatable);
+  };
+  assert.deepEqual(await overCommitted(), [], 'nodes given more pods than their allocatable pods');
+
   // Convergence: every pod on the new revision, Running and Ready.
   try {
-    await poll('web converged on nginx:2', 90_000, async () => {
+    await poll('web converged on nginx:2', 90_000 + (REPLICAS - 40) * 1_000, async () => {
       const st = JSON.parse(await k(['get', 'statefulset', 'web', '-o', 'json'])).status;
       return st.readyReplicas === REPLICAS && st.updatedReplicas === REPLICAS && st.currentRevision === st.updateRevision && st.observedGeneration === 3;
     }, 1000);
@@ -256,7 +250,7 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
     const st = await k(['get', 'statefulset', 'web', '-o', 'jsonpath={.status}']).catch((e) => String(e));
     const pods = await k(['get', 'pods', '-l', 'app=web', '-o', 'custom-columns=NAME:.metadata.name,PHASE:.status.phase,IMAGE:.spec.containers[0].image,NODE:.spec.nodeName,DEL:.metadata.deletionTimestamp,REV:.metadata.labels.controller-revision-hash']).catch((e) => String(e));
     const leases = await k(['get', 'lease', '-n', 'kube-system']).catch((e) => String(e));
-    throw new Error(`${(err as Error).message}\nstatus ${st}\n${pods}\n${leases}\n${ctrls.map((c, i) => `--- controllers #${i}\n${c.logs().slice(-3000)}`).join('\n')}\n--- agent\n${agent?.logs().slice(-3000)}\n--- servers\n${servers.map((x) => x.out.slice(-2000)).join('\n')}`);
+    throw new Error(`${(err as Error).message}\nstatus ${st}\n${pods}\n${leases}\n${ctrls.map((c, i) => `--- controllers #${i}\n${c.logs().slice(-3000)}`).join('\n')}\n--- agents\n${agents.map((a) => a.logs().slice(-3000)).join('\n')}\n--- servers\n${servers.map((x) => x.out.slice(-2000)).join('\n')}`);
   }
   const pods = JSON.parse(await k(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items;
   assert.equal(pods.length, REPLICAS);
@@ -271,4 +265,14 @@ test('kill -9 of API servers, controllers and etcd members at random moments los
   const missing = [...acked].filter(([name, w]) => stored.get(name)?.data?.v !== w.value || stored.get(name)?.metadata?.uid !== w.uid).map(([n]) => n);
   assert.deepEqual(missing, [], `${missing.length} acknowledged writes missing or different in etcd`);
   log(`all ${acked.size} acknowledged writes are in etcd (${stored.size} chaos ConfigMaps stored)`);
+
+  // The watch stream through the observer: never broken, consistent, and it ends where a LIST is.
+  assert.equal(watcher.exitCode, null, `kubectl get pods -w ended early: ${streamErr}`);
+  const list = JSON.parse(await kA.ok(['--server', observer.url, 'get', '--raw', '/api/v1/namespaces/default/pods?labelSelector=app%3Dweb']));
+  const listed = new Map<string, string>(list.items.map((p: any) => [p.metadata.name, p.metadata.resourceVersion]));
+  let verdict = checkWatchStream(parseWatchLines(stream), listed);
+  await poll('the watch stream to reach the LIST', 30_000, async () => (verdict = checkWatchStream(parseWatchLines(stream), listed)).final.length === 0, 250).catch(() => {});
+  assert.deepEqual(verdict.errors, [], `the watch stream is inconsistent:\n${verdict.errors.slice(0, 20).join('\n')}`);
+  assert.deepEqual(verdict.final, [], `the stream's final state differs from the LIST at ${list.metadata.resourceVersion}:\n${verdict.final.slice(0, 20).join('\n')}`);
+  log(`kubectl get pods -w through the observer: ${verdict.events} events, consistent, ending at the LIST's ${listed.size} pods`);
 });

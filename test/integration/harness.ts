@@ -4,8 +4,20 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startEtcd, type Etcd } from '../support/etcd.ts';
 
 const root = resolve(import.meta.dirname, '../..');
+
+/**
+ * The store a cluster is started on when its test does not say: ORDINAL_TEST_STORE=etcd runs the
+ * same test bodies on a private one-member etcd (see the *-etcd.test.ts files), sqlite otherwise.
+ */
+export function defaultTestStore(): 'sqlite' | 'etcd' {
+  return process.env.ORDINAL_TEST_STORE === 'etcd' ? 'etcd' : 'sqlite';
+}
+
+/** The private etcd of each etcd-backed cluster, by data dir: a restart on that dir finds its state again. */
+const etcdOf = new Map<string, Etcd>();
 
 export interface Cluster {
   dataDir: string;
@@ -33,7 +45,13 @@ export async function startCluster(opts: { dataDir?: string; command?: string; a
   const dns = command === 'up' && !(opts.args ?? []).some((a) => a.startsWith('--dns-port') || a === '--no-dns') ? ['--dns-port', '0'] : [];
   // Tests say which runtime they want: a containerd socket on the machine must not switch the others to it.
   const runtime = command === 'up' && !(opts.args ?? []).some((a) => a.startsWith('--runtime')) ? ['--runtime', 'sim'] : [];
-  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...runtime, ...(opts.args ?? [])], {
+  const store: string[] = [];
+  if ((command === 'up' || command === 'server') && defaultTestStore() === 'etcd' && !(opts.args ?? []).some((a) => a.startsWith('--store'))) {
+    let etcd = etcdOf.get(dataDir);
+    if (!etcd) etcdOf.set(dataDir, (etcd = await startEtcd()));
+    store.push('--store', 'etcd', '--etcd-servers', etcd.url);
+  }
+  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...runtime, ...store, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
   });
@@ -67,8 +85,11 @@ export async function stopCluster(c: Cluster, signal: NodeJS.Signals = 'SIGTERM'
   });
 }
 
-export function removeCluster(c: Cluster): void {
+export async function removeCluster(c: Cluster): Promise<void> {
   rmSync(c.dataDir, { recursive: true, force: true });
+  const etcd = etcdOf.get(c.dataDir);
+  etcdOf.delete(c.dataDir);
+  await etcd?.remove();
 }
 
 const kubectlHome = tempDir('ordinal-kubectl-home-');

@@ -6,9 +6,8 @@
 // not exist; the kubelet server's refusal of callers other than the API server; the node proxy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
@@ -21,7 +20,8 @@ import { InProcessClient } from '../../src/client/client.ts';
 import { NodeStreamingRegistry } from '../../src/streaming/types.ts';
 import { startKubeletServer, type KubeletServer } from '../../src/agent/kubelet-server/server.ts';
 import { FakeNode } from '../support/fake-node.ts';
-import { api, waitUntil, type Cluster } from './harness.ts';
+import { api, type Cluster } from './harness.ts';
+import { SPDY, checkAttach, checkClientGoneAborts, checkCopyBothWays, checkFollowStops, checkLargeStdin, checkPortForward, checkTerminal, kubectlRunner, type Kubectl } from '../support/kubectl-streaming.ts';
 
 let server: ApiServer;
 let store: SqliteStore;
@@ -35,7 +35,6 @@ let downPort: number;
 const node = new FakeNode();
 const localNode = new FakeNode();
 const kubectlHome = mkdtempSync(join(tmpdir(), 'ordinal-kubectl-home-'));
-const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
 
 /** A port nothing listens on: taken from the kernel, then let go. */
 async function freePort(): Promise<number> {
@@ -109,28 +108,8 @@ after(async () => {
   rmSync(kubectlHome, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-function kubectl(args: string[], opts: { stdinFile?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const fd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : 'ignore';
-    const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome, ...opts.env }, stdio: [fd, 'pipe', 'pipe'] });
-    if (typeof fd === 'number') closeSync(fd);
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
+const target = () => ({ kubeconfig: cluster.kubeconfig, home: kubectlHome });
+const kubectl: Kubectl = (args, opts) => kubectlRunner(target(), 60_000)(args, opts);
 
 for (const [transport, env] of [
   ['websocket', {}],
@@ -152,118 +131,19 @@ for (const [transport, env] of [
   });
 }
 
-test('a client that goes away ends the session on the remote node', async () => {
-  const before = node.aborted;
-  const count = node.execs.length;
-  const child = spawn('kubectl', ['exec', 'web', '--', 'sleep', '60'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome }, stdio: 'ignore' });
-  await waitUntil(() => node.execs.length > count, 15_000, () => 'exec did not reach the node');
-  await new Promise((r) => setTimeout(r, 200));
-  child.kill('SIGKILL');
-  await waitUntil(() => node.aborted > before, 15_000, () => 'the session on the node was not aborted');
-});
+test('a client that goes away ends the session on the remote node', () => checkClientGoneAborts(target(), node, 'web'));
 
-test('remote exec -i: a large stdin reaches the process, EOF included, and all output comes back', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ordinal-exec-'));
-  try {
-    const big = Buffer.alloc(6 * 1024 * 1024);
-    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
-    const file = join(dir, 'big');
-    writeFileSync(file, big);
-    const digest = createHash('sha256').update(big).digest('hex');
-    const r = await kubectl(['exec', '-i', 'web', '--', 'cat'], { stdinFile: file });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.length, big.length);
-    assert.equal(createHash('sha256').update(r.stdout).digest('hex'), digest);
-    const sum = await kubectl(['exec', '-i', 'web', '--', 'sha256sum'], { stdinFile: file });
-    assert.equal(sum.stdout.toString().split(' ')[0], digest);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('remote exec -i: a large stdin reaches the process, EOF included, and all output comes back', () => checkLargeStdin(kubectl, 'web'));
 
-test('remote exec -it: the terminal size reaches the node, stderr comes on stdout', async () => {
-  const before = node.resizes.length;
-  const r = await new Promise<{ code: number; out: string }>((resolve) => {
-    const child = spawn('script', ['-qec', `stty cols 101 rows 33; kubectl exec -it web -- sh -c 'sleep 1; echo to-out; echo to-err >&2'`, '/dev/null'], {
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /to-out/);
-  assert.match(r.out, /to-err/);
-  const last = node.execs.at(-1)!;
-  assert.equal(last.opts.tty, true);
-  assert.equal(last.opts.stderr, false);
-  assert.ok(node.resizes.slice(before).some((s) => s.width === 101 && s.height === 33), JSON.stringify(node.resizes));
-});
+test('remote exec -it: the terminal size reaches the node, stderr comes on stdout', () => checkTerminal(target(), node, 'web', { cols: 101, rows: 33 }));
 
-test('remote attach -i', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ordinal-attach-'));
-  try {
-    writeFileSync(join(dir, 'in'), 'attached input\n');
-    for (const env of [{}, SPDY]) {
-      const r = await kubectl(['attach', '-i', 'web'], { stdinFile: join(dir, 'in'), env });
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout.toString(), /attached input/);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('remote attach -i', () => checkAttach(kubectl, 'web'));
 
-test('remote cp both ways', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ordinal-cp-'));
-  try {
-    const local = join(dir, 'local');
-    const remote = join(dir, 'remote');
-    mkdirSync(local);
-    mkdirSync(remote);
-    writeFileSync(join(local, 'up.txt'), 'uploaded through the node\n'.repeat(2000));
-    const up = await kubectl(['cp', join(local, 'up.txt'), `web:${remote}/up.txt`]);
-    assert.equal(up.code, 0, up.stderr);
-    assert.equal(readFileSync(join(remote, 'up.txt'), 'utf8'), 'uploaded through the node\n'.repeat(2000));
-    writeFileSync(join(remote, 'down.txt'), 'downloaded\n');
-    const down = await kubectl(['cp', `web:${remote}/down.txt`, join(local, 'down.txt')]);
-    assert.equal(down.code, 0, down.stderr);
-    assert.equal(readFileSync(join(local, 'down.txt'), 'utf8'), 'downloaded\n');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('remote cp both ways', () => checkCopyBothWays(kubectl, 'web'));
 
 test('remote port-forward: connections reach the pod; a refused port reports the node error', async () => {
-  const child = spawn('kubectl', ['port-forward', 'pod/web', ':80', ':81'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  try {
-    await waitUntil(() => /Forwarding from 127\.0\.0\.1:\d+ -> 81/.test(out), 20_000, () => out);
-    const port = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out)![1]);
-    for (let i = 0; i < 3; i++) {
-      const res = await fetch(`http://127.0.0.1:${port}/try-${i}`);
-      assert.equal(await res.text(), `hello from the pod, /try-${i}\n`);
-    }
-    // A client that half-closes its side still gets the answer.
-    const answer = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => s.end('GET /half HTTP/1.0\r\n\r\n'));
-      let got = '';
-      s.on('data', (d) => (got += d));
-      s.on('end', () => resolve(got));
-      s.on('error', reject);
-    });
-    assert.match(answer, /hello from the pod, \/half/);
-    const port81 = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 81/.exec(out)![1]);
-    await fetch(`http://127.0.0.1:${port81}/`).catch(() => undefined);
-    await waitUntil(() => /error forwarding port 81 to pod web_default/.test(out), 15_000, () => out);
-    assert.match(out, /connect ECONNREFUSED 127\.0\.0\.1:1/);
-  } finally {
-    child.kill('SIGTERM');
-  }
+  const out = await checkPortForward(target(), 'web');
+  assert.match(out, /connect ECONNREFUSED 127\.0\.0\.1:1/);
 });
 
 test('remote logs: options reach the node, --tail, -f streams and stops with the client', async () => {
@@ -275,17 +155,7 @@ test('remote logs: options reach the node, --tail, -f streams and stops with the
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(node.logCalls.at(-1), { container: 'stopped', follow: false, previous: true, timestamps: false });
 
-  node.followDestroyed = false;
-  const follow = spawn('kubectl', ['logs', '-f', 'web'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  follow.stdout.on('data', (d) => (out += d));
-  try {
-    await waitUntil(() => out.includes('tick 3'), 15_000, () => out);
-    assert.equal(node.logCalls.at(-1)!.follow, true);
-  } finally {
-    follow.kill('SIGTERM');
-  }
-  await waitUntil(() => node.followDestroyed, 15_000, () => 'the node did not stop following when kubectl went away');
+  await checkFollowStops(target(), node, 'web');
 });
 
 test('errors through the remote path, as kubectl shows them', async () => {

@@ -89,7 +89,7 @@ test('service proxy: addresses, TCP and UDP forwarding, refusal, cleanup', { ski
     const emptyIP: string = empty.spec.clusterIP;
     assert.match(echoIP, new RegExp(`^10\\.113\\.${n}\\.`));
 
-    proxy = new ServiceProxy(t.client, { serviceCIDR: cidr, dummyInterface: iface, apiServer: { host: '127.0.0.1', port: t.api.port } });
+    proxy = new ServiceProxy(t.client, { serviceCIDR: cidr, dummyInterface: iface, apiServers: [{ host: '127.0.0.1', port: t.api.port }] });
     await proxy.start();
     const held = ip('-o', '-4', 'addr', 'show', 'dev', iface);
     assert.match(held, new RegExp(`inet ${echoIP}/32`));
@@ -119,6 +119,53 @@ test('service proxy: addresses, TCP and UDP forwarding, refusal, cleanup', { ski
     tryIp('route', 'del', 'blackhole', cidr);
     tcpServer.close();
     udpServer.close();
+    await t.close();
+  }
+});
+
+test('service proxy: the kubernetes Service spreads over every API server and still answers when the first is down', { skip, timeout: 60_000 }, async () => {
+  const n = 1 + (process.pid % 250);
+  const cidr = `10.114.${n}.0/24`;
+  const iface = `spk${n}-svc`;
+  const t = await startTestApi();
+  t.api.resources.serviceNetwork = parseServiceCidr(cidr);
+  // Two "API servers" that say who they are; the first is killed halfway.
+  const listen = (name: string) =>
+    new Promise<net.Server>((r) => {
+      const s = net.createServer((c) => c.end(name));
+      s.listen(0, hostAddress, () => r(s));
+    });
+  const first = await listen('server-1');
+  const second = await listen('server-2');
+  const backend = (s: net.Server) => ({ host: hostAddress!, port: (s.address() as net.AddressInfo).port });
+  let proxy: ServiceProxy | undefined;
+  try {
+    tryIp('link', 'del', iface);
+    // The kubernetes Service again, in this test's range (the server made it in the default one).
+    const services = t.client.resource('', 'services');
+    await t.client.delete(services, 'default', 'kubernetes');
+    const svc = await t.client.create(services, 'default', { metadata: { name: 'kubernetes' }, spec: { ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] } });
+    const clusterIP: string = svc.spec.clusterIP;
+    assert.match(clusterIP, new RegExp(`^10\\.114\\.${n}\\.`));
+
+    proxy = new ServiceProxy(t.client, { serviceCIDR: cidr, dummyInterface: iface, apiServers: [backend(first), backend(second)] });
+    await proxy.start();
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await tcpRead(clusterIP, 443));
+    assert.deepEqual(answers.sort(), ['server-1', 'server-1', 'server-2', 'server-2'], 'spread over both');
+
+    await new Promise((r) => first.close(r));
+    const started = Date.now();
+    const after: string[] = [];
+    for (let i = 0; i < 6; i++) after.push(await tcpRead(clusterIP, 443));
+    assert.deepEqual(after, Array(6).fill('server-2'), 'every connection reaches the live server');
+    assert.ok(Date.now() - started < 3_000, `${Date.now() - started} ms for 6 connections`);
+  } finally {
+    await proxy?.close().catch(() => {});
+    tryIp('link', 'del', iface);
+    tryIp('route', 'del', 'blackhole', cidr);
+    first.close();
+    second.close();
     await t.close();
   }
 });

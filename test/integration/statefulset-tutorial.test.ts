@@ -11,7 +11,7 @@ before(async () => {
 });
 after(async () => {
   await stopCluster(c);
-  removeCluster(c);
+  await removeCluster(c);
 });
 
 const json = async (args: string[]) => JSON.parse(await kubectlOk(c, [...args, '-o', 'json']));

@@ -4,9 +4,8 @@
 // local processes, forwards to a local TCP server and serves a fixed log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,8 @@ import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { InProcessClient } from '../../src/client/client.ts';
 import { NodeStreamingRegistry } from '../../src/streaming/types.ts';
 import { FakeNode } from '../support/fake-node.ts';
-import { api, waitUntil, type Cluster } from './harness.ts';
+import { api, type Cluster } from './harness.ts';
+import { SPDY, SPDY_PORT_FORWARD, checkAttach, checkClientGoneAborts, checkCopyBothWays, checkFollowStops, checkLargeStdin, checkPortForward, checkTerminal, kubectlRunner, type Kubectl } from '../support/kubectl-streaming.ts';
 
 let server: ApiServer;
 let store: SqliteStore;
@@ -70,32 +70,8 @@ after(async () => {
   rmSync(kubectlHome, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Runs kubectl; stdin from a file when given. */
-function kubectl(args: string[], opts: { stdinFile?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const fd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : 'ignore';
-    const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome, ...opts.env }, stdio: [fd, 'pipe', 'pipe'] });
-    if (typeof fd === 'number') closeSync(fd);
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
-
-const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
-const SPDY_PF = { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
+const target = () => ({ kubeconfig: cluster.kubeconfig, home: kubectlHome });
+const kubectl: Kubectl = (args, opts) => kubectlRunner(target())(args, opts);
 
 for (const [transport, env] of [
   ['websocket', {}],
@@ -115,54 +91,11 @@ for (const [transport, env] of [
     assert.equal(last.container, 'web');
   });
 
-  test(`exec -i over ${transport}: a large stdin reaches the process, EOF included, and all output comes back`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ordinal-exec-'));
-    try {
-      const big = Buffer.alloc(6 * 1024 * 1024);
-      for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
-      const file = join(dir, 'big');
-      writeFileSync(file, big);
-      const r = await kubectl(['exec', '-i', 'web', '--', 'cat'], { stdinFile: file, env });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout.length, big.length);
-      assert.equal(createHash('sha256').update(r.stdout).digest('hex'), createHash('sha256').update(big).digest('hex'));
-      const sum = await kubectl(['exec', '-i', 'web', '--', 'sha256sum'], { stdinFile: file, env });
-      assert.equal(sum.stdout.toString().split(' ')[0], createHash('sha256').update(big).digest('hex'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  test(`exec -i over ${transport}: a large stdin reaches the process, EOF included, and all output comes back`, () => checkLargeStdin(kubectl, 'web', env));
 
-  test(`cp both ways over ${transport}`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ordinal-cp-'));
-    try {
-      // The fake "container" shares this machine's filesystem, so container paths are host paths.
-      const local = join(dir, 'local');
-      const remote = join(dir, 'remote');
-      mkdirSync(local);
-      mkdirSync(remote);
-      writeFileSync(join(local, 'up.txt'), 'uploaded through tar over exec\n'.repeat(1000));
-      const up = await kubectl(['cp', join(local, 'up.txt'), `web:${remote}/up.txt`], { env });
-      assert.equal(up.code, 0, up.stderr);
-      assert.equal(readFileSync(join(remote, 'up.txt'), 'utf8'), 'uploaded through tar over exec\n'.repeat(1000));
-      writeFileSync(join(remote, 'down.txt'), 'downloaded\n');
-      const down = await kubectl(['cp', `web:${remote}/down.txt`, join(local, 'down.txt')], { env });
-      assert.equal(down.code, 0, down.stderr);
-      assert.equal(readFileSync(join(local, 'down.txt'), 'utf8'), 'downloaded\n');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  test(`cp both ways over ${transport}`, () => checkCopyBothWays(kubectl, 'web', env));
 
-  test(`a client that goes away aborts the session over ${transport}`, async () => {
-    const before = node.aborted;
-    const count = node.execs.length;
-    const child = spawn('kubectl', ['exec', 'web', '--', 'sleep', '60'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome, ...env }, stdio: 'ignore' });
-    await waitUntil(() => node.execs.length > count, 10_000, () => 'exec did not start');
-    await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGKILL');
-    await waitUntil(() => node.aborted > before, 10_000, () => 'the session was not aborted');
-  });
+  test(`a client that goes away aborts the session over ${transport}`, () => checkClientGoneAborts(target(), node, 'web', env));
 
   test(`exec errors from the node reach kubectl over ${transport}`, async () => {
     const r = await kubectl(['exec', 'web', '--', 'no-such-command'], { env });
@@ -175,29 +108,7 @@ for (const [transport, env] of [
   ['websocket', {}],
   ['spdy', SPDY],
 ] as const) {
-  test(`exec -it over ${transport}: the terminal size reaches the node, stderr comes on stdout`, async () => {
-    // script(1) gives kubectl a terminal, so it asks for a TTY and sends the window size. The
-    // command lives a moment: a size sent after the session ended has nowhere to go.
-    const before = node.resizes.length;
-    const envs = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
-    const r = await new Promise<{ code: number; out: string }>((resolve) => {
-      const child = spawn('script', ['-qec', `stty cols 123 rows 45; ${envs} kubectl exec -it web -- sh -c 'sleep 1; echo to-out; echo to-err >&2'`, '/dev/null'], {
-        env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, out }));
-    });
-    assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /to-out/);
-    assert.match(r.out, /to-err/);
-    const last = node.execs.at(-1)!;
-    assert.equal(last.opts.tty, true);
-    assert.equal(last.opts.stderr, false);
-    assert.ok(node.resizes.slice(before).some((s) => s.width === 123 && s.height === 45), JSON.stringify(node.resizes));
-  });
+  test(`exec -it over ${transport}: the terminal size reaches the node, stderr comes on stdout`, () => checkTerminal(target(), node, 'web', { cols: 123, rows: 45 }, env));
 }
 
 test('exec for other WebSocket clients: v4 and base64 sub-protocols', async () => {
@@ -233,19 +144,7 @@ test('exec for other WebSocket clients: v4 and base64 sub-protocols', async () =
   assert.equal(Buffer.from(text.find((m) => m[0] === '3')!.slice(1), 'base64').toString(), status.message);
 });
 
-test('attach over websocket and spdy', async () => {
-  for (const env of [{}, SPDY]) {
-    const dir = mkdtempSync(join(tmpdir(), 'ordinal-attach-'));
-    try {
-      writeFileSync(join(dir, 'in'), 'attached input\n');
-      const r = await kubectl(['attach', '-i', 'web'], { stdinFile: join(dir, 'in'), env });
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout.toString(), /attached input/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-});
+test('attach over websocket and spdy', () => checkAttach(kubectl, 'web'));
 
 test('request validation, as kubectl shows it', async () => {
   let r = await kubectl(['exec', 'web', '-c', 'nope', '--', 'true']);
@@ -295,30 +194,13 @@ async function fetchStatus(url: string, headers: Record<string, string>): Promis
 
 for (const [transport, env] of [
   ['websocket tunnel', {}],
-  ['spdy', SPDY_PF],
+  ['spdy', SPDY_PORT_FORWARD],
 ] as const) {
   test(`port-forward over ${transport}`, async () => {
-    const child = spawn('kubectl', ['-v=4', 'port-forward', 'pod/web', ':80', ':81'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    try {
-      await waitUntil(() => /Forwarding from 127\.0\.0\.1:\d+ -> 81/.test(out), 15_000, () => out);
-      const port = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out)![1]);
-      for (let i = 0; i < 3; i++) {
-        const res = await fetch(`http://127.0.0.1:${port}/try-${i}`);
-        assert.equal(await res.text(), `hello from the pod, /try-${i}\n`);
-      }
-      // kubectl says when it falls back from the WebSocket tunnel to SPDY.
-      if (transport === 'spdy') assert.doesNotMatch(out, /tunneling_dialer/);
-      else assert.doesNotMatch(out, /fallback to secondary dialer/);
-      // Nothing listens on port 81 in the pod: the node's error comes back on the error stream.
-      const port81 = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 81/.exec(out)![1]);
-      await fetch(`http://127.0.0.1:${port81}/`).catch(() => undefined);
-      await waitUntil(() => /error forwarding port 81 to pod web_default/.test(out), 10_000, () => out);
-    } finally {
-      child.kill('SIGTERM');
-    }
+    const out = await checkPortForward(target(), 'web', env, ['-v=4']);
+    // kubectl says when it falls back from the WebSocket tunnel to SPDY.
+    if (transport === 'spdy') assert.doesNotMatch(out, /tunneling_dialer/);
+    else assert.doesNotMatch(out, /fallback to secondary dialer/);
   });
 }
 
@@ -338,16 +220,7 @@ test('logs: options reach the node, -f streams and stops with the client', async
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.length, 0);
 
-  const follow = spawn('kubectl', ['logs', '-f', 'web'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: kubectlHome }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  follow.stdout.on('data', (d) => (out += d));
-  try {
-    await waitUntil(() => out.includes('tick 3'), 10_000, () => out);
-    assert.equal(node.logCalls.at(-1)!.follow, true);
-  } finally {
-    follow.kill('SIGTERM');
-  }
-  await waitUntil(() => node.followDestroyed, 10_000, () => 'the follow stream was not destroyed when kubectl went away');
+  await checkFollowStops(target(), node, 'web');
 
   const bad = await api(cluster, 'GET', '/api/v1/namespaces/default/pods/web/log?tailLines=-1&limitBytes=0');
   assert.equal(bad.status, 422);

@@ -10,7 +10,7 @@ before(async () => {
 });
 after(async () => {
   await stopCluster(c);
-  removeCluster(c);
+  await removeCluster(c);
 });
 
 /** Splits kubectl table output into rows of cells (columns are separated by 2+ spaces). */

@@ -67,7 +67,7 @@ test('default StorageClass local-path exists', async () => {
   assert.equal(sc?.volumeBindingMode, 'WaitForFirstConsumer');
   assert.equal(sc?.reclaimPolicy, 'Delete');
   const table = await rows(['get', 'storageclass']);
-  assert.match(table[1], /^local-path \(default\)\s+ordinal\.dev\/local-path\s+Delete\s+WaitForFirstConsumer\s+false\s+\d+s$/);
+  assert.match(table[1], /^local-path \(default\)\s+ordinal\.dev\/local-path\s+Delete\s+WaitForFirstConsumer\s+true\s+\d+s$/);
 });
 
 test('WaitForFirstConsumer: a claim waits for the selected node, then is provisioned and bound', async () => {

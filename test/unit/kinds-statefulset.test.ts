@@ -244,7 +244,7 @@ const updateCases: [string, (o: Obj) => void, string[]][] = [
         if (f === 'serviceName') o.spec.serviceName = 'other';
         if (f === 'podManagementPolicy') o.spec.podManagementPolicy = 'Parallel';
         if (f === 'revisionHistoryLimit') o.spec.revisionHistoryLimit = 3;
-        if (f === 'volumeClaimTemplates') o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '2Gi';
+        if (f === 'volumeClaimTemplates') o.spec.volumeClaimTemplates[0].spec.accessModes = ['ReadWriteMany'];
         if (f === 'selector') {
           o.spec.selector = { matchLabels: { app: 'nginx', x: 'y' } };
           o.spec.template.metadata.labels.x = 'y';
@@ -255,6 +255,33 @@ const updateCases: [string, (o: Obj) => void, string[]][] = [
       ],
     ],
   ),
+  // KEP-4650: a claim template's storage request may grow, and only that.
+  ['claim template storage grows', (o) => (o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '2Gi'), []],
+  ['claim template storage grows, same quantity spelled otherwise', (o) => (o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '1024Mi'), []],
+  [
+    'claim template storage shrinks',
+    (o) => (o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '512Mi'),
+    ['spec.volumeClaimTemplates[0].spec.resources.requests.storage: Forbidden: field can not be less than previous value'],
+  ],
+  [
+    'claim template storage grows along with another template change',
+    (o) => {
+      o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '2Gi';
+      o.spec.volumeClaimTemplates[0].spec.storageClassName = 'fast';
+    },
+    ["spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"],
+  ],
+  [
+    'claim template added',
+    (o) => o.spec.volumeClaimTemplates.push({ metadata: { name: 'logs' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }),
+    ["spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"],
+  ],
+  ['volumeClaimUpdatePolicy set', (o) => (o.spec.volumeClaimUpdatePolicy = 'InPlace'), []],
+  [
+    'volumeClaimUpdatePolicy unknown',
+    (o) => (o.spec.volumeClaimUpdatePolicy = 'Sometimes'),
+    ['spec.volumeClaimUpdatePolicy: Unsupported value: "Sometimes": supported values: "InPlace", "OnClaimDelete"'],
+  ],
   [
     'name change',
     (o) => (o.metadata.name = 'web2'),

@@ -21,6 +21,7 @@ import { LeaderElector } from '../../src/client/leaderelection/elector.ts';
 import { parseLeaderElectFlags, takeLeaderElectFlag } from '../../src/cli/leader-elect-flags.ts';
 import { elections, electedControllers } from '../../src/cli/elected-controllers.ts';
 import { ApiError } from '../../src/apiserver/errors.ts';
+import { TermClient, TermEndedError } from '../../src/client/leaderelection/term-client.ts';
 import type { Client } from '../../src/client/client.ts';
 import type { Obj } from '../../src/api/resource.ts';
 
@@ -262,4 +263,56 @@ test('elected controllers (ordinal up --leader-elect): a fresh set starts each t
   assert.deepEqual(log.slice(4), ['start statefulset#3', 'start podgc#4']);
   groups[0]!.stop();
   assert.deepEqual(log.slice(6), ['stop statefulset#3', 'stop podgc#4']);
+});
+
+test('elected controllers: each term writes through a fenced client; a lost term can no longer write, the next term can', async (t) => {
+  const store = new FakeLeases();
+  const clients: Client[] = [];
+  const make = (_name: string, fence: (c: Client) => Client) => {
+    const c = fence(store.client('up'));
+    clients.push(c);
+    return { start: async () => {}, stop: () => {} };
+  };
+  const flags = { enabled: true, leaseDurationMs: 1_500, renewDeadlineMs: 1_000, retryPeriodMs: 250, namespace: 'kube-system', identity: 'up_1' };
+  const groups = electedControllers(store.client('up'), ['statefulset'], make, flags, 'campaign');
+  t.after(() => groups.forEach((g) => g.stop()));
+  await groups[0]!.start();
+  await until(() => clients.length === 1);
+  const events = (c: Client) => c.create({ group: '', plural: 'events' } as any, 'default', { metadata: { name: 'e' } });
+  await events(clients[0]!);
+  store.down.add('up');
+  // The sync of the old term still running when the lease is lost: its next write is refused here.
+  await until(() => (clients[0] as TermClient).fenced);
+  store.down.delete('up');
+  await assert.rejects(events(clients[0]!), TermEndedError);
+  await assert.rejects(clients[0]!.update({ group: '', plural: 'pods' } as any, { metadata: { name: 'p' } }, 'status'), /leadership term ended: not sending update pods\/status/);
+  await until(() => clients.length === 2);
+  assert.equal((clients[1] as TermClient).fenced, false);
+  await events(clients[1]!);
+  groups[0]!.stop();
+  assert.equal((clients[1] as TermClient).fenced, true, 'stopping the process ends its term too');
+});
+
+test('a fenced term client closes its watches and delivers nothing more', () => {
+  let deliver: ((type: any, obj: Obj) => void) | undefined;
+  let cancelled = 0;
+  const inner = {
+    watch: (_r: any, _o: any, onEvent: (type: any, obj: Obj) => void) => {
+      deliver = onEvent;
+      return () => void cancelled++;
+    },
+  } as unknown as Client;
+  const term = new TermClient(inner);
+  const seen: string[] = [];
+  let closed = 0;
+  term.watch({ group: '', plural: 'pods' } as any, { resourceVersion: '1' }, (type) => void seen.push(type), () => void closed++);
+  deliver!('ADDED', { metadata: {} });
+  term.end();
+  deliver!('MODIFIED', { metadata: {} });
+  assert.deepEqual(seen, ['ADDED']);
+  assert.equal(cancelled, 1);
+  assert.equal(closed, 0, 'an informer of the ended term is not told to retry');
+  const cancel = term.watch({ group: '', plural: 'pods' } as any, { resourceVersion: '1' }, () => {}, () => {});
+  cancel();
+  assert.equal(cancelled, 1, 'no new watch is opened once fenced');
 });

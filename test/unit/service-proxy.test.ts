@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Obj } from '../../src/api/resource.ts';
-import { addressChanges, backendsFor, clusterIPsOf, DEFAULT_AFFINITY_SECONDS, planProxy } from '../../src/agent/service-proxy/plan.ts';
-import { Balancer } from '../../src/agent/service-proxy/balancer.ts';
+import { addressChanges, backendOfUrl, backendsFor, clusterIPsOf, DEFAULT_AFFINITY_SECONDS, planProxy } from '../../src/agent/service-proxy/plan.ts';
+import { Balancer, FAILED_BACKOFF_MS } from '../../src/agent/service-proxy/balancer.ts';
 import { dummyInterfaceFor, parseAddresses } from '../../src/agent/service-proxy/host-network.ts';
 import { inServiceNetwork, parseServiceCidr, pickServiceIp } from '../../src/apiserver/service-network.ts';
 import { advertiseAddressFor, kubeDnsService, kubernetesEndpoints, kubernetesEndpointSlice, kubernetesService } from '../../src/apiserver/cluster-services.ts';
@@ -91,7 +91,7 @@ test('planProxy: addresses, listeners with backends only, affinity, local and fi
     slice('kubernetes', [{ name: 'https', port: 6443, protocol: 'TCP' }], [ep('192.0.2.2')]),
     slice('kube-dns', [{ name: 'dns', port: 53, protocol: 'UDP' }], [ep('10.244.1.50')], { ns: 'kube-system' }),
   ];
-  const plan = planProxy(services, slices, { localAddresses: ['10.96.0.10'], fixedBackends: { 'default/kubernetes': { host: '127.0.0.1', port: 6443 } } });
+  const plan = planProxy(services, slices, { localAddresses: ['10.96.0.10'], fixedBackends: { 'default/kubernetes': [{ host: '127.0.0.1', port: 6443 }] } });
   assert.deepEqual(plan.addresses, ['10.96.0.1', '10.96.0.10', '10.96.5.5', '10.96.6.6', '10.96.7.7']);
   assert.deepEqual(
     plan.listeners.map((l) => [l.key, l.backends.map((b) => `${b.host}:${b.port}`), l.affinitySeconds]),
@@ -148,6 +148,35 @@ test('Balancer: round robin, retry order, and ClientIP affinity with timeout and
   s3.pick('q', 0);
   s3.settled('q', b, 0);
   assert.deepEqual(s3.pick('q', 1)[0], b);
+});
+
+test('the kubernetes Service goes to every API server the agent was given, spread and past a dead one', () => {
+  const servers = ['https://127.0.0.2:6443', 'https://10.0.0.7', 'https://[fd00::1]:8443/'].map(backendOfUrl);
+  assert.deepEqual(servers, [{ host: '127.0.0.2', port: 6443 }, { host: '10.0.0.7', port: 443 }, { host: 'fd00::1', port: 8443 }]);
+  const svc = { metadata: { name: 'kubernetes', namespace: 'default' }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] } };
+  // Its endpoints (the servers' advertised addresses) are not where this node reaches them.
+  const slice = { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, addressType: 'IPv4', endpoints: [{ addresses: ['192.0.2.1'] }, { addresses: ['192.0.2.2'] }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] };
+  const two = [{ host: '127.0.0.2', port: 6443 }, { host: '127.0.0.3', port: 6443 }];
+  const plan = planProxy([svc], [slice], { fixedBackends: { 'default/kubernetes': two } });
+  assert.deepEqual(plan.listeners.map((l) => [l.key, l.backends]), [['10.96.0.1:443/TCP', two]]);
+
+  const [a, b] = two as [typeof two[0], typeof two[0]];
+  const lb = new Balancer(two);
+  assert.deepEqual([lb.pick('p', 0)[0], lb.pick('p', 0)[0]], [a, b], 'spread over both');
+  // a is down: the next connections try b first, a only as a last resort, until the backoff ends.
+  lb.failed(a, 1_000);
+  assert.deepEqual(lb.pick('p', 1_001), [b, a]);
+  assert.deepEqual(lb.pick('p', 1_002), [b, a]);
+  assert.deepEqual(lb.pick('p', 1_000 + FAILED_BACKOFF_MS), [a, b], 'tried first again after the backoff');
+  // A connection that succeeded clears the mark at once.
+  lb.failed(b, 20_000);
+  assert.deepEqual(lb.pick('p', 20_001)[0], a);
+  lb.settled('p', b, 20_002);
+  assert.deepEqual([lb.pick('p', 20_003), lb.pick('p', 20_004)], [[a, b], [b, a]], 'plain rotation again');
+  // Every backend failing: all are still tried, in rotation.
+  lb.failed(a, 30_000);
+  lb.failed(b, 30_000);
+  assert.equal(lb.pick('p', 30_001).length, 2);
 });
 
 test('host network helpers: dummy names fit 15 characters, addresses from ip -j', () => {

@@ -92,6 +92,7 @@ class TcpForwarder implements Forwarder {
       this.track(upstream);
       upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('connect timeout')));
       const failed = (err: Error) => {
+        this.balancer.failed(backend, Date.now());
         log('debug', 'service-proxy', 'backend failed, trying the next', { service: this.plan.service, backend: `${backend.host}:${backend.port}`, error: err.message });
         attempt(i + 1);
       };

@@ -39,13 +39,22 @@ export interface ProxyPlan {
 export interface PlanOptions {
   /** Addresses held whatever the Services say, and served by the node itself (cluster DNS): no listener is planned on them. */
   localAddresses?: string[];
-  /** Services whose every port goes to a fixed backend instead of their endpoints, by `namespace/name` (the API server's own Service). */
-  fixedBackends?: Record<string, Backend>;
+  /**
+   * Services whose every TCP port goes to fixed backends instead of their endpoints, by
+   * `namespace/name`: the API server's own Service goes to the servers this node's agent talks to.
+   */
+  fixedBackends?: Record<string, Backend[]>;
   /**
    * Which addresses may be held (the service CIDR): a ClusterIP outside it (stale data, another
    * range) would take over a real address of the network for this host, so it is left alone.
    */
   holdable?: (ip: string) => boolean;
+}
+
+/** Where a server URL (an agent's --server) is reached: its host, brackets of an IPv6 literal removed, and port. */
+export function backendOfUrl(url: string): Backend {
+  const u = new URL(url);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443) };
 }
 
 /** kube-proxy's default ClientIP affinity timeout (3 hours). */
@@ -126,7 +135,7 @@ export function planProxy(services: Iterable<Obj>, slices: Iterable<Obj>, opts: 
       for (const p of svc.spec?.ports ?? []) {
         const protocol = p.protocol ?? 'TCP';
         if (protocol !== 'TCP' && protocol !== 'UDP') continue;
-        const backends = fixed ? (protocol === 'TCP' ? [fixed] : []) : backendsFor(p, bySvc.get(key) ?? []);
+        const backends = fixed ? (protocol === 'TCP' ? fixed : []) : backendsFor(p, bySvc.get(key) ?? []);
         if (!backends.length) continue;
         const lkey = `${ip}:${p.port}/${protocol}`;
         // Two Services cannot share a ClusterIP; should stale data say otherwise, the first keeps it.

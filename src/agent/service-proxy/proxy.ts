@@ -22,11 +22,12 @@ export interface ServiceProxyOptions {
   /** Held always and served by the node itself (cluster DNS at the kube-dns ClusterIP). */
   localAddresses?: string[];
   /**
-   * Where this node reaches the API server (the address its own client uses): the `kubernetes`
-   * Service goes there rather than to its endpoints, which may name an address this node cannot
-   * reach (a server bound to loopback advertises the machine's address).
+   * Where this node reaches the API servers (the addresses its own client uses, every --server):
+   * the `kubernetes` Service goes there rather than to its endpoints, which may name an address
+   * this node cannot reach (a server bound to loopback advertises the machine's address).
+   * Connections are spread over them and go to the next one when one does not answer.
    */
-  apiServer?: Backend;
+  apiServers?: Backend[];
   /**
    * Connections to pods in `clusterCIDR` leave from `address` (the node's bridge address), so that
    * pods on other nodes, which have routes only to the pod range, can answer.
@@ -95,7 +96,7 @@ export class ServiceProxy {
 
   /** The current plan, for diagnostics and tests. */
   plan(): ProxyPlan {
-    const fixedBackends = this.opts.apiServer ? { 'default/kubernetes': this.opts.apiServer } : undefined;
+    const fixedBackends = this.opts.apiServers?.length ? { 'default/kubernetes': this.opts.apiServers } : undefined;
     return planProxy(this.services.list(), this.slices.list(), { localAddresses: this.opts.localAddresses, fixedBackends, holdable: (ip) => inServiceNetwork(this.serviceNetwork, ip) });
   }
 

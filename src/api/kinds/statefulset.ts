@@ -19,6 +19,7 @@ import { labelSelectorGoValue, selectorConvertible, selectorMatches, validateLab
 import { defaultPodTemplate } from './podspec.ts';
 import { defaultPersistentVolumeClaim } from './storage.ts';
 import { podTemplateWarnings } from './warnings.ts';
+import { checkClaimTemplateUpdate, validateVolumeClaimUpdatePolicy } from './statefulset-claims.ts';
 
 // ---------------------------------------------------------------- defaults
 
@@ -154,6 +155,7 @@ export function validateStatefulSetSpec(spec: unknown, path = 'spec'): Errs {
     }
   }
 
+  errs.push(...validateVolumeClaimUpdatePolicy(s.volumeClaimUpdatePolicy, `${path}.volumeClaimUpdatePolicy`));
   errs.push(...validateNonnegativeField(s.replicas, `${path}.replicas`));
   errs.push(...validateNonnegativeField(s.minReadySeconds, `${path}.minReadySeconds`));
   if (isObj(s.ordinals)) errs.push(...validateNonnegativeField(s.ordinals.start, `${path}.ordinals.start`));
@@ -196,7 +198,7 @@ export function validateStatefulSet(sts: Obj): Errs {
   return [...validateObjectMeta(sts.metadata, { namespaced: true, nameFn: nameIsDNSLabel }), ...validateStatefulSetSpec(sts.spec)];
 }
 
-const mutableSpecFields = ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'persistentVolumeClaimRetentionPolicy'];
+const mutableSpecFields = ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'persistentVolumeClaimRetentionPolicy', 'volumeClaimUpdatePolicy'];
 
 export function validateStatefulSetUpdate(sts: Obj, old: Obj): Errs {
   // The name is not re-validated: sets created when subdomain names were allowed must stay deletable.
@@ -206,6 +208,13 @@ export function validateStatefulSetUpdate(sts: Obj, old: Obj): Errs {
   for (const f of mutableSpecFields) {
     delete a[f];
     delete b[f];
+  }
+  // Claim templates may grow their storage request (KEP-4650); any other change stays forbidden below.
+  const claims = checkClaimTemplateUpdate(a.volumeClaimTemplates, b.volumeClaimTemplates);
+  if (claims.onlyStorageChanged) {
+    errs.push(...claims.errs);
+    delete a.volumeClaimTemplates;
+    delete b.volumeClaimTemplates;
   }
   if (!deepEqual(a, b)) {
     errs.push(

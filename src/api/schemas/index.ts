@@ -16,3 +16,4 @@ import './authorization.ts';
 import './workloads.ts';
 import './networking.ts';
 import './autoscaling-v2.ts';
+import './autoscaling-v1.ts';

@@ -109,6 +109,8 @@ function clusterRoles(): Obj[] {
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
     ]),
     clusterRole('system:public-info-viewer', [urlRule(['get'], ['/livez', '/readyz', '/healthz', '/version', '/version/'])]),
+    // Ordinal's own: the live view's static page (src/ui). See ordinal:ui below.
+    clusterRole('ordinal:ui', [urlRule(['get'], ['/ui', '/ui/*'])]),
     clusterRole('admin', [], { aggregate: ['rbac.authorization.k8s.io/aggregate-to-admin'] }),
     clusterRole('edit', [], { labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' }, aggregate: ['rbac.authorization.k8s.io/aggregate-to-edit'] }),
     clusterRole('view', [], { labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' }, aggregate: ['rbac.authorization.k8s.io/aggregate-to-view'] }),
@@ -417,6 +419,12 @@ function clusterRoleBindings(): Obj[] {
     clusterRoleBinding('system:discovery', 'system:discovery', [group('system:authenticated')]),
     clusterRoleBinding('system:basic-user', 'system:basic-user', [group('system:authenticated')]),
     clusterRoleBinding('system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
+    // Every authenticated user may load the live view's page (as system:discovery lets them read
+    // what the API serves): it holds no data, and each request it makes for data is authorized as
+    // its caller. Not in view/edit/admin: those are granted per namespace too, and non-resource
+    // URLs are only granted through cluster bindings. Not to the unauthenticated: the page is of
+    // no use without credentials for the data.
+    clusterRoleBinding('ordinal:ui', 'ordinal:ui', [group('system:authenticated')]),
     clusterRoleBinding('system:node-proxier', 'system:node-proxier', [user('system:kube-proxy')]),
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     clusterRoleBinding('system:kube-dns', 'system:kube-dns', [sa('kube-system', 'kube-dns')]),

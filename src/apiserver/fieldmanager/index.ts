@@ -18,6 +18,13 @@ export { managerFromUserAgent } from './managers.ts';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
+/**
+ * The manager upstream's skipNonAppliedManager gives the fields of an object that had no field
+ * management (created before it existed, or whose managedFields were reset with `[{}]`) when it is
+ * first applied to: the applier then conflicts with them like with any other manager's.
+ */
+export const BEFORE_FIRST_APPLY = 'before-first-apply';
+
 /** Metadata the server sets: never owned by anyone (upstream's stripMeta). */
 const SERVER_META = new Set(['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion']);
 
@@ -66,6 +73,12 @@ export function recordUpdate(r: ResourceDef, live: Obj | undefined, next: Obj, w
   // Clients usually send back what they read: only a list that differs from the stored one counts as an edit.
   const useSent = !w.subresource && Array.isArray(sent) && sent.length > 0 && !deepEqual(sent, live?.metadata?.managedFields);
   const managed = decodeManaged(useSent ? sent : live?.metadata?.managedFields);
+  if (live && !tracked(managed)) {
+    // Upstream's skipNonAppliedManager: an untracked object starts being tracked at its first
+    // apply, not at an update (which is how `[{}]` clears managedFields for good).
+    delete next.metadata.managedFields;
+    return;
+  }
   const cmp = compare(view(r, live, w.subresource), view(r, next, w.subresource), schemaOf(r));
   const id = managerId({ manager: w.manager, operation: 'Update', apiVersion: w.apiVersion, subresource: w.subresource });
   let touched = useSent;
@@ -98,6 +111,12 @@ export function recordUpdate(r: ResourceDef, live: Obj | undefined, next: Obj, w
   setManaged(next, managed);
 }
 
+/** Whether any manager owns any field (upstream's len(managed.Fields()) > 0, `[{}]` owning none). */
+function tracked(managed: Managed): boolean {
+  for (const e of managed.values()) if (!e.set.empty()) return true;
+  return false;
+}
+
 function setManaged(obj: Obj, managed: Managed): void {
   const list = encodeManaged(managed);
   obj.metadata ??= {};
@@ -121,6 +140,16 @@ export function apply(r: ResourceDef, live: Obj | undefined, config: Obj, req: A
   const managed = decodeManaged(live?.metadata?.managedFields);
   const cfg = view(r, config, w.subresource);
   const before = view(r, live, w.subresource);
+  if (live && !tracked(managed)) {
+    // What the object already holds is recorded as an Update by before-first-apply (in the
+    // request's version and subresource, as upstream records it), before the apply is merged.
+    managed.clear();
+    const existing = compare({}, before, schema).changed;
+    if (!existing.empty()) {
+      const entry = { manager: BEFORE_FIRST_APPLY, operation: 'Update' as const, apiVersion: w.apiVersion, subresource: w.subresource, time: req.now, set: existing };
+      managed.set(managerId(entry), entry);
+    }
+  }
   const id = managerId({ manager: w.manager, operation: 'Apply', apiVersion: w.apiVersion, subresource: w.subresource });
   const applied = toFieldSet(cfg, schema);
   const previous = managed.get(id);
@@ -238,9 +267,21 @@ export type { ManagedEntry };
 function defaulted(r: ResourceDef, obj: Obj): Obj {
   const copy = structuredClone(obj);
   try {
+    if (r.convertIn && r.convert) return defaultedInVersion(r, copy);
     r.strategy.default(copy);
   } catch {
     return obj; // an object the strategy cannot default yet is compared as applied
   }
   return copy;
+}
+
+/** An older version of a built-in kind is defaulted in its stored form, then seen again in its own. */
+function defaultedInVersion(r: ResourceDef, obj: Obj): Obj {
+  const stored = r.convertIn!(obj);
+  r.strategy.default(stored);
+  const back = r.convert!(stored);
+  // Only the parts the view had: conversion fills in others (status) the comparison must not see.
+  const out: Obj = {};
+  for (const k of Object.keys(obj)) if (back[k] !== undefined) out[k] = back[k];
+  return out;
 }

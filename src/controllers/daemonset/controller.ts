@@ -153,6 +153,7 @@ export class DaemonSetController {
     }
     const minReady = ds.spec?.minReadySeconds ?? 0;
     if (minReady && plan.status.numberAvailable < plan.status.numberReady) this.queue.addAfter(key, minReady * 1000);
+    if (plan.recheckAt !== undefined) this.queue.addAfter(key, Math.max(0, plan.recheckAt - now));
     if (!deepEqual(ds.status ?? {}, plan.status)) {
       await this.client.update(this.sets.resource, { ...ds, status: plan.status }, 'status').catch((err) => {
         if (!isCode(err, 409) && !isCode(err, 404)) throw err;

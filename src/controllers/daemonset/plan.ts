@@ -1,10 +1,11 @@
 // The DaemonSet controller's pure decisions, as upstream's pkg/controller/daemon: which nodes
 // should run the daemon pod (node selector, node affinity, taints against the pod's tolerations
 // plus the daemon tolerations), the pod for a node (pinned by node affinity on metadata.name),
-// what to create and delete per node, the rolling update within maxUnavailable, and the status.
+// what to create and delete per node, the rolling update within maxUnavailable (or, with maxSurge,
+// new pods beside old ones, each old pod going once its replacement is available), and the status.
 import type { Obj } from '../../api/resource.ts';
 import { matchesNodeSelectorAndAffinity, tolerated } from '../../scheduler/filters.ts';
-import { isPodActive, isPodAvailable, isPodReady, scaledValue } from '../workloads/pods.ts';
+import { availableAt, isPodActive, isPodAvailable, isPodReady, scaledValue } from '../workloads/pods.ts';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 export const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
@@ -74,10 +75,29 @@ export function podNode(pod: Obj): string | undefined {
   return undefined;
 }
 
+/** Upstream's AllowsSurge: a RollingUpdate whose maxSurge is above zero (a percentage of one node rounds up). */
+export function allowsSurge(ds: Obj): boolean {
+  const us = ds.spec?.updateStrategy;
+  return us?.type === 'RollingUpdate' && scaledValue(us.rollingUpdate?.maxSurge ?? 0, 1, true) > 0;
+}
+
+/** Upstream's podByCreationTimestampAndPhase: scheduled pods first, then oldest first, then by name. */
+function byCreation(a: Obj, b: Obj): number {
+  const sa = a.spec?.nodeName ? 0 : 1;
+  const sb = b.spec?.nodeName ? 0 : 1;
+  if (sa !== sb) return sa - sb;
+  const ta = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
+  const tb = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
+  if (ta !== tb) return ta - tb;
+  return String(a.metadata.name).localeCompare(String(b.metadata.name));
+}
+
 export interface DaemonPlan {
   createOn: string[];
   delete: Obj[];
   status: Obj;
+  /** When a Ready pod turns available (minReadySeconds), if one will: a surging rollout moves on then. */
+  recheckAt?: number;
 }
 
 /** One sync: `pods` are the set's pods, `hash` the current template's revision hash. */
@@ -91,6 +111,8 @@ export function planDaemonSet(ds: Obj, nodes: Obj[], pods: Obj[], hash: string, 
     byNode.get(n)!.push(p);
   }
   const isUpdated = (p: Obj) => p.metadata.labels?.[REVISION_HASH_LABEL] === hash;
+  const surge = allowsSurge(ds);
+  const surgeNodes: { node: string; running: Obj[] }[] = [];
   const createOn: string[] = [];
   const del: Obj[] = [];
   let desired = 0, current = 0, misscheduled = 0, ready = 0, updated = 0, available = 0;
@@ -110,6 +132,24 @@ export function planDaemonSet(ds: Obj, nodes: Obj[], pods: Obj[], hash: string, 
     desired++;
     // Failed pods are deleted and replaced.
     del.push(...here.filter((p) => p.status?.phase === 'Failed' && !p.metadata.deletionTimestamp));
+    if (surge) {
+      const running = [...active].sort(byCreation);
+      // Surging needs a live pod on every node: one is created even while another terminates.
+      if (!running.length) {
+        createOn.push(name);
+        unavailableNodes++;
+        continue;
+      }
+      del.push(...surplusWhileSurging(running, isUpdated, minReady, now));
+      surgeNodes.push({ node: name, running });
+      // Status looks at the oldest pod of the node, as upstream's does.
+      const oldest = running[0];
+      current++;
+      if (isPodReady(oldest)) ready++;
+      if (isPodAvailable(oldest, minReady, now)) available++;
+      if (isUpdated(oldest)) updated++;
+      continue;
+    }
     const running = active.sort((a, b) => (isUpdated(b) ? 1 : 0) - (isUpdated(a) ? 1 : 0) || String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
     if (!running.length) {
       if (!here.some((p) => p.metadata.deletionTimestamp && p.status?.phase !== 'Failed')) createOn.push(name);
@@ -131,7 +171,13 @@ export function planDaemonSet(ds: Obj, nodes: Obj[], pods: Obj[], hash: string, 
   for (const rest of byNode.values()) del.push(...rest.filter((p) => !p.metadata.deletionTimestamp));
 
   const us = ds.spec?.updateStrategy ?? {};
-  if (us.type === 'RollingUpdate' && oldOnNodes.length) {
+  // As upstream, the rolling update only runs in a sync whose node-by-node pass changed nothing.
+  if (surge && !createOn.length && !del.length) {
+    const step = surgeStep(surgeNodes, isUpdated, scaledValue(us.rollingUpdate?.maxSurge ?? 0, desired, true), minReady, now);
+    createOn.push(...step.createOn);
+    del.push(...step.delete);
+  }
+  if (!surge && us.type === 'RollingUpdate' && oldOnNodes.length) {
     const maxUnavailable = Math.max(1, scaledValue(us.rollingUpdate?.maxUnavailable ?? 1, desired, true));
     // Unavailable old pods go first and cost nothing extra; available ones only within the budget.
     let budget = maxUnavailable - unavailableNodes;
@@ -154,5 +200,66 @@ export function planDaemonSet(ds: Obj, nodes: Obj[], pods: Obj[], hash: string, 
   };
   if (ds.status?.collisionCount !== undefined) status.collisionCount = ds.status.collisionCount;
   if (ds.status?.conditions) status.conditions = ds.status.conditions;
-  return { createOn, delete: [...new Set(del)], status };
+  let recheckAt: number | undefined;
+  if (surge && minReady) {
+    for (const { running } of surgeNodes) {
+      for (const p of running) {
+        const at = availableAt(p, minReady);
+        if (at !== undefined && at > now && (recheckAt === undefined || at < recheckAt)) recheckAt = at;
+      }
+    }
+  }
+  return { createOn, delete: [...new Set(del)], status, ...(recheckAt !== undefined && { recheckAt }) };
+}
+
+/**
+ * Upstream's pruning of a node's pods when surging: the oldest updated and the oldest old pod may
+ * both stay, the old one only while it is Ready and the updated one is not yet available
+ * (minReadySeconds); every other pod goes. `running` is sorted by byCreation.
+ */
+export function surplusWhileSurging(running: Obj[], isUpdated: (p: Obj) => boolean, minReady = 0, now = Date.now()): Obj[] {
+  if (running.length <= 1) return [];
+  const out: Obj[] = [];
+  let oldestNew: Obj | undefined;
+  let oldestOld: Obj | undefined;
+  for (const p of running) {
+    if (isUpdated(p) && !oldestNew) oldestNew = p;
+    else if (!isUpdated(p) && !oldestOld) oldestOld = p;
+    else out.push(p);
+  }
+  if (oldestNew && oldestOld && (!isPodReady(oldestOld) || isPodAvailable(oldestNew, minReady, now))) out.push(oldestOld);
+  return out;
+}
+
+/**
+ * Upstream's rolling update with maxSurge (pkg/controller/daemon/update.go): a node whose old pod
+ * is unavailable gets its new pod at once; a node whose old pod is available gets one only within
+ * maxSurge, counting new pods not yet available; an old pod goes once the new one beside it is
+ * available. Nodes with more than one old or new pod are left to the node-by-node pass.
+ */
+export function surgeStep(nodes: { node: string; running: Obj[] }[], isUpdated: (p: Obj) => boolean, maxSurge: number, minReady: number, now: number): { createOn: string[]; delete: Obj[] } {
+  const allowed: string[] = [];
+  const candidates: string[] = [];
+  const del: Obj[] = [];
+  let inFlight = 0;
+  for (const { node, running } of nodes) {
+    const fresh = running.filter(isUpdated);
+    const old = running.filter((p) => !isUpdated(p));
+    if (fresh.length > 1 || old.length > 1) {
+      inFlight++;
+      continue;
+    }
+    const [newPod] = fresh;
+    const [oldPod] = old;
+    if (!oldPod) continue;
+    if (!newPod) {
+      if (!isPodAvailable(oldPod, minReady, now)) allowed.push(node);
+      else candidates.push(node);
+      continue;
+    }
+    if (!isPodAvailable(newPod, minReady, now)) inFlight++;
+    else del.push(oldPod);
+  }
+  const room = Math.min(Math.max(0, maxSurge - inFlight), candidates.length);
+  return { createOn: [...allowed, ...candidates.slice(0, room)], delete: del };
 }

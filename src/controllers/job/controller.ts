@@ -13,7 +13,10 @@ import { ApiError } from '../../apiserver/errors.ts';
 import { deepEqual } from '../../api/validation/fields.ts';
 import { Expectations, OwnerIndex, controlledBy } from '../workloads/pod-index.ts';
 import { adoptPatch, claim, controllerRef, ownerRefTo, podFromTemplate, slowStartBatch } from '../workloads/pods.ts';
-import { COMPLETION_INDEX, DEFAULT_BACKOFF_MS, TRACKING_FINALIZER, account, isIndexed, parseIndexes, planJob, podIndex, formatIndexes } from './plan.ts';
+import {
+  COMPLETION_INDEX, DEFAULT_BACKOFF_MS, INDEX_FAILURE_COUNT, INDEX_IGNORED_FAILURE_COUNT, TRACKING_FINALIZER, account, hasBackoffLimitPerIndex, indexFailureRecords, isIndexFailed,
+  isIndexed, parseIndexes, planJob, podIndex, formatIndexes,
+} from './plan.ts';
 
 const COMPONENT = 'job-controller';
 const SMP = 'application/strategic-merge-patch+json';
@@ -27,8 +30,11 @@ export interface JobControllerOptions {
   backoffMs?: number;
 }
 
-/** A pod for one of the Job's completions; Indexed Jobs name the index in the pod. */
-export function jobPod(job: Obj, index?: number): Obj {
+/**
+ * A pod for one of the Job's completions; Indexed Jobs name the index in the pod. With
+ * backoffLimitPerIndex the pod carries the failures its index had so far (`failures`).
+ */
+export function jobPod(job: Obj, index?: number, failures?: { failed: number; ignored: number }): Obj {
   const generateName = index === undefined ? `${job.metadata.name}-` : `${job.metadata.name}-${index}-`;
   const pod = podFromTemplate(job.spec.template ?? {}, generateName, ownerRefTo(job, 'batch/v1', 'Job'));
   pod.metadata.finalizers = [...(pod.metadata.finalizers ?? []), TRACKING_FINALIZER];
@@ -36,6 +42,11 @@ export function jobPod(job: Obj, index?: number): Obj {
     pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [COMPLETION_INDEX]: String(index) };
     pod.metadata.labels = { ...(pod.metadata.labels ?? {}), [COMPLETION_INDEX]: String(index) };
     if (!pod.spec.hostname) pod.spec.hostname = `${job.metadata.name}-${index}`;
+    if (hasBackoffLimitPerIndex(job)) {
+      const counts = failures ?? { failed: 0, ignored: 0 };
+      pod.metadata.annotations[INDEX_FAILURE_COUNT] = String(counts.failed);
+      if (counts.ignored > 0) pod.metadata.annotations[INDEX_IGNORED_FAILURE_COUNT] = String(counts.ignored);
+    }
     const env = { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } };
     for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
       if (!(c.env ?? []).some((e: Obj) => e.name === 'JOB_COMPLETION_INDEX')) c.env = [...(c.env ?? []), env];
@@ -157,6 +168,8 @@ export class JobController {
     const uncounted = { succeeded: [...(job.status?.uncountedTerminatedPods?.succeeded ?? [])], failed: [...(job.status?.uncountedTerminatedPods?.failed ?? [])] };
     const completions = job.spec?.completions ?? 0;
     const completed = isIndexed(job) ? parseIndexes(job.status?.completedIndexes, completions) : new Set<number>();
+    const perIndex = hasBackoffLimitPerIndex(job);
+    const failedIndexes = perIndex ? parseIndexes(job.status?.failedIndexes, completions) : new Set<number>();
     if (acc.newlyFinished.succeeded.length || acc.newlyFinished.failed.length) {
       uncounted.succeeded.push(...acc.newlyFinished.succeeded.map((p) => p.metadata.uid));
       uncounted.failed.push(...acc.newlyFinished.failed.map((p) => p.metadata.uid));
@@ -164,8 +177,14 @@ export class JobController {
         const i = podIndex(p);
         if (i !== undefined && i < completions) completed.add(i);
       }
+      // An index fails with the pod that used up its retries; it is recorded with that pod's uid.
+      for (const p of acc.newlyFinished.failed) {
+        const i = podIndex(p);
+        if (perIndex && i !== undefined && i < completions && !completed.has(i) && isIndexFailed(job, p)) failedIndexes.add(i);
+      }
       const status = { ...(job.status ?? {}), uncountedTerminatedPods: uncounted };
       if (isIndexed(job) && completed.size) status.completedIndexes = formatIndexes(completed);
+      if (perIndex) status.failedIndexes = formatIndexes(failedIndexes);
       job = await this.client.update(this.jobs.resource, { ...job, status }, 'status');
     }
     // 2. Release the finalizers of recorded and ignored pods; a uid leaves the uncounted lists only once its pod is released.
@@ -192,6 +211,7 @@ export class JobController {
       succeeded: (job.status?.succeeded ?? 0) + moved.succeeded.length,
       failed: (job.status?.failed ?? 0) + moved.failed.length,
       completedIndexes: completed,
+      failedIndexes,
       failJob: acc.failJob,
     };
     // Decisions see the still-uncounted too, as upstream's do.
@@ -210,12 +230,13 @@ export class JobController {
     if (canManage) {
       const toCreate = Array.isArray(plan.create) ? plan.create : Array.from({ length: plan.create }, () => undefined);
       if (toCreate.length) {
+        const records = perIndex ? indexFailureRecords(job, pods) : undefined;
         this.expectations.expectCreations(key, toCreate.length);
         let next = 0;
         const result = await slowStartBatch(toCreate.length, async () => {
           const index = toCreate[next++];
           try {
-            const pod = await this.client.create(this.podsResource, namespace, jobPod(job!, index));
+            const pod = await this.client.create(this.podsResource, namespace, jobPod(job!, index, index === undefined ? undefined : records?.get(index)));
             created++;
             this.recorder.event(job!, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
           } catch (err) {

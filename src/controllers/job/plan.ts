@@ -1,12 +1,18 @@
 // The Job controller's pure decisions, as upstream's pkg/controller/job (1.32): which finished pods
 // to count, when the Job has failed (backoffLimit, activeDeadlineSeconds, podFailurePolicy) or
 // succeeded, the FailureTarget/SuccessCriteriaMet conditions that come before Failed/Complete,
-// how many pods (or which indexes) to create after the failure back-off, and which to delete.
+// how many pods (or which indexes) to create after the failure back-off, and which to delete;
+// for Indexed Jobs also the per-index retries (backoffLimitPerIndex, maxFailedIndexes) and the
+// successPolicy that may declare success before every index has.
 import type { Obj } from '../../api/resource.ts';
 import { isPodReady, nowIso, podsToDelete } from '../workloads/pods.ts';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
+/** How many counted failures an index had before this pod was created (backoffLimitPerIndex). */
+export const INDEX_FAILURE_COUNT = 'batch.kubernetes.io/job-index-failure-count';
+/** How many failures the podFailurePolicy ignored for the index before this pod was created. */
+export const INDEX_IGNORED_FAILURE_COUNT = 'batch.kubernetes.io/job-index-ignored-failure-count';
 /** Upstream's DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff. */
 export const DEFAULT_BACKOFF_MS = 10_000;
 export const MAX_BACKOFF_MS = 10 * 60_000;
@@ -15,6 +21,7 @@ const isTerminal = (p: Obj) => p.status?.phase === 'Succeeded' || p.status?.phas
 const hasCond = (job: Obj, type: string) => (job.status?.conditions ?? []).some((c: Obj) => c.type === type && c.status === 'True');
 export const isFinished = (job: Obj): boolean => hasCond(job, 'Complete') || hasCond(job, 'Failed');
 export const isIndexed = (job: Obj): boolean => job.spec?.completionMode === 'Indexed';
+export const hasBackoffLimitPerIndex = (job: Obj): boolean => isIndexed(job) && job.spec?.backoffLimitPerIndex !== undefined && job.spec?.backoffLimitPerIndex !== null;
 
 export function podIndex(pod: Obj): number | undefined {
   const v = pod.metadata.annotations?.[COMPLETION_INDEX] ?? pod.metadata.labels?.[COMPLETION_INDEX];
@@ -77,6 +84,93 @@ export function matchPodFailurePolicy(job: Obj, pod: Obj): PolicyVerdict {
     }
   }
   return { action: 'Count' };
+}
+
+// ---------------------------------------------------------------- per-index failures
+
+function countAnnotation(pod: Obj, key: string): number {
+  const v = pod.metadata.annotations?.[key];
+  return typeof v === 'string' && /^\d+$/.test(v) ? parseInt(v, 10) : 0;
+}
+
+/** Whether a failed pod's failure counts (upstream: every one but those the podFailurePolicy ignores). */
+function failureCounts(job: Obj, pod: Obj): boolean {
+  return !job.spec?.podFailurePolicy || matchPodFailurePolicy(job, pod).action !== 'Ignore';
+}
+
+/** The failure counts a pod hands on to the pod that replaces it: its own annotations plus its own failure. */
+export function nextIndexFailureCounts(job: Obj, pod: Obj): { failed: number; ignored: number } {
+  let failed = countAnnotation(pod, INDEX_FAILURE_COUNT);
+  let ignored = countAnnotation(pod, INDEX_IGNORED_FAILURE_COUNT);
+  if (pod.status?.phase === 'Failed') {
+    if (failureCounts(job, pod)) failed++;
+    else ignored++;
+  }
+  return { failed, ignored };
+}
+
+/**
+ * Upstream's isIndexFailed: a counted failure of a pod whose index had already failed
+ * backoffLimitPerIndex times, or any failure the podFailurePolicy answers with FailIndex.
+ */
+export function isIndexFailed(job: Obj, pod: Obj): boolean {
+  if (pod.status?.phase !== 'Failed') return false;
+  if (job.spec?.podFailurePolicy && matchPodFailurePolicy(job, pod).action === 'FailIndex') return true;
+  return failureCounts(job, pod) && countAnnotation(pod, INDEX_FAILURE_COUNT) >= (job.spec?.backoffLimitPerIndex ?? 0);
+}
+
+export interface IndexFailureRecord {
+  failed: number;
+  ignored: number;
+  /** When the index's latest failure happened (ms), if its latest pod failed. */
+  lastFailure?: number;
+}
+
+/**
+ * Per index, what its next pod starts counting from: the counts handed on by its latest pod (each
+ * replacement carries its predecessor's counts forward, so the highest is the latest).
+ */
+export function indexFailureRecords(job: Obj, pods: Obj[]): Map<number, IndexFailureRecord> {
+  const out = new Map<number, IndexFailureRecord>();
+  for (const pod of pods) {
+    const i = podIndex(pod);
+    if (i === undefined) continue;
+    const next = nextIndexFailureCounts(job, pod);
+    const cur = out.get(i);
+    if (cur && cur.failed + cur.ignored >= next.failed + next.ignored) continue;
+    out.set(i, { ...next, lastFailure: pod.status?.phase === 'Failed' ? finishedAt(pod) : undefined });
+  }
+  return out;
+}
+
+/** Upstream's per-index back-off: the base delay doubled per earlier failure of the index, capped. */
+export function indexBackoffUntil(record: IndexFailureRecord | undefined, baseMs = DEFAULT_BACKOFF_MS, maxMs = MAX_BACKOFF_MS): number | undefined {
+  if (!record || record.lastFailure === undefined) return undefined;
+  const failures = record.failed + record.ignored;
+  return record.lastFailure + Math.min(baseMs * 2 ** Math.max(0, failures - 1), maxMs);
+}
+
+// ---------------------------------------------------------------- success policy
+
+/**
+ * Upstream's matchSuccessPolicy: the first rule whose succeededIndexes have all succeeded (or at
+ * least succeededCount of them), or, without succeededIndexes, once succeededCount indexes have.
+ * Returns the condition message, or undefined while no rule is met.
+ */
+export function matchSuccessPolicy(policy: Obj | undefined, completions: number, succeeded: Set<number>): string | undefined {
+  if (!policy || succeeded.size === 0) return undefined;
+  const rules: Obj[] = Array.isArray(policy.rules) ? policy.rules : [];
+  for (const [i, rule] of rules.entries()) {
+    const count = typeof rule.succeededCount === 'number' ? rule.succeededCount : undefined;
+    if (typeof rule.succeededIndexes === 'string') {
+      const required = parseIndexes(rule.succeededIndexes, completions);
+      if (required.size === 0) continue;
+      let contained = 0;
+      for (const x of required) if (succeeded.has(x)) contained++;
+      if (contained === required.size || (count !== undefined && contained >= count)) return `Matched rules at index ${i}`;
+    } else if (count !== undefined && succeeded.size >= count) return `Matched rules at index ${i}`;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------- accounting
@@ -159,7 +253,7 @@ function setCond(conds: Obj[], c: Obj): Obj[] {
  * Decides one sync. `pods` are the Job's pods; `counted` the status after this sync's accounting
  * (succeeded/failed include uncounted pods, completedIndexes every succeeded index).
  */
-export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; failed: number; completedIndexes: Set<number>; failJob?: string }, now: number, backoffMs = DEFAULT_BACKOFF_MS): JobPlan {
+export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; failed: number; completedIndexes: Set<number>; failedIndexes?: Set<number>; failJob?: string }, now: number, backoffMs = DEFAULT_BACKOFF_MS): JobPlan {
   const spec = job.spec ?? {};
   const status: Obj = structuredClone(job.status ?? {});
   let conditions: Obj[] = status.conditions ?? [];
@@ -176,6 +270,10 @@ export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; fai
     if (text) status.completedIndexes = text;
     else delete status.completedIndexes;
   }
+  const perIndex = hasBackoffLimitPerIndex(job);
+  const failedIndexes = perIndex ? (counted.failedIndexes ?? new Set<number>()) : new Set<number>();
+  // A pointer upstream: "" (not absent) as soon as the Job retries per index.
+  if (perIndex) status.failedIndexes = formatIndexes(failedIndexes);
 
   const finish = (failed: boolean) => {
     // The terminal condition waits until no pod is left running or terminating.
@@ -210,6 +308,12 @@ export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; fai
       if (now >= deadline) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
       else plan.requeueAt = deadline;
     }
+    if (!failure && perIndex) {
+      const maxFailed = spec.maxFailedIndexes;
+      if (maxFailed !== undefined && maxFailed !== null && failedIndexes.size > maxFailed) failure = ['MaxFailedIndexesExceeded', 'Job has exceeded the specified maximal number of failed indexes'];
+      else if (failedIndexes.size > 0 && failedIndexes.size + counted.completedIndexes.size >= (completions ?? 0)) failure = ['FailedIndexes', 'Job has failed indexes'];
+    }
+    const policyMet = !failure && indexed ? matchSuccessPolicy(spec.successPolicy, completions ?? 0, counted.completedIndexes) : undefined;
     const succeededEnough = indexed
       ? counted.completedIndexes.size >= (completions ?? 0)
       : completions !== undefined
@@ -218,6 +322,9 @@ export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; fai
     if (failure) {
       conditions = setCond(conditions, condition('FailureTarget', 'True', failure[0], failure[1], now));
       finish(true);
+    } else if (policyMet) {
+      conditions = setCond(conditions, condition('SuccessCriteriaMet', 'True', 'SuccessPolicy', policyMet, now));
+      finish(false);
     } else if (succeededEnough) {
       conditions = setCond(conditions, condition('SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now));
       finish(false);
@@ -232,7 +339,7 @@ export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; fai
       }
       const parallelism = spec.parallelism ?? 1;
       let want: number;
-      if (indexed) want = Math.min(parallelism, (completions ?? 0) - counted.completedIndexes.size);
+      if (indexed) want = Math.min(parallelism, (completions ?? 0) - counted.completedIndexes.size - failedIndexes.size);
       else if (completions === undefined) want = counted.succeeded > 0 ? active.length : parallelism;
       else want = Math.min(parallelism, completions - counted.succeeded);
       want = Math.max(0, want);
@@ -242,13 +349,21 @@ export function planJob(job: Obj, pods: Obj[], counted: { succeeded: number; fai
         plan.delete = podsToDelete(active, active, active.length - want, now);
       } else if (holding < want) {
         // Replacements for failed pods wait out the back-off; the first pods never do.
-        const until = backoffUntil(job, pods, backoffMs);
+        // Per-index retries wait out each index's own back-off instead of the Job's.
+        const until = perIndex ? undefined : backoffUntil(job, pods, backoffMs);
         if (until !== undefined && until > now) plan.requeueAt = Math.min(plan.requeueAt ?? Infinity, until);
         else if (indexed) {
           const busy = new Set(active.map(podIndex));
+          const records = perIndex ? indexFailureRecords(job, pods) : undefined;
           const missing: number[] = [];
           for (let i = 0; i < (completions ?? 0) && missing.length < want - holding; i++) {
-            if (!counted.completedIndexes.has(i) && !busy.has(i)) missing.push(i);
+            if (counted.completedIndexes.has(i) || failedIndexes.has(i) || busy.has(i)) continue;
+            const wait = records ? indexBackoffUntil(records.get(i), backoffMs) : undefined;
+            if (wait !== undefined && wait > now) {
+              plan.requeueAt = Math.min(plan.requeueAt ?? Infinity, wait);
+              continue;
+            }
+            missing.push(i);
           }
           plan.create = missing;
         } else plan.create = want - holding;

@@ -15,6 +15,7 @@ import {
 import { claimRefUpdates, claimsMatchRetentionPolicy, podClaimIsStale, type ClaimLookup, type ClaimRefUpdate } from './retention.ts';
 import { cloneJson } from '../../util/json.ts';
 import { factsAvailable, podFacts, type PodFacts, type ReplicaMemo } from './memo.ts';
+import { isStuckLeftover, stuckPolicy } from './stuck.ts';
 
 export interface ControlInput {
   set: Obj;
@@ -42,7 +43,7 @@ export interface ClaimWork {
 
 export type Action =
   /** Delete a pod: a finished one (terminal), an out-of-range one (condemned), or one at an old revision (update). */
-  | { type: 'deletePod'; pod: Obj; why: 'terminal' | 'condemned' | 'update' }
+  | { type: 'deletePod'; pod: Obj; why: 'terminal' | 'condemned' | 'update' | 'stuck' }
   /** Create the pod's missing claims, then the pod, then fix retention refs of its existing claims. */
   | { type: 'createPod'; pod: Obj; claims: ClaimWork; refs: ClaimRefUpdate[]; conflicts: string[] }
   /** A pending pod: re-create claims someone deleted and fix retention refs. */
@@ -226,9 +227,18 @@ export function planSync(input: ControlInput): SyncPlan {
   // 1. Replicas, ascending.
   const replicaUnits: Action[][] = [];
   phases.push({ name: 'replicas', units: replicaUnits, sequential: monotonic });
+  const stuck = stuckPolicy(set, currentName, updateName);
+  const replacing = new Set<Obj>();
   for (let i = 0; i < slots.length; i++) {
     const pod = slots[i]!;
     const f = slotFacts[i]!;
+    // Opt-in (stuck.ts): a leftover of a superseded rollout is replaced instead of waited for.
+    if (stuck && isStuckLeftover(stuck, f, i)) {
+      replicaUnits.push([{ type: 'deletePod', pod, why: 'stuck' }]);
+      replacing.add(pod);
+      if (monotonic) return finish(`${pod.metadata.name} (not Ready at superseded revision ${f.revision || '<none>'}) to be replaced`);
+      continue;
+    }
     // Placeholders are new objects each walk: only pods the API holds can have a remembered verdict.
     let wait = memo && f.created ? memo.verdict(f, claims) : undefined;
     if (wait === undefined) {
@@ -284,7 +294,7 @@ export function planSync(input: ControlInput): SyncPlan {
   for (let target = slots.length - 1; target >= updateMin && budget > 0; target--) {
     const pod = slots[target]!;
     const f = slotFacts[target]!;
-    if (f.revision !== updateName && !f.terminating) {
+    if (f.revision !== updateName && !f.terminating && !replacing.has(pod)) {
       updateUnits.push([{ type: 'deletePod', pod, why: 'update' }]);
       status.currentReplicas--;
       budget--;

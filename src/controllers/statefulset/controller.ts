@@ -19,6 +19,11 @@ import { StatefulPodControl } from './podcontrol.ts';
 import { ReplicaMemo } from './memo.ts';
 import { claimChangeMatters, jsonEqual, podChangeIsStatusOnly, setChangeIsStatusOnly } from './triggers.ts';
 import { UpdateRevisionMemo, findCurrentRevision } from './revisions.ts';
+import { planProgress, withProgress, type ProgressDecision } from './progress.ts';
+import { progressMetrics } from './progress-metrics.ts';
+import { registerMetricsSource } from '../../apiserver/metrics.ts';
+import { ClaimUpdater } from './claim-updater.ts';
+import { claimSizeChanged } from './claim-update.ts';
 
 /** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
 const SYNC_PACING = 2;
@@ -121,6 +126,9 @@ export class StatefulSetController {
   /** Per set key: what the last walks found (see memo.ts), and the pods already known to be owned. */
   private readonly memos = new Map<string, SetMemo>();
   private readonly podControl: StatefulPodControl;
+  private readonly recorder: EventRecorder;
+  /** Grows existing claims to their template's request (volumeClaimUpdatePolicy: InPlace). */
+  private readonly claimUpdater: ClaimUpdater;
   private readonly history: ControllerHistory;
   private ready = false;
   private stopped = false;
@@ -135,8 +143,9 @@ export class StatefulSetController {
     this.revisions = new Informer(client, client.resource('apps', 'controllerrevisions'));
     this.claims = new Informer(client, client.resource('', 'persistentvolumeclaims'));
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
-    const recorder = new EventRecorder(client, COMPONENT);
+    const recorder = (this.recorder = new EventRecorder(client, COMPONENT));
     this.podControl = new StatefulPodControl(client, recorder);
+    this.claimUpdater = new ClaimUpdater(client, recorder);
     this.history = new ControllerHistory(client);
 
     const enqueueSet = (set: Obj) => this.enqueue(objectKey(set));
@@ -162,10 +171,11 @@ export class StatefulSetController {
     });
     // Upstream only lists claims; we also look again when one goes or changes, so a pod waiting for
     // a stale claim to be collected (whenScaled: Delete) is created as soon as it is gone. A claim's
-    // status and binding are read by no decision: changes to them alone do not wake the set.
+    // status and binding are read by no decision but the growth of claims (claim-update.ts), which
+    // waits for their sizes: other changes to them alone do not wake the set.
     this.claims.on({
       update: (o, c) => {
-        if (claimChangeMatters(o, c)) this.claimChanged(c);
+        if (claimChangeMatters(o, c) || claimSizeChanged(o, c)) this.claimChanged(c);
       },
       delete: (c) => this.claimChanged(c),
     });
@@ -177,6 +187,7 @@ export class StatefulSetController {
     await Promise.all(informers.map((i) => i.start()));
     await Promise.all(informers.map((i) => i.waitForSync()));
     this.ready = true;
+    registerMetricsSource(progressMetrics.render);
     for (const set of this.sets.list()) this.enqueue(objectKey(set));
     log('info', COMPONENT, 'started', { statefulsets: this.sets.list().length });
   }
@@ -188,6 +199,7 @@ export class StatefulSetController {
     for (const t of this.statusTimers.values()) clearTimeout(t);
     this.statusTimers.clear();
     this.queue.stop();
+    progressMetrics.reset();
   }
 
   /**
@@ -326,6 +338,7 @@ export class StatefulSetController {
       this.earliestSync.delete(key);
       this.memos.delete(key);
       this.steadyWait.delete(key);
+      progressMetrics.forget(key);
       return;
     }
     let selector: LabelSelector;
@@ -456,9 +469,13 @@ export class StatefulSetController {
       if (plan.waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: plan.waitingFor });
       const { error, restoreCurrent } = await this.execute(set, plan);
       if (error) errors.push(error);
+      const claimError = await this.claimUpdater.sync(set, pods, (n) => this.claims.get(namespace, n));
+      if (claimError) errors.push(claimError);
       const status = completeRollingUpdate(set, { ...plan.status, currentReplicas: plan.status.currentReplicas + restoreCurrent });
+      const progress = planProgress(set, status, this.now());
       try {
-        await this.writeStatus(set, status);
+        await this.writeStatus(set, status, progress);
+        this.progressWritten(set, progress);
       } catch (err) {
         errors.push(err);
       }
@@ -516,13 +533,20 @@ export class StatefulSetController {
     return { restoreCurrent };
   }
 
-  /** Writes the whole computed status through /status when it differs, retrying conflicts on a fresh read. */
-  private async writeStatus(set: Obj, status: SetStatus): Promise<void> {
-    if (!statusNeedsWrite(set, status)) return;
+  /** After a status write: the deadline's event and metric, and a look when the deadline would pass (progress.ts). */
+  private progressWritten(set: Obj, d: ProgressDecision): void {
+    progressMetrics.observe(objectKey(set), d);
+    if (d.newlyExceeded) this.recorder.event(set, 'Warning', 'ProgressDeadlineExceeded', d.message);
+    if (d.recheckAfterMs !== undefined) this.enqueueAfter(objectKey(set), d.recheckAfterMs);
+  }
+
+  /** Writes the whole computed status (and the deadline's condition, see progress.ts) through /status when it differs, retrying conflicts on a fresh read. */
+  private async writeStatus(set: Obj, status: SetStatus, progress?: ProgressDecision): Promise<void> {
+    if (!statusNeedsWrite(set, status) && !progress?.write) return;
     let target = set;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.client.update(this.setsResource, { ...target, status: statusToJson(status) }, 'status');
+        await this.client.update(this.setsResource, withProgress(target, statusToJson(status), progress), 'status');
         return;
       } catch (err) {
         if (isCode(err, 404)) return;

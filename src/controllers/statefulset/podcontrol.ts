@@ -9,6 +9,7 @@ import type { Action, ClaimWork } from './control.ts';
 import type { ClaimRefUpdate } from './retention.ts';
 import { identityMatches, storageMatches, updateIdentity, updateStorage } from './identity.ts';
 import { cloneJson } from '../../util/json.ts';
+import { stuckPodMessage } from './stuck.ts';
 
 const isCode = (err: unknown, code: number) => err instanceof ApiError && err.code === code;
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -36,7 +37,9 @@ export class StatefulPodControl {
   async run(set: Obj, action: Action): Promise<void> {
     switch (action.type) {
       case 'deletePod':
-        return this.deletePod(set, action.pod, action.why === 'update');
+        await this.deletePod(set, action.pod, action.why === 'update' || action.why === 'stuck');
+        if (action.why === 'stuck') this.recorder.event(set, 'Normal', 'ReplacingStuckPod', stuckPodMessage(set, action.pod));
+        return;
       case 'createPod':
         return this.createPod(set, action.pod, action.claims, action.refs, action.conflicts);
       case 'createMissingClaims':

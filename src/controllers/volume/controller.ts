@@ -37,6 +37,7 @@ import {
 } from './plan.ts';
 import { cloneJson } from '../../util/json.ts';
 import { DirectoryMaker } from './directories.ts';
+import { VolumeResizer } from './resizer.ts';
 
 export interface VolumeControllerOptions {
   /** Volumes live in <dataDir>/volumes/<pv-name>. */
@@ -85,6 +86,8 @@ export class VolumeController {
   private readonly claimQueue: WorkQueue;
   private readonly volumeQueue: WorkQueue;
   private readonly events: EventRecorder;
+  /** Grows the volumes of claims whose request grew (resize-plan.ts). */
+  private readonly resizer: VolumeResizer;
   /** World-writable like upstream's local-path provisioner's, as containers may run as any user. */
   private readonly directories = new DirectoryMaker(0o777);
   private retroactiveDefaultClass = true;
@@ -99,6 +102,7 @@ export class VolumeController {
     this.pvs = client.resource('', 'persistentvolumes');
     this.scs = client.resource('storage.k8s.io', 'storageclasses');
     this.events = new EventRecorder(client, COMPONENT);
+    this.resizer = new VolumeResizer(client);
     this.volumes = new NewestView((key, old, obj) => this.indexVolume(key, old, obj));
     // Each claim is a chain of awaited writes (provision, volume, bind both sides), each waiting for a
     // group commit: many claims in flight let one commit carry many of them.
@@ -258,6 +262,7 @@ export class VolumeController {
         return;
       case 'bind':
         await this.bind(action.volume, claim);
+        await this.resize(key);
         return;
       case 'assignDefaultClass': {
         const next = cloneJson(claim);
@@ -313,6 +318,15 @@ export class VolumeController {
       claim = await this.client.update(this.pvcs, { ...claim, status }, 'status');
       this.claims.upsert(claim);
     }
+  }
+
+  /** One step of an expansion of a bound claim; the write it makes brings the claim (or its volume) back for the next. */
+  private async resize(key: string): Promise<void> {
+    const claim = this.claims.get(key);
+    if (!claim?.spec?.volumeName) return;
+    const written = await this.resizer.step(claim, this.volumes.get(claim.spec.volumeName));
+    if (written?.claim) this.claims.upsert(written.claim);
+    if (written?.volume) this.volumes.upsert(written.volume);
   }
 
   private async provision(claim: Obj, className: string, node: string): Promise<void> {

@@ -212,10 +212,15 @@ export function claimBoundTo(claim: Obj, volume: Obj, extra: Record<string, stri
   return next;
 }
 
-/** The claim's status once bound, or undefined when it already reads so. */
+/**
+ * The claim's status once bound, or undefined when it already reads so. The capacity is copied from
+ * the volume only when the claim becomes Bound, as upstream's binder does: afterwards a volume
+ * larger than the claim's capacity is an expansion the node has not finished yet.
+ */
 export function boundClaimStatus(claim: Obj, volume: Obj): Obj | undefined {
-  const want = { phase: 'Bound', accessModes: volume.spec?.accessModes ?? [], capacity: volume.spec?.capacity ?? {} };
   const s = claim.status ?? {};
+  const capacity = s.phase === 'Bound' && s.capacity?.storage ? s.capacity : (volume.spec?.capacity ?? {});
+  const want = { phase: 'Bound', accessModes: volume.spec?.accessModes ?? [], capacity };
   if (s.phase === want.phase && JSON.stringify(s.accessModes ?? []) === JSON.stringify(want.accessModes) && JSON.stringify(s.capacity ?? {}) === JSON.stringify(want.capacity)) {
     return undefined;
   }
@@ -363,5 +368,7 @@ export function defaultStorageClassObject(): Obj {
     provisioner: PROVISIONER,
     reclaimPolicy: 'Delete',
     volumeBindingMode: 'WaitForFirstConsumer',
+    // Its volumes are directories: growing one is bookkeeping (resize-plan.ts), nothing to copy.
+    allowVolumeExpansion: true,
   };
 }

@@ -11,6 +11,7 @@ import { realClusterUnavailable } from '../containerd/real-cluster.ts';
 import { nginxSlimImage } from '../images/build.ts';
 import { netToolsImage, netToolsUnavailable, NET_TOOLS_IMAGE } from '../images/net-tools.ts';
 import { startLanCluster, waitUntil, type LanCluster } from './lan-cluster.ts';
+import { waitForWebPods, webSetManifest } from './web-set.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, containerd)' : realClusterUnavailable() ?? netToolsUnavailable() ?? (existsSync('/usr/bin/nsenter') ? undefined : 'nsenter (util-linux) is missing');
 
@@ -28,66 +29,13 @@ after(async () => {
   await c.destroy();
 });
 
-const WEB = `
-apiVersion: v1
-kind: Service
-metadata: { name: nginx, labels: { app: nginx } }
-spec:
-  clusterIP: None
-  selector: { app: nginx }
-  ports: [{ port: 80, name: web }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: nginx-cip }
-spec:
-  selector: { app: nginx }
-  ports: [{ port: 80, targetPort: 80, name: web }]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: { name: web }
-spec:
-  serviceName: nginx
-  replicas: 3
-  selector: { matchLabels: { app: nginx } }
-  template:
-    metadata: { labels: { app: nginx } }
-    spec:
-      affinity:
-        podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution:
-          - labelSelector: { matchLabels: { app: nginx } }
-            topologyKey: kubernetes.io/hostname
-      containers:
-      - name: nginx
-        image: registry.k8s.io/nginx-slim:0.8
-        command: [sh, -c, 'hostname > /usr/share/nginx/html/index.html && exec httpd -f -p 80 -h /usr/share/nginx/html']
-        ports: [{ containerPort: 80, name: web }]
-        readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
-        volumeMounts: [{ name: www, mountPath: /usr/share/nginx/html }]
-  volumeClaimTemplates:
-  - metadata: { name: www }
-    spec:
-      accessModes: [ReadWriteOnce]
-      resources: { requests: { storage: 1Gi } }
-`;
-
 test('three joined nodes run the web StatefulSet one pod per node, and pods reach each other across nodes', { skip, timeout: 300_000 }, async (t) => {
   try {
     const wide = kubectlOk(['get', 'nodes', '-o', 'wide']);
     for (const [i, node] of c.lan.nodes.entries()) assert.match(wide, new RegExp(`^node${i + 1}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.32\\.0\\s+${node.ip.replace(/\./g, '\\.')}\\s+<none>\\s+.*containerd://`, 'm'));
 
-    kubectlOk(['apply', '-f', '-'], WEB);
-    await waitUntil(
-      () => {
-        const pods = JSON.parse(kubectlOk(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).items;
-        return pods.length === 3 && pods.every((p: any) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-      },
-      120_000,
-      () => kubectl(['get', 'pods', '-o', 'wide']).stdout + kubectl(['describe', 'pods']).stdout.slice(-4000),
-    );
-    const pods = JSON.parse(kubectlOk(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).items;
+    kubectlOk(['apply', '-f', '-'], webSetManifest({ replicas: 3, clusterIp: true, readiness: true, claim: true }));
+    const pods = await waitForWebPods(c, 3, 120_000, () => kubectl(['get', 'pods', '-o', 'wide']).stdout + kubectl(['describe', 'pods']).stdout.slice(-4000));
     assert.deepEqual(pods.map((p: any) => p.spec.nodeName).sort(), ['node1', 'node2', 'node3']);
     const byName = new Map<string, any>(pods.map((p: any) => [p.metadata.name, p]));
     t.diagnostic(kubectlOk(['get', 'pods', '-o', 'wide']));

@@ -12,6 +12,7 @@ import { realClusterUnavailable } from '../containerd/real-cluster.ts';
 import { nginxSlimImage } from '../images/build.ts';
 import { containerdLayout } from '../../../src/agent/containerd-supervisor/config.ts';
 import { startLanCluster, track, waitUntil as waitFor, type LanCluster, type Proc } from './lan-cluster.ts';
+import { isReady, waitForWebPods, webSetManifest } from './web-set.ts';
 
 const main = join(resolve(import.meta.dirname, '../../..'), 'src/cli/main.ts');
 
@@ -23,7 +24,7 @@ let checker: Proc | undefined;
 const kubectl = (args: string[], input?: string) => c.kubectl(args, input);
 const kubectlOk = (args: string[], input?: string) => c.kubectlOk(args, input);
 const json = (args: string[]) => JSON.parse(kubectlOk([...args, '-o', 'json']));
-const ready = (o: any, status = 'True') => o?.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === status);
+const ready = isReady;
 
 /** As lan-cluster's, but a failing read (the node cut off, kubectl timing out) only means "not yet". */
 const waitUntil = (cond: () => boolean, ms: number, what: () => string) =>
@@ -46,38 +47,6 @@ function runningTasks(i: number, uid: string): number {
   const ids = new Set(ctr(['containers', 'ls', '-q', `labels."io.kubernetes.pod.uid"==${uid}`]).split('\n').filter(Boolean));
   return ctr(['tasks', 'ls']).split('\n').filter((l) => ids.has(l.split(/\s+/)[0]!) && /RUNNING/.test(l)).length;
 }
-
-const WEB = `
-apiVersion: v1
-kind: Service
-metadata: { name: nginx }
-spec:
-  clusterIP: None
-  selector: { app: nginx }
-  ports: [{ port: 80, name: web }]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: { name: web }
-spec:
-  serviceName: nginx
-  replicas: 2
-  podManagementPolicy: Parallel
-  selector: { matchLabels: { app: nginx } }
-  template:
-    metadata: { labels: { app: nginx } }
-    spec:
-      affinity:
-        podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution:
-          - labelSelector: { matchLabels: { app: nginx } }
-            topologyKey: kubernetes.io/hostname
-      containers:
-      - name: nginx
-        image: registry.k8s.io/nginx-slim:0.8
-        command: [sh, -c, 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www']
-        ports: [{ containerPort: 80, name: web }]
-`;
 
 before(async () => {
   if (skip) return;
@@ -104,11 +73,8 @@ test('a node cut off keeps running its web-1 container, not replaced until a for
     // The checker as any user runs it: the command, in the server's machine, until interrupted.
     checker = track(c.lan.spawn(c.lan.server, process.execPath, [main, 'check-identities', '--kubeconfig', join(c.serverDir, 'kubeconfig'), '--interval', '200ms']));
     await waitUntil(() => /checking pod identities/.test(checker!.out()), 30_000, () => checker!.out());
-    kubectlOk(['apply', '-f', '-'], WEB);
-    await waitUntil(() => {
-      const pods = json(['get', 'pods', '-l', 'app=nginx']).items;
-      return pods.length === 2 && pods.every((p: any) => ready(p));
-    }, 180_000, () => kubectl(['get', 'pods', '-o', 'wide']).stdout);
+    kubectlOk(['apply', '-f', '-'], webSetManifest({ replicas: 2, parallel: true }));
+    await waitForWebPods(c, 2, 180_000);
     const old1 = json(['get', 'pod', 'web-1']);
     const i = Number(old1.spec.nodeName.slice(4)) - 1;
     const node = c.lan.nodes[i]!;

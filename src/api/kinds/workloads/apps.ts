@@ -157,6 +157,13 @@ export function defaultDaemonSet(ds: Obj): void {
   defaultPodTemplate(spec.template);
 }
 
+/** Upstream's getIntOrPercentValue: the number, or a percentage's number; 0 when unset or unreadable. */
+function intOrPercentValue(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^\d+%$/.test(v)) return parseInt(v, 10);
+  return 0;
+}
+
 export function validateDaemonSetSpec(spec: unknown, path = 'spec'): Errs {
   const s = asObj(spec);
   const errs: Errs = validateSelectorAndTemplate(s, 'daemonset', path);
@@ -176,9 +183,11 @@ export function validateDaemonSetSpec(spec: unknown, path = 'spec'): Errs {
       const mu = validateIntOrPercent(us.rollingUpdate.maxUnavailable, `${rpath}.maxUnavailable`);
       const ms = validateIntOrPercent(us.rollingUpdate.maxSurge, `${rpath}.maxSurge`);
       errs.push(...mu.errs, ...ms.errs);
-      if (mu.zero && (ms.zero || !isSet(us.rollingUpdate.maxSurge))) {
-        errs.push(invalidRendered(`${rpath}.maxUnavailable`, intOrStringText(us.rollingUpdate.maxUnavailable), 'may not be 0 when `maxSurge` is 0'));
-      }
+      // Upstream: exactly one of the two is non-zero (a surging rollout keeps every node available).
+      const hasUnavailable = intOrPercentValue(us.rollingUpdate.maxUnavailable) !== 0;
+      const hasSurge = intOrPercentValue(us.rollingUpdate.maxSurge) !== 0;
+      if (hasUnavailable && hasSurge) errs.push(invalidRendered(`${rpath}.maxSurge`, intOrStringText(us.rollingUpdate.maxSurge), 'may not be set when maxUnavailable is non-zero'));
+      if (!hasUnavailable && !hasSurge) errs.push(required(`${rpath}.maxUnavailable`, 'cannot be 0 when maxSurge is 0'));
       break;
     }
     default:

@@ -2,7 +2,7 @@
 // of a Job) and validation as upstream's (pkg/apis/batch/v1 defaults, pkg/apis/batch/validation,
 // pkg/registry/batch/*/strategy.go).
 import type { Obj, Strategy } from '../../resource.ts';
-import { forbidden, invalid, notSupported, required } from '../../field-errors.ts';
+import { forbidden, invalid, notSupported, required, tooLong } from '../../field-errors.ts';
 import { nameIsDNSSubdomain } from '../../validation/names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../validation/objectmeta.ts';
 import type { Errs } from '../../validation/fields.ts';
@@ -21,6 +21,70 @@ const LEGACY_JOB_NAME_LABEL = 'job-name';
 /** Upstream caps Indexed Jobs at this many completions (and parallelism). */
 const MAX_INDEXED_COMPLETIONS = 100_000;
 const MAX_POD_FAILURE_POLICY_RULES = 20;
+/** Upstream's caps for per-index retries (pkg/apis/batch/validation). */
+const MAX_FAILED_INDEXES = 100_000;
+const COMPLETIONS_SOFT_LIMIT = 100_000;
+const PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS = 10_000;
+const MAX_FAILED_INDEXES_FOR_HIGH_COMPLETIONS = 10_000;
+const MAX_SUCCESS_POLICY_RULES = 20;
+const MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024;
+
+/**
+ * Upstream's validateIndexesFormat: "1,3-5" in increasing order, every index below completions.
+ * Returns how many indexes it names, or the parse error.
+ */
+export function checkIndexesFormat(text: string, completions: number): { total: number; error?: string } {
+  if (!text) return { total: 0 };
+  let last: number | undefined;
+  let total = 0;
+  for (const interval of text.split(',')) {
+    const limits = interval.split('-');
+    if (limits.length > 2) return { total: 0, error: `the fragment "${interval}" violates the requirement that an index interval can have at most two parts separated by '-'` };
+    const nums: number[] = [];
+    for (const l of limits) {
+      // Go's strconv.Atoi: an optional sign and decimal digits.
+      if (!/^[+-]?\d+$/.test(l)) return { total: 0, error: `cannot convert string to integer for index: "${l}"` };
+      const n = parseInt(l, 10);
+      if (n >= completions) return { total: 0, error: `too large index: "${l}"` };
+      nums.push(n);
+    }
+    const [x, y = x] = nums;
+    if (nums.length === 2 && x >= y) return { total: 0, error: `non-increasing order, previous: ${x}, current: ${y}` };
+    if (last !== undefined && last >= x) return { total: 0, error: `non-increasing order, previous: ${last}, current: ${x}` };
+    total += y - x + 1;
+    last = y;
+  }
+  return { total };
+}
+
+function validateSuccessPolicy(s: Obj, path: string): Errs {
+  const errs: Errs = [];
+  const rules = asArray(s.successPolicy.rules);
+  const rpath = `${path}.rules`;
+  if (!rules.length) errs.push(required(rpath, 'at least one rules must be specified when the successPolicy is specified'));
+  if (rules.length > MAX_SUCCESS_POLICY_RULES) errs.push({ type: 'FieldValueTooMany', field: rpath, detail: `must have at most ${MAX_SUCCESS_POLICY_RULES} items` });
+  const completions = typeof s.completions === 'number' ? s.completions : 0;
+  rules.forEach((raw, i) => {
+    const rule = asObj(raw);
+    const p = `${rpath}[${i}]`;
+    if (!isSet(rule.succeededCount) && !isSet(rule.succeededIndexes)) errs.push(required(p, 'at least one of succeededCount or succeededIndexes must be specified'));
+    let total = 0;
+    if (isSet(rule.succeededIndexes)) {
+      const text = String(rule.succeededIndexes);
+      if (text.length > MAX_SUCCEEDED_INDEXES_LENGTH) errs.push(tooLong(`${p}.succeededIndexes`, text, MAX_SUCCEEDED_INDEXES_LENGTH));
+      const parsed = checkIndexesFormat(text, completions);
+      if (parsed.error) errs.push(invalid(`${p}.succeededIndexes`, text, `error parsing succeededIndexes: ${parsed.error}`));
+      total = parsed.total;
+    }
+    if (isSet(rule.succeededCount)) {
+      const count = rule.succeededCount;
+      errs.push(...nonneg(rule, ['succeededCount'], p));
+      if (count > completions) errs.push(invalid(`${p}.succeededCount`, count, `must be less than or equal to ${completions} (the number of specified completions)`));
+      if (isSet(rule.succeededIndexes) && count > total) errs.push(invalid(`${p}.succeededCount`, count, `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`));
+    }
+  });
+  return errs;
+}
 
 // ---------------------------------------------------------------- Job
 
@@ -134,13 +198,26 @@ export function validateJobSpec(spec: unknown, path: string, generatedSelector: 
     else if (s.completions > MAX_INDEXED_COMPLETIONS) errs.push(invalid(`${path}.completions`, s.completions, `must be less than or equal to ${MAX_INDEXED_COMPLETIONS} when completion mode is Indexed`));
     if (isSet(s.parallelism) && s.parallelism > MAX_INDEXED_COMPLETIONS) errs.push(invalid(`${path}.parallelism`, s.parallelism, `must be less than or equal to ${MAX_INDEXED_COMPLETIONS} when completion mode is Indexed`));
   }
-  if (isSet(s.backoffLimitPerIndex)) {
-    errs.push(...nonneg(s, ['backoffLimitPerIndex', 'maxFailedIndexes'], path));
-    if (mode !== 'Indexed') errs.push(forbidden(`${path}.backoffLimitPerIndex`, 'requires indexed completion mode'));
-  } else if (isSet(s.maxFailedIndexes)) {
-    errs.push(required(`${path}.backoffLimitPerIndex`, 'when maxFailedIndexes is specified'));
+  errs.push(...nonneg(s, ['backoffLimitPerIndex', 'maxFailedIndexes'], path));
+  if (isSet(s.maxFailedIndexes) && !isSet(s.backoffLimitPerIndex)) errs.push(required(`${path}.backoffLimitPerIndex`, 'when maxFailedIndexes is specified'));
+  if (mode === 'Indexed') {
+    const completions = s.completions;
+    if (isSet(completions) && isSet(s.maxFailedIndexes) && s.maxFailedIndexes > completions) errs.push(invalid(`${path}.maxFailedIndexes`, s.maxFailedIndexes, 'must be less than or equal to completions'));
+    if (isSet(s.maxFailedIndexes) && s.maxFailedIndexes > MAX_FAILED_INDEXES) errs.push(invalid(`${path}.maxFailedIndexes`, s.maxFailedIndexes, `must be less than or equal to ${MAX_FAILED_INDEXES}`));
+    if (isSet(completions) && completions > COMPLETIONS_SOFT_LIMIT && isSet(s.backoffLimitPerIndex)) {
+      const above = `when completions are above ${COMPLETIONS_SOFT_LIMIT} and used with backoff limit per index`;
+      if (!isSet(s.maxFailedIndexes)) errs.push(required(`${path}.maxFailedIndexes`, `must be specified when completions is above ${COMPLETIONS_SOFT_LIMIT}`));
+      if (isSet(s.parallelism) && s.parallelism > PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS) errs.push(invalid(`${path}.parallelism`, s.parallelism, `must be less than or equal to ${PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS} ${above}`));
+      if (isSet(s.maxFailedIndexes) && s.maxFailedIndexes > MAX_FAILED_INDEXES_FOR_HIGH_COMPLETIONS) errs.push(invalid(`${path}.maxFailedIndexes`, s.maxFailedIndexes, `must be less than or equal to ${MAX_FAILED_INDEXES_FOR_HIGH_COMPLETIONS} ${above}`));
+    }
+  } else {
+    if (isSet(s.backoffLimitPerIndex)) errs.push(invalid(`${path}.backoffLimitPerIndex`, s.backoffLimitPerIndex, 'requires indexed completion mode'));
+    if (isSet(s.maxFailedIndexes)) errs.push(invalid(`${path}.maxFailedIndexes`, s.maxFailedIndexes, 'requires indexed completion mode'));
   }
-  if (isObj(s.successPolicy) && mode !== 'Indexed') errs.push(invalid(`${path}.successPolicy`, '', 'requires indexed completion mode'));
+  if (isObj(s.successPolicy)) {
+    if (mode !== 'Indexed') errs.push(invalid(`${path}.successPolicy`, '', 'requires indexed completion mode'));
+    else errs.push(...validateSuccessPolicy(s, `${path}.successPolicy`));
+  }
   if (isObj(s.podFailurePolicy)) errs.push(...validatePodFailurePolicy(s.podFailurePolicy, `${path}.podFailurePolicy`, isSet(s.backoffLimitPerIndex), tspec.restartPolicy));
   if (isSet(s.podReplacementPolicy) && !['Failed', 'TerminatingOrFailed'].includes(s.podReplacementPolicy)) {
     errs.push(notSupported(`${path}.podReplacementPolicy`, s.podReplacementPolicy, ['Failed', 'TerminatingOrFailed']));
@@ -163,6 +240,7 @@ function validateJobUpdate(job: Obj, old: Obj): Errs {
   errs.push(...immutable(s.podFailurePolicy, o.podFailurePolicy, 'spec.podFailurePolicy'));
   errs.push(...immutable(s.backoffLimitPerIndex, o.backoffLimitPerIndex, 'spec.backoffLimitPerIndex'));
   errs.push(...immutable(s.managedBy, o.managedBy, 'spec.managedBy'));
+  errs.push(...immutable(s.successPolicy, o.successPolicy, 'spec.successPolicy'));
   // Completions may change only together with parallelism in an Indexed Job (elastic Indexed Jobs).
   if (!(s.completionMode === 'Indexed' && s.completions === s.parallelism && o.completions === o.parallelism)) {
     errs.push(...immutable(s.completions, o.completions, 'spec.completions'));
