@@ -30,7 +30,8 @@ export function adminClient(url: string, dataDir: string, opts: { maxSockets: nu
         r.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           if ((r.statusCode ?? 0) >= 300) rej(new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 500)}`));
-          else res(JSON.parse(text));
+          // /metrics answers in Prometheus text, handed over as it came.
+          else res(String(r.headers['content-type']).startsWith('text/plain') ? text : JSON.parse(text));
         });
       });
       req.on('error', rej);

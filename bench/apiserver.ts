@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { DatabaseSync } from 'node:sqlite';
+import { rawSqlite } from './raw-sqlite.ts';
 import { Etcd3 } from 'etcd3';
 import { startCluster, stopCluster, removeCluster, tempDir } from '../test/integration/harness.ts';
 import { ETCD_BIN, startEtcd, type Etcd } from '../test/support/etcd.ts';
@@ -160,27 +160,6 @@ async function rawEtcdPuts(url: string, n: number): Promise<{ serial: number; co
   } finally {
     client.close();
   }
-}
-
-/** The floor and ceiling of the disk: one fsync per write, and group commits. */
-function rawSqlite(n: number): { perCommit: number; batched: number } {
-  const dir = tempDir('ordinal-bench-sqlite-');
-  const db = new DatabaseSync(join(dir, 'raw.db'));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;');
-  const ins = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?)');
-  const value = 'x'.repeat(900);
-  let t = performance.now();
-  for (let i = 0; i < n; i++) ins.run(`a${i}`, value);
-  const perCommit = n / ((performance.now() - t) / 1000);
-  t = performance.now();
-  for (let i = 0; i < n * 5; i += 100) {
-    db.exec('BEGIN');
-    for (let j = i; j < i + 100; j++) ins.run(`b${j}`, value);
-    db.exec('COMMIT');
-  }
-  const batched = (n * 5) / ((performance.now() - t) / 1000);
-  db.close();
-  return { perCommit, batched };
 }
 
 await main();

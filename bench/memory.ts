@@ -8,8 +8,12 @@
 //   - RSS (VmRSS) 5 s later, again after --settle seconds of idling, and the peak (VmHWM), from /proc;
 //   - after a forced full GC (through the inspector): RSS, V8 heap used/total, external memory;
 //   - with --snapshot: a heap snapshot summarised by owner and constructor (bench/heap-snapshot.ts).
+// With --steps 0,1000,10000 it grows one cluster through those pod counts instead and prints, at
+// each, RSS and live V8 heap after a full GC, and the memory per pod (with its claim and volume)
+// between steps, so that growth per object is visible apart from the fixed cost.
 //   node bench/memory.ts [--pods 1000] [--nodes 10] [--runs 1] [--snapshot] [--keep-snapshot]
 //        [--via direct|statefulset] [--concurrency 32] [--timeout 900] [--settle 30] [--node-flag=--max-semi-space-size=8 ...]
+//        [--steps 0,1000,10000]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, createWriteStream, rmSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +25,8 @@ import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
 
 const root = resolve(import.meta.dirname, '..');
+/** The checkout whose `ordinal` is measured (default this one): lets one bench compare two checkouts. */
+const target = resolve(process.env.ORDINAL_BENCH_TARGET ?? root);
 const { values } = parseArgs({
   options: {
     pods: { type: 'string' },
@@ -34,9 +40,11 @@ const { values } = parseArgs({
     settle: { type: 'string' },
     'node-flag': { type: 'string', multiple: true },
     top: { type: 'string' },
+    steps: { type: 'string' },
   },
 });
-const PODS = Number(values.pods ?? 1000);
+const STEPS = values.steps?.split(',').map(Number);
+const PODS = STEPS ? Math.max(...STEPS) : Number(values.pods ?? 1000);
 // At the agent's default capacity of 110 pods a node.
 const NODES = Number(values.nodes ?? Math.max(10, Math.ceil(PODS / 100)));
 const RUNS = Number(values.runs ?? 1);
@@ -139,7 +147,7 @@ async function startOrdinal(): Promise<Ordinal> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ordinal-bench-mem-'));
   const proc = spawn(
     process.execPath,
-    [...NODE_FLAGS, '--inspect=127.0.0.1:0', join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--runtime', 'sim', '--no-dns', '--nodes', String(NODES), '--sim-start-delay', '0'],
+    [...NODE_FLAGS, '--inspect=127.0.0.1:0', join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--runtime', 'sim', '--no-dns', '--nodes', String(NODES), '--sim-start-delay', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
@@ -316,10 +324,95 @@ async function run(index: number): Promise<Figures> {
   }
 }
 
-console.log(`memory of ordinal up with ${PODS} pods + ${PODS} claims (${VIA}), ${NODES} simulated nodes${NODE_FLAGS.length ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`);
+// ----------------------------------------------------------------------------- memory per object
+
+interface StepFigures {
+  pods: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** Full GC twice through the inspector, then RSS and live heap. */
+async function afterGc(o: Ordinal): Promise<Omit<StepFigures, 'pods'>> {
+  await o.inspector.call('HeapProfiler.collectGarbage');
+  await o.inspector.call('HeapProfiler.collectGarbage');
+  await sleep(1000);
+  const mem = await o.inspector.evaluate('process.memoryUsage()');
+  return { rss: procStatus(o.proc.pid!, 'VmRSS'), heapUsed: mem.heapUsed, external: mem.external };
+}
+
+/** One cluster grown through STEPS pods (each with a claim and its volume); figures after GC at each. */
+async function runSteps(): Promise<void> {
+  const o = await startOrdinal();
+  const ready = new Set<string>();
+  const bound = new Set<string>();
+  let target = 0;
+  let wake = () => {};
+  const check = () => {
+    if (ready.size >= target && bound.size >= target) wake();
+  };
+  const stopPods = await o.watch(`/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3D${APP}`, (type, p) => {
+    if (type !== 'DELETED' && isReady(p)) ready.add(p.metadata.name);
+    else ready.delete(p.metadata.name);
+    check();
+  });
+  const stopClaims = await o.watch(`/api/v1/namespaces/${NS}/persistentvolumeclaims?watch=true`, (type, c) => {
+    if (type !== 'DELETED' && c.status?.phase === 'Bound') bound.add(c.metadata.name);
+    check();
+  });
+  const out: StepFigures[] = [];
+  try {
+    await o.send('POST', `/api/v1/namespaces/${NS}/services`, service);
+    let made = 0;
+    for (const step of STEPS!) {
+      target = step;
+      const all = new Promise<void>((r) => (wake = r));
+      check();
+      const t0 = performance.now();
+      if (step > made) {
+        if (VIA === 'statefulset') {
+          if (made === 0) await o.send('POST', `/apis/apps/v1/namespaces/${NS}/statefulsets`, { ...statefulSet, spec: { ...statefulSet.spec, replicas: step } });
+          else await o.send('PATCH', `/apis/apps/v1/namespaces/${NS}/statefulsets/${APP}/scale`, { spec: { replicas: step } }, 'application/merge-patch+json');
+        } else {
+          const from = made;
+          await pool(step - from, CONCURRENCY, (i) => o.send('POST', `/api/v1/namespaces/${NS}/persistentvolumeclaims`, claim(from + i)));
+          await pool(step - from, CONCURRENCY, (i) => o.send('POST', `/api/v1/namespaces/${NS}/pods`, pod(from + i)));
+        }
+        made = step;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`step ${step} not done after ${TIMEOUT_S} s: ${ready.size} Ready, ${bound.size} Bound`)), TIMEOUT_S * 1000)))]);
+      clearTimeout(timer);
+      const reached = (performance.now() - t0) / 1000;
+      // Let the controllers finish what the last changes started (endpoints, slices, statuses).
+      await sleep(5000);
+      const f = { pods: step, ...(await afterGc(o)) };
+      out.push(f);
+      console.log(
+        `${String(step).padStart(6)} pods (+ claims, volumes; ${reached.toFixed(0)} s to reach): after full GC RSS ${mib(f.rss)}, live V8 heap ${mib(f.heapUsed)}, external ${mib(f.external)}`,
+      );
+    }
+  } finally {
+    stopPods();
+    stopClaims();
+    await o.stop();
+  }
+  for (let i = 1; i < out.length; i++) {
+    const a = out[i - 1];
+    const b = out[i];
+    const n = b.pods - a.pods;
+    if (n <= 0) continue;
+    const kib = (x: number) => `${(x / 1024 / n).toFixed(1)} KiB`;
+    console.log(`per pod (with its claim and volume) from ${a.pods} to ${b.pods}: RSS ${kib(b.rss - a.rss)}, live heap ${kib(b.heapUsed - a.heapUsed)}, external ${kib(b.external - a.external)}`);
+  }
+}
+
+console.log(`memory of ordinal up with ${STEPS ? `${STEPS.join(', ')} pods` : `${PODS} pods`} + as many claims (${VIA}), ${NODES} simulated nodes${NODE_FLAGS.length ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`);
 const results: Figures[] = [];
-for (let i = 0; i < RUNS; i++) results.push(await run(i));
-if (RUNS > 1) {
+if (STEPS) await runSteps();
+else for (let i = 0; i < RUNS; i++) results.push(await run(i));
+if (RUNS > 1 && !STEPS) {
   const m = (k: keyof Figures) => median(results.map((r) => r[k]));
   console.log(
     `median of ${RUNS} runs: RSS ${mib(m('rss'))}, idle ${mib(m('rssSettled'))} (peak ${mib(m('hwm'))}); after full GC: RSS ${mib(m('rssAfterGc'))}, V8 heap used ${mib(m('heapUsed'))}, external ${mib(m('external'))}; ${m('seconds').toFixed(1)} s to all Ready, ordinal CPU ${m('cpu').toFixed(1)} s`,

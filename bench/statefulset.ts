@@ -6,10 +6,13 @@
 //   3. Rolling update (new image) of the 1,000 pods with maxUnavailable 100.
 //   4. RSS of the ordinal process at 10,000 pods with their claims and volumes.
 //   5. A CPU profile (--cpu-prof) of the 0 → 1,000 case, summarised by self time.
+//   6. (fanout) 100 watchers of all pods while 1,000 pods are created (bench/watch-fanout.ts).
+// Each case prints the CPU the ordinal process used (CPU-ms per pod: steadier than wall time on a
+// shared machine) and the store writes per pod with the ceiling they leave at SQLite's raw rate.
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
 //   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
-//        [--ordered 100] [--large-timeout 240] [--profile-timeout 180]
+//        [--ordered 100] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -19,9 +22,13 @@ import { parseArgs } from 'node:util';
 import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
+import { rawSqlite } from './raw-sqlite.ts';
+import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 
 const root = resolve(import.meta.dirname, '..');
+/** The checkout whose `ordinal` is measured: another one (a baseline) lets one bench compare two, run after run. */
+const target = resolve(process.env.ORDINAL_BENCH_TARGET ?? root);
 const { values } = parseArgs({
   options: {
     cases: { type: 'string' },
@@ -34,6 +41,8 @@ const { values } = parseArgs({
     'large-timeout': { type: 'string' },
     'profile-timeout': { type: 'string' },
     store: { type: 'string' },
+    watchers: { type: 'string' },
+    'fanout-pods': { type: 'string' },
   },
 });
 /** --store etcd runs every case on SQLite and then on a fresh etcd of its own, for side-by-side figures. */
@@ -53,6 +62,8 @@ const MAX_UNAVAILABLE = 100;
 const LARGE_TIMEOUT_S = Number(values['large-timeout'] ?? 240);
 const PROFILE_TIMEOUT_S = Number(values['profile-timeout'] ?? 180);
 const NS = 'default';
+const WATCHERS = Number(values.watchers ?? 100);
+const FANOUT_PODS = Number(values['fanout-pods'] ?? 1000);
 
 // ----------------------------------------------------------------------------- small helpers
 
@@ -66,6 +77,73 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 /** Monotonic µs, the clock V8's CPU profiles use for their timestamps (both are CLOCK_MONOTONIC on Linux). */
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** CPU milliseconds (user + system, all threads) the process has used, from /proc (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command: utime and stime are fields 14 and 15 (1-based), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU ms per second of the process over `seconds` of idling (10 ms ticks: a few seconds are needed). */
+async function idleCpuRate(pid: number, seconds = 3): Promise<number> {
+  const c0 = cpuMs(pid);
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  return ((cpuMs(pid) - c0) * 1000) / (performance.now() - t0);
+}
+
+/** The server's store write counters (ordinal_store_writes_total by verb and resource) and revision. */
+async function storeWrites(b: Bench): Promise<{ byKind: Map<string, number>; revision: number }> {
+  const text: string = await b.get('/metrics');
+  const byKind = new Map<string, number>();
+  let revision = NaN;
+  for (const line of text.split('\n')) {
+    const m = /^ordinal_store_writes_total\{verb="(\w+)",resource="([^"]+)"\} (\d+)/.exec(line);
+    if (m) byKind.set(`${m[1]} ${m[2]}`, Number(m[3]));
+    const r = /^ordinal_store_revision (\d+)/.exec(line);
+    if (r) revision = Number(r[1]);
+  }
+  return { byKind, revision };
+}
+
+interface WriteFigures {
+  total: number;
+  /** Store revisions that passed: every write, including those outside the API server's resource path. */
+  revisions: number;
+  byKind: [string, number][];
+}
+
+function writesBetween(a: Awaited<ReturnType<typeof storeWrites>>, b: Awaited<ReturnType<typeof storeWrites>>): WriteFigures {
+  const byKind: [string, number][] = [];
+  let total = 0;
+  for (const [k, v] of b.byKind) {
+    const d = v - (a.byKind.get(k) ?? 0);
+    if (d > 0) byKind.push([k, d]);
+    total += d;
+  }
+  byKind.sort((x, y) => y[1] - x[1]);
+  return { total, revisions: b.revision - a.revision, byKind };
+}
+
+/** The raw durable write rate of SQLite on this disk, measured once per bench run. */
+let rawRate: { perCommit: number; batched: number } | undefined;
+
+/** Writes per pod, by kind, and the ceiling they leave: the store's raw group-commit rate divided by them. */
+function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
+  const perPod = w.total / pods;
+  console.log(
+    `  store writes: ${w.total} = ${perPod.toFixed(2)} per pod (store revisions ${w.revisions}); by kind per pod: ` +
+      w.byKind.map(([k, v]) => `${k} ${(v / pods).toFixed(2)}`).join(', '),
+  );
+  if (rawRate && currentStore === 'sqlite') {
+    const ceiling = rawRate.batched / perPod;
+    console.log(
+      `  ceiling: raw SQLite ${rawRate.batched.toFixed(0)} writes/s in commits of 100 (${rawRate.perCommit.toFixed(0)}/s one commit per write) ÷ ${perPod.toFixed(2)} writes/pod = ` +
+        `${ceiling.toFixed(0)} pods/s; this run ${podsPerSecond.toFixed(0)} pods/s = ${((100 * podsPerSecond) / ceiling).toFixed(0)}% of it`,
+    );
+  }
+}
 
 function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -105,7 +183,7 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: 
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
+    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
@@ -216,6 +294,13 @@ interface ScaleResult {
   stages: string;
   rssReady: number;
   hwm: number;
+  /** CPU ms the ordinal process used from the scale request to the last pod Ready. */
+  cpuMs: number;
+  /** The idle cluster's CPU ms per second (heartbeats, leases, timers), measured just before. */
+  idleCpuMsPerS: number;
+  /** cpuMs less what the idle cluster would have used in the same wall time: the pods' own cost, steadier on a loaded machine. */
+  cpuMsBeyondIdle: number;
+  writes: WriteFigures;
 }
 
 /** Median and p90 (ms) of the stage latencies of objects that went through both ends of a stage. */
@@ -299,6 +384,9 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     `${claims.size} claims created, ${bound.size} Bound, ${created.size} pods created, ${scheduled.size} scheduled, ${ready.size} Ready; ordinal RSS ${mib(procStatus(pid, 'VmRSS'))}`;
   let ticker: NodeJS.Timeout | undefined;
   try {
+    const idle = await idleCpuRate(pid);
+    const writes0 = await storeWrites(b);
+    const cpu0 = cpuMs(pid);
     const t0 = await scale(b, name, n);
     if (progressEveryS) {
       ticker = setInterval(() => {
@@ -306,6 +394,9 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       }, progressEveryS * 1000);
     }
     await withDeadline(`Parallel 0 → ${n}`, timeoutS, progress, () => allReady);
+    const cpu = cpuMs(pid) - cpu0;
+    const seconds = (marks[1] - t0) / 1e6;
+    const writes = writesBetween(writes0, await storeWrites(b));
     const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
     const hwm = procStatus(b.cluster.proc.pid!, 'VmHWM');
     const s = (t: number) => ((t - t0) / 1e6).toFixed(2);
@@ -317,6 +408,10 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       stages: stageSummary(podTimes, claimTimes),
       rssReady,
       hwm,
+      cpuMs: cpu,
+      idleCpuMsPerS: idle,
+      cpuMsBeyondIdle: cpu - idle * seconds,
+      writes,
     };
   } finally {
     clearInterval(ticker);
@@ -329,6 +424,11 @@ function printScale(r: ScaleResult, nodes: number) {
   console.log(`Parallel 0 → ${r.n} (1 claim template, ${nodes} nodes): ${r.seconds.toFixed(2)} s = ${(r.n / r.seconds).toFixed(0)} pods/s to all Running and Ready`);
   console.log(`  all ${r.n} pods created after ${r.createdSeconds.toFixed(2)} s; ${r.milestones}`);
   console.log(`  ${r.stages}`);
+  console.log(
+    `  ordinal CPU (utime+stime, scale request → last pod Ready): ${(r.cpuMs / 1000).toFixed(2)} s = ${(r.cpuMs / r.n).toFixed(2)} CPU-ms per pod; ` +
+      `less the idle cluster's ${r.idleCpuMsPerS.toFixed(0)} CPU-ms/s over the same time: ${(r.cpuMsBeyondIdle / r.n).toFixed(2)} CPU-ms per pod`,
+  );
+  printWrites(r.writes, r.n, r.n / r.seconds);
   console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
 }
 
@@ -383,6 +483,9 @@ async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean
     }
   });
   try {
+    const pid = b.cluster.proc.pid!;
+    const cpu0 = cpuMs(pid);
+    const writes0 = await storeWrites(b);
     const t0 = await scale(b, name, n);
     await withDeadline(`OrderedReady 0 → ${n}`, timeoutS, () => `${createdAt.size} pods created, ${readyAt.size} Ready`, () => allReady);
     const total = (Math.max(...readyAt.values()) - t0) / 1000;
@@ -395,6 +498,9 @@ async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean
         `median ${ms(quantile(steps, 0.5))}, p90 ${ms(quantile(steps, 0.9))}, max ${ms(Math.max(...steps))}; ` +
         `pod created → Ready median ${ms(quantile(lives, 0.5))}; whole scale-up ${(total / 1000).toFixed(2)} s`,
     );
+    const cpu = cpuMs(pid) - cpu0;
+    console.log(`  ordinal CPU for the whole scale-up: ${(cpu / 1000).toFixed(2)} s = ${(cpu / n).toFixed(2)} CPU-ms per pod`);
+    printWrites(writesBetween(writes0, await storeWrites(b)), n, n / (total / 1000));
   } finally {
     stop();
   }
@@ -439,7 +545,7 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
     selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + w);
     total += w;
   }
-  const fileOf = (url: string) => (url.startsWith('file://') ? relative(root, new URL(url).pathname) : url || '(native/V8)');
+  const fileOf = (url: string) => (url.startsWith('file://') ? relative(target, new URL(url).pathname) : url || '(native/V8)');
   const nameOf = (id: number) => {
     const f = byId.get(id)!.callFrame;
     return `${f.functionName || '(anonymous)'} ${fileOf(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
@@ -510,7 +616,7 @@ async function run(label: string, nodes: number, body: (b: Bench) => Promise<voi
 async function main() {
   const started = Date.now();
   const cpu = os.cpus();
-  console.log(`# Ordinal StatefulSet benchmark (${new Date().toISOString()})`);
+  console.log(`# Ordinal StatefulSet benchmark (${new Date().toISOString()})${target !== root ? `, measuring the ordinal of ${target}` : ''}`);
   console.log(
     `machine: ${cpu.length} cores (${cpu[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; node ${process.version} (bench client and ordinal share the machine)`,
   );
@@ -518,6 +624,8 @@ async function main() {
     `cluster: one \`ordinal up\` process (API server + all controllers + scheduler + simulated node agents; node ${ORDINAL_NODE_FLAGS.join(' ')}), sqlite store in ${os.tmpdir()}, ` +
       `--sim-start-delay ${DELAY} ms, node capacity 110 pods (agent default), kubelet events on; client: HTTPS admin cert, pods observed by a watch`,
   );
+  rawRate = rawSqlite(2000);
+  console.log(`raw SQLite on this disk (WAL, synchronous=FULL): ${rawRate.perCommit.toFixed(0)} writes/s one commit per write, ${rawRate.batched.toFixed(0)} writes/s in commits of 100`);
   let ok = true;
   for (const store of STORES) {
     currentStore = store;
@@ -557,6 +665,25 @@ async function main() {
         const counts = await countVolumes(b);
         const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
         console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
+      })) && ok;
+    }
+
+    if (CASES.has('fanout')) {
+      ok = (await run(`watch fan-out`, NODES, async (b) => {
+        const pid = b.cluster.proc.pid!;
+        const rss0 = procStatus(pid, 'VmRSS');
+        const cpu0 = cpuMs(pid);
+        const f = await watchFanout({ url: b.cluster.url, dataDir: b.cluster.dataDir, send: b.send }, { watchers: WATCHERS, pods: FANOUT_PODS, namespace: NS, timeoutS: 180, image: IMAGE_V1 });
+        const cpu = cpuMs(pid) - cpu0;
+        const q = (xs: number[], p: number) => (xs.length ? (quantile(xs, p) / 1000).toFixed(1) : 'n/a');
+        console.log(
+          `Watch fan-out: ${f.watchers} watchers of all pods (own HTTPS connection each) while ${f.pods} pods are created (32 in flight, no claims): ` +
+            `create sent → ADDED at a watcher p50 ${q(f.added, 0.5)} ms, p99 ${q(f.added, 0.99)} ms; spread behind the first watcher, all ${f.events} events: p50 ${q(f.spread, 0.5)} ms, p99 ${q(f.spread, 0.99)} ms` +
+            (f.missing ? `; ${f.missing} ADDED events never arrived within 180 s` : ''),
+        );
+        console.log(
+          `  ordinal: RSS ${mib(rss0)} before, ${mib(procStatus(pid, 'VmRSS'))} after (peak VmHWM ${mib(procStatus(pid, 'VmHWM'))}); CPU ${(cpu / 1000).toFixed(2)} s = ${(cpu / f.pods).toFixed(2)} CPU-ms per pod over ${f.seconds.toFixed(1)} s (the bench's watchers share the machine)`,
+        );
       })) && ok;
     }
 

@@ -16,7 +16,8 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { createAuthenticator, staticTokenUser, withAuthenticatedGroup } from './authn.ts';
 import { handleAuthenticationApi, isAuthenticationApiPath } from './authentication-api.ts';
 import type { Pki } from './pki.ts';
-import { observeRequest, renderMetrics } from './metrics.ts';
+import { observeRequest, registerMetricsSource, renderMetrics } from './metrics.ts';
+import { renderStoreWrites } from './write-counts.ts';
 import { log } from '../util/log.ts';
 import { bootstrap } from './bootstrap.ts';
 import { advertiseAddressFor, ensureClusterServices } from './cluster-services.ts';
@@ -90,6 +91,8 @@ export interface ApiServer {
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   // ORDINAL_WATCH_CACHE_HISTORY shrinks the events kept for resuming watches (tests of 410 Expired).
   const cache = new WatchCache(opts.store, Number(process.env.ORDINAL_WATCH_CACHE_HISTORY) || undefined);
+  // The counters are the process's (every server in it writes through the same module): registered once, kept.
+  registerMetricsSource(renderStoreWrites);
   cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
   await cache.start();
   const rs = new ResourceStore(opts.store, cache);

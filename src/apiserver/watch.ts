@@ -52,6 +52,20 @@ export function watchResourceVersion(v: string | null | undefined): number | und
   return Number(v);
 }
 
+/**
+ * The last event frame encoded: the cache hands one change to every watcher of its resource back
+ * to back, so one entry lets a hundred watchers send the same bytes instead of each building and
+ * UTF-8-encoding its own copy of the frame.
+ */
+let lastFrame: { obj: Obj; type: string; bytes: Buffer } | undefined;
+
+function sharedFrame(type: string, obj: Obj): Buffer {
+  if (lastFrame?.obj === obj && lastFrame.type === type) return lastFrame.bytes;
+  const bytes = Buffer.from(`{"type":"${type}","object":${encode(obj)}}\n`);
+  lastFrame = { obj, type, bytes };
+  return bytes;
+}
+
 export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParams): void {
   const r = p.resource;
   const prefix = p.namespace !== undefined && r.namespaced ? `${bucketFor(r)}${p.namespace}/` : bucketFor(r);
@@ -62,9 +76,27 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
   res.flushHeaders?.();
   let headersSent = false;
   let closed = false;
+  // The events of one turn (a group commit applies many changes at once) leave in one socket
+  // write and TLS record instead of one each.
+  let corked = false;
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
 
   const write = (type: string, obj: Obj | string) => {
     if (closed) return;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
+    if (!p.table && typeof obj !== 'string' && !(r.convert && obj.kind === r.kind)) {
+      res.write(sharedFrame(type, obj));
+      if (res.writableLength > MAX_BUFFERED_BYTES) stop();
+      return;
+    }
     if (r.convert && typeof obj !== 'string' && obj.kind === r.kind) obj = r.convert(obj);
     let payload: string;
     if (p.table && type !== 'BOOKMARK' && type !== 'ERROR' && typeof obj !== 'string') {
@@ -104,6 +136,8 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
     closed = true;
     unsubscribe();
     for (const t of timers) clearTimeout(t);
+    // Chunks written while corked wait in the response; ending first would send the last chunk before them.
+    uncork();
     res.end();
   }
   res.on('close', stop);

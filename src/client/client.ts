@@ -137,18 +137,18 @@ export class InProcessClient implements Client {
 
   async create(r: ResourceDef, namespace: string | undefined, obj: Obj): Promise<Obj> {
     this.authorize('create', r, r.namespaced ? (namespace ?? obj.metadata?.namespace) : undefined);
-    return this.rs.create(r, namespace, obj, { fieldValidation: 'Ignore', user: this.user });
+    return this.rs.create(r, namespace, obj, { fieldValidation: 'Ignore', typed: true, user: this.user });
   }
 
   async update(r: ResourceDef, obj: Obj, subresource?: 'status' | 'finalize' | 'approval'): Promise<Obj> {
     this.authorize('update', r, obj.metadata?.namespace, obj.metadata?.name, subresource);
     if (subresource === 'finalize') return this.rs.finalizeNamespace(r, obj.metadata.name, obj.spec?.finalizers ?? []);
-    return this.rs.update(r, obj.metadata.namespace, obj.metadata.name, obj, { fieldValidation: 'Ignore', user: this.user }, subresource);
+    return this.rs.update(r, obj.metadata.namespace, obj.metadata.name, obj, { fieldValidation: 'Ignore', typed: true, user: this.user }, subresource);
   }
 
   async patch(r: ResourceDef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, subresource?: 'status'): Promise<Obj> {
     this.authorize('patch', r, namespace, name, subresource);
-    return this.rs.patch(r, namespace, name, patchType, patch, { fieldValidation: 'Ignore', user: this.user }, subresource);
+    return this.rs.patch(r, namespace, name, patchType, patch, { fieldValidation: 'Ignore', typed: true, user: this.user }, subresource);
   }
 
   async delete(r: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<void> {

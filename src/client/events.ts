@@ -1,34 +1,37 @@
-// Records core/v1 Events about objects, as upstream's event recorder: repeated events with the
-// same reason and message on the same object are folded into one with a growing count.
+// Records core/v1 Events about objects, as upstream's event recorder: an EventCorrelator
+// (event-correlator.ts) folds repeats into a growing count, aggregates events that differ only by
+// message and drops a source's spam about one object; what remains is written here.
 import type { Obj } from '../api/resource.ts';
 import type { Client } from './client.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { log } from '../util/log.ts';
+import { EventCorrelator, type EventDraft } from './event-correlator.ts';
 
 export type EventType = 'Normal' | 'Warning';
+
+/** Upstream names an event `<object>.<unix nanoseconds in hex>`; the random part keeps same-ms events apart. */
+const eventName = (objectName: string, nowMs: number) => `${objectName}.${(nowMs * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
 
 export class EventRecorder {
   private readonly client: Client;
   private readonly component: string;
   private readonly host: string | undefined;
-  /** Recent events by what makes them "the same", to count repeats instead of creating new ones. */
-  private readonly recent = new Map<string, { name: string; namespace: string; count: number; first: string }>();
+  private readonly correlator: EventCorrelator;
+  /** Writes to one event in order: a count patch must not overtake the create it follows. */
+  private readonly pending = new Map<string, Promise<void>>();
 
-  constructor(client: Client, component: string, host?: string) {
+  constructor(client: Client, component: string, host?: string, correlator?: EventCorrelator) {
     this.client = client;
     this.component = component;
     this.host = host;
+    this.correlator = correlator ?? new EventCorrelator({ newName: eventName });
   }
 
   /** Fire and forget: an event that cannot be recorded never fails the caller's work. */
   event(obj: Obj, type: EventType, reason: string, message: string): void {
-    void this.record(obj, type, reason, message).catch((err) => log('debug', 'events', 'could not record event', { reason, error: String(err) }));
-  }
-
-  private async record(obj: Obj, type: EventType, reason: string, message: string): Promise<void> {
-    const r = this.client.resource('', 'events');
-    const namespace = obj.metadata.namespace || 'default';
+    const source: EventDraft['source'] = { component: this.component };
+    if (this.host) source.host = this.host;
     const involvedObject = {
       kind: obj.kind,
       namespace: obj.metadata.namespace,
@@ -37,36 +40,41 @@ export class EventRecorder {
       apiVersion: obj.apiVersion,
       resourceVersion: obj.metadata.resourceVersion,
     };
-    const key = [obj.metadata.uid, type, reason, message].join('\u0000');
-    const now = nowTimestamp();
-    const seen = this.recent.get(key);
-    if (seen) {
-      seen.count++;
-      try {
-        await this.client.patch(r, seen.namespace, seen.name, 'application/merge-patch+json', { count: seen.count, lastTimestamp: now });
-        return;
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
-        this.recent.delete(key);
+    const draft: EventDraft = { type, reason, message, source, involvedObject, reportingController: this.component, reportingInstance: this.host ?? '' };
+    const c = this.correlator.correlate(draft);
+    if (c.skip) return;
+    const namespace = obj.metadata.namespace || 'default';
+    const write = async () => {
+      const now = nowTimestamp();
+      if (c.patch) {
+        try {
+          await this.client.patch(this.client.resource('', 'events'), namespace, c.name, 'application/merge-patch+json', { count: c.count, lastTimestamp: now, message: c.message });
+          return;
+        } catch (err) {
+          // Gone (expired by its TTL, or deleted): recreated with its count, as upstream does.
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        }
       }
-    }
-    const name = `${obj.metadata.name}.${(Date.now() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
-    const source: Obj = { component: this.component };
-    if (this.host) source.host = this.host;
-    await this.client.create(r, namespace, {
-      metadata: { name, namespace },
-      involvedObject,
-      reason,
-      message,
-      source,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-      type,
-      reportingComponent: this.component,
-      reportingInstance: this.host ?? '',
-    });
-    this.recent.set(key, { name, namespace, count: 1, first: now });
-    if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
+      await this.client.create(this.client.resource('', 'events'), namespace, {
+        metadata: { name: c.name, namespace },
+        involvedObject,
+        reason,
+        message: c.message,
+        source,
+        firstTimestamp: c.patch ? nowTimestamp(c.first) : now,
+        lastTimestamp: now,
+        count: c.count,
+        type,
+        reportingComponent: this.component,
+        reportingInstance: this.host ?? '',
+      });
+    };
+    const before = this.pending.get(c.name);
+    const done = (before ? before.catch(() => {}).then(write) : write())
+      .catch((err) => log('debug', 'events', 'could not record event', { reason, error: String(err) }))
+      .finally(() => {
+        if (this.pending.get(c.name) === done) this.pending.delete(c.name);
+      });
+    this.pending.set(c.name, done);
   }
 }

@@ -1,7 +1,12 @@
 // A work queue as client-go's: a key queued many times is processed once, never by two workers at
 // once, and a failed key is retried with exponential back-off.
 export class WorkQueue {
-  private readonly queue: string[] = [];
+  /**
+   * Keys waiting, from `head` on. Taken by index, not shift(): shifting an array that pushes keep
+   * refilling copies it, and a scale-up to 10,000 claims queues 10,000 keys at once.
+   */
+  private queue: string[] = [];
+  private head = 0;
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
@@ -55,7 +60,7 @@ export class WorkQueue {
   }
 
   len(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   stop(): void {
@@ -64,8 +69,13 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.concurrency && this.queue.length) {
-      const key = this.queue.shift()!;
+    while (!this.stopped && this.running < this.concurrency && this.head < this.queue.length) {
+      const key = this.queue[this.head++];
+      // Drop the taken part once it is most of the array, so memory follows what still waits.
+      if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
       this.queued.delete(key);
       this.processing.add(key);
       this.running++;

@@ -1,0 +1,139 @@
+// The decisions of client-go's EventCorrelator (tools/record/events_cache.go), apart from the
+// writes they lead to, so they can be table-tested with a fake clock:
+//   1. aggregation: once 10 events that differ only by message are seen about one object with one
+//      reason within 10 minutes, further ones become a single "(combined from similar events): …"
+//      event whose count grows;
+//   2. de-duplication: an event equal to an earlier one (same source, object, type, reason,
+//      message) patches that event's count and lastTimestamp instead of creating another;
+//   3. spam filter: a source may send 25 events about one object at once, then one per 5 minutes
+//      (a token bucket per source and object); the rest are dropped.
+// A controller creating 1,000 pods of one StatefulSet thus writes a few dozen Events about the set,
+// not 2,000, as upstream's controller manager does. Caches are LRUs of 4,096 entries, as upstream.
+
+export interface EventDraft {
+  type: string;
+  reason: string;
+  message: string;
+  source: { component: string; host?: string };
+  involvedObject: { kind?: string; namespace?: string; name?: string; uid?: string; apiVersion?: string; fieldPath?: string };
+  reportingController?: string;
+  reportingInstance?: string;
+}
+
+export type Correlation =
+  | { skip: true }
+  | {
+      skip: false;
+      /** Patch the event of that name (count, lastTimestamp, message), or create it. */
+      patch: boolean;
+      /** The name to create it under, or of the existing event to patch. */
+      name: string;
+      message: string;
+      count: number;
+      /** ms since the epoch of the first occurrence (the existing event's, when patching). */
+      first: number;
+    };
+
+export const AGGREGATE_MAX_EVENTS = 10;
+export const AGGREGATE_INTERVAL_MS = 600_000;
+export const SPAM_BURST = 25;
+export const SPAM_QPS = 1 / 300;
+const LRU_SIZE = 4096;
+
+/** A Map kept in recency order: get moves an entry to the end, set evicts the oldest past the size. */
+class Lru<V> {
+  private readonly m = new Map<string, V>();
+  private readonly size: number;
+  constructor(size: number) {
+    this.size = size;
+  }
+  get(k: string): V | undefined {
+    const v = this.m.get(k);
+    if (v !== undefined) {
+      this.m.delete(k);
+      this.m.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.m.delete(k);
+    this.m.set(k, v);
+    if (this.m.size > this.size) this.m.delete(this.m.keys().next().value!);
+  }
+}
+
+const SEP = '';
+const objectParts = (e: EventDraft) => [e.source.component, e.source.host ?? '', e.involvedObject.kind ?? '', e.involvedObject.namespace ?? '', e.involvedObject.name ?? ''];
+
+/** Everything that makes two events "the same" occurrence (upstream's getEventKey). */
+export function eventKey(e: EventDraft): string {
+  const o = e.involvedObject;
+  return [...objectParts(e), o.fieldPath ?? '', o.uid ?? '', o.apiVersion ?? '', e.type, e.reason, e.message].join(SEP);
+}
+
+/** Source and object: what the spam filter's token bucket is kept per (getSpamKey). */
+export function spamKey(e: EventDraft): string {
+  const o = e.involvedObject;
+  return [...objectParts(e), o.uid ?? '', o.apiVersion ?? ''].join(SEP);
+}
+
+/** Events that differ only by message fall in one aggregate group (EventAggregatorByReasonFunc). */
+export function aggregateKey(e: EventDraft): string {
+  const o = e.involvedObject;
+  return [...objectParts(e), o.uid ?? '', o.apiVersion ?? '', e.type, e.reason, e.reportingController ?? '', e.reportingInstance ?? ''].join(SEP);
+}
+
+export const AGGREGATE_PREFIX = '(combined from similar events): ';
+
+export class EventCorrelator {
+  private readonly now: () => number;
+  private readonly newName: (objectName: string, now: number) => string;
+  private readonly buckets = new Lru<{ tokens: number; at: number }>(LRU_SIZE);
+  private readonly groups = new Lru<{ messages: Set<string>; last: number }>(LRU_SIZE);
+  private readonly seen = new Lru<{ count: number; first: number; name: string }>(LRU_SIZE);
+
+  /** `newName` names a new event about an object (upstream: `<object>.<unix nanos in hex>`). */
+  constructor(opts: { now?: () => number; newName: (objectName: string, now: number) => string }) {
+    this.now = opts.now ?? Date.now;
+    this.newName = opts.newName;
+  }
+
+  correlate(e: EventDraft): Correlation {
+    const now = this.now();
+    // Aggregation: past the threshold, the group's aggregate event stands in for this one.
+    const aggKey = aggregateKey(e);
+    let group = this.groups.get(aggKey);
+    if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: new Set(), last: now };
+    group.messages.add(e.message);
+    group.last = now;
+    this.groups.set(aggKey, group);
+    let key = eventKey(e);
+    let message = e.message;
+    if (group.messages.size >= AGGREGATE_MAX_EVENTS) {
+      // Keep the set at most at the threshold, as upstream's PopAny does.
+      group.messages.delete(group.messages.values().next().value!);
+      key = aggKey;
+      message = AGGREGATE_PREFIX + e.message;
+    }
+    // De-duplication: an occurrence seen before bumps the count of the event it made.
+    const last = this.seen.get(key);
+    const name = last?.name ?? this.newName(e.involvedObject.name ?? '', now);
+    const count = (last?.count ?? 0) + 1;
+    const first = last?.first ?? now;
+    // Recorded before the filter decides, as upstream: a dropped repeat still counts.
+    this.seen.set(key, { count, first, name });
+    if (!this.accept(spamKey(e), now)) return { skip: true };
+    return { skip: false, patch: last !== undefined, name, message, count, first };
+  }
+
+  /** One token from the source+object bucket, refilled at SPAM_QPS up to SPAM_BURST. */
+  private accept(k: string, now: number): boolean {
+    const b = this.buckets.get(k) ?? { tokens: SPAM_BURST, at: now };
+    b.tokens = Math.min(SPAM_BURST, b.tokens + ((now - b.at) / 1000) * SPAM_QPS);
+    b.at = now;
+    const ok = b.tokens >= 1;
+    if (ok) b.tokens -= 1;
+    this.buckets.set(k, b);
+    return ok;
+  }
+}
