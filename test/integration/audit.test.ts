@@ -55,8 +55,11 @@ test('audit: allowed, refused and impersonated requests each leave a line', { ti
   assert.match(execRefused.stderr, /pods "idle" is forbidden: User "jane" cannot create resource "pods\/exec"/);
   const execFailed = await kubectl(c, ['exec', 'idle', '--', 'ls']);
   assert.match(execFailed.stderr, /pod idle does not have a host assigned/);
-  // A watch's ResponseComplete is written when it ends, not when it starts.
-  await waitUntil(() => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"watch"') && l.includes('ResponseComplete')).length >= 2, 10_000, () => 'watch ResponseComplete events');
+  // A watch's ResponseComplete is written when it ends, not when it starts; an upgrade's when the
+  // server sees its connection close, which may come after kubectl has exited.
+  const completed = (match: (l: string) => boolean) => readFileSync(log, 'utf8').split('\n').filter((l) => match(l) && l.includes('ResponseComplete')).length;
+  await waitUntil(() => completed((l) => l.includes('"watch"')) >= 2, 10_000, () => 'watch ResponseComplete events');
+  await waitUntil(() => completed((l) => l.includes('"subresource":"exec"')) >= 4, 10_000, () => 'exec ResponseComplete events');
 
   const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   for (const e of events) {
