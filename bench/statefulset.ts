@@ -131,11 +131,17 @@ let rawRate: { perCommit: number; batched: number } | undefined;
 
 /** Writes per pod, by kind, and the ceiling they leave: the store's raw group-commit rate divided by them. */
 function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
-  const perPod = w.total / pods;
+  // A checkout from before the write counters (a baseline) reports none: its store revisions,
+  // which count the same writes, stand in.
+  const counted = w.byKind.length > 0;
+  const writes = counted ? w.total : w.revisions;
+  const perPod = writes / pods;
   console.log(
-    `  store writes: ${w.total} = ${perPod.toFixed(2)} per pod (store revisions ${w.revisions}); by kind per pod: ` +
-      w.byKind.map(([k, v]) => `${k} ${(v / pods).toFixed(2)}`).join(', '),
+    counted
+      ? `  store writes: ${w.total} = ${perPod.toFixed(2)} per pod (store revisions ${w.revisions}); by kind per pod: ` + w.byKind.map(([k, v]) => `${k} ${(v / pods).toFixed(2)}`).join(', ')
+      : `  store writes: not counted by this checkout; store revisions ${w.revisions} = ${perPod.toFixed(2)} per pod`,
   );
+  if (!(perPod > 0)) return;
   if (rawRate && currentStore === 'sqlite') {
     const ceiling = rawRate.batched / perPod;
     console.log(
