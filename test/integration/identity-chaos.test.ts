@@ -84,24 +84,32 @@ test(`chaos: ${ROUNDS} rounds of kill -9 during scale-up, scale-down and rolling
     let image = 1;
     await k.ok(['apply', '-f', '-'], webSet(replicas, { podManagementPolicy: 'OrderedReady', image: 'nginx:1' }));
 
+    // Why the set is not converged yet, for the message of a round that times out.
+    let notYet = '';
     const converged = async () => {
       const set = await api.get(sets, 'default', 'web');
       const s = set.status ?? {};
+      notYet = `set: spec.replicas ${set.spec.replicas} (want ${replicas}), generation ${set.metadata.generation}, status ${JSON.stringify(s)}`;
       if (set.spec.replicas !== replicas || s.observedGeneration !== set.metadata.generation) return false;
       if (s.readyReplicas !== replicas || s.replicas !== replicas || s.updatedReplicas !== replicas || s.currentRevision !== s.updateRevision) return false;
       const pods = (await api.list(podsR, { namespace: 'default', labelSelector: 'app=web' })).items;
+      notYet = `pods: ${pods.map((p) => `${p.metadata.name}@${p.spec.nodeName} ready=${isReady(p)} deleting=${!!p.metadata.deletionTimestamp} image=${p.spec.containers[0].image} listed=${checker!.lastListing(p.spec.nodeName)?.uids.has(p.metadata.uid) ?? 'never'}`).join('; ')}`;
       const names = pods.map((p) => p.metadata.name).sort();
       const want = Array.from({ length: replicas }, (_, i) => `web-${i}`).sort();
       if (JSON.stringify(names) !== JSON.stringify(want)) return false;
       if (!pods.every((p) => isReady(p) && !p.metadata.deletionTimestamp && p.spec.containers[0].image === `nginx:${image}`)) return false;
       // And what the API says is what the runtimes run: each pod in a listing of its node taken since.
+      notYet += `; listings since the restart: ${[...new Set(pods.map((p) => p.spec.nodeName))].map((n) => `${n} ${(checker!.lastListing(n)?.sentAt ?? 0) > since}`).join(', ')}`;
       return pods.every((p) => {
         const l = checker!.lastListing(p.spec.nodeName);
         return !!l && l.sentAt > since && l.uids.has(p.metadata.uid);
       });
     };
+    const settle = (what: string) => poll(what, 60_000, converged, 200).catch((err: Error) => {
+      throw new Error(`${err.message}\nlast seen: ${notYet}`);
+    });
     let since = 0;
-    await poll('the set converged', 60_000, converged);
+    await settle('the set converged');
 
     const ops = ['scale-up', 'scale-down', 'rolling update'] as const;
     for (let round = 1; round <= ROUNDS; round++) {
@@ -141,7 +149,7 @@ test(`chaos: ${ROUNDS} rounds of kill -9 during scale-up, scale-down and rolling
       }
       const restartedAt = Date.now() - t0;
       since = Date.now();
-      await poll(`round ${round} (${op}) converged`, 60_000, converged, 200);
+      await settle(`round ${round} (${op}) converged`);
       const convergedAt = Date.now() - t0;
       const v = checker.verdict();
       say(`round ${String(round).padStart(2)}: ${op.padEnd(14)} (${what.padEnd(17)}) kill -9 ${target.padEnd(6)} at +${killedAt} ms, restarted at +${restartedAt} ms, converged at +${convergedAt} ms; overlaps so far ${v.violations.length + v.resurrections.length}, acknowledged writes ${acked.length}`);
