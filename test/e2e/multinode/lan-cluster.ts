@@ -124,7 +124,9 @@ export async function startLanCluster(opts: { nodes: number; images: BuiltImage[
     },
     async destroy() {
       // Pods first (their containers live in the agents' containerds), then the agents, then the server.
-      kubectl(['delete', 'statefulsets', '--all', '--wait=false']);
+      // The sets first, and gone before their pods are deleted, so no controller makes a new pod
+      // whose sandbox a stopping agent would leave half made (its network namespace stays behind).
+      kubectl(['delete', 'statefulsets', '--all', '--wait=true', '--timeout=30s']);
       kubectl(['delete', 'pods', '--all', '--grace-period=1', '--wait=true', '--timeout=30s']);
       await Promise.all(agents.map((a) => a.stop()));
       await server.stop();

@@ -133,3 +133,65 @@ export function createLan(nodeCount: number): Lan {
     },
   };
 }
+
+/** Every process whose parent chain reaches one of `roots` (the roots included). */
+function withDescendants(roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // The parent pid is the 4th field, after "(comm)", which may itself hold spaces.
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
+    } catch {} // gone meanwhile
+  }
+  const out = new Set<number>();
+  const walk = (p: number) => {
+    if (out.has(p)) return;
+    out.add(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  roots.forEach(walk);
+  return [...out];
+}
+
+/** The `ip netns` names whose namespace is the network namespace of one of these processes. */
+function namedNetnsOf(pids: number[]): string[] {
+  const inodes = new Set<string>();
+  for (const p of pids) {
+    try {
+      inodes.add(execFileSync('stat', ['-L', '-c', '%i', `/proc/${p}/ns/net`], { encoding: 'utf8' }).trim());
+    } catch {}
+  }
+  const names: string[] = [];
+  for (const n of readdirSync('/run/netns')) {
+    try {
+      if (inodes.has(execFileSync('stat', ['-L', '-c', '%i', join('/run/netns', n)], { encoding: 'utf8' }).trim())) names.push(n);
+    } catch {}
+  }
+  return names;
+}
+
+/**
+ * A power cut: every process of the machine dies at once. That is everything in its network
+ * namespace (agent, containerd, shims) and everything those started, which includes the pods'
+ * containers: they live in network namespaces of their own (CNI's), so they are found as the
+ * shims' descendants. The pods' named network namespaces are removed too, as a reboot would lose
+ * them; nothing else would, since the machine's containerd is gone with the rest.
+ */
+export function powerOff(m: Machine): void {
+  const inNetns = sh('ip', ['netns', 'pids', m.netns]).split(/\s+/).filter(Boolean).map(Number);
+  const all = withDescendants(inNetns);
+  const podNetns = namedNetnsOf(all).filter((n) => n !== m.netns && n.startsWith('cni-'));
+  for (const p of all) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  }
+  for (const n of podNetns) {
+    try {
+      sh('ip', ['netns', 'delete', n]);
+    } catch {}
+  }
+}

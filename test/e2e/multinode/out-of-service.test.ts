@@ -6,10 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { realClusterUnavailable } from '../containerd/real-cluster.ts';
 import { nginxSlimImage } from '../images/build.ts';
 import { startLanCluster, waitUntil, type LanCluster } from './lan-cluster.ts';
+import { powerOff } from './lan.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, containerd)' : realClusterUnavailable() ?? (existsSync('/usr/bin/nsenter') ? undefined : 'nsenter (util-linux) is missing');
 
@@ -67,14 +67,9 @@ test('the out-of-service taint moves the pods of a node that was shut down', { s
     const idx = Number(lostName.replace('node', '')) - 1;
     const lost = c.lan.nodes[idx]!;
     // Power cut: the agent's process group, then everything still running on that machine (its
-    // containerd, shims and containers live in the machine's namespace).
+    // containerd, shims and the pods' containers).
     await c.agents[idx]!.stop('SIGKILL');
-    const pids = execFileSync('ip', ['netns', 'pids', lost.netns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
-    for (const p of pids) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {}
-    }
+    powerOff(lost);
     const cut = Date.now();
     await waitUntil(() => !!pod('web-1')?.metadata.deletionTimestamp, 90_000, () => JSON.stringify(pod('web-1')?.status));
     const stuckAfter = Date.now() - cut;
