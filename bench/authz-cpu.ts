@@ -18,6 +18,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adminClient, type AdminClient } from './admin-client.ts';
+import { cpuMs } from './proc.ts';
 
 const here = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -36,16 +37,8 @@ const CASES = (values.cases ?? 'parallel,ordered,api').split(',');
 const PODS = Number(values.pods ?? 1000);
 const ORDERED = Number(values.ordered ?? 100);
 const API_N = Number(values.api ?? 2000);
-const TICK = 100; // USER_HZ on Linux
 const NS = 'default';
 
-/** utime + stime of a process, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / TICK;
-}
 
 interface Running {
   proc: ChildProcess;

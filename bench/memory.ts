@@ -15,7 +15,7 @@
 //        [--via direct|statefulset] [--concurrency 32] [--timeout 900] [--settle 30] [--node-flag=--max-semi-space-size=8 ...]
 //        [--steps 0,1000,10000]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, createWriteStream, rmSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, rmSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ import WebSocket from 'ws';
 import { readSnapshot, summarise, formatSummary } from './heap-snapshot.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
+import { cpuMs, procStatus } from './proc.ts';
 
 const root = resolve(import.meta.dirname, '..');
 /** The checkout whose `ordinal` is measured (default this one): lets one bench compare two checkouts. */
@@ -61,17 +62,7 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
 
-/** CPU seconds (user + system, all threads) the process has used. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  // After the command: state is field 3, utime 14 and stime 15 (1-based), in clock ticks of 10 ms.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 // ----------------------------------------------------------------------------- the inspector
 
@@ -270,7 +261,7 @@ async function run(index: number): Promise<Figures> {
     const pid = o.proc.pid!;
     const progress = () => `${bound.size} claims Bound, ${ready.size} pods Ready; RSS ${mib(procStatus(pid, 'VmRSS'))}`;
     const t0 = performance.now();
-    const cpu0 = cpuSeconds(pid);
+    const cpu0 = cpuMs(pid) / 1000;
     const ticker = setInterval(() => console.log(`  run ${index + 1}, after ${((performance.now() - t0) / 1000).toFixed(0)} s: ${progress()}`), 15_000);
     try {
       await o.send('POST', `/api/v1/namespaces/${NS}/services`, service);
@@ -289,7 +280,7 @@ async function run(index: number): Promise<Figures> {
       stopClaims();
     }
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(pid) - cpu0;
+    const cpu = cpuMs(pid) / 1000 - cpu0;
     // Let the controllers finish what the last changes started (endpoints, slices, statuses).
     await sleep(5000);
     const rss = procStatus(pid, 'VmRSS');

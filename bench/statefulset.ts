@@ -25,6 +25,7 @@ import { adminClient } from './admin-client.ts';
 import { rawSqlite } from './raw-sqlite.ts';
 import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
+import { cpuMs, procStatus } from './proc.ts';
 
 const root = resolve(import.meta.dirname, '..');
 /** The checkout whose `ordinal` is measured: another one (a baseline) lets one bench compare two, run after run. */
@@ -78,12 +79,6 @@ const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 /** Monotonic µs, the clock V8's CPU profiles use for their timestamps (both are CLOCK_MONOTONIC on Linux). */
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 
-/** CPU milliseconds (user + system, all threads) the process has used, from /proc (10 ms ticks). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  // After the command: utime and stime are fields 14 and 15 (1-based), in clock ticks of 10 ms.
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** CPU ms per second of the process over `seconds` of idling (10 ms ticks: a few seconds are needed). */
 async function idleCpuRate(pid: number, seconds = 3): Promise<number> {
@@ -151,10 +146,6 @@ function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
   }
 }
 
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
 
 class Aborted extends Error {}
 

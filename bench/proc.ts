@@ -1,0 +1,17 @@
+// What the benches read of a process from /proc: its CPU time and its memory.
+import { readFileSync } from 'node:fs';
+
+/** CPU milliseconds (user + system, all threads) the process has used (USER_HZ ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after its last ')': utime and
+  // stime are fields 14 and 15 of the line (1-based), 11 and 12 of what follows the name.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** A memory figure of /proc/<pid>/status, in bytes (NaN when absent). */
+export function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
