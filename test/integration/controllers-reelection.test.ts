@@ -4,21 +4,17 @@
 // over. X comes back and B is stopped: A, the same process, leads again and its controllers work.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { etcdMissing, freePort, startEtcd, type Etcd } from '../support/etcd.ts';
 import { startControllers, type ControllersProcess } from '../support/controllers.ts';
 import { kubectlFor, poll, webSet } from '../support/failure-cluster.ts';
 import { ServerProcess } from '../support/ha-servers.ts';
+import { tempDirs } from './harness.ts';
 
 const skip = etcdMissing();
-const dirs: string[] = [];
-const tempDir = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  dirs.push(d);
-  return d;
-};
+const temp = tempDirs();
+const tempDir = temp.make;
 let etcd: Etcd | undefined;
 const servers: ServerProcess[] = [];
 const ctrls: ControllersProcess[] = [];
@@ -27,7 +23,7 @@ after(async () => {
   await Promise.all(ctrls.map((c) => c.stop()));
   await Promise.all(servers.map((s) => s.kill('SIGTERM')));
   await etcd?.remove();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  temp.removeAll();
 });
 
 test('a controllers copy that lost its lease stays up, campaigns again and leads once the other copy stops', { skip, timeout: 180_000 }, async () => {

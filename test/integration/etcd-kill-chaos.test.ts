@@ -14,14 +14,14 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { checkWatchStream, parseWatchLines, WATCH_JSONPATH } from '../support/watch-stream.ts';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { etcdMissing, freePort, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts';
 import { startAgent, createJoinToken, type AgentProcess } from '../support/agents.ts';
 import { startControllers, type ControllersProcess } from '../support/controllers.ts';
 import { kubectlFor, poll, webSet } from '../support/failure-cluster.ts';
 import { ServerProcess } from '../support/ha-servers.ts';
+import { tempDirs } from './harness.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const skip = etcdMissing();
@@ -30,12 +30,8 @@ const ROUNDS = Number(process.env.ORDINAL_CHAOS_ROUNDS ?? 12);
 // A simulated node holds 110 pods, as a kubelet's default --max-pods: one node per 100 pods.
 const NODES = Number(process.env.ORDINAL_CHAOS_NODES ?? Math.ceil(REPLICAS / 100));
 
-const dirs: string[] = [];
-const tempDir = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  dirs.push(d);
-  return d;
-};
+const temp = tempDirs();
+const tempDir = temp.make;
 
 class Server extends ServerProcess {}
 
@@ -52,7 +48,7 @@ after(async () => {
   await Promise.all(ctrls.map((c) => c.stop()));
   await Promise.all([...servers, ...(observer ? [observer] : [])].map((s) => s.kill('SIGTERM')));
   await etcd?.remove();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  temp.removeAll();
 });
 
 const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);

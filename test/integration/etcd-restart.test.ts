@@ -7,22 +7,18 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { etcdMissing, freePort, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts';
 import { startAgent, createJoinToken, type AgentProcess } from '../support/agents.ts';
 import { startControllers, type ControllersProcess } from '../support/controllers.ts';
 import { kubectlFor, poll, webSet, simAgentArgs, isReady } from '../support/failure-cluster.ts';
 import { ServerProcess } from '../support/ha-servers.ts';
+import { tempDirs } from './harness.ts';
 
 const skip = etcdMissing();
-const dirs: string[] = [];
-const tempDir = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  dirs.push(d);
-  return d;
-};
+const temp = tempDirs();
+const tempDir = temp.make;
 
 let etcd: EtcdCluster | undefined;
 let server: ServerProcess | undefined;
@@ -34,7 +30,7 @@ after(async () => {
   await ctrl?.stop();
   await server?.kill('SIGTERM');
   await etcd?.remove();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  temp.removeAll();
 });
 
 /** The first event of a watch from `rv`, or undefined when none comes within `ms`. */

@@ -38,6 +38,21 @@ export function tempDir(prefix = 'ordinal-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** Temporary directories made for one test file, all removed by removeAll (in its after hook). */
+export function tempDirs(): { make(prefix: string): string; removeAll(): void } {
+  const dirs: string[] = [];
+  return {
+    make(prefix) {
+      const d = tempDir(prefix);
+      dirs.push(d);
+      return d;
+    },
+    removeAll() {
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startCluster(opts: { dataDir?: string; command?: string; args?: string[] } = {}): Promise<Cluster> {
   const dataDir = opts.dataDir ?? tempDir();
   const command = opts.command ?? 'up';
