@@ -140,15 +140,30 @@ export function send(s: Server, agents: Agents, r: FuzzRequest, timeoutMs = 30_0
  * (ResourceVersionTooLarge), and a strategic merge patch with an unknown $patch directive with
  * the bare error (strategicpatch's ErrBadPatchType is not among the errors the patch handler maps
  * to 4xx), as is a list item without its declared merge key (mergepatch's ErrNoMergeKey is made
- * with fmt.Errorf, not a sentinel the handler's interpretStrategicMergePatchError knows).
+ * with fmt.Errorf, not a sentinel the handler's interpretStrategicMergePatchError knows), and so
+ * are strategicpatch's other fmt.Errorf answers: a list mixing element types (sliceElementType),
+ * an item of a merged list that is not a map, a list of a struct without a merge key, and a
+ * $setElementOrder list that does not match its patch list.
  */
+const STRATEGIC_UPSTREAM_500 = new RegExp('"message":"(' + [
+  'unknown patch type: ',
+  'map: .* does not contain declared merge key: ',
+  'list element types are not identical: ',
+  'no elements in any of the given slices',
+  'expected a [a-z]+, but received a ',
+  'cannot merge lists without merge key for ',
+  'merging lists cannot yet be specified in the patch',
+  'value for key \\d+ is not a map\\.',
+  'The order in patch list:',
+].join('|') + ')');
+
 function upstreamServerError(r: FuzzRequest, res: Response): boolean {
   const text = res.body.toString('utf8');
   const head = r.method.toUpperCase() === 'HEAD';
   const named = Object.keys(r.headers).some((h) => /^impersonate-(group|uid|extra-)/i.test(h));
   const user = Object.entries(r.headers).some(([h, v]) => /^impersonate-user$/i.test(h) && v !== '');
   if (res.status === 500 && named && !user && (head || /without impersonating a user/.test(text))) return true;
-  if (res.status === 500 && /^application\/strategic-merge-patch\+json/.test(r.headers['Content-Type'] ?? '') && /"message":"(unknown patch type: |map: .* does not contain declared merge key: )/.test(text)) return true;
+  if (res.status === 500 && /^application\/strategic-merge-patch\+json/.test(r.headers['Content-Type'] ?? '') && STRATEGIC_UPSTREAM_500.test(text)) return true;
   const rv = /[?&]resourceVersion=(\d+)(&|$)/.exec(r.path);
   return res.status === 504 && rv !== null && BigInt(rv[1]) <= 0xffffffffffffffffn && /"reason":"ResourceVersionTooLarge"/.test(text);
 }
