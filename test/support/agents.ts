@@ -1,6 +1,7 @@
 // Node agents as their own processes (`ordinal agent`), each in its own process group, for tests of
 // joining and of node failure. `stop` ends the whole group (npx-style wrappers included).
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { startOrdinal } from './ordinal-process.ts';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -17,50 +18,10 @@ export interface AgentProcess {
 }
 
 export function startAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'agent', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, ORDINAL_LOG_LEVEL: 'info', ...env },
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((res) => proc.once('exit', (code, sig) => res(code ?? sig ?? -1)));
-  const joined = new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`agent did not join in time:\n${out}`)), 60_000);
-    proc.stdout!.on('data', () => {
-      if (/ joined /.test(out)) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`agent exited (${code}) before joining:\n${out}`));
-    });
-  });
+  const p = startOrdinal('agent', args, { readyPattern: / joined /, notReady: 'agent did not join in time', env });
+  const joined = p.ready.then(() => {});
   joined.catch(() => {});
-  const group = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-proc.pid!, sig);
-    } catch {
-      // already gone
-    }
-  };
-  return {
-    proc,
-    logs: () => out,
-    exited,
-    joined,
-    signal: group,
-    async stop(sig: NodeJS.Signals = 'SIGTERM') {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      group(sig);
-      const t = setTimeout(() => group('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  return { proc: p.proc, logs: p.logs, exited: p.exited, joined, signal: p.signal, stop: p.stop };
 }
 
 /** `ordinal token create` against a cluster's data dir; returns the join command's parts. */

@@ -1,14 +1,13 @@
 // A cluster for node-failure tests and benches: the API server (with its controllers) in its own
 // process group on a fixed port, so it can be killed -9 and started again on the same data dir and
 // address, and simulated nodes as `ordinal agent` processes, each in its own process group.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startAgent, createJoinToken, type AgentProcess } from './agents.ts';
-
-const root = resolve(import.meta.dirname, '../..');
+import { startOrdinal } from './ordinal-process.ts';
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
@@ -35,50 +34,14 @@ export interface ServerProcess {
 
 /** `ordinal up` on the simulated runtime, in its own process group; resolves once it serves. */
 export async function startServer(dataDir: string, port: number, args: string[]): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', String(port), '--runtime', 'sim', '--dns-port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
+  const p = startOrdinal('up', ['--data-dir', dataDir, '--port', String(port), '--runtime', 'sim', '--dns-port', '0', ...args], {
+    readyPattern: /ready at (https:\/\/\S+)/,
+    notReady: 'server did not start',
+    logLevel: 'warn',
+    keepChars: 200_000,
   });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out = (out + d).slice(-200_000)));
-  proc.stderr!.on('data', (d) => (out = (out + d).slice(-200_000)));
-  const exited = new Promise((res) => proc.once('exit', (code, sig) => res(code ?? sig)));
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-proc.pid!, sig);
-    } catch {
-      // gone already
-    }
-  };
-  const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 60_000);
-    proc.stdout!.on('data', () => {
-      const m = /ready at (https:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]!);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`server exited (${code}):\n${out}`));
-    });
-  });
-  return {
-    proc,
-    url,
-    logs: () => out,
-    exited,
-    signal,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      signal('SIGTERM');
-      const t = setTimeout(() => signal('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  const url = (await p.ready)[1]!;
+  return { proc: p.proc, url, logs: p.logs, exited: p.exited, signal: p.signal, stop: () => p.stop() };
 }
 
 export const simAgentArgs = (name: string, dir: string) => ['--node-name', name, '--runtime', 'sim', '--sim-start-delay', '0', '--kubelet-port', '0', '--data-dir', dir];
