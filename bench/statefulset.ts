@@ -12,7 +12,7 @@
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
 //   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
-//        [--ordered 100] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
+//        [--ordered 100] [--idle-after 0] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -25,7 +25,7 @@ import { adminClient } from './admin-client.ts';
 import { rawSqlite } from './raw-sqlite.ts';
 import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
-import { cpuMs, procStatus } from './proc.ts';
+import { cpuMs, procStatus, threadCpuMs } from './proc.ts';
 
 const root = resolve(import.meta.dirname, '..');
 /** The checkout whose `ordinal` is measured: another one (a baseline) lets one bench compare two, run after run. */
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     store: { type: 'string' },
     watchers: { type: 'string' },
     'fanout-pods': { type: 'string' },
+    'idle-after': { type: 'string' },
   },
 });
 /** --store etcd runs every case on SQLite and then on a fresh etcd of its own, for side-by-side figures. */
@@ -65,6 +66,8 @@ const PROFILE_TIMEOUT_S = Number(values['profile-timeout'] ?? 180);
 const NS = 'default';
 const WATCHERS = Number(values.watchers ?? 100);
 const FANOUT_PODS = Number(values['fanout-pods'] ?? 1000);
+/** How long the 10,000-pod cluster is left alone before its idle CPU is measured (the agents' timers settle). */
+const IDLE_AFTER_S = Number(values['idle-after'] ?? 0);
 
 // ----------------------------------------------------------------------------- small helpers
 
@@ -82,10 +85,17 @@ const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** CPU ms per second of the process over `seconds` of idling (10 ms ticks: a few seconds are needed). */
 async function idleCpuRate(pid: number, seconds = 3): Promise<number> {
+  return (await idleCpuRates(pid, seconds)).total;
+}
+
+/** The same, for the whole process and for its main thread alone (worker threads take the rest). */
+async function idleCpuRates(pid: number, seconds: number): Promise<{ total: number; main: number }> {
   const c0 = cpuMs(pid);
+  const m0 = threadCpuMs(pid);
   const t0 = performance.now();
   await sleep(seconds * 1000);
-  return ((cpuMs(pid) - c0) * 1000) / (performance.now() - t0);
+  const wall = performance.now() - t0;
+  return { total: ((cpuMs(pid) - c0) * 1000) / wall, main: ((threadCpuMs(pid) - m0) * 1000) / wall };
 }
 
 /** The server's store write counters (ordinal_store_writes_total by verb and resource) and revision. */
@@ -293,6 +303,8 @@ interface ScaleResult {
   hwm: number;
   /** CPU ms the ordinal process used from the scale request to the last pod Ready. */
   cpuMs: number;
+  /** The part of it on the main thread (API server, controllers; the sim nodes unless they run in a worker). */
+  mainCpuMs: number;
   /** The idle cluster's CPU ms per second (heartbeats, leases, timers), measured just before. */
   idleCpuMsPerS: number;
   /** cpuMs less what the idle cluster would have used in the same wall time: the pods' own cost, steadier on a loaded machine. */
@@ -384,6 +396,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     const idle = await idleCpuRate(pid);
     const writes0 = await storeWrites(b);
     const cpu0 = cpuMs(pid);
+    const main0 = threadCpuMs(pid);
     const t0 = await scale(b, name, n);
     if (progressEveryS) {
       ticker = setInterval(() => {
@@ -392,6 +405,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     }
     await withDeadline(`Parallel 0 → ${n}`, timeoutS, progress, () => allReady);
     const cpu = cpuMs(pid) - cpu0;
+    const mainCpu = threadCpuMs(pid) - main0;
     const seconds = (marks[1] - t0) / 1e6;
     const writes = writesBetween(writes0, await storeWrites(b));
     const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
@@ -406,6 +420,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       rssReady,
       hwm,
       cpuMs: cpu,
+      mainCpuMs: mainCpu,
       idleCpuMsPerS: idle,
       cpuMsBeyondIdle: cpu - idle * seconds,
       writes,
@@ -423,7 +438,8 @@ function printScale(r: ScaleResult, nodes: number) {
   console.log(`  ${r.stages}`);
   console.log(
     `  ordinal CPU (utime+stime, scale request → last pod Ready): ${(r.cpuMs / 1000).toFixed(2)} s = ${(r.cpuMs / r.n).toFixed(2)} CPU-ms per pod; ` +
-      `less the idle cluster's ${r.idleCpuMsPerS.toFixed(0)} CPU-ms/s over the same time: ${(r.cpuMsBeyondIdle / r.n).toFixed(2)} CPU-ms per pod`,
+      `less the idle cluster's ${r.idleCpuMsPerS.toFixed(0)} CPU-ms/s over the same time: ${(r.cpuMsBeyondIdle / r.n).toFixed(2)} CPU-ms per pod; ` +
+      `main thread ${(r.mainCpuMs / r.n).toFixed(2)} CPU-ms per pod`,
   );
   printWrites(r.writes, r.n, r.n / r.seconds);
   console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
@@ -662,6 +678,10 @@ async function main() {
         const counts = await countVolumes(b);
         const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
         console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
+        // What the cluster costs once nothing happens (leases, node status, agents' timers), all pods Running.
+        await sleep(IDLE_AFTER_S * 1000);
+        const idle = await idleCpuRates(b.cluster.proc.pid!, 15);
+        console.log(`  idle at ${LARGE} pods (15 s, ${IDLE_AFTER_S} s after all Ready): ${idle.total.toFixed(0)} CPU-ms/s, of which the main thread ${idle.main.toFixed(0)}`);
       })) && ok;
     }
 

@@ -135,7 +135,7 @@ export class NodeAgent {
     this.events = new EventRecorder(client, 'kubelet', opts.nodeName);
     if (opts.recordEvents === false) this.events.event = () => {};
     this.pods = new Informer(client, client.resource('', 'pods'), { fieldSelector: `spec.nodeName=${opts.nodeName}` });
-    this.volumeExpansion = new NodeVolumeExpansion(client, opts.nodeName, () => this.pods.list(), this.events);
+    this.volumeExpansion = new NodeVolumeExpansion(client, opts.nodeName, this.events);
     this.ctx = {
       client,
       runtime: this.runtime,
@@ -152,6 +152,11 @@ export class NodeAgent {
       add: (pod) => this.podChanged(pod),
       update: (_old, pod) => this.podChanged(pod),
       delete: (pod) => this.podDeleted(pod),
+    });
+    this.pods.on({
+      add: (pod) => this.volumeExpansion.podChanged(pod),
+      update: (_old, pod) => this.volumeExpansion.podChanged(pod),
+      delete: (pod) => this.volumeExpansion.podGone(pod),
     });
   }
 

@@ -49,16 +49,16 @@ export function finishedExpansionStatus(claim: Obj, volume: Obj | undefined): Ob
 
 /**
  * How long a claim waits before its next look. A node cannot watch claims (the Node authorizer
- * lets it get only those of its pods), so it polls them: soon after a look that found an expansion
- * under way (`busy`), otherwise twice as long as the last time, up to `maxMs` (the kubelet resyncs
- * a pod every minute; this is sooner), and never so often that the node's claims together cost more
- * than `perSecond` reads a second.
+ * lets it get only those of its pods), so it reads them: soon after a look that found an expansion
+ * under way (`busy`), otherwise twice as long as the last time, up to `maxMs` (default a minute:
+ * the kubelet's pod resync, at which it re-reads the claims of each pod's volumes), and never so
+ * often that the node's claims together cost more than `perSecond` reads a second.
  */
 export function nextLookMs(lastMs: number | undefined, busy: boolean, claims: number, o: { baseMs?: number; maxMs?: number; perSecond?: number } = {}): number {
   const base = o.baseMs ?? 2000;
   const floor = Math.ceil((claims / (o.perSecond ?? 100)) * 1000);
   if (busy || lastMs === undefined) return Math.max(base, floor);
-  return Math.max(Math.min(2 * lastMs, o.maxMs ?? 20_000), floor);
+  return Math.max(Math.min(2 * lastMs, o.maxMs ?? 60_000), floor);
 }
 
 /** Whether a claim has an expansion under way: asked for more than it has, or waiting for a node. */

@@ -1,6 +1,9 @@
 // The node agent finishing volume expansions for the claims its running pods mount (decisions in
-// volume-expansion-logic.ts). Claims are polled: a claim first seen at once (a pod just started),
-// then less and less often while nothing happens to it (nextLookMs).
+// volume-expansion-logic.ts). A node may only get its pods' claims, never list or watch them (the
+// Node authorizer), so it reads them as the kubelet does: when a pod starts mounting one, then
+// again on a per-claim timer (nextLookMs: soon while an expansion is under way, then backing off
+// to the kubelet's pod resync). Which claims are mounted comes from the pod informer's events, so
+// nothing runs for a claim between its looks and nothing at all on a node without claims.
 import type { Obj } from '../api/resource.ts';
 import type { Client } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
@@ -9,67 +12,117 @@ import { log } from '../util/log.ts';
 import { awaitsNodeExpansion, expansionUnderWay, finishedExpansionStatus, mountsItsVolumes, nextLookMs, podClaimNames } from './volume-expansion-logic.ts';
 
 export interface VolumeExpansionOptions {
-  /** How often due claims are looked for, default 1 s. */
-  tickMs?: number;
+  /** The longest wait between two looks at a claim nothing happens to (default: nextLookMs's, the kubelet's resync). */
+  maxLookMs?: number;
+}
+
+/** One mounted claim: the running pods that mount it (by UID), and its next look. */
+interface Mounted {
+  pods: Map<string, Obj>;
+  timer?: NodeJS.Timeout;
+  /** The wait before the scheduled look; undefined before the first. */
+  waitMs?: number;
+  /** A look is in flight: a new pod does not start a second one. */
+  looking: boolean;
 }
 
 export class NodeVolumeExpansion {
   private readonly client: Client;
   private readonly nodeName: string;
-  private readonly pods: () => Obj[];
   private readonly events: EventRecorder;
   private readonly opts: VolumeExpansionOptions;
-  /** Per claim namespace/name: when to look at it next, and the wait before that look. */
-  private readonly due = new Map<string, { at: number; waitMs: number }>();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  /** Claims mounted by this node's running pods, by namespace/name. */
+  private readonly claims = new Map<string, Mounted>();
+  /** Claim keys each pod (by UID) holds, so that a pod going away releases them. */
+  private readonly podClaims = new Map<string, string[]>();
+  private started = false;
+  private stopped = false;
 
-  constructor(client: Client, nodeName: string, pods: () => Obj[], events: EventRecorder, opts: VolumeExpansionOptions = {}) {
+  constructor(client: Client, nodeName: string, events: EventRecorder, opts: VolumeExpansionOptions = {}) {
     this.client = client;
     this.nodeName = nodeName;
-    this.pods = pods;
     this.events = events;
     this.opts = opts;
   }
 
+  /** Looks at every claim already mounted, then at each on its own timer. */
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
+    this.started = true;
+    for (const key of this.claims.keys()) this.schedule(key, 0);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    for (const m of this.claims.values()) clearTimeout(m.timer);
   }
 
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const mounted = new Map<string, Obj[]>();
-      for (const pod of this.pods()) {
-        if (!mountsItsVolumes(pod)) continue;
-        for (const name of podClaimNames(pod)) {
-          const key = `${pod.metadata.namespace}/${name}`;
-          const list = mounted.get(key);
-          if (list) list.push(pod);
-          else mounted.set(key, [pod]);
-        }
-      }
-      for (const key of this.due.keys()) if (!mounted.has(key)) this.due.delete(key);
-      const now = Date.now();
-      for (const [key, pods] of mounted) {
-        const due = this.due.get(key);
-        if (due && due.at > now) continue;
-        const busy = await this.check(key, pods).catch((err) => {
-          log('debug', 'agent', 'volume expansion check failed', { node: this.nodeName, claim: key, error: String(err) });
-          return true;
-        });
-        const waitMs = nextLookMs(due?.waitMs, busy, mounted.size);
-        // Jittered, so that claims first seen together are not read together ever after.
-        this.due.set(key, { at: now + waitMs * (0.75 + Math.random() / 2), waitMs });
-      }
-    } finally {
-      this.running = false;
+  /** The informer's add or update of a pod bound here: a pod that starts mounting a claim has it looked at at once. */
+  podChanged(pod: Obj): void {
+    const uid: string = pod.metadata.uid;
+    if (!mountsItsVolumes(pod)) return this.podGone(pod);
+    const held = this.podClaims.get(uid);
+    if (held) {
+      // Still mounting: keep the newest copy (its events go to it).
+      for (const key of held) this.claims.get(key)?.pods.set(uid, pod);
+      return;
     }
+    const keys = podClaimNames(pod).map((name) => `${pod.metadata.namespace}/${name}`);
+    if (!keys.length) return;
+    this.podClaims.set(uid, keys);
+    for (const key of keys) {
+      let m = this.claims.get(key);
+      if (!m) {
+        this.claims.set(key, (m = { pods: new Map(), looking: false }));
+        m.pods.set(uid, pod);
+        if (this.started) this.schedule(key, 0);
+      } else {
+        m.pods.set(uid, pod);
+      }
+    }
+  }
+
+  /** A pod deleted, or no longer mounting its volumes: claims no other running pod mounts are forgotten. */
+  podGone(pod: Obj): void {
+    const uid: string = pod.metadata.uid;
+    const held = this.podClaims.get(uid);
+    if (!held) return;
+    this.podClaims.delete(uid);
+    for (const key of held) {
+      const m = this.claims.get(key);
+      if (!m) continue;
+      m.pods.delete(uid);
+      if (m.pods.size) continue;
+      clearTimeout(m.timer);
+      this.claims.delete(key);
+    }
+  }
+
+  /** How many claims are watched over (for tests). */
+  get mountedClaims(): number {
+    return this.claims.size;
+  }
+
+  private schedule(key: string, delayMs: number): void {
+    const m = this.claims.get(key);
+    if (!m || this.stopped) return;
+    clearTimeout(m.timer);
+    m.timer = setTimeout(() => void this.look(key), delayMs);
+  }
+
+  private async look(key: string): Promise<void> {
+    const m = this.claims.get(key);
+    if (!m || m.looking || this.stopped) return;
+    m.looking = true;
+    const busy = await this.check(key, [...m.pods.values()]).catch((err) => {
+      log('debug', 'agent', 'volume expansion check failed', { node: this.nodeName, claim: key, error: String(err) });
+      return true;
+    });
+    m.looking = false;
+    // Released meanwhile (its pods stopped), or replaced by a fresh entry that schedules itself.
+    if (this.claims.get(key) !== m) return;
+    m.waitMs = nextLookMs(m.waitMs, busy, this.claims.size, this.opts.maxLookMs === undefined ? {} : { maxMs: this.opts.maxLookMs });
+    // Jittered, so that claims first seen together are not read together ever after.
+    this.schedule(key, m.waitMs * (0.75 + Math.random() / 2));
   }
 
   /** Looks at one claim and finishes its expansion if it waits for the node; true while an expansion is under way. */

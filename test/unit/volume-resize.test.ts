@@ -138,7 +138,8 @@ test('the node finishes only claims handed to it, on their own volume', () => {
 test('a node looks at a quiet claim less and less often, at a busy one soon, within a read budget', () => {
   assert.equal(nextLookMs(undefined, false, 3), 2000, 'first look');
   assert.equal(nextLookMs(2000, false, 3), 4000);
-  assert.equal(nextLookMs(16_000, false, 3), 20_000, 'capped');
+  assert.equal(nextLookMs(16_000, false, 3), 32_000);
+  assert.equal(nextLookMs(32_000, false, 3), 60_000, 'capped at the kubelet\'s pod resync');
   assert.equal(nextLookMs(20_000, true, 3), 2000, 'an expansion under way');
   assert.equal(nextLookMs(2000, true, 10_000), 100_000, 'ten thousand claims: at most 100 reads a second');
   assert.equal(expansionUnderWay(claim('2Mi')), true, 'asked for more than it has');
