@@ -30,6 +30,9 @@ import { advertiseAddressFor } from '../apiserver/cluster-services.ts';
 import { ETCD_FLAGS, ETCD_USAGE, parseEtcdFlags, type EtcdFlags } from './etcd-flags.ts';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 import { LEADER_ELECT_FLAGS, LEADER_ELECT_USAGE, parseLeaderElectFlags, takeLeaderElectFlag, type LeaderElectFlags } from './leader-elect-flags.ts';
+import { markStartup, startupPhases } from '../util/startup-phases.ts';
+
+markStartup('modules');
 
 const USAGE = `Usage: ordinal <command> [options]
 
@@ -266,6 +269,7 @@ async function main(argv: string[]): Promise<void> {
       onCompactionError: (err) => log('warn', 'ordinal', 'etcd compaction failed', { error: err.message }),
     }).catch((err) => fail((err as Error).message));
   } else fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
+  markStartup('store');
   const reconcilerType = values['endpoint-reconciler-type'] ?? 'lease';
   if (reconcilerType !== 'lease' && reconcilerType !== 'none') fail(`invalid --endpoint-reconciler-type ${reconcilerType}: supported types are lease and none (master-count is not supported)`);
   let masterLeases: MasterLeaseStore | undefined;
@@ -278,6 +282,7 @@ async function main(argv: string[]): Promise<void> {
   // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
   // in-cluster clients that connect by address verify it.
   const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
+  markStartup('pki');
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
   let audit;
@@ -286,7 +291,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}), masterLeases, endpointReconcilerNone: reconcilerType === 'none' });
+  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}), masterLeases, endpointReconcilerNone: reconcilerType === 'none', startupMark: markStartup });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -328,11 +333,14 @@ async function main(argv: string[]): Promise<void> {
       fail((err as Error).message);
     }
   }
+  markStartup('components');
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: api.url, pki });
+  markStartup('kubeconfig');
   // Measured from process start, module loading included: what a user waits for.
   const ms = Math.round(performance.now());
-  log('info', 'ordinal', 'API server ready', { url: api.url, dataDir, store: storeKind, startupMs: ms });
+  const cpu = process.cpuUsage();
+  log('info', 'ordinal', 'API server ready', { url: api.url, dataDir, store: storeKind, startupMs: ms, startupCpuMs: Math.round((cpu.user + cpu.system) / 1000), phasesMs: startupPhases() });
   process.stdout.write(`Ordinal ${command === 'up' ? 'cluster' : 'API server'} is ready at ${api.url} (${ms} ms)\n`);
   process.stdout.write(`export KUBECONFIG=${kubeconfig}\n`);
 
