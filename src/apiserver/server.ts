@@ -1,6 +1,6 @@
 // The API server: HTTPS with client-certificate or token authentication, discovery, OpenAPI,
 // health, metrics and the resource handlers, over the watch cache and the store.
-import { createAuditor, type AuditOptions } from './audit/index.ts';
+import type { AuditOptions } from './audit/index.ts';
 import type { AuditRecord } from './audit/auditor.ts';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,8 +23,8 @@ import { bootstrap } from './bootstrap.ts';
 import { advertiseAddressFor, ensureClusterServices } from './cluster-services.ts';
 import type { ServiceNetwork } from './service-network.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
-import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
-import { remoteNodeResolver } from './streaming/remote-node.ts';
+import { streamingSubresource } from './streaming/target.ts';
+import { lazyRemoteNodeResolver, lazyStreamingEndpoints } from './streaming/lazy.ts';
 import { nodeProxyTarget, serveNodeProxy } from './node-proxy.ts';
 import { DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { onResourcesChanged } from '../api/registry.ts';
@@ -126,16 +126,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     audit?.authenticated(authenticated);
     return authorizeRequest(authz.authorizer, req, url, authenticated, audit && ((acting, a, r) => audit.authorized(acting, a, r)));
   };
-  const auditor = opts.audit ? createAuditor(opts.audit) : undefined;
+  // The audit modules load only when auditing is on.
+  const auditor = opts.audit ? (await import('./audit/index.ts')).createAuditor(opts.audit) : undefined;
   const adminTokenUser = staticTokenUser(opts.pki);
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
 
   // Nodes whose agents run elsewhere are reached at their kubelet servers, as the API server's kubelet client.
-  const remote = remoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
+  const remote = lazyRemoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
   // Upgrade requests (exec, attach, port-forward) are audited too; their record travels with the request.
   const upgradeAudits = new WeakMap<IncomingMessage, AuditRecord>();
-  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost'), upgradeAudits.get(req)) });
+  const streaming = lazyStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost'), upgradeAudits.get(req)) });
   const server = https.createServer(
     {
       key: opts.pki.serverKeyPem,

@@ -5,9 +5,7 @@ import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { chooseRuntime } from './runtime-choice.ts';
-import { imagesCommand, IMAGES_USAGE } from './images.ts';
-import { ownContainerdUnavailable } from '../agent/containerd-supervisor/supervisor.ts';
-import { prepareContainerd, type NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
+import type { NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
 import { SqliteStore } from '../storage/sqlite.ts';
 import type { Store } from '../storage/types.ts';
 import type { MasterLeaseStore } from '../storage/etcd/master-leases.ts';
@@ -18,7 +16,6 @@ import { defaultDnsPort } from '../dns/server.ts';
 import { InProcessClient } from '../client/client.ts';
 import { parseCidr, DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { CONTAINERD_POD_CIDR, CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
-import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 import { NodeStreamingRegistry } from '../streaming/types.ts';
 import { DEFAULT_EVENT_TTL_MS, EventExpirer } from '../apiserver/event-ttl.ts';
 import { parseGoDuration } from '../util/duration.ts';
@@ -34,7 +31,11 @@ import { markStartup, startupPhases } from '../util/startup-phases.ts';
 
 markStartup('modules');
 
-const USAGE = `Usage: ordinal <command> [options]
+// The containerd modules (runtime, supervisor, images) load only for a node on containerd, and for
+// this text, which names the default socket: a start on the simulated runtime needs none of them.
+const usage = async () => {
+  const { DEFAULT_CONTAINERD_SOCKET } = await import('../agent/runtime/containerd.ts');
+  return `Usage: ordinal <command> [options]
 
 Commands:
   up        start a single-machine cluster (API server and the components available so far)
@@ -102,6 +103,7 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
 ${NODE_LIFECYCLE_USAGE}${LEADER_ELECT_USAGE(false)}  -h, --help       show this help
 `;
+};
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
@@ -155,6 +157,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const command = positionals[0];
   if (command === 'images') {
+    const { imagesCommand, IMAGES_USAGE } = await import('./images.ts');
     if (values.help) process.stdout.write(IMAGES_USAGE), process.exit(0);
     const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ordinal'));
     const socket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
@@ -162,7 +165,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(code);
   }
   if (values.help || !command || !['up', 'server'].includes(command)) {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usage());
     process.exit(values.help ? 0 : 2);
   }
   const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ordinal'));
@@ -180,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
       : nodes > 1 && values.runtime === undefined && givenSocket === undefined
         ? // Several nodes on one machine can only be simulated ones: that is what --nodes asks for.
           { runtime: 'sim' as const, why: `--nodes ${nodes}: simulated nodes (one machine runs one real node)` }
-        : chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
+        : chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' && values.runtime !== 'sim' ? (await import('../agent/containerd-supervisor/supervisor.ts')).ownContainerdUnavailable() : undefined });
   if ('error' in choice) fail(choice.error);
   const { runtime, why: runtimeWhy } = choice;
   if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine); --nodes 0 runs none`);
@@ -300,7 +303,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'up') {
     log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes });
     try {
-      if (runtime === 'containerd') nodeContainerd = await prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
+      if (runtime === 'containerd') nodeContainerd = await (await import('../agent/containerd-supervisor/node-runtime.ts')).prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
       controllers.push(
         ...(await startComponents(new InProcessClient(api.resources), {
           dataDir,
