@@ -59,7 +59,8 @@ export const VERSION = {
 
 export interface ApiServerOptions {
   store: Store;
-  pki: Pki;
+  /** A promise lets the server load its cache and write the default objects while the PKI is still being made. */
+  pki: Pki | Promise<Pki>;
   port: number;
   host?: string;
   /** Nodes' exec/attach/port-forward/log services, for the pods streaming subresources. */
@@ -110,7 +111,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const authz = setupAuthorization(rs);
   await reconcileBootstrapPolicy(rs);
   mark('rbac');
-  const authenticate = createAuthenticator(opts.pki, rs);
+  const pki = await opts.pki;
+  mark('pkiWait');
+  const authenticate = createAuthenticator(pki, rs);
   /** Who the request acts as, once authenticated, impersonated and authorized; throws the 401/403. */
   const identify = (req: IncomingMessage, url: URL, audit?: AuditRecord): RequestUser => {
     const user = authenticate(req);
@@ -128,22 +131,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   // The audit modules load only when auditing is on.
   const auditor = opts.audit ? (await import('./audit/index.ts')).createAuditor(opts.audit) : undefined;
-  const adminTokenUser = staticTokenUser(opts.pki);
+  const adminTokenUser = staticTokenUser(pki);
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
 
   // Nodes whose agents run elsewhere are reached at their kubelet servers, as the API server's kubelet client.
-  const remote = lazyRemoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
+  const remote = lazyRemoteNodeResolver(rs, { certPem: pki.kubeletClientCertPem, keyPem: pki.kubeletClientKeyPem });
   // Upgrade requests (exec, attach, port-forward) are audited too; their record travels with the request.
   const upgradeAudits = new WeakMap<IncomingMessage, AuditRecord>();
   const streaming = lazyStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost'), upgradeAudits.get(req)) });
   const server = https.createServer(
     {
-      key: opts.pki.serverKeyPem,
+      key: pki.serverKeyPem,
       // The CA follows the serving certificate, so a joining node can pin it by hash (kubeadm's
       // --discovery-token-ca-cert-hash) before it trusts it or sends any token.
-      cert: opts.pki.serverCertPem + opts.pki.caCertPem,
-      ca: opts.pki.caCertPem,
+      cert: pki.serverCertPem + pki.caCertPem,
+      ca: pki.caCertPem,
       requestCert: true,
       rejectUnauthorized: false,
       // Only exec/attach/portforward take over the connection; other upgrade requests are served as plain requests.

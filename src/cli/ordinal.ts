@@ -258,6 +258,22 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
+  if (storeKind !== 'sqlite' && storeKind !== 'etcd') fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
+  const reconcilerType = values['endpoint-reconciler-type'] ?? 'lease';
+  if (reconcilerType !== 'lease' && reconcilerType !== 'none') fail(`invalid --endpoint-reconciler-type ${reconcilerType}: supported types are lease and none (master-count is not supported)`);
+  let audit;
+  try {
+    audit = auditOptions(values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
+  // in-cluster clients that connect by address verify it. Not awaited here: a first start
+  // generates the service account's RSA key on the thread pool meanwhile the store opens and the
+  // API server loads its cache and writes the default objects (startApiServer awaits it).
+  const pkiReady = ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
+  pkiReady.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+  markStartup('pki');
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else if (storeKind === 'etcd' && etcdFlags) {
@@ -273,8 +289,6 @@ async function main(argv: string[]): Promise<void> {
     }).catch((err) => fail((err as Error).message));
   } else fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
   markStartup('store');
-  const reconcilerType = values['endpoint-reconciler-type'] ?? 'lease';
-  if (reconcilerType !== 'lease' && reconcilerType !== 'none') fail(`invalid --endpoint-reconciler-type ${reconcilerType}: supported types are lease and none (master-count is not supported)`);
   let masterLeases: MasterLeaseStore | undefined;
   if (store.driver === 'etcd' && etcdFlags) {
     const { EtcdMasterLeases } = await import('../storage/etcd/master-leases.ts');
@@ -282,19 +296,9 @@ async function main(argv: string[]): Promise<void> {
     if (reconcilerType === 'lease' && store instanceof EtcdStore) masterLeases = new EtcdMasterLeases(store.client, etcdFlags.prefix);
   }
 
-  // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
-  // in-cluster clients that connect by address verify it.
-  const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
-  markStartup('pki');
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  let audit;
-  try {
-    audit = auditOptions(values);
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}), masterLeases, endpointReconcilerNone: reconcilerType === 'none', startupMark: markStartup });
+  const api = await startApiServer({ store, pki: pkiReady, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}), masterLeases, endpointReconcilerNone: reconcilerType === 'none', startupMark: markStartup });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -338,7 +342,7 @@ async function main(argv: string[]): Promise<void> {
   }
   markStartup('components');
   const kubeconfig = join(dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfig, { server: api.url, pki });
+  writeKubeconfig(kubeconfig, { server: api.url, pki: await pkiReady });
   markStartup('kubeconfig');
   // Measured from process start, module loading included: what a user waits for.
   const ms = Math.round(performance.now());
