@@ -17,12 +17,14 @@ import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
-import { parseProtobufRequestBody, PROTOBUF_MEDIA_TYPE } from './protobuf/index.ts';
+import { PROTOBUF_MEDIA_TYPE } from './protobuf/media-type.ts';
 import { checkFieldManager, managerFromUserAgent, validateApplyOptions } from './fieldmanager/index.ts';
 import { invalid } from './errors.ts';
 
 // The yaml package (some 70 modules) loads with the first YAML body, not at start-up.
 const yaml = lazyModule<typeof import('yaml')>(import.meta.url, 'yaml');
+// The protobuf decoder and its descriptors load with the first protobuf body.
+const protobuf = lazyModule<typeof import('./protobuf/index.ts')>(import.meta.url, './protobuf/index.ts');
 
 /** What upstream's handler of custom resources accepts as PATCH bodies. */
 export const CUSTOM_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
@@ -273,7 +275,7 @@ export function parseBody(buf: Buffer, type: string): unknown {
     if (nestedDeeperThan(value)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
     return value;
   }
-  if (type === PROTOBUF_MEDIA_TYPE) return parseProtobufRequestBody(buf);
+  if (type === PROTOBUF_MEDIA_TYPE) return protobuf().parseProtobufRequestBody(buf);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -31,11 +31,15 @@ import { TaintEvictionController } from '../controllers/tainteviction/controller
 import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/controller.ts';
 import { WORKLOAD_CONTROLLERS } from '../controllers/workloads/components.ts';
-import { electedControllers, type OnLost } from './elected-controllers.ts';
+import type { OnLost } from './elected-controllers.ts';
+import { lazyModule } from '../util/lazy-module.ts';
 import type { LeaderElectFlags } from './leader-elect-flags.ts';
 import type { RequestUser } from '../api/resource.ts';
 import { CONTROLLER_IDENTITIES, DNS_USER, KCM_USER, nodeUser, SCHEDULER_USER } from './identities.ts';
 import { SharedInformerCredentials } from '../client/informer-credentials.ts';
+
+// Leader election's modules load only with --leader-elect.
+const electedControllers = lazyModule<typeof import('./elected-controllers.ts')>(import.meta.url, './elected-controllers.ts');
 
 export interface Component {
   start(): Promise<void>;
@@ -135,7 +139,7 @@ export function newController(name: string, client: Client, opts: ClusterOptions
 export function controllerComponents(client: Client, names: string[], opts: ClusterOptions, clientOf: (name: string) => Client = () => client): Component[] {
   const le = opts.leaderElection;
   if (!le?.enabled) return names.map((name) => newController(name, clientOf(name), opts));
-  return electedControllers(client, names, (name, fence) => newController(name, fence(clientOf(name)), opts), le, le.onLost);
+  return electedControllers().electedControllers(client, names, (name, fence) => newController(name, fence(clientOf(name)), opts), le, le.onLost);
 }
 
 /** Resolves a --controllers list; throws on a name it does not know. */
