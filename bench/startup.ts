@@ -1,6 +1,9 @@
 // Start-up benchmark: how long `ordinal up --runtime sim` takes from process spawn to a ready
 // API, and where that time goes.
 //
+// It starts what users run: bin/ordinal.js (with the V8 flags of its #! line), with Node's compile
+// cache in its default place, os.tmpdir()/node-compile-cache, the bench choosing os.tmpdir() through
+// TMPDIR (NODE_COMPILE_CACHE unset, as for users: setting it would hide what the process does without).
 // Cases (each run is a new process, ended by its process group before the next):
 //   fresh     a new data dir every run (CA, keys, store, default objects and RBAC policy created),
 //             Node's compile cache warm (primed by one unmeasured start)
@@ -100,10 +103,11 @@ async function checkReady(port: number, dataDir: string): Promise<void> {
   await want('/api/v1/namespaces/default/services/kubernetes');
 }
 
-async function startOnce(checkout: string, dataDir: string, compileCache: string, check: boolean): Promise<Run> {
+async function startOnce(checkout: string, dataDir: string, cacheTmpDir: string, check: boolean): Promise<Run> {
   const port = await freePort();
-  const args = [...(await nodeFlags(checkout)), join(checkout, 'src/cli/main.ts'), 'up', '--runtime', 'sim', '--data-dir', dataDir, '--port', String(port), '--dns-port', '0'];
-  const env = { ...process.env, NODE_COMPILE_CACHE: compileCache, ORDINAL_LOG_LEVEL: 'info' };
+  const args = [...(await nodeFlags(checkout)), join(checkout, 'bin/ordinal.js'), 'up', '--runtime', 'sim', '--data-dir', dataDir, '--port', String(port), '--dns-port', '0'];
+  const { NODE_COMPILE_CACHE: _, ...inherited } = process.env;
+  const env = { ...inherited, TMPDIR: cacheTmpDir, ORDINAL_LOG_LEVEL: 'info' };
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
   let stdout = '';
@@ -216,7 +220,7 @@ function report(name: string, results: Map<string, Run[]>): void {
 console.log(`# Ordinal start-up benchmark (${new Date().toISOString()})`);
 console.log(`this: ${target}${checkouts[1] ? `; compare: ${checkouts[1]} (alternating, ABBA)` : ''}`);
 console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`ordinal up --runtime sim --dns-port 0 (one simulated node, all controllers), SQLite store; compile cache via NODE_COMPILE_CACHE`);
+console.log(`bin/ordinal.js up --runtime sim --dns-port 0 (one simulated node, all controllers), SQLite store; compile cache in $TMPDIR/node-compile-cache`);
 try {
   for (const c of CASES) report(c, await runCase(c));
 } finally {
