@@ -9,7 +9,11 @@ import { invalidRendered, validateImmutableField } from '../api/validation/field
 import { validateStructural, type JSONSchema } from './structural.ts';
 import { validateValue } from './values.ts';
 import { parseJsonPath } from './jsonpath.ts';
-import { validateSchemaRules } from './cel/crd-rules.ts';
+import { hasRules } from './cel/has-rules.ts';
+import { lazyModule } from '../util/lazy-module.ts';
+
+// CEL loads with the first CRD that has rules to compile (see served.ts).
+const crdRules = lazyModule<typeof import('./cel/crd-rules.ts')>(import.meta.url, './cel/crd-rules.ts');
 
 type Errs = FieldError[];
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -147,7 +151,7 @@ function validateVersion(v: Obj, path: string): Errs {
     const structural = validateStructural(schema, sp);
     errs.push(...structural, ...validateDefaults(schema, sp));
     // As upstream, rules are compiled only against a sound schema (its types are what they are checked with).
-    if (!structural.length) errs.push(...validateSchemaRules(schema, sp));
+    if (!structural.length && hasRules(schema)) errs.push(...crdRules().validateSchemaRules(schema, sp));
   }
   const sub = isObj(v.subresources) ? v.subresources : {};
   if (isObj(sub.scale)) {

@@ -14,8 +14,13 @@ import { applyDefaults, validateValue } from './values.ts';
 import type { JSONSchema } from './structural.ts';
 import { jsonPathValues } from './jsonpath.ts';
 import { humanDuration } from '../api/tables/age.ts';
-import { validatorFor } from './cel/compile.ts';
-import { validateWithRules, type CelVerdict } from './cel/evaluate.ts';
+import type { CelVerdict } from './cel/evaluate.ts';
+import { hasRules } from './cel/has-rules.ts';
+import { lazyModule } from '../util/lazy-module.ts';
+
+// CEL (its parser, checker, planner, protobuf runtime and RE2) loads with the first CRD that has rules.
+const celCompile = lazyModule<typeof import('./cel/compile.ts')>(import.meta.url, './cel/compile.ts');
+const celEvaluate = lazyModule<typeof import('./cel/evaluate.ts')>(import.meta.url, './cel/evaluate.ts');
 
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 const asArr = (v: unknown): Obj[] => (Array.isArray(v) ? v : []);
@@ -166,10 +171,12 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
   };
   // The verdict is kept for warnings(), which the server asks for right after validation (ratcheted failures).
   const verdicts = new WeakMap<Obj, CelVerdict>();
+  const ruled = hasRules(info.schema);
+  const validator = () => (ruled ? celCompile().validatorFor(info.schema) : undefined);
   const ruleErrors = (obj: Obj, old?: Obj): FieldError[] => {
-    const v = validatorFor(info.schema);
+    const v = validator();
     if (!v) return [];
-    const verdict = validateWithRules(v, obj, old);
+    const verdict = celEvaluate().validateWithRules(v, obj, old);
     verdicts.set(obj, verdict);
     return verdict.errors;
   };
@@ -177,7 +184,7 @@ function customResourceStrategy(info: CustomResourceInfo, hasStatus: boolean, na
   // checked against, so they are not run, and a cause without a field says so.
   const withRules = (errs: FieldError[], obj: Obj, old?: Obj): FieldError[] => {
     if (!errs.some((e) => BLOCKING.has(e.type))) return [...errs, ...ruleErrors(obj, old)];
-    return validatorFor(info.schema) ? [...errs, RULES_NOT_CHECKED] : errs;
+    return validator() ? [...errs, RULES_NOT_CHECKED] : errs;
   };
   const meta = (obj: Obj) => validateObjectMeta(obj.metadata, { namespaced, nameFn: nameIsDNSSubdomain });
   return {

@@ -3,7 +3,11 @@
 // anchor whose value contains its own alias. JSON.parse and the `yaml` package accept both, and
 // the server's recursive walks (defaulting, validation, managed fields) would then overflow the
 // stack and answer 500, so these limits are checked once, right after parsing.
-import { isCollection, visit, type Document } from 'yaml';
+import type { Document } from 'yaml';
+import { lazyModule } from '../util/lazy-module.ts';
+
+// Only YAML bodies need the yaml package: it loads with the first one (handlers.ts).
+const yaml = lazyModule<typeof import('yaml')>(import.meta.url, 'yaml');
 
 /**
  * Upstream's limit is encoding/json's maxNestingDepth, 10,000. Ours is lower: the server's
@@ -29,6 +33,7 @@ export function nestedDeeperThan(value: unknown, max = MAX_NESTING_DEPTH): boole
 /** The name of an anchor used inside its own value (`&a {x: *a}`), which go-yaml refuses. */
 export function selfContainedAnchor(doc: Document): string | undefined {
   let found: string | undefined;
+  const { isCollection, visit } = yaml();
   visit(doc, {
     Alias(_key, node, path) {
       const target = node.resolve(doc);

@@ -11,11 +11,13 @@ export function ignoreAlreadyExists(err: unknown): void {
 
 export async function bootstrap(rs: ResourceStore): Promise<void> {
   const namespaces = findResource('', 'namespaces')!;
-  for (const name of SYSTEM_NAMESPACES) {
-    if (!rs.find(namespaces, undefined, name)) {
+  // All at once, so that the store commits them together: one durable write on a first start, not four.
+  await Promise.all(
+    SYSTEM_NAMESPACES.filter((name) => !rs.find(namespaces, undefined, name)).map((name) =>
+      // typed: objects built here, as a compiled client's, have no body for decoding's checks to look at.
       // Another API server sharing the store may create it at the same moment.
-      await rs.create(namespaces, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }).catch(ignoreAlreadyExists);
-    }
-  }
+      rs.create(namespaces, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, { typed: true }).catch(ignoreAlreadyExists),
+    ),
+  );
   // The cluster's own Services come once the server listens (their ports depend on it): cluster-services.ts.
 }

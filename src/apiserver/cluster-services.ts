@@ -109,42 +109,56 @@ function defaultRouteAddress(): string | undefined {
 
 /** Creates or corrects the cluster's own Services and the kubernetes Endpoints; safe at every start. */
 export async function ensureClusterServices(rs: ResourceStore, opts: ClusterServicesOptions): Promise<void> {
+  // Independent objects, written at once: the store commits them together.
+  await Promise.all([ensureKubernetesService(rs, opts), ensureKubeDnsService(rs), ensureKubernetesEndpoints(rs, opts)]);
+}
+
+async function ensureKubernetesService(rs: ResourceStore, opts: ClusterServicesOptions): Promise<void> {
   const net = rs.serviceNetwork;
   const services = findResource('', 'services')!;
   const existing = rs.find(services, 'default', 'kubernetes');
   if (!existing) {
     // Several API servers sharing one store all ensure it: whoever comes second finds it made.
-    await rs.create(services, 'default', kubernetesService(net.kubernetesIP, opts.securePort)).catch(ignoreAlreadyExists);
-  } else {
-    if (existing.spec?.clusterIP !== net.kubernetesIP) {
-      // ClusterIPs never change; upstream too keeps the old Service and complains.
-      log('warn', 'apiserver', 'the kubernetes Service has a ClusterIP outside the first address of the service CIDR; delete it to have it recreated', { clusterIP: existing.spec?.clusterIP, serviceCIDR: net.cidr });
-    }
-    const want = kubernetesService(net.kubernetesIP, opts.securePort).spec.ports;
-    if (!jsonEqual(existing.spec?.ports, want)) {
-      await rs.mutate(services, 'default', 'kubernetes', (svc) => void (svc.spec.ports = want));
-    }
+    await rs.create(services, 'default', kubernetesService(net.kubernetesIP, opts.securePort), { typed: true }).catch(ignoreAlreadyExists);
+    return;
   }
-  if (!rs.find(services, 'kube-system', 'kube-dns')) {
-    try {
-      await rs.create(services, 'kube-system', kubeDnsService(net.dnsIP)).catch(ignoreAlreadyExists);
-    } catch (err) {
-      log('warn', 'apiserver', 'cannot create the kube-dns Service', { clusterIP: net.dnsIP, error: (err as Error).message });
-    }
+  if (existing.spec?.clusterIP !== net.kubernetesIP) {
+    // ClusterIPs never change; upstream too keeps the old Service and complains.
+    log('warn', 'apiserver', 'the kubernetes Service has a ClusterIP outside the first address of the service CIDR; delete it to have it recreated', { clusterIP: existing.spec?.clusterIP, serviceCIDR: net.cidr });
   }
+  const want = kubernetesService(net.kubernetesIP, opts.securePort).spec.ports;
+  if (!jsonEqual(existing.spec?.ports, want)) {
+    await rs.mutate(services, 'default', 'kubernetes', (svc) => void (svc.spec.ports = want));
+  }
+}
+
+async function ensureKubeDnsService(rs: ResourceStore): Promise<void> {
+  const net = rs.serviceNetwork;
+  const services = findResource('', 'services')!;
+  if (rs.find(services, 'kube-system', 'kube-dns')) return;
+  try {
+    await rs.create(services, 'kube-system', kubeDnsService(net.dnsIP), { typed: true }).catch(ignoreAlreadyExists);
+  } catch (err) {
+    log('warn', 'apiserver', 'cannot create the kube-dns Service', { clusterIP: net.dnsIP, error: (err as Error).message });
+  }
+}
+
+async function ensureKubernetesEndpoints(rs: ResourceStore, opts: ClusterServicesOptions): Promise<void> {
   if (opts.leaseReconciled) return;
   if (!opts.advertiseAddress) {
     log('warn', 'apiserver', 'no advertise address (no --advertise-address and no default route): the kubernetes Service gets no endpoints');
     return;
   }
-  await ensureObject(rs, findResource('', 'endpoints')!, kubernetesEndpoints(opts.advertiseAddress, opts.securePort), ['subsets']);
-  await ensureObject(rs, findResource('discovery.k8s.io', 'endpointslices')!, kubernetesEndpointSlice(opts.advertiseAddress, opts.securePort), ['addressType', 'endpoints', 'ports']);
+  await Promise.all([
+    ensureObject(rs, findResource('', 'endpoints')!, kubernetesEndpoints(opts.advertiseAddress, opts.securePort), ['subsets']),
+    ensureObject(rs, findResource('discovery.k8s.io', 'endpointslices')!, kubernetesEndpointSlice(opts.advertiseAddress, opts.securePort), ['addressType', 'endpoints', 'ports']),
+  ]);
 }
 
 export async function ensureObject(rs: ResourceStore, r: NonNullable<ReturnType<typeof findResource>>, want: Obj, fields: string[]): Promise<void> {
   const have = rs.find(r, 'default', want.metadata.name);
   if (!have) {
-    await rs.create(r, 'default', want).catch(ignoreAlreadyExists);
+    await rs.create(r, 'default', want, { typed: true }).catch(ignoreAlreadyExists);
     return;
   }
   const labelsOk = Object.entries(want.metadata.labels as Record<string, string>).every(([k, v]) => have.metadata.labels?.[k] === v);

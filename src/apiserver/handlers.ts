@@ -1,7 +1,7 @@
 // HTTP verbs on resource paths, mapped onto the generic registry.
 import { jsonKindName } from './patch/errors.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseDocument } from 'yaml';
+import { lazyModule } from '../util/lazy-module.ts';
 import { warningHeaderValue } from './warning-header.ts';
 import { MAX_NESTING_DEPTH, nestedDeeperThan, selfContainedAnchor } from './body-limits.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
@@ -17,9 +17,14 @@ import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
-import { parseProtobufRequestBody, PROTOBUF_MEDIA_TYPE } from './protobuf/index.ts';
+import { PROTOBUF_MEDIA_TYPE } from './protobuf/media-type.ts';
 import { checkFieldManager, managerFromUserAgent, validateApplyOptions } from './fieldmanager/index.ts';
 import { invalid } from './errors.ts';
+
+// The yaml package (some 70 modules) loads with the first YAML body, not at start-up.
+const yaml = lazyModule<typeof import('yaml')>(import.meta.url, 'yaml');
+// The protobuf decoder and its descriptors load with the first protobuf body.
+const protobuf = lazyModule<typeof import('./protobuf/index.ts')>(import.meta.url, './protobuf/index.ts');
 
 /** What upstream's handler of custom resources accepts as PATCH bodies. */
 export const CUSTOM_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
@@ -257,7 +262,7 @@ export function parseBody(buf: Buffer, type: string): unknown {
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
     let value: unknown;
     try {
-      const doc = parseDocument(text);
+      const doc = yaml().parseDocument(text);
       // The yaml package recurses per flow level and reports running out of stack as a parse error.
       if (doc.errors.some((e) => /^Maximum call stack size exceeded/.test(e.message))) throw new Error(`yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
       if (doc.errors.length) throw doc.errors[0];
@@ -270,7 +275,7 @@ export function parseBody(buf: Buffer, type: string): unknown {
     if (nestedDeeperThan(value)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
     return value;
   }
-  if (type === PROTOBUF_MEDIA_TYPE) return parseProtobufRequestBody(buf);
+  if (type === PROTOBUF_MEDIA_TYPE) return protobuf().parseProtobufRequestBody(buf);
   let value: unknown;
   try {
     value = JSON.parse(text);

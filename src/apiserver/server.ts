@@ -1,6 +1,6 @@
 // The API server: HTTPS with client-certificate or token authentication, discovery, OpenAPI,
 // health, metrics and the resource handlers, over the watch cache and the store.
-import { createAuditor, type AuditOptions } from './audit/index.ts';
+import type { AuditOptions } from './audit/index.ts';
 import type { AuditRecord } from './audit/auditor.ts';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,8 +23,8 @@ import { bootstrap } from './bootstrap.ts';
 import { advertiseAddressFor, ensureClusterServices } from './cluster-services.ts';
 import type { ServiceNetwork } from './service-network.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
-import { createStreamingEndpoints, streamingSubresource } from './streaming/index.ts';
-import { remoteNodeResolver } from './streaming/remote-node.ts';
+import { streamingSubresource } from './streaming/target.ts';
+import { lazyRemoteNodeResolver, lazyStreamingEndpoints } from './streaming/lazy.ts';
 import { nodeProxyTarget, serveNodeProxy } from './node-proxy.ts';
 import { DEFAULT_ADMISSION_CONFIG, type AdmissionConfig } from './admission.ts';
 import { onResourcesChanged } from '../api/registry.ts';
@@ -59,7 +59,8 @@ export const VERSION = {
 
 export interface ApiServerOptions {
   store: Store;
-  pki: Pki;
+  /** A promise lets the server load its cache and write the default objects while the PKI is still being made. */
+  pki: Pki | Promise<Pki>;
   port: number;
   host?: string;
   /** Nodes' exec/attach/port-forward/log services, for the pods streaming subresources. */
@@ -79,6 +80,8 @@ export interface ApiServerOptions {
   endpointReconcilerNone?: boolean;
   /** Audit logging (--audit-policy-file, --audit-log-path and rotation); none without. */
   audit?: AuditOptions;
+  /** Told as each start-up step ends (the cache loaded, namespaces, RBAC policy, serving): `ordinal up` logs where its start-up time went. */
+  startupMark?: (phase: string) => void;
 }
 
 export interface ApiServer {
@@ -94,17 +97,23 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // The counters are the process's (every server in it writes through the same module): registered once, kept.
   registerMetricsSource(renderStoreWrites);
   cache.addIndex('/registry/core/pods/', 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
+  const mark = opts.startupMark ?? (() => {});
   await cache.start();
+  mark('cache');
   const rs = new ResourceStore(opts.store, cache);
   if (opts.serviceNetwork) rs.serviceNetwork = opts.serviceNetwork;
   rs.admission = { ...DEFAULT_ADMISSION_CONFIG, ...opts.admission };
   await bootstrap(rs);
+  mark('namespaces');
   // Custom kinds are served from the definitions in the store, from the first request on.
   const crdController = new CrdController(rs);
   crdController.start();
   const authz = setupAuthorization(rs);
   await reconcileBootstrapPolicy(rs);
-  const authenticate = createAuthenticator(opts.pki, rs);
+  mark('rbac');
+  const pki = await opts.pki;
+  mark('pkiWait');
+  const authenticate = createAuthenticator(pki, rs);
   /** Who the request acts as, once authenticated, impersonated and authorized; throws the 401/403. */
   const identify = (req: IncomingMessage, url: URL, audit?: AuditRecord): RequestUser => {
     const user = authenticate(req);
@@ -120,23 +129,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     audit?.authenticated(authenticated);
     return authorizeRequest(authz.authorizer, req, url, authenticated, audit && ((acting, a, r) => audit.authorized(acting, a, r)));
   };
-  const auditor = opts.audit ? createAuditor(opts.audit) : undefined;
-  const adminTokenUser = staticTokenUser(opts.pki);
+  // The audit modules load only when auditing is on.
+  const auditor = opts.audit ? (await import('./audit/index.ts')).createAuditor(opts.audit) : undefined;
+  const adminTokenUser = staticTokenUser(pki);
   const host = opts.host ?? '127.0.0.1';
   let address = `${host}:${opts.port}`;
 
   // Nodes whose agents run elsewhere are reached at their kubelet servers, as the API server's kubelet client.
-  const remote = remoteNodeResolver(rs, { certPem: opts.pki.kubeletClientCertPem, keyPem: opts.pki.kubeletClientKeyPem });
+  const remote = lazyRemoteNodeResolver(rs, { certPem: pki.kubeletClientCertPem, keyPem: pki.kubeletClientKeyPem });
   // Upgrade requests (exec, attach, port-forward) are audited too; their record travels with the request.
   const upgradeAudits = new WeakMap<IncomingMessage, AuditRecord>();
-  const streaming = createStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost'), upgradeAudits.get(req)) });
+  const streaming = lazyStreamingEndpoints({ resources: rs, registry: opts.nodeStreaming, remote, authenticate: (req) => identify(req, new URL(req.url ?? '/', 'https://localhost'), upgradeAudits.get(req)) });
   const server = https.createServer(
     {
-      key: opts.pki.serverKeyPem,
+      key: pki.serverKeyPem,
       // The CA follows the serving certificate, so a joining node can pin it by hash (kubeadm's
       // --discovery-token-ca-cert-hash) before it trusts it or sends any token.
-      cert: opts.pki.serverCertPem + opts.pki.caCertPem,
-      ca: opts.pki.caCertPem,
+      cert: pki.serverCertPem + pki.caCertPem,
+      ca: pki.caCertPem,
       requestCert: true,
       rejectUnauthorized: false,
       // Only exec/attach/portforward take over the connection; other upgrade requests are served as plain requests.
@@ -268,6 +278,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const leaseReconciler = opts.masterLeases && advertiseAddress ? new MasterLeaseReconciler(rs, opts.masterLeases, { ip: advertiseAddress, port }) : undefined;
   await ensureClusterServices(rs, { securePort: port, advertiseAddress, leaseReconciled: leaseReconciler !== undefined || opts.endpointReconcilerNone });
   await leaseReconciler?.start();
+  mark('serve');
   return {
     url: `https://${address}`,
     port,

@@ -1,6 +1,10 @@
 // kube-apiserver's audit log flags (apiserver server/options/audit.go): events are written only
 // with both a policy file and a log path; the rotation limits may not be negative.
-import { createAuditor, type AuditOptions } from '../apiserver/audit/index.ts';
+import type { AuditOptions } from '../apiserver/audit/index.ts';
+import { lazyModule } from '../util/lazy-module.ts';
+
+// The audit modules (and the yaml package the policy is read with) load only when auditing is asked for.
+const audit = lazyModule<typeof import('../apiserver/audit/index.ts')>(import.meta.url, '../apiserver/audit/index.ts');
 
 export const AUDIT_FLAGS = {
   'audit-policy-file': { type: 'string' },
@@ -28,6 +32,6 @@ export function auditOptions(values: Record<string, unknown>): AuditOptions | un
   if (!policyFile || !path) return undefined;
   const opts = { policyFile, path, maxAgeDays, maxBackups, maxSizeMB };
   // A policy that does not load stops the start, with its reason, before anything listens.
-  createAuditor(opts).close();
+  audit().createAuditor(opts).close();
   return opts;
 }

@@ -16,15 +16,12 @@ import { TokenCleaner } from '../controllers/bootstrap/tokencleaner.ts';
 import { readFileSync } from 'node:fs';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { NodeIpamController, DEFAULT_CLUSTER_CIDR } from '../controllers/nodeipam/controller.ts';
-import { HostGatewayRoutes } from '../agent/routes/host-gateway.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { SimRuntime } from '../agent/runtime/sim.ts';
-import { ContainerdRuntime } from '../agent/runtime/containerd.ts';
+import type { ContainerdRuntime } from '../agent/runtime/containerd.ts';
 import { ClusterDns } from '../dns/server.ts';
 import { DEFAULT_BRIDGE, parseCidr } from '../agent/runtime/cri/network.ts';
-import { ServiceProxy } from '../agent/service-proxy/proxy.ts';
-import { serveDnsMetrics } from '../dns/metrics-http.ts';
-import { dummyInterfaceFor } from '../agent/service-proxy/host-network.ts';
+import type { ServiceProxy } from '../agent/service-proxy/proxy.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from '../apiserver/service-network.ts';
 import { log } from '../util/log.ts';
 import type { NodeStreamingRegistry } from '../streaming/types.ts';
@@ -34,11 +31,15 @@ import { TaintEvictionController } from '../controllers/tainteviction/controller
 import { PodGarbageCollector } from '../controllers/podgc/controller.ts';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/controller.ts';
 import { WORKLOAD_CONTROLLERS } from '../controllers/workloads/components.ts';
-import { electedControllers, type OnLost } from './elected-controllers.ts';
+import type { OnLost } from './elected-controllers.ts';
+import { lazyModule } from '../util/lazy-module.ts';
 import type { LeaderElectFlags } from './leader-elect-flags.ts';
 import type { RequestUser } from '../api/resource.ts';
 import { CONTROLLER_IDENTITIES, DNS_USER, KCM_USER, nodeUser, SCHEDULER_USER } from './identities.ts';
 import { SharedInformerCredentials } from '../client/informer-credentials.ts';
+
+// Leader election's modules load only with --leader-elect.
+const electedControllers = lazyModule<typeof import('./elected-controllers.ts')>(import.meta.url, './elected-controllers.ts');
 
 export interface Component {
   start(): Promise<void>;
@@ -138,7 +139,7 @@ export function newController(name: string, client: Client, opts: ClusterOptions
 export function controllerComponents(client: Client, names: string[], opts: ClusterOptions, clientOf: (name: string) => Client = () => client): Component[] {
   const le = opts.leaderElection;
   if (!le?.enabled) return names.map((name) => newController(name, clientOf(name), opts));
-  return electedControllers(client, names, (name, fence) => newController(name, fence(clientOf(name)), opts), le, le.onLost);
+  return electedControllers().electedControllers(client, names, (name, fence) => newController(name, fence(clientOf(name)), opts), le, le.onLost);
 }
 
 /** Resolves a --controllers list; throws on a name it does not know. */
@@ -183,6 +184,13 @@ export async function startComponents(client: Client, opts: ClusterOptions, clie
     const nodeName = simNodeNames(1)[0]!;
     // The node's runtime, agent, service proxy and routes all act as the node.
     const nodeClient = as(nodeUser(nodeName));
+    // The real node's modules load only here: a start on the simulated runtime needs none of them.
+    const [{ ContainerdRuntime }, { ServiceProxy }, { dummyInterfaceFor }, { HostGatewayRoutes }] = await Promise.all([
+      import('../agent/runtime/containerd.ts'),
+      import('../agent/service-proxy/proxy.ts'),
+      import('../agent/service-proxy/host-network.ts'),
+      import('../agent/routes/host-gateway.ts'),
+    ]);
     containerd = await ContainerdRuntime.connect({
       socket: opts.containerdSocket!,
       dataDir: opts.dataDir,
@@ -247,6 +255,7 @@ export async function startComponents(client: Client, opts: ClusterOptions, clie
       // pods get answers from their own node; the proxy holds the address for it.
       try {
         await dns.listenOn(serviceNetwork.dnsIP, 53);
+        const { serveDnsMetrics } = await import('../dns/metrics-http.ts');
         const closeMetrics = await serveDnsMetrics(dns, serviceNetwork.dnsIP);
         components.push({ start: async () => {}, stop: closeMetrics });
       } catch (err) {

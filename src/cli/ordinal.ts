@@ -5,9 +5,7 @@ import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { chooseRuntime } from './runtime-choice.ts';
-import { imagesCommand, IMAGES_USAGE } from './images.ts';
-import { ownContainerdUnavailable } from '../agent/containerd-supervisor/supervisor.ts';
-import { prepareContainerd, type NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
+import type { NodeContainerd } from '../agent/containerd-supervisor/node-runtime.ts';
 import { SqliteStore } from '../storage/sqlite.ts';
 import type { Store } from '../storage/types.ts';
 import type { MasterLeaseStore } from '../storage/etcd/master-leases.ts';
@@ -18,7 +16,6 @@ import { defaultDnsPort } from '../dns/server.ts';
 import { InProcessClient } from '../client/client.ts';
 import { parseCidr, DEFAULT_BRIDGE } from '../agent/runtime/cri/network.ts';
 import { CONTAINERD_POD_CIDR, CONTROLLER_NAMES, enabledControllers, startComponents, type Component } from './components.ts';
-import { DEFAULT_CONTAINERD_SOCKET } from '../agent/runtime/containerd.ts';
 import { NodeStreamingRegistry } from '../streaming/types.ts';
 import { DEFAULT_EVENT_TTL_MS, EventExpirer } from '../apiserver/event-ttl.ts';
 import { parseGoDuration } from '../util/duration.ts';
@@ -30,8 +27,15 @@ import { advertiseAddressFor } from '../apiserver/cluster-services.ts';
 import { ETCD_FLAGS, ETCD_USAGE, parseEtcdFlags, type EtcdFlags } from './etcd-flags.ts';
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 import { LEADER_ELECT_FLAGS, LEADER_ELECT_USAGE, parseLeaderElectFlags, takeLeaderElectFlag, type LeaderElectFlags } from './leader-elect-flags.ts';
+import { markStartup, startupPhases } from '../util/startup-phases.ts';
 
-const USAGE = `Usage: ordinal <command> [options]
+markStartup('modules');
+
+// The containerd modules (runtime, supervisor, images) load only for a node on containerd, and for
+// this text, which names the default socket: a start on the simulated runtime needs none of them.
+const usage = async () => {
+  const { DEFAULT_CONTAINERD_SOCKET } = await import('../agent/runtime/containerd.ts');
+  return `Usage: ordinal <command> [options]
 
 Commands:
   up        start a single-machine cluster (API server and the components available so far)
@@ -99,6 +103,7 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
                    (default), a name to enable one, '-name' to disable one. Known: ${CONTROLLER_NAMES.join(', ')}
 ${NODE_LIFECYCLE_USAGE}${LEADER_ELECT_USAGE(false)}  -h, --help       show this help
 `;
+};
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'agent') return (await import('./agent.ts')).runAgent(argv.slice(1));
@@ -152,6 +157,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const command = positionals[0];
   if (command === 'images') {
+    const { imagesCommand, IMAGES_USAGE } = await import('./images.ts');
     if (values.help) process.stdout.write(IMAGES_USAGE), process.exit(0);
     const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ordinal'));
     const socket = values['containerd-socket'] !== undefined ? resolve(values['containerd-socket']) : undefined;
@@ -159,7 +165,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(code);
   }
   if (values.help || !command || !['up', 'server'].includes(command)) {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usage());
     process.exit(values.help ? 0 : 2);
   }
   const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ordinal'));
@@ -177,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
       : nodes > 1 && values.runtime === undefined && givenSocket === undefined
         ? // Several nodes on one machine can only be simulated ones: that is what --nodes asks for.
           { runtime: 'sim' as const, why: `--nodes ${nodes}: simulated nodes (one machine runs one real node)` }
-        : chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' ? ownContainerdUnavailable() : undefined });
+        : chooseRuntime({ flag: values.runtime, socket: givenSocket, socketExists: givenSocket !== undefined && existsSync(givenSocket), ownUnavailable: command === 'up' && values.runtime !== 'sim' ? (await import('../agent/containerd-supervisor/supervisor.ts')).ownContainerdUnavailable() : undefined });
   if ('error' in choice) fail(choice.error);
   const { runtime, why: runtimeWhy } = choice;
   if (runtime === 'containerd' && values.nodes !== undefined && nodes !== 1) fail(`--nodes ${values.nodes}: the containerd runtime runs exactly one node (this machine); --nodes 0 runs none`);
@@ -252,6 +258,22 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
+  if (storeKind !== 'sqlite' && storeKind !== 'etcd') fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
+  const reconcilerType = values['endpoint-reconciler-type'] ?? 'lease';
+  if (reconcilerType !== 'lease' && reconcilerType !== 'none') fail(`invalid --endpoint-reconciler-type ${reconcilerType}: supported types are lease and none (master-count is not supported)`);
+  let audit;
+  try {
+    audit = auditOptions(values);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
+  // in-cluster clients that connect by address verify it. Not awaited here: a first start
+  // generates the service account's RSA key on the thread pool meanwhile the store opens and the
+  // API server loads its cache and writes the default objects (startApiServer awaits it).
+  const pkiReady = ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
+  pkiReady.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+  markStartup('pki');
   let store: Store;
   if (storeKind === 'sqlite') store = new SqliteStore(join(dataDir, 'state.db'));
   else if (storeKind === 'etcd' && etcdFlags) {
@@ -266,8 +288,7 @@ async function main(argv: string[]): Promise<void> {
       onCompactionError: (err) => log('warn', 'ordinal', 'etcd compaction failed', { error: err.message }),
     }).catch((err) => fail((err as Error).message));
   } else fail(`unknown --store ${storeKind}: supported stores are: sqlite, etcd`);
-  const reconcilerType = values['endpoint-reconciler-type'] ?? 'lease';
-  if (reconcilerType !== 'lease' && reconcilerType !== 'none') fail(`invalid --endpoint-reconciler-type ${reconcilerType}: supported types are lease and none (master-count is not supported)`);
+  markStartup('store');
   let masterLeases: MasterLeaseStore | undefined;
   if (store.driver === 'etcd' && etcdFlags) {
     const { EtcdMasterLeases } = await import('../storage/etcd/master-leases.ts');
@@ -275,18 +296,9 @@ async function main(argv: string[]): Promise<void> {
     if (reconcilerType === 'lease' && store instanceof EtcdStore) masterLeases = new EtcdMasterLeases(store.client, etcdFlags.prefix);
   }
 
-  // The server certificate names the kubernetes Service's ClusterIP too, as upstream's does, so
-  // in-cluster clients that connect by address verify it.
-  const pki = await ensurePki(dataDir, { hosts: [...certificateHosts(host, values['tls-san']), serviceNetwork.kubernetesIP] });
   // Node agents register their pods' streams here; the API server serves exec, logs and port-forward from it.
   const streaming = new NodeStreamingRegistry();
-  let audit;
-  try {
-    audit = auditOptions(values);
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const api = await startApiServer({ store, pki, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}), masterLeases, endpointReconcilerNone: reconcilerType === 'none' });
+  const api = await startApiServer({ store, pki: pkiReady, port, host, nodeStreaming: streaming, serviceNetwork, advertiseAddress, admission: nodeFlags.admission, ...(audit ? { audit } : {}), masterLeases, endpointReconcilerNone: reconcilerType === 'none', startupMark: markStartup });
   const controllers: Component[] = [];
   const eventExpirer = new EventExpirer(new InProcessClient(api.resources), eventTtlMs);
   await eventExpirer.start();
@@ -295,7 +307,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'up') {
     log('info', 'ordinal', `pods run on the ${runtime} runtime: ${runtimeWhy}`, { runtime, nodes: runtime === 'containerd' ? 1 : nodes });
     try {
-      if (runtime === 'containerd') nodeContainerd = await prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
+      if (runtime === 'containerd') nodeContainerd = await (await import('../agent/containerd-supervisor/node-runtime.ts')).prepareContainerd({ dataDir, bridge: values.bridge ?? DEFAULT_BRIDGE, socket: givenSocket });
       controllers.push(
         ...(await startComponents(new InProcessClient(api.resources), {
           dataDir,
@@ -328,11 +340,14 @@ async function main(argv: string[]): Promise<void> {
       fail((err as Error).message);
     }
   }
+  markStartup('components');
   const kubeconfig = join(dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfig, { server: api.url, pki });
+  writeKubeconfig(kubeconfig, { server: api.url, pki: await pkiReady });
+  markStartup('kubeconfig');
   // Measured from process start, module loading included: what a user waits for.
   const ms = Math.round(performance.now());
-  log('info', 'ordinal', 'API server ready', { url: api.url, dataDir, store: storeKind, startupMs: ms });
+  const cpu = process.cpuUsage();
+  log('info', 'ordinal', 'API server ready', { url: api.url, dataDir, store: storeKind, startupMs: ms, startupCpuMs: Math.round((cpu.user + cpu.system) / 1000), phasesMs: startupPhases() });
   process.stdout.write(`Ordinal ${command === 'up' ? 'cluster' : 'API server'} is ready at ${api.url} (${ms} ms)\n`);
   process.stdout.write(`export KUBECONFIG=${kubeconfig}\n`);
 

@@ -10,6 +10,7 @@ import { checkExpr, formatIssues } from './check.ts';
 import { RUNTIME_FUNCS, metered } from './library.ts';
 import { TICK, TICK_FUNC } from './budget.ts';
 import { schemaType, T, type CelT } from './types.ts';
+import { hasRules } from './has-rules.ts';
 
 const isObj = (v: unknown): v is JSONSchema => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -241,14 +242,6 @@ export function validatorFor(schema: JSONSchema): Validator | undefined {
     cache.set(schema, v);
   }
   return v ?? undefined;
-}
-
-function hasRules(s: unknown): boolean {
-  if (!isObj(s)) return false;
-  if (Array.isArray(s['x-kubernetes-validations']) && s['x-kubernetes-validations'].length) return true;
-  if (isObj(s.properties) && Object.values(s.properties).some(hasRules)) return true;
-  if (Array.isArray(s.allOf) && s.allOf.some(hasRules)) return true;
-  return hasRules(s.items) || hasRules(s.additionalProperties);
 }
 
 /** `rules` come from `ruleSchema` (the node, or one of its allOf entries); types from `node`. */

@@ -18,11 +18,9 @@ export async function reconcileBootstrapPolicy(rs: ResourceStore): Promise<void>
     ['roles', p.roles, reconcileRole],
     ['rolebindings', p.roleBindings, reconcileBinding],
   ];
-  for (const [plural, objs, reconcile] of kinds) {
-    const r = findResource(RBAC, plural)!;
-    // In parallel: the store commits them in a few batches, which keeps a first start fast.
-    await Promise.all(objs.map((expected) => apply(rs, r, expected, reconcile)));
-  }
+  // All kinds at once (the namespaces they live in exist already): the store commits a first
+  // start's objects in one or two batches instead of one batch per kind.
+  await Promise.all(kinds.flatMap(([plural, objs, reconcile]) => objs.map((expected) => apply(rs, findResource(RBAC, plural)!, expected, reconcile))));
   const crbs = findResource(RBAC, 'clusterrolebindings')!;
   for (const name of RETIRED_CLUSTER_ROLE_BINDINGS) {
     const old = rs.find(crbs, undefined, name);
@@ -35,13 +33,15 @@ export async function reconcileBootstrapPolicy(rs: ResourceStore): Promise<void>
 async function apply(rs: ResourceStore, r: ResourceDef, expected: Obj, reconcile: (e: Obj, x: Obj | undefined) => ReconcileAction): Promise<void> {
   const ns = expected.metadata.namespace as string | undefined;
   const existing = rs.find(r, ns, expected.metadata.name);
-  const action = reconcile(structuredClone(expected), existing);
+  // No copy of `expected`: bootstrapPolicy() builds new objects on each call, and create/update copy what they store.
+  const action = reconcile(expected, existing);
   if (action.op === 'none') return;
   if (action.op !== 'create') log('info', 'apiserver', `rbac/bootstrap-roles: ${action.op} ${r.kind} ${ns ? `${ns}/` : ''}${expected.metadata.name}`);
-  if (action.op === 'create') await rs.create(r, ns, action.obj);
-  else if (action.op === 'update') await rs.update(r, ns, expected.metadata.name, action.obj);
+  // typed: the policy is built here, as a compiled client's objects: no body for decoding's checks to look at.
+  if (action.op === 'create') await rs.create(r, ns, action.obj, { typed: true });
+  else if (action.op === 'update') await rs.update(r, ns, expected.metadata.name, action.obj, { typed: true });
   else {
     await rs.delete(r, ns, expected.metadata.name, { preconditions: { uid: existing!.metadata.uid } });
-    await rs.create(r, ns, action.obj);
+    await rs.create(r, ns, action.obj, { typed: true });
   }
 }

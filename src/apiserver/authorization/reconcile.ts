@@ -38,7 +38,8 @@ export function reconcileRole(expected: Obj, existing: Obj | undefined): Reconci
   const { meta, changed: metaChanged } = mergedMeta(expected, existing);
   let changed = metaChanged;
   const out: Obj = { ...existing, metadata: meta };
-  const { missing } = covers(list(existing.rules), list(expected.rules));
+  // At a restart the rules are usually just as expected: that is decided without the rule-by-rule cover check.
+  const { missing } = same(existing.rules, expected.rules) ? { missing: [] } : covers(list(existing.rules), list(expected.rules));
   if (missing.length) {
     out.rules = [...list(existing.rules), ...missing];
     changed = true;

@@ -4,7 +4,7 @@ import { decodeProtobufBody, ProtobufDecodeError, UnsupportedProtobufKindError }
 
 export { decodeProtobufBody, decodeObject, messageKeyFor, ProtobufDecodeError, UnsupportedProtobufKindError, PROTOBUF_MAGIC } from './decode.ts';
 
-export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
+export { PROTOBUF_MEDIA_TYPE } from './media-type.ts';
 
 /** decodeProtobufBody for a request: unknown kinds are 415 UnsupportedMediaType, garbled bodies 400. */
 export function parseProtobufRequestBody(buf: Buffer): Record<string, any> {

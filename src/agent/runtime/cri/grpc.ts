@@ -1,8 +1,12 @@
 // Unary gRPC calls over HTTP/2 on a unix socket, with node:http2: the only kind of call the CRI
 // needs besides streaming (exec/attach/port-forward go through the runtime's own streaming server,
 // not gRPC). A lost connection is re-made on the next call, so a restarted containerd is picked up.
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import net from 'node:net';
+
+// node:http2 (some 20 ms of CPU to load) loads with the first CRI connection: a node on the
+// simulated runtime, which imports this file for GrpcError, never makes one.
+const h2 = () => process.getBuiltinModule('node:http2');
 
 /** gRPC status codes the runtime looks at. */
 export const GRPC = { OK: 0, CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, UNIMPLEMENTED: 12, UNAVAILABLE: 14 } as const;
@@ -30,7 +34,7 @@ export class GrpcUnixClient {
 
   private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2.connect('http://localhost', { createConnection: () => net.connect(this.socket) });
+    const session = h2().connect('http://localhost', { createConnection: () => net.connect(this.socket) });
     // Errors surface on the calls in flight; a broken session is replaced on the next call.
     session.on('error', () => {});
     session.on('close', () => {
@@ -64,7 +68,7 @@ export class GrpcUnixClient {
         'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
       });
       // The server enforces grpc-timeout; this guards against a server that never answers at all.
-      req.setTimeout(timeoutMs + 5000, () => req.close(http2.constants.NGHTTP2_CANCEL));
+      req.setTimeout(timeoutMs + 5000, () => req.close(h2().constants.NGHTTP2_CANCEL));
       const chunks: Buffer[] = [];
       let status: number | undefined;
       let details = '';
