@@ -256,19 +256,19 @@ async function main() {
   console.log(`lists: one keep-alive HTTPS connection reading whole bodies, one warm-up then the median of ${LISTS}; CPU = user+system ms per list (median) of the server process, and of this client reading it`);
   const col = (f: (x: Figures) => string) => runs.map(([, x]) => f(x).padStart(44)).join('');
   const listRow = (label: string, f: (x: Figures) => ListFigure) =>
-    console.log(`${label.padEnd(50)}${col((x) => `${f(x).ms.toFixed(0)} ms, CPU ${f(x).cpuMs.toFixed(0)} + client ${f(x).clientCpuMs.toFixed(0)} ms, ${(f(x).bytes / 2 ** 20).toFixed(1)} MiB`)}`);
-  console.log(`${''.padEnd(50)}${runs.map(([name]) => name.padStart(44)).join('')}`);
-  console.log(`${`create ${PODS} pods (creates/s)`.padEnd(50)}${col((x) => `${(PODS / x.createSeconds).toFixed(0)} (${x.createSeconds.toFixed(1)} s${x.failures ? `, ${x.failures} failed` : ''})`)}`);
-  console.log(`${`first LIST ${PODS} pods after the creates, JSON`.padEnd(50)}${col((x) => `${x.json.first.ms.toFixed(0)} ms, CPU ${x.json.first.cpuMs.toFixed(0)} ms`)}`);
+    console.log(`${label.padEnd(56)}${col((x) => `${f(x).ms.toFixed(0)} ms, CPU ${f(x).cpuMs.toFixed(0)} + client ${f(x).clientCpuMs.toFixed(0)} ms, ${(f(x).bytes / 2 ** 20).toFixed(1)} MiB`)}`);
+  console.log(`${''.padEnd(56)}${runs.map(([name]) => name.padStart(44)).join('')}`);
+  console.log(`${`create ${PODS} pods (creates/s)`.padEnd(56)}${col((x) => `${(PODS / x.createSeconds).toFixed(0)} (${x.createSeconds.toFixed(1)} s${x.failures ? `, ${x.failures} failed` : ''})`)}`);
+  console.log(`${`first LIST ${PODS} pods after the creates, JSON`.padEnd(56)}${col((x) => `${x.json.first.ms.toFixed(0)} ms, CPU ${x.json.first.cpuMs.toFixed(0)} ms`)}`);
   listRow(`LIST ${PODS} pods, JSON`, (x) => x.json);
   listRow(`LIST ${PODS} pods as Table, one request`, (x) => x.table);
   listRow(`LIST ${PODS} pods as Table in pages of ${PAGE} (kubectl get)`, (x) => x.tablePaged);
   listRow(`LIST ${PODS} pods, protobuf asked`, (x) => x.protobuf);
-  console.log(`${'  protobuf asked: served as'.padEnd(50)}${col((x) => x.protobuf.contentType)}`);
+  console.log(`${'  protobuf asked: served as'.padEnd(56)}${col((x) => x.protobuf.contentType)}`);
   listRow(`LIST ${PODS} pods in pages of ${PAGE} (all pages)`, (x) => x.paged);
   listRow('LIST labelSelector, 1/10', (x) => x.selector);
-  console.log(`${'API server RSS after (MiB)'.padEnd(50)}${col((x) => (x.rss / 2 ** 20).toFixed(0))}`);
-  if (rawEtcd) console.log(`${'etcd RSS after (MiB)'.padEnd(50)}${col((x) => (x.etcdRss === undefined ? '-' : (x.etcdRss / 2 ** 20).toFixed(0)))}`);
+  console.log(`${'API server RSS after (MiB)'.padEnd(56)}${col((x) => (x.rss / 2 ** 20).toFixed(0))}`);
+  if (rawEtcd) console.log(`${'etcd RSS after (MiB)'.padEnd(56)}${col((x) => (x.etcdRss === undefined ? '-' : (x.etcdRss / 2 ** 20).toFixed(0)))}`);
   console.log(`raw SQLite, same settings, same disk: ${raw.perCommit.toFixed(0)} writes/s with one commit per write; ${raw.batched.toFixed(0)} writes/s in commits of 100`);
   if (rawEtcd) console.log(`raw etcd, same etcd, etcd3 client: ${rawEtcd.serial.toFixed(0)} puts/s one at a time; ${rawEtcd.concurrent.toFixed(0)} puts/s with ${CLIENTS * INFLIGHT} in flight`);
 }

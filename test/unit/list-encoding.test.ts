@@ -35,7 +35,7 @@ function pod(i: number, extra: Obj = {}): Obj {
   };
 }
 
-const text = (pieces: Iterable<Buffer>) => Buffer.concat([...pieces]).toString('utf8');
+const text = (pieces: Iterable<Buffer | string>) => Buffer.concat([...pieces].map((p) => (typeof p === 'string' ? Buffer.from(p) : p))).toString('utf8');
 
 test('metadataSpan finds the top-level metadata value, past strings with braces, escapes and multi-byte characters', () => {
   const cases: Obj[] = [
@@ -172,4 +172,59 @@ test('a large body is streamed: pieces are taken as the client reads, not all at
       }),
     ),
   );
+});
+
+test('streamed bodies arrive intact: text and byte pieces, a piece larger than a chunk, reused chunks under concurrent slow readers, and a write wrapper', async () => {
+  const big = Buffer.alloc(300 * 1024, 'b');
+  const pieces = (): (Buffer | string)[] => {
+    const out: (Buffer | string)[] = [];
+    for (let i = 0; i < 3000; i++) out.push(i % 2 ? `[${i}:ü✓]` : Buffer.from(`<${i}:${'y'.repeat(i % 700)}>`));
+    out.splice(1500, 0, big);
+    return out;
+  };
+  const expected = Buffer.concat(pieces().map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+  let wrapped = 0;
+  const server = http.createServer((req, res) => {
+    if (req.url === '/wrapped') {
+      // As the audit log does: a write that keeps what it is handed.
+      const kept: Buffer[] = [];
+      const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+      res.write = ((chunk: Buffer, ...rest: unknown[]) => {
+        kept.push(chunk);
+        return write(chunk, ...rest);
+      }) as typeof res.write;
+      res.on('finish', () => {
+        assert.ok(Buffer.concat(kept).equals(expected.subarray(0, Buffer.concat(kept).length)), 'chunks handed to a wrapper never change');
+        wrapped++;
+      });
+    }
+    void sendJsonPieces(res, 200, pieces());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const fetchBody = (path: string, slow: boolean) =>
+    new Promise<Buffer>((resolve, reject) =>
+      http
+        .get({ host: '127.0.0.1', port, path }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => {
+            chunks.push(d);
+            if (slow) {
+              res.pause();
+              setTimeout(() => res.resume(), 1);
+            }
+          });
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.on('error', reject);
+        })
+        .on('error', reject),
+    );
+  try {
+    const bodies = await Promise.all([fetchBody('/', true), fetchBody('/', false), fetchBody('/', true), fetchBody('/wrapped', true)]);
+    for (const b of bodies) assert.ok(b.equals(expected), `body of ${b.length} bytes, expected ${expected.length}`);
+    assert.equal(wrapped, 1);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });

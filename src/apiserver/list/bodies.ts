@@ -1,10 +1,11 @@
-// LIST response bodies as sequences of byte pieces: the envelope, then each item's encoding as
+// LIST response bodies as sequences of pieces (bytes, or short text): the envelope, then each item's encoding as
 // kept by encodings.ts (or a view into it), so that no body is built as one string. Each body is
 // byte for byte what JSON.stringify gives for the same list object (field order included): the
 // envelope is that stringify with an empty item array, cut before the array closes.
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import { partialMetadata, tableEnvelope, type IncludeObject } from '../table.ts';
 import { metadataBytes, type Encoded } from './encodings.ts';
+import type { Piece } from './send.ts';
 
 export type EncodedOf = (obj: Obj) => Encoded;
 
@@ -74,17 +75,17 @@ const ROW_OBJECT = Buffer.from(',"object":');
  * A meta.k8s.io Table (`kubectl get`): rows of cells computed now (ages change), each with the
  * item's object or metadata from its kept encoding.
  */
-export function* tableBody(r: ResourceDef, items: readonly Obj[], opts: TableOptions, encodedOf: EncodedOf): Generator<Buffer> {
+export function* tableBody(r: ResourceDef, items: readonly Obj[], opts: TableOptions, encodedOf: EncodedOf): Generator<Piece> {
   const now = opts.now ?? Date.now();
   yield openEnvelope(tableEnvelope(r, opts), 'rows');
   for (let i = 0; i < items.length; i++) {
     const obj = items[i];
     const cells = `${i > 0 ? ',' : ''}{"cells":${JSON.stringify(r.table.cells(obj, now))}`;
     if (opts.include === 'None') {
-      yield Buffer.from(`${cells}}`);
+      yield `${cells}}`;
       continue;
     }
-    yield Buffer.from(cells);
+    yield cells;
     yield ROW_OBJECT;
     if (opts.include === 'Object') yield encodedOf(obj).bytes;
     else yield* partialMetadataPieces(obj, opts.version, encodedOf);
