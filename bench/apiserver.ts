@@ -121,6 +121,7 @@ interface Figures {
   paged: ListFigure;
   tablePaged: ListFigure;
   selector: ListFigure;
+  rssBeforeLists: number;
   rss: number;
   etcdRss?: number;
 }
@@ -176,6 +177,7 @@ async function measure(etcd?: Etcd): Promise<Figures> {
     const createSeconds = (performance.now() - started) / 1000;
 
     const pid = c.proc.pid!;
+    const rssBeforeLists = procStatus(pid, 'VmRSS');
     const path = '/api/v1/namespaces/default/pods';
     /** Times `lists` runs of one listing (one request, or a chain of pages), after one unmeasured warm-up. */
     const timeList = async (one: () => Promise<{ bytes: number; contentType: string; requests: number }>): Promise<ListFigure> => {
@@ -229,7 +231,7 @@ async function measure(etcd?: Etcd): Promise<Figures> {
     const tablePaged = await timeList(pages(TABLE));
     const rss = procStatus(pid, 'VmRSS');
     for (const a of agents) a.destroy();
-    return { createSeconds, failures, json, table, protobuf, paged, tablePaged, selector, rss, etcdRss: etcd ? procStatus(etcd.proc.pid!, 'VmRSS') : undefined };
+    return { createSeconds, failures, json, table, protobuf, paged, tablePaged, selector, rssBeforeLists, rss, etcdRss: etcd ? procStatus(etcd.proc.pid!, 'VmRSS') : undefined };
   } finally {
     await stopServer(c);
   }
@@ -267,7 +269,8 @@ async function main() {
   console.log(`${'  protobuf asked: served as'.padEnd(56)}${col((x) => x.protobuf.contentType)}`);
   listRow(`LIST ${PODS} pods in pages of ${PAGE} (all pages)`, (x) => x.paged);
   listRow('LIST labelSelector, 1/10', (x) => x.selector);
-  console.log(`${'API server RSS after (MiB)'.padEnd(56)}${col((x) => (x.rss / 2 ** 20).toFixed(0))}`);
+  console.log(`${'API server RSS after the creates, before LISTs (MiB)'.padEnd(56)}${col((x) => (x.rssBeforeLists / 2 ** 20).toFixed(0))}`);
+  console.log(`${'API server RSS after the LISTs (MiB)'.padEnd(56)}${col((x) => (x.rss / 2 ** 20).toFixed(0))}`);
   if (rawEtcd) console.log(`${'etcd RSS after (MiB)'.padEnd(56)}${col((x) => (x.etcdRss === undefined ? '-' : (x.etcdRss / 2 ** 20).toFixed(0)))}`);
   console.log(`raw SQLite, same settings, same disk: ${raw.perCommit.toFixed(0)} writes/s with one commit per write; ${raw.batched.toFixed(0)} writes/s in commits of 100`);
   if (rawEtcd) console.log(`raw etcd, same etcd, etcd3 client: ${rawEtcd.serial.toFixed(0)} puts/s one at a time; ${rawEtcd.concurrent.toFixed(0)} puts/s with ${CLIENTS * INFLIGHT} in flight`);

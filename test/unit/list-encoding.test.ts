@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { resources } from '../../src/api/registry.ts';
 import type { Obj } from '../../src/api/resource.ts';
 import { toTable, partialMetadata } from '../../src/apiserver/table.ts';
-import { encodedFor, encodeObject, listEncodings, metadataBytes, metadataSpan, offerEncoding } from '../../src/apiserver/list/encodings.ts';
+import { encodedFor, encodeObject, listEncodings, metadataJson, metadataSpan, offerEncoding } from '../../src/apiserver/list/encodings.ts';
 import { metadataListBody, objectListBody, tableBody } from '../../src/apiserver/list/bodies.ts';
 import { sendJsonPieces } from '../../src/apiserver/list/send.ts';
 
@@ -45,13 +45,13 @@ test('metadataSpan finds the top-level metadata value, past strings with braces,
     { data: '"metadata":{"x":1}', metadata: { name: '🙂' } },
   ];
   for (const obj of cases) {
-    const bytes = Buffer.from(JSON.stringify(obj));
-    const span = metadataSpan(bytes);
-    assert.ok(span, JSON.stringify(obj));
-    assert.equal(bytes.subarray(span[0], span[1]).toString('utf8'), JSON.stringify(obj.metadata));
+    const json = JSON.stringify(obj);
+    const span = metadataSpan(json);
+    assert.ok(span, json);
+    assert.equal(json.slice(span[0], span[1]), JSON.stringify(obj.metadata));
   }
-  assert.equal(metadataSpan(Buffer.from(JSON.stringify({ kind: 'X', spec: { metadata: {} } }))), undefined);
-  assert.equal(metadataSpan(Buffer.from(JSON.stringify({ kind: 'X', metadata: 'not an object' }))), undefined);
+  assert.equal(metadataSpan(JSON.stringify({ kind: 'X', spec: { metadata: {} } })), undefined);
+  assert.equal(metadataSpan(JSON.stringify({ kind: 'X', metadata: 'not an object' })), undefined);
 });
 
 test('a list body is the bytes JSON.stringify gives for the whole list, with or without kept encodings', () => {
@@ -89,18 +89,18 @@ test('encodings are kept per object version, and offered ones only for resources
   const a = pod(1);
   const first = encodedFor(kept, a);
   assert.equal(encodedFor(kept, a), first, 'the same version is encoded once');
+  assert.equal(first.json, JSON.stringify(a));
   const b = pod(1, { status: { phase: 'Failed' } });
-  assert.notEqual(encodedFor(kept, b).bytes.toString(), first.bytes.toString(), 'a new version has its own encoding');
-  const meta = metadataBytes(first)!;
-  assert.equal(meta.toString(), JSON.stringify(a.metadata));
-  assert.equal(meta.buffer, first.bytes.buffer, 'metadata is a view, not a copy');
+  assert.equal(encodedFor(kept, b).json, JSON.stringify(b), 'a new version has its own encoding');
+  assert.equal(metadataJson(first), JSON.stringify(a.metadata));
+  assert.equal(metadataJson(encodeObject({ kind: 'X' })), undefined);
 
   const c = pod(5);
   offerEncoding('/registry/test/c/', c, '"offered"');
-  assert.equal(encodedFor(kept, c).bytes.toString(), '"offered"');
+  assert.equal(encodedFor(kept, c).json, '"offered"');
   const d = pod(6);
   offerEncoding('/registry/test/not-listed/', d, '"offered"');
-  assert.equal(encodedFor(listEncodings('/registry/test/not-listed/'), d).bytes.toString(), JSON.stringify(d));
+  assert.equal(encodedFor(listEncodings('/registry/test/not-listed/'), d).json, JSON.stringify(d));
 });
 
 /** A server answering every request with sendJsonPieces over `pieces()`, and counting pieces taken. */
@@ -180,6 +180,7 @@ test('streamed bodies arrive intact: text and byte pieces, a piece larger than a
     const out: (Buffer | string)[] = [];
     for (let i = 0; i < 3000; i++) out.push(i % 2 ? `[${i}:ü✓]` : Buffer.from(`<${i}:${'y'.repeat(i % 700)}>`));
     out.splice(1500, 0, big);
+    out.splice(2500, 0, 'é'.repeat(100 * 1024));
     return out;
   };
   const expected = Buffer.concat(pieces().map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
@@ -189,8 +190,8 @@ test('streamed bodies arrive intact: text and byte pieces, a piece larger than a
       // As the audit log does: a write that keeps what it is handed.
       const kept: Buffer[] = [];
       const write = res.write.bind(res) as (...a: unknown[]) => boolean;
-      res.write = ((chunk: Buffer, ...rest: unknown[]) => {
-        kept.push(chunk);
+      res.write = ((chunk: Buffer | string, ...rest: unknown[]) => {
+        kept.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
         return write(chunk, ...rest);
       }) as typeof res.write;
       res.on('finish', () => {

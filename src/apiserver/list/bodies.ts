@@ -1,10 +1,10 @@
-// LIST response bodies as sequences of pieces (bytes, or short text): the envelope, then each item's encoding as
-// kept by encodings.ts (or a view into it), so that no body is built as one string. Each body is
+// LIST response bodies as sequences of pieces: the envelope, then each item's encoding as kept by
+// encodings.ts (or a slice of it), so that no body is built as one string. Each body is
 // byte for byte what JSON.stringify gives for the same list object (field order included): the
 // envelope is that stringify with an empty item array, cut before the array closes.
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import { partialMetadata, tableEnvelope, type IncludeObject } from '../table.ts';
-import { metadataBytes, type Encoded } from './encodings.ts';
+import { metadataJson, type Encoded } from './encodings.ts';
 import type { Piece } from './send.ts';
 
 export type EncodedOf = (obj: Obj) => Encoded;
@@ -20,11 +20,11 @@ function openEnvelope(envelope: Obj, field: string): Buffer {
 }
 
 /** A list of objects (PodList and the like): `{"kind","apiVersion","metadata","items":[...]}`. */
-export function* objectListBody(envelope: Obj, items: readonly Obj[], encodedOf: EncodedOf): Generator<Buffer> {
+export function* objectListBody(envelope: Obj, items: readonly Obj[], encodedOf: EncodedOf): Generator<Piece> {
   yield openEnvelope(envelope, 'items');
   for (let i = 0; i < items.length; i++) {
     if (i > 0) yield COMMA;
-    yield encodedOf(items[i]).bytes;
+    yield encodedOf(items[i]).json;
   }
   yield CLOSE;
 }
@@ -38,10 +38,10 @@ function metadataOpener(version: string): Buffer {
 }
 
 /** An item's PartialObjectMetadata: its metadata bytes in the envelope partialMetadata() gives. */
-function* partialMetadataPieces(obj: Obj, version: string, encodedOf: EncodedOf): Generator<Buffer> {
-  const meta = metadataBytes(encodedOf(obj));
+function* partialMetadataPieces(obj: Obj, version: string, encodedOf: EncodedOf): Generator<Piece> {
+  const meta = metadataJson(encodedOf(obj));
   if (meta === undefined) {
-    yield Buffer.from(JSON.stringify(partialMetadata(obj, version)));
+    yield JSON.stringify(partialMetadata(obj, version));
     return;
   }
   yield metadataOpener(version);
@@ -50,7 +50,7 @@ function* partialMetadataPieces(obj: Obj, version: string, encodedOf: EncodedOf)
 }
 
 /** PartialObjectMetadataList (metadata-only informers, e.g. the garbage collector's). */
-export function* metadataListBody(envelope: Obj, items: readonly Obj[], version: string, encodedOf: EncodedOf): Generator<Buffer> {
+export function* metadataListBody(envelope: Obj, items: readonly Obj[], version: string, encodedOf: EncodedOf): Generator<Piece> {
   yield openEnvelope(envelope, 'items');
   for (let i = 0; i < items.length; i++) {
     if (i > 0) yield COMMA;
@@ -87,7 +87,7 @@ export function* tableBody(r: ResourceDef, items: readonly Obj[], opts: TableOpt
     }
     yield cells;
     yield ROW_OBJECT;
-    if (opts.include === 'Object') yield encodedOf(obj).bytes;
+    if (opts.include === 'Object') yield encodedOf(obj).json;
     else yield* partialMetadataPieces(obj, opts.version, encodedOf);
     yield CLOSE_OBJECT;
   }

@@ -1,6 +1,6 @@
-// The JSON bytes of cached objects, kept with each object for as long as its resource is being
-// listed over HTTP, so that a LIST writes buffers it already has instead of serializing
-// every item again.
+// The JSON of cached objects, kept with each object for as long as its resource is being
+// listed over HTTP, so that a LIST writes text it already has instead of serializing every
+// item again.
 //
 // Memory: an encoding is about as large as the object's JSON (10,000 pods with managedFields: ~22
 // MiB), so encodings are made lazily, by the first LIST (or Table, or metadata list) of a resource,
@@ -12,9 +12,14 @@ import type { Obj } from '../../api/resource.ts';
 import { encode } from '../../storage/cache.ts';
 
 export interface Encoded {
-  /** JSON.stringify(obj), as UTF-8. */
-  readonly bytes: Buffer;
-  /** Byte offsets of metadata's value in bytes (start inclusive, end exclusive); -1 until found, -2 when absent. */
+  /**
+   * JSON.stringify(obj): the very string the watch cache's encode() made (and may share with its
+   * recent-encodings table), not a copy. Kept as text rather than bytes: turning each encoding
+   * into a buffer of its own cost more than the encoding itself on a cold LIST, and writing the
+   * text into a response chunk is a copy like any other.
+   */
+  readonly json: string;
+  /** Offsets of metadata's value in json (start inclusive, end exclusive); -1 until found, -2 when absent. */
   metaStart: number;
   metaEnd: number;
 }
@@ -56,7 +61,7 @@ export function listEncodings(bucket: string): ResourceEncodings {
   return e;
 }
 
-/** The object's JSON bytes, kept for later LISTs of its resource. */
+/** The object's JSON, kept for later LISTs of its resource. */
 export function encodedFor(encodings: ResourceEncodings, obj: Obj): Encoded {
   let enc = encodings.byObject.get(obj);
   if (!enc) encodings.byObject.set(obj, (enc = encodeObject(obj)));
@@ -69,30 +74,22 @@ export function encodedFor(encodings: ResourceEncodings, obj: Obj): Encoded {
  */
 export function offerEncoding(bucket: string, obj: Obj, json: string): void {
   const e = resources.get(bucket);
-  if (e && !e.byObject.has(obj)) e.byObject.set(obj, fromString(json));
+  if (e && !e.byObject.has(obj)) e.byObject.set(obj, { json, metaStart: -1, metaEnd: -1 });
 }
 
-/** The JSON bytes of an object that is not kept (e.g. a version converted for one request). */
+/** The JSON of an object that is not kept (e.g. a version converted for one request). */
 export function encodeObject(obj: Obj): Encoded {
-  return fromString(encode(obj));
+  return { json: encode(obj), metaStart: -1, metaEnd: -1 };
 }
 
-function fromString(json: string): Encoded {
-  // A buffer of its own, not a slice of Node's shared pool: a kept slice would pin the whole
-  // pool slab (8 KiB) for as long as it lives.
-  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
-  bytes.write(json, 0, 'utf8');
-  return { bytes, metaStart: -1, metaEnd: -1 };
-}
-
-/** The bytes of the object's metadata value, a view into its encoding; undefined when it has none. */
-export function metadataBytes(enc: Encoded): Buffer | undefined {
+/** The text of the object's metadata value, a slice of its encoding; undefined when it has none. */
+export function metadataJson(enc: Encoded): string | undefined {
   if (enc.metaStart === -1) {
-    const span = metadataSpan(enc.bytes);
+    const span = metadataSpan(enc.json);
     enc.metaStart = span ? span[0] : -2;
     enc.metaEnd = span ? span[1] : -2;
   }
-  return enc.metaStart < 0 ? undefined : enc.bytes.subarray(enc.metaStart, enc.metaEnd);
+  return enc.metaStart < 0 ? undefined : enc.json.slice(enc.metaStart, enc.metaEnd);
 }
 
 const QUOTE = 0x22;
@@ -102,25 +99,24 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const METADATA_KEY = Buffer.from('"metadata"');
+const METADATA_KEY = '"metadata"';
 
 /**
- * Where the value of the top-level "metadata" field lies in compact JSON bytes, when it is an
- * object. Structural characters are ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte
- * character, so a byte scan that skips strings finds them exactly.
+ * Where the value of the top-level "metadata" field lies in compact JSON text, when it is an
+ * object: a scan that skips strings, so that braces and keys inside them do not count.
  */
-export function metadataSpan(b: Uint8Array): [number, number] | undefined {
+export function metadataSpan(s: string): [number, number] | undefined {
   let depth = 0;
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c === QUOTE) {
       const start = i;
-      i = stringEnd(b, i);
+      i = stringEnd(s, i);
       // A key of the top-level object followed by its value.
-      if (depth === 1 && b[i + 1] === COLON && i + 1 - start === METADATA_KEY.length && METADATA_KEY.equals(b.subarray(start, i + 1))) {
+      if (depth === 1 && s.charCodeAt(i + 1) === COLON && i + 1 - start === METADATA_KEY.length && s.startsWith(METADATA_KEY, start)) {
         const valueStart = i + 2;
-        if (b[valueStart] !== OPEN_BRACE) return undefined;
-        const valueEnd = containerEnd(b, valueStart);
+        if (s.charCodeAt(valueStart) !== OPEN_BRACE) return undefined;
+        const valueEnd = containerEnd(s, valueStart);
         return valueEnd < 0 ? undefined : [valueStart, valueEnd];
       }
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
@@ -130,21 +126,21 @@ export function metadataSpan(b: Uint8Array): [number, number] | undefined {
 }
 
 /** The index of the quote closing the string that opens at i. */
-function stringEnd(b: Uint8Array, i: number): number {
-  for (i++; i < b.length; i++) {
-    const d = b[i];
+function stringEnd(s: string, i: number): number {
+  for (i++; i < s.length; i++) {
+    const d = s.charCodeAt(i);
     if (d === BACKSLASH) i++;
     else if (d === QUOTE) return i;
   }
-  return b.length;
+  return s.length;
 }
 
 /** The index just past the object or array that opens at start, or -1 when it does not close. */
-function containerEnd(b: Uint8Array, start: number): number {
+function containerEnd(s: string, start: number): number {
   let depth = 0;
-  for (let i = start; i < b.length; i++) {
-    const c = b[i];
-    if (c === QUOTE) i = stringEnd(b, i);
+  for (let i = start; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === QUOTE) i = stringEnd(s, i);
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
     else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
   }

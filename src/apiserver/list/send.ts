@@ -15,7 +15,7 @@ const pool: Buffer[] = [];
 
 const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
 
-/** Bytes, or short text (a Table row's cells) written into the chunk as UTF-8 without a buffer of its own. */
+/** Bytes, or text written into the chunk as UTF-8 without a buffer of its own. */
 export type Piece = Buffer | string;
 
 export async function sendJsonPieces(res: ServerResponse, code: number, pieces: Iterable<Piece>): Promise<void> {
@@ -39,7 +39,8 @@ export async function sendJsonPieces(res: ServerResponse, code: number, pieces: 
   try {
     for (const piece of pieces) {
       const text = typeof piece === 'string';
-      const length = text ? Buffer.byteLength(piece) : piece.length;
+      // Text takes at most 3 bytes per UTF-16 unit: counting them exactly would read it twice.
+      const length = text ? piece.length * 3 : piece.length;
       chunk ??= reuse ? take() : Buffer.allocUnsafe(CHUNK_BYTES);
       if (size + length > CHUNK_BYTES) {
         if (size > 0 && !(await flush())) return;
@@ -54,9 +55,11 @@ export async function sendJsonPieces(res: ServerResponse, code: number, pieces: 
           continue;
         }
       }
-      if (text) chunk.write(piece, size, 'utf8');
-      else piece.copy(chunk, size);
-      size += length;
+      if (text) size += chunk.write(piece, size, 'utf8');
+      else {
+        chunk.set(piece, size);
+        size += length;
+      }
       if (size === CHUNK_BYTES && !(await flush())) return;
     }
   } catch (err) {
