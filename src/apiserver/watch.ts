@@ -7,7 +7,7 @@ import { groupVersion } from '../api/registry.ts';
 import { encode, type CacheEvent, type WatchCache } from '../storage/cache.ts';
 import { bucketFor } from './resource-store.ts';
 import { tableRow, type IncludeObject } from './table.ts';
-import { offerEncoding } from './list/encodings.ts';
+import { keptJson, offerEncoding } from './list/encodings.ts';
 import { ApiError, gone } from './errors.ts';
 
 export interface WatchParams {
@@ -62,9 +62,13 @@ let lastFrame: { obj: Obj; type: string; bytes: Buffer } | undefined;
 
 function sharedFrame(bucket: string, type: string, obj: Obj): Buffer {
   if (lastFrame?.obj === obj && lastFrame.type === type) return lastFrame.bytes;
-  const json = encode(obj);
-  // The next LIST of a resource being listed needs this encoding too (a deleted object's, never).
-  if (type !== 'DELETED') offerEncoding(bucket, obj, json);
+  // A resource being listed has its objects' encodings at hand (a watch replaying the current
+  // state sends each of them); the next LIST needs the encoding of a change (a deleted object's, never).
+  let json = keptJson(bucket, obj);
+  if (json === undefined) {
+    json = encode(obj);
+    if (type !== 'DELETED') offerEncoding(bucket, obj, json);
+  }
   const bytes = Buffer.from(`{"type":"${type}","object":${json}}\n`);
   lastFrame = { obj, type, bytes };
   return bytes;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { resources } from '../../src/api/registry.ts';
 import type { Obj } from '../../src/api/resource.ts';
 import { toTable, partialMetadata } from '../../src/apiserver/table.ts';
-import { encodedFor, encodeObject, listEncodings, metadataJson, metadataSpan, offerEncoding } from '../../src/apiserver/list/encodings.ts';
+import { encodedFor, encodeObject, keptJson, listEncodings, metadataJson, metadataSpan, offerEncoding } from '../../src/apiserver/list/encodings.ts';
 import { metadataListBody, objectListBody, tableBody } from '../../src/apiserver/list/bodies.ts';
 import { sendJsonPieces } from '../../src/apiserver/list/send.ts';
 
@@ -98,8 +98,11 @@ test('encodings are kept per object version, and offered ones only for resources
   const c = pod(5);
   offerEncoding('/registry/test/c/', c, '"offered"');
   assert.equal(encodedFor(kept, c).json, '"offered"');
+  assert.equal(keptJson('/registry/test/c/', c), '"offered"');
+  assert.equal(keptJson('/registry/test/c/', pod(5)), undefined, 'kept for that very version only');
   const d = pod(6);
   offerEncoding('/registry/test/not-listed/', d, '"offered"');
+  assert.equal(keptJson('/registry/test/not-listed/', d), undefined);
   assert.equal(encodedFor(listEncodings('/registry/test/not-listed/'), d).json, JSON.stringify(d));
 });
 
@@ -228,4 +231,24 @@ test('streamed bodies arrive intact: text and byte pieces, a piece larger than a
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+});
+
+test('a resource no LIST asks for keeps its encodings for one to two idle periods, then loses them', async () => {
+  process.env.ORDINAL_LIST_ENCODINGS_IDLE_MS = '40';
+  // A module instance of its own, reading the short period.
+  const specifier = '../../src/apiserver/list/encodings.ts?idle';
+  const m = (await import(specifier)) as typeof import('../../src/apiserver/list/encodings.ts');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const idle = pod(1);
+  const busy = pod(2);
+  m.encodedFor(m.listEncodings('/registry/test/idle/'), idle);
+  m.encodedFor(m.listEncodings('/registry/test/busy/'), busy);
+  for (let i = 0; i < 10; i++) {
+    await sleep(20);
+    m.listEncodings('/registry/test/busy/');
+  }
+  assert.equal(m.keptJson('/registry/test/idle/', idle), undefined, 'dropped after 200 ms unlisted');
+  assert.equal(m.keptJson('/registry/test/busy/', busy), JSON.stringify(busy), 'kept while listed');
+  await sleep(200);
+  assert.equal(m.keptJson('/registry/test/busy/', busy), undefined);
 });

@@ -77,6 +77,11 @@ export function offerEncoding(bucket: string, obj: Obj, json: string): void {
   if (e && !e.byObject.has(obj)) e.byObject.set(obj, { json, metaStart: -1, metaEnd: -1 });
 }
 
+/** The JSON kept for an object, if its resource is being listed and a LIST or watch encoded this version. */
+export function keptJson(bucket: string, obj: Obj): string | undefined {
+  return resources.get(bucket)?.byObject.get(obj)?.json;
+}
+
 /** The JSON of an object that is not kept (e.g. a version converted for one request). */
 export function encodeObject(obj: Obj): Encoded {
   return { json: encode(obj), metaStart: -1, metaEnd: -1 };
