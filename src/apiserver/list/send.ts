@@ -19,7 +19,7 @@ const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache
 export type Piece = Buffer | string;
 
 export async function sendJsonPieces(res: ServerResponse, code: number, pieces: Iterable<Piece>): Promise<void> {
-  // A wrapper of write (the audit log's) may keep the chunks it is handed: those must stay unchanged.
+  // A wrapper of write (the audit log's) may keep the chunks it is handed: those are not reused.
   const reuse = !Object.hasOwn(res, 'write');
   let chunk: Buffer | undefined;
   let size = 0;
@@ -41,10 +41,10 @@ export async function sendJsonPieces(res: ServerResponse, code: number, pieces: 
       const text = typeof piece === 'string';
       // Text takes at most 3 bytes per UTF-16 unit: counting them exactly would read it twice.
       const length = text ? piece.length * 3 : piece.length;
-      chunk ??= reuse ? take() : Buffer.allocUnsafe(CHUNK_BYTES);
+      chunk ??= take();
       if (size + length > CHUNK_BYTES) {
         if (size > 0 && !(await flush())) return;
-        chunk ??= reuse ? take() : Buffer.allocUnsafe(CHUNK_BYTES);
+        chunk ??= take();
         // A piece larger than a chunk goes out as it is.
         if (length > CHUNK_BYTES) {
           if (!streaming) {
@@ -70,7 +70,8 @@ export async function sendJsonPieces(res: ServerResponse, code: number, pieces: 
   if (!streaming) {
     // The whole body in one chunk: a copy of its own, as the response may hold it after end().
     const body = Buffer.from((chunk ?? Buffer.alloc(0)).subarray(0, size));
-    if (chunk && reuse) release(chunk);
+    // That chunk never left: it goes back to the pool even when a wrapper watches the writes.
+    if (chunk) release(chunk);
     res.writeHead(code, { ...HEADERS, 'Content-Length': String(body.length) });
     res.end(body);
     return;
@@ -78,7 +79,10 @@ export async function sendJsonPieces(res: ServerResponse, code: number, pieces: 
   if (chunk && size > 0) {
     const last = chunk;
     res.end(last.subarray(0, size), reuse ? () => release(last) : undefined);
-  } else res.end();
+  } else {
+    if (chunk) release(chunk);
+    res.end();
+  }
 }
 
 function take(): Buffer {
