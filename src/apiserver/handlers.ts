@@ -13,6 +13,9 @@ import type { ResourceRequest } from './request.ts';
 import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
 import { negotiate } from './negotiate.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
+import { encodedFor, encodeObject, listEncodings } from './list/encodings.ts';
+import { metadataListBody, objectListBody, tableBody, type EncodedOf } from './list/bodies.ts';
+import { sendJsonPieces } from './list/send.ts';
 import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
@@ -151,7 +154,7 @@ function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
-function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): void {
+function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): Promise<void> {
   const r = rr.resource;
   const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
   const limit = Number(q.get('limit') ?? 0) || 0;
@@ -167,7 +170,9 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     afterKey = c.start;
     rv = String(c.rv);
   }
-  const candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey);
+  const selecting = !!(q.get('labelSelector') || q.get('fieldSelector'));
+  // Unfiltered, a page needs no more candidates than itself and one to tell that more follow.
+  const candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey, limit > 0 && !selecting ? limit + 1 : undefined);
   let items: Obj[] = [];
   let next: string | undefined;
   let remaining: number | undefined;
@@ -178,25 +183,31 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     if (limit > 0 && items.length === limit) {
       next = encodeContinue(Number(rv), lastKey(r, items));
       // As upstream: a count is only given when no selector filters the list (it would be a guess).
-      if (!q.get('labelSelector') && !q.get('fieldSelector')) remaining = candidates.length - i;
+      if (!selecting) remaining = rs.countAfter(r, rr.namespace, afterKey) - i;
       break;
     }
     items.push(c.obj);
   }
-  if (r.convert) items = items.map(r.convert);
   const neg = negotiate(accept);
-  if (neg.table) {
-    return sendJson(res, 200, toTable(r, items, { include: includeObject(q), version: neg.table, resourceVersion: rv, continue: next, remaining }));
-  }
   const meta: Obj = { resourceVersion: rv };
   if (next) meta.continue = next;
   if (remaining !== undefined) meta.remainingItemCount = remaining;
-  if (neg.partialMetadata) {
-    return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${neg.partialMetadata}`, metadata: meta, items: items.map((o) => partialMetadata(o, neg.partialMetadata)) });
+  // Items go out as the encodings kept with them, unless converted for this request (a copy each time).
+  let encodedOf: EncodedOf;
+  if (r.convert) {
+    items = items.map(r.convert);
+    encodedOf = encodeObject;
+  } else {
+    const kept = listEncodings(bucketFor(r));
+    encodedOf = (o) => encodedFor(kept, o);
   }
-  // Items are spliced in pre-encoded: each object is serialized once per change, not once per list.
-  const head = `{"kind":"${r.listKind ?? `${r.kind}List`}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
-  sendJson(res, 200, head + items.map(encode).join(',') + ']}');
+  if (neg.table) {
+    return sendJsonPieces(res, 200, tableBody(r, items, { include: includeObject(q), version: neg.table, resourceVersion: rv, continue: next, remaining }, encodedOf));
+  }
+  if (neg.partialMetadata) {
+    return sendJsonPieces(res, 200, metadataListBody({ kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${neg.partialMetadata}`, metadata: meta }, items, neg.partialMetadata, encodedOf));
+  }
+  return sendJsonPieces(res, 200, objectListBody({ kind: r.listKind ?? `${r.kind}List`, apiVersion: groupVersion(r), metadata: meta }, items, encodedOf));
 }
 
 /** The continuation starts after the last key returned, not the last key examined. */

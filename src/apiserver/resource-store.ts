@@ -201,9 +201,15 @@ export class ResourceStore {
     return this.cache.get(keyFor(r, namespace, name))?.obj;
   }
 
-  list(r: ResourceDef, namespace?: string, afterKey?: string): CachedObject[] {
+  list(r: ResourceDef, namespace?: string, afterKey?: string, limit?: number): CachedObject[] {
     const bucket = bucketFor(r);
-    return this.cache.list(bucket, namespace !== undefined && r.namespaced ? `${bucket}${namespace}/` : bucket, afterKey);
+    return this.cache.list(bucket, namespace !== undefined && r.namespaced ? `${bucket}${namespace}/` : bucket, afterKey, limit);
+  }
+
+  /** How many objects list() gives without a limit. */
+  countAfter(r: ResourceDef, namespace?: string, afterKey?: string): number {
+    const bucket = bucketFor(r);
+    return this.cache.countAfter(bucket, namespace !== undefined && r.namespaced ? `${bucket}${namespace}/` : bucket, afterKey);
   }
 
   async create(r: ResourceDef, namespace: string | undefined, input: Obj, opts: WriteOptions = {}): Promise<Obj> {

@@ -7,6 +7,7 @@ import { groupVersion } from '../api/registry.ts';
 import { encode, type CacheEvent, type WatchCache } from '../storage/cache.ts';
 import { bucketFor } from './resource-store.ts';
 import { tableRow, type IncludeObject } from './table.ts';
+import { keptJson, offerEncoding } from './list/encodings.ts';
 import { ApiError, gone } from './errors.ts';
 
 export interface WatchParams {
@@ -59,9 +60,16 @@ export function watchResourceVersion(v: string | null | undefined): number | und
  */
 let lastFrame: { obj: Obj; type: string; bytes: Buffer } | undefined;
 
-function sharedFrame(type: string, obj: Obj): Buffer {
+function sharedFrame(bucket: string, type: string, obj: Obj): Buffer {
   if (lastFrame?.obj === obj && lastFrame.type === type) return lastFrame.bytes;
-  const bytes = Buffer.from(`{"type":"${type}","object":${encode(obj)}}\n`);
+  // A resource being listed has its objects' encodings at hand (a watch replaying the current
+  // state sends each of them); the next LIST needs the encoding of a change (a deleted object's, never).
+  let json = keptJson(bucket, obj);
+  if (json === undefined) {
+    json = encode(obj);
+    if (type !== 'DELETED') offerEncoding(bucket, obj, json);
+  }
+  const bytes = Buffer.from(`{"type":"${type}","object":${json}}\n`);
   lastFrame = { obj, type, bytes };
   return bytes;
 }
@@ -93,7 +101,7 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
       process.nextTick(uncork);
     }
     if (!p.table && typeof obj !== 'string' && !(r.convert && obj.kind === r.kind)) {
-      res.write(sharedFrame(type, obj));
+      res.write(sharedFrame(bucketFor(r), type, obj));
       if (res.writableLength > MAX_BUFFERED_BYTES) stop();
       return;
     }

@@ -406,15 +406,26 @@ export class WatchCache {
     return this.buckets.get(bucketOf(key))?.items.get(key);
   }
 
-  /** Objects under a bucket (and optional sub-prefix such as a namespace), in key order. */
-  list(bucket: string, prefix = bucket, afterKey?: string): CachedObject[] {
+  /** Objects under a bucket (and optional sub-prefix such as a namespace), in key order; at most `limit` (a page). */
+  list(bucket: string, prefix = bucket, afterKey?: string, limit = Infinity): CachedObject[] {
     const b = this.buckets.get(bucket);
     if (!b) return [];
     const keys = b.sortedKeys();
     let i = afterKey !== undefined ? upperBound(keys, afterKey) : lowerBound(keys, prefix);
     const out: CachedObject[] = [];
-    for (; i < keys.length && keys[i].startsWith(prefix); i++) out.push(b.items.get(keys[i])!);
+    for (; i < keys.length && out.length < limit && keys[i].startsWith(prefix); i++) out.push(b.items.get(keys[i])!);
     return out;
+  }
+
+  /** How many objects list() would give without a limit, counted without visiting them. */
+  countAfter(bucket: string, prefix = bucket, afterKey?: string): number {
+    const b = this.buckets.get(bucket);
+    if (!b) return 0;
+    const keys = b.sortedKeys();
+    const start = afterKey !== undefined ? upperBound(keys, afterKey) : lowerBound(keys, prefix);
+    if (start >= keys.length || !keys[start].startsWith(prefix)) return 0;
+    // Keys under the prefix run up to its successor (last character plus one), exclusive.
+    return lowerBound(keys, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)) - start;
   }
 
   /** Keys whose indexed field equals value, or undefined when the field is not indexed. */
