@@ -1,9 +1,9 @@
 // HTTP verbs on resource paths, mapped onto the generic registry.
 import { jsonKindName } from './patch/errors.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseDocument } from 'yaml';
 import { warningHeaderValue } from './warning-header.ts';
-import { MAX_NESTING_DEPTH, nestedDeeperThan, selfContainedAnchor } from './body-limits.ts';
+import { MAX_NESTING_DEPTH, nestedDeeperThan } from './body-limits.ts';
+import { yamlToJson } from './yaml-body.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
@@ -257,13 +257,7 @@ export function parseBody(buf: Buffer, type: string): unknown {
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
     let value: unknown;
     try {
-      const doc = parseDocument(text);
-      // The yaml package recurses per flow level and reports running out of stack as a parse error.
-      if (doc.errors.some((e) => /^Maximum call stack size exceeded/.test(e.message))) throw new Error(`yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
-      if (doc.errors.length) throw doc.errors[0];
-      const anchor = selfContainedAnchor(doc);
-      if (anchor !== undefined) throw new Error(`yaml: anchor '${anchor}' value contains itself`);
-      value = doc.toJS({ maxAliasCount: 100 });
+      value = yamlToJson(text);
     } catch (err) {
       throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
     }
