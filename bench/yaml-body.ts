@@ -136,7 +136,7 @@ async function child(file: string, type: string, targetRoot: string): Promise<vo
   const { parseBody } = await import(pathToFileURL(join(targetRoot, 'src/apiserver/handlers.ts')).href);
   const buf = readFileSync(file);
   // Warm the decoder on a small body so that code compiled on first use is not counted.
-  parseBody(Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: "b"}\n'), type);
+  parseBody(Buffer.from('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"a": "b"}}'), type);
   const gc = (globalThis as any).gc as () => void;
   gc();
   gc();
@@ -238,6 +238,6 @@ async function main(): Promise<void> {
 if (process.argv.includes('--child')) {
   const at = (flag: string) => process.argv[process.argv.indexOf(flag) + 1];
   await child(at('--child'), at('--type'), at('--target'));
-} else {
+} else if (import.meta.main) {
   await main();
 }
