@@ -116,6 +116,13 @@ export const SHAPES: Record<string, { what: string; body: (size: number) => stri
       return head + quoted('x'.repeat(size - head.length - 3)) + '\n';
     },
   },
+  'deep-flow': {
+    what: "fuzzer: labels nested as deep as the size allows (its 100,000 levels are 0.57 MiB), refused for depth",
+    body: (size) => {
+      const n = Math.floor((size - 40) / 6);
+      return '{"metadata":{"name":"fz-a","labels":' + '{"a":'.repeat(n) + '1' + '}'.repeat(n) + '}}';
+    },
+  },
   'flow-json': {
     what: 'fuzzer and kubectl: JSON text (a List of StatefulSets), which is YAML; kubectl apply --server-side sends JSON as apply-patch+yaml',
     body: (size) => fill(size, '{"apiVersion":"v1","kind":"List","items":[', (i) => (i ? ',' : '') + JSON.stringify(STS(i)), ']}'),

@@ -95,6 +95,33 @@ function overflowMarked(v: unknown): unknown {
   return v;
 }
 
+test('JSON text decodes as the YAML path decodes it, repeated keys and overflowing numbers included', () => {
+  const texts = [SHAPES['flow-json'].body(64 * 1024), '{"a":1,"b":[1,2,{"c":null}],"d":"\\u00e9\\/\\"","e":-0,"f":1.0,"g":9007199254740993}', '[]', ' {"__proto__": {"x": 1}}'];
+  for (let i = 0; i < 3000; i++) {
+    const r = generate(11, i);
+    if (r.body && r.body.length < 256 * 1024 && /^[ \t\r\n]*[{[]/.test(r.body.toString('utf8'))) texts.push(r.body.toString('utf8'));
+  }
+  let compared = 0;
+  for (const text of texts) {
+    // A comment first sends the same text the YAML way.
+    const viaYaml = attempt(() => yamlToJson('#\n' + text));
+    assert.deepEqual(attempt(() => yamlToJson(text)), viaYaml, text.slice(0, 300));
+    compared++;
+  }
+  assert.ok(compared > 500, `only ${compared} texts compared`);
+  refused('{"metadata": {"name": "a"}, "metadata": {"name": "b"}}', 'yaml: line 1: duplicated mapping key');
+  refused('{"a": {"k": 1, "k": 1}}', 'yaml: line 1: duplicated mapping key');
+  assert.deepEqual(yamlToJson('{"a": 1e400, "b": "x:y", "c\\"": 1}'), { a: '1e400', b: 'x:y', 'c"': 1 });
+});
+
+function attempt(fn: () => unknown): unknown {
+  try {
+    return { value: fn() };
+  } catch (err) {
+    return { error: (err as Error).message.replace(/^yaml: line \d+: /, 'yaml: ') };
+  }
+}
+
 test('empty bodies are null; several documents, unknown tags and complex keys are refused', () => {
   assert.equal(yamlToJson(''), null);
   assert.equal(yamlToJson('# nothing\n'), null);
@@ -145,7 +172,9 @@ test("aliases: shared values within go-yaml's budget, an anchor inside its own v
 test('a 3 MiB body costs memory in proportion to its size (the Document tree cost 250-320 MB)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'yaml-body-test-'));
   try {
-    for (const shape of ['flow-json', 'block-list', 'quoted']) {
+    // Bounds at about 1.5 times what bench/yaml-body.ts measures; the Document tree cost 316, 251
+    // and 113 MB, and JSON text taken the YAML way 92 MB.
+    for (const [shape, mb] of [['flow-json', 50], ['block-list', 130], ['quoted', 40]] as const) {
       const file = join(dir, shape);
       writeFileSync(file, SHAPES[shape].body(3 * 2 ** 20));
       const out = spawnSync(process.execPath, ['--max-semi-space-size=16', '--expose-gc', join(root, 'bench/yaml-body.ts'), '--child', file, '--type', 'application/yaml', '--target', root], { encoding: 'utf8' });
@@ -153,7 +182,7 @@ test('a 3 MiB body costs memory in proportion to its size (the Document tree cos
       assert.ok(line, out.stderr);
       const r = JSON.parse(line.slice(8));
       assert.equal(r.outcome, 'ok', shape);
-      assert.ok(r.rss < 160 * 2 ** 20, `${shape}: ${(r.rss / 2 ** 20).toFixed(0)} MB transient RSS`);
+      assert.ok(r.rss < mb * 2 ** 20, `${shape}: ${(r.rss / 2 ** 20).toFixed(0)} MB transient RSS`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
