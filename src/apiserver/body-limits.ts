@@ -1,13 +1,9 @@
 // Limits on decoded request bodies that upstream's decoders enforce while parsing: Go's JSON
 // scanner (and so kube-apiserver's) refuses nesting deeper than 10,000, and go-yaml refuses an
-// anchor whose value contains its own alias. JSON.parse and the `yaml` package accept both, and
-// the server's recursive walks (defaulting, validation, managed fields) would then overflow the
-// stack and answer 500, so these limits are checked once, right after parsing.
-import type { Document } from 'yaml';
-import { lazyModule } from '../util/lazy-module.ts';
-
-// Only YAML bodies need the yaml package: it loads with the first one (handlers.ts).
-const yaml = lazyModule<typeof import('yaml')>(import.meta.url, 'yaml');
+// anchor whose value contains its own alias, or aliases that expand too far. JSON.parse accepts
+// deep nesting, and the server's recursive walks (defaulting, validation, managed fields) would
+// then overflow the stack and answer 500, so these limits are checked once, right after parsing
+// (YAML's while parsing, in yaml-body.ts).
 
 /**
  * Upstream's limit is encoding/json's maxNestingDepth, 10,000. Ours is lower: the server's
@@ -30,20 +26,22 @@ export function nestedDeeperThan(value: unknown, max = MAX_NESTING_DEPTH): boole
   return false;
 }
 
-/** The name of an anchor used inside its own value (`&a {x: *a}`), which go-yaml refuses. */
-export function selfContainedAnchor(doc: Document): string | undefined {
-  let found: string | undefined;
-  const { isCollection, visit } = yaml();
-  visit(doc, {
-    Alias(_key, node, path) {
-      const target = node.resolve(doc);
-      if (target && isCollection(target) && path.includes(target)) {
-        found = node.source;
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
+/**
+ * go-yaml's guard against alias expansion bombs ("billion laughs"), checked as each node is
+ * decoded: with more than 100 nodes reached through aliases among more than 1,000 decoded, the
+ * share reached through aliases may be at most 99 % for documents of up to 400,000 decoded nodes,
+ * falling evenly to 10 % at 4,000,000 and beyond. Beyond it go-yaml fails with "document contains
+ * excessive aliasing".
+ */
+export function aliasBudgetExceeded(aliased: number, decoded: number): boolean {
+  return aliased > 100 && decoded > 1000 && aliased / decoded > allowedAliasRatio(decoded);
 }
 
+const RATIO_RANGE_LOW = 400_000;
+const RATIO_RANGE_HIGH = 4_000_000;
+
+function allowedAliasRatio(decoded: number): number {
+  if (decoded <= RATIO_RANGE_LOW) return 0.99;
+  if (decoded >= RATIO_RANGE_HIGH) return 0.1;
+  return 0.99 - 0.89 * ((decoded - RATIO_RANGE_LOW) / (RATIO_RANGE_HIGH - RATIO_RANGE_LOW));
+}

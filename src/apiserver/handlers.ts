@@ -3,7 +3,7 @@ import { jsonKindName } from './patch/errors.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { lazyModule } from '../util/lazy-module.ts';
 import { warningHeaderValue } from './warning-header.ts';
-import { MAX_NESTING_DEPTH, nestedDeeperThan, selfContainedAnchor } from './body-limits.ts';
+import { MAX_NESTING_DEPTH, nestedDeeperThan } from './body-limits.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
@@ -24,8 +24,8 @@ import { PROTOBUF_MEDIA_TYPE } from './protobuf/media-type.ts';
 import { checkFieldManager, managerFromUserAgent, validateApplyOptions } from './fieldmanager/index.ts';
 import { invalid } from './errors.ts';
 
-// The yaml package (some 70 modules) loads with the first YAML body, not at start-up.
-const yaml = lazyModule<typeof import('yaml')>(import.meta.url, 'yaml');
+// Only YAML bodies need the YAML decoder (and js-yaml): it loads with the first one.
+const yamlBody = lazyModule<typeof import('./yaml-body.ts')>(import.meta.url, './yaml-body.ts');
 // The protobuf decoder and its descriptors load with the first protobuf body.
 const protobuf = lazyModule<typeof import('./protobuf/index.ts')>(import.meta.url, './protobuf/index.ts');
 
@@ -273,13 +273,7 @@ export function parseBody(buf: Buffer, type: string): unknown {
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
     let value: unknown;
     try {
-      const doc = yaml().parseDocument(text);
-      // The yaml package recurses per flow level and reports running out of stack as a parse error.
-      if (doc.errors.some((e) => /^Maximum call stack size exceeded/.test(e.message))) throw new Error(`yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
-      if (doc.errors.length) throw doc.errors[0];
-      const anchor = selfContainedAnchor(doc);
-      if (anchor !== undefined) throw new Error(`yaml: anchor '${anchor}' value contains itself`);
-      value = doc.toJS({ maxAliasCount: 100 });
+      value = yamlBody().yamlToJson(text);
     } catch (err) {
       throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
     }

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDocument } from 'yaml';
-import { MAX_NESTING_DEPTH, nestedDeeperThan, selfContainedAnchor } from '../../src/apiserver/body-limits.ts';
+import { MAX_NESTING_DEPTH, aliasBudgetExceeded, nestedDeeperThan } from '../../src/apiserver/body-limits.ts';
 import { parseBody } from '../../src/apiserver/handlers.ts';
 
 const arrays = (d: number) => JSON.parse('['.repeat(d) + ']'.repeat(d));
@@ -18,10 +17,19 @@ test('nesting depth counts objects and arrays, scalars add nothing', () => {
   assert.equal(nestedDeeperThan(arrays(1_000_000)), true);
 });
 
-test('an anchor used inside its own value is found by name; plain aliases are fine', () => {
-  assert.equal(selfContainedAnchor(parseDocument('metadata: &m {name: a, labels: *m}\n')), 'm');
-  assert.equal(selfContainedAnchor(parseDocument('a: &x [1, [2, *x]]\n')), 'x');
-  assert.equal(selfContainedAnchor(parseDocument('data: &a {x: y}\nbinaryData: *a\n')), undefined);
+test("go-yaml's alias budget: 99 % of up to 400,000 decoded nodes may come through aliases, falling to 10 % at 4,000,000", () => {
+  assert.equal(aliasBudgetExceeded(100, 100_000), false); // at most 100 aliased nodes always pass
+  assert.equal(aliasBudgetExceeded(990, 1000), false); // and documents of at most 1,000 nodes
+  assert.equal(aliasBudgetExceeded(990, 1001), false);
+  assert.equal(aliasBudgetExceeded(992, 1001), true);
+  assert.equal(aliasBudgetExceeded(396_000, 400_000), false);
+  assert.equal(aliasBudgetExceeded(396_001, 400_000), true);
+  // Half way through the range the share allowed is 0.99 - 0.89 / 2 = 0.545.
+  assert.equal(aliasBudgetExceeded(1_198_000, 2_200_000), false);
+  assert.equal(aliasBudgetExceeded(1_200_000, 2_200_000), true);
+  assert.equal(aliasBudgetExceeded(400_000, 4_000_000), false);
+  assert.equal(aliasBudgetExceeded(400_001, 4_000_000), true);
+  assert.equal(aliasBudgetExceeded(1_000_001, 10_000_000), true);
 });
 
 function badRequest(fn: () => unknown, message: string): void {
