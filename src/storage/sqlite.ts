@@ -49,7 +49,7 @@ export class SqliteStore implements Store {
   private compacted = 0;
   private pending: Pending[] = [];
   /** Batches sent to the writer and not yet answered, oldest first (answers come in order). */
-  private readonly inFlight: Pending[][] = [];
+  private readonly inFlight: { id: number; batch: Pending[] }[] = [];
   private flushScheduled = false;
   private nextMessageId = 1;
   private readonly replies = new Map<number, (error?: string) => void>();
@@ -74,17 +74,26 @@ export class SqliteStore implements Store {
     this.port = port1;
     this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path, port: port2 }, transferList: [port2] });
     this.port.on('message', (m: WriterReply) => {
+      // One answer covers every batch of one commit: they are settled together, so watchers hear
+      // of the whole commit at once however many turns it gathered.
+      const committed: Pending[][] = [];
       for (const id of m.ids) {
+        if (this.inFlight[0]?.id === id) {
+          committed.push(this.inFlight.shift()!.batch);
+          continue;
+        }
         const reply = this.replies.get(id);
         this.replies.delete(id);
         reply?.(m.error);
       }
+      if (committed.length) this.settle(committed, m.error);
       // The writer keeps the process alive only while a commit is outstanding.
-      if (!this.replies.size) this.unrefWriter();
+      if (!this.replies.size && !this.inFlight.length) this.unrefWriter();
     });
     this.writer.on('error', (err) => {
       for (const reply of this.replies.values()) reply(String(err));
       this.replies.clear();
+      this.settle(this.inFlight.splice(0).map((f) => f.batch), String(err));
     });
     this.unrefWriter();
   }
@@ -213,6 +222,7 @@ export class SqliteStore implements Store {
     this.port.unref();
   }
 
+  /** A request other than a write (compaction), answered on its own. */
   private send(msg: Omit<WriterRequest, 'id'>): Promise<void> {
     const id = this.nextMessageId++;
     return new Promise((resolve, reject) => {
@@ -240,7 +250,8 @@ export class SqliteStore implements Store {
     this.flushScheduled = false;
     if (!this.pending.length) return;
     const batch = this.pending;
-    this.inFlight.push(batch);
+    const id = this.nextMessageId++;
+    this.inFlight.push({ id, batch });
     this.pending = [];
     // Previous values stay here: the writer logs the one in the file, which is the same value
     // (changes apply in revision order), and copying them to its thread cost as much as the rest.
@@ -252,23 +263,32 @@ export class SqliteStore implements Store {
       createRev: e.createRev,
       prevModRev: e.prevModRev ?? null,
     }));
-    this.send({ rows }).then(
-      () => {
-        this.inFlight.shift();
-        this.committedRev = batch[batch.length - 1].event.rev;
-        for (const p of batch) if (p.entry) p.entry.value = undefined;
-        const events = batch.map((p) => p.event);
-        for (const w of this.watchers) w(events);
-        for (const p of batch) p.resolve();
-        const horizon = this.rev - this.historyLimit;
-        if (horizon > this.compacted + this.historyLimit / 10) void this.compact(horizon);
-      },
-      (err: Error) => {
-        // The disk refused the batch: nothing in it is durable, so none of it is acknowledged.
-        this.inFlight.shift();
-        for (const p of batch) p.reject(err);
-      },
-    );
+    this.refWriter();
+    this.port.postMessage({ id, rows } satisfies WriterRequest);
+  }
+
+  /** Acknowledges the batches of one commit, in order, or (`error`) none of them. */
+  private settle(batches: Pending[][], error: string | undefined): void {
+    if (!batches.length) return;
+    if (error !== undefined) {
+      // The disk refused the commit: nothing in it is durable, so none of it is acknowledged.
+      const err = new Error(error);
+      for (const batch of batches) for (const p of batch) p.reject(err);
+      return;
+    }
+    const last = batches[batches.length - 1];
+    this.committedRev = last[last.length - 1].event.rev;
+    const events: StoreEvent[] = [];
+    for (const batch of batches) {
+      for (const p of batch) {
+        if (p.entry) p.entry.value = undefined;
+        events.push(p.event);
+      }
+    }
+    for (const w of this.watchers) w(events);
+    for (const batch of batches) for (const p of batch) p.resolve();
+    const horizon = this.rev - this.historyLimit;
+    if (horizon > this.compacted + this.historyLimit / 10) void this.compact(horizon);
   }
 }
 
