@@ -55,7 +55,8 @@ export function isDelayedBinding(claim: Obj, view: ClusterView): boolean {
   return view.storageClass(className)?.volumeBindingMode === 'WaitForFirstConsumer';
 }
 
-const isBound = (claim: Obj) => !!claim.spec?.volumeName && claim.status?.phase === 'Bound';
+/** Bound as the scheduler reads it: a volume named and the Bound phase written. */
+export const isBound = (claim: Obj): boolean => !!claim.spec?.volumeName && claim.status?.phase === 'Bound';
 
 /**
  * Everything schedulePod reads from a claim, as a comparable string: a claim update that leaves it

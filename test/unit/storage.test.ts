@@ -119,3 +119,46 @@ test('encode: one string per object while it is asked for', () => {
   assert.equal(encode(o), JSON.stringify(o));
   assert.equal(encode(o), encode(o));
 });
+
+test('sqlite store: writes of many turns, sent while commits are outstanding, are acknowledged and watched once each, in revision order, and survive a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ordinal-storage-'));
+  const path = join(dir, 'state.db');
+  const store = new SqliteStore(path);
+  try {
+    const seen: number[] = [];
+    store.watch(store.currentRevision(), (events) => {
+      for (const e of events) seen.push(e.rev);
+    });
+    const acked: number[] = [];
+    const writes: Promise<unknown>[] = [];
+    for (let turn = 0; turn < 40; turn++) {
+      for (let i = 0; i < 25; i++) {
+        const name = `t${turn}-${i}`;
+        // Each turn also updates a key of the turn before, whose commit may still be outstanding.
+        writes.push(store.create(KEY(name), cm(name)).then((kv) => acked.push(kv.modRev)));
+        if (turn > 0) {
+          const prev = `t${turn - 1}-${i}`;
+          const { modRev } = (await store.get(KEY(prev)))!;
+          writes.push(store.update(KEY(prev), cm(prev, { v: String(turn) }), modRev).then((kv) => acked.push(kv.modRev)));
+        }
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(writes);
+    assert.equal(acked.length, 40 * 25 + 39 * 25);
+    assert.deepEqual(acked, [...acked].sort((a, b) => a - b), 'acknowledged in revision order');
+    assert.deepEqual(seen, [...acked], 'each change watched once, in order, no earlier than its acknowledgement');
+    assert.equal((await store.get(KEY('t0-3')))!.value, cm('t0-3', { v: '1' }));
+  } finally {
+    await store.close();
+  }
+  const again = new SqliteStore(path);
+  try {
+    assert.equal((await again.list('/registry/core/configmaps/ns/')).kvs.length, 40 * 25);
+    assert.equal((await again.get(KEY('t38-24')))!.value, cm('t38-24', { v: '39' }));
+    assert.equal(again.currentRevision(), 40 * 25 + 39 * 25);
+  } finally {
+    await again.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

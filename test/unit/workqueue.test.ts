@@ -85,3 +85,65 @@ test('a failed key is retried', async () => {
   assert.equal(attempts, 3);
   q.stop();
 });
+
+test('urgent keys run before the others, in their own order; a waiting key moves up and runs once', async () => {
+  const ran: string[] = [];
+  let release: () => void = () => {};
+  const q = new WorkQueue(async (k) => {
+    if (k === 'block') await new Promise<void>((r) => (release = r));
+    ran.push(k);
+  }, 1);
+  q.add('block');
+  for (const k of ['a', 'b', 'c', 'd']) q.add(k);
+  q.addUrgent('x');
+  q.addUrgent('c'); // waiting in the normal lane: moves up
+  q.addUrgent('x'); // already urgent
+  assert.equal(q.len(), 5);
+  release();
+  while (ran.length < 6) await tick();
+  await tick();
+  assert.deepEqual(ran, ['block', 'x', 'c', 'a', 'b', 'd']);
+  assert.equal(q.len(), 0);
+  // A key that ran urgently and is added again normally runs again, once.
+  q.add('c');
+  await tick();
+  await tick();
+  assert.deepEqual(ran.slice(6), ['c']);
+  q.stop();
+});
+
+test('an urgent key added while it runs runs again afterwards, ahead of waiting keys', async () => {
+  const ran: string[] = [];
+  let release: () => void = () => {};
+  const q = new WorkQueue(async (k) => {
+    if (k === 'k' && ran.length === 0) await new Promise<void>((r) => (release = r));
+    ran.push(k);
+  }, 1);
+  q.add('k');
+  await tick();
+  q.add('a');
+  q.addUrgent('k');
+  release();
+  while (ran.length < 3) await tick();
+  assert.deepEqual(ran, ['k', 'k', 'a']);
+  q.stop();
+});
+
+test('thousands of keys moved between lanes each run once', async () => {
+  const ran: string[] = [];
+  const q = new WorkQueue(async (k) => {
+    ran.push(k);
+  }, 2);
+  const n = 4000;
+  for (let i = 0; i < n; i++) q.add(String(i));
+  // '0' and '1' are running already: '0' runs once more, behind the urgent keys before it.
+  for (let i = 0; i < n; i += 3) q.addUrgent(String(i));
+  while (ran.length < n + 1) await tick();
+  await tick();
+  assert.equal(ran.length, n + 1);
+  assert.deepEqual(ran.slice(0, 4), ['0', '1', '3', '6']);
+  assert.equal(ran.filter((k) => k === '0').length, 2);
+  assert.equal(new Set(ran).size, n);
+  assert.equal(q.len(), 0);
+  q.stop();
+});
