@@ -24,7 +24,9 @@ export class ApiError extends Error {
   }
 
   toStatus(): Record<string, unknown> {
-    const s: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason };
+    const s: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message };
+    // An error upstream never converted to a Status (reason Unknown) has no reason at all.
+    if (this.reason) s.reason = this.reason;
     if (this.details) s.details = this.details;
     s.code = this.code;
     return s;

@@ -16,6 +16,9 @@ import { partialMetadata, toTable, type IncludeObject } from './table.ts';
 import { encodedFor, encodeObject, listEncodings } from './list/encodings.ts';
 import { metadataListBody, objectListBody, tableBody, type EncodedOf } from './list/bodies.ts';
 import { sendJsonPieces } from './list/send.ts';
+import { decideListRead, listTooOld } from './list/resource-version.ts';
+import { stateAt } from './list/snapshot.ts';
+import type { CachedObject } from '../storage/cache.ts';
 import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
@@ -154,25 +157,44 @@ function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
-function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): Promise<void> {
+async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): Promise<void> {
   const r = rr.resource;
   const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
   const limit = Number(q.get('limit') ?? 0) || 0;
   const token = q.get('continue');
+  const read = decideListRead({ resourceVersion: q.get('resourceVersion'), resourceVersionMatch: q.get('resourceVersionMatch'), continue: token, limit });
   let afterKey: string | undefined;
-  let rv = String(rs.cache.revision());
-  if (token) {
-    const c = decodeContinue(token);
+  // The revision read at: a past one is rebuilt (snapshot), the latest is the cache itself.
+  let at: number | undefined;
+  if (read.kind === 'continue') {
+    const c = decodeContinue(token!);
     if (!c) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-    if (c.rv < rs.cache.oldestResumable()) {
-      throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
-    }
+    if (c.rv < rs.cache.oldestResumable()) throw gone(CONTINUE_TOO_OLD);
     afterKey = c.start;
-    rv = String(c.rv);
+    at = c.rv;
+    // A token another server handed out may be ahead of this server's cache.
+    if (at > rs.cache.revision()) await rs.waitForRevision(at, LIST_WAIT_MS);
+  } else if (read.kind === 'notOlderThan') {
+    if (read.rv > rs.cache.revision()) await rs.waitForRevision(read.rv, LIST_WAIT_MS);
+  } else if (read.kind === 'exact') {
+    await rs.reachRevision(read.rv);
+    if (read.rv < rs.cache.oldestResumable()) throw listTooOld();
+    at = read.rv;
   }
+  const rv = String(at ?? rs.cache.revision());
   const selecting = !!(q.get('labelSelector') || q.get('fieldSelector'));
-  // Unfiltered, a page needs no more candidates than itself and one to tell that more follow.
-  const candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey, limit > 0 && !selecting ? limit + 1 : undefined);
+  let candidates: CachedObject[];
+  let snapshot = false;
+  if (at !== undefined && at < rs.cache.revision()) {
+    const prefix = listPrefix(r, rr.namespace);
+    const past = stateAt(rs.list(r, rr.namespace), rs.cache.eventsSince(at, prefix), at, prefix);
+    if (!past) throw read.kind === 'continue' ? gone(CONTINUE_TOO_OLD) : listTooOld();
+    candidates = afterKey === undefined ? past : past.filter((c) => c.key > afterKey!);
+    snapshot = true;
+  } else {
+    // Unfiltered, a page needs no more candidates than itself and one to tell that more follow.
+    candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey, limit > 0 && !selecting ? limit + 1 : undefined);
+  }
   let items: Obj[] = [];
   let next: string | undefined;
   let remaining: number | undefined;
@@ -183,7 +205,7 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     if (limit > 0 && items.length === limit) {
       next = encodeContinue(Number(rv), lastKey(r, items));
       // As upstream: a count is only given when no selector filters the list (it would be a guess).
-      if (!selecting) remaining = rs.countAfter(r, rr.namespace, afterKey) - i;
+      if (!selecting) remaining = (snapshot ? candidates.length : rs.countAfter(r, rr.namespace, afterKey)) - i;
       break;
     }
     items.push(c.obj);
@@ -208,6 +230,16 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     return sendJsonPieces(res, 200, metadataListBody({ kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${neg.partialMetadata}`, metadata: meta }, items, neg.partialMetadata, encodedOf));
   }
   return sendJsonPieces(res, 200, objectListBody({ kind: r.listKind ?? `${r.kind}List`, apiVersion: groupVersion(r), metadata: meta }, items, encodedOf));
+}
+
+const CONTINUE_TOO_OLD = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+/** How long a LIST waits for the cache to reach the version it asks for (upstream's watch cache: 3 s). */
+const LIST_WAIT_MS = 3_000;
+
+function listPrefix(r: ResourceDef, namespace: string | undefined): string {
+  const bucket = bucketFor(r);
+  return namespace !== undefined && r.namespaced ? `${bucket}${namespace}/` : bucket;
 }
 
 /** The continuation starts after the last key returned, not the last key examined. */

@@ -14,6 +14,7 @@ import type { WatchCache, CachedObject } from '../storage/cache.ts';
 import { storedForm, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
+import { futureRevision } from './list/resource-version.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
 import type { Authorizer, WriteAttempt } from './authorization/types.ts';
@@ -189,6 +190,17 @@ export class ResourceStore {
     if (outcome === 'late') {
       throw new ApiError(504, 'Timeout', `Too large resource version: ${rev}, current: ${this.cache.revision()}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
     }
+  }
+
+  /**
+   * For a read at exactly rev: waits for the cache to reach it when the store has (another server
+   * wrote it), and fails as 1.32 does when the store has not reached it either.
+   */
+  async reachRevision(rev: number): Promise<void> {
+    if (this.cache.revision() >= rev) return;
+    const storeRev = this.store.consistentRevision ? await this.store.consistentRevision() : this.store.currentRevision();
+    if (rev > storeRev) throw futureRevision();
+    await this.waitForRevision(rev);
   }
 
   get(r: ResourceDef, namespace: string | undefined, name: string): Obj {
