@@ -18,6 +18,7 @@ import { metadataListBody, objectListBody, tableBody, type EncodedOf } from './l
 import { sendJsonPieces } from './list/send.ts';
 import { decideListRead, listTooOld } from './list/resource-version.ts';
 import { stateAt } from './list/snapshot.ts';
+import { decodeContinue, encodeContinue } from './list/continue.ts';
 import type { CachedObject } from '../storage/cache.ts';
 import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
@@ -160,17 +161,19 @@ function notFoundPath(): ApiError {
 async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): Promise<void> {
   const r = rr.resource;
   const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
-  const limit = Number(q.get('limit') ?? 0) || 0;
+  const asked = Number(q.get('limit') ?? 0) || 0;
   const token = q.get('continue');
-  const read = decideListRead({ resourceVersion: q.get('resourceVersion'), resourceVersionMatch: q.get('resourceVersionMatch'), continue: token, limit });
+  const read = decideListRead({ resourceVersion: q.get('resourceVersion'), resourceVersionMatch: q.get('resourceVersionMatch'), continue: token, limit: asked });
+  // As upstream's watch cache, which serves these whole: a read at any version is not paged.
+  const limit = read.kind === 'any' ? 0 : asked;
   let afterKey: string | undefined;
   // The revision read at: a past one is rebuilt (snapshot), the latest is the cache itself.
   let at: number | undefined;
   if (read.kind === 'continue') {
-    const c = decodeContinue(token!);
-    if (!c) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    const c = decodeContinue(token!, listPrefix(r, rr.namespace));
+    if (read.versioned) throw badRequest('specifying resource version is not allowed when using continue');
     if (c.rv < rs.cache.oldestResumable()) throw gone(CONTINUE_TOO_OLD);
-    afterKey = c.start;
+    afterKey = c.afterKey;
     at = c.rv;
     // A token another server handed out may be ahead of this server's cache.
     if (at > rs.cache.revision()) await rs.waitForRevision(at, LIST_WAIT_MS);
@@ -203,7 +206,7 @@ async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams
     if (afterKey !== undefined && c.key <= afterKey) continue;
     if (!filter(c.obj)) continue;
     if (limit > 0 && items.length === limit) {
-      next = encodeContinue(Number(rv), lastKey(r, items));
+      next = encodeContinue(Number(rv), lastKey(r, items), listPrefix(r, rr.namespace));
       // As upstream: a count is only given when no selector filters the list (it would be a guess).
       if (!selecting) remaining = (snapshot ? candidates.length : rs.countAfter(r, rr.namespace, afterKey)) - i;
       break;
@@ -246,18 +249,6 @@ function listPrefix(r: ResourceDef, namespace: string | undefined): string {
 function lastKey(r: ResourceDef, items: Obj[]): string {
   const last = items[items.length - 1];
   return r.namespaced ? `${bucketFor(r)}${last.metadata.namespace}/${last.metadata.name}` : `${bucketFor(r)}${last.metadata.name}`;
-}
-
-function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
-}
-
-function decodeContinue(token: string): { rv: number; start: string } | undefined {
-  try {
-    const c = JSON.parse(Buffer.from(token, 'base64url').toString());
-    if (typeof c.rv === 'number' && typeof c.start === 'string') return c;
-  } catch {}
-  return undefined;
 }
 
 function watch(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): void {

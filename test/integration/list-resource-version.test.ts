@@ -44,7 +44,12 @@ test('ListOptions validation: 422 with upstream messages, 400 for a version with
   await fails(`${CM}?resourceVersion=0&resourceVersionMatch=Exact`, 422, invalid('resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'), 'Invalid');
   await fails(`${CM}?resourceVersion=1&resourceVersionMatch=Newest`, 422, invalid('resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""'), 'Invalid');
   await fails(`${CM}?resourceVersion=1&resourceVersionMatch=NotOlderThan&continue=abc`, 422, invalid('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided'), 'Invalid');
-  await fails(`${CM}?resourceVersion=5&continue=abc`, 400, 'specifying resource version is not allowed when using continue', 'BadRequest');
+  // The token is read first, then a version beside it is refused.
+  await fails(`${CM}?resourceVersion=5&continue=abc`, 400, "invalid continue token: continue key is not valid: invalid character 'i' looking for beginning of value", 'BadRequest');
+  for (const n of ['v-1', 'v-2']) await ok(api(c, 'POST', CM, cm(n, '1')));
+  const page = await ok(api(c, 'GET', `${CM}?limit=1`));
+  await fails(`${CM}?resourceVersion=5&continue=${page.metadata.continue}`, 400, 'specifying resource version is not allowed when using continue', 'BadRequest');
+  assert.equal((await ok(api(c, 'GET', `${CM}?resourceVersion=0&limit=1&continue=${page.metadata.continue}`))).items.length, 1);
   const why = 'resourceVersion: Invalid value: "x1": strconv.ParseUint: parsing "x1": invalid syntax';
   await fails(`${CM}?resourceVersion=x1`, 500, why);
   await fails(`${CM}?resourceVersion=x1&resourceVersionMatch=Exact`, 400, `invalid resource version: ${why}`, 'BadRequest');
@@ -73,6 +78,19 @@ test('NotOlderThan: served at once when reached, 504 ResourceVersionTooLarge aft
   assert.match(s.message, new RegExp(`^Too large resource version: ${ahead}, current: \\d+$`));
   assert.ok(waited >= 2900 && waited < 8000, `waited ${waited} ms`);
   assert.deepEqual(s.details, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+});
+
+test('resourceVersion=0 serves the whole list, as the watch cache does, whatever the limit', async () => {
+  for (const n of ['z-1', 'z-2', 'z-3']) await ok(api(c, 'POST', CM, cm(n, '1')));
+  const all = await ok(api(c, 'GET', CM));
+  const any = await ok(api(c, 'GET', `${CM}?resourceVersion=0&limit=1`));
+  assert.equal(any.items.length, all.items.length);
+  assert.equal(any.metadata.continue, undefined);
+  assert.equal(any.metadata.remainingItemCount, undefined);
+  // Any other version pages.
+  const paged = await ok(api(c, 'GET', `${CM}?resourceVersion=${all.metadata.resourceVersion}&resourceVersionMatch=NotOlderThan&limit=1`));
+  assert.equal(paged.items.length, 1);
+  assert.ok(paged.metadata.continue);
 });
 
 test('NotOlderThan waits for a version written while it waits', async () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideListRead, parseResourceVersion, type ListParams } from '../../src/apiserver/list/resource-version.ts';
 import { stateAt } from '../../src/apiserver/list/snapshot.ts';
+import { decodeContinue, encodeContinue } from '../../src/apiserver/list/continue.ts';
 import { ApiError } from '../../src/apiserver/errors.ts';
 import type { CacheEvent, CachedObject } from '../../src/storage/cache.ts';
 
@@ -30,10 +31,39 @@ test('ListOptions validation: upstream codes and messages, failures aggregated',
   );
 });
 
-test('a version with a continue token: 400 unless "0"', () => {
-  assert.deepEqual(failure({ resourceVersion: '7', continue: 'tok' }), { code: 400, reason: 'BadRequest', message: 'specifying resource version is not allowed when using continue' });
-  assert.deepEqual(decideListRead({ resourceVersion: '0', continue: 'tok', limit: 5 }), { kind: 'continue' });
-  assert.deepEqual(decideListRead({ continue: 'tok' }), { kind: 'continue' });
+test('a continue token: a version with it is refused (after the token decodes), unless "0"', () => {
+  assert.deepEqual(decideListRead({ resourceVersion: '7', continue: 'tok' }), { kind: 'continue', versioned: true });
+  assert.deepEqual(decideListRead({ resourceVersion: '0', continue: 'tok', limit: 5 }), { kind: 'continue', versioned: false });
+  assert.deepEqual(decideListRead({ continue: 'tok' }), { kind: 'continue', versioned: false });
+});
+
+test('continue tokens: upstream layout, relative keys, upstream errors', () => {
+  const prefix = '/registry/core/configmaps/ns/';
+  const token = encodeContinue(42, `${prefix}b`, prefix);
+  assert.deepEqual(JSON.parse(Buffer.from(token, 'base64url').toString()), { v: 'meta.k8s.io/v1', rv: 42, start: 'b\u0000' });
+  assert.doesNotMatch(token, /=/);
+  assert.deepEqual(decodeContinue(token, prefix), { rv: 42, afterKey: `${prefix}b` });
+  // A token only reaches into the list it is used with.
+  assert.deepEqual(decodeContinue(token, '/registry/core/configmaps/other/'), { rv: 42, afterKey: '/registry/core/configmaps/other/b' });
+  const err = (t: string) => {
+    try {
+      decodeContinue(t, prefix);
+    } catch (e) {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.code, 400);
+      return e.message;
+    }
+    assert.fail('expected a 400');
+  };
+  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const pre = 'invalid continue token: continue key is not valid';
+  assert.equal(err('abc$'), `${pre}: illegal base64 data at input byte 3`);
+  assert.equal(err('abcde'), `${pre}: illegal base64 data at input byte 4`);
+  assert.equal(err('not-a-token'), `${pre}: invalid character '\\u009e' looking for beginning of value`);
+  assert.equal(err(enc({ v: 'meta.k8s.io/v2', rv: 1, start: 'a' })), `${pre}: server does not recognize this encoded version meta.k8s.io/v2`);
+  assert.equal(err(enc({ v: 'meta.k8s.io/v1', start: 'a' })), `${pre}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)`);
+  assert.equal(err(enc({ v: 'meta.k8s.io/v1', rv: 3 })), `${pre}: encoded start key empty (version meta.k8s.io/v1)`);
+  assert.equal(err(enc({ v: 'meta.k8s.io/v1', rv: 3, start: '../secrets/x' })), `${pre}: ../secrets/x`);
 });
 
 test('unparsable versions: 500 from the watch cache path, 400 from the etcd path', () => {

@@ -14,8 +14,11 @@ export type ListRead =
   | { kind: 'notOlderThan'; rv: number }
   /** The state at exactly rv (resourceVersionMatch=Exact, or a legacy paged list at rv). */
   | { kind: 'exact'; rv: number }
-  /** A continue token: the rest of the list at the token's revision. */
-  | { kind: 'continue' };
+  /**
+   * A continue token: the rest of the list at the token's revision. `versioned`: a version came
+   * with it, which upstream refuses (400) once the token itself has decoded.
+   */
+  | { kind: 'continue'; versioned: boolean };
 
 export interface ListParams {
   resourceVersion?: string | null;
@@ -50,11 +53,8 @@ export function decideListRead(p: ListParams): ListRead {
   }
   if (errs.length) throw invalid('ListOptions', 'meta.k8s.io', '', errs);
 
-  if (cont) {
-    // Upstream would rather forbid any version here, but "0" was always accepted (and ignored).
-    if (rv && rv !== '0') throw badRequest('specifying resource version is not allowed when using continue');
-    return { kind: 'continue' };
-  }
+  // Upstream would rather forbid any version with a token, but "0" was always accepted (and ignored).
+  if (cont) return { kind: 'continue', versioned: !!rv && rv !== '0' };
   if (!rv) return { kind: 'consistent' };
   // Upstream's watch cache serves what it can (unpaged, inexact reads); etcd serves the rest.
   const fromEtcd = match === 'Exact' || (limit > 0 && rv !== '0');
