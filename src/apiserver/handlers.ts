@@ -16,7 +16,7 @@ import { partialMetadata, toTable, type IncludeObject } from './table.ts';
 import { encodedFor, encodeObject, listEncodings } from './list/encodings.ts';
 import { metadataListBody, objectListBody, tableBody, type EncodedOf } from './list/bodies.ts';
 import { sendJsonPieces } from './list/send.ts';
-import { decideListRead, listTooOld } from './list/resource-version.ts';
+import { decideListRead, listTooOld, tooLargeResourceVersion } from './list/resource-version.ts';
 import { stateAt } from './list/snapshot.ts';
 import { decodeContinue, encodeContinue } from './list/continue.ts';
 import type { CachedObject } from '../storage/cache.ts';
@@ -178,7 +178,8 @@ async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams
     // A token another server handed out may be ahead of this server's cache.
     if (at > rs.cache.revision()) await rs.waitForRevision(at, LIST_WAIT_MS);
   } else if (read.kind === 'notOlderThan') {
-    if (read.rv > rs.cache.revision()) await rs.waitForRevision(read.rv, LIST_WAIT_MS);
+    if (read.paged) await rs.reachRevision(read.rv, (storeRev) => tooLargeResourceVersion(read.rv, storeRev));
+    else if (read.rv > rs.cache.revision()) await rs.waitForRevision(read.rv, LIST_WAIT_MS);
   } else if (read.kind === 'exact') {
     await rs.reachRevision(read.rv);
     if (read.rv < rs.cache.oldestResumable()) throw listTooOld();

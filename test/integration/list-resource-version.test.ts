@@ -75,9 +75,16 @@ test('NotOlderThan: served at once when reached, 504 ResourceVersionTooLarge aft
   assert.equal(r.status, 504, r.body);
   const s = r.json;
   assert.equal(s.reason, 'Timeout');
-  assert.match(s.message, new RegExp(`^Too large resource version: ${ahead}, current: \\d+$`));
+  assert.match(s.message, new RegExp(`^Timeout: Too large resource version: ${ahead}, current: \\d+$`));
   assert.ok(waited >= 2900 && waited < 8000, `waited ${waited} ms`);
   assert.deepEqual(s.details, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+  // Paged, upstream reads etcd, which answers at once, without a retry hint.
+  const t1 = Date.now();
+  const paged = await api(c, 'GET', `${CM}?resourceVersion=${ahead}&resourceVersionMatch=NotOlderThan&limit=2`);
+  assert.ok(Date.now() - t1 < 2000);
+  assert.equal(paged.status, 504, paged.body);
+  assert.match(paged.json.message, new RegExp(`^Timeout: Too large resource version: ${ahead}, current: \\d+$`));
+  assert.deepEqual(paged.json.details, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] });
 });
 
 test('resourceVersion=0 serves the whole list, as the watch cache does, whatever the limit', async () => {

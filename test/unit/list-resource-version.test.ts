@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideListRead, parseResourceVersion, type ListParams } from '../../src/apiserver/list/resource-version.ts';
+import { decideListRead, parseResourceVersion, tooLargeResourceVersion, type ListParams } from '../../src/apiserver/list/resource-version.ts';
 import { stateAt } from '../../src/apiserver/list/snapshot.ts';
 import { decodeContinue, encodeContinue } from '../../src/apiserver/list/continue.ts';
 import { ApiError } from '../../src/apiserver/errors.ts';
@@ -85,9 +85,13 @@ test('the decision table', () => {
     [{ resourceVersion: '0' }, { kind: 'any' }],
     [{ resourceVersion: '0', limit: 5 }, { kind: 'any' }],
     [{ resourceVersion: '0', resourceVersionMatch: 'NotOlderThan' }, { kind: 'any' }],
-    [{ resourceVersion: '12' }, { kind: 'notOlderThan', rv: 12 }],
-    [{ resourceVersion: '12', resourceVersionMatch: 'NotOlderThan' }, { kind: 'notOlderThan', rv: 12 }],
-    [{ resourceVersion: '12', resourceVersionMatch: 'NotOlderThan', limit: 5 }, { kind: 'notOlderThan', rv: 12 }],
+    // "00" is 0 to the parser but not "0" to validation and routing: etcd reads the latest, paged.
+    [{ resourceVersion: '00' }, { kind: 'any' }],
+    [{ resourceVersion: '00', limit: 5 }, { kind: 'notOlderThan', rv: 0, paged: true }],
+    [{ resourceVersion: '00', resourceVersionMatch: 'Exact' }, { kind: 'notOlderThan', rv: 0, paged: true }],
+    [{ resourceVersion: '12' }, { kind: 'notOlderThan', rv: 12, paged: false }],
+    [{ resourceVersion: '12', resourceVersionMatch: 'NotOlderThan' }, { kind: 'notOlderThan', rv: 12, paged: false }],
+    [{ resourceVersion: '12', resourceVersionMatch: 'NotOlderThan', limit: 5 }, { kind: 'notOlderThan', rv: 12, paged: true }],
     [{ resourceVersion: '12', resourceVersionMatch: 'Exact' }, { kind: 'exact', rv: 12 }],
     [{ resourceVersion: '12', resourceVersionMatch: 'Exact', limit: 5 }, { kind: 'exact', rv: 12 }],
     // Legacy: a paged list at a version is exact.
@@ -122,4 +126,18 @@ test('stateAt undoes later changes: additions, modifications, deletions and re-c
   assert.equal(stateAt(current, undefined, 2, '/p/'), undefined, 'history gone');
   // A change that does not carry what it replaced cannot be undone.
   assert.equal(stateAt(current, [{ type: 'MODIFIED', rev: 3, key: '/p/a', obj: a3 }], 2, '/p/'), undefined);
+});
+
+test('too large resource version: upstream\'s Timeout status, with a retry hint only when given', () => {
+  assert.deepEqual(tooLargeResourceVersion(90, 12, 1).toStatus(), {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'Timeout: Too large resource version: 90, current: 12',
+    reason: 'Timeout',
+    details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
+    code: 504,
+  });
+  assert.equal((tooLargeResourceVersion(90, 12).toStatus().details as any).retryAfterSeconds, undefined);
 });

@@ -3,15 +3,18 @@
 // pure, so the whole table is testable without a server.
 import { forbidden, invalid as invalidField, notSupported } from '../../api/field-errors.ts';
 import type { FieldError } from '../../api/field-errors.ts';
-import { ApiError, badRequest, gone, invalid } from '../errors.ts';
+import { ApiError, badRequest, gone, invalid, type StatusDetails } from '../errors.ts';
 
 export type ListRead =
   /** No resourceVersion: the latest state, after catching up with every committed write. */
   | { kind: 'consistent' }
   /** resourceVersion=0: whatever this server holds; any age will do. */
   | { kind: 'any' }
-  /** At least rv: the latest state once the cache has reached rv (waiting for it up to a bound). */
-  | { kind: 'notOlderThan'; rv: number }
+  /**
+   * At least rv: the latest state once the cache has reached rv. Unpaged, upstream's watch cache
+   * waits for rv up to 3 s; paged, etcd answers at once (504 when it has not reached rv).
+   */
+  | { kind: 'notOlderThan'; rv: number; paged: boolean }
   /** The state at exactly rv (resourceVersionMatch=Exact, or a legacy paged list at rv). */
   | { kind: 'exact'; rv: number }
   /**
@@ -63,11 +66,24 @@ export function decideListRead(p: ListParams): ListRead {
     if (fromEtcd) throw badRequest(`invalid resource version: ${parsed}`);
     throw new ApiError(500, '', parsed);
   }
+  // A version that parses to 0 but is not spelled "0" ("00") passes validation and reaches etcd
+  // as "no revision": the latest state, paged.
+  if (parsed === 0) return fromEtcd ? { kind: 'notOlderThan', rv: 0, paged: true } : { kind: 'any' };
   if (match === 'Exact') return { kind: 'exact', rv: parsed };
-  if (parsed === 0) return { kind: 'any' };
   // Legacy: a paged list at a version reads that very version (it came from an earlier list).
   if (match === '' && limit > 0) return { kind: 'exact', rv: parsed };
-  return { kind: 'notOlderThan', rv: parsed };
+  return { kind: 'notOlderThan', rv: parsed, paged: limit > 0 };
+}
+
+/**
+ * 504 for a version this server has not reached (upstream's NewTooLargeResourceVersionError). The
+ * watch cache, having waited, asks the client to retry after a second; etcd, which answers paged
+ * reads without waiting, gives no retry hint.
+ */
+export function tooLargeResourceVersion(rev: number, current: number, retryAfterSeconds = 0): ApiError {
+  const details: StatusDetails = { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] };
+  if (retryAfterSeconds) details.retryAfterSeconds = retryAfterSeconds;
+  return new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${rev}, current: ${current}`, details);
 }
 
 const MAX_UINT64 = 18446744073709551615n;
