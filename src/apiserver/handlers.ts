@@ -7,7 +7,7 @@ import { MAX_NESTING_DEPTH, nestedDeeperThan, selfContainedAnchor } from './body
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
-import { ApiError, badRequest, gone, methodNotSupported, unsupportedMediaType } from './errors.ts';
+import { ApiError, badRequest, methodNotSupported, unsupportedMediaType } from './errors.ts';
 import { readBody, recordRequestObject, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
 import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
@@ -18,7 +18,7 @@ import { metadataListBody, objectListBody, tableBody, type EncodedOf } from './l
 import { sendJsonPieces } from './list/send.ts';
 import { decideListRead, listTooOld, tooLargeResourceVersion } from './list/resource-version.ts';
 import { stateAt } from './list/snapshot.ts';
-import { decodeContinue, encodeContinue } from './list/continue.ts';
+import { decodeContinue, encodeContinue, expiredContinue } from './list/continue.ts';
 import type { CachedObject } from '../storage/cache.ts';
 import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
@@ -172,11 +172,14 @@ async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams
   if (read.kind === 'continue') {
     const c = decodeContinue(token!, listPrefix(r, rr.namespace));
     if (read.versioned) throw badRequest('specifying resource version is not allowed when using continue');
-    if (c.rv < rs.cache.oldestResumable()) throw gone(CONTINUE_TOO_OLD);
     afterKey = c.afterKey;
-    at = c.rv;
+    // rv -1: the remainder at the latest revision (offered with an expired token's 410).
+    if (c.rv !== -1) {
+      if (c.rv < rs.cache.oldestResumable()) throw expiredContinue(c.afterKey, listPrefix(r, rr.namespace));
+      at = c.rv;
+    }
     // A token another server handed out may be ahead of this server's cache.
-    if (at > rs.cache.revision()) await rs.waitForRevision(at, LIST_WAIT_MS);
+    if (at !== undefined && at > rs.cache.revision()) await rs.waitForRevision(at, LIST_WAIT_MS);
   } else if (read.kind === 'notOlderThan') {
     if (read.paged) await rs.reachRevision(read.rv, (storeRev) => tooLargeResourceVersion(read.rv, storeRev));
     else if (read.rv > rs.cache.revision()) await rs.waitForRevision(read.rv, LIST_WAIT_MS);
@@ -192,7 +195,7 @@ async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams
   if (at !== undefined && at < rs.cache.revision()) {
     const prefix = listPrefix(r, rr.namespace);
     const past = stateAt(rs.list(r, rr.namespace), rs.cache.eventsSince(at, prefix), at, prefix);
-    if (!past) throw read.kind === 'continue' ? gone(CONTINUE_TOO_OLD) : listTooOld();
+    if (!past) throw read.kind === 'continue' ? expiredContinue(afterKey!, prefix) : listTooOld();
     candidates = afterKey === undefined ? past : past.filter((c) => c.key > afterKey!);
     snapshot = true;
   } else {
@@ -235,8 +238,6 @@ async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams
   }
   return sendJsonPieces(res, 200, objectListBody({ kind: r.listKind ?? `${r.kind}List`, apiVersion: groupVersion(r), metadata: meta }, items, encodedOf));
 }
-
-const CONTINUE_TOO_OLD = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
 /** How long a LIST waits for the cache to reach the version it asks for (upstream's watch cache: 3 s). */
 const LIST_WAIT_MS = 3_000;

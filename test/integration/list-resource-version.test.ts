@@ -170,6 +170,9 @@ test('Exact and paged reads of a revision older than the retained history get 41
     const r = await api(small, 'GET', `${path}?limit=1&continue=${encodeURIComponent(page.metadata.continue)}`);
     assert.equal(r.status, 410, r.body);
     assert.match(r.json.message, /^The provided continue parameter is too old to display a consistent list result/);
+    // The 410 offers a token that goes on from the same place at the latest revision.
+    const rest = await ok(api(small, 'GET', `${path}?limit=1&continue=${encodeURIComponent(r.json.metadata.continue)}`));
+    assert.deepEqual(rest.items.map((o: any) => `${o.metadata.name}=${o.data.v}`), ['old2=0']);
     // A recent one is still exact.
     const latest = await ok(api(small, 'GET', path));
     assert.equal((await ok(api(small, 'GET', `${path}?resourceVersion=${latest.metadata.resourceVersion}&resourceVersionMatch=Exact`))).items.length, 2);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideListRead, parseResourceVersion, tooLargeResourceVersion, type ListParams } from '../../src/apiserver/list/resource-version.ts';
 import { stateAt } from '../../src/apiserver/list/snapshot.ts';
-import { decodeContinue, encodeContinue } from '../../src/apiserver/list/continue.ts';
+import { decodeContinue, encodeContinue, expiredContinue } from '../../src/apiserver/list/continue.ts';
 import { ApiError } from '../../src/apiserver/errors.ts';
 import type { CacheEvent, CachedObject } from '../../src/storage/cache.ts';
 
@@ -55,6 +55,11 @@ test('continue tokens: upstream layout, relative keys, upstream errors', () => {
     }
     assert.fail('expected a 400');
   };
+  // The replacement an expired token's 410 carries: same place, latest revision.
+  const expired = expiredContinue(`${prefix}b`, prefix);
+  assert.equal(expired.code, 410);
+  assert.equal(expired.reason, 'Expired');
+  assert.deepEqual(decodeContinue((expired.toStatus().metadata as any).continue, prefix), { rv: -1, afterKey: `${prefix}b` });
   const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const pre = 'invalid continue token: continue key is not valid';
   assert.equal(err('abc$'), `${pre}: illegal base64 data at input byte 3`);

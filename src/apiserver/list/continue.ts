@@ -3,7 +3,7 @@
 // list's prefix, plus "\u0000">}. Relative keys keep a token from reaching outside the list it
 // came from (a cleaned path joined to this list's prefix); the revision pins every later page to
 // the first page's state.
-import { badRequest } from '../errors.ts';
+import { badRequest, gone } from '../errors.ts';
 import type { ApiError } from '../errors.ts';
 
 const VERSION = 'meta.k8s.io/v1';
@@ -14,6 +14,7 @@ export function encodeContinue(rv: number, lastKey: string, prefix: string): str
 }
 
 export interface Continuation {
+  /** The first page's revision; -1 for a token that continues at the latest (see expiredContinue). */
   rv: number;
   /** Keys after this one (exclusive) remain. */
   afterKey: string;
@@ -86,4 +87,17 @@ function jsonKind(v: unknown): string {
   if (typeof v === 'number') return 'number';
   if (typeof v === 'boolean') return 'bool';
   return 'object';
+}
+
+const CONTINUE_TOO_OLD = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+/**
+ * 410 for a token whose revision is gone, carrying (in the Status's metadata) a token that goes on
+ * from the same key at the latest revision, as upstream offers: the client may accept an
+ * inconsistent list rather than start over.
+ */
+export function expiredContinue(afterKey: string, prefix: string): ApiError {
+  const err = gone(CONTINUE_TOO_OLD);
+  err.listMeta = { continue: encodeContinue(-1, afterKey, prefix) };
+  return err;
 }
