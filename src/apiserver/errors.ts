@@ -15,6 +15,8 @@ export class ApiError extends Error {
   readonly code: number;
   readonly reason: string;
   readonly details?: StatusDetails;
+  /** The Status's ListMeta, when it carries one (an expired continue token's replacement). */
+  listMeta?: { continue?: string };
 
   constructor(code: number, reason: string, message: string, details?: StatusDetails) {
     super(message);
@@ -24,7 +26,9 @@ export class ApiError extends Error {
   }
 
   toStatus(): Record<string, unknown> {
-    const s: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason };
+    const s: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: this.listMeta ?? {}, status: 'Failure', message: this.message };
+    // An error upstream never converted to a Status (reason Unknown) has no reason at all.
+    if (this.reason) s.reason = this.reason;
     if (this.details) s.details = this.details;
     s.code = this.code;
     return s;

@@ -7,7 +7,7 @@ import { MAX_NESTING_DEPTH, nestedDeeperThan } from './body-limits.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { encode } from '../storage/cache.ts';
-import { ApiError, badRequest, gone, methodNotSupported, unsupportedMediaType } from './errors.ts';
+import { ApiError, badRequest, methodNotSupported, unsupportedMediaType } from './errors.ts';
 import { readBody, recordRequestObject, sendJson } from './http.ts';
 import type { ResourceRequest } from './request.ts';
 import { bucketFor, type DeleteOptions, type ResourceStore, type WriteOptions } from './resource-store.ts';
@@ -16,6 +16,10 @@ import { partialMetadata, toTable, type IncludeObject } from './table.ts';
 import { encodedFor, encodeObject, listEncodings } from './list/encodings.ts';
 import { metadataListBody, objectListBody, tableBody, type EncodedOf } from './list/bodies.ts';
 import { sendJsonPieces } from './list/send.ts';
+import { decideListRead, listTooOld, tooLargeResourceVersion } from './list/resource-version.ts';
+import { stateAt } from './list/snapshot.ts';
+import { decodeContinue, encodeContinue, expiredContinue } from './list/continue.ts';
+import type { CachedObject } from '../storage/cache.ts';
 import { serveWatch, watchResourceVersion } from './watch.ts';
 import { makeFilter, indexedLookup } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
@@ -154,25 +158,50 @@ function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
-function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): Promise<void> {
+async function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): Promise<void> {
   const r = rr.resource;
   const filter = makeFilter(r, q.get('labelSelector'), q.get('fieldSelector'));
-  const limit = Number(q.get('limit') ?? 0) || 0;
+  const asked = Number(q.get('limit') ?? 0) || 0;
   const token = q.get('continue');
+  const read = decideListRead({ resourceVersion: q.get('resourceVersion'), resourceVersionMatch: q.get('resourceVersionMatch'), continue: token, limit: asked });
+  // As upstream's watch cache, which serves these whole: a read at any version is not paged.
+  const limit = read.kind === 'any' ? 0 : asked;
   let afterKey: string | undefined;
-  let rv = String(rs.cache.revision());
-  if (token) {
-    const c = decodeContinue(token);
-    if (!c) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-    if (c.rv < rs.cache.oldestResumable()) {
-      throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+  // The revision read at: a past one is rebuilt (snapshot), the latest is the cache itself.
+  let at: number | undefined;
+  if (read.kind === 'continue') {
+    const c = decodeContinue(token!, listPrefix(r, rr.namespace));
+    if (read.versioned) throw badRequest('specifying resource version is not allowed when using continue');
+    afterKey = c.afterKey;
+    // rv -1: the remainder at the latest revision (offered with an expired token's 410).
+    if (c.rv !== -1) {
+      if (c.rv < rs.cache.oldestResumable()) throw expiredContinue(c.afterKey, listPrefix(r, rr.namespace));
+      at = c.rv;
     }
-    afterKey = c.start;
-    rv = String(c.rv);
+    // A token another server handed out may be ahead of this server's cache.
+    if (at !== undefined && at > rs.cache.revision()) await rs.waitForRevision(at, LIST_WAIT_MS);
+  } else if (read.kind === 'notOlderThan') {
+    if (read.paged) await rs.reachRevision(read.rv, (storeRev) => tooLargeResourceVersion(read.rv, storeRev));
+    else if (read.rv > rs.cache.revision()) await rs.waitForRevision(read.rv, LIST_WAIT_MS);
+  } else if (read.kind === 'exact') {
+    await rs.reachRevision(read.rv);
+    if (read.rv < rs.cache.oldestResumable()) throw listTooOld();
+    at = read.rv;
   }
+  const rv = String(at ?? rs.cache.revision());
   const selecting = !!(q.get('labelSelector') || q.get('fieldSelector'));
-  // Unfiltered, a page needs no more candidates than itself and one to tell that more follow.
-  const candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey, limit > 0 && !selecting ? limit + 1 : undefined);
+  let candidates: CachedObject[];
+  let snapshot = false;
+  if (at !== undefined && at < rs.cache.revision()) {
+    const prefix = listPrefix(r, rr.namespace);
+    const past = stateAt(rs.list(r, rr.namespace), rs.cache.eventsSince(at, prefix), at, prefix);
+    if (!past) throw read.kind === 'continue' ? expiredContinue(afterKey!, prefix) : listTooOld();
+    candidates = afterKey === undefined ? past : past.filter((c) => c.key > afterKey!);
+    snapshot = true;
+  } else {
+    // Unfiltered, a page needs no more candidates than itself and one to tell that more follow.
+    candidates = indexedLookup(rs, r, rr.namespace, q.get('fieldSelector')) ?? rs.list(r, rr.namespace, afterKey, limit > 0 && !selecting ? limit + 1 : undefined);
+  }
   let items: Obj[] = [];
   let next: string | undefined;
   let remaining: number | undefined;
@@ -181,9 +210,9 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
     if (afterKey !== undefined && c.key <= afterKey) continue;
     if (!filter(c.obj)) continue;
     if (limit > 0 && items.length === limit) {
-      next = encodeContinue(Number(rv), lastKey(r, items));
+      next = encodeContinue(Number(rv), lastKey(r, items), listPrefix(r, rr.namespace));
       // As upstream: a count is only given when no selector filters the list (it would be a guess).
-      if (!selecting) remaining = rs.countAfter(r, rr.namespace, afterKey) - i;
+      if (!selecting) remaining = (snapshot ? candidates.length : rs.countAfter(r, rr.namespace, afterKey)) - i;
       break;
     }
     items.push(c.obj);
@@ -210,22 +239,18 @@ function list(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: 
   return sendJsonPieces(res, 200, objectListBody({ kind: r.listKind ?? `${r.kind}List`, apiVersion: groupVersion(r), metadata: meta }, items, encodedOf));
 }
 
+/** How long a LIST waits for the cache to reach the version it asks for (upstream's watch cache: 3 s). */
+const LIST_WAIT_MS = 3_000;
+
+function listPrefix(r: ResourceDef, namespace: string | undefined): string {
+  const bucket = bucketFor(r);
+  return namespace !== undefined && r.namespaced ? `${bucket}${namespace}/` : bucket;
+}
+
 /** The continuation starts after the last key returned, not the last key examined. */
 function lastKey(r: ResourceDef, items: Obj[]): string {
   const last = items[items.length - 1];
   return r.namespaced ? `${bucketFor(r)}${last.metadata.namespace}/${last.metadata.name}` : `${bucketFor(r)}${last.metadata.name}`;
-}
-
-function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
-}
-
-function decodeContinue(token: string): { rv: number; start: string } | undefined {
-  try {
-    const c = JSON.parse(Buffer.from(token, 'base64url').toString());
-    if (typeof c.rv === 'number' && typeof c.start === 'string') return c;
-  } catch {}
-  return undefined;
 }
 
 function watch(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs: ResourceStore, accept: string | undefined): void {

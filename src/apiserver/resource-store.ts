@@ -14,6 +14,7 @@ import type { WatchCache, CachedObject } from '../storage/cache.ts';
 import { storedForm, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
+import { futureRevision, tooLargeResourceVersion } from './list/resource-version.ts';
 import { dropUnknownFields, unknownFields } from './field-validation.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './service-network.ts';
 import type { Authorizer, WriteAttempt } from './authorization/types.ts';
@@ -187,8 +188,20 @@ export class ResourceStore {
     const outcome = await Promise.race([this.cache.waitFor(rev), late]);
     clearTimeout(timer);
     if (outcome === 'late') {
-      throw new ApiError(504, 'Timeout', `Too large resource version: ${rev}, current: ${this.cache.revision()}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      throw tooLargeResourceVersion(rev, this.cache.revision(), 1);
     }
+  }
+
+  /**
+   * For a read the store serves upstream (exact, or paged): waits for the cache to reach rev when
+   * the store has (another server wrote it), else fails with beyondStore's error at once (by
+   * default 1.32's answer to an exact read of a future revision).
+   */
+  async reachRevision(rev: number, beyondStore: (storeRev: number) => ApiError = futureRevision): Promise<void> {
+    if (this.cache.revision() >= rev) return;
+    const storeRev = this.store.consistentRevision ? await this.store.consistentRevision() : this.store.currentRevision();
+    if (rev > storeRev) throw beyondStore(storeRev);
+    await this.waitForRevision(rev);
   }
 
   get(r: ResourceDef, namespace: string | undefined, name: string): Obj {

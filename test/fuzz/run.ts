@@ -143,7 +143,8 @@ export function send(s: Server, agents: Agents, r: FuzzRequest, timeoutMs = 30_0
  * with fmt.Errorf, not a sentinel the handler's interpretStrategicMergePatchError knows), and so
  * are strategicpatch's other fmt.Errorf answers: a list mixing element types (sliceElementType),
  * an item of a merged list that is not a map, a list of a struct without a merge key, and a
- * $setElementOrder list that does not match its patch list.
+ * $setElementOrder list that does not match its patch list. A LIST's unparsable resourceVersion
+ * and an exact LIST of a future revision are 500 upstream too (see src/apiserver/list/resource-version.ts).
  */
 const STRATEGIC_UPSTREAM_500 = new RegExp('"message":"(' + [
   'unknown patch type: ',
@@ -164,6 +165,9 @@ function upstreamServerError(r: FuzzRequest, res: Response): boolean {
   const user = Object.entries(r.headers).some(([h, v]) => /^impersonate-user$/i.test(h) && v !== '');
   if (res.status === 500 && named && !user && (head || /without impersonating a user/.test(text))) return true;
   if (res.status === 500 && /^application\/strategic-merge-patch\+json/.test(r.headers['Content-Type'] ?? '') && STRATEGIC_UPSTREAM_500.test(text)) return true;
+  // A LIST's unparsable resourceVersion reaches the watch cache's parser, whose error upstream
+  // passes on unconverted; so does etcd's refusal of an exact read of a future revision.
+  if (res.status === 500 && /[?&]resourceVersion=/.test(r.path) && /"message":"(resourceVersion: Invalid value: .*strconv\.ParseUint: |etcdserver: mvcc: required revision is a future revision")/.test(text)) return true;
   const rv = /[?&]resourceVersion=(\d+)(&|$)/.exec(r.path);
   return res.status === 504 && rv !== null && BigInt(rv[1]) <= 0xffffffffffffffffn && /"reason":"ResourceVersionTooLarge"/.test(text);
 }
