@@ -50,6 +50,8 @@ const { values } = parseArgs({
 if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'etcd') throw new Error(`--store sqlite|etcd, not ${values.store}`);
 const STORES = values.store === 'etcd' ? ['sqlite', 'etcd'] : ['sqlite'];
 let currentStore = 'sqlite';
+/** Each store's scale-up figures, printed one line per store at the end (with --store etcd). */
+const byStore: { store: string; nodes: number; r: ScaleResult }[] = [];
 const CASES = new Set((values.cases ?? 'parallel1k,rolling,ordered,parallel10k,profile').split(',').map((s) => s.trim()));
 const NODES = Number(values.nodes ?? 10);
 // 10,000 pods need at least 91 nodes at the agent's default capacity of 110 pods a node.
@@ -632,6 +634,7 @@ async function main() {
       ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
         const r = await parallelScale(b, 'web', SMALL, 120);
         printScale(r, NODES);
+        byStore.push({ store: currentStore, nodes: NODES, r });
         if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
       })) && ok;
     }
@@ -659,6 +662,7 @@ async function main() {
           throw err;
         }
         printScale(r, LARGE_NODES);
+        byStore.push({ store: currentStore, nodes: LARGE_NODES, r });
         const counts = await countVolumes(b);
         const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
         console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
@@ -713,6 +717,15 @@ async function main() {
         console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
         for (const l of s.components) console.log(l);
       } else console.log('  no profile was written');
+    }
+  }
+  if (STORES.length > 1 && byStore.length) {
+    console.log('\n## stores side by side');
+    for (const { store, nodes, r } of byStore) {
+      console.log(
+        `${store.padEnd(6)} Parallel 0 → ${r.n} (${nodes} nodes): ${(r.n / r.seconds).toFixed(0)} pods/s, ${(r.cpuMs / r.n).toFixed(2)} ordinal CPU-ms per pod ` +
+          `(${(r.cpuMsBeyondIdle / r.n).toFixed(2)} beyond idle), ${((r.writes.total || r.writes.revisions) / r.n).toFixed(2)} store writes per pod, ordinal RSS ${mib(r.rssReady)}`,
+      );
     }
   }
   console.log(`(bench ran ${((Date.now() - started) / 1000).toFixed(0)} s)`);

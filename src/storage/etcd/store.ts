@@ -11,7 +11,6 @@
 // The hot calls (reads, guarded writes, the watch) go through EtcdRpc with hand-coded messages
 // (rpc.ts, wire.ts); the etcd3 client stays for the rare ones (compaction rounds, master leases).
 import { readFileSync } from 'node:fs';
-import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { Etcd3, type IOptions } from 'etcd3';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from '../types.ts';
 import { KeyLayout } from './keys.ts';
@@ -253,72 +252,71 @@ export class EtcdStore implements Store {
     if (fromRev < this.compacted) throw new StoreError('compacted', `revision ${fromRev} has been compacted`);
     let last = fromRev;
     let stopped = false;
-    let stream: ClientDuplexStream<Buffer, Buffer> | undefined;
+    /** The open stream; each attempt is a new object, so replies of a dead one are told apart. */
+    let stream: { send(m: Buffer): void; cancel(): void } | undefined;
+    let attempt = 0;
     let retry: NodeJS.Timeout | undefined;
     const reconnect = () => {
       stream = undefined;
-      if (!stopped && !retry) retry = setTimeout(() => ((retry = undefined), open()), RECONNECT_DELAY_MS);
+      if (!stopped && !retry) retry = setTimeout(() => ((retry = undefined), void open()), RECONNECT_DELAY_MS);
     };
-    const open = () => {
+    const lost = (err: Error) => {
+      stopped = true;
+      stream?.cancel();
+      stream = undefined;
+      this.onStreamLost(err);
+    };
+    const onMessage = (buf: Buffer) => {
       if (stopped) return;
-      let s: ClientDuplexStream<Buffer, Buffer>;
-      let member: number;
+      let res;
       try {
-        ({ stream: s, member } = this.rpc.watchStream());
+        // A put's previous value is not passed on (live events may leave it out): only a delete's.
+        res = decodeWatch(buf, 'deletes');
+      } catch (err) {
+        return lost(new Error(`cannot decode etcd's watch reply: ${(err as Error).message}`));
+      }
+      if (res.canceled || res.compactRevision > 0) {
+        const compactRev = res.compactRevision;
+        if (compactRev > 0) this.noteCompacted(compactRev);
+        return lost(new StoreError('compacted', `the etcd watch cannot resume after revision ${last}: ${compactRev > 0 ? `compacted up to ${compactRev}` : res.cancelReason}`));
+      }
+      if (!res.events.length) {
+        // A progress notification: every revision up to the header's has been sent.
+        if (!res.created && res.revision > last) {
+          last = res.revision;
+          this.seen(res.revision);
+          onEvents([], res.revision);
+        }
+        return;
+      }
+      const out: StoreEvent[] = [];
+      let top = last;
+      for (const ev of res.events) {
+        const e = this.toStoreEvent(ev);
+        if (ev.kv.modRev > top) top = ev.kv.modRev;
+        if (e) out.push(e);
+      }
+      last = top;
+      if (top > this.rev) this.rev = top;
+      onEvents(out, top);
+    };
+    const open = async () => {
+      if (stopped) return;
+      const mine = ++attempt;
+      let s: { send(m: Buffer): void; cancel(): void };
+      try {
+        s = await this.rpc.watch(
+          (m) => mine === attempt && onMessage(m),
+          () => mine === attempt && reconnect(),
+        );
       } catch {
         return reconnect();
       }
+      if (stopped || mine !== attempt) return s.cancel();
       stream = s;
-      const failed = () => {
-        if (stopped || stream !== s) return;
-        this.rpc.unpin(member);
-        reconnect();
-      };
-      s.on('data', (buf: Buffer) => {
-        if (stopped || stream !== s) return;
-        let res;
-        try {
-          // A put's previous value is not passed on (live events may leave it out): only a delete's.
-          res = decodeWatch(buf, 'deletes');
-        } catch (err) {
-          stopped = true;
-          s.cancel();
-          this.onStreamLost(new Error(`cannot decode etcd's watch reply: ${(err as Error).message}`));
-          return;
-        }
-        if (res.canceled || res.compactRevision > 0) {
-          const compactRev = res.compactRevision;
-          stopped = true;
-          s.cancel();
-          if (compactRev > 0) this.noteCompacted(compactRev);
-          this.onStreamLost(new StoreError('compacted', `the etcd watch cannot resume after revision ${last}: ${compactRev > 0 ? `compacted up to ${compactRev}` : res.cancelReason}`));
-          return;
-        }
-        if (!res.events.length) {
-          // A progress notification: every revision up to the header's has been sent.
-          if (!res.created && res.revision > last) {
-            last = res.revision;
-            this.seen(res.revision);
-            onEvents([], res.revision);
-          }
-          return;
-        }
-        const out: StoreEvent[] = [];
-        let top = last;
-        for (const ev of res.events) {
-          const e = this.toStoreEvent(ev);
-          if (ev.kv.modRev > top) top = ev.kv.modRev;
-          if (e) out.push(e);
-        }
-        last = top;
-        if (top > this.rev) this.rev = top;
-        onEvents(out, top);
-      });
-      s.on('error', failed);
-      s.on('end', failed);
-      s.write(encode(watchCreateMsg({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), startRevision: last + 1, prevKv: true, progressNotify: true })));
+      s.send(encode(watchCreateMsg({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), startRevision: last + 1, prevKv: true, progressNotify: true })));
     };
-    open();
+    void open();
     const stop = () => {
       stopped = true;
       if (retry) clearTimeout(retry);

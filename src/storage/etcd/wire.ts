@@ -12,7 +12,7 @@
  * a string or Buffer length-delimited bytes, an array a nested message. Proto3 leaves out zero,
  * false and empty values unless `always` is set (a oneof member, whose presence is the choice).
  */
-export type Field = readonly [no: number, value: number | boolean | string | Buffer | Msg | undefined, always?: boolean];
+export type Field = readonly [no: number, value: number | bigint | boolean | string | Buffer | Msg | undefined, always?: boolean];
 export type Msg = readonly Field[];
 
 const varintSize = (n: number): number => {
@@ -29,6 +29,7 @@ function present(f: Field): boolean {
   if (v === undefined) return false;
   if (f[2]) return true;
   if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
   if (typeof v === 'boolean') return v;
   return v.length > 0;
 }
@@ -41,6 +42,7 @@ function measure(msg: Msg, sizes: number[]): number {
     const v = f[1]!;
     total += varintSize(f[0] * 8);
     if (typeof v === 'number') total += varintSize(v);
+    else if (typeof v === 'bigint') total += bigVarint(v).length;
     else if (typeof v === 'boolean') total += 1;
     else {
       let len: number;
@@ -56,6 +58,18 @@ function measure(msg: Msg, sizes: number[]): number {
     }
   }
   return total;
+}
+
+/** An int64 beyond 2^53 (etcd's lease IDs) as a varint; negative values as their two's complement. */
+function bigVarint(v: bigint): Buffer {
+  let n = BigInt.asUintN(64, v);
+  const bytes: number[] = [];
+  while (n >= 0x80n) {
+    bytes.push(Number(n & 0x7fn) | 0x80);
+    n >>= 7n;
+  }
+  bytes.push(Number(n));
+  return Buffer.from(bytes);
 }
 
 function writeVarint(buf: Buffer, pos: number, n: number): number {
@@ -75,6 +89,9 @@ function write(msg: Msg, buf: Buffer, pos: number, sizes: number[], next: { i: n
     if (typeof v === 'number') {
       pos = writeVarint(buf, pos, f[0] * 8);
       pos = writeVarint(buf, pos, v);
+    } else if (typeof v === 'bigint') {
+      pos = writeVarint(buf, pos, f[0] * 8);
+      pos += bigVarint(v).copy(buf, pos);
     } else if (typeof v === 'boolean') {
       pos = writeVarint(buf, pos, f[0] * 8);
       buf[pos++] = 1;
@@ -171,6 +188,20 @@ export const compactionMsg = (revision: number, physical = false): Msg => [
   [2, physical],
 ];
 
+export const putMsg = (key: string | Buffer, value: string | Buffer, lease?: bigint): Msg => [
+  [1, key],
+  [2, value],
+  [3, lease],
+];
+
+export const deleteRangeMsg = (key: string | Buffer, rangeEnd?: string | Buffer): Msg => [
+  [1, key],
+  [2, rangeEnd],
+];
+
+/** LeaseGrantRequest: etcd picks the ID. */
+export const leaseGrantMsg = (ttlSeconds: number): Msg => [[1, ttlSeconds]];
+
 export interface WatchCreateReq {
   key: string | Buffer;
   rangeEnd?: string | Buffer;
@@ -208,6 +239,19 @@ class Reader {
       x += (b & 0x7f) * mul;
       if (b < 0x80) return x;
       mul *= 128;
+    }
+  }
+
+  /** A signed int64 of any size (etcd's lease IDs). */
+  bigVarint(): bigint {
+    let x = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.end) throw new Error('truncated protobuf varint');
+      const b = this.buf[this.pos++];
+      x |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return BigInt.asIntN(64, x);
+      shift += 7n;
     }
   }
 
@@ -449,4 +493,25 @@ function watchEvent(r: Reader, end: number, prevValues: 'all' | 'deletes'): Watc
   const ev: WatchEvent = { type, kv: kv ?? { key: '', createRev: 0, modRev: 0, version: 0, value: '' } };
   if (prevAt >= 0) ev.prevKv = keyValue(new Reader(r.buf, prevAt, prevEnd), prevEnd, prevValues === 'all' || type === 'delete');
   return ev;
+}
+
+export interface LeaseGrantRes {
+  revision: number;
+  id: bigint;
+  ttl: number;
+  error: string;
+}
+
+export function decodeLeaseGrant(buf: Buffer): LeaseGrantRes {
+  const r = new Reader(buf, 0, buf.length);
+  const res: LeaseGrantRes = { revision: 0, id: 0n, ttl: 0, error: '' };
+  while (r.pos < buf.length) {
+    const tag = r.varint();
+    if (tag === ((1 << 3) | 2)) res.revision = nested(r, headerRevision);
+    else if (tag === (2 << 3)) res.id = r.bigVarint();
+    else if (tag === (3 << 3)) res.ttl = r.varint();
+    else if (tag === ((4 << 3) | 2)) res.error = r.string();
+    else r.skip(tag & 7);
+  }
+  return res;
 }
