@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
-import { Result, Target, compactionMsg, decodeHeaderRevision, decodeRange, decodeTxn, decodeWatch, encode, rangeMsg, txnMsg, watchCreateMsg } from '../../src/storage/etcd/wire.ts';
+import { Result, Target, compactionMsg, decodeHeaderRevision, decodeLeaseGrant, decodeRange, decodeTxn, decodeWatch, deleteRangeMsg, encode, leaseGrantMsg, putMsg, rangeMsg, txnMsg, watchCreateMsg } from '../../src/storage/etcd/wire.ts';
 
 const protoDir = join(dirname(createRequire(import.meta.url).resolve('etcd3/package.json')), 'proto');
 const root = new protobuf.Root().loadSync(join(protoDir, 'rpc.proto'), { keepCase: true });
@@ -115,4 +115,15 @@ test('replies decode as etcd writes them: header revision, kvs, txn responses, w
 test('truncated replies are errors, not silently short values', () => {
   const buf = write('etcdserverpb.RangeResponse', { header: { revision: 5 }, kvs: [{ key: Buffer.from('/a'), value: Buffer.from('x'.repeat(100)), mod_revision: 5 }] });
   assert.throws(() => decodeRange(buf.subarray(0, buf.length - 10)), /truncated/);
+});
+
+test('lease IDs are int64s beyond 2^53, kept exact both ways; put, delete and grant requests', () => {
+  const id = 7587868470133442315n;
+  assert.deepEqual(read('etcdserverpb.PutRequest', encode(putMsg('/registry/masterleases/10.0.0.1', '{}', id))), { key: b64('/registry/masterleases/10.0.0.1'), value: b64('{}'), lease: Number(id) });
+  const raw = T('etcdserverpb.PutRequest').decode(encode(putMsg('k', 'v', id))) as unknown as { lease: { toString(): string } };
+  assert.equal(raw.lease.toString(), id.toString());
+  assert.deepEqual(read('etcdserverpb.DeleteRangeRequest', encode(deleteRangeMsg('/a', '/b'))), { key: b64('/a'), range_end: b64('/b') });
+  assert.deepEqual(read('etcdserverpb.LeaseGrantRequest', encode(leaseGrantMsg(15))), { TTL: 15 });
+  const grant = decodeLeaseGrant(write('etcdserverpb.LeaseGrantResponse', { header: { revision: 9 }, ID: id.toString(), TTL: 15 }));
+  assert.deepEqual(grant, { revision: 9, id, ttl: 15, error: '' });
 });

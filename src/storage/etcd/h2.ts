@@ -112,6 +112,8 @@ export class H2Channel {
   private session: ClientHttp2Session | undefined;
   private ready: Promise<ClientHttp2Session> | undefined;
   private closed = false;
+  /** Why the last connection failed (a TLS alert, a reset): calls cut off by it say so. */
+  private lastError = '';
 
   constructor(opts: H2Options) {
     this.opts = opts;
@@ -132,12 +134,16 @@ export class H2Channel {
         if (this.session === session) this.session = undefined;
         if (this.ready === ready) this.ready = undefined;
       };
+      // A TLS alert after the handshake (a client certificate refused) reaches only the socket.
+      session.socket?.on('error', (err) => (this.lastError = err.message));
       session.once('connect', () => {
+        this.lastError = '';
         session.setLocalWindowSize(64 * 1024 * 1024);
         this.session = session;
         resolve(session);
       });
       session.on('error', (err) => {
+        this.lastError = err.message;
         forget();
         reject(new GrpcError(Status.UNAVAILABLE, `No connection established to ${url}: ${err.message}`, false));
       });
@@ -200,7 +206,7 @@ export class H2Channel {
       s.on('error', (err: Error & { code?: string }) => {
         // A stream the server refused was never processed (gRPC's transparent-retry rule).
         const refused = s.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM;
-        finish(new GrpcError(Status.UNAVAILABLE, `the call to ${this.opts.url} failed: ${err.message}`, !refused));
+        finish(new GrpcError(Status.UNAVAILABLE, `the call to ${this.opts.url} failed: ${err.message}${this.cause()}`, !refused));
       });
       s.on('close', () => {
         if (s.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) return finish(new GrpcError(Status.UNAVAILABLE, `${this.opts.url} refused the call`, false));
@@ -243,7 +249,7 @@ export class H2Channel {
       for (const m of msgs) if (!ended) onMessage(m);
     });
     s.on('trailers', (h) => (outcome = statusOf(h) ?? outcome));
-    s.on('error', (err) => end(new GrpcError(Status.UNAVAILABLE, `the stream to ${this.opts.url} failed: ${err.message}`, true)));
+    s.on('error', (err) => end(new GrpcError(Status.UNAVAILABLE, `the stream to ${this.opts.url} failed: ${err.message}${this.cause()}`, true)));
     s.on('close', () => end(outcome instanceof GrpcError ? outcome : new GrpcError(Status.UNAVAILABLE, `the stream to ${this.opts.url} ended`, true)));
     return {
       send: (m) => {
@@ -254,6 +260,11 @@ export class H2Channel {
         if (!s.destroyed) s.close(http2.constants.NGHTTP2_CANCEL);
       },
     };
+  }
+
+  /** The connection's failure, if one is known, to add to a call's. */
+  private cause(): string {
+    return this.lastError ? ` (connection: ${this.lastError})` : '';
   }
 
   close(): void {

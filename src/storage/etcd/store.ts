@@ -8,15 +8,15 @@
 // revision then reaches the cache in order, so a quorum read ("what is etcd's revision now?") can
 // always be waited for, even when the newest revision belongs to a key Ordinal does not serve
 // (upstream's compact_rev_key, another program's keys).
-// The hot calls (reads, guarded writes, the watch) go through EtcdRpc with hand-coded messages
-// (rpc.ts, wire.ts); the etcd3 client stays for the rare ones (compaction rounds, master leases).
+// Every call goes through EtcdClient (client.ts): hand-coded messages over a lean gRPC transport.
 import { readFileSync } from 'node:fs';
-import { Etcd3, type IOptions } from 'etcd3';
+import type { IOptions } from 'etcd3';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from '../types.ts';
 import { KeyLayout } from './keys.ts';
 import { COMPACT_REV_KEY, startCompactor } from './compactor.ts';
-import { EtcdRpc, MAX_MESSAGE_BYTES } from './rpc.ts';
-import { type Cmp, type KeyValue, type Op, type RangeReq, type TxnReq, type TxnRes, type WatchEvent, Result, Target, compactionMsg, decodeHeaderRevision, decodeRange, decodeTxn, decodeWatch, encode, rangeMsg, txnMsg, watchCreateMsg } from './wire.ts';
+import { MAX_MESSAGE_BYTES } from './rpc.ts';
+import { EtcdClient } from './client.ts';
+import { type Cmp, type KeyValue, type Op, type RangeReq, type TxnReq, type TxnRes, type WatchEvent, Result, Target, decodeWatch, encode, watchCreateMsg } from './wire.ts';
 
 export interface EtcdOptions {
   /** kube-apiserver's --etcd-servers. */
@@ -64,18 +64,13 @@ export function etcdClientOptions(o: Pick<EtcdOptions, 'servers' | 'caFile' | 'c
   return opts;
 }
 
-const RANGE = '/etcdserverpb.KV/Range';
-const TXN = '/etcdserverpb.KV/Txn';
-const COMPACT = '/etcdserverpb.KV/Compact';
-
 const toKV = (key: string, kv: KeyValue): KV => ({ key, value: kv.value ?? '', createRev: kv.createRev, modRev: kv.modRev });
 
 export class EtcdStore implements Store {
   readonly driver = 'etcd';
-  /** The etcd3 client, for the rare calls (compaction rounds, master leases); it connects on first use. */
-  readonly client: Etcd3;
+  /** The connection to etcd, shared with the compaction rounds and the master leases. */
+  readonly client: EtcdClient;
   readonly layout: KeyLayout;
-  private readonly rpc: EtcdRpc;
   /** The newest etcd revision this server has heard of (replies to its requests, its watch). */
   private rev = 0;
   private compacted = 0;
@@ -86,8 +81,8 @@ export class EtcdStore implements Store {
 
   constructor(opts: EtcdOptions) {
     this.layout = opts.layout;
-    this.client = new Etcd3(etcdClientOptions(opts));
-    this.rpc = new EtcdRpc(opts);
+    this.client = new EtcdClient(opts);
+    this.client.onRevision = (rev) => this.seen(rev);
     this.onStreamLost = opts.onStreamLost ?? ((err) => { throw err; });
   }
 
@@ -104,16 +99,12 @@ export class EtcdStore implements Store {
     return this.compacted;
   }
 
-  private async range(req: RangeReq) {
-    const res = decodeRange(await this.rpc.call(RANGE, encode(rangeMsg(req)), true));
-    this.seen(res.revision);
-    return res;
+  private range(req: RangeReq) {
+    return this.client.range(req);
   }
 
-  private async txn(req: TxnReq): Promise<TxnRes> {
-    const res = decodeTxn(await this.rpc.call(TXN, encode(txnMsg(req)), false));
-    this.seen(res.revision);
-    return res;
+  private txn(req: TxnReq): Promise<TxnRes> {
+    return this.client.txn(req);
   }
 
   /**
@@ -305,7 +296,7 @@ export class EtcdStore implements Store {
       const mine = ++attempt;
       let s: { send(m: Buffer): void; cancel(): void };
       try {
-        s = await this.rpc.watch(
+        s = await this.client.watch(
           (m) => mine === attempt && onMessage(m),
           () => mine === attempt && reconnect(),
         );
@@ -360,7 +351,7 @@ export class EtcdStore implements Store {
   async compact(rev: number): Promise<void> {
     if (rev <= this.compacted) return;
     try {
-      decodeHeaderRevision(await this.rpc.call(COMPACT, encode(compactionMsg(rev)), true));
+      await this.client.compact(rev);
     } catch (err) {
       // Another server compacted further already: that is what was asked.
       if (!/compacted/.test(String((err as Error).message))) throw err;
@@ -370,7 +361,6 @@ export class EtcdStore implements Store {
 
   async close(): Promise<void> {
     for (const stop of [...this.streams]) stop();
-    this.rpc.close();
     this.client.close();
   }
 }
