@@ -23,6 +23,7 @@ import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integ
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
 import { rawSqlite } from './raw-sqlite.ts';
+import { rawEtcd } from './raw-etcd.ts';
 import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 import { cpuMs, procStatus } from './proc.ts';
@@ -125,6 +126,8 @@ function writesBetween(a: Awaited<ReturnType<typeof storeWrites>>, b: Awaited<Re
 
 /** The raw durable write rate of SQLite on this disk, measured once per bench run. */
 let rawRate: { perCommit: number; batched: number } | undefined;
+/** The same for each case's fresh etcd, measured before the case. */
+let rawEtcdRate: { serial: number; concurrent: number } | undefined;
 
 /** Writes per pod, by kind, and the ceiling they leave: the store's raw group-commit rate divided by them. */
 function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
@@ -139,6 +142,13 @@ function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
       : `  store writes: not counted by this checkout; store revisions ${w.revisions} = ${perPod.toFixed(2)} per pod`,
   );
   if (!(perPod > 0)) return;
+  if (rawEtcdRate && currentStore === 'etcd') {
+    const ceiling = rawEtcdRate.concurrent / perPod;
+    console.log(
+      `  ceiling: raw etcd ${rawEtcdRate.concurrent.toFixed(0)} guarded creates/s with 32 in flight (${rawEtcdRate.serial.toFixed(0)}/s one at a time) ÷ ${perPod.toFixed(2)} writes/pod = ` +
+        `${ceiling.toFixed(0)} pods/s; this run ${podsPerSecond.toFixed(0)} pods/s = ${((100 * podsPerSecond) / ceiling).toFixed(0)}% of it`,
+    );
+  }
   if (rawRate && currentStore === 'sqlite') {
     const ceiling = rawRate.batched / perPod;
     console.log(
@@ -594,6 +604,7 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
 
 async function run(label: string, nodes: number, body: (b: Bench) => Promise<void>, nodeFlags: string[] = []): Promise<boolean> {
   const etcd = currentStore === 'etcd' ? await startEtcd() : undefined;
+  rawEtcdRate = etcd ? await rawEtcd(etcd.url, 300) : undefined;
   const b = await startOrdinal(nodes, nodeFlags, etcd ? ['--store', 'etcd', '--etcd-servers', etcd.url] : []).catch(async (err) => {
     await etcd?.remove();
     throw err;
