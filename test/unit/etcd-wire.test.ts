@@ -63,7 +63,8 @@ test('replies decode as etcd writes them: header revision, kvs, txn responses, w
   const kv = (key: string, rev: number, value?: string) => ({ key: Buffer.from(key), create_revision: 2, mod_revision: rev, version: 4, lease: '7587868470133442315', ...(value !== undefined ? { value: Buffer.from(value) } : {}) });
 
   const range = decodeRange(write('etcdserverpb.RangeResponse', { header, kvs: [kv('/a', 10, '{"ü":1}'), kv('/b', 11, '')], more: true, count: 2 }));
-  assert.deepEqual(range, {
+  assert.deepEqual({ ...range, lastKey: undefined }, {
+    lastKey: undefined,
     revision: 2 ** 35 + 1,
     more: true,
     count: 2,
@@ -72,6 +73,11 @@ test('replies decode as etcd writes them: header revision, kvs, txn responses, w
       { key: '/b', createRev: 2, modRev: 11, version: 4, value: '' },
     ],
   });
+
+  assert.equal(range.lastKey?.toString(), '/b');
+  // A key that is not UTF-8 is kept byte for byte for paging on after it.
+  const odd = Buffer.from([0x2f, 0x78, 0xff, 0xfe]);
+  assert.deepEqual(decodeRange(write('etcdserverpb.RangeResponse', { header, kvs: [{ key: odd, mod_revision: 1 }] })).lastKey, odd);
 
   const txn = decodeTxn(
     write('etcdserverpb.TxnResponse', {
@@ -85,7 +91,7 @@ test('replies decode as etcd writes them: header revision, kvs, txn responses, w
   assert.deepEqual(txn.responses, [
     { put: { prevKv: { key: '/a', createRev: 2, modRev: 10, version: 4, value: 'old' } } },
     { deleteRange: { deleted: 1, prevKvs: [{ key: '/d', createRev: 2, modRev: 3, version: 4, value: 'gone' }] } },
-    { range: { revision: 2 ** 35 + 1, more: false, count: 0, kvs: [{ key: '/r', createRev: 2, modRev: 5, version: 4, value: '' }] } },
+    { range: { revision: 2 ** 35 + 1, more: false, count: 0, kvs: [{ key: '/r', createRev: 2, modRev: 5, version: 4, value: '' }], lastKey: Buffer.from('/r') } },
   ]);
   assert.deepEqual(decodeTxn(write('etcdserverpb.TxnResponse', { header })), { revision: 2 ** 35 + 1, succeeded: false, responses: [] });
   assert.equal(decodeHeaderRevision(write('etcdserverpb.CompactionResponse', { header })), 2 ** 35 + 1);

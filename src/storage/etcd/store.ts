@@ -141,7 +141,7 @@ export class EtcdStore implements Store {
         if (key !== undefined && key.startsWith(prefix)) kvs.push(toKV(key, kv));
       }
       if (!res.more || !res.kvs.length) break;
-      from = Buffer.concat([Buffer.from(res.kvs[res.kvs.length - 1].key), Buffer.from([0])]);
+      from = Buffer.concat([res.lastKey ?? Buffer.from(res.kvs[res.kvs.length - 1].key), Buffer.from([0])]);
     }
     // Keys sort as Ordinal's, not etcd's: the two layouts order resources differently.
     kvs.sort((a, b2) => (a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0));

@@ -332,20 +332,45 @@ export interface RangeRes {
   kvs: KeyValue[];
   more: boolean;
   count: number;
+  /**
+   * The last key's exact bytes, to continue a paged range after it: keys are decoded as UTF-8, and
+   * a key that is not UTF-8 (another program's) would not encode back to itself.
+   */
+  lastKey?: Buffer;
+}
+
+/** A KeyValue's key field, copied out as bytes. */
+function rawKey(buf: Buffer, start: number, end: number): Buffer {
+  const r = new Reader(buf, start, end);
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === ((1 << 3) | 2)) {
+      const at = r.span();
+      return Buffer.from(buf.subarray(at, r.pos));
+    }
+    r.skip(tag & 7);
+  }
+  return Buffer.alloc(0);
 }
 
 function rangeRes(r: Reader, end: number): RangeRes {
   const res: RangeRes = { revision: 0, kvs: [], more: false, count: 0 };
+  let lastStart = -1;
+  let lastEnd = -1;
   while (r.pos < end) {
     const tag = r.varint();
     const no = Math.floor(tag / 8);
     const wt = tag & 7;
     if (no === 1 && wt === 2) res.revision = nested(r, headerRevision);
-    else if (no === 2 && wt === 2) res.kvs.push(nested(r, (rr, e) => keyValue(rr, e, true)));
-    else if (no === 3 && wt === 0) res.more = r.varint() !== 0;
+    else if (no === 2 && wt === 2) {
+      lastStart = r.span();
+      lastEnd = r.pos;
+      res.kvs.push(keyValue(new Reader(r.buf, lastStart, lastEnd), lastEnd, true));
+    } else if (no === 3 && wt === 0) res.more = r.varint() !== 0;
     else if (no === 4 && wt === 0) res.count = r.varint();
     else r.skip(wt);
   }
+  if (lastStart >= 0) res.lastKey = rawKey(r.buf, lastStart, lastEnd);
   return res;
 }
 
