@@ -3,7 +3,7 @@
 // (etcd batches concurrent proposals into one raft entry and one fsync), through the driver's own
 // client against the bench's etcd, under a prefix of its own that the bench then deletes.
 import { EtcdClient } from '../src/storage/etcd/client.ts';
-import { Result, Target } from '../src/storage/etcd/wire.ts';
+import { Result, Target } from '../src/storage/etcd/messages.ts';
 import { prefixEnd } from '../src/storage/etcd/store.ts';
 
 export async function rawEtcd(url: string, n: number): Promise<{ serial: number; concurrent: number }> {

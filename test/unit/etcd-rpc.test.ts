@@ -1,103 +1,77 @@
-// The etcd client's gRPC transport (src/storage/etcd/h2.ts, rpc.ts) against a stand-in gRPC server
-// on loopback (node:http2): message framing across chunks, status trailers, and which failures
-// are retried: reads always, writes only when they certainly never reached a server.
+// The etcd client's calls (src/storage/etcd/rpc.ts) against stand-in gRPC servers (grpc-js) on
+// loopback: replies and status errors, and which failures are retried: reads on another attempt,
+// writes only when they certainly never reached a server.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
-import { MessageReader, frame, GrpcError } from '../../src/storage/etcd/h2.ts';
-import { EtcdRpc } from '../../src/storage/etcd/rpc.ts';
+import grpc from '@grpc/grpc-js';
+import { createServer } from 'node:net';
+import { EtcdRpc, type EtcdRpcError } from '../../src/storage/etcd/rpc.ts';
 
-test('messages are split out of chunks however the bytes arrive', () => {
-  const msgs = [Buffer.from('a'), Buffer.alloc(0), Buffer.from('x'.repeat(70_000)), Buffer.from('end')];
-  const bytes = Buffer.concat(msgs.map(frame));
-  for (const size of [1, 3, 5, 7, 4096, bytes.length]) {
-    const r = new MessageReader(1 << 20);
-    const out: Buffer[] = [];
-    for (let i = 0; i < bytes.length; i += size) out.push(...r.push(bytes.subarray(i, i + size)));
-    assert.deepEqual(out.map((m) => m.toString()), msgs.map((m) => m.toString()), `chunks of ${size}`);
-    assert.equal(r.pending(), false);
-  }
-  const cut = new MessageReader(1 << 20);
-  cut.push(frame(Buffer.from('hello')).subarray(0, 7));
-  assert.equal(cut.pending(), true);
-  assert.throws(() => new MessageReader(10).push(frame(Buffer.alloc(11))), /exceeds the limit/);
-});
+type Behaviour = 'ok' | 'unavailable' | 'compacted';
+const servers: grpc.Server[] = [];
+after(() => servers.forEach((s) => s.forceShutdown()));
 
-type Behaviour = 'ok' | 'reset' | 'refuse' | 'status';
-const servers: http2.Http2Server[] = [];
-after(() => servers.forEach((s) => s.close()));
+const raw = (b: Buffer) => b;
+const text = (b: Buffer) => b.toString();
+const bytes = (s: string) => Buffer.from(s);
 
-/** A server that answers each call as `behave` says and counts the calls by path. */
+/** A server for KV/Range and KV/Txn that answers each call as `behave` says and counts them by path. */
 async function standIn(behave: (path: string, n: number) => Behaviour) {
   const calls = new Map<string, number>();
-  const server = http2.createServer();
-  server.on('stream', (stream, headers) => {
-    const path = String(headers[':path']);
+  const server = new grpc.Server();
+  const handler = (path: string): grpc.handleUnaryCall<Buffer, Buffer> => (call, callback) => {
     const n = (calls.get(path) ?? 0) + 1;
     calls.set(path, n);
-    const chunks: Buffer[] = [];
-    // Closing a stream with an error code reports that error here too.
-    stream.on('error', () => {});
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => {
-      const b = behave(path, n);
-      if (b === 'reset') return stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      if (b === 'refuse') return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-      if (b === 'status') {
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '9', 'grpc-message': 'etcdserver:%20mvcc:%20required%20revision%20has%20been%20compacted' }, { endStream: true });
-        return;
-      }
-      const request = Buffer.concat(chunks).subarray(5);
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      // The reply echoes the request, in two chunks.
-      const reply = frame(Buffer.concat([Buffer.from('re:'), request]));
-      stream.write(reply.subarray(0, 3));
-      stream.end(reply.subarray(3));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const b = behave(path, n);
+    if (b === 'unavailable') return callback({ code: grpc.status.UNAVAILABLE, details: 'etcdserver: leader changed' });
+    if (b === 'compacted') return callback({ code: grpc.status.OUT_OF_RANGE, details: 'etcdserver: mvcc: required revision has been compacted' });
+    callback(null, Buffer.concat([Buffer.from('re:'), call.request]));
+  };
+  const method = (path: string) => ({ path, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw });
+  const paths = ['/etcdserverpb.KV/Range', '/etcdserverpb.KV/Txn', '/etcdserverpb.KV/Compact'];
+  server.addService(Object.fromEntries(paths.map((p) => [p.split('/')[2], method(p)])), Object.fromEntries(paths.map((p) => [p.split('/')[2], handler(p)])));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls };
+  return { url: `http://127.0.0.1:${port}`, calls };
 }
 
-test('a call sends one framed message and returns the reply; a grpc-status is an error with its message', async () => {
-  const s = await standIn((path) => (path.endsWith('/Compact') ? 'status' : 'ok'));
+test('a call returns the decoded reply; a status is an error with its code and message', async () => {
+  const s = await standIn((path) => (path.endsWith('/Compact') ? 'compacted' : 'ok'));
   const rpc = new EtcdRpc({ servers: [s.url] });
-  assert.equal((await rpc.call('/etcdserverpb.KV/Range', Buffer.from('q'), true)).toString(), 're:q');
-  await assert.rejects(rpc.call('/etcdserverpb.KV/Compact', Buffer.from('c'), true), (err: GrpcError) => err.code === 9 && /required revision has been compacted/.test(err.message));
+  assert.equal(await rpc.call('/etcdserverpb.KV/Range', bytes, text, 'q', true), 're:q');
+  await assert.rejects(rpc.call('/etcdserverpb.KV/Compact', bytes, text, 'c', true), (err: EtcdRpcError) => err.code === grpc.status.OUT_OF_RANGE && /required revision has been compacted/.test(err.message));
+  assert.equal(s.calls.get('/etcdserverpb.KV/Compact'), 1, 'an error other than unavailable is not retried');
   rpc.close();
 });
 
-test('a read that fails on the way is repeated; a write that may have been applied is not', async () => {
-  const s = await standIn((_path, n) => (n === 1 ? 'reset' : 'ok'));
+test('a read that fails as unavailable is repeated; a write that reached a server is not', async () => {
+  const s = await standIn((_path, n) => (n === 1 ? 'unavailable' : 'ok'));
   const rpc = new EtcdRpc({ servers: [s.url] });
-  assert.equal((await rpc.call('/etcdserverpb.KV/Range', Buffer.from('r'), true)).toString(), 're:r');
+  assert.equal(await rpc.call('/etcdserverpb.KV/Range', bytes, text, 'r', true), 're:r');
   assert.equal(s.calls.get('/etcdserverpb.KV/Range'), 2);
-  await assert.rejects(rpc.call('/etcdserverpb.KV/Txn', Buffer.from('w'), false), (err: GrpcError) => err.code === 14 && err.sent);
-  assert.equal(s.calls.get('/etcdserverpb.KV/Txn'), 1, 'a write reset after it was sent is not sent again');
+  await assert.rejects(rpc.call('/etcdserverpb.KV/Txn', bytes, text, 'w', false), (err: EtcdRpcError) => err.code === grpc.status.UNAVAILABLE && err.sent);
+  assert.equal(s.calls.get('/etcdserverpb.KV/Txn'), 1, 'a write that may have been applied is not sent again');
   rpc.close();
 });
 
-test('a write the server refused, or that found no member up, goes to the next member', async () => {
-  const s = await standIn((_path, n) => (n === 1 ? 'refuse' : 'ok'));
-  const rpc = new EtcdRpc({ servers: [s.url] });
-  assert.equal((await rpc.call('/etcdserverpb.KV/Txn', Buffer.from('w'), false)).toString(), 're:w');
-  assert.equal(s.calls.get('/etcdserverpb.KV/Txn'), 2);
-  rpc.close();
-
-  // The first member is down (nothing listens there): the write is sent to the second, once.
-  const down = http2.createServer();
-  await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
-  const deadUrl = `http://127.0.0.1:${(down.address() as AddressInfo).port}`;
-  await new Promise<void>((r) => down.close(() => r()));
+test('a write that found no member up goes to the next member, once, and later calls stay there', async () => {
+  // A port nothing listens on.
+  const deadPort = await new Promise<number>((resolve) => {
+    const l = createServer().listen(0, '127.0.0.1', () => {
+      const p = (l.address() as { port: number }).port;
+      l.close(() => resolve(p));
+    });
+  });
   const live = await standIn(() => 'ok');
-  const two = new EtcdRpc({ servers: [deadUrl, live.url] });
-  assert.equal((await two.call('/etcdserverpb.KV/Txn', Buffer.from('w2'), false)).toString(), 're:w2');
+  const two = new EtcdRpc({ servers: [`http://127.0.0.1:${deadPort}`, live.url] });
+  assert.equal(await two.call('/etcdserverpb.KV/Txn', bytes, text, 'w2', false), 're:w2');
   assert.equal(live.calls.get('/etcdserverpb.KV/Txn'), 1);
-  // Later calls stay on the member that answered.
-  await two.call('/etcdserverpb.KV/Txn', Buffer.from('w3'), false);
+  await two.call('/etcdserverpb.KV/Txn', bytes, text, 'w3', false);
   assert.equal(live.calls.get('/etcdserverpb.KV/Txn'), 2);
   two.close();
+
+  // With no member up at all, the write fails as never sent.
+  const none = new EtcdRpc({ servers: [`http://127.0.0.1:${deadPort}`] });
+  await assert.rejects(none.call('/etcdserverpb.KV/Txn', bytes, text, 'w4', false), (err: EtcdRpcError) => err.code === grpc.status.UNAVAILABLE && !err.sent);
+  none.close();
 });

@@ -6,7 +6,7 @@
 // cluster compacts about once per interval whatever the number of servers, always keeping at least
 // one interval of history for watchers that resume.
 import type { EtcdClient } from './client.ts';
-import { Result, Target } from './wire.ts';
+import { Result, Target } from './messages.ts';
 
 /** Upstream's key, outside the --etcd-prefix: the same etcd may serve a kube-apiserver's layout too. */
 export const COMPACT_REV_KEY = 'compact_rev_key';

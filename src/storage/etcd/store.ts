@@ -8,15 +8,16 @@
 // revision then reaches the cache in order, so a quorum read ("what is etcd's revision now?") can
 // always be waited for, even when the newest revision belongs to a key Ordinal does not serve
 // (upstream's compact_rev_key, another program's keys).
-// Every call goes through EtcdClient (client.ts): hand-coded messages over a lean gRPC transport.
+// Every call goes through EtcdClient (client.ts): etcd's own messages over one @grpc/grpc-js channel per member.
 import { readFileSync } from 'node:fs';
 import type { IOptions } from 'etcd3';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from '../types.ts';
 import { KeyLayout } from './keys.ts';
 import { COMPACT_REV_KEY, startCompactor } from './compactor.ts';
 import { MAX_MESSAGE_BYTES } from './rpc.ts';
-import { EtcdClient } from './client.ts';
-import { type Cmp, type KeyValue, type Op, type RangeReq, type TxnReq, type TxnRes, type WatchEvent, Result, Target, decodeWatch, encode, watchCreateMsg } from './wire.ts';
+import { EtcdClient, EtcdDecodeError } from './client.ts';
+import type { BidiStream } from './rpc.ts';
+import { type Cmp, type KeyValue, type Op, type RangeReq, type TxnReq, type TxnRes, type WatchCreateReq, type WatchEvent, type WatchRes, Result, Target } from './messages.ts';
 
 export interface EtcdOptions {
   /** kube-apiserver's --etcd-servers. */
@@ -244,12 +245,12 @@ export class EtcdStore implements Store {
     let last = fromRev;
     let stopped = false;
     /** The open stream; each attempt is a new object, so replies of a dead one are told apart. */
-    let stream: { send(m: Buffer): void; cancel(): void } | undefined;
+    let stream: BidiStream<WatchCreateReq> | undefined;
     let attempt = 0;
     let retry: NodeJS.Timeout | undefined;
     const reconnect = () => {
       stream = undefined;
-      if (!stopped && !retry) retry = setTimeout(() => ((retry = undefined), void open()), RECONNECT_DELAY_MS);
+      if (!stopped && !retry) retry = setTimeout(() => ((retry = undefined), open()), RECONNECT_DELAY_MS);
     };
     const lost = (err: Error) => {
       stopped = true;
@@ -257,15 +258,8 @@ export class EtcdStore implements Store {
       stream = undefined;
       this.onStreamLost(err);
     };
-    const onMessage = (buf: Buffer) => {
+    const onMessage = (res: WatchRes) => {
       if (stopped) return;
-      let res;
-      try {
-        // A put's previous value is not passed on (live events may leave it out): only a delete's.
-        res = decodeWatch(buf, 'deletes');
-      } catch (err) {
-        return lost(new Error(`cannot decode etcd's watch reply: ${(err as Error).message}`));
-      }
       if (res.canceled || res.compactRevision > 0) {
         const compactRev = res.compactRevision;
         if (compactRev > 0) this.noteCompacted(compactRev);
@@ -291,23 +285,26 @@ export class EtcdStore implements Store {
       if (top > this.rev) this.rev = top;
       onEvents(out, top);
     };
-    const open = async () => {
+    const open = () => {
       if (stopped) return;
       const mine = ++attempt;
-      let s: { send(m: Buffer): void; cancel(): void };
+      let s: BidiStream<WatchCreateReq>;
       try {
-        s = await this.client.watch(
+        s = this.client.watch(
           (m) => mine === attempt && onMessage(m),
-          () => mine === attempt && reconnect(),
+          (err) => {
+            if (mine !== attempt || stopped) return;
+            if (err instanceof EtcdDecodeError) lost(err);
+            else reconnect();
+          },
         );
       } catch {
         return reconnect();
       }
-      if (stopped || mine !== attempt) return s.cancel();
       stream = s;
-      s.send(encode(watchCreateMsg({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), startRevision: last + 1, prevKv: true, progressNotify: true })));
+      s.send({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), startRevision: last + 1, prevKv: true, progressNotify: true });
     };
-    void open();
+    open();
     const stop = () => {
       stopped = true;
       if (retry) clearTimeout(retry);
