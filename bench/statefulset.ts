@@ -23,6 +23,7 @@ import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integ
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { adminClient } from './admin-client.ts';
 import { rawSqlite } from './raw-sqlite.ts';
+import { rawEtcd } from './raw-etcd.ts';
 import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 import { cpuMs, procStatus, threadCpuMs } from './proc.ts';
@@ -51,6 +52,8 @@ const { values } = parseArgs({
 if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'etcd') throw new Error(`--store sqlite|etcd, not ${values.store}`);
 const STORES = values.store === 'etcd' ? ['sqlite', 'etcd'] : ['sqlite'];
 let currentStore = 'sqlite';
+/** Each store's scale-up figures, printed one line per store at the end (with --store etcd). */
+const byStore: { store: string; nodes: number; r: ScaleResult }[] = [];
 const CASES = new Set((values.cases ?? 'parallel1k,rolling,ordered,parallel10k,profile').split(',').map((s) => s.trim()));
 const NODES = Number(values.nodes ?? 10);
 // 10,000 pods need at least 91 nodes at the agent's default capacity of 110 pods a node.
@@ -133,6 +136,8 @@ function writesBetween(a: Awaited<ReturnType<typeof storeWrites>>, b: Awaited<Re
 
 /** The raw durable write rate of SQLite on this disk, measured once per bench run. */
 let rawRate: { perCommit: number; batched: number } | undefined;
+/** The same for each case's fresh etcd, measured before the case. */
+let rawEtcdRate: { serial: number; concurrent: number } | undefined;
 
 /** Writes per pod, by kind, and the ceiling they leave: the store's raw group-commit rate divided by them. */
 function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
@@ -147,6 +152,13 @@ function printWrites(w: WriteFigures, pods: number, podsPerSecond: number) {
       : `  store writes: not counted by this checkout; store revisions ${w.revisions} = ${perPod.toFixed(2)} per pod`,
   );
   if (!(perPod > 0)) return;
+  if (rawEtcdRate && currentStore === 'etcd') {
+    const ceiling = rawEtcdRate.concurrent / perPod;
+    console.log(
+      `  ceiling: raw etcd ${rawEtcdRate.concurrent.toFixed(0)} guarded creates/s with 32 in flight (${rawEtcdRate.serial.toFixed(0)}/s one at a time) ÷ ${perPod.toFixed(2)} writes/pod = ` +
+        `${ceiling.toFixed(0)} pods/s; this run ${podsPerSecond.toFixed(0)} pods/s = ${((100 * podsPerSecond) / ceiling).toFixed(0)}% of it`,
+    );
+  }
   if (rawRate && currentStore === 'sqlite') {
     const ceiling = rawRate.batched / perPod;
     console.log(
@@ -608,6 +620,7 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
 
 async function run(label: string, nodes: number, body: (b: Bench) => Promise<void>, nodeFlags: string[] = []): Promise<boolean> {
   const etcd = currentStore === 'etcd' ? await startEtcd() : undefined;
+  rawEtcdRate = etcd ? await rawEtcd(etcd.url, 300) : undefined;
   const b = await startOrdinal(nodes, nodeFlags, etcd ? ['--store', 'etcd', '--etcd-servers', etcd.url] : []).catch(async (err) => {
     await etcd?.remove();
     throw err;
@@ -648,6 +661,7 @@ async function main() {
       ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
         const r = await parallelScale(b, 'web', SMALL, 120);
         printScale(r, NODES);
+        byStore.push({ store: currentStore, nodes: NODES, r });
         if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
       })) && ok;
     }
@@ -675,6 +689,7 @@ async function main() {
           throw err;
         }
         printScale(r, LARGE_NODES);
+        byStore.push({ store: currentStore, nodes: LARGE_NODES, r });
         const counts = await countVolumes(b);
         const rss = procStatus(b.cluster.proc.pid!, 'VmRSS');
         console.log(`  memory at ${LARGE} pods with ${counts}: ordinal RSS ${mib(rss)} (the only cluster process; bench client excluded)`);
@@ -733,6 +748,15 @@ async function main() {
         console.log('  CPU by component (innermost controller/scheduler/agent frame on the stack, else outermost src/ dir):');
         for (const l of s.components) console.log(l);
       } else console.log('  no profile was written');
+    }
+  }
+  if (STORES.length > 1 && byStore.length) {
+    console.log('\n## stores side by side');
+    for (const { store, nodes, r } of byStore) {
+      console.log(
+        `${store.padEnd(6)} Parallel 0 → ${r.n} (${nodes} nodes): ${(r.n / r.seconds).toFixed(0)} pods/s, ${(r.cpuMs / r.n).toFixed(2)} ordinal CPU-ms per pod ` +
+          `(${(r.cpuMsBeyondIdle / r.n).toFixed(2)} beyond idle), ${((r.writes.total || r.writes.revisions) / r.n).toFixed(2)} store writes per pod, ordinal RSS ${mib(r.rssReady)}`,
+      );
     }
   }
   console.log(`(bench ran ${((Date.now() - started) / 1000).toFixed(0)} s)`);

@@ -39,11 +39,22 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startEtcd(opts: { dataDir?: string; port?: number } = {}): Promise<Etcd> {
+/** Serving TLS: etcd's --cert-file/--key-file, and with a CA, --client-cert-auth against it. */
+export interface EtcdTls {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+}
+
+export async function startEtcd(opts: { dataDir?: string; port?: number; tls?: EtcdTls } = {}): Promise<Etcd> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ordinal-etcd-'));
   const port = opts.port ?? (await freePort());
   const peer = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const tlsArgs = opts.tls
+    ? ['--cert-file', opts.tls.certFile, '--key-file', opts.tls.keyFile, ...(opts.tls.caFile ? ['--client-cert-auth', '--trusted-ca-file', opts.tls.caFile] : [])]
+    : [];
+  const ctlTls = opts.tls ? ['--cacert', opts.tls.caFile ?? opts.tls.certFile, ...(opts.tls.caFile ? ['--cert', opts.tls.certFile, '--key', opts.tls.keyFile] : [])] : [];
   const peerUrl = `http://127.0.0.1:${peer}`;
   const proc = spawn(
     ETCD_BIN,
@@ -58,6 +69,7 @@ export async function startEtcd(opts: { dataDir?: string; port?: number } = {}):
       '--initial-cluster-state', existsSync(join(dataDir, 'member')) ? 'existing' : 'new',
       '--log-level', 'warn',
       '--logger', 'zap',
+      ...tlsArgs,
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -66,7 +78,7 @@ export async function startEtcd(opts: { dataDir?: string; port?: number } = {}):
   proc.stderr!.on('data', (d) => (out += d));
   const ctl = (args: string[]) =>
     new Promise<string>((resolve, reject) => {
-      execFile(ETCDCTL_BIN, ['--endpoints', url, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      execFile(ETCDCTL_BIN, ['--endpoints', url, ...ctlTls, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err) reject(new Error(`etcdctl ${args.join(' ')}: ${stderr || err.message}`));
         else resolve(stdout);
       });

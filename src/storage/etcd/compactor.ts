@@ -5,7 +5,8 @@
 // key's value is therefore the cluster's latest compaction. Whoever loses the transaction just learns the key's version and tries next round, so the
 // cluster compacts about once per interval whatever the number of servers, always keeping at least
 // one interval of history for watchers that resume.
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from './client.ts';
+import { Result, Target } from './messages.ts';
 
 /** Upstream's key, outside the --etcd-prefix: the same etcd may serve a kube-apiserver's layout too. */
 export const COMPACT_REV_KEY = 'compact_rev_key';
@@ -25,17 +26,18 @@ export interface CompactionRound {
  * One round: expectVersion and rev are what the previous round returned (0 and 0 at first, when
  * nothing is compacted). Resolves with the values for the next round.
  */
-export async function compactRound(client: Etcd3, expectVersion: number, rev: number, compact: (rev: number) => Promise<void>): Promise<CompactionRound> {
-  const key = Buffer.from(COMPACT_REV_KEY);
-  const res = await client.kv.txn({
-    compare: [{ key, target: 'Version', result: 'Equal', version: expectVersion }],
-    success: [{ request_put: { key, value: Buffer.from(String(rev)) } }],
-    failure: [{ request_range: { key } }],
+export async function compactRound(client: EtcdClient, expectVersion: number, rev: number, compact: (rev: number) => Promise<void>): Promise<CompactionRound> {
+  const key = COMPACT_REV_KEY;
+  const res = await client.txn({
+    compare: [{ key, target: Target.Version, result: Result.Equal, value: expectVersion }],
+    success: [{ put: { key, value: String(rev) } }],
+    failure: [{ range: { key } }],
   });
-  const current = Number(res.header.revision);
+  const current = res.revision;
   if (!res.succeeded) {
     // Another server went first: take its version of the key and try again next round.
-    const version = Number(res.responses[0]?.response_range?.kvs?.[0]?.version ?? 0);
+    const r = res.responses[0];
+    const version = r && 'range' in r ? (r.range.kvs[0]?.version ?? 0) : 0;
     return { version, rev: current };
   }
   if (rev === 0) return { version: expectVersion + 1, rev: current };
@@ -44,7 +46,7 @@ export async function compactRound(client: Etcd3, expectVersion: number, rev: nu
 }
 
 /** Runs rounds every intervalMs until stopped; errors are logged and the next round tries again. */
-export function startCompactor(client: Etcd3, intervalMs: number, compact: (rev: number) => Promise<void>, onError: (err: Error) => void): () => void {
+export function startCompactor(client: EtcdClient, intervalMs: number, compact: (rev: number) => Promise<void>, onError: (err: Error) => void): () => void {
   let version = 0;
   let rev = 0;
   let stopped = false;

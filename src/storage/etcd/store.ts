@@ -8,12 +8,16 @@
 // revision then reaches the cache in order, so a quorum read ("what is etcd's revision now?") can
 // always be waited for, even when the newest revision belongs to a key Ordinal does not serve
 // (upstream's compact_rev_key, another program's keys).
+// Every call goes through EtcdClient (client.ts): etcd's own messages over one @grpc/grpc-js channel per member.
 import { readFileSync } from 'node:fs';
-import { Etcd3, type IOptions } from 'etcd3';
-import type * as RPC from 'etcd3';
+import type { IOptions } from 'etcd3';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from '../types.ts';
 import { KeyLayout } from './keys.ts';
 import { COMPACT_REV_KEY, startCompactor } from './compactor.ts';
+import { MAX_MESSAGE_BYTES } from './rpc.ts';
+import { EtcdClient, EtcdDecodeError } from './client.ts';
+import type { BidiStream } from './rpc.ts';
+import { type Cmp, type KeyValue, type Op, type RangeReq, type TxnReq, type TxnRes, type WatchCreateReq, type WatchEvent, type WatchRes, Result, Target } from './messages.ts';
 
 export interface EtcdOptions {
   /** kube-apiserver's --etcd-servers. */
@@ -32,8 +36,6 @@ export interface EtcdOptions {
 
 /** Keys per range request when listing: one reply stays well under gRPC's message limits. */
 const LIST_PAGE = 1000;
-/** Messages of up to this size are accepted from etcd (watch replies carry many objects at once). */
-const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 const RECONNECT_DELAY_MS = 500;
 
 const b = (s: string) => Buffer.from(s);
@@ -63,9 +65,12 @@ export function etcdClientOptions(o: Pick<EtcdOptions, 'servers' | 'caFile' | 'c
   return opts;
 }
 
+const toKV = (key: string, kv: KeyValue): KV => ({ key, value: kv.value ?? '', createRev: kv.createRev, modRev: kv.modRev });
+
 export class EtcdStore implements Store {
   readonly driver = 'etcd';
-  readonly client: Etcd3;
+  /** The connection to etcd, shared with the compaction rounds and the master leases. */
+  readonly client: EtcdClient;
   readonly layout: KeyLayout;
   /** The newest etcd revision this server has heard of (replies to its requests, its watch). */
   private rev = 0;
@@ -77,7 +82,8 @@ export class EtcdStore implements Store {
 
   constructor(opts: EtcdOptions) {
     this.layout = opts.layout;
-    this.client = new Etcd3(etcdClientOptions(opts));
+    this.client = new EtcdClient(opts);
+    this.client.onRevision = (rev) => this.seen(rev);
     this.onStreamLost = opts.onStreamLost ?? ((err) => { throw err; });
   }
 
@@ -94,26 +100,31 @@ export class EtcdStore implements Store {
     return this.compacted;
   }
 
+  private range(req: RangeReq) {
+    return this.client.range(req);
+  }
+
+  private txn(req: TxnReq): Promise<TxnRes> {
+    return this.client.txn(req);
+  }
+
   /**
    * etcd's current revision, read through the quorum (a linearizable range): everything committed
    * before this call is at or below it. The watch reaches it eventually (see the top of the file).
    */
   async consistentRevision(): Promise<number> {
-    const res = await this.client.kv.range({ key: b(COMPACT_REV_KEY), count_only: true });
-    return this.seen(res.header);
+    return (await this.range({ key: COMPACT_REV_KEY, countOnly: true })).revision;
   }
 
-  private seen(header: RPC.IResponseHeader | undefined): number {
-    const rev = Number(header?.revision ?? 0);
+  private seen(rev: number): number {
     if (rev > this.rev) this.rev = rev;
     return rev;
   }
 
   async get(key: string): Promise<KV | undefined> {
-    const res = await this.client.kv.range({ key: b(this.layout.toEtcd(key)) });
-    this.seen(res.header);
+    const res = await this.range({ key: this.layout.toEtcd(key) });
     const kv = res.kvs[0];
-    return kv && { key, value: kv.value.toString(), createRev: Number(kv.create_revision), modRev: Number(kv.mod_revision) };
+    return kv && toKV(key, kv);
   }
 
   /** A consistent snapshot of everything under the prefix, read in pages at one revision. */
@@ -121,17 +132,17 @@ export class EtcdStore implements Store {
     const etcdPrefix = this.layout.toEtcd(prefix);
     const end = prefixEnd(etcdPrefix);
     const kvs: KV[] = [];
-    let from = b(etcdPrefix);
+    let from: string | Buffer = etcdPrefix;
     let rev = 0;
     for (;;) {
-      const res = await this.client.kv.range({ key: from, range_end: end, limit: LIST_PAGE, revision: rev || undefined });
-      if (!rev) rev = this.seen(res.header);
+      const res = await this.range({ key: from, rangeEnd: end, limit: LIST_PAGE, revision: rev || undefined });
+      if (!rev) rev = res.revision;
       for (const kv of res.kvs) {
-        const key = this.layout.fromEtcd(kv.key.toString());
-        if (key !== undefined && key.startsWith(prefix)) kvs.push({ key, value: kv.value.toString(), createRev: Number(kv.create_revision), modRev: Number(kv.mod_revision) });
+        const key = this.layout.fromEtcd(kv.key);
+        if (key !== undefined && key.startsWith(prefix)) kvs.push(toKV(key, kv));
       }
       if (!res.more || !res.kvs.length) break;
-      from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+      from = Buffer.concat([res.lastKey ?? Buffer.from(res.kvs[res.kvs.length - 1].key), Buffer.from([0])]);
     }
     // Keys sort as Ordinal's, not etcd's: the two layouts order resources differently.
     kvs.sort((a, b2) => (a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0));
@@ -139,16 +150,15 @@ export class EtcdStore implements Store {
   }
 
   async create(key: string, value: string, decoded?: Decoded): Promise<KV> {
-    const k = b(this.layout.toEtcd(key));
+    const k = this.layout.toEtcd(key);
     const done = this.expect(key, value, decoded);
     try {
-      const res = await this.client.kv.txn({
-        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [{ request_put: { key: k, value: b(value) } }],
+      const res = await this.txn({
+        compare: [{ key: k, target: Target.Create, result: Result.Equal, value: 0 }],
+        success: [{ put: { key: k, value } }],
       });
-      const rev = this.seen(res.header);
       if (!res.succeeded) throw new StoreError('exists', `key ${key} already exists`);
-      return { key, value, createRev: rev, modRev: rev };
+      return { key, value, createRev: res.revision, modRev: res.revision };
     } catch (err) {
       done();
       throw err;
@@ -156,23 +166,23 @@ export class EtcdStore implements Store {
   }
 
   async update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV> {
-    const k = b(this.layout.toEtcd(key));
+    const k = this.layout.toEtcd(key);
     const done = this.expect(key, value, decoded);
     try {
-      const res = await this.client.kv.txn({
-        compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRev }],
-        success: [{ request_put: { key: k, value: b(value), prev_kv: true } }],
-        failure: [{ request_range: { key: k, keys_only: true } }],
+      const res = await this.txn({
+        compare: [{ key: k, target: Target.Mod, result: Result.Equal, value: expectedModRev }],
+        success: [{ put: { key: k, value, prevKv: true } }],
+        failure: [{ range: { key: k, keysOnly: true } }],
       });
-      const rev = this.seen(res.header);
       if (!res.succeeded) {
         // The comparison fails both for another revision and for an absent key (mod revision 0).
-        const current = res.responses[0]?.response_range?.kvs ?? [];
-        if (!current.length) throw new StoreError('notfound', `key ${key} not found`);
+        const r = res.responses[0];
+        if (!(r && 'range' in r && r.range.kvs.length)) throw new StoreError('notfound', `key ${key} not found`);
         throw new StoreError('conflict', `key ${key} was modified`);
       }
-      const prev = res.responses[0]?.response_put?.prev_kv;
-      return { key, value, createRev: prev ? Number(prev.create_revision) : rev, modRev: rev };
+      const r = res.responses[0];
+      const prev = r && 'put' in r ? r.put.prevKv : undefined;
+      return { key, value, createRev: prev ? prev.createRev : res.revision, modRev: res.revision };
     } catch (err) {
       done();
       throw err;
@@ -180,23 +190,19 @@ export class EtcdStore implements Store {
   }
 
   async delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }> {
-    const k = b(this.layout.toEtcd(key));
-    const compare: RPC.ICompare[] =
-      expectedModRev === undefined ? [{ key: k, target: 'Create', result: 'Greater', create_revision: 0 }] : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRev }];
-    const res = await this.client.kv.txn({
-      compare,
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k, keys_only: true } }],
-    });
-    const rev = this.seen(res.header);
+    const k = this.layout.toEtcd(key);
+    const compare: Cmp[] =
+      expectedModRev === undefined ? [{ key: k, target: Target.Create, result: Result.Greater, value: 0 }] : [{ key: k, target: Target.Mod, result: Result.Equal, value: expectedModRev }];
+    const ops: { success: Op[]; failure: Op[] } = { success: [{ deleteRange: { key: k, prevKv: true } }], failure: [{ range: { key: k, keysOnly: true } }] };
+    const res = await this.txn({ compare, ...ops });
+    const r = res.responses[0];
     if (!res.succeeded) {
-      const current = res.responses[0]?.response_range?.kvs ?? [];
-      if (!current.length) throw new StoreError('notfound', `key ${key} not found`);
+      if (!(r && 'range' in r && r.range.kvs.length)) throw new StoreError('notfound', `key ${key} not found`);
       throw new StoreError('conflict', `key ${key} was modified`);
     }
-    const p = res.responses[0]?.response_delete_range?.prev_kvs?.[0];
+    const p = r && 'deleteRange' in r ? r.deleteRange.prevKvs[0] : undefined;
     if (!p) throw new StoreError('notfound', `key ${key} not found`);
-    return { prev: { key, value: p.value.toString(), createRev: Number(p.create_revision), modRev: Number(p.mod_revision) }, rev };
+    return { prev: toKV(key, p), rev: res.revision };
   }
 
   /**
@@ -238,63 +244,71 @@ export class EtcdStore implements Store {
     if (fromRev < this.compacted) throw new StoreError('compacted', `revision ${fromRev} has been compacted`);
     let last = fromRev;
     let stopped = false;
-    let stream: RPC.IDuplexStream<RPC.IWatchRequest, RPC.IWatchResponse> | undefined;
+    /** The open stream; each attempt is a new object, so replies of a dead one are told apart. */
+    let stream: BidiStream<WatchCreateReq> | undefined;
+    let attempt = 0;
     let retry: NodeJS.Timeout | undefined;
     const reconnect = () => {
       stream = undefined;
-      if (!stopped && !retry) retry = setTimeout(() => ((retry = undefined), void open()), RECONNECT_DELAY_MS);
+      if (!stopped && !retry) retry = setTimeout(() => ((retry = undefined), open()), RECONNECT_DELAY_MS);
     };
-    const open = async () => {
-      let s: RPC.IDuplexStream<RPC.IWatchRequest, RPC.IWatchResponse>;
+    const lost = (err: Error) => {
+      stopped = true;
+      stream?.cancel();
+      stream = undefined;
+      this.onStreamLost(err);
+    };
+    const onMessage = (res: WatchRes) => {
+      if (stopped) return;
+      if (res.canceled || res.compactRevision > 0) {
+        const compactRev = res.compactRevision;
+        if (compactRev > 0) this.noteCompacted(compactRev);
+        return lost(new StoreError('compacted', `the etcd watch cannot resume after revision ${last}: ${compactRev > 0 ? `compacted up to ${compactRev}` : res.cancelReason}`));
+      }
+      if (!res.events.length) {
+        // A progress notification: every revision up to the header's has been sent.
+        if (!res.created && res.revision > last) {
+          last = res.revision;
+          this.seen(res.revision);
+          onEvents([], res.revision);
+        }
+        return;
+      }
+      const out: StoreEvent[] = [];
+      let top = last;
+      for (const ev of res.events) {
+        const e = this.toStoreEvent(ev);
+        if (ev.kv.modRev > top) top = ev.kv.modRev;
+        if (e) out.push(e);
+      }
+      last = top;
+      if (top > this.rev) this.rev = top;
+      onEvents(out, top);
+    };
+    const open = () => {
+      if (stopped) return;
+      const mine = ++attempt;
+      let s: BidiStream<WatchCreateReq>;
       try {
-        s = await this.client.watchClient.watch();
+        s = this.client.watch(
+          (m) => mine === attempt && onMessage(m),
+          (err) => {
+            if (mine !== attempt || stopped) return;
+            if (err instanceof EtcdDecodeError) lost(err);
+            else reconnect();
+          },
+        );
       } catch {
         return reconnect();
       }
-      if (stopped) return s.end();
       stream = s;
-      s.on('data', (res: RPC.IWatchResponse) => {
-        if (stopped || stream !== s) return;
-        if (res.canceled || Number(res.compact_revision) > 0) {
-          const compactRev = Number(res.compact_revision);
-          stopped = true;
-          s.end();
-          if (compactRev > 0) this.noteCompacted(compactRev);
-          this.onStreamLost(new StoreError('compacted', `the etcd watch cannot resume after revision ${last}: ${compactRev > 0 ? `compacted up to ${compactRev}` : res.cancel_reason}`));
-          return;
-        }
-        const events = res.events ?? [];
-        if (!events.length) {
-          // A progress notification: every revision up to the header's has been sent.
-          const rev = Number(res.header?.revision ?? 0);
-          if (!res.created && rev > last) {
-            last = rev;
-            this.seen(res.header);
-            onEvents([], rev);
-          }
-          return;
-        }
-        const out: StoreEvent[] = [];
-        let top = last;
-        for (const ev of events) {
-          const e = this.toStoreEvent(ev);
-          const rev = Number(ev.kv.mod_revision);
-          if (rev > top) top = rev;
-          if (e) out.push(e);
-        }
-        last = top;
-        if (top > this.rev) this.rev = top;
-        onEvents(out, top);
-      });
-      s.on('error', () => stream === s && reconnect());
-      s.on('end', () => stream === s && reconnect());
-      s.write({ create_request: { key: Buffer.from([0]), range_end: Buffer.from([0]), start_revision: last + 1, prev_kv: true, progress_notify: true } });
+      s.send({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), startRevision: last + 1, prevKv: true, progressNotify: true });
     };
-    void open();
+    open();
     const stop = () => {
       stopped = true;
       if (retry) clearTimeout(retry);
-      stream?.end();
+      stream?.cancel();
       stream = undefined;
       this.streams.delete(stop);
     };
@@ -302,27 +316,25 @@ export class EtcdStore implements Store {
     return stop;
   }
 
-  private toStoreEvent(ev: RPC.IEvent): StoreEvent | undefined {
-    const etcdKey = ev.kv.key.toString();
-    const rev = Number(ev.kv.mod_revision);
+  private toStoreEvent(ev: WatchEvent): StoreEvent | undefined {
+    const etcdKey = ev.kv.key;
+    const rev = ev.kv.modRev;
     if (etcdKey === COMPACT_REV_KEY) {
       // Upstream's compactor records the revision it is about to compact (0: the first round, none).
-      if (ev.type === 'Put') this.noteCompacted(Number(ev.kv.value.toString()));
+      if (ev.type === 'put') this.noteCompacted(Number(ev.kv.value));
       return undefined;
     }
     const key = this.layout.fromEtcd(etcdKey);
     if (key === undefined) return undefined;
-    const prev = ev.prev_kv;
-    if (ev.type === 'Delete') {
+    const prev = ev.prevKv;
+    if (ev.type === 'delete') {
       if (!prev) return undefined;
-      return { type: 'delete', rev, key, value: prev.value.toString(), createRev: Number(prev.create_revision), prev: prev.value.toString(), prevModRev: Number(prev.mod_revision) };
+      const value = prev.value ?? '';
+      return { type: 'delete', rev, key, value, createRev: prev.createRev, prev: value, prevModRev: prev.modRev };
     }
-    const value = ev.kv.value.toString();
-    const e: StoreEvent = { type: 'put', rev, key, value, createRev: Number(ev.kv.create_revision) };
-    if (prev) {
-      e.prev = prev.value.toString();
-      e.prevModRev = Number(prev.mod_revision);
-    }
+    const value = ev.kv.value ?? '';
+    const e: StoreEvent = { type: 'put', rev, key, value, createRev: ev.kv.createRev };
+    if (prev) e.prevModRev = prev.modRev;
     const decoded = this.ownWrites.size ? this.claim(key, value) : undefined;
     if (decoded) e.decoded = decoded;
     return e;
@@ -336,7 +348,7 @@ export class EtcdStore implements Store {
   async compact(rev: number): Promise<void> {
     if (rev <= this.compacted) return;
     try {
-      await this.client.kv.compact({ revision: rev });
+      await this.client.compact(rev);
     } catch (err) {
       // Another server compacted further already: that is what was asked.
       if (!/compacted/.test(String((err as Error).message))) throw err;
