@@ -89,7 +89,11 @@ export class EventCorrelator {
   private readonly now: () => number;
   private readonly newName: (objectName: string, now: number) => string;
   private readonly buckets = new Lru<{ tokens: number; at: number }>(LRU_SIZE);
-  private readonly groups = new Lru<{ messages: Set<string>; last: number }>(LRU_SIZE);
+  /**
+   * Messages in an array rather than a Set: at most AGGREGATE_MAX_EVENTS of them, almost always
+   * one, and a kubelet's correlator holds thousands of groups (a Set costs several times more).
+   */
+  private readonly groups = new Lru<{ messages: string[]; last: number }>(LRU_SIZE);
   private readonly seen = new Lru<{ count: number; first: number; name: string }>(LRU_SIZE);
 
   /** `newName` names a new event about an object (upstream: `<object>.<unix nanos in hex>`). */
@@ -103,15 +107,15 @@ export class EventCorrelator {
     // Aggregation: past the threshold, the group's aggregate event stands in for this one.
     const aggKey = aggregateKey(e);
     let group = this.groups.get(aggKey);
-    if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: new Set(), last: now };
-    group.messages.add(e.message);
+    if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: [], last: now };
+    if (!group.messages.includes(e.message)) group.messages.push(e.message);
     group.last = now;
     this.groups.set(aggKey, group);
     let key = eventKey(e);
     let message = e.message;
-    if (group.messages.size >= AGGREGATE_MAX_EVENTS) {
+    if (group.messages.length >= AGGREGATE_MAX_EVENTS) {
       // Keep the set at most at the threshold, as upstream's PopAny does.
-      group.messages.delete(group.messages.values().next().value!);
+      group.messages.shift();
       key = aggKey;
       message = AGGREGATE_PREFIX + e.message;
     }

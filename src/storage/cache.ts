@@ -200,11 +200,12 @@ function jsonCopy(v: unknown): unknown {
   return out;
 }
 
-export function decode(value: string, rev: number): Obj {
+/** key: the object's store key, when known (its versions' parts are not counted as shared). */
+export function decode(value: string, rev: number, key = ''): Obj {
   const obj = JSON.parse(value) as Obj;
   (obj.metadata ??= {}).resourceVersion = String(rev);
   if (FREEZE) {
-    shareParts(obj);
+    shareParts(obj, key);
     deepFreeze(obj);
   }
   return obj;
@@ -220,7 +221,7 @@ function adopt(e: StoreEvent): Obj | undefined {
   (obj.metadata ??= {}).resourceVersion = String(e.rev);
   if (FREEZE) {
     if (JSON.stringify(obj) !== JSON.stringify(decode(e.value, e.rev))) throw new Error(`watch cache: the object given for ${e.key} at revision ${e.rev} is not the value stored`);
-    shareParts(obj);
+    shareParts(obj, e.key);
     deepFreeze(obj);
   }
   storedForms.set(obj, { value: e.value });
@@ -329,7 +330,7 @@ export class WatchCache {
 
   async start(): Promise<void> {
     const { kvs, rev } = await this.store.list('/registry/');
-    for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev), kv.modRev);
+    for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev, kv.key), kv.modRev);
     this.rev = rev;
     this.startRev = this.tailFrom = rev;
     this.stop = this.store.watch(rev, (events, progressRev) => this.apply(events, progressRev));
@@ -350,7 +351,7 @@ export class WatchCache {
   private internSettled(): void {
     this.internTimer = null;
     const batch = this.toIntern.splice(0, INTERN_BATCH);
-    for (const entry of batch) if (this.get(entry.key) === entry) shareParts(entry.obj);
+    for (const entry of batch) if (this.get(entry.key) === entry) shareParts(entry.obj, entry.key);
     // A long backlog goes in slices, so that no single pause is long.
     if (this.toIntern.length && !this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), 0).unref();
   }
@@ -444,7 +445,7 @@ export class WatchCache {
       const prevObj = this.get(e.key)?.obj;
       let ev: CacheEvent;
       if (e.type === 'put') {
-        const obj = adopt(e) ?? decode(e.value, e.rev);
+        const obj = adopt(e) ?? decode(e.value, e.rev, e.key);
         this.put(e.key, obj, e.rev);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {

@@ -15,14 +15,16 @@
 //
 // Why it is bounded: the table of known subtrees lives in two generations by bytes of JSON text,
 // as the string table does, so subtrees that occur once (a pod's own name, IP, uid) pass through
-// and are forgotten; a subtree in use keeps being found and stays.
+// and are forgotten; a subtree in use keeps being found and stays. A subtree found again only in a
+// later version of the same object (a pod's own spec, across its status writes) is not shared:
+// it is one object's part, and marking it would keep its text for as long as it lives.
 import type { Obj } from './cache.ts';
 
 const INTERN_MAX_LENGTH = 256;
 const INTERN_GENERATION = 50_000;
 /** Larger subtrees are not looked up themselves (their parts still are): few repeat whole. */
 const SHARE_MAX_LENGTH = 4096;
-const SHARE_GENERATION_BYTES = 4 * 1024 * 1024;
+const SHARE_GENERATION_BYTES = 2 * 1024 * 1024;
 
 let internYoung = new Map<string, string>();
 let internOld = new Map<string, string>();
@@ -42,8 +44,13 @@ export function intern(s: string): string {
 
 /** Shared subtrees (frozen) and their JSON text. */
 const sharedText = new WeakMap<object, string>();
-let shapesYoung = new Map<string, Obj>();
-let shapesOld = new Map<string, Obj>();
+/** A subtree seen, and the key of the cached object it was seen in ('' once shared by several). */
+interface Seen {
+  node: Obj;
+  owner: string;
+}
+let shapesYoung = new Map<string, Seen>();
+let shapesOld = new Map<string, Seen>();
 let shapesYoungBytes = 0;
 
 /** Whether v is a shared subtree: frozen, JSON-exact, to be held as it is rather than copied. */
@@ -51,13 +58,18 @@ export function isShared(v: object): boolean {
   return Object.isFrozen(v) && sharedText.has(v);
 }
 
+/** The key of the cached object being walked ('' when unknown: then every equal part is shared). */
+let owner = '';
+
 /**
  * Shares the parts of a cached object (decoded or copied, so plain JSON data) with equal parts of
  * other cached objects, in place. The object itself and its metadata are never shared (they hold
  * its name, uid and resourceVersion); their fields are. Parts already frozen are left as they are.
+ * `key` names the object (its store key) across versions.
  */
-export function shareParts(obj: Obj): void {
+export function shareParts(obj: Obj, key = ''): void {
   if (Object.isFrozen(obj)) return;
+  owner = key;
   for (const k in obj) {
     const x = obj[k];
     if (k === 'metadata' && x !== null && typeof x === 'object' && !Array.isArray(x)) {
@@ -108,18 +120,24 @@ function lookup(v: Obj, text: string): Obj {
   if (text.length > SHARE_MAX_LENGTH || Object.isFrozen(v)) return v;
   let seen = shapesYoung.get(text);
   if (seen === undefined) {
-    seen = shapesOld.get(text);
+    seen = shapesOld.get(text) ?? { node: v, owner };
     if (shapesYoungBytes + text.length > SHARE_GENERATION_BYTES) {
       shapesOld = shapesYoung;
       shapesYoung = new Map();
       shapesYoungBytes = 0;
     }
-    shapesYoung.set(text, seen ?? v);
+    shapesYoung.set(text, seen);
     shapesYoungBytes += text.length;
-    if (seen === undefined) return v;
   }
-  if (seen !== v && !sharedText.has(seen)) freezeShared(seen, text);
-  return seen;
+  if (seen.node === v) return v;
+  if (seen.owner !== '' && seen.owner === owner) {
+    // The same object's earlier version: remember the current part instead, so the table does not keep a dead one.
+    seen.node = v;
+    return v;
+  }
+  if (!sharedText.has(seen.node)) freezeShared(seen.node, text);
+  seen.owner = '';
+  return seen.node;
 }
 
 /** Freezes a subtree and marks it and all its parts shared (their text is computed once, here). */

@@ -85,3 +85,20 @@ test('storedForm: a later version copies what changed and keeps the shared parts
   assert.equal(JSON.stringify(decoded.obj), value);
   assert.deepEqual(decoded.obj, JSON.parse(value));
 });
+
+test("shareParts: an object's own part seen again in its next version is not marked shared", () => {
+  const v1 = pod('web-6');
+  v1.spec.hostname = 'only-web-6';
+  shareParts(v1, '/registry/core/pods/default/web-6');
+  const v2 = JSON.parse(JSON.stringify(v1));
+  v2.metadata.resourceVersion = '1000';
+  shareParts(v2, '/registry/core/pods/default/web-6');
+  assert.ok(!isShared(v2.spec) && !Object.isFrozen(v2.spec), 'one object\'s spec stays its own');
+  assert.notEqual(v1.spec, v2.spec);
+  assert.ok(isShared(v2.spec.containers), 'parts equal to other objects\' are shared');
+  // Another object with the same spec does share it.
+  const other = JSON.parse(JSON.stringify(v2));
+  shareParts(other, '/registry/core/pods/default/web-7');
+  assert.equal(other.spec, v2.spec);
+  assert.ok(isShared(v2.spec));
+});
