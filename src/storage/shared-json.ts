@@ -4,7 +4,8 @@
 // managedFields entry; their volumes repeat one node affinity per node; Events repeat their
 // source. JSON.parse, and the copies the cache takes from writers, make each of those anew, so
 // decoded objects cost several times their distinct content. Here each subtree of a settled cached
-// object is looked up by its JSON text and replaced with an earlier equal one, which is then
+// object is looked up by its JSON text (shared parts in it written as short tokens) and replaced
+// with an earlier equal one, which is then
 // frozen and marked shared; strings are interned on the way.
 //
 // Why this is safe: cached objects are shared and never mutated (ORDINAL_FREEZE_CACHE=1 proves it
@@ -22,7 +23,7 @@ import type { Obj } from './cache.ts';
 
 const INTERN_MAX_LENGTH = 256;
 const INTERN_GENERATION = 50_000;
-/** Larger subtrees are not looked up themselves (their parts still are): few repeat whole. */
+/** Subtrees with longer keys are not looked up themselves (their parts still are): few repeat whole. */
 const SHARE_MAX_LENGTH = 4096;
 const SHARE_GENERATION_BYTES = 2 * 1024 * 1024;
 
@@ -42,12 +43,22 @@ export function intern(s: string): string {
   return o;
 }
 
-/** Shared subtrees (frozen) and their JSON text. */
-const sharedText = new WeakMap<object, string>();
-/** A subtree seen, and the key of the cached object it was seen in ('' once shared by several). */
+/**
+ * Shared subtrees (frozen) and the token that stands for them in their parents' keys: a key is
+ * the subtree's JSON text with each shared part written as its token, so keys stay short however
+ * deep the subtree (a token, '#' and a number, cannot be confused with JSON text).
+ */
+const sharedToken = new WeakMap<object, string>();
+let nextToken = 0;
+/**
+ * A subtree seen: the key of the cached object it was seen in ('' once shared by several), and
+ * the token its parents' keys hold for it, so that a parent seen again is found by the same key
+ * whether its parts were shared meanwhile or not.
+ */
 interface Seen {
   node: Obj;
   owner: string;
+  token: string;
 }
 let shapesYoung = new Map<string, Seen>();
 let shapesOld = new Map<string, Seen>();
@@ -55,7 +66,7 @@ let shapesYoungBytes = 0;
 
 /** Whether v is a shared subtree: frozen, JSON-exact, to be held as it is rather than copied. */
 export function isShared(v: object): boolean {
-  return Object.isFrozen(v) && sharedText.has(v);
+  return sharedToken.has(v);
 }
 
 /** The key of the cached object being walked ('' when unknown: then every equal part is shared). */
@@ -78,27 +89,28 @@ export function shareParts(obj: Obj, key = ''): void {
   }
 }
 
-/** The JSON text of holder[k] (undefined where JSON leaves the field out), after sharing it. */
+/** The key of holder[k] (undefined where JSON leaves the field out), after sharing it. */
 function slot(holder: Obj, k: string | number): string | undefined {
   const x = holder[k];
   if (typeof x === 'string') {
     if (x.length <= INTERN_MAX_LENGTH) {
       const y = intern(x);
-      if (y !== x && !Object.isFrozen(holder)) holder[k] = y;
+      if (y !== x) holder[k] = y;
     }
     return JSON.stringify(x);
   }
   if (x === null || typeof x !== 'object') return JSON.stringify(x);
-  const known = sharedText.get(x);
+  const known = sharedToken.get(x);
   if (known !== undefined) return known;
-  const text = textOf(x);
-  const s = lookup(x, text);
-  if (s !== x && !Object.isFrozen(holder)) holder[k] = s;
-  return text;
+  const text = keyOf(x);
+  const seen = lookup(x, text);
+  if (seen === undefined) return text;
+  if (seen.node !== x) holder[k] = seen.node;
+  return seen.token;
 }
 
-/** JSON text of an object or array, sharing its parts on the way. */
-function textOf(v: Obj): string {
+/** The key of an object or array (see sharedToken), sharing its parts on the way. */
+function keyOf(v: Obj): string {
   if (Array.isArray(v)) {
     let s = '[';
     for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + (slot(v, i) ?? 'null');
@@ -115,37 +127,84 @@ function textOf(v: Obj): string {
   return s + '}';
 }
 
-/** The shared subtree equal to v, v itself when it is the first seen, remembered under its text. */
-function lookup(v: Obj, text: string): Obj {
-  if (text.length > SHARE_MAX_LENGTH || Object.isFrozen(v)) return v;
-  let seen = shapesYoung.get(text);
+/**
+ * The entry for v's key, deciding which object holds the part from now on (entry.node): v when it
+ * is the first seen or the same object's next version, else the earlier one, then shared.
+ * Undefined for keys too long to look up.
+ */
+function lookup(v: Obj, text: string): Seen | undefined {
+  if (text.length > SHARE_MAX_LENGTH) return undefined;
+  let seen = find(text);
   if (seen === undefined) {
-    seen = shapesOld.get(text) ?? { node: v, owner };
-    if (shapesYoungBytes + text.length > SHARE_GENERATION_BYTES) {
-      shapesOld = shapesYoung;
-      shapesYoung = new Map();
-      shapesYoungBytes = 0;
-    }
-    shapesYoung.set(text, seen);
-    shapesYoungBytes += text.length;
+    seen = { node: v, owner, token: '#' + (nextToken++).toString(36) };
+    remember(text, seen);
+    return seen;
   }
-  if (seen.node === v) return v;
+  if (seen.node === v) return seen;
   if (seen.owner !== '' && seen.owner === owner) {
     // The same object's earlier version: remember the current part instead, so the table does not keep a dead one.
     seen.node = v;
-    return v;
+    return seen;
   }
-  if (!sharedText.has(seen.node)) freezeShared(seen.node, text);
+  if (!sharedToken.has(seen.node)) freezeShared(seen.node, seen.token);
   seen.owner = '';
-  return seen.node;
+  return seen;
 }
 
-/** Freezes a subtree and marks it and all its parts shared (their text is computed once, here). */
-function freezeShared(v: Obj, text: string): void {
+function find(text: string): Seen | undefined {
+  const y = shapesYoung.get(text);
+  if (y !== undefined) return y;
+  const o = shapesOld.get(text);
+  if (o !== undefined) remember(text, o);
+  return o;
+}
+
+function remember(text: string, seen: Seen): void {
+  // The entry and its token cost about as much as 64 characters of key.
+  const bytes = text.length + 64;
+  if (shapesYoungBytes + bytes > SHARE_GENERATION_BYTES) {
+    shapesOld = shapesYoung;
+    shapesYoung = new Map();
+    shapesYoungBytes = 0;
+  }
+  shapesYoung.set(text, seen);
+  shapesYoungBytes += bytes;
+}
+
+/**
+ * Freezes a subtree and marks it and all its parts shared, each part under the token its entry
+ * already gave it (its parents' keys hold that token), or a new one.
+ */
+function freezeShared(v: Obj, token: string): void {
   for (const k in v) {
     const x = v[k];
-    if (x !== null && typeof x === 'object' && !sharedText.has(x)) freezeShared(x, JSON.stringify(x));
+    if (x === null || typeof x !== 'object' || sharedToken.has(x)) continue;
+    const text = keyNow(x);
+    const seen = text.length <= SHARE_MAX_LENGTH ? find(text) : undefined;
+    freezeShared(x, seen !== undefined && seen.node === x ? seen.token : '#' + (nextToken++).toString(36));
   }
   Object.freeze(v);
-  sharedText.set(v, text);
+  sharedToken.set(v, token);
+}
+
+/** The key of a part as it is, changing nothing (parts seen have their entries' tokens). */
+function keyNow(v: Obj): string {
+  const known = sharedToken.get(v);
+  if (known !== undefined) return known;
+  const part = (x: unknown): string | undefined => {
+    if (x === null || typeof x !== 'object') return JSON.stringify(x);
+    const t = keyNow(x as Obj);
+    const seen = t.length <= SHARE_MAX_LENGTH ? find(t) : undefined;
+    return seen !== undefined && seen.node === x ? seen.token : t;
+  };
+  if (Array.isArray(v)) return '[' + v.map((x) => part(x) ?? 'null').join(',') + ']';
+  let s = '{';
+  let first = true;
+  for (const k in v) {
+    const p = part(v[k]);
+    if (p === undefined) continue;
+    s += (first ? '' : ',') + JSON.stringify(k) + ':' + p;
+    first = false;
+  }
+  return s + '}';
 }
