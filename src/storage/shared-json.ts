@@ -25,7 +25,7 @@ const INTERN_MAX_LENGTH = 256;
 const INTERN_GENERATION = 50_000;
 /** Subtrees with longer keys are not looked up themselves (their parts still are): few repeat whole. */
 const SHARE_MAX_LENGTH = 4096;
-const SHARE_GENERATION_BYTES = 2 * 1024 * 1024;
+const SHARE_GENERATION_BYTES = 1024 * 1024;
 
 let internYoung = new Map<string, string>();
 let internOld = new Map<string, string>();
