@@ -301,7 +301,12 @@ export class WatchCache {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly indexFns = new Map<string, Map<string, IndexFn>>();
   private stop: (() => void) | null = null;
-  private toIntern: CachedObject[] = [];
+  /**
+   * Objects to share the parts of, by key and revision: not the entries themselves, which would
+   * keep every version of a burst alive until its turn (the peak grew by tens of MiB).
+   */
+  private toShareKeys: string[] = [];
+  private toShareRevs: number[] = [];
   private internTimer: NodeJS.Timeout | null = null;
   private waiters: { rev: number; resolve: () => void }[] = [];
 
@@ -340,20 +345,26 @@ export class WatchCache {
     this.stop?.();
     if (this.internTimer) clearTimeout(this.internTimer);
     this.internTimer = null;
-    this.toIntern = [];
+    this.toShareKeys = [];
+    this.toShareRevs = [];
   }
 
   private internLater(entry: CachedObject): void {
-    this.toIntern.push(entry);
+    this.toShareKeys.push(entry.key);
+    this.toShareRevs.push(entry.modRev);
     if (!this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), INTERN_DELAY_MS).unref();
   }
 
   private internSettled(): void {
     this.internTimer = null;
-    const batch = this.toIntern.splice(0, INTERN_BATCH);
-    for (const entry of batch) if (this.get(entry.key) === entry) shareParts(entry.obj, entry.key);
+    const keys = this.toShareKeys.splice(0, INTERN_BATCH);
+    const revs = this.toShareRevs.splice(0, INTERN_BATCH);
+    for (let i = 0; i < keys.length; i++) {
+      const cur = this.get(keys[i]);
+      if (cur !== undefined && cur.modRev === revs[i]) shareParts(cur.obj, cur.key);
+    }
     // A long backlog goes in slices, so that no single pause is long.
-    if (this.toIntern.length && !this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), 0).unref();
+    if (this.toShareKeys.length && !this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), 0).unref();
   }
 
   revision(): number {
