@@ -55,8 +55,7 @@ export function isDelayedBinding(claim: Obj, view: ClusterView): boolean {
   return view.storageClass(className)?.volumeBindingMode === 'WaitForFirstConsumer';
 }
 
-/** Bound as the scheduler reads it: a volume named and the Bound phase written. */
-export const isBound = (claim: Obj): boolean => !!claim.spec?.volumeName && claim.status?.phase === 'Bound';
+const isBound = (claim: Obj) => !!claim.spec?.volumeName && claim.status?.phase === 'Bound';
 
 /**
  * Everything schedulePod reads from a claim, as a comparable string: a claim update that leaves it

@@ -14,7 +14,7 @@ import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { hasRequiredAntiAffinity, type NodeState } from './filters.ts';
-import { claimNames, claimReadsVolume, claimSchedulingInputs, isBound, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
+import { claimNames, claimReadsVolume, claimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
 import { cachedPodRequests, emptyResources, holdsResources, type Resources } from './resources.ts';
 
 export interface SchedulerOptions {
@@ -22,11 +22,7 @@ export interface SchedulerOptions {
   schedulerName?: string;
   /** Unschedulable pods are tried again at least this often, besides on every relevant change. Default 60 s. */
   retryIntervalMs?: number;
-  /**
-   * API writes in flight at once. Default 256: upstream binds each pod in a goroutine of its own,
-   * uncapped; a cap of a few dozen made a burst of pods wait for commits in turn (the event loop sat
-   * idle a quarter of a 10,000-pod scale-up), while a thousand cost memory without more speed.
-   */
+  /** API writes in flight at once. Default 32. */
   concurrency?: number;
 }
 
@@ -123,7 +119,7 @@ export class Scheduler {
     this.schedulerName = opts.schedulerName ?? 'default-scheduler';
     this.retryIntervalMs = opts.retryIntervalMs ?? 60_000;
     this.events = new EventRecorder(client, this.schedulerName);
-    this.queue = new WorkQueue((key) => this.sync(key), opts.concurrency ?? 256);
+    this.queue = new WorkQueue((key) => this.sync(key), opts.concurrency ?? 32);
     this.pods = new Informer(client, client.resource('', 'pods'));
     this.nodes = new Informer(client, client.resource('', 'nodes'));
     this.claims = new Informer(client, client.resource('', 'persistentvolumeclaims'));
@@ -167,8 +163,7 @@ export class Scheduler {
         // Most claim updates on the way to Bound change nothing a decision reads.
         if (claimSchedulingInputs(o) === claimSchedulingInputs(c)) return;
         const selected = selectedNodeOnlyChange(o, c);
-        // A claim just bound may be the last thing its pods wait for: only their binding is left.
-        this.retryUsersOf(c.metadata.namespace, c.metadata.name, selected, isBound(c) && !isBound(o));
+        this.retryUsersOf(c.metadata.namespace, c.metadata.name, selected);
       },
       delete: (c) => {
         this.indexBoundClaim(c, undefined);
@@ -179,7 +174,7 @@ export class Scheduler {
     const volumeChanged = (pv: Obj) => {
       for (const key of this.boundClaims.get(pv.metadata.name) ?? []) {
         const slash = key.indexOf('/');
-        this.retryUsersOf(key.slice(0, slash), key.slice(slash + 1), undefined, true);
+        this.retryUsersOf(key.slice(0, slash), key.slice(slash + 1));
       }
     };
     this.volumes.on({ add: volumeChanged, update: (_o, v) => volumeChanged(v), delete: volumeChanged });
@@ -285,11 +280,8 @@ export class Scheduler {
     for (const key of this.pending) this.queue.add(key);
   }
 
-  /**
-   * Retries the waiting pods that use the claim, except those already waiting on `exceptAssumedOn`;
-   * `urgent` ones ahead of pods not yet looked at (see WorkQueue.addUrgent).
-   */
-  private retryUsersOf(namespace: string, claim: string, exceptAssumedOn?: string, urgent = false): void {
+  /** Retries the waiting pods that use the claim, except those already waiting on `exceptAssumedOn`. */
+  private retryUsersOf(namespace: string, claim: string, exceptAssumedOn?: string): void {
     for (const key of this.claimUsers.get(`${namespace}/${claim}`) ?? []) {
       if (!this.pending.has(key)) continue;
       if (exceptAssumedOn !== undefined) {
@@ -297,8 +289,7 @@ export class Scheduler {
         const uid = this.pods.get(key.slice(0, slash), key.slice(slash + 1))?.metadata.uid;
         if (uid !== undefined && this.assumed.get(uid) === exceptAssumedOn) continue;
       }
-      if (urgent) this.queue.addUrgent(key);
-      else this.queue.add(key);
+      this.queue.add(key);
     }
   }
 

@@ -1,19 +1,17 @@
 // The embedded store: one SQLite file in WAL mode. Writes are applied to an in-memory index at
-// once (so guarded writes see each other) and made durable in batches by a writer thread: each
-// turn of the event loop sends its writes there, and everything that arrived while the previous
-// commit ran goes into the next transaction, with one fsync (group commit, sqlite-writer.ts).
-// Callers are answered, and watchers told, only after their batch is on disk, and the fsync never
-// blocks the event loop.
+// once (so guarded writes see each other) and made durable in batches by a writer thread:
+// everything written while the previous batch was being committed goes into the next
+// transaction, with one fsync (group commit). Callers are answered, and watchers told, only after
+// their batch is on disk, and the fsync never blocks the event loop.
 // Memory: the index keeps only revisions once a write is committed; values are read back from the
 // file when asked for (start-up, deletes, resuming watchers), which the API server's watch cache
 // makes rare. Keeping every serialized value in memory cost about as much as the cache itself.
 import { DatabaseSync } from 'node:sqlite';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
 import { openDatabase, type Row } from './sqlite-schema.ts';
-import type { WriterReply, WriterRequest } from './sqlite-writer.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
 interface Entry {
@@ -40,16 +38,13 @@ export class SqliteStore implements Store {
   /** Used on this thread for start-up and for replaying history to resuming watchers. */
   private readonly reader: DatabaseSync;
   private readonly writer: Worker;
-  /** Requests go to the writer, and answers come back, on this port. */
-  private readonly port: MessagePort;
   private readonly data = new Map<string, Entry>();
   private readonly readValue: (key: string) => string | undefined;
   private rev = 0;
   private committedRev = 0;
   private compacted = 0;
   private pending: Pending[] = [];
-  /** Batches sent to the writer and not yet answered, oldest first (answers come in order). */
-  private readonly inFlight: { id: number; batch: Pending[] }[] = [];
+  private inFlight: Pending[] | null = null;
   private flushScheduled = false;
   private nextMessageId = 1;
   private readonly replies = new Map<number, (error?: string) => void>();
@@ -70,32 +65,19 @@ export class SqliteStore implements Store {
     const lastLogged = (this.reader.prepare('SELECT MAX(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
     this.rev = this.committedRev = Math.max(meta('rev'), lastLogged);
     this.compacted = meta('compacted');
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path, port: port2 }, transferList: [port2] });
-    this.port.on('message', (m: WriterReply) => {
-      // One answer covers every batch of one commit: they are settled together, so watchers hear
-      // of the whole commit at once however many turns it gathered.
-      const committed: Pending[][] = [];
-      for (const id of m.ids) {
-        if (this.inFlight[0]?.id === id) {
-          committed.push(this.inFlight.shift()!.batch);
-          continue;
-        }
-        const reply = this.replies.get(id);
-        this.replies.delete(id);
-        reply?.(m.error);
-      }
-      if (committed.length) this.settle(committed, m.error);
+    this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path } });
+    this.writer.on('message', (m: { id: number; error?: string }) => {
+      const reply = this.replies.get(m.id);
+      this.replies.delete(m.id);
       // The writer keeps the process alive only while a commit is outstanding.
-      if (!this.replies.size && !this.inFlight.length) this.unrefWriter();
+      if (!this.replies.size) this.writer.unref();
+      reply?.(m.error);
     });
     this.writer.on('error', (err) => {
       for (const reply of this.replies.values()) reply(String(err));
       this.replies.clear();
-      this.settle(this.inFlight.splice(0).map((f) => f.batch), String(err));
     });
-    this.unrefWriter();
+    this.writer.unref();
   }
 
   currentRevision(): number {
@@ -202,56 +184,39 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    while (this.inFlight.length || this.pending.length) {
-      if (this.pending.length) this.flush();
+    while (this.inFlight || this.pending.length) {
+      if (!this.inFlight) this.flush();
       await new Promise((r) => setTimeout(r, 1));
     }
     this.watchers.clear();
-    this.port.close();
     await this.writer.terminate();
     this.reader.close();
   }
 
-  private refWriter(): void {
-    this.writer.ref();
-    this.port.ref();
-  }
-
-  private unrefWriter(): void {
-    this.writer.unref();
-    this.port.unref();
-  }
-
-  /** A request other than a write (compaction), answered on its own. */
-  private send(msg: Omit<WriterRequest, 'id'>): Promise<void> {
+  private send(msg: { rows?: Row[]; compactTo?: number }): Promise<void> {
     const id = this.nextMessageId++;
     return new Promise((resolve, reject) => {
       this.replies.set(id, (error) => (error ? reject(new Error(error)) : resolve()));
-      this.refWriter();
-      this.port.postMessage({ id, ...msg } satisfies WriterRequest);
+      this.writer.ref();
+      this.writer.postMessage({ id, ...msg });
     });
   }
 
   private enqueue(event: StoreEvent, entry?: Entry): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ event, entry, resolve, reject });
-      if (!this.flushScheduled) {
+      if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
     });
   }
 
-  /**
-   * Sends this turn's changes to the writer, which commits them with whatever else reached it
-   * while its previous commit ran. Batches are answered in the order sent (= revision order).
-   */
+  /** Sends the pending changes as one batch; the next batch waits for this one (order = revision order). */
   private flush(): void {
     this.flushScheduled = false;
-    if (!this.pending.length) return;
-    const batch = this.pending;
-    const id = this.nextMessageId++;
-    this.inFlight.push({ id, batch });
+    if (this.inFlight || !this.pending.length) return;
+    const batch = (this.inFlight = this.pending);
     this.pending = [];
     // Previous values stay here: the writer logs the one in the file, which is the same value
     // (changes apply in revision order), and copying them to its thread cost as much as the rest.
@@ -263,32 +228,25 @@ export class SqliteStore implements Store {
       createRev: e.createRev,
       prevModRev: e.prevModRev ?? null,
     }));
-    this.refWriter();
-    this.port.postMessage({ id, rows } satisfies WriterRequest);
-  }
-
-  /** Acknowledges the batches of one commit, in order, or (`error`) none of them. */
-  private settle(batches: Pending[][], error: string | undefined): void {
-    if (!batches.length) return;
-    if (error !== undefined) {
-      // The disk refused the commit: nothing in it is durable, so none of it is acknowledged.
-      const err = new Error(error);
-      for (const batch of batches) for (const p of batch) p.reject(err);
-      return;
-    }
-    const last = batches[batches.length - 1];
-    this.committedRev = last[last.length - 1].event.rev;
-    const events: StoreEvent[] = [];
-    for (const batch of batches) {
-      for (const p of batch) {
-        if (p.entry) p.entry.value = undefined;
-        events.push(p.event);
-      }
-    }
-    for (const w of this.watchers) w(events);
-    for (const batch of batches) for (const p of batch) p.resolve();
-    const horizon = this.rev - this.historyLimit;
-    if (horizon > this.compacted + this.historyLimit / 10) void this.compact(horizon);
+    this.send({ rows }).then(
+      () => {
+        this.inFlight = null;
+        this.committedRev = batch[batch.length - 1].event.rev;
+        for (const p of batch) if (p.entry) p.entry.value = undefined;
+        const events = batch.map((p) => p.event);
+        for (const w of this.watchers) w(events);
+        for (const p of batch) p.resolve();
+        const horizon = this.rev - this.historyLimit;
+        if (horizon > this.compacted + this.historyLimit / 10) void this.compact(horizon);
+        if (this.pending.length) this.flush();
+      },
+      (err: Error) => {
+        // The disk refused the batch: nothing in it is durable, so none of it is acknowledged.
+        this.inFlight = null;
+        for (const p of batch) p.reject(err);
+        if (this.pending.length) this.flush();
+      },
+    );
   }
 }
 

@@ -112,44 +112,6 @@ test('WaitForFirstConsumer: a claim waits for the selected node, then is provisi
   assert.equal(existsSync(pv.spec.local.path), false, 'directory removed');
 });
 
-test('binding order: the volume names the claim first, the claim reads Bound last; a burst of claims all bind once each', async () => {
-  // Every change to claims and volumes from here on, in revision order.
-  const start = (await t.client.list(r('persistentvolumeclaims'), { namespace: 'default' })).resourceVersion;
-  const seen: { rev: number; kind: string; obj: Obj }[] = [];
-  const stopWatches = ['persistentvolumeclaims', 'persistentvolumes'].map((plural) =>
-    t.client.watch(r(plural), { resourceVersion: start }, (type, obj) => {
-      if (type !== 'DELETED') seen.push({ rev: Number(obj.metadata.resourceVersion), kind: plural, obj });
-    }, () => {}),
-  );
-  try {
-    const n = 60;
-    const names = Array.from({ length: n }, (_, i) => `burst-${i}`);
-    await Promise.all(names.map((name) => t.client.create(r('persistentvolumeclaims'), 'default', claim(name))));
-    // The scheduler's part, for all of them at once.
-    await Promise.all(names.map((name) => t.client.patch(r('persistentvolumeclaims'), 'default', name, 'application/merge-patch+json', { metadata: { annotations: { 'volume.kubernetes.io/selected-node': 'node-1' } } })));
-    const claims = await Promise.all(names.map(waitBound));
-    await new Promise((res) => setTimeout(res, 200));
-    seen.sort((a, b) => a.rev - b.rev);
-    for (const pvc of claims) {
-      const pvName = pvc.spec.volumeName;
-      const first = (kind: string, name: string, pred: (o: Obj) => boolean) => seen.find((e) => e.kind === kind && e.obj.metadata.name === name && pred(e.obj))?.rev ?? Infinity;
-      const volumeNamesClaim = first('persistentvolumes', pvName, (v) => v.spec.claimRef?.uid === pvc.metadata.uid);
-      const volumeBound = first('persistentvolumes', pvName, (v) => v.status?.phase === 'Bound');
-      const claimNamesVolume = first('persistentvolumeclaims', pvc.metadata.name, (c) => c.spec.volumeName === pvName);
-      const claimBound = first('persistentvolumeclaims', pvc.metadata.name, (c) => c.status?.phase === 'Bound');
-      assert.ok(volumeNamesClaim < claimNamesVolume, `${pvc.metadata.name}: volume names the claim (${volumeNamesClaim}) before the claim names it (${claimNamesVolume})`);
-      assert.ok(volumeBound < claimBound && claimNamesVolume < claimBound, `${pvc.metadata.name}: claim Bound (${claimBound}) after volume Bound (${volumeBound}) and pointer (${claimNamesVolume})`);
-      // Exactly one volume for each claim, whatever the burst.
-      const volumesOfClaim = new Set(seen.filter((e) => e.kind === 'persistentvolumes' && e.obj.spec.claimRef?.uid === pvc.metadata.uid).map((e) => e.obj.metadata.name));
-      assert.deepEqual([...volumesOfClaim], [pvName]);
-    }
-    await Promise.all(names.map((name) => t.client.delete(r('persistentvolumeclaims'), 'default', name)));
-    await waitUntil(async () => !(await t.client.list(r('persistentvolumes'))).items.some((v) => v.spec.claimRef?.name?.startsWith('burst-')), 20_000, () => 'burst volumes reclaimed');
-  } finally {
-    for (const stop of stopWatches) stop();
-  }
-});
-
 test('Immediate class: provisioned on a Ready node at once; Retain leaves the volume Released', async () => {
   await t.client.create(r('storageclasses', 'storage.k8s.io'), undefined, {
     metadata: { name: 'fast' },

@@ -13,7 +13,7 @@ import { EventRecorder } from '../../client/events.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
 import { NewestView } from '../endpoints/view.ts';
-import { ANN_BETA_STORAGE_PROVISIONER, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER } from './match.ts';
+import { ANN_BETA_STORAGE_PROVISIONER, ANN_STORAGE_PROVISIONER } from './match.ts';
 import {
   PROVISIONER,
   LOCAL_PATH_DIR_ANNOTATION,
@@ -52,11 +52,6 @@ export interface VolumeControllerOptions {
 }
 
 const COMPONENT = 'persistentvolume-controller';
-/**
- * Syncs in flight per queue (see the queues in the constructor): 64 left the event loop idle while
- * claims waited on commits; 1024 cost a few hundred MiB more at the peak of a 10,000-pod burst.
- */
-const SYNCS_IN_FLIGHT = 256;
 
 const isNotFound = (err: unknown) => err instanceof ApiError && err.code === 404;
 const ignoreNotFound = (err: unknown) => {
@@ -67,12 +62,6 @@ const ignoreNotFound = (err: unknown) => {
 const retryLater = (what: string, key: string) => (err: unknown) => {
   log('debug', COMPONENT, 'sync failed, will retry', { [what]: key, error: String(err) });
   throw err;
-};
-
-/** Whether the claim, still unbound, got a selected node it did not have (the scheduler's request to provision). */
-const newlySelectedNode = (old: Obj, claim: Obj): boolean => {
-  const node = claim.metadata.annotations?.[ANN_SELECTED_NODE];
-  return !!node && !claim.spec?.volumeName && old.metadata.annotations?.[ANN_SELECTED_NODE] !== node;
 };
 
 const claimKeyOfRef = (ref: Obj | undefined) => (ref?.name ? `${ref.namespace ?? ''}/${ref.name}` : undefined);
@@ -116,21 +105,20 @@ export class VolumeController {
     this.resizer = new VolumeResizer(client);
     this.volumes = new NewestView((key, old, obj) => this.indexVolume(key, old, obj));
     // Each claim is a chain of awaited writes (provision, volume, bind both sides), each waiting for a
-    // group commit: many claims in flight let one commit carry many of them. A burst of thousands of
-    // claims with a cap of a few dozen waited on the commits, not on the CPU.
+    // group commit: many claims in flight let one commit carry many of them.
     this.claimQueue = new WorkQueue(async (key) => {
       await this.ready;
       await this.syncClaim(key).catch(retryLater('claim', key));
-    }, SYNCS_IN_FLIGHT);
+    }, 64);
     this.volumeQueue = new WorkQueue(async (key) => {
       await this.ready;
       await this.syncVolume(key).catch(retryLater('volume', key));
-    }, SYNCS_IN_FLIGHT);
+    }, 64);
 
     this.claimInformer = new Informer(client, this.pvcs);
     this.claimInformer.on({
       add: (c) => this.onClaim(c),
-      update: (o, c) => this.onClaim(c, o),
+      update: (_o, c) => this.onClaim(c),
       delete: (c) => {
         this.claims.remove(c);
         for (const name of this.volumesByClaim.get(objectKey(c)) ?? []) this.volumeQueue.add(name);
@@ -196,12 +184,9 @@ export class VolumeController {
 
   // ---------------------------------------------------------------- cache upkeep
 
-  private onClaim(c: Obj, old?: Obj): void {
+  private onClaim(c: Obj): void {
     this.claims.upsert(c);
-    // A node just selected for an unbound claim means a scheduled pod waits for its volume: that
-    // goes ahead of claims nobody waits for yet (a burst queues thousands of them at once).
-    if (old && newlySelectedNode(old, c)) this.claimQueue.addUrgent(objectKey(c));
-    else this.claimQueue.add(objectKey(c));
+    this.claimQueue.add(objectKey(c));
   }
 
   private onVolume(v: Obj): void {
@@ -312,41 +297,22 @@ export class VolumeController {
     }
   }
 
-  /**
-   * Binds in upstream's order: volume → claim, then volume phase and claim → volume, then claim
-   * phase. Each step is skipped when done. The volume's phase and the claim's pointer are written
-   * together, as neither reads the other: what matters is that the volume names the claim before
-   * the claim names the volume (else a claim could name a volume that does not exist yet, which
-   * reads as lost), and that the claim reads Bound last. A failure in between leaves a state the
-   * next sync completes, as upstream's does. One commit fewer per claim: three instead of four.
-   */
+  /** Binds in upstream's order: volume → claim, volume phase, claim → volume, claim phase. Each step is skipped when done. */
   private async bind(volume: Obj, claim: Obj, extraClaimAnnotations: Record<string, string> = {}): Promise<void> {
     const v = volumeBoundTo(volume, claim);
     if (v) {
       volume = await this.client.update(this.pvs, v);
       this.volumes.upsert(volume);
     }
-    const bound = volume;
-    const phase =
-      bound.status?.phase === 'Bound'
-        ? undefined
-        : this.client.update(this.pvs, { ...bound, status: { phase: 'Bound' } }, 'status').then((pv) => {
-            this.volumes.upsert(pv);
-            return pv;
-          });
-    const c = claimBoundTo(claim, bound, extraClaimAnnotations);
-    const pointer = c
-      ? this.client.update(this.pvcs, c).then((updated) => {
-          this.claims.upsert(updated);
-          return updated;
-        })
-      : undefined;
-    // Both settle before either failure is reported, so no write is left running unobserved.
-    const [phaseResult, pointerResult] = await Promise.allSettled([phase, pointer]);
-    if (phaseResult.status === 'rejected') throw phaseResult.reason;
-    if (pointerResult.status === 'rejected') throw pointerResult.reason;
-    if (phaseResult.value) volume = phaseResult.value;
-    if (pointerResult.value) claim = pointerResult.value;
+    if (volume.status?.phase !== 'Bound') {
+      volume = await this.client.update(this.pvs, { ...volume, status: { phase: 'Bound' } }, 'status');
+      this.volumes.upsert(volume);
+    }
+    const c = claimBoundTo(claim, volume, extraClaimAnnotations);
+    if (c) {
+      claim = await this.client.update(this.pvcs, c);
+      this.claims.upsert(claim);
+    }
     const status = boundClaimStatus(claim, volume);
     if (status) {
       claim = await this.client.update(this.pvcs, { ...claim, status }, 'status');
