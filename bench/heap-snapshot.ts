@@ -148,12 +148,6 @@ export interface HeapSummary {
   largestInstances: Row[];
   /** Decoded API objects (plain objects with apiVersion, kind and metadata) by kind: retained size. */
   apiObjects: Row[];
-  /**
-   * The same objects' retained size by field, two levels deep ("Pod metadata.managedFields"):
-   * what each part of an object costs once decoded; parts shared with another object (interned
-   * strings, a version's unchanged spec) are charged to neither.
-   */
-  apiFields: Row[];
 }
 
 const BUILTIN = new Set(['Object', 'Array', 'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'Promise', 'Error', 'Date', 'RegExp', 'Function', 'Arguments', 'Uint8Array', 'Buffer', 'ArrayBuffer', 'DataView', 'Float64Array', 'Uint32Array', 'Int32Array', 'Boolean', 'Number', 'String', 'Symbol', 'BigInt']);
@@ -340,37 +334,6 @@ export function summarise(s: Snapshot): HeapSummary {
   const stringT = s.nodeTypes.indexOf('string');
   const propertyT = s.edgeTypes.indexOf('property');
   const byKind = new Map<string, Row>();
-  const byField = new Map<string, Row>();
-  const charge = (label: string, bytes: number) => {
-    let r = byField.get(label);
-    if (!r) byField.set(label, (r = { name: label, count: 0, bytes: 0 }));
-    r.count++;
-    r.bytes += bytes;
-  };
-  /** Charges each property of node n that n dominates to `kind path.prop`, descending `depth` more levels. */
-  const fieldsOf = (kind: string, path: string, n: number, depth: number) => {
-    const pn = post[n];
-    let own = self(n);
-    for (let e = firstEdge[n]; e < firstEdge[n + 1]; e += EF) {
-      const t = edges[e + E_TYPE];
-      if (t !== propertyT && t !== elementT) continue;
-      const to = edges[e + E_TO] / NF;
-      const pt = post[to];
-      if (pt < 0 || idom[pt] !== pn) continue;
-      const prop = t === elementT ? '[]' : strings[edges[e + E_NAME]];
-      const label = path ? `${path}.${prop}` : prop;
-      if (depth > 0 && nodes[to * NF + TYPE] === objectT) fieldsOf(kind, label, to, depth - 1);
-      else charge(`${kind} ${label}`, retained[pt]);
-    }
-    // The object itself and what it dominates other than through its fields (its property and element stores).
-    for (let e = firstEdge[n]; e < firstEdge[n + 1]; e += EF) {
-      const t = edges[e + E_TYPE];
-      if (t === propertyT || t === elementT) continue;
-      const pt = post[edges[e + E_TO] / NF];
-      if (pt >= 0 && idom[pt] === pn) own += retained[pt];
-    }
-    charge(`${kind} ${path || '(object)'} (own)`, own);
-  };
   for (let b = 0; b < count; b++) {
     const n = order[b];
     if (nodes[n * NF + TYPE] !== objectT || name(n) !== 'Object') continue;
@@ -390,7 +353,6 @@ export function summarise(s: Snapshot): HeapSummary {
     if (!r) byKind.set(kind, (r = { name: kind, count: 0, bytes: 0 }));
     r.count++;
     r.bytes += retained[b];
-    fieldsOf(kind, '', n, 1);
   }
   const largest: Row[] = [];
   for (let b = 0; b < count; b++) {
@@ -405,7 +367,6 @@ export function summarise(s: Snapshot): HeapSummary {
     byOwner: [...byOwner.values()].sort(desc),
     largestInstances: largest.sort(desc),
     apiObjects: [...byKind.values()].sort(desc),
-    apiFields: [...byField.values()].sort(desc),
   };
 }
 
@@ -422,8 +383,6 @@ export function formatSummary(h: HeapSummary, top = 25): string {
     rows(h.largestInstances),
     `decoded API objects by kind (retained size; an object held in two places counts once per holder that dominates it):`,
     rows(h.apiObjects),
-    `decoded API objects by field (retained size of the part only that object holds):`,
-    rows(h.apiFields),
   ].join('\n');
 }
 

@@ -9,10 +9,8 @@
 //   - after a forced full GC (through the inspector): RSS, V8 heap used/total, external memory;
 //   - with --snapshot: a heap snapshot summarised by owner and constructor (bench/heap-snapshot.ts).
 // With --steps 0,1000,10000 it grows one cluster through those pod counts instead and prints, at
-// each, the peak RSS so far, RSS and live V8 heap after a full GC, and the memory per pod (with its
-// claim and volume) between steps, so that growth per object is visible apart from the fixed cost;
-// with --runs N, medians step by step; with --snapshot, the heap by owner, constructor, kind and
-// field at the last step.
+// each, RSS and live V8 heap after a full GC, and the memory per pod (with its claim and volume)
+// between steps, so that growth per object is visible apart from the fixed cost.
 //   node bench/memory.ts [--pods 1000] [--nodes 10] [--runs 1] [--snapshot] [--keep-snapshot]
 //        [--via direct|statefulset] [--concurrency 32] [--timeout 900] [--settle 30] [--node-flag=--max-semi-space-size=8 ...]
 //        [--steps 0,1000,10000]
@@ -324,14 +322,10 @@ interface StepFigures {
   rss: number;
   heapUsed: number;
   external: number;
-  /** VmHWM when the step was reached, before the forced GC: the peak so far. */
-  hwm: number;
-  /** CPU of the ordinal process from the start of the run to the step, in seconds. */
-  cpu: number;
 }
 
 /** Full GC twice through the inspector, then RSS and live heap. */
-async function afterGc(o: Ordinal): Promise<Pick<StepFigures, 'rss' | 'heapUsed' | 'external'>> {
+async function afterGc(o: Ordinal): Promise<Omit<StepFigures, 'pods'>> {
   await o.inspector.call('HeapProfiler.collectGarbage');
   await o.inspector.call('HeapProfiler.collectGarbage');
   await sleep(1000);
@@ -340,9 +334,8 @@ async function afterGc(o: Ordinal): Promise<Pick<StepFigures, 'rss' | 'heapUsed'
 }
 
 /** One cluster grown through STEPS pods (each with a claim and its volume); figures after GC at each. */
-async function runSteps(index: number): Promise<StepFigures[]> {
+async function runSteps(): Promise<void> {
   const o = await startOrdinal();
-  const cpu0 = cpuMs(o.proc.pid!) / 1000;
   const ready = new Set<string>();
   const bound = new Set<string>();
   let target = 0;
@@ -385,19 +378,11 @@ async function runSteps(index: number): Promise<StepFigures[]> {
       const reached = (performance.now() - t0) / 1000;
       // Let the controllers finish what the last changes started (endpoints, slices, statuses).
       await sleep(5000);
-      const hwm = procStatus(o.proc.pid!, 'VmHWM');
-      const cpu = cpuMs(o.proc.pid!) / 1000 - cpu0;
-      const f = { pods: step, hwm, cpu, ...(await afterGc(o)) };
+      const f = { pods: step, ...(await afterGc(o)) };
       out.push(f);
       console.log(
-        `${String(step).padStart(6)} pods (+ claims, volumes; ${reached.toFixed(0)} s to reach): peak RSS ${mib(f.hwm)}; after full GC RSS ${mib(f.rss)}, live V8 heap ${mib(f.heapUsed)}, external ${mib(f.external)}; ordinal CPU ${f.cpu.toFixed(1)} s so far`,
+        `${String(step).padStart(6)} pods (+ claims, volumes; ${reached.toFixed(0)} s to reach): after full GC RSS ${mib(f.rss)}, live V8 heap ${mib(f.heapUsed)}, external ${mib(f.external)}`,
       );
-    }
-    if (values.snapshot && index === 0) {
-      const file = join(values['keep-snapshot'] ? tmpdir() : o.dataDir, `ordinal-steps-${PODS}.heapsnapshot`);
-      await o.inspector.writeSnapshot(file);
-      console.log(`heap snapshot at ${PODS} pods${values['keep-snapshot'] ? `: ${file}` : ''}`);
-      console.log(formatSummary(summarise(readSnapshot(file)), Number(values.top ?? 30)));
     }
   } finally {
     stopPods();
@@ -412,25 +397,12 @@ async function runSteps(index: number): Promise<StepFigures[]> {
     const kib = (x: number) => `${(x / 1024 / n).toFixed(1)} KiB`;
     console.log(`per pod (with its claim and volume) from ${a.pods} to ${b.pods}: RSS ${kib(b.rss - a.rss)}, live heap ${kib(b.heapUsed - a.heapUsed)}, external ${kib(b.external - a.external)}`);
   }
-  return out;
-}
-
-/** Medians, step by step, of several grown clusters. */
-function stepMedians(runs: StepFigures[][]): void {
-  console.log(`median of ${runs.length} runs, at each step:`);
-  for (let i = 0; i < runs[0].length; i++) {
-    const m = (k: keyof StepFigures) => median(runs.map((r) => r[i][k]));
-    console.log(`${String(m('pods')).padStart(6)} pods: peak RSS ${mib(m('hwm'))}; after full GC RSS ${mib(m('rss'))}, live V8 heap ${mib(m('heapUsed'))}, external ${mib(m('external'))}; ordinal CPU ${m('cpu').toFixed(1)} s`);
-  }
 }
 
 console.log(`memory of ordinal up with ${STEPS ? `${STEPS.join(', ')} pods` : `${PODS} pods`} + as many claims (${VIA}), ${NODES} simulated nodes${NODE_FLAGS.length ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`);
 const results: Figures[] = [];
-if (STEPS) {
-  const runs: StepFigures[][] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await runSteps(i));
-  if (RUNS > 1) stepMedians(runs);
-} else for (let i = 0; i < RUNS; i++) results.push(await run(i));
+if (STEPS) await runSteps();
+else for (let i = 0; i < RUNS; i++) results.push(await run(i));
 if (RUNS > 1 && !STEPS) {
   const m = (k: keyof Figures) => median(results.map((r) => r[k]));
   console.log(

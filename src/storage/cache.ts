@@ -5,7 +5,6 @@
 // in count and in bytes, since one Endpoints version can be megabytes); a watcher resuming from
 // further back gets older events read back from the store's log, when the store keeps one.
 import type { Decoded, Store, StoreEvent } from './types.ts';
-import { isShared, shareParts } from './shared-json.ts';
 
 export type Obj = Record<string, any>;
 
@@ -177,8 +176,6 @@ function jsonCopy(v: unknown): unknown {
     default:
       return undefined;
   }
-  // A shared part of a cached object is plain JSON and frozen: the copy may hold it as it is.
-  if (isShared(v)) return v;
   if (Array.isArray(v)) {
     const out = new Array(v.length);
     for (let i = 0; i < v.length; i++) {
@@ -200,12 +197,11 @@ function jsonCopy(v: unknown): unknown {
   return out;
 }
 
-/** key: the object's store key, when known (its versions' parts are not counted as shared). */
-export function decode(value: string, rev: number, key = ''): Obj {
+export function decode(value: string, rev: number): Obj {
   const obj = JSON.parse(value) as Obj;
   (obj.metadata ??= {}).resourceVersion = String(rev);
   if (FREEZE) {
-    shareParts(obj, key);
+    internStrings(obj);
     deepFreeze(obj);
   }
   return obj;
@@ -221,7 +217,6 @@ function adopt(e: StoreEvent): Obj | undefined {
   (obj.metadata ??= {}).resourceVersion = String(e.rev);
   if (FREEZE) {
     if (JSON.stringify(obj) !== JSON.stringify(decode(e.value, e.rev))) throw new Error(`watch cache: the object given for ${e.key} at revision ${e.rev} is not the value stored`);
-    shareParts(obj, e.key);
     deepFreeze(obj);
   }
   storedForms.set(obj, { value: e.value });
@@ -253,15 +248,49 @@ function deepFreeze(v: Obj): void {
 }
 
 /**
- * Decoded objects repeat the same strings and the same parts (containers, tolerations, token
- * volumes, managedFields entries, node affinities) many thousand times, and JSON.parse or a copy
- * makes each anew: the cache shares them (shared-json.ts) a little after an object is stored, and
- * only for objects still current then: in a burst most versions are replaced within a second, and
- * sharing each would cost more CPU than decoding. A later version's copy keeps the shared parts it
- * did not change (jsonCopy), so each pass only walks what changed.
+ * Decoded objects repeat the same short strings many thousand times (images, kinds, reasons,
+ * node names, timestamps to the second), and JSON.parse makes a copy each time: one shared copy
+ * saves about a tenth of the heap. Two generations bound the table; a string in use stays hot.
+ * The cache does it a little after an object is stored, and only to objects still current then:
+ * in a burst most versions are replaced within a second, and interning each would cost more CPU
+ * than decoding. Swapping a string for an equal one is invisible to whoever holds the object.
  */
 const INTERN_DELAY_MS = 1000;
 const INTERN_BATCH = 5000;
+const INTERN_MAX_LENGTH = 256;
+const INTERN_GENERATION = 50_000;
+let internYoung = new Map<string, string>();
+let internOld = new Map<string, string>();
+
+function intern(s: string): string {
+  const y = internYoung.get(s);
+  if (y !== undefined) return y;
+  const o = internOld.get(s) ?? s;
+  if (internYoung.size >= INTERN_GENERATION) {
+    internOld = internYoung;
+    internYoung = new Map();
+  }
+  internYoung.set(o, o);
+  return o;
+}
+
+function internStrings(v: Obj): void {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'string') {
+        if (x.length <= INTERN_MAX_LENGTH) v[i] = intern(x);
+      } else if (x !== null && typeof x === 'object') internStrings(x);
+    }
+    return;
+  }
+  for (const k in v) {
+    const x = v[k];
+    if (typeof x === 'string') {
+      if (x.length <= INTERN_MAX_LENGTH) v[k] = intern(x);
+    } else if (x !== null && typeof x === 'object') internStrings(x);
+  }
+}
 
 /** Keys of one resource type (e.g. '/registry/core/pods/') kept for listing in key order. */
 class Bucket {
@@ -301,12 +330,7 @@ export class WatchCache {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly indexFns = new Map<string, Map<string, IndexFn>>();
   private stop: (() => void) | null = null;
-  /**
-   * Objects to share the parts of, by key and revision: not the entries themselves, which would
-   * keep every version of a burst alive until its turn (the peak grew by tens of MiB).
-   */
-  private toShareKeys: string[] = [];
-  private toShareRevs: number[] = [];
+  private toIntern: CachedObject[] = [];
   private internTimer: NodeJS.Timeout | null = null;
   private waiters: { rev: number; resolve: () => void }[] = [];
 
@@ -335,7 +359,7 @@ export class WatchCache {
 
   async start(): Promise<void> {
     const { kvs, rev } = await this.store.list('/registry/');
-    for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev, kv.key), kv.modRev);
+    for (const kv of kvs) this.put(kv.key, decode(kv.value, kv.modRev), kv.modRev, true);
     this.rev = rev;
     this.startRev = this.tailFrom = rev;
     this.stop = this.store.watch(rev, (events, progressRev) => this.apply(events, progressRev));
@@ -345,26 +369,20 @@ export class WatchCache {
     this.stop?.();
     if (this.internTimer) clearTimeout(this.internTimer);
     this.internTimer = null;
-    this.toShareKeys = [];
-    this.toShareRevs = [];
+    this.toIntern = [];
   }
 
   private internLater(entry: CachedObject): void {
-    this.toShareKeys.push(entry.key);
-    this.toShareRevs.push(entry.modRev);
+    this.toIntern.push(entry);
     if (!this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), INTERN_DELAY_MS).unref();
   }
 
   private internSettled(): void {
     this.internTimer = null;
-    const keys = this.toShareKeys.splice(0, INTERN_BATCH);
-    const revs = this.toShareRevs.splice(0, INTERN_BATCH);
-    for (let i = 0; i < keys.length; i++) {
-      const cur = this.get(keys[i]);
-      if (cur !== undefined && cur.modRev === revs[i]) shareParts(cur.obj, cur.key);
-    }
+    const batch = this.toIntern.splice(0, INTERN_BATCH);
+    for (const entry of batch) if (this.get(entry.key) === entry) internStrings(entry.obj);
     // A long backlog goes in slices, so that no single pause is long.
-    if (this.toShareKeys.length && !this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), 0).unref();
+    if (this.toIntern.length && !this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), 0).unref();
   }
 
   revision(): number {
@@ -467,8 +485,11 @@ export class WatchCache {
       const prevObj = this.get(e.key)?.obj;
       let ev: CacheEvent;
       if (e.type === 'put') {
-        const obj = adopt(e) ?? decode(e.value, e.rev, e.key);
-        this.put(e.key, obj, e.rev);
+        const adopted = adopt(e);
+        const obj = adopted ?? decode(e.value, e.rev);
+        // A copy made for a change shares its strings with the version before it; a new object's
+        // strings may be its own (those of an HTTP request body), so it is interned as decoded ones are.
+        this.put(e.key, obj, e.rev, !adopted || !prevObj);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {
         // The value deleted is the cached one (events apply in order): a copy at the new version will do.
@@ -507,7 +528,8 @@ export class WatchCache {
     }
   }
 
-  private put(key: string, obj: Obj, modRev: number): void {
+  /** intern: whether the object's strings are its own copies (parsed), worth sharing later. */
+  private put(key: string, obj: Obj, modRev: number, intern: boolean): void {
     const name = bucketOf(key);
     let b = this.buckets.get(name);
     if (!b) this.buckets.set(name, (b = new Bucket()));
@@ -517,7 +539,7 @@ export class WatchCache {
     const entry = { key, obj, modRev };
     b.items.set(key, entry);
     this.index(name, b, entry);
-    if (!FREEZE) this.internLater(entry);
+    if (intern && !FREEZE) this.internLater(entry);
   }
 
   private remove(key: string): void {
