@@ -83,6 +83,14 @@ export function aggregateKey(e: EventDraft): string {
   return [...objectParts(e), o.uid ?? '', o.apiVersion ?? '', e.type, e.reason, e.reportingController ?? '', e.reportingInstance ?? ''].join(SEP);
 }
 
+/**
+ * The keys the caches use: an object's id (see EventCorrelator.objects) with the rest of
+ * eventKey's and aggregateKey's parts, separated; 'e' and 'a' keep the two kinds apart in `seen`.
+ */
+const SHORT_SEP = '\u0000';
+const shortEventKey = (id: string, e: EventDraft) => ['e' + id, e.involvedObject.fieldPath ?? '', e.type, e.reason, e.message].join(SHORT_SEP);
+const shortAggregateKey = (id: string, e: EventDraft) => ['a' + id, e.type, e.reason, e.reportingController ?? '', e.reportingInstance ?? ''].join(SHORT_SEP);
+
 export const AGGREGATE_PREFIX = '(combined from similar events): ';
 
 export class EventCorrelator {
@@ -91,6 +99,15 @@ export class EventCorrelator {
   private readonly buckets = new Lru<{ tokens: number; at: number }>(LRU_SIZE);
   private readonly groups = new Lru<{ messages: Set<string>; last: number }>(LRU_SIZE);
   private readonly seen = new Lru<{ count: number; first: number; name: string }>(LRU_SIZE);
+  /**
+   * A short id for each source+object (spamKey), which the three caches' keys start with instead
+   * of its text: a kubelet's correlator keeps thousands of keys, each repeating the component,
+   * host, kind, namespace, name, uid and apiVersion. Every call touches one key in each cache and
+   * this one, so an object's id leaves this LRU only after its keys have left the others: an id is
+   * never needed once forgotten, and a new one (never reused) starts with no history, as upstream.
+   */
+  private readonly objects = new Lru<string>(LRU_SIZE);
+  private nextObject = 0;
 
   /** `newName` names a new event about an object (upstream: `<object>.<unix nanos in hex>`). */
   constructor(opts: { now?: () => number; newName: (objectName: string, now: number) => string }) {
@@ -100,14 +117,17 @@ export class EventCorrelator {
 
   correlate(e: EventDraft): Correlation {
     const now = this.now();
+    const object = spamKey(e);
+    const id = this.objects.get(object) ?? (this.nextObject++).toString(36);
+    this.objects.set(object, id);
     // Aggregation: past the threshold, the group's aggregate event stands in for this one.
-    const aggKey = aggregateKey(e);
+    const aggKey = shortAggregateKey(id, e);
     let group = this.groups.get(aggKey);
     if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: new Set(), last: now };
     group.messages.add(e.message);
     group.last = now;
     this.groups.set(aggKey, group);
-    let key = eventKey(e);
+    let key = shortEventKey(id, e);
     let message = e.message;
     if (group.messages.size >= AGGREGATE_MAX_EVENTS) {
       // Keep the set at most at the threshold, as upstream's PopAny does.
@@ -122,7 +142,7 @@ export class EventCorrelator {
     const first = last?.first ?? now;
     // Recorded before the filter decides, as upstream: a dropped repeat still counts.
     this.seen.set(key, { count, first, name });
-    if (!this.accept(spamKey(e), now)) return { skip: true };
+    if (!this.accept(id, now)) return { skip: true };
     return { skip: false, patch: last !== undefined, name, message, count, first };
   }
 

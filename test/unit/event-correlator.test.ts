@@ -100,3 +100,74 @@ test('1,000 pods of one set: two reasons, a few dozen writes about the set', () 
   }
   assert.equal(writes, 25);
 });
+
+test('short keys decide exactly as upstream full keys do, through LRU evictions', async () => {
+  const { eventKey, aggregateKey, spamKey, AGGREGATE_MAX_EVENTS, AGGREGATE_INTERVAL_MS, SPAM_BURST, SPAM_QPS } = await import('../../src/client/event-correlator.ts');
+  // Upstream's EventCorrelator with its full string keys, as this module had it, for reference.
+  const lru = <V>() => {
+    const m = new Map<string, V>();
+    return {
+      get(k: string) {
+        const v = m.get(k);
+        if (v !== undefined) {
+          m.delete(k);
+          m.set(k, v);
+        }
+        return v;
+      },
+      set(k: string, v: V) {
+        m.delete(k);
+        m.set(k, v);
+        if (m.size > 4096) m.delete(m.keys().next().value!);
+      },
+    };
+  };
+  let now = 5_000_000;
+  let n = 0;
+  let m = 0;
+  const groups = lru<{ messages: Set<string>; last: number }>();
+  const seen = lru<{ count: number; first: number; name: string }>();
+  const buckets = lru<{ tokens: number; at: number }>();
+  const reference = (e: EventDraft): Correlation => {
+    const aggKey = aggregateKey(e);
+    let group = groups.get(aggKey);
+    if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: new Set(), last: now };
+    group.messages.add(e.message);
+    group.last = now;
+    groups.set(aggKey, group);
+    let key = eventKey(e);
+    let message = e.message;
+    if (group.messages.size >= AGGREGATE_MAX_EVENTS) {
+      group.messages.delete(group.messages.values().next().value!);
+      key = aggKey;
+      message = AGGREGATE_PREFIX + e.message;
+    }
+    const last = seen.get(key);
+    const name = last?.name ?? `${e.involvedObject.name}.${++m}`;
+    const count = (last?.count ?? 0) + 1;
+    const first = last?.first ?? now;
+    seen.set(key, { count, first, name });
+    const sk = spamKey(e);
+    const b = buckets.get(sk) ?? { tokens: SPAM_BURST, at: now };
+    b.tokens = Math.min(SPAM_BURST, b.tokens + ((now - b.at) / 1000) * SPAM_QPS);
+    b.at = now;
+    const ok = b.tokens >= 1;
+    if (ok) b.tokens -= 1;
+    buckets.set(sk, b);
+    if (!ok) return { skip: true };
+    return { skip: false, patch: last !== undefined, name, message, count, first };
+  };
+  const c = new EventCorrelator({ now: () => now, newName: (obj) => `${obj}.${++n}` });
+  // A deterministic stream: 1,500 objects in several thousand keys (more than the caches hold), hot ones repeating, messages varying.
+  let seed = 42;
+  const rand = (k: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % k;
+  };
+  for (let i = 0; i < 60_000; i++) {
+    const obj = rand(4) === 0 ? rand(20) : rand(1200);
+    const e = draft({ reason: ['Pulled', 'Created', 'Started', 'Failed'][rand(4)], message: `m${rand(3) === 0 ? rand(15) : 0}`, type: rand(10) === 0 ? 'Warning' : 'Normal' }, `web-${obj}`);
+    now += rand(3) * 500 + 250;
+    assert.deepEqual(c.correlate(e), reference(e), `event ${i}`);
+  }
+});
