@@ -20,6 +20,7 @@ import { tempDir } from '../test/integration/harness.ts';
 import { ETCD_BIN, startEtcd, type Etcd } from '../test/support/etcd.ts';
 import { ORDINAL_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { cpuMs, procStatus } from './proc.ts';
+import { awaitOutput } from '../test/support/ordinal-process.ts';
 
 const root = resolve(import.meta.dirname, '..');
 /** The checkout whose server is measured (default this one): lets one bench compare two checkouts. */
@@ -69,22 +70,10 @@ async function startServer(storeArgs: string[]): Promise<Server> {
     proc.stdout!.pipe(log);
     proc.stderr!.pipe(log);
   }
-  proc.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${out}`)), 30_000);
-    proc.stdout!.on('data', (d) => {
-      out = (out + d).slice(-20_000);
-      const m = /ready at (https:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
+  const keep = (d: Buffer) => (out = (out + d).slice(-20_000));
+  proc.stderr!.on('data', keep);
+  proc.stdout!.on('data', keep);
+  const url = (await awaitOutput(proc, /ready at (https:\/\/\S+)/, { text: () => out, timeoutMs: 30_000, notReady: 'server did not start in time', what: 'server' }))[1]!;
   return { dataDir, url, proc };
 }
 

@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adminClient, type AdminClient } from './admin-client.ts';
 import { cpuMs } from './proc.ts';
+import { awaitOutput } from '../test/support/ordinal-process.ts';
 
 const here = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -57,19 +58,10 @@ async function start(root: string): Promise<Running> {
     env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
   });
   let out = '';
-  proc.stderr!.on('data', (d) => (out = (out + d).slice(-5000)));
-  const url = await new Promise<string>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`no start in 60 s: ${out}`)), 60_000);
-    proc.stdout!.on('data', (d) => {
-      out = (out + d).slice(-5000);
-      const m = /ready at (https:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]!);
-      }
-    });
-    proc.once('exit', (c) => fail(new Error(`exited ${c}: ${out}`)));
-  });
+  const keep = (d: Buffer) => (out = (out + d).slice(-5000));
+  proc.stderr!.on('data', keep);
+  proc.stdout!.on('data', keep);
+  const url = (await awaitOutput(proc, /ready at (https:\/\/\S+)/, { text: () => out, timeoutMs: 60_000, notReady: 'no start in 60 s', what: 'ordinal' }))[1]!;
   return { proc, dataDir, url, api: adminClient(url, dataDir, { maxSockets: 8 }) };
 }
 

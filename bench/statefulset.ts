@@ -27,6 +27,7 @@ import { rawEtcd } from './raw-etcd.ts';
 import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 import { cpuMs, procStatus, threadCpuMs } from './proc.ts';
+import { awaitOutput } from '../test/support/ordinal-process.ts';
 
 const root = resolve(import.meta.dirname, '..');
 /** The checkout whose `ordinal` is measured: another one (a baseline) lets one bench compare two, run after run. */
@@ -209,21 +210,8 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: 
   // Keep only the tail: warnings under load could otherwise grow without bound.
   const keep = (d: Buffer) => (out = (out + d).slice(-20_000));
   proc.stderr!.on('data', keep);
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ordinal did not start within 60 s:\n${out}`)), 60_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      keep(d);
-      const m = /ready at (https:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ordinal exited with ${code}:\n${out}`));
-    });
-  });
+  proc.stdout!.on('data', keep);
+  const url = (await awaitOutput(proc, /ready at (https:\/\/\S+)/, { text: () => out, timeoutMs: 60_000, notReady: 'ordinal did not start within 60 s', what: 'ordinal' }))[1]!;
   const cluster: Cluster = { dataDir, kubeconfig: join(dataDir, 'kubeconfig'), url, proc, logs: () => out };
   const api = adminClient(url, dataDir, { maxSockets: 8, clock: monoUs });
   const watch = (path: string, onEvent: (type: string, obj: any, arrivedUs: number) => void) =>

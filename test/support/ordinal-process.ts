@@ -44,20 +44,7 @@ export function startOrdinal(subcommand: string, args: string[], opts: OrdinalPr
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   const exited = new Promise<number | string>((res) => proc.once('exit', (code, sig) => res(code ?? sig ?? -1)));
-  const ready = new Promise<RegExpExecArray>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${opts.notReady}:\n${out}`)), 60_000);
-    proc.stdout!.on('data', () => {
-      const m = opts.readyPattern.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(m);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`ordinal ${subcommand} exited (${code}) before it was ready:\n${out}`));
-    });
-  });
+  const ready = awaitOutput(proc, opts.readyPattern, { text: () => out, timeoutMs: 60_000, notReady: opts.notReady, what: `ordinal ${subcommand}` });
   ready.catch(() => {});
   const signal = (sig: NodeJS.Signals) => {
     try {
@@ -80,4 +67,27 @@ export function startOrdinal(subcommand: string, args: string[], opts: OrdinalPr
       clearTimeout(t);
     },
   };
+}
+
+/**
+ * The first match of `pattern` in a process's output, looked for each time it writes to stdout;
+ * rejects with that output when the process exits first or `timeoutMs` passes. `text` gives the
+ * output gathered so far: the caller's own stdout listener must be attached before this call, so
+ * that it has taken in each chunk by the time the pattern is looked for.
+ */
+export function awaitOutput(proc: ChildProcess, pattern: RegExp, opts: { text: () => string; timeoutMs: number; notReady: string; what: string }): Promise<RegExpExecArray> {
+  return new Promise<RegExpExecArray>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${opts.notReady}:\n${opts.text()}`)), opts.timeoutMs);
+    proc.stdout!.on('data', () => {
+      const m = pattern.exec(opts.text());
+      if (m) {
+        clearTimeout(timer);
+        res(m);
+      }
+    });
+    proc.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      rej(new Error(`${opts.what} exited (${code ?? sig}) before it was ready:\n${opts.text()}`));
+    });
+  });
 }
