@@ -15,7 +15,7 @@
 //        [--ordered 100] [--idle-after 0] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -26,7 +26,7 @@ import { rawSqlite } from './raw-sqlite.ts';
 import { rawEtcd } from './raw-etcd.ts';
 import { watchFanout } from './watch-fanout.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
-import { cpuMs, procStatus, threadCpuMs } from './proc.ts';
+import { cpuMs, cpuMsByThread, procStatus, threadCpuDelta, threadCpuMs } from './proc.ts';
 import { awaitOutput } from '../test/support/ordinal-process.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -199,16 +199,25 @@ interface Bench {
  * Starts `ordinal up` as harness.startCluster does, but spawned here so that node flags
  * (--cpu-prof) can be passed to the ordinal process itself.
  */
+/** ORDINAL_BENCH_NODE_FLAGS (space-separated) adds node flags to every ordinal process, e.g. `--heap-prof --trace-gc`. */
+const EXTRA_NODE_FLAGS = (process.env.ORDINAL_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: string[] = []): Promise<Bench> {
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...ORDINAL_NODE_FLAGS, ...nodeFlags, join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
+    [...ORDINAL_NODE_FLAGS, ...EXTRA_NODE_FLAGS, ...nodeFlags, join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
   );
   let out = '';
   // Keep only the tail: warnings under load could otherwise grow without bound.
   const keep = (d: Buffer) => (out = (out + d).slice(-20_000));
+  // ORDINAL_BENCH_LOG=<file> keeps all of the process's output (what --trace-gc prints, say).
+  if (process.env.ORDINAL_BENCH_LOG) {
+    const log = createWriteStream(process.env.ORDINAL_BENCH_LOG, { flags: 'a' });
+    proc.stdout!.pipe(log);
+    proc.stderr!.pipe(log);
+  }
   proc.stderr!.on('data', keep);
   proc.stdout!.on('data', keep);
   const url = (await awaitOutput(proc, /ready at (https:\/\/\S+)/, { text: () => out, timeoutMs: 60_000, notReady: 'ordinal did not start within 60 s', what: 'ordinal' }))[1]!;
@@ -305,6 +314,8 @@ interface ScaleResult {
   cpuMs: number;
   /** The part of it on the main thread (API server, controllers; the sim nodes unless they run in a worker). */
   mainCpuMs: number;
+  /** CPU ms by thread name over the same time. */
+  byThread: [string, number][];
   /** The idle cluster's CPU ms per second (heartbeats, leases, timers), measured just before. */
   idleCpuMsPerS: number;
   /** cpuMs less what the idle cluster would have used in the same wall time: the pods' own cost, steadier on a loaded machine. */
@@ -397,6 +408,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     const writes0 = await storeWrites(b);
     const cpu0 = cpuMs(pid);
     const main0 = threadCpuMs(pid);
+    const threads0 = cpuMsByThread(pid);
     const t0 = await scale(b, name, n);
     if (progressEveryS) {
       ticker = setInterval(() => {
@@ -406,6 +418,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     await withDeadline(`Parallel 0 → ${n}`, timeoutS, progress, () => allReady);
     const cpu = cpuMs(pid) - cpu0;
     const mainCpu = threadCpuMs(pid) - main0;
+    const byThread = threadCpuDelta(threads0, cpuMsByThread(pid));
     const seconds = (marks[1] - t0) / 1e6;
     const writes = writesBetween(writes0, await storeWrites(b));
     const rssReady = procStatus(b.cluster.proc.pid!, 'VmRSS');
@@ -421,6 +434,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
       hwm,
       cpuMs: cpu,
       mainCpuMs: mainCpu,
+      byThread,
       idleCpuMsPerS: idle,
       cpuMsBeyondIdle: cpu - idle * seconds,
       writes,
@@ -441,6 +455,7 @@ function printScale(r: ScaleResult, nodes: number) {
       `less the idle cluster's ${r.idleCpuMsPerS.toFixed(0)} CPU-ms/s over the same time: ${(r.cpuMsBeyondIdle / r.n).toFixed(2)} CPU-ms per pod; ` +
       `main thread ${(r.mainCpuMs / r.n).toFixed(2)} CPU-ms per pod`,
   );
+  console.log(`  CPU-ms per pod by thread: ${r.byThread.map(([k, v]) => `${k} ${(v / r.n).toFixed(2)}`).join(', ')}`);
   printWrites(r.writes, r.n, r.n / r.seconds);
   console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
 }

@@ -30,6 +30,18 @@ function parseFields(r: ResourceDef, s: string): sel.FieldSelector {
   }
 }
 
+/**
+ * The indexed field value a watch's selector pins (pods' spec.nodeName=<node>), so that it can
+ * subscribe to those changes alone; undefined = every change of the resource is looked at.
+ * Unscheduled pods (spec.nodeName=) are not indexed, so that selector looks at every change.
+ */
+export function watchTrigger(rs: ResourceStore, r: ResourceDef, fieldSelector: string | null | undefined): { field: string; value: string } | undefined {
+  if (!fieldSelector || r.kind !== 'Pod' || r.group !== '') return undefined;
+  const node = sel.exactFieldMatch(parseFields(r, fieldSelector), 'spec.nodeName');
+  if (!node || !rs.cache.hasIndex(bucketFor(r), 'spec.nodeName')) return undefined;
+  return { field: 'spec.nodeName', value: node };
+}
+
 /** Candidates for a list from an index when the field selector pins an indexed field; undefined = scan. */
 export function indexedLookup(rs: ResourceStore, r: ResourceDef, namespace: string | undefined, fieldSelector: string | null | undefined): CachedObject[] | undefined {
   if (!fieldSelector) return undefined;

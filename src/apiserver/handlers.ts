@@ -21,7 +21,7 @@ import { stateAt } from './list/snapshot.ts';
 import { decodeContinue, encodeContinue, expiredContinue } from './list/continue.ts';
 import type { CachedObject } from '../storage/cache.ts';
 import { serveWatch, watchResourceVersion } from './watch.ts';
-import { makeFilter, indexedLookup } from './filter.ts';
+import { makeFilter, indexedLookup, watchTrigger } from './filter.ts';
 import { PATCH_TYPES } from './patching.ts';
 import { handleSubresource } from './subresources.ts';
 import { PROTOBUF_MEDIA_TYPE } from './protobuf/media-type.ts';
@@ -263,6 +263,7 @@ function watch(res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, rs:
     resource: r,
     namespace: rr.namespace,
     filter,
+    trigger: watchTrigger(rs, r, fieldSelector),
     resourceVersion: q.get('resourceVersion') ?? undefined,
     sendInitialEvents: q.get('sendInitialEvents') === 'true',
     allowBookmarks: q.get('allowWatchBookmarks') === 'true',

@@ -15,6 +15,8 @@ export interface WatchParams {
   namespace?: string;
   /** Watch a single object (fieldSelector metadata.name=x or a named watch path). */
   filter: (obj: Obj) => boolean;
+  /** The indexed field value the filter pins, when it does: only changes with it before or after can match. */
+  trigger?: { field: string; value: string };
   resourceVersion?: string;
   sendInitialEvents?: boolean;
   allowBookmarks: boolean;
@@ -128,10 +130,14 @@ export function serveWatch(res: ServerResponse, cache: WatchCache, p: WatchParam
 
   // Subscribe first so that nothing between the snapshot and the live stream is lost.
   let live = false;
-  const unsubscribe = cache.subscribe(bucketFor(r), (e) => {
-    if (live) deliver(e);
-    else backlog.push(e);
-  });
+  const unsubscribe = cache.subscribe(
+    bucketFor(r),
+    (e) => {
+      if (live) deliver(e);
+      else backlog.push(e);
+    },
+    p.trigger,
+  );
 
   const bookmark = () => {
     const rv = String(cache.revision());

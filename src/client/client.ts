@@ -5,7 +5,7 @@
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { resources } from '../api/registry.ts';
 import type { ResourceStore, DeleteOptions } from '../apiserver/resource-store.ts';
-import { makeFilter } from '../apiserver/filter.ts';
+import { makeFilter, watchTrigger } from '../apiserver/filter.ts';
 import { bucketFor } from '../apiserver/resource-store.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { eventForSelection } from '../apiserver/watch.ts';
@@ -128,7 +128,7 @@ export class InProcessClient implements Client {
       }
     };
     for (const e of history) enqueue(() => deliver(e));
-    const unsubscribe = cache.subscribe(bucketFor(r), (e) => enqueue(() => deliver(e)));
+    const unsubscribe = cache.subscribe(bucketFor(r), (e) => enqueue(() => deliver(e)), watchTrigger(this.rs, r, opts.fieldSelector));
     return () => {
       stopped = true;
       unsubscribe();

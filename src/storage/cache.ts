@@ -328,6 +328,12 @@ export class WatchCache {
   private startRev = 0;
   private rev = 0;
   private readonly listeners = new Map<string, Set<Listener>>();
+  /**
+   * Listeners that want only changes whose object had (before) or has (after) one value of an
+   * indexed field: bucket → field → value → listeners. Upstream's cacher calls these "indexed
+   * triggers": a node's watch of its own pods is not handed every other node's pod changes.
+   */
+  private readonly triggered = new Map<string, Map<string, Map<string, Set<Listener>>>>();
   private readonly indexFns = new Map<string, Map<string, IndexFn>>();
   private stop: (() => void) | null = null;
   private toIntern: CachedObject[] = [];
@@ -472,11 +478,55 @@ export class WatchCache {
     return { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
   }
 
-  subscribe(bucket: string, fn: Listener): () => void {
+  /** Whether `field` is indexed on `bucket` (lookup and triggered subscriptions work on it). */
+  hasIndex(bucket: string, field: string): boolean {
+    return this.indexFns.get(bucket)?.has(field) ?? false;
+  }
+
+  /**
+   * Calls fn with every change in `bucket`, or with a trigger only with the changes whose object
+   * had before or has after `trigger.value` in the indexed `trigger.field`: those are the only
+   * changes that can enter, touch or leave a selection that pins the field to that value.
+   */
+  subscribe(bucket: string, fn: Listener, trigger?: { field: string; value: string }): () => void {
+    if (trigger) {
+      if (!this.hasIndex(bucket, trigger.field)) throw new Error(`${bucket} has no index on ${trigger.field}`);
+      let byField = this.triggered.get(bucket);
+      if (!byField) this.triggered.set(bucket, (byField = new Map()));
+      let byValue = byField.get(trigger.field);
+      if (!byValue) byField.set(trigger.field, (byValue = new Map()));
+      let s = byValue.get(trigger.value);
+      if (!s) byValue.set(trigger.value, (s = new Set()));
+      s.add(fn);
+      return () => {
+        s.delete(fn);
+        if (!s.size && byValue.get(trigger.value) === s) byValue.delete(trigger.value);
+      };
+    }
     let s = this.listeners.get(bucket);
     if (!s) this.listeners.set(bucket, (s = new Set()));
     s.add(fn);
     return () => s.delete(fn);
+  }
+
+  /** Hands a change to the listeners triggered by its object's indexed values, before and after. */
+  private triggerListeners(bucket: string, ev: CacheEvent): void {
+    const byField = this.triggered.get(bucket)!;
+    const fns = this.indexFns.get(bucket)!;
+    for (const [field, byValue] of byField) {
+      if (!byValue.size) continue;
+      const fn = fns.get(field)!;
+      const now = fn(ev.obj);
+      const before = ev.prevObj !== undefined ? fn(ev.prevObj) : undefined;
+      if (now !== undefined) {
+        const ls = byValue.get(now);
+        if (ls) for (const l of ls) l(ev);
+      }
+      if (before !== undefined && before !== now) {
+        const ls = byValue.get(before);
+        if (ls) for (const l of ls) l(ev);
+      }
+    }
   }
 
   private apply(events: StoreEvent[], progressRev?: number): void {
@@ -501,6 +551,7 @@ export class WatchCache {
       this.remember(ev, e.value.length + (prevObj ? (e.prev?.length ?? e.value.length) : 0));
       const ls = this.listeners.get(bucket);
       if (ls) for (const l of ls) l(ev);
+      if (this.triggered.has(bucket)) this.triggerListeners(bucket, ev);
     }
     if (progressRev !== undefined && progressRev > this.rev) this.rev = progressRev;
     if (this.waiters.length) {

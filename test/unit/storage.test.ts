@@ -119,3 +119,46 @@ test('encode: one string per object while it is asked for', () => {
   assert.equal(encode(o), JSON.stringify(o));
   assert.equal(encode(o), encode(o));
 });
+
+test('watch cache: a subscription triggered by an indexed value gets exactly the changes a selection on it can see', async () => {
+  await withStore(async (store) => {
+    const cache = new WatchCache(store, 1000);
+    const PODS = '/registry/core/pods/';
+    cache.addIndex(PODS, 'spec.nodeName', (o) => o.spec?.nodeName || undefined);
+    await cache.start();
+    const pod = (name: string, node: string, v: number) => JSON.stringify({ kind: 'Pod', metadata: { name, namespace: 'ns' }, spec: node ? { nodeName: node } : {}, status: { v } });
+    const onA = (o: { spec?: { nodeName?: string } }) => o.spec?.nodeName === 'a';
+    const seenAll: string[] = [];
+    const seenTriggered: string[] = [];
+    const describe = (e: { type: string; key: string; rev: number }) => `${e.type} ${e.key} ${e.rev}`;
+    cache.subscribe(PODS, (e) => {
+      // What a watch of spec.nodeName=a would send of this change, looking at every change.
+      if ((e.prevObj !== undefined && onA(e.prevObj)) || onA(e.obj)) seenAll.push(describe(e));
+    });
+    const stop = cache.subscribe(PODS, (e) => seenTriggered.push(describe(e)), { field: 'spec.nodeName', value: 'a' });
+    // Pods that appear unscheduled, are placed on a node (a or b), change, move between nodes and go.
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const revs = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const name = `p${rand(12)}`;
+      const node = ['', 'a', 'b'][rand(3)];
+      const rev = revs.get(name);
+      if (rev === undefined) revs.set(name, (await store.create(PODS + 'ns/' + name, pod(name, node, i))).modRev);
+      else if (rand(5) === 0) {
+        await store.delete(PODS + 'ns/' + name);
+        revs.delete(name);
+      } else revs.set(name, (await store.update(PODS + 'ns/' + name, pod(name, node, i), rev)).modRev);
+    }
+    await cache.waitFor(store.currentRevision());
+    assert.ok(seenAll.length > 50, `the sequence touches node a often enough (${seenAll.length})`);
+    assert.deepEqual(seenTriggered, seenAll);
+    // Unsubscribed, it gets nothing more.
+    stop();
+    const before = seenTriggered.length;
+    await store.create(PODS + 'ns/late', pod('late', 'a', 0));
+    await cache.waitFor(store.currentRevision());
+    assert.equal(seenTriggered.length, before);
+    assert.throws(() => cache.subscribe(PODS, () => {}, { field: 'status.phase', value: 'Running' }), /no index on status.phase/);
+  });
+});
