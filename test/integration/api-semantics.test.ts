@@ -443,6 +443,9 @@ const exists = async (path: string) => (await api(c, 'GET', path)).status === 20
 test('deletion propagation: background deletes dependents, orphan releases them, foreground deletes them first', async () => {
   await namespace('gc');
   const bg = await ownerWithDependents('gc', 'bg');
+  // Upstream's collector ignores Events (DefaultIgnoredResources): one that names the owner stays.
+  const bgRef = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'bg', uid: bg.owner.metadata.uid };
+  await ok(api(c, 'POST', '/api/v1/namespaces/gc/events', { metadata: { name: 'bg-event', ownerReferences: [bgRef] }, involvedObject: { ...bgRef, namespace: 'gc' }, reason: 'Test', message: 'm', type: 'Normal' }));
   const orphan = await ownerWithDependents('gc', 'orphan');
   const fg = await ownerWithDependents('gc', 'fg');
 
@@ -450,6 +453,8 @@ test('deletion propagation: background deletes dependents, orphan releases them,
   assert.equal(await kubectlOk(c, ['delete', 'sts', 'bg', '-n', 'gc']), 'statefulset.apps "bg" deleted\n');
   expectStatus(await api(c, 'GET', `${STS('gc')}/bg`), 404);
   for (const d of bg.deps) await waitUntil(async () => !(await exists(`${CM('gc')}/${d}`)), 10_000, () => `${d} was not collected`);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(await exists('/api/v1/namespaces/gc/events/bg-event'), 'the collector deleted an Event');
 
   // Orphan: the dependents stay, without the ownerReference.
   assert.equal(await kubectlOk(c, ['delete', 'sts', 'orphan', '-n', 'gc', '--cascade=orphan']), 'statefulset.apps "orphan" deleted\n');

@@ -20,6 +20,12 @@ function indexKinds(): void {
 indexKinds();
 onResourcesChanged(indexKinds);
 const collection = (r: ResourceDef) => `${r.group}/${r.plural}`;
+/**
+ * Collections the collector does not watch, as upstream's DefaultIgnoredResources: Events (both
+ * groups) are the most numerous objects and expire by their TTL; an Event's owner references are
+ * never followed, upstream or here.
+ */
+const IGNORED = new Set(['/events', 'events.k8s.io/events']);
 const resourceOf = (ref: OwnerRef) => byGvk.get(`${ref.apiVersion}/${ref.kind}`);
 
 const ignoreNotFound = (err: unknown) => {
@@ -44,7 +50,7 @@ export class GarbageCollector {
   }
 
   private watchKinds(): void {
-    const wanted = new Map(storedResources().map((r) => [collection(r), r]));
+    const wanted = new Map(storedResources().filter((r) => !IGNORED.has(collection(r))).map((r) => [collection(r), r]));
     for (const [key, inf] of this.informers) {
       if (wanted.has(key)) continue;
       inf.stop();
