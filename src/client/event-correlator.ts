@@ -96,8 +96,8 @@ export const AGGREGATE_PREFIX = '(combined from similar events): ';
 export class EventCorrelator {
   private readonly now: () => number;
   private readonly newName: (objectName: string, now: number) => string;
-  private readonly buckets = new Lru<{ tokens: number; at: number }>(LRU_SIZE);
-  private readonly groups = new Lru<{ messages: Set<string>; last: number }>(LRU_SIZE);
+  /** A group's messages: one string until a second message arrives (most groups never see one). */
+  private readonly groups = new Lru<{ messages: string | Set<string>; last: number }>(LRU_SIZE);
   private readonly seen = new Lru<{ count: number; first: number; name: string }>(LRU_SIZE);
   /**
    * A short id for each source+object (spamKey), which the three caches' keys start with instead
@@ -105,8 +105,11 @@ export class EventCorrelator {
    * host, kind, namespace, name, uid and apiVersion. Every call touches one key in each cache and
    * this one, so an object's id leaves this LRU only after its keys have left the others: an id is
    * never needed once forgotten, and a new one (never reused) starts with no history, as upstream.
+   * The entry also holds the object's spam-filter token bucket: upstream keeps those in an LRU of
+   * their own, but it is keyed by the same source+object and touched once per call, as this one,
+   * so both would hold and evict the very same keys.
    */
-  private readonly objects = new Lru<string>(LRU_SIZE);
+  private readonly objects = new Lru<{ id: string; tokens: number; at: number }>(LRU_SIZE);
   private nextObject = 0;
 
   /** `newName` names a new event about an object (upstream: `<object>.<unix nanos in hex>`). */
@@ -118,18 +121,21 @@ export class EventCorrelator {
   correlate(e: EventDraft): Correlation {
     const now = this.now();
     const object = spamKey(e);
-    const id = this.objects.get(object) ?? (this.nextObject++).toString(36);
-    this.objects.set(object, id);
+    const record = this.objects.get(object) ?? { id: (this.nextObject++).toString(36), tokens: SPAM_BURST, at: now };
+    this.objects.set(object, record);
+    const id = record.id;
     // Aggregation: past the threshold, the group's aggregate event stands in for this one.
     const aggKey = shortAggregateKey(id, e);
     let group = this.groups.get(aggKey);
-    if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: new Set(), last: now };
-    group.messages.add(e.message);
+    if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: e.message, last: now };
+    else if (typeof group.messages === 'string') {
+      if (group.messages !== e.message) group.messages = new Set([group.messages, e.message]);
+    } else group.messages.add(e.message);
     group.last = now;
     this.groups.set(aggKey, group);
     let key = shortEventKey(id, e);
     let message = e.message;
-    if (group.messages.size >= AGGREGATE_MAX_EVENTS) {
+    if (typeof group.messages !== 'string' && group.messages.size >= AGGREGATE_MAX_EVENTS) {
       // Keep the set at most at the threshold, as upstream's PopAny does.
       group.messages.delete(group.messages.values().next().value!);
       key = aggKey;
@@ -142,18 +148,17 @@ export class EventCorrelator {
     const first = last?.first ?? now;
     // Recorded before the filter decides, as upstream: a dropped repeat still counts.
     this.seen.set(key, { count, first, name });
-    if (!this.accept(id, now)) return { skip: true };
+    if (!accept(record, now)) return { skip: true };
     return { skip: false, patch: last !== undefined, name, message, count, first };
   }
 
-  /** One token from the source+object bucket, refilled at SPAM_QPS up to SPAM_BURST. */
-  private accept(k: string, now: number): boolean {
-    const b = this.buckets.get(k) ?? { tokens: SPAM_BURST, at: now };
-    b.tokens = Math.min(SPAM_BURST, b.tokens + ((now - b.at) / 1000) * SPAM_QPS);
-    b.at = now;
-    const ok = b.tokens >= 1;
-    if (ok) b.tokens -= 1;
-    this.buckets.set(k, b);
-    return ok;
-  }
+}
+
+/** One token from the source+object bucket, refilled at SPAM_QPS up to SPAM_BURST. */
+function accept(b: { tokens: number; at: number }, now: number): boolean {
+  b.tokens = Math.min(SPAM_BURST, b.tokens + ((now - b.at) / 1000) * SPAM_QPS);
+  b.at = now;
+  const ok = b.tokens >= 1;
+  if (ok) b.tokens -= 1;
+  return ok;
 }
