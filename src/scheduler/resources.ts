@@ -15,6 +15,23 @@ export const emptyResources = (): Resources => ({ cpu: 0, memory: 0, 'ephemeral-
 
 /** A quantity as a number of `unit`s (1000 for milli-units), rounded up as upstream's MilliValue/Value. */
 export function quantityValue(v: unknown, milli = false): number {
+  if (typeof v !== 'string') return parseValue(v, milli);
+  // Pods of one workload repeat the same few quantities ("100m", "1Gi"): parsing (BigInt arithmetic)
+  // costs far more than a lookup, and every new version of a pod is summed again.
+  const memo = milli ? milliMemo : unitMemo;
+  let n = memo.get(v);
+  if (n === undefined) {
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(v, (n = parseValue(v, milli)));
+  }
+  return n;
+}
+
+const MEMO_LIMIT = 4096;
+const milliMemo = new Map<string, number>();
+const unitMemo = new Map<string, number>();
+
+function parseValue(v: unknown, milli: boolean): number {
   const q = parseQuantity(v);
   if (!q) return 0;
   const num = milli ? q.num * 1000n : q.num;

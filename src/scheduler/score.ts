@@ -26,6 +26,8 @@ function preferredNodeAffinity(pod: Obj, node: Obj): number {
 }
 
 function preferredPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]): number {
+  const affinity = pod.spec?.affinity;
+  if (!affinity?.podAffinity && !affinity?.podAntiAffinity) return 0;
   let sum = 0;
   const score = (terms: Obj[] | undefined, sign: number) => {
     for (const w of terms ?? []) {
@@ -59,7 +61,7 @@ export function scoreNode(pod: Obj, state: NodeState, all: NodeState[]): NodeSco
   const frac = (u: number, a: number) => (a > 0 ? Math.min(1, u / a) : 0);
   return {
     name: state.node.metadata.name,
-    preferNoScheduleTaints: taints.filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(t, tolerations)).length,
+    preferNoScheduleTaints: taints.length ? taints.filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(t, tolerations)).length : 0,
     nodeAffinity: preferredNodeAffinity(pod, state.node),
     podAffinity: preferredPodAffinity(pod, state, all),
     pods: used.pods,
@@ -82,4 +84,17 @@ export function compareScores(a: NodeScore, b: NodeScore): number {
 /** The feasible nodes, best first. */
 export function rankNodes(pod: Obj, feasible: NodeState[], all: NodeState[]): NodeScore[] {
   return feasible.map((n) => scoreNode(pod, n, all)).sort(compareScores);
+}
+
+/**
+ * The name of the best feasible node: rankNodes(...)[0] without ranking the rest. compareScores is
+ * a total order (names break ties), so the minimum is the same node a sort puts first.
+ */
+export function bestNode(pod: Obj, feasible: NodeState[], all: NodeState[]): string {
+  let best = scoreNode(pod, feasible[0]!, all);
+  for (let i = 1; i < feasible.length; i++) {
+    const s = scoreNode(pod, feasible[i]!, all);
+    if (compareScores(s, best) < 0) best = s;
+  }
+  return best.name;
 }
