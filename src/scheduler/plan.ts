@@ -74,6 +74,14 @@ export function claimSchedulingInputs(claim: Obj): string {
   ]);
 }
 
+/** claimSchedulingInputs(a) === claimSchedulingInputs(b), without building either string (every claim update asks). */
+export function sameClaimSchedulingInputs(a: Obj, b: Obj): boolean {
+  const bound = isBound(a);
+  if (bound !== isBound(b) || !a.metadata?.deletionTimestamp !== !b.metadata?.deletionTimestamp) return false;
+  if (bound) return a.spec.volumeName === b.spec.volumeName;
+  return (a.spec?.storageClassName ?? null) === (b.spec?.storageClassName ?? null) && (a.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] ?? null) === (b.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] ?? null);
+}
+
 /**
  * The claim's new selected node when that is all that changed of what schedulePod reads (the echo
  * of the scheduler's own request to provision there), else undefined. Pods already waiting on that

@@ -14,7 +14,7 @@ import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { NodeBooks } from './node-books.ts';
-import { claimNames, claimReadsVolume, claimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
+import { claimNames, claimReadsVolume, sameClaimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
 
 export interface SchedulerOptions {
   /** Pods naming another scheduler are left alone. Default `default-scheduler`. */
@@ -110,7 +110,7 @@ export class Scheduler {
       update: (o, c) => {
         this.indexBoundClaim(o, c);
         // Most claim updates on the way to Bound change nothing a decision reads.
-        if (claimSchedulingInputs(o) === claimSchedulingInputs(c)) return;
+        if (sameClaimSchedulingInputs(o, c)) return;
         const selected = selectedNodeOnlyChange(o, c);
         this.retryUsersOf(c.metadata.namespace, c.metadata.name, selected);
       },

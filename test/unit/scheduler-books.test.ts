@@ -7,7 +7,7 @@ import type { Obj } from '../../src/api/resource.ts';
 import { NodeBooks } from '../../src/scheduler/node-books.ts';
 import { filterNode, hasRequiredAntiAffinity, requestedOn, type NodeState } from '../../src/scheduler/filters.ts';
 import { bestNode, rankNodes } from '../../src/scheduler/score.ts';
-import { fitErrorMessage, schedulePod, type ClusterView } from '../../src/scheduler/plan.ts';
+import { claimSchedulingInputs, fitErrorMessage, sameClaimSchedulingInputs, schedulePod, type ClusterView } from '../../src/scheduler/plan.ts';
 import { podRequests, quantityValue } from '../../src/scheduler/resources.ts';
 import { parseQuantity } from '../../src/api/validation/quantity.ts';
 
@@ -161,4 +161,29 @@ test('a pod with a bound local volume gets the same decision as judging every no
   }
   // Both paths were exercised.
   assert.ok(bound > 20 && unschedulable > 20, `${bound} bound, ${unschedulable} unschedulable`);
+});
+
+test('claims compared field by field agree with comparing their scheduling inputs as text', () => {
+  const r = rng(11);
+  const claim = (): Obj => {
+    const c: Obj = { metadata: { name: 'c', namespace: 'default' }, spec: {}, status: {} };
+    if (r() < 0.2) c.metadata.deletionTimestamp = pick(r, ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z']);
+    const sel = pick(r, [undefined, 'n1', 'n2']);
+    if (sel) c.metadata.annotations = { 'volume.kubernetes.io/selected-node': sel, other: pick(r, ['x', 'y']) };
+    const cls = pick(r, [undefined, null, '', 'local-path']);
+    if (cls !== undefined) c.spec.storageClassName = cls;
+    const vol = pick(r, [undefined, 'pv-1', 'pv-2']);
+    if (vol) c.spec.volumeName = vol;
+    c.status.phase = pick(r, ['Pending', 'Bound', 'Lost']);
+    return c;
+  };
+  let same = 0;
+  for (let i = 0; i < 5000; i++) {
+    const a = claim();
+    const b = r() < 0.3 ? { ...a, status: { phase: pick(r, ['Pending', 'Bound']) } } : claim();
+    const want = claimSchedulingInputs(a) === claimSchedulingInputs(b);
+    if (want) same++;
+    assert.equal(sameClaimSchedulingInputs(a, b), want, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  }
+  assert.ok(same > 500, `${same} equal pairs`);
 });
