@@ -82,7 +82,8 @@ export class Scheduler {
       },
       update: (old, pod) => {
         this.indexClaims(old, pod);
-        this.indexAffinity(pod, true);
+        // Affinity is part of the spec a pod keeps for life: only a new pod under the same name can differ.
+        if (old.metadata.uid !== pod.metadata.uid) this.indexAffinity(pod, true);
         this.podChanged(old, pod);
       },
       delete: (pod) => {
