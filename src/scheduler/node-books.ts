@@ -7,7 +7,7 @@
 // difference and rebuilds no list.
 import type { Obj } from '../api/resource.ts';
 import { hasRequiredAntiAffinity, type NodeState } from './filters.ts';
-import { cachedPodRequests, holdsResources, type Resources } from './resources.ts';
+import { holdsResources, podRequests, type Resources } from './resources.ts';
 
 export type Counted = Resources & { pods: number };
 
@@ -62,7 +62,9 @@ export class NodeBooks implements NodeState {
   add(pod: Obj): void {
     const uid = pod.metadata.uid;
     const old = this.booked.get(uid);
-    const counted = holdsResources(pod) ? cachedPodRequests(pod) : undefined;
+    // Summed afresh rather than cached per object: each status report is a new version of the pod,
+    // and a cache entry for every version would only grow the collector's work.
+    const counted = holdsResources(pod) ? podRequests(pod) : undefined;
     const anti = hasRequiredAntiAffinity(pod);
     if (old) {
       this.count(old.counted, -1);

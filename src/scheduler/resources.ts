@@ -104,10 +104,17 @@ const allocatableByNode = new WeakMap<Obj, Readonly<NodeAllocatable>>();
 
 /** podRequests, computed once per pod object. The result is shared: do not modify it. */
 export function cachedPodRequests(pod: Obj): Readonly<Resources> {
+  // One decision asks for the same pod once per node: the last answer is kept at hand.
+  if (pod === lastPod) return lastRequests!;
   let r = requestsByPod.get(pod);
   if (!r) requestsByPod.set(pod, (r = podRequests(pod)));
+  lastPod = pod;
+  lastRequests = r;
   return r;
 }
+
+let lastPod: Obj | undefined;
+let lastRequests: Readonly<Resources> | undefined;
 
 /** nodeAllocatable, computed once per node object. The result is shared: do not modify it. */
 export function cachedNodeAllocatable(node: Obj): Readonly<NodeAllocatable> {
