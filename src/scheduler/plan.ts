@@ -17,6 +17,8 @@ export interface ClusterView {
   volume(name: string): Obj | undefined;
   storageClass(name: string): Obj | undefined;
   storageClasses(): Obj[];
+  /** Optional index: the nodes (of `nodes`) whose label `key` is `value`. */
+  nodesWithLabel?(key: string, value: string): readonly NodeState[];
 }
 
 export type Decision =
@@ -146,7 +148,7 @@ export function schedulePod(pod: Obj, view: ClusterView): Decision {
   // A bound volume's node affinity usually names one node (a local volume): judge only the nodes it
   // allows. Every other node fails the volume filter anyway, so the feasible set is the same; when
   // none of them fits, all nodes are judged again for upstream's per-node reasons.
-  let feasible = volumeAffinities.length ? fitting(pod, view.nodes.filter((n) => volumesAllow(volumeAffinities, n.node)), view.nodes, volumeAffinities, affinity) : undefined;
+  let feasible = volumeAffinities.length ? fitting(pod, volumeCandidates(volumeAffinities, view).filter((n) => volumesAllow(volumeAffinities, n.node)), view.nodes, volumeAffinities, affinity) : undefined;
   let diagnosis: { reasons: Map<string, string[]>; unresolvable: Set<string> } | undefined;
   if (!feasible?.length) {
     diagnosis = { reasons: new Map(), unresolvable: new Set() };
@@ -172,8 +174,24 @@ export function schedulePod(pod: Obj, view: ClusterView): Decision {
 /** Whether the volumes' node affinities (upstream's VolumeBinding filter for bound claims) allow the node. */
 const volumesAllow = (volumeAffinities: Obj[], node: Obj): boolean => volumeAffinities.every((a) => !a?.required || nodeSelectorMatches(a.required, node));
 
+/**
+ * The nodes that can satisfy the first volume's node affinity, by the view's label index when that
+ * affinity is one term with an `In` requirement (a node without one of its values cannot match),
+ * else every node. Callers still check each candidate in full.
+ */
+function volumeCandidates(volumeAffinities: Obj[], view: ClusterView): readonly NodeState[] {
+  const terms: Obj[] | undefined = volumeAffinities[0]?.required?.nodeSelectorTerms;
+  if (!view.nodesWithLabel || terms?.length !== 1) return view.nodes;
+  const req = (terms[0].matchExpressions as Obj[] | undefined)?.find((e) => e.operator === 'In' && typeof e.key === 'string' && Array.isArray(e.values));
+  if (!req) return view.nodes;
+  if (req.values.length === 1) return view.nodesWithLabel(req.key, req.values[0]);
+  const out: NodeState[] = [];
+  for (const v of new Set<string>(req.values)) out.push(...view.nodesWithLabel(req.key, v));
+  return out;
+}
+
 /** The candidates that pass every filter; with `diagnosis`, why each other one does not. */
-function fitting(pod: Obj, candidates: NodeState[], all: NodeState[], volumeAffinities: Obj[], affinity: AffinityPrep, diagnosis?: { reasons: Map<string, string[]>; unresolvable: Set<string> }): NodeState[] {
+function fitting(pod: Obj, candidates: readonly NodeState[], all: NodeState[], volumeAffinities: Obj[], affinity: AffinityPrep, diagnosis?: { reasons: Map<string, string[]>; unresolvable: Set<string> }): NodeState[] {
   const feasible: NodeState[] = [];
   for (const state of candidates) {
     const r = filterNode(pod, state, all, volumeAffinities, affinity);

@@ -41,6 +41,8 @@ export class Scheduler {
   private readonly entries = new Map<string, NodeBooks>();
   /** The books of the nodes the informer knows, in `entries` order; rebuilt only when either set changes. */
   private nodeList: NodeBooks[] | undefined;
+  /** label key → value → those nodes, built per key on first use; dropped with nodeList or on a label change. */
+  private labelIndex = new Map<string, Map<string, NodeBooks[]>>();
   /** Where each counted pod is booked. */
   private readonly bookedOn = new Map<string, string>();
   /** Pods decided but not yet seen bound (binding in flight, or waiting for their volumes). */
@@ -224,6 +226,7 @@ export class Scheduler {
   private nodeChanged(old: Obj | undefined, node: Obj): void {
     this.entry(node.metadata.name).node = node;
     if (!old) this.nodeList = undefined;
+    else if (this.labelIndex.size && JSON.stringify(old.metadata.labels) !== JSON.stringify(node.metadata.labels)) this.labelIndex.clear();
     // Heartbeats change nothing a decision depends on; only retry for real changes.
     if (!old || schedulingView(old) !== schedulingView(node)) this.retryAll();
   }
@@ -300,9 +303,32 @@ export class Scheduler {
     }
   }
 
+  private nodeStates(): NodeBooks[] {
+    if (!this.nodeList) {
+      this.nodeList = [...this.entries.values()].filter((e) => this.nodes.get(undefined, e.node.metadata.name));
+      this.labelIndex.clear();
+    }
+    return this.nodeList;
+  }
+
   private view(): ClusterView {
     return {
-      nodes: (this.nodeList ??= [...this.entries.values()].filter((e) => this.nodes.get(undefined, e.node.metadata.name))),
+      nodes: this.nodeStates(),
+      nodesWithLabel: (key, value) => {
+        const nodes = this.nodeStates();
+        let byValue = this.labelIndex.get(key);
+        if (!byValue) {
+          this.labelIndex.set(key, (byValue = new Map()));
+          for (const n of nodes) {
+            const v = n.node.metadata?.labels?.[key];
+            if (v === undefined) continue;
+            let list = byValue.get(v);
+            if (!list) byValue.set(v, (list = []));
+            list.push(n);
+          }
+        }
+        return byValue.get(value) ?? [];
+      },
       claim: (ns, name) => this.claims.get(ns, name),
       volume: (name) => this.volumes.get(undefined, name),
       storageClass: (name) => this.classes.get(undefined, name),

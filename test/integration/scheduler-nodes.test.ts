@@ -68,3 +68,45 @@ test('nodes that come and go, and pods that finish, are followed between decisio
     await t.close();
   }
 });
+
+test('a bound volume pins pods by node labels, and relabelled nodes are seen at once', { timeout: 60_000 }, async () => {
+  const t = await startTestApi();
+  const scheduler = new Scheduler(t.client, { retryIntervalMs: 60_000 });
+  try {
+    const pods = t.client.resource('', 'pods');
+    const nodes = t.client.resource('', 'nodes');
+    const claims = t.client.resource('', 'persistentvolumeclaims');
+    const volumes = t.client.resource('', 'persistentvolumes');
+    const zoned = (name: string, zone: string): Obj => ({ ...nodeObj(name, '10'), metadata: { name, labels: { 'kubernetes.io/hostname': name, zone } } });
+    await t.client.create(nodes, undefined, zoned('n1', 'a'));
+    await t.client.create(nodes, undefined, zoned('n2', 'b'));
+    await t.client.create(volumes, undefined, {
+      metadata: { name: 'shared' },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteMany'],
+        storageClassName: '',
+        hostPath: { path: '/tmp/shared' },
+        claimRef: { namespace: 'default', name: 'data' },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } },
+      },
+    });
+    const claim = await t.client.create(claims, 'default', { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: 'shared', resources: { requests: { storage: '1Gi' } } } });
+    await t.client.update(claims, { ...claim, status: { phase: 'Bound', accessModes: ['ReadWriteMany'], capacity: { storage: '1Gi' } } }, 'status');
+    await scheduler.start();
+    const spec = { containers: [{ name: 'c', image: 'nginx' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] };
+    const nodeOf = (name: string) => async () => ((await t.client.get(pods, 'default', name)).spec.nodeName as string | undefined) || undefined;
+
+    await t.client.create(pods, 'default', { metadata: { name: 'p1' }, spec });
+    assert.equal(await until('p1 bound', nodeOf('p1')), 'n1');
+    // Both nodes are in zone a now; n2 has fewer pods, so spreading picks it.
+    const n2 = await t.client.get(nodes, undefined, 'n2');
+    await t.client.update(nodes, { ...n2, metadata: { ...n2.metadata, labels: { ...n2.metadata.labels, zone: 'a' } } });
+    await until('the scheduler sees n2 relabelled', async () => ((scheduler as unknown as { nodes: { get(ns: undefined, n: string): Obj | undefined } }).nodes.get(undefined, 'n2')?.metadata.labels.zone === 'a' ? true : undefined));
+    await t.client.create(pods, 'default', { metadata: { name: 'p2' }, spec });
+    assert.equal(await until('p2 bound', nodeOf('p2')), 'n2');
+  } finally {
+    scheduler.stop();
+    await t.close();
+  }
+});

@@ -127,31 +127,48 @@ test('the best node is the one a full ranking puts first', () => {
   }
 });
 
-test('a pod with a bound local volume gets the same decision as judging every node would give', () => {
-  const view = (nodes: NodeState[], pinned: string): ClusterView => ({
-    nodes,
-    claim: (ns, name) => ({ metadata: { name, namespace: ns }, spec: { volumeName: 'pv' }, status: { phase: 'Bound' } }),
-    volume: (name) => ({ metadata: { name }, spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [pinned] }] }] } } } }),
-    storageClass: () => undefined,
-    storageClasses: () => [],
-  });
+test('a pod with a bound volume gets the same decision as judging every node would give', () => {
+  // Volume node affinities of several shapes: one hostname (a local volume), several, a zone with an
+  // extra requirement, two terms (no shortcut), matchFields only.
+  const affinityFor = (r: () => number, names: string[]): Obj => {
+    const req = (key: string, values: string[]) => ({ key, operator: 'In', values });
+    switch (Math.floor(r() * 5)) {
+      case 0:
+        return { required: { nodeSelectorTerms: [{ matchExpressions: [req('kubernetes.io/hostname', [pick(r, names)])] }] } };
+      case 1:
+        return { required: { nodeSelectorTerms: [{ matchExpressions: [req('kubernetes.io/hostname', [pick(r, names), pick(r, names), 'gone'])] }] } };
+      case 2:
+        return { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: [pick(r, names)] }, req('zone', [pick(r, ['a', 'b', 'c'])])] }] } };
+      case 3:
+        return { required: { nodeSelectorTerms: [{ matchExpressions: [req('zone', ['a'])] }, { matchExpressions: [req('kubernetes.io/hostname', [pick(r, names)])] }] } };
+      default:
+        return { required: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [pick(r, names)] }] }] } };
+    }
+  };
   let bound = 0;
   let unschedulable = 0;
-  for (let seed = 1; seed <= 200; seed++) {
+  for (let seed = 1; seed <= 400; seed++) {
     const r = rng(seed);
     const nodes = randomCluster(r, 1 + Math.floor(r() * 8));
+    const nodeAffinity = affinityFor(r, nodes.map((n) => n.node.metadata.name));
+    const indexed = r() < 0.7;
+    const v: ClusterView = {
+      nodes,
+      claim: (ns, name) => ({ metadata: { name, namespace: ns }, spec: { volumeName: 'pv' }, status: { phase: 'Bound' } }),
+      volume: (name) => ({ metadata: { name }, spec: { nodeAffinity } }),
+      storageClass: () => undefined,
+      storageClasses: () => [],
+      ...(indexed ? { nodesWithLabel: (key: string, value: string) => nodes.filter((n) => n.node.metadata.labels?.[key] === value) } : {}),
+    };
     const p = randomPod(r, `new-${seed}`, 'Pending');
     p.spec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }];
-    const pinned = r() < 0.9 ? pick(r, nodes).node.metadata.name : 'gone';
-    const v = view(nodes, pinned);
     const decision = schedulePod(p, v);
-    // Judging every node: only the pinned one can fit; otherwise upstream's message over all nodes.
-    const affinities = [v.volume('pv')!.spec.nodeAffinity];
-    const results = nodes.map((n) => ({ n, res: filterNode(p, n, nodes, affinities) }));
-    const fit = results.filter((x) => x.res.reasons.length === 0);
+    // Judging every node, as upstream's filters do.
+    const results = nodes.map((n) => ({ n, res: filterNode(p, n, nodes, [nodeAffinity]) }));
+    const fit = results.filter((x) => x.res.reasons.length === 0).map((x) => x.n);
     if (fit.length) {
       bound++;
-      assert.deepEqual(decision, { kind: 'bind', node: pinned }, `seed ${seed}`);
+      assert.deepEqual(decision, { kind: 'bind', node: bestNode(p, fit, nodes) }, `seed ${seed}`);
     } else {
       unschedulable++;
       const reasons = new Map(results.map((x) => [x.n.node.metadata.name, x.res.reasons]));
@@ -160,7 +177,7 @@ test('a pod with a bound local volume gets the same decision as judging every no
     }
   }
   // Both paths were exercised.
-  assert.ok(bound > 20 && unschedulable > 20, `${bound} bound, ${unschedulable} unschedulable`);
+  assert.ok(bound > 40 && unschedulable > 40, `${bound} bound, ${unschedulable} unschedulable`);
 });
 
 test('claims compared field by field agree with comparing their scheduling inputs as text', () => {
