@@ -60,6 +60,21 @@ export const tolerated = (taint: Obj, tolerations: Obj[]): boolean => toleration
  * would taint it, so pods that tolerate that taint may still go there.
  */
 export function effectiveTaints(node: Obj): Obj[] {
+  return [...blockingTaints(node)];
+}
+
+// Node objects are replaced, never changed, on updates: each version's taints are worked out once,
+// not once per pod decided.
+const taintsByNode = new WeakMap<Obj, readonly Obj[]>();
+
+/** effectiveTaints, computed once per node object. Shared: do not modify it. */
+function blockingTaints(node: Obj): readonly Obj[] {
+  let t = taintsByNode.get(node);
+  if (!t) taintsByNode.set(node, (t = computeEffectiveTaints(node)));
+  return t;
+}
+
+function computeEffectiveTaints(node: Obj): Obj[] {
   const taints: Obj[] = [...(node.spec?.taints ?? [])];
   const ready = (node.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
   if (ready?.status !== 'True') {
@@ -72,8 +87,11 @@ export function effectiveTaints(node: Obj): Obj[] {
 // ------------------------------------------------------------------------------- node affinity
 
 export function matchesNodeSelectorAndAffinity(pod: Obj, node: Obj): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const selector = pod.spec?.nodeSelector;
+  if (selector) {
+    const labels = node.metadata?.labels ?? {};
+    for (const k in selector) if (labels[k] !== selector[k]) return false;
+  }
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   return required ? nodeSelectorMatches(required, node) : true;
 }
@@ -229,13 +247,14 @@ export function requestedOn(state: NodeState, excludeUid?: string): Resources & 
 export function resourcesFit(pod: Obj, state: NodeState): FilterResult {
   const alloc = cachedNodeAllocatable(state.node);
   const used = requestedOn(state, pod.metadata.uid);
+  const want = cachedPodRequests(pod);
+  const short = (name: 'cpu' | 'memory' | 'ephemeral-storage') => want[name] > 0 && want[name] > alloc[name] - used[name];
+  // Reasons are collected only for a node that does not fit: most nodes fit.
+  if (used.pods + 1 <= alloc.pods && !short('cpu') && !short('memory') && !short('ephemeral-storage')) return fits;
   const out: string[] = [];
   if (used.pods + 1 > alloc.pods) out.push(reasons.tooManyPods);
-  const want = cachedPodRequests(pod);
-  for (const name of ['cpu', 'memory', 'ephemeral-storage'] as const) {
-    if (want[name] > 0 && want[name] > alloc[name] - used[name]) out.push(reasons.insufficient(name));
-  }
-  return out.length ? reject(out, false) : fits;
+  for (const name of ['cpu', 'memory', 'ephemeral-storage'] as const) if (short(name)) out.push(reasons.insufficient(name));
+  return reject(out, false);
 }
 
 /**
@@ -250,7 +269,7 @@ export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeA
     return reject(reasons.unschedulable, true);
   }
   if (pod.spec?.nodeName && pod.spec.nodeName !== node.metadata.name) return reject("node(s) didn't match the requested node name", true);
-  for (const taint of effectiveTaints(node)) {
+  for (const taint of blockingTaints(node)) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
     if (!tolerated(taint, tolerations)) return reject(reasons.taint(taint), true);
   }

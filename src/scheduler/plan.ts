@@ -2,8 +2,9 @@
 // bind it to a node, ask for its delayed-binding claims to be provisioned on a node first, wait for
 // its claims, or report why no node fits (in upstream's words, for the event and the condition).
 import type { Obj } from '../api/resource.ts';
-import { filterNode, prepareInterPodAffinity, type NodeState } from './filters.ts';
-import { rankNodes } from './score.ts';
+import { filterNode, prepareInterPodAffinity, type AffinityPrep, type NodeState } from './filters.ts';
+import { bestNode } from './score.ts';
+import { nodeSelectorMatches } from '../api/selectors/node-selector.ts';
 
 export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
@@ -16,6 +17,8 @@ export interface ClusterView {
   volume(name: string): Obj | undefined;
   storageClass(name: string): Obj | undefined;
   storageClasses(): Obj[];
+  /** Optional index: the nodes (of `nodes`) whose label `key` is `value`. */
+  nodesWithLabel?(key: string, value: string): readonly NodeState[];
 }
 
 export type Decision =
@@ -71,6 +74,14 @@ export function claimSchedulingInputs(claim: Obj): string {
     bound ? null : (claim.spec?.storageClassName ?? null),
     bound ? null : (claim.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] ?? null),
   ]);
+}
+
+/** claimSchedulingInputs(a) === claimSchedulingInputs(b), without building either string (every claim update asks). */
+export function sameClaimSchedulingInputs(a: Obj, b: Obj): boolean {
+  const bound = isBound(a);
+  if (bound !== isBound(b) || !a.metadata?.deletionTimestamp !== !b.metadata?.deletionTimestamp) return false;
+  if (bound) return a.spec.volumeName === b.spec.volumeName;
+  return (a.spec?.storageClassName ?? null) === (b.spec?.storageClassName ?? null) && (a.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] ?? null) === (b.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] ?? null);
 }
 
 /**
@@ -133,31 +144,62 @@ export function schedulePod(pod: Obj, view: ClusterView): Decision {
   }
   if (view.nodes.length === 0) return { kind: 'unschedulable', message: 'no nodes available to schedule pods' };
 
-  const reasonsByNode = new Map<string, string[]>();
-  const unresolvable = new Set<string>();
-  const feasible: NodeState[] = [];
   const affinity = prepareInterPodAffinity(pod, view.nodes);
-  for (const state of view.nodes) {
-    const r = filterNode(pod, state, view.nodes, volumeAffinities, affinity);
-    if (r.reasons.length === 0) feasible.push(state);
-    else {
-      reasonsByNode.set(state.node.metadata.name, r.reasons);
-      if (r.unresolvable) unresolvable.add(state.node.metadata.name);
-    }
+  // A bound volume's node affinity usually names one node (a local volume): judge only the nodes it
+  // allows. Every other node fails the volume filter anyway, so the feasible set is the same; when
+  // none of them fits, all nodes are judged again for upstream's per-node reasons.
+  let feasible = volumeAffinities.length ? fitting(pod, volumeCandidates(volumeAffinities, view).filter((n) => volumesAllow(volumeAffinities, n.node)), view.nodes, volumeAffinities, affinity) : undefined;
+  let diagnosis: { reasons: Map<string, string[]>; unresolvable: Set<string> } | undefined;
+  if (!feasible?.length) {
+    diagnosis = { reasons: new Map(), unresolvable: new Set() };
+    feasible = fitting(pod, view.nodes, view.nodes, volumeAffinities, affinity, diagnosis);
   }
   if (feasible.length === 0) {
-    return { kind: 'unschedulable', message: fitErrorMessage(pod, view.nodes.length, { reasons: reasonsByNode, unresolvable }) };
+    return { kind: 'unschedulable', message: fitErrorMessage(pod, view.nodes.length, diagnosis!) };
   }
-  const feasibleNames = new Set(feasible.map((n) => n.node.metadata.name));
 
   if (delayed.length) {
     // A node already asked of the provisioner stays the choice while it still fits, so a pod never
     // has its volumes provisioned in two places.
-    const asked = delayed.map((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION]).find((n) => n && feasibleNames.has(n));
-    const node = asked ?? rankNodes(pod, feasible, view.nodes)[0].name;
+    const isFeasible = (name: string) => feasible.some((n) => n.node.metadata.name === name);
+    const asked = delayed.map((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION]).find((n) => n && isFeasible(n));
+    const node = asked ?? bestNode(pod, feasible, view.nodes);
     const toAnnotate = delayed.filter((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION] !== node).map((c) => c.metadata.name);
     const names = delayed.map((c) => c.metadata.name);
     return toAnnotate.length ? { kind: 'selectNode', node, claims: toAnnotate } : { kind: 'waitForClaims', node, claims: names };
   }
-  return { kind: 'bind', node: rankNodes(pod, feasible, view.nodes)[0].name };
+  return { kind: 'bind', node: bestNode(pod, feasible, view.nodes) };
+}
+
+/** Whether the volumes' node affinities (upstream's VolumeBinding filter for bound claims) allow the node. */
+const volumesAllow = (volumeAffinities: Obj[], node: Obj): boolean => volumeAffinities.every((a) => !a?.required || nodeSelectorMatches(a.required, node));
+
+/**
+ * The nodes that can satisfy the first volume's node affinity, by the view's label index when that
+ * affinity is one term with an `In` requirement (a node without one of its values cannot match),
+ * else every node. Callers still check each candidate in full.
+ */
+function volumeCandidates(volumeAffinities: Obj[], view: ClusterView): readonly NodeState[] {
+  const terms: Obj[] | undefined = volumeAffinities[0]?.required?.nodeSelectorTerms;
+  if (!view.nodesWithLabel || terms?.length !== 1) return view.nodes;
+  const req = (terms[0].matchExpressions as Obj[] | undefined)?.find((e) => e.operator === 'In' && typeof e.key === 'string' && Array.isArray(e.values));
+  if (!req) return view.nodes;
+  if (req.values.length === 1) return view.nodesWithLabel(req.key, req.values[0]);
+  const out: NodeState[] = [];
+  for (const v of new Set<string>(req.values)) out.push(...view.nodesWithLabel(req.key, v));
+  return out;
+}
+
+/** The candidates that pass every filter; with `diagnosis`, why each other one does not. */
+function fitting(pod: Obj, candidates: readonly NodeState[], all: NodeState[], volumeAffinities: Obj[], affinity: AffinityPrep, diagnosis?: { reasons: Map<string, string[]>; unresolvable: Set<string> }): NodeState[] {
+  const feasible: NodeState[] = [];
+  for (const state of candidates) {
+    const r = filterNode(pod, state, all, volumeAffinities, affinity);
+    if (r.reasons.length === 0) feasible.push(state);
+    else if (diagnosis) {
+      diagnosis.reasons.set(state.node.metadata.name, r.reasons);
+      if (r.unresolvable) diagnosis.unresolvable.add(state.node.metadata.name);
+    }
+  }
+  return feasible;
 }

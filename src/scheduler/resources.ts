@@ -15,6 +15,23 @@ export const emptyResources = (): Resources => ({ cpu: 0, memory: 0, 'ephemeral-
 
 /** A quantity as a number of `unit`s (1000 for milli-units), rounded up as upstream's MilliValue/Value. */
 export function quantityValue(v: unknown, milli = false): number {
+  if (typeof v !== 'string') return parseValue(v, milli);
+  // Pods of one workload repeat the same few quantities ("100m", "1Gi"): parsing (BigInt arithmetic)
+  // costs far more than a lookup, and every new version of a pod is summed again.
+  const memo = milli ? milliMemo : unitMemo;
+  let n = memo.get(v);
+  if (n === undefined) {
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(v, (n = parseValue(v, milli)));
+  }
+  return n;
+}
+
+const MEMO_LIMIT = 4096;
+const milliMemo = new Map<string, number>();
+const unitMemo = new Map<string, number>();
+
+function parseValue(v: unknown, milli: boolean): number {
   const q = parseQuantity(v);
   if (!q) return 0;
   const num = milli ? q.num * 1000n : q.num;
@@ -87,10 +104,17 @@ const allocatableByNode = new WeakMap<Obj, Readonly<NodeAllocatable>>();
 
 /** podRequests, computed once per pod object. The result is shared: do not modify it. */
 export function cachedPodRequests(pod: Obj): Readonly<Resources> {
+  // One decision asks for the same pod once per node: the last answer is kept at hand.
+  if (pod === lastPod) return lastRequests!;
   let r = requestsByPod.get(pod);
   if (!r) requestsByPod.set(pod, (r = podRequests(pod)));
+  lastPod = pod;
+  lastRequests = r;
   return r;
 }
+
+let lastPod: Obj | undefined;
+let lastRequests: Readonly<Resources> | undefined;
 
 /** nodeAllocatable, computed once per node object. The result is shared: do not modify it. */
 export function cachedNodeAllocatable(node: Obj): Readonly<NodeAllocatable> {

@@ -13,9 +13,8 @@ import { EventRecorder } from '../client/events.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
-import { hasRequiredAntiAffinity, type NodeState } from './filters.ts';
-import { claimNames, claimReadsVolume, claimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
-import { cachedPodRequests, emptyResources, holdsResources, type Resources } from './resources.ts';
+import { NodeBooks } from './node-books.ts';
+import { claimNames, claimReadsVolume, sameClaimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
 
 export interface SchedulerOptions {
   /** Pods naming another scheduler are left alone. Default `default-scheduler`. */
@@ -24,59 +23,6 @@ export interface SchedulerOptions {
   retryIntervalMs?: number;
   /** API writes in flight at once. Default 32. */
   concurrency?: number;
-}
-
-type Counted = Resources & { pods: number };
-
-/** One node's books: its pods (bound or assumed) and what they request. */
-class NodeEntry implements NodeState {
-  node: Obj;
-  readonly podMap = new Map<string, Obj>();
-  readonly antiAffinity = new Map<string, Obj>();
-  requested: Counted = { ...emptyResources(), pods: 0 };
-  private podsCache: Obj[] | undefined;
-  private antiCache: Obj[] | undefined;
-
-  constructor(node: Obj) {
-    this.node = node;
-  }
-
-  get pods(): readonly Obj[] {
-    return (this.podsCache ??= [...this.podMap.values()]);
-  }
-
-  get withAntiAffinity(): readonly Obj[] {
-    return (this.antiCache ??= [...this.antiAffinity.values()]);
-  }
-
-  add(pod: Obj): void {
-    const uid = pod.metadata.uid;
-    this.remove(uid);
-    this.podMap.set(uid, pod);
-    if (hasRequiredAntiAffinity(pod)) this.antiAffinity.set(uid, pod);
-    this.count(pod, 1);
-    this.podsCache = this.antiCache = undefined;
-  }
-
-  remove(uid: string): void {
-    const old = this.podMap.get(uid);
-    if (!old) return;
-    this.podMap.delete(uid);
-    this.antiAffinity.delete(uid);
-    this.count(old, -1);
-    this.podsCache = this.antiCache = undefined;
-  }
-
-  private count(pod: Obj, sign: 1 | -1): void {
-    if (!holdsResources(pod)) return;
-    const r = cachedPodRequests(pod);
-    this.requested = {
-      cpu: this.requested.cpu + sign * r.cpu,
-      memory: this.requested.memory + sign * r.memory,
-      'ephemeral-storage': this.requested['ephemeral-storage'] + sign * r['ephemeral-storage'],
-      pods: this.requested.pods + sign,
-    };
-  }
 }
 
 const isTerminal = (pod: Obj) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -92,7 +38,11 @@ export class Scheduler {
   private readonly classes: Informer;
   private readonly queue: WorkQueue;
   private readonly events: EventRecorder;
-  private readonly entries = new Map<string, NodeEntry>();
+  private readonly entries = new Map<string, NodeBooks>();
+  /** The books of the nodes the informer knows, in `entries` order; rebuilt only when either set changes. */
+  private nodeList: NodeBooks[] | undefined;
+  /** label key → value → those nodes, built per key on first use; dropped with nodeList or on a label change. */
+  private labelIndex = new Map<string, Map<string, NodeBooks[]>>();
   /** Where each counted pod is booked. */
   private readonly bookedOn = new Map<string, string>();
   /** Pods decided but not yet seen bound (binding in flight, or waiting for their volumes). */
@@ -134,7 +84,8 @@ export class Scheduler {
       },
       update: (old, pod) => {
         this.indexClaims(old, pod);
-        this.indexAffinity(pod, true);
+        // Affinity is part of the spec a pod keeps for life: only a new pod under the same name can differ.
+        if (old.metadata.uid !== pod.metadata.uid) this.indexAffinity(pod, true);
         this.podChanged(old, pod);
       },
       delete: (pod) => {
@@ -148,7 +99,8 @@ export class Scheduler {
       update: (old, node) => this.nodeChanged(old, node),
       delete: (node) => {
         const e = this.entries.get(node.metadata.name);
-        if (e && e.podMap.size === 0) this.entries.delete(node.metadata.name);
+        if (e && e.size === 0) this.entries.delete(node.metadata.name);
+        this.nodeList = undefined;
         this.retryAll();
       },
     });
@@ -161,7 +113,7 @@ export class Scheduler {
       update: (o, c) => {
         this.indexBoundClaim(o, c);
         // Most claim updates on the way to Bound change nothing a decision reads.
-        if (claimSchedulingInputs(o) === claimSchedulingInputs(c)) return;
+        if (sameClaimSchedulingInputs(o, c)) return;
         const selected = selectedNodeOnlyChange(o, c);
         this.retryUsersOf(c.metadata.namespace, c.metadata.name, selected);
       },
@@ -201,11 +153,12 @@ export class Scheduler {
 
   // ------------------------------------------------------------------------- bookkeeping
 
-  private entry(name: string): NodeEntry {
+  private entry(name: string): NodeBooks {
     let e = this.entries.get(name);
     if (!e) {
-      e = new NodeEntry({ metadata: { name } });
+      e = new NodeBooks({ metadata: { name } });
       this.entries.set(name, e);
+      this.nodeList = undefined;
     }
     return e;
   }
@@ -272,6 +225,8 @@ export class Scheduler {
 
   private nodeChanged(old: Obj | undefined, node: Obj): void {
     this.entry(node.metadata.name).node = node;
+    if (!old) this.nodeList = undefined;
+    else if (this.labelIndex.size && JSON.stringify(old.metadata.labels) !== JSON.stringify(node.metadata.labels)) this.labelIndex.clear();
     // Heartbeats change nothing a decision depends on; only retry for real changes.
     if (!old || schedulingView(old) !== schedulingView(node)) this.retryAll();
   }
@@ -348,9 +303,32 @@ export class Scheduler {
     }
   }
 
+  private nodeStates(): NodeBooks[] {
+    if (!this.nodeList) {
+      this.nodeList = [...this.entries.values()].filter((e) => this.nodes.get(undefined, e.node.metadata.name));
+      this.labelIndex.clear();
+    }
+    return this.nodeList;
+  }
+
   private view(): ClusterView {
     return {
-      nodes: [...this.entries.values()].filter((e) => this.nodes.get(undefined, e.node.metadata.name)),
+      nodes: this.nodeStates(),
+      nodesWithLabel: (key, value) => {
+        const nodes = this.nodeStates();
+        let byValue = this.labelIndex.get(key);
+        if (!byValue) {
+          this.labelIndex.set(key, (byValue = new Map()));
+          for (const n of nodes) {
+            const v = n.node.metadata?.labels?.[key];
+            if (v === undefined) continue;
+            let list = byValue.get(v);
+            if (!list) byValue.set(v, (list = []));
+            list.push(n);
+          }
+        }
+        return byValue.get(value) ?? [];
+      },
       claim: (ns, name) => this.claims.get(ns, name),
       volume: (name) => this.volumes.get(undefined, name),
       storageClass: (name) => this.classes.get(undefined, name),

@@ -18,14 +18,18 @@ export interface NodeScore {
 }
 
 function preferredNodeAffinity(pod: Obj, node: Obj): number {
+  const preferred: Obj[] | undefined = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
+  if (!preferred) return 0;
   let sum = 0;
-  for (const p of pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
+  for (const p of preferred) {
     if (p.preference && nodeSelectorTermMatches(p.preference, node)) sum += p.weight ?? 0;
   }
   return sum;
 }
 
 function preferredPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]): number {
+  const affinity = pod.spec?.affinity;
+  if (!affinity?.podAffinity && !affinity?.podAntiAffinity) return 0;
   let sum = 0;
   const score = (terms: Obj[] | undefined, sign: number) => {
     for (const w of terms ?? []) {
@@ -52,20 +56,24 @@ function preferredPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]):
 }
 
 export function scoreNode(pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
-  const tolerations: Obj[] = pod.spec?.tolerations ?? [];
+  return scoreInto({ name: '', preferNoScheduleTaints: 0, nodeAffinity: 0, podAffinity: 0, pods: 0, utilisation: 0 }, pod, state, all);
+}
+
+/** scoreNode, written into `out` (bestNode reuses two objects instead of making one per node). */
+function scoreInto(out: NodeScore, pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
   const taints: Obj[] = state.node.spec?.taints ?? [];
   const alloc = cachedNodeAllocatable(state.node);
   const used = requestedOn(state, pod.metadata.uid);
-  const frac = (u: number, a: number) => (a > 0 ? Math.min(1, u / a) : 0);
-  return {
-    name: state.node.metadata.name,
-    preferNoScheduleTaints: taints.filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(t, tolerations)).length,
-    nodeAffinity: preferredNodeAffinity(pod, state.node),
-    podAffinity: preferredPodAffinity(pod, state, all),
-    pods: used.pods,
-    utilisation: (frac(used.cpu, alloc.cpu) + frac(used.memory, alloc.memory)) / 2,
-  };
+  out.name = state.node.metadata.name;
+  out.preferNoScheduleTaints = taints.length ? taints.filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(t, pod.spec?.tolerations ?? [])).length : 0;
+  out.nodeAffinity = preferredNodeAffinity(pod, state.node);
+  out.podAffinity = preferredPodAffinity(pod, state, all);
+  out.pods = used.pods;
+  out.utilisation = (frac(used.cpu, alloc.cpu) + frac(used.memory, alloc.memory)) / 2;
+  return out;
 }
+
+const frac = (u: number, a: number) => (a > 0 ? Math.min(1, u / a) : 0);
 
 /** Negative when `a` is the better node. */
 export function compareScores(a: NodeScore, b: NodeScore): number {
@@ -82,4 +90,22 @@ export function compareScores(a: NodeScore, b: NodeScore): number {
 /** The feasible nodes, best first. */
 export function rankNodes(pod: Obj, feasible: NodeState[], all: NodeState[]): NodeScore[] {
   return feasible.map((n) => scoreNode(pod, n, all)).sort(compareScores);
+}
+
+/**
+ * The name of the best feasible node: rankNodes(...)[0] without ranking the rest. compareScores is
+ * a total order (names break ties), so the minimum is the same node a sort puts first.
+ */
+export function bestNode(pod: Obj, feasible: NodeState[], all: NodeState[]): string {
+  let best = scoreNode(pod, feasible[0]!, all);
+  let next = scoreNode(pod, feasible[0]!, all);
+  for (let i = 1; i < feasible.length; i++) {
+    scoreInto(next, pod, feasible[i]!, all);
+    if (compareScores(next, best) < 0) {
+      const was = best;
+      best = next;
+      next = was;
+    }
+  }
+  return best.name;
 }
