@@ -11,7 +11,7 @@ import { required as requiredErr } from '../api/field-errors.ts';
 import type { Store } from '../storage/types.ts';
 import { StoreError } from '../storage/types.ts';
 import type { WatchCache, CachedObject } from '../storage/cache.ts';
-import { storedForm, storedValueOf } from '../storage/cache.ts';
+import { cacheCopy, storedForm, storedValue, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
 import { futureRevision, tooLargeResourceVersion } from './list/resource-version.ts';
@@ -275,7 +275,7 @@ export class ResourceStore {
 
   /** PUT of the main resource or of a subresource ('status'). */
   async update(r: ResourceDef, namespace: string | undefined, name: string, input: Obj, opts: WriteOptions = {}, subresource?: string): Promise<Obj> {
-    const obj = clone(input);
+    const obj = statusOnly(r, opts, subresource) && isObject(input) ? statusWriteCopy(input) : clone(input);
     this.checkTypeMeta(r, obj);
     this.checkFields(r, obj, opts);
     const meta = (obj.metadata ??= {});
@@ -443,13 +443,13 @@ export class ResourceStore {
     // A converted write lists its fields in the conversion's order: put them back in the stored
     // order, or an unchanged object would not compare equal to what is stored.
     if (r.convertIn) obj = inOrderOf(obj, existing) as Obj;
-    const { value, decoded } = storedForm(obj);
+    const value = storedValue(obj);
     if (unchanged(value, existing)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
     const hit = this.cache.get(key)!;
     try {
-      const kv = await this.store.update(key, value, hit.modRev, decoded);
+      const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing));
       countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
       await this.cache.waitFor(kv.modRev);
       return this.cache.get(key)?.obj ?? obj;
@@ -464,17 +464,29 @@ export class ResourceStore {
    * A system write that bypasses the kind's update rules, for subresources whose semantics differ
    * from a user update (binding sets spec.nodeName, which pod updates may not change).
    */
-  async mutate(r: ResourceDef, namespace: string | undefined, name: string, fn: (obj: Obj) => void, subresource?: string): Promise<Obj> {
+  mutate(r: ResourceDef, namespace: string | undefined, name: string, fn: (obj: Obj) => void, subresource?: string): Promise<Obj> {
+    return this.replace(r, namespace, name, (cur) => {
+      const obj = clone(cur);
+      fn(obj);
+      return obj;
+    }, subresource);
+  }
+
+  /**
+   * mutate's copy-on-write form. `next` builds the new object from the current (cached, shared)
+   * one without changing it: it gives the new object its own top level and metadata, and shares
+   * whatever it leaves alone, which the cache's copy then shares too instead of copying it again.
+   */
+  private async replace(r: ResourceDef, namespace: string | undefined, name: string, next: (cur: Obj) => Obj, subresource?: string): Promise<Obj> {
+    const key = keyFor(r, namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const key = keyFor(r, namespace, name);
       const hit = this.cache.get(key);
       if (!hit) throw notFound(qr(r), name);
-      const obj = clone(hit.obj);
-      fn(obj);
-      const { value, decoded } = storedForm(obj);
+      const obj = next(hit.obj);
+      const value = storedValue(obj);
       if (unchanged(value, hit.obj)) return hit.obj;
       try {
-        const kv = await this.store.update(key, value, hit.modRev, decoded);
+        const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj));
         countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
         await this.cache.waitFor(kv.modRev);
         return this.cache.get(key)?.obj ?? obj;
@@ -502,12 +514,18 @@ export class ResourceStore {
     };
     check(this.get(pods, namespace, name));
     if (dryRun) return;
-    await this.mutate(pods, namespace, name, (p) => {
+    // Only spec.nodeName and the PodScheduled condition change: the rest of the pod (containers,
+    // volumes, other conditions) is shared with the cached one rather than copied twice.
+    await this.replace(pods, namespace, name, (p) => {
       check(p);
-      p.spec.nodeName = nodeName;
-      const status = (p.status ??= {});
+      const status = p.status ?? {};
       const conditions = (status.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
-      status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }];
+      return {
+        ...p,
+        metadata: { ...p.metadata },
+        spec: { ...p.spec, nodeName },
+        status: { ...status, conditions: [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }] },
+      };
     }, 'binding');
   }
 
@@ -707,6 +725,32 @@ function gracePeriodFor(r: ResourceDef, obj: Obj, requested: number | undefined)
 function allowCreateOnUpdate(r: ResourceDef): boolean {
   // Upstream lets PUT create these kinds (their controllers write them unconditionally).
   return ['Endpoints', 'Lease', 'Event', 'EndpointSlice'].includes(r.kind);
+}
+
+function isObject(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Whether a write keeps nothing of its object but metadata and status: a status write with the
+ * generic status rules, whose preparation puts the stored object's other fields (spec...) in place
+ * of the writer's, and from a typed in-process writer, whose object no decoding check walks (and
+ * prunes). The writer's other fields are then only read, never changed, and need no copy.
+ */
+function statusOnly(r: ResourceDef, opts: WriteOptions, subresource: string | undefined): boolean {
+  return subresource === 'status' && opts.typed === true && !r.custom && !r.convertIn && !r.strategy.subresources?.status;
+}
+
+/**
+ * The private copy a status-only write works on: metadata and status copied, the rest (which the
+ * write replaces with the stored object's) left shared with the writer's object. A pod's status
+ * write sent with its whole spec copied the spec only to drop it.
+ */
+function statusWriteCopy(input: Obj): Obj {
+  const obj: Obj = { ...input };
+  if (input.metadata !== undefined) obj.metadata = clone(input.metadata);
+  if (input.status !== undefined) obj.status = clone(input.status);
+  return obj;
 }
 
 function defaultStatusPrepare(obj: Obj, old: Obj): void {

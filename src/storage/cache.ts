@@ -143,17 +143,73 @@ function metadataEnd(obj: Obj, value: string): number {
  * costs a fraction of parsing.
  */
 export function storedForm(obj: Obj): { value: string; decoded?: Decoded } {
+  const value = storedValue(obj);
+  const decoded = cacheCopy(obj);
+  return decoded ? { value, decoded } : { value };
+}
+
+/** The value stored for obj: its JSON without metadata.resourceVersion (the revision is the version). */
+export function storedValue(obj: Obj): string {
   const meta = obj.metadata;
   const rv = meta !== null && typeof meta === 'object' ? meta.resourceVersion : undefined;
   // Left out as JSON leaves out undefined fields; not deleted, which would slow the object down.
   if (rv !== undefined) meta.resourceVersion = undefined;
   try {
-    const value = JSON.stringify(obj);
-    const copy = jsonCopy(obj);
-    return copy === NOT_JSON ? { value } : { value, decoded: { obj: copy as Obj } };
+    return JSON.stringify(obj);
   } finally {
     if (rv !== undefined) meta.resourceVersion = rv;
   }
+}
+
+/**
+ * The copy of obj the cache takes in place of parsing its stored value (equal to that parse, less
+ * resourceVersion), or undefined when obj is not plain JSON data (then the value is parsed).
+ *
+ * `prev`, when given, must be the cached object this write replaces: parts of obj that ARE parts
+ * of prev (the same objects, as a status write keeps the stored spec) are taken as they are rather
+ * than copied. They already equal their JSON, and cached objects are never mutated, so versions
+ * may share them as a DELETED event's object shares its last version's. The top level and metadata
+ * are always fresh: the cache sets resourceVersion on the copy it takes.
+ *
+ * Made after a write is known not to be a no-op, so an unchanged write copies nothing.
+ */
+export function cacheCopy(obj: Obj, prev?: Obj): Decoded | undefined {
+  const p = isPlainObject(prev) ? prev : undefined;
+  const proto = Object.getPrototypeOf(obj);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || (proto !== Object.prototype && proto !== null) || typeof obj.toJSON === 'function') return undefined;
+  const out: Obj = {};
+  for (const k in obj) {
+    if (k === '__proto__') return undefined;
+    const v = obj[k];
+    let x: unknown;
+    if (k === 'metadata' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      x = metadataCopy(v, p && isPlainObject(p.metadata) ? p.metadata : undefined);
+    } else {
+      x = jsonCopy(v, p?.[k]);
+    }
+    if (x === NOT_JSON) return undefined;
+    if (x !== undefined) out[k] = x;
+  }
+  return { obj: out };
+}
+
+/** metadata's copy (never shared: the cache writes its resourceVersion), without resourceVersion. */
+function metadataCopy(meta: Obj, prev: Obj | undefined): unknown {
+  const proto = Object.getPrototypeOf(meta);
+  if ((proto !== Object.prototype && proto !== null) || typeof meta.toJSON === 'function') return NOT_JSON;
+  const out: Obj = {};
+  for (const k in meta) {
+    if (k === 'resourceVersion') continue;
+    if (k === '__proto__') return NOT_JSON;
+    const x = jsonCopy(meta[k], prev?.[k]);
+    if (x === NOT_JSON) return NOT_JSON;
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 const NOT_JSON = Symbol('not plain JSON');
@@ -162,8 +218,10 @@ const NOT_JSON = Symbol('not plain JSON');
  * A deep copy equal to JSON.parse(JSON.stringify(v)) (undefined and function fields left out,
  * array slots that JSON cannot hold and non-finite numbers made null, -0 made 0), or NOT_JSON for
  * anything JSON would change otherwise (objects with toJSON or other prototypes, such as Date).
+ * Objects that are the very objects at the same place in `prev` (a cached object, see cacheCopy)
+ * are not copied.
  */
-function jsonCopy(v: unknown): unknown {
+function jsonCopy(v: unknown, prev?: unknown): unknown {
   if (v === null) return null;
   switch (typeof v) {
     case 'string':
@@ -176,10 +234,12 @@ function jsonCopy(v: unknown): unknown {
     default:
       return undefined;
   }
+  if (v === prev) return v;
+  const p = prev !== null && typeof prev === 'object' ? (prev as Obj) : undefined;
   if (Array.isArray(v)) {
     const out = new Array(v.length);
     for (let i = 0; i < v.length; i++) {
-      const x = jsonCopy(v[i]);
+      const x = jsonCopy(v[i], p?.[i]);
       if (x === NOT_JSON) return NOT_JSON;
       out[i] = x === undefined ? null : x;
     }
@@ -190,7 +250,7 @@ function jsonCopy(v: unknown): unknown {
   const out: Obj = {};
   for (const k in v as Obj) {
     if (k === '__proto__') return NOT_JSON;
-    const x = jsonCopy((v as Obj)[k]);
+    const x = jsonCopy((v as Obj)[k], p?.[k]);
     if (x === NOT_JSON) return NOT_JSON;
     if (x !== undefined) out[k] = x;
   }

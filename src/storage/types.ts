@@ -28,7 +28,10 @@ export interface StoreEvent {
  * cache takes this copy instead of parsing the value back.
  */
 export interface Decoded {
-  /** Plain JSON data equal to JSON.parse(value), made for the cache: nothing else holds any part of it. */
+  /**
+   * Plain JSON data equal to JSON.parse(value), made for the cache: nothing else holds any part of
+   * it, but for parts of the cached object it replaces (which are never mutated; see cacheCopy).
+   */
   obj: Record<string, any>;
 }
 
