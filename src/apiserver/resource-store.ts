@@ -75,8 +75,25 @@ export interface DeleteResult {
   obj: Obj;
 }
 
+/** One string per kind: the cache's bucket maps then hash it once, not a fresh copy on every lookup. */
+const buckets = new WeakMap<ResourceDef, string>();
+
 export function bucketFor(r: ResourceDef): string {
-  return `/registry/${r.group || 'core'}/${r.plural}/`;
+  let b = buckets.get(r);
+  if (b === undefined) buckets.set(r, (b = `/registry/${r.group || 'core'}/${r.plural}/`));
+  return b;
+}
+
+const NAMESPACES_BUCKET = '/registry/core/namespaces/';
+/** Namespaces' keys, for the check every namespaced create makes (a handful of namespaces, many creates). */
+const namespaceKeys = new Map<string, string>();
+function namespaceKey(namespace: string): string {
+  let k = namespaceKeys.get(namespace);
+  if (k === undefined) {
+    k = `${NAMESPACES_BUCKET}${namespace}`;
+    if (namespaceKeys.size < 10_000) namespaceKeys.set(namespace, k);
+  }
+  return k;
 }
 
 export function keyFor(r: ResourceDef, namespace: string | undefined, name: string): string {
@@ -205,13 +222,13 @@ export class ResourceStore {
   }
 
   get(r: ResourceDef, namespace: string | undefined, name: string): Obj {
-    const hit = this.cache.get(keyFor(r, namespace, name));
+    const hit = this.cache.get(keyFor(r, namespace, name), bucketFor(r));
     if (!hit) throw notFound(qr(r), name);
     return hit.obj;
   }
 
   find(r: ResourceDef, namespace: string | undefined, name: string): Obj | undefined {
-    return this.cache.get(keyFor(r, namespace, name))?.obj;
+    return this.cache.get(keyFor(r, namespace, name), bucketFor(r))?.obj;
   }
 
   list(r: ResourceDef, namespace?: string, afterKey?: string, limit?: number): CachedObject[] {
@@ -259,14 +276,14 @@ export class ResourceStore {
     if (r.namespaced) this.checkNamespaceOpen(r, meta.namespace, meta.name);
     await admitCreate(this, r, obj, opts.dryRun);
     const key = keyFor(r, meta.namespace, meta.name);
-    if (this.cache.get(key)) throw alreadyExists(qr(r), meta.name);
+    if (this.cache.get(key, bucketFor(r))) throw alreadyExists(qr(r), meta.name);
     if (opts.dryRun) return obj;
     try {
       const { value, decoded } = storedForm(obj);
       const kv = await this.store.create(key, value, decoded);
       countStoreWrite('create', r.plural);
       await this.cache.waitFor(kv.modRev);
-      return this.cache.get(key)?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
+      return this.cache.get(key, bucketFor(r))?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
     } catch (err) {
       if (err instanceof StoreError && err.code === 'exists') throw alreadyExists(qr(r), meta.name);
       throw err;
@@ -447,12 +464,12 @@ export class ResourceStore {
     if (unchanged(value, existing)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
-    const hit = this.cache.get(key)!;
+    const hit = this.cache.get(key, bucketFor(r))!;
     try {
       const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing));
       countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
       await this.cache.waitFor(kv.modRev);
-      return this.cache.get(key)?.obj ?? obj;
+      return this.cache.get(key, bucketFor(r))?.obj ?? obj;
     } catch (err) {
       if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), name);
       // A conflict stays a StoreError: callers retry it or turn it into a 409.
@@ -480,7 +497,7 @@ export class ResourceStore {
   private async replace(r: ResourceDef, namespace: string | undefined, name: string, next: (cur: Obj) => Obj, subresource?: string): Promise<Obj> {
     const key = keyFor(r, namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const hit = this.cache.get(key);
+      const hit = this.cache.get(key, bucketFor(r));
       if (!hit) throw notFound(qr(r), name);
       const obj = next(hit.obj);
       const value = storedValue(obj);
@@ -489,7 +506,7 @@ export class ResourceStore {
         const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj));
         countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
         await this.cache.waitFor(kv.modRev);
-        return this.cache.get(key)?.obj ?? obj;
+        return this.cache.get(key, bucketFor(r))?.obj ?? obj;
       } catch (err) {
         if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) {
           await this.catchUp();
@@ -621,14 +638,14 @@ export class ResourceStore {
     if (!changed || opts.dryRun) return { deleted: false, obj: changed ? obj : existing };
     const key = keyFor(r, meta.namespace, name);
     const { value, decoded } = storedForm(obj);
-    const kv = await this.store.update(key, value, this.cache.get(key)!.modRev, decoded).catch((err) => {
+    const kv = await this.store.update(key, value, this.cache.get(key, bucketFor(r))!.modRev, decoded).catch((err) => {
       if (err instanceof StoreError && err.code === 'conflict') throw new LostRace();
       throw err;
     });
     // Marking for deletion (grace period, finalizers) is an update in the store, counted as the delete it serves.
     countStoreWrite('delete', r.plural);
     await this.cache.waitFor(kv.modRev);
-    return { deleted: false, obj: this.cache.get(key)?.obj ?? obj };
+    return { deleted: false, obj: this.cache.get(key, bucketFor(r))?.obj ?? obj };
   }
 
   private async remove(r: ResourceDef, existing: Obj): Promise<void> {
@@ -673,7 +690,7 @@ export class ResourceStore {
   }
 
   private checkNamespaceOpen(r: ResourceDef, namespace: string, name: string): void {
-    const ns = this.cache.get(`/registry/core/namespaces/${namespace}`)?.obj;
+    const ns = this.cache.get(namespaceKey(namespace), NAMESPACES_BUCKET)?.obj;
     if (!ns) throw notFound({ group: '', resource: 'namespaces' }, namespace);
     if (ns.metadata.deletionTimestamp || ns.status?.phase === 'Terminating') {
       throw forbidden(qr(r), name, `unable to create new content in namespace ${namespace} because it is being terminated`);

@@ -468,8 +468,9 @@ export class WatchCache {
     return new Promise((resolve) => this.waiters.push({ rev, resolve }));
   }
 
-  get(key: string): CachedObject | undefined {
-    return this.buckets.get(bucketOf(key))?.items.get(key);
+  /** `bucket`, when the caller knows it, is bucketOf(key) (one string per kind spares slicing and hashing a new one). */
+  get(key: string, bucket = bucketOf(key)): CachedObject | undefined {
+    return this.buckets.get(bucket)?.items.get(key);
   }
 
   /** Objects under a bucket (and optional sub-prefix such as a namespace), in key order; at most `limit` (a page). */
@@ -592,19 +593,19 @@ export class WatchCache {
   private apply(events: StoreEvent[], progressRev?: number): void {
     for (const e of events) {
       const bucket = bucketOf(e.key);
-      const prevObj = this.get(e.key)?.obj;
+      const prevObj = this.get(e.key, bucket)?.obj;
       let ev: CacheEvent;
       if (e.type === 'put') {
         const adopted = adopt(e);
         const obj = adopted ?? decode(e.value, e.rev);
         // A copy made for a change shares its strings with the version before it; a new object's
         // strings may be its own (those of an HTTP request body), so it is interned as decoded ones are.
-        this.put(e.key, obj, e.rev, !adopted || !prevObj);
+        this.put(e.key, obj, e.rev, !adopted || !prevObj, bucket);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {
         // The value deleted is the cached one (events apply in order): a copy at the new version will do.
         const obj = prevObj ? atRevision(prevObj, e) : decode(e.value, e.rev);
-        this.remove(e.key);
+        this.remove(e.key, bucket);
         ev = { type: 'DELETED', rev: e.rev, key: e.key, obj, prevObj };
       }
       this.rev = e.rev;
@@ -640,8 +641,7 @@ export class WatchCache {
   }
 
   /** intern: whether the object's strings are its own copies (parsed), worth sharing later. */
-  private put(key: string, obj: Obj, modRev: number, intern: boolean): void {
-    const name = bucketOf(key);
+  private put(key: string, obj: Obj, modRev: number, intern: boolean, name = bucketOf(key)): void {
     let b = this.buckets.get(name);
     if (!b) this.buckets.set(name, (b = new Bucket()));
     const old = b.items.get(key);
@@ -653,8 +653,7 @@ export class WatchCache {
     if (intern && !FREEZE) this.internLater(entry);
   }
 
-  private remove(key: string): void {
-    const name = bucketOf(key);
+  private remove(key: string, name = bucketOf(key)): void {
     const b = this.buckets.get(name);
     const old = b?.items.get(key);
     if (!b || !old) return;
