@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
-import { openDatabase, type Row } from './sqlite-schema.ts';
+import { openDatabase } from './sqlite-schema.ts';
+import { packRows, type PackedRows } from './sqlite-batch.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
 interface Entry {
@@ -193,7 +194,7 @@ export class SqliteStore implements Store {
     this.reader.close();
   }
 
-  private send(msg: { rows?: Row[]; compactTo?: number }): Promise<void> {
+  private send(msg: { rows?: PackedRows; compactTo?: number }): Promise<void> {
     const id = this.nextMessageId++;
     return new Promise((resolve, reject) => {
       this.replies.set(id, (error) => (error ? reject(new Error(error)) : resolve()));
@@ -220,20 +221,12 @@ export class SqliteStore implements Store {
     this.pending = [];
     // Previous values stay here: the writer logs the one in the file, which is the same value
     // (changes apply in revision order), and copying them to its thread cost as much as the rest.
-    const rows: Row[] = batch.map(({ event: e }) => ({
-      rev: e.rev,
-      type: e.type === 'put' ? 0 : 1,
-      key: e.key,
-      value: e.value,
-      createRev: e.createRev,
-      prevModRev: e.prevModRev ?? null,
-    }));
-    this.send({ rows }).then(
+    const events = batch.map((p) => p.event);
+    this.send({ rows: packRows(events) }).then(
       () => {
         this.inFlight = null;
         this.committedRev = batch[batch.length - 1].event.rev;
         for (const p of batch) if (p.entry) p.entry.value = undefined;
-        const events = batch.map((p) => p.event);
         for (const w of this.watchers) w(events);
         for (const p of batch) p.resolve();
         const horizon = this.rev - this.historyLimit;
