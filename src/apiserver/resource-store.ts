@@ -11,7 +11,7 @@ import { required as requiredErr } from '../api/field-errors.ts';
 import type { Store } from '../storage/types.ts';
 import { StoreError } from '../storage/types.ts';
 import type { WatchCache, CachedObject } from '../storage/cache.ts';
-import { cacheCopy, storedForm, storedValue, storedValueOf } from '../storage/cache.ts';
+import { cacheCopy, storedForm, storedValue, storedValueOf, type FieldTexts } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
 import { futureRevision, tooLargeResourceVersion } from './list/resource-version.ts';
@@ -279,8 +279,9 @@ export class ResourceStore {
     if (this.cache.get(key, bucketFor(r))) throw alreadyExists(qr(r), meta.name);
     if (opts.dryRun) return obj;
     try {
-      const { value, decoded } = storedForm(obj);
-      const kv = await this.store.create(key, value, decoded);
+      const fields: FieldTexts = [];
+      const value = storedValue(obj, fields);
+      const kv = await this.store.create(key, value, cacheCopy(obj, undefined, fields));
       countStoreWrite('create', r.plural);
       await this.cache.waitFor(kv.modRev);
       return this.cache.get(key, bucketFor(r))?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
@@ -460,13 +461,14 @@ export class ResourceStore {
     // A converted write lists its fields in the conversion's order: put them back in the stored
     // order, or an unchanged object would not compare equal to what is stored.
     if (r.convertIn) obj = inOrderOf(obj, existing) as Obj;
-    const value = storedValue(obj);
+    const fields: FieldTexts = [];
+    const value = storedValue(obj, fields);
     if (unchanged(value, existing)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
     const hit = this.cache.get(key, bucketFor(r))!;
     try {
-      const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing));
+      const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing, fields));
       countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
       await this.cache.waitFor(kv.modRev);
       return this.cache.get(key, bucketFor(r))?.obj ?? obj;
@@ -500,10 +502,11 @@ export class ResourceStore {
       const hit = this.cache.get(key, bucketFor(r));
       if (!hit) throw notFound(qr(r), name);
       const obj = next(hit.obj);
-      const value = storedValue(obj);
+      const fields: FieldTexts = [];
+      const value = storedValue(obj, fields);
       if (unchanged(value, hit.obj)) return hit.obj;
       try {
-        const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj));
+        const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj, fields));
         countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
         await this.cache.waitFor(kv.modRev);
         return this.cache.get(key, bucketFor(r))?.obj ?? obj;
