@@ -274,7 +274,8 @@ export class ResourceStore {
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
     opts.warnings?.push(...(r.strategy.warnings?.(obj) ?? []));
     if (r.namespaced) this.checkNamespaceOpen(r, meta.namespace, meta.name);
-    await admitCreate(this, r, obj, opts.dryRun);
+    const admitting = admitCreate(this, r, obj, opts.dryRun);
+    if (admitting) await admitting;
     const key = keyFor(r, meta.namespace, meta.name);
     if (this.cache.get(key, bucketFor(r))) throw alreadyExists(qr(r), meta.name);
     if (opts.dryRun) return obj;
@@ -283,7 +284,8 @@ export class ResourceStore {
       const value = storedValue(obj, fields);
       const kv = await this.store.create(key, value, cacheCopy(obj, undefined, fields));
       countStoreWrite('create', r.plural);
-      await this.cache.waitFor(kv.modRev);
+      // The store answers once watchers (the cache first) have the change: usually nothing to wait for.
+      if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
       return this.cache.get(key, bucketFor(r))?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
     } catch (err) {
       if (err instanceof StoreError && err.code === 'exists') throw alreadyExists(qr(r), meta.name);
@@ -470,7 +472,7 @@ export class ResourceStore {
     try {
       const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing, fields));
       countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
-      await this.cache.waitFor(kv.modRev);
+      if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
       return this.cache.get(key, bucketFor(r))?.obj ?? obj;
     } catch (err) {
       if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), name);
@@ -508,7 +510,7 @@ export class ResourceStore {
       try {
         const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj, fields));
         countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
-        await this.cache.waitFor(kv.modRev);
+        if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
         return this.cache.get(key, bucketFor(r))?.obj ?? obj;
       } catch (err) {
         if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) {
@@ -647,7 +649,7 @@ export class ResourceStore {
     });
     // Marking for deletion (grace period, finalizers) is an update in the store, counted as the delete it serves.
     countStoreWrite('delete', r.plural);
-    await this.cache.waitFor(kv.modRev);
+    if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
     return { deleted: false, obj: this.cache.get(key, bucketFor(r))?.obj ?? obj };
   }
 
@@ -656,7 +658,7 @@ export class ResourceStore {
     try {
       const { rev } = await this.store.delete(key);
       countStoreWrite('delete', r.plural);
-      await this.cache.waitFor(rev);
+      if (this.cache.revision() < rev) await this.cache.waitFor(rev);
       if (r.kind === 'Service') await releaseIps(this.store, existing);
     } catch (err) {
       if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), existing.metadata.name);

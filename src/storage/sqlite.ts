@@ -25,6 +25,7 @@ interface Pending {
   event: StoreEvent;
   /** The index entry written, whose value may be dropped once on disk. */
   entry?: Entry;
+  /** Called with the write's answer once its batch is on disk. */
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -139,7 +140,7 @@ export class SqliteStore implements Store {
     this.data.set(key, entry);
     const event: StoreEvent = { type: 'put', rev, key, value, createRev: rev };
     if (decoded) event.decoded = decoded;
-    return this.enqueue(event, entry).then(() => ({ key, value, createRev: rev, modRev: rev }));
+    return this.enqueue(event, entry, { key, value, createRev: rev, modRev: rev });
   }
 
   update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV> {
@@ -153,7 +154,7 @@ export class SqliteStore implements Store {
     const event: StoreEvent = { type: 'put', rev, key, value, createRev: old.createRev, prevModRev: old.modRev };
     if (old.value !== undefined) event.prev = old.value;
     if (decoded) event.decoded = decoded;
-    return this.enqueue(event, entry).then(() => ({ key, value, createRev: old.createRev, modRev: rev }));
+    return this.enqueue(event, entry, { key, value, createRev: old.createRev, modRev: rev });
   }
 
   delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }> {
@@ -164,7 +165,7 @@ export class SqliteStore implements Store {
     if (!prev) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     const rev = ++this.rev;
     this.data.delete(key);
-    return this.enqueue({ type: 'delete', rev, key, value: prev.value, createRev: old.createRev, prev: prev.value, prevModRev: old.modRev }).then(() => ({ prev, rev }));
+    return this.enqueue({ type: 'delete', rev, key, value: prev.value, createRev: old.createRev, prev: prev.value, prevModRev: old.modRev }, undefined, { prev, rev });
   }
 
   watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void {
@@ -203,9 +204,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  private enqueue(event: StoreEvent, entry?: Entry): Promise<void> {
+  /** Queues a change for the next batch; the promise answers `result` once it is on disk. */
+  private enqueue<T>(event: StoreEvent, entry: Entry | undefined, result: T): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, entry, resolve, reject });
+      this.pending.push({ event, entry, resolve: () => resolve(result), reject });
       if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
