@@ -282,7 +282,9 @@ export class ResourceStore {
     try {
       const fields: FieldTexts = [];
       const value = storedValue(obj, fields);
-      const kv = await this.store.create(key, value, cacheCopy(obj, undefined, fields));
+      const decoded = cacheCopy(obj, undefined, fields);
+      if (decoded && opts.typed) decoded.builtInProcess = true;
+      const kv = await this.store.create(key, value, decoded);
       countStoreWrite('create', r.plural);
       // The store answers once watchers (the cache first) have the change: usually nothing to wait for.
       if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);

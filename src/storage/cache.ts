@@ -660,8 +660,9 @@ export class WatchCache {
         const adopted = adopt(e);
         const obj = adopted ?? decode(e.value, e.rev);
         // A copy made for a change shares its strings with the version before it; a new object's
-        // strings may be its own (those of an HTTP request body), so it is interned as decoded ones are.
-        this.put(e.key, obj, e.rev, !adopted || !prevObj, bucket);
+        // strings may be its own (those of an HTTP request body), so it is interned as decoded ones
+        // are, unless in-process code built it from objects it holds (strings shared already).
+        this.put(e.key, obj, e.rev, !adopted || (!prevObj && !e.decoded!.builtInProcess), bucket);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {
         // The value deleted is the cached one (events apply in order): a copy at the new version will do.
