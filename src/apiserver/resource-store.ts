@@ -20,6 +20,7 @@ import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './s
 import type { Authorizer, WriteAttempt } from './authorization/types.ts';
 import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, validateUpdateAdmission, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
+import { sameStoredJson } from '../storage/json-equal.ts';
 import { releaseIps } from './ip-reservations.ts';
 import { apply as applyConfig, recordUpdate, type Writer } from './fieldmanager/index.ts';
 
@@ -143,9 +144,11 @@ function dropEmptyMetadata(meta: Obj): void {
  * The stored value of an object the cache adopted is still known, so usually this compares two
  * strings the write needs anyway.
  */
-function unchanged(value: string, existing: Obj): boolean {
+function unchanged(value: string, existing: Obj, obj: Obj): boolean {
   const stored = storedValueOf(existing);
   if (stored !== undefined) return value === stored;
+  const same = sameStoredJson(obj, existing);
+  if (same !== undefined) return same;
   // Shallow copies: existing is the watch cache's object, which is shared and must not be written.
   return value === JSON.stringify({ ...existing, metadata: { ...existing.metadata, resourceVersion: undefined } });
 }
@@ -467,7 +470,7 @@ export class ResourceStore {
     if (r.convertIn) obj = inOrderOf(obj, existing) as Obj;
     const fields: FieldTexts = [];
     const value = storedValue(obj, fields);
-    if (unchanged(value, existing)) return existing;
+    if (unchanged(value, existing, obj)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
     const hit = this.cache.get(key, bucketFor(r))!;
@@ -508,7 +511,7 @@ export class ResourceStore {
       const obj = next(hit.obj);
       const fields: FieldTexts = [];
       const value = storedValue(obj, fields);
-      if (unchanged(value, hit.obj)) return hit.obj;
+      if (unchanged(value, hit.obj, obj)) return hit.obj;
       try {
         const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj, fields));
         countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
