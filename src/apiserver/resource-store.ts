@@ -11,7 +11,7 @@ import { required as requiredErr } from '../api/field-errors.ts';
 import type { Store } from '../storage/types.ts';
 import { StoreError } from '../storage/types.ts';
 import type { WatchCache, CachedObject } from '../storage/cache.ts';
-import { cacheCopy, storedForm, storedValue, storedValueOf, type FieldTexts } from '../storage/cache.ts';
+import { cacheCopy, storedForm, storedValue, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
 import { futureRevision, tooLargeResourceVersion } from './list/resource-version.ts';
@@ -283,9 +283,8 @@ export class ResourceStore {
     if (this.cache.get(key, bucketFor(r))) throw alreadyExists(qr(r), meta.name);
     if (opts.dryRun) return obj;
     try {
-      const fields: FieldTexts = [];
-      const value = storedValue(obj, fields);
-      const decoded = cacheCopy(obj, undefined, fields);
+      const value = storedValue(obj);
+      const decoded = cacheCopy(obj);
       if (decoded && opts.typed) decoded.builtInProcess = true;
       const kv = await this.store.create(key, value, decoded);
       countStoreWrite('create', r.plural);
@@ -468,14 +467,13 @@ export class ResourceStore {
     // A converted write lists its fields in the conversion's order: put them back in the stored
     // order, or an unchanged object would not compare equal to what is stored.
     if (r.convertIn) obj = inOrderOf(obj, existing) as Obj;
-    const fields: FieldTexts = [];
-    const value = storedValue(obj, fields);
+    const value = storedValue(obj);
     if (unchanged(value, existing, obj)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
     const hit = this.cache.get(key, bucketFor(r))!;
     try {
-      const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing, fields));
+      const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing));
       countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
       if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
       return this.cache.get(key, bucketFor(r))?.obj ?? obj;
@@ -509,11 +507,10 @@ export class ResourceStore {
       const hit = this.cache.get(key, bucketFor(r));
       if (!hit) throw notFound(qr(r), name);
       const obj = next(hit.obj);
-      const fields: FieldTexts = [];
-      const value = storedValue(obj, fields);
+      const value = storedValue(obj);
       if (unchanged(value, hit.obj, obj)) return hit.obj;
       try {
-        const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj, fields));
+        const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj));
         countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
         if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
         return this.cache.get(key, bucketFor(r))?.obj ?? obj;

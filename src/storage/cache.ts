@@ -148,75 +148,17 @@ export function storedForm(obj: Obj): { value: string; decoded?: Decoded } {
   return decoded ? { value, decoded } : { value };
 }
 
-/**
- * The JSON of cached objects' spec and status, by the object: a status write keeps the stored spec
- * (the very object), and an update the stored status, so the next write of the object finds that
- * part's text here instead of serializing it again. Recent ones only, as for encodings.
- */
-const FIELD_GENERATION_BYTES = 4 * 1024 * 1024;
-const fieldJson = new RecentStrings<string>(FIELD_GENERATION_BYTES, (s) => s.length);
-const REMEMBERED_FIELDS = new Set(['spec', 'status']);
-
-/**
- * What storedValue learned of obj's fields for cacheCopy: field name, the writer's object there
- * and its JSON, in threes.
- */
-export type FieldTexts = unknown[];
-
-/**
- * The value stored for obj: its JSON without metadata.resourceVersion (the revision is the version).
- * Given `fields`, spec and status whose text is known (see fieldJson) are not serialized again,
- * and their text is noted there for cacheCopy to remember with the cache's copy.
- */
-export function storedValue(obj: Obj, fields?: FieldTexts): string {
+/** The value stored for obj: its JSON without metadata.resourceVersion (the revision is the version). */
+export function storedValue(obj: Obj): string {
   const meta = obj.metadata;
   const rv = meta !== null && typeof meta === 'object' ? meta.resourceVersion : undefined;
   // Left out as JSON leaves out undefined fields; not deleted, which would slow the object down.
   if (rv !== undefined) meta.resourceVersion = undefined;
   try {
-    return (fields && assembled(obj, fields)) ?? JSON.stringify(obj);
+    return JSON.stringify(obj);
   } finally {
     if (rv !== undefined) meta.resourceVersion = rv;
   }
-}
-
-/**
- * JSON.stringify(obj), field by field so that known texts are reused; undefined (and `fields`
- * emptied) where a toJSON could see which key it is called for, which only the whole call gets right.
- */
-function assembled(obj: Obj, fields: FieldTexts): string | undefined {
-  const proto = Object.getPrototypeOf(obj);
-  if ((proto !== Object.prototype && proto !== null) || typeof obj.toJSON === 'function') return undefined;
-  let out = '{';
-  let first = true;
-  for (const k in obj) {
-    const v = obj[k];
-    let s: string | undefined;
-    if (v !== null && typeof v === 'object') {
-      if (typeof v.toJSON === 'function') {
-        fields.length = 0;
-        return undefined;
-      }
-      if (REMEMBERED_FIELDS.has(k)) {
-        s = fieldJson.get(v) ?? JSON.stringify(v);
-        fields.push(k, v, s);
-      } else s = JSON.stringify(v);
-    } else s = JSON.stringify(v);
-    if (s === undefined) continue;
-    out += `${first ? '' : ','}${quotedKey(k)}:${s}`;
-    first = false;
-  }
-  return `${out}}`;
-}
-
-const quotedKeys = new Map<string, string>();
-function quotedKey(k: string): string {
-  let q = quotedKeys.get(k);
-  if (q === undefined) {
-    q = JSON.stringify(k);
-    if (quotedKeys.size < 1000) quotedKeys.set(k, q);
-  }
-  return q;
 }
 
 /**
@@ -230,9 +172,8 @@ function quotedKey(k: string): string {
  * are always fresh: the cache sets resourceVersion on the copy it takes.
  *
  * Made after a write is known not to be a no-op, so an unchanged write copies nothing.
- * `fields`: what storedValue noted of obj, whose texts are then remembered for the copy's parts.
  */
-export function cacheCopy(obj: Obj, prev?: Obj, fields?: FieldTexts): Decoded | undefined {
+export function cacheCopy(obj: Obj, prev?: Obj): Decoded | undefined {
   const p = isPlainObject(prev) ? prev : undefined;
   const proto = Object.getPrototypeOf(obj);
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || (proto !== Object.prototype && proto !== null) || typeof obj.toJSON === 'function') return undefined;
@@ -249,8 +190,6 @@ export function cacheCopy(obj: Obj, prev?: Obj, fields?: FieldTexts): Decoded | 
     if (x === NOT_JSON) return undefined;
     if (x !== undefined) out[k] = x;
   }
-  // The copy's JSON is the writer's object's: jsonCopy gives exactly what JSON keeps.
-  if (fields) for (let i = 0; i < fields.length; i += 3) if (obj[fields[i] as string] === fields[i + 1]) fieldJson.set(out[fields[i] as string], fields[i + 2] as string);
   return { obj: out };
 }
 

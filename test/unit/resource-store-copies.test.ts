@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/storage/sqlite.ts';
-import { WatchCache, cacheCopy, storedValue, type FieldTexts } from '../../src/storage/cache.ts';
+import { WatchCache, cacheCopy, storedValue } from '../../src/storage/cache.ts';
 import { ResourceStore, keyFor } from '../../src/apiserver/resource-store.ts';
 import { resources } from '../../src/api/registry.ts';
 import type { Obj } from '../../src/api/resource.ts';
@@ -168,40 +168,4 @@ test('create and update: the writer\'s object is neither changed nor held by the
     assert.deepEqual(rs.get(pods, 'ns', 'p'), await storedObj(rs, store, key));
     assert.equal(rs.get(pods, 'ns', 'p').metadata.labels.app, 'b');
   });
-});
-
-test('storedValue with field texts: the very text JSON.stringify gives, whatever the object holds', () => {
-  const plain = (o: Obj) => {
-    const c = { ...o, metadata: o.metadata && typeof o.metadata === 'object' ? { ...o.metadata, resourceVersion: undefined } : o.metadata };
-    return JSON.stringify(c);
-  };
-  const odd: Obj[] = [
-    { kind: 'Pod', metadata: { name: 'p', resourceVersion: '9' }, spec: { a: undefined, f: () => 1, n: -0, x: [undefined, NaN] }, status: null },
-    { 2: 'numeric keys first', kind: 'X', 1: 'a', metadata: { resourceVersion: '1' }, u: undefined, s: Symbol('s'), spec: 'text' },
-    { kind: 'X', spec: { when: new Date(0) }, status: { nested: { toJSON: (k: string) => `key ${k}` } } },
-    { kind: 'X', spec: new Date(0) },
-    { kind: 'X', status: { toJSON: (k: string) => `called for ${k}` } },
-    JSON.parse('{"__proto__":{"a":1},"kind":"X","spec":{"q":"\\"}{"}}'),
-    Object.assign(Object.create(null), { kind: 'X', spec: { a: 1 } }),
-    { kind: 'X', metadata: null },
-  ];
-  for (const o of odd) {
-    const fields: FieldTexts = [];
-    assert.equal(storedValue(o, fields), plain(o));
-    assert.equal(storedValue(o), plain(o));
-  }
-});
-
-test('storedValue: the text of a cached spec is reused by the next write that keeps it (why cached objects are never mutated)', () => {
-  const fields: FieldTexts = [];
-  const obj = { kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] }, status: { phase: 'Pending' } };
-  const value = storedValue(obj, fields);
-  const cached = cacheCopy(obj, undefined, fields)!.obj;
-  assert.equal(JSON.stringify(cached), value);
-  const next = { ...cached, metadata: { ...cached.metadata }, status: { phase: 'Running' } };
-  assert.equal(storedValue(next, []), JSON.stringify(next));
-  // Were the cached spec changed (which no one may do), the remembered text would show through.
-  cached.spec.containers = [];
-  assert.equal(storedValue(next, []), JSON.stringify({ ...next, spec: { containers: [{ name: 'c' }] } }));
-  assert.equal(storedValue(next), JSON.stringify(next), 'without field texts nothing is reused');
 });
