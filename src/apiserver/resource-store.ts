@@ -280,8 +280,11 @@ export class ResourceStore {
     const admitting = admitCreate(this, r, obj, opts.dryRun);
     if (admitting) await admitting;
     const key = keyFor(r, meta.namespace, meta.name);
-    if (this.cache.get(key, bucketFor(r))) throw alreadyExists(qr(r), meta.name);
-    if (opts.dryRun) return obj;
+    // A real create learns this from the store itself (below), as upstream's from etcd.
+    if (opts.dryRun) {
+      if (this.cache.get(key, bucketFor(r))) throw alreadyExists(qr(r), meta.name);
+      return obj;
+    }
     try {
       const value = storedValue(obj);
       const decoded = cacheCopy(obj);
@@ -471,9 +474,10 @@ export class ResourceStore {
     if (unchanged(value, existing, obj)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
-    const hit = this.cache.get(key, bucketFor(r))!;
+    // Guarded by the version the write was made from (a cached object's resourceVersion is its modRev).
+    const modRev = Number(existing.metadata.resourceVersion);
     try {
-      const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, existing));
+      const kv = await this.store.update(key, value, modRev, cacheCopy(obj, existing));
       countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
       if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
       return this.cache.get(key, bucketFor(r))?.obj ?? obj;

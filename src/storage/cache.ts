@@ -593,7 +593,10 @@ export class WatchCache {
   private apply(events: StoreEvent[], progressRev?: number): void {
     for (const e of events) {
       const bucket = bucketOf(e.key);
-      const prevObj = this.get(e.key, bucket)?.obj;
+      // One look-up of the key serves the event, the put and the index (the maps hold thousands).
+      let b = this.buckets.get(bucket);
+      const prev = b?.items.get(e.key);
+      const prevObj = prev?.obj;
       let ev: CacheEvent;
       if (e.type === 'put') {
         const adopted = adopt(e);
@@ -601,12 +604,13 @@ export class WatchCache {
         // A copy made for a change shares its strings with the version before it; a new object's
         // strings may be its own (those of an HTTP request body), so it is interned as decoded ones
         // are, unless in-process code built it from objects it holds (strings shared already).
-        this.put(e.key, obj, e.rev, !adopted || (!prevObj && !e.decoded!.builtInProcess), bucket);
+        if (!b) this.buckets.set(bucket, (b = new Bucket()));
+        this.putIn(bucket, b, e.key, obj, e.rev, !adopted || (!prevObj && !e.decoded!.builtInProcess), prev);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {
         // The value deleted is the cached one (events apply in order): a copy at the new version will do.
         const obj = prevObj ? atRevision(prevObj, e) : decode(e.value, e.rev);
-        this.remove(e.key, bucket);
+        if (b && prev) this.removeFrom(bucket, b, e.key, prev);
         ev = { type: 'DELETED', rev: e.rev, key: e.key, obj, prevObj };
       }
       this.rev = e.rev;
@@ -642,10 +646,15 @@ export class WatchCache {
   }
 
   /** intern: whether the object's strings are its own copies (parsed), worth sharing later. */
-  private put(key: string, obj: Obj, modRev: number, intern: boolean, name = bucketOf(key)): void {
+  private put(key: string, obj: Obj, modRev: number, intern: boolean): void {
+    const name = bucketOf(key);
     let b = this.buckets.get(name);
     if (!b) this.buckets.set(name, (b = new Bucket()));
-    const old = b.items.get(key);
+    this.putIn(name, b, key, obj, modRev, intern, b.items.get(key));
+  }
+
+  /** old: the key's entry in b now (looked up by the caller). */
+  private putIn(name: string, b: Bucket, key: string, obj: Obj, modRev: number, intern: boolean, old: CachedObject | undefined): void {
     if (!old) b.invalidate();
     else this.unindex(name, b, old);
     const entry = { key, obj, modRev };
@@ -654,10 +663,7 @@ export class WatchCache {
     if (intern && !FREEZE) this.internLater(entry);
   }
 
-  private remove(key: string, name = bucketOf(key)): void {
-    const b = this.buckets.get(name);
-    const old = b?.items.get(key);
-    if (!b || !old) return;
+  private removeFrom(name: string, b: Bucket, key: string, old: CachedObject): void {
     this.unindex(name, b, old);
     b.items.delete(key);
     b.invalidate();

@@ -169,3 +169,19 @@ test('create and update: the writer\'s object is neither changed nor held by the
     assert.equal(rs.get(pods, 'ns', 'p').metadata.labels.app, 'b');
   });
 });
+
+test('create of an existing object: AlreadyExists from the store, and from the cache for a dry run', async () => {
+  await withStore(async (rs, store) => {
+    await rs.create(pods, 'ns', podInput(), { typed: true });
+    const rev = store.currentRevision();
+    for (const dryRun of [false, true]) {
+      await assert.rejects(rs.create(pods, 'ns', podInput(), { typed: true, dryRun }), (err: any) => {
+        assert.equal(err.code, 409);
+        assert.equal(err.reason, 'AlreadyExists');
+        assert.equal(err.message, 'pods "p" already exists');
+        return true;
+      });
+    }
+    assert.equal(store.currentRevision(), rev, 'nothing written');
+  });
+});
