@@ -4,7 +4,8 @@
 // clients both come through here, so every write takes the same validation and admission path.
 import { countStoreWrite } from './write-counts.ts';
 import { scalarTypeError } from './typed-decode.ts';
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { randomNameSuffix } from '../util/random-name.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { required as requiredErr } from '../api/field-errors.ts';
@@ -123,13 +124,6 @@ export function nowTimestamp(ms = Date.now()): string {
 let lastStampSecond = NaN;
 let lastStamp = '';
 
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-function randomSuffix(): string {
-  const bytes = randomBytes(5);
-  let s = '';
-  for (const b of bytes) s += NAME_CHARS[b % NAME_CHARS.length];
-  return s;
-}
 
 /** ObjectMeta's lists and maps are omitempty upstream: an emptied one is not stored (nor served) at all. */
 function dropEmptyMetadata(meta: Obj): void {
@@ -263,7 +257,7 @@ export class ResourceStore {
     } else {
       delete meta.namespace;
     }
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomNameSuffix()}`;
     if (!meta.name) throw invalid(r.kind, r.group, '', [requiredErr('metadata.name', 'name or generateName is required')]);
     for (const f of ['uid', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete meta[f];
     meta.uid = randomUUID();
