@@ -124,7 +124,6 @@ export function nowTimestamp(ms = Date.now()): string {
 let lastStampSecond = NaN;
 let lastStamp = '';
 
-
 /** ObjectMeta's lists and maps are omitempty upstream: an emptied one is not stored (nor served) at all. */
 function dropEmptyMetadata(meta: Obj): void {
   for (const f of ['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']) {
@@ -136,7 +135,7 @@ function dropEmptyMetadata(meta: Obj): void {
 /**
  * Whether a write would store what is stored already (a no-op, which upstream does not write).
  * The stored value of an object the cache adopted is still known, so usually this compares two
- * strings the write needs anyway.
+ * strings the write needs anyway; else the objects are compared field by field.
  */
 function unchanged(value: string, existing: Obj, obj: Obj): boolean {
   const stored = storedValueOf(existing);

@@ -174,9 +174,10 @@ export function storedValue(obj: Obj): string {
  * Made after a write is known not to be a no-op, so an unchanged write copies nothing.
  */
 export function cacheCopy(obj: Obj, prev?: Obj): Decoded | undefined {
-  const p = isPlainObject(prev) ? prev : undefined;
+  if (!isPlainObject(obj) || typeof obj.toJSON === 'function') return undefined;
   const proto = Object.getPrototypeOf(obj);
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || (proto !== Object.prototype && proto !== null) || typeof obj.toJSON === 'function') return undefined;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const p = isPlainObject(prev) ? prev : undefined;
   const out: Obj = {};
   for (const k in obj) {
     if (k === '__proto__') return undefined;
