@@ -25,12 +25,19 @@ export interface AdmissionConfig {
 
 export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = { defaultNotReadyTolerationSeconds: 300, defaultUnreachableTolerationSeconds: 300 };
 
-export async function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj, dryRun = false): Promise<void> {
-  if (r.kind === 'Service') await allocateServiceAddresses(rs, obj, dryRun);
-  if (r.kind === 'Pod') admitDefaultTolerationSeconds(rs.admission, obj);
-  if (r.kind === 'Pod') await admitPodServiceAccount(rs, obj);
+/**
+ * Mutating admission of creates. A promise only for the kinds whose plugins wait for something
+ * (services, pods): the others (events above all) are admitted at once, without a promise to await.
+ */
+export function admitCreate(rs: ResourceStore, r: ResourceDef, obj: Obj, dryRun = false): Promise<void> | undefined {
+  if (r.kind === 'Service') return allocateServiceAddresses(rs, obj, dryRun);
+  if (r.kind === 'Pod') {
+    admitDefaultTolerationSeconds(rs.admission, obj);
+    return admitPodServiceAccount(rs, obj);
+  }
   if (r.kind === 'PersistentVolumeClaim') admitClaim(rs, obj);
   if (r.kind === 'PersistentVolume') addFinalizer(obj, 'kubernetes.io/pv-protection');
+  return undefined;
 }
 
 /** Mutating admission of updates of main resources (not subresources). */

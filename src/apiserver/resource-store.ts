@@ -4,14 +4,15 @@
 // clients both come through here, so every write takes the same validation and admission path.
 import { countStoreWrite } from './write-counts.ts';
 import { scalarTypeError } from './typed-decode.ts';
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { randomNameSuffix } from '../util/random-name.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { required as requiredErr } from '../api/field-errors.ts';
 import type { Store } from '../storage/types.ts';
 import { StoreError } from '../storage/types.ts';
 import type { WatchCache, CachedObject } from '../storage/cache.ts';
-import { storedForm, storedValueOf } from '../storage/cache.ts';
+import { cacheCopy, storedForm, storedValue, storedValueOf } from '../storage/cache.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { applyPatch } from './patching.ts';
 import { futureRevision, tooLargeResourceVersion } from './list/resource-version.ts';
@@ -20,6 +21,7 @@ import { DEFAULT_SERVICE_CIDR, parseServiceCidr, type ServiceNetwork } from './s
 import type { Authorizer, WriteAttempt } from './authorization/types.ts';
 import { admitCreate, admitUpdate, DEFAULT_ADMISSION_CONFIG, validateUpdateAdmission, type AdmissionConfig } from './admission.ts';
 import { cloneJson } from '../util/json.ts';
+import { sameStoredJson } from '../storage/json-equal.ts';
 import { releaseIps } from './ip-reservations.ts';
 import { apply as applyConfig, recordUpdate, type Writer } from './fieldmanager/index.ts';
 
@@ -75,8 +77,25 @@ export interface DeleteResult {
   obj: Obj;
 }
 
+/** One string per kind: the cache's bucket maps then hash it once, not a fresh copy on every lookup. */
+const buckets = new WeakMap<ResourceDef, string>();
+
 export function bucketFor(r: ResourceDef): string {
-  return `/registry/${r.group || 'core'}/${r.plural}/`;
+  let b = buckets.get(r);
+  if (b === undefined) buckets.set(r, (b = `/registry/${r.group || 'core'}/${r.plural}/`));
+  return b;
+}
+
+const NAMESPACES_BUCKET = '/registry/core/namespaces/';
+/** Namespaces' keys, for the check every namespaced create makes (a handful of namespaces, many creates). */
+const namespaceKeys = new Map<string, string>();
+function namespaceKey(namespace: string): string {
+  let k = namespaceKeys.get(namespace);
+  if (k === undefined) {
+    k = `${NAMESPACES_BUCKET}${namespace}`;
+    if (namespaceKeys.size < 10_000) namespaceKeys.set(namespace, k);
+  }
+  return k;
 }
 
 export function keyFor(r: ResourceDef, namespace: string | undefined, name: string): string {
@@ -105,14 +124,6 @@ export function nowTimestamp(ms = Date.now()): string {
 let lastStampSecond = NaN;
 let lastStamp = '';
 
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-function randomSuffix(): string {
-  const bytes = randomBytes(5);
-  let s = '';
-  for (const b of bytes) s += NAME_CHARS[b % NAME_CHARS.length];
-  return s;
-}
-
 /** ObjectMeta's lists and maps are omitempty upstream: an emptied one is not stored (nor served) at all. */
 function dropEmptyMetadata(meta: Obj): void {
   for (const f of ['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']) {
@@ -124,11 +135,13 @@ function dropEmptyMetadata(meta: Obj): void {
 /**
  * Whether a write would store what is stored already (a no-op, which upstream does not write).
  * The stored value of an object the cache adopted is still known, so usually this compares two
- * strings the write needs anyway.
+ * strings the write needs anyway; else the objects are compared field by field.
  */
-function unchanged(value: string, existing: Obj): boolean {
+function unchanged(value: string, existing: Obj, obj: Obj): boolean {
   const stored = storedValueOf(existing);
   if (stored !== undefined) return value === stored;
+  const same = sameStoredJson(obj, existing);
+  if (same !== undefined) return same;
   // Shallow copies: existing is the watch cache's object, which is shared and must not be written.
   return value === JSON.stringify({ ...existing, metadata: { ...existing.metadata, resourceVersion: undefined } });
 }
@@ -205,13 +218,13 @@ export class ResourceStore {
   }
 
   get(r: ResourceDef, namespace: string | undefined, name: string): Obj {
-    const hit = this.cache.get(keyFor(r, namespace, name));
+    const hit = this.cache.get(keyFor(r, namespace, name), bucketFor(r));
     if (!hit) throw notFound(qr(r), name);
     return hit.obj;
   }
 
   find(r: ResourceDef, namespace: string | undefined, name: string): Obj | undefined {
-    return this.cache.get(keyFor(r, namespace, name))?.obj;
+    return this.cache.get(keyFor(r, namespace, name), bucketFor(r))?.obj;
   }
 
   list(r: ResourceDef, namespace?: string, afterKey?: string, limit?: number): CachedObject[] {
@@ -243,7 +256,7 @@ export class ResourceStore {
     } else {
       delete meta.namespace;
     }
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomNameSuffix()}`;
     if (!meta.name) throw invalid(r.kind, r.group, '', [requiredErr('metadata.name', 'name or generateName is required')]);
     for (const f of ['uid', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete meta[f];
     meta.uid = randomUUID();
@@ -257,16 +270,23 @@ export class ResourceStore {
     if (errs.length) throw invalid(r.kind, r.group, meta.name, errs);
     opts.warnings?.push(...(r.strategy.warnings?.(obj) ?? []));
     if (r.namespaced) this.checkNamespaceOpen(r, meta.namespace, meta.name);
-    await admitCreate(this, r, obj, opts.dryRun);
+    const admitting = admitCreate(this, r, obj, opts.dryRun);
+    if (admitting) await admitting;
     const key = keyFor(r, meta.namespace, meta.name);
-    if (this.cache.get(key)) throw alreadyExists(qr(r), meta.name);
-    if (opts.dryRun) return obj;
+    // A real create learns this from the store itself (below), as upstream's from etcd.
+    if (opts.dryRun) {
+      if (this.cache.get(key, bucketFor(r))) throw alreadyExists(qr(r), meta.name);
+      return obj;
+    }
     try {
-      const { value, decoded } = storedForm(obj);
+      const value = storedValue(obj);
+      const decoded = cacheCopy(obj);
+      if (decoded && opts.typed) decoded.builtInProcess = true;
       const kv = await this.store.create(key, value, decoded);
       countStoreWrite('create', r.plural);
-      await this.cache.waitFor(kv.modRev);
-      return this.cache.get(key)?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
+      // The store answers once watchers (the cache first) have the change: usually nothing to wait for.
+      if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
+      return this.cache.get(key, bucketFor(r))?.obj ?? { ...obj, metadata: { ...meta, resourceVersion: String(kv.modRev) } };
     } catch (err) {
       if (err instanceof StoreError && err.code === 'exists') throw alreadyExists(qr(r), meta.name);
       throw err;
@@ -275,7 +295,7 @@ export class ResourceStore {
 
   /** PUT of the main resource or of a subresource ('status'). */
   async update(r: ResourceDef, namespace: string | undefined, name: string, input: Obj, opts: WriteOptions = {}, subresource?: string): Promise<Obj> {
-    const obj = clone(input);
+    const obj = statusOnly(r, opts, subresource) && isObject(input) ? statusWriteCopy(input) : clone(input);
     this.checkTypeMeta(r, obj);
     this.checkFields(r, obj, opts);
     const meta = (obj.metadata ??= {});
@@ -443,16 +463,17 @@ export class ResourceStore {
     // A converted write lists its fields in the conversion's order: put them back in the stored
     // order, or an unchanged object would not compare equal to what is stored.
     if (r.convertIn) obj = inOrderOf(obj, existing) as Obj;
-    const { value, decoded } = storedForm(obj);
-    if (unchanged(value, existing)) return existing;
+    const value = storedValue(obj);
+    if (unchanged(value, existing, obj)) return existing;
     if (opts.dryRun) return obj;
     const key = keyFor(r, existing.metadata.namespace, name);
-    const hit = this.cache.get(key)!;
+    // Guarded by the version the write was made from (a cached object's resourceVersion is its modRev).
+    const modRev = Number(existing.metadata.resourceVersion);
     try {
-      const kv = await this.store.update(key, value, hit.modRev, decoded);
+      const kv = await this.store.update(key, value, modRev, cacheCopy(obj, existing));
       countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
-      await this.cache.waitFor(kv.modRev);
-      return this.cache.get(key)?.obj ?? obj;
+      if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
+      return this.cache.get(key, bucketFor(r))?.obj ?? obj;
     } catch (err) {
       if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), name);
       // A conflict stays a StoreError: callers retry it or turn it into a 409.
@@ -464,20 +485,32 @@ export class ResourceStore {
    * A system write that bypasses the kind's update rules, for subresources whose semantics differ
    * from a user update (binding sets spec.nodeName, which pod updates may not change).
    */
-  async mutate(r: ResourceDef, namespace: string | undefined, name: string, fn: (obj: Obj) => void, subresource?: string): Promise<Obj> {
-    for (let attempt = 0; ; attempt++) {
-      const key = keyFor(r, namespace, name);
-      const hit = this.cache.get(key);
-      if (!hit) throw notFound(qr(r), name);
-      const obj = clone(hit.obj);
+  mutate(r: ResourceDef, namespace: string | undefined, name: string, fn: (obj: Obj) => void, subresource?: string): Promise<Obj> {
+    return this.replace(r, namespace, name, (cur) => {
+      const obj = clone(cur);
       fn(obj);
-      const { value, decoded } = storedForm(obj);
-      if (unchanged(value, hit.obj)) return hit.obj;
+      return obj;
+    }, subresource);
+  }
+
+  /**
+   * mutate's copy-on-write form. `next` builds the new object from the current (cached, shared)
+   * one without changing it: it gives the new object its own top level and metadata, and shares
+   * whatever it leaves alone, which the cache's copy then shares too instead of copying it again.
+   */
+  private async replace(r: ResourceDef, namespace: string | undefined, name: string, next: (cur: Obj) => Obj, subresource?: string): Promise<Obj> {
+    const key = keyFor(r, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const hit = this.cache.get(key, bucketFor(r));
+      if (!hit) throw notFound(qr(r), name);
+      const obj = next(hit.obj);
+      const value = storedValue(obj);
+      if (unchanged(value, hit.obj, obj)) return hit.obj;
       try {
-        const kv = await this.store.update(key, value, hit.modRev, decoded);
+        const kv = await this.store.update(key, value, hit.modRev, cacheCopy(obj, hit.obj));
         countStoreWrite('update', subresource ? `${r.plural}/${subresource}` : r.plural);
-        await this.cache.waitFor(kv.modRev);
-        return this.cache.get(key)?.obj ?? obj;
+        if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
+        return this.cache.get(key, bucketFor(r))?.obj ?? obj;
       } catch (err) {
         if (err instanceof StoreError && err.code === 'conflict' && attempt < 8) {
           await this.catchUp();
@@ -502,12 +535,18 @@ export class ResourceStore {
     };
     check(this.get(pods, namespace, name));
     if (dryRun) return;
-    await this.mutate(pods, namespace, name, (p) => {
+    // Only spec.nodeName and the PodScheduled condition change: the rest of the pod (containers,
+    // volumes, other conditions) is shared with the cached one rather than copied twice.
+    await this.replace(pods, namespace, name, (p) => {
       check(p);
-      p.spec.nodeName = nodeName;
-      const status = (p.status ??= {});
+      const status = p.status ?? {};
       const conditions = (status.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
-      status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }];
+      return {
+        ...p,
+        metadata: { ...p.metadata },
+        spec: { ...p.spec, nodeName },
+        status: { ...status, conditions: [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() }] },
+      };
     }, 'binding');
   }
 
@@ -603,14 +642,14 @@ export class ResourceStore {
     if (!changed || opts.dryRun) return { deleted: false, obj: changed ? obj : existing };
     const key = keyFor(r, meta.namespace, name);
     const { value, decoded } = storedForm(obj);
-    const kv = await this.store.update(key, value, this.cache.get(key)!.modRev, decoded).catch((err) => {
+    const kv = await this.store.update(key, value, this.cache.get(key, bucketFor(r))!.modRev, decoded).catch((err) => {
       if (err instanceof StoreError && err.code === 'conflict') throw new LostRace();
       throw err;
     });
     // Marking for deletion (grace period, finalizers) is an update in the store, counted as the delete it serves.
     countStoreWrite('delete', r.plural);
-    await this.cache.waitFor(kv.modRev);
-    return { deleted: false, obj: this.cache.get(key)?.obj ?? obj };
+    if (this.cache.revision() < kv.modRev) await this.cache.waitFor(kv.modRev);
+    return { deleted: false, obj: this.cache.get(key, bucketFor(r))?.obj ?? obj };
   }
 
   private async remove(r: ResourceDef, existing: Obj): Promise<void> {
@@ -618,7 +657,7 @@ export class ResourceStore {
     try {
       const { rev } = await this.store.delete(key);
       countStoreWrite('delete', r.plural);
-      await this.cache.waitFor(rev);
+      if (this.cache.revision() < rev) await this.cache.waitFor(rev);
       if (r.kind === 'Service') await releaseIps(this.store, existing);
     } catch (err) {
       if (err instanceof StoreError && err.code === 'notfound') throw notFound(qr(r), existing.metadata.name);
@@ -655,7 +694,7 @@ export class ResourceStore {
   }
 
   private checkNamespaceOpen(r: ResourceDef, namespace: string, name: string): void {
-    const ns = this.cache.get(`/registry/core/namespaces/${namespace}`)?.obj;
+    const ns = this.cache.get(namespaceKey(namespace), NAMESPACES_BUCKET)?.obj;
     if (!ns) throw notFound({ group: '', resource: 'namespaces' }, namespace);
     if (ns.metadata.deletionTimestamp || ns.status?.phase === 'Terminating') {
       throw forbidden(qr(r), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
@@ -707,6 +746,32 @@ function gracePeriodFor(r: ResourceDef, obj: Obj, requested: number | undefined)
 function allowCreateOnUpdate(r: ResourceDef): boolean {
   // Upstream lets PUT create these kinds (their controllers write them unconditionally).
   return ['Endpoints', 'Lease', 'Event', 'EndpointSlice'].includes(r.kind);
+}
+
+function isObject(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Whether a write keeps nothing of its object but metadata and status: a status write with the
+ * generic status rules, whose preparation puts the stored object's other fields (spec...) in place
+ * of the writer's, and from a typed in-process writer, whose object no decoding check walks (and
+ * prunes). The writer's other fields are then only read, never changed, and need no copy.
+ */
+function statusOnly(r: ResourceDef, opts: WriteOptions, subresource: string | undefined): boolean {
+  return subresource === 'status' && opts.typed === true && !r.custom && !r.convertIn && !r.strategy.subresources?.status;
+}
+
+/**
+ * The private copy a status-only write works on: metadata and status copied, the rest (which the
+ * write replaces with the stored object's) left shared with the writer's object. A pod's status
+ * write sent with its whole spec copied the spec only to drop it.
+ */
+function statusWriteCopy(input: Obj): Obj {
+  const obj: Obj = { ...input };
+  if (input.metadata !== undefined) obj.metadata = clone(input.metadata);
+  if (input.status !== undefined) obj.status = clone(input.status);
+  return obj;
 }
 
 function defaultStatusPrepare(obj: Obj, old: Obj): void {

@@ -1,7 +1,7 @@
 // The decisions of upstream's ServiceAccount admission plugin, as pure functions of the pod spec
 // and its service account: whether to mount an API access volume, the volume and mounts it adds,
 // the pull secrets it copies and the secret references an account may forbid.
-import { randomBytes } from 'node:crypto';
+import { randomNameSuffix } from '../util/random-name.ts';
 import type { Obj } from '../api/resource.ts';
 import { WARN_ONLY_EXPIRATION_SECONDS } from './serviceaccount-token.ts';
 
@@ -11,13 +11,8 @@ export const API_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccou
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 const ENFORCE_MOUNTABLE_SECRETS = 'kubernetes.io/enforce-mountable-secrets';
 
-// Upstream's generated-name alphabet: no vowels (no words) and no look-alike characters.
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-
 export function randomVolumeSuffix(): string {
-  let s = '';
-  for (const b of randomBytes(5)) s += NAME_CHARS[b % NAME_CHARS.length];
-  return s;
+  return randomNameSuffix();
 }
 
 /** The pod's choice wins, then the service account's; the default is to mount. */

@@ -115,20 +115,24 @@ export class InProcessClient implements Client {
       if (type) onEvent(type, e.obj);
     };
     // Deliver asynchronously, as a network watch would: handlers never run inside the writer's call stack.
-    const pending: (() => void)[] = [];
+    // The queue holds the events themselves: a closure per event and watcher was garbage by the thousand.
+    let pending: CacheEvent[] = [];
     let scheduled = false;
-    const enqueue = (fn: () => void) => {
-      pending.push(fn);
+    const flush = () => {
+      scheduled = false;
+      const batch = pending;
+      pending = [];
+      for (const e of batch) deliver(e);
+    };
+    const enqueue = (e: CacheEvent) => {
+      pending.push(e);
       if (!scheduled) {
         scheduled = true;
-        queueMicrotask(() => {
-          scheduled = false;
-          for (const f of pending.splice(0)) f();
-        });
+        queueMicrotask(flush);
       }
     };
-    for (const e of history) enqueue(() => deliver(e));
-    const unsubscribe = cache.subscribe(bucketFor(r), (e) => enqueue(() => deliver(e)), watchTrigger(this.rs, r, opts.fieldSelector));
+    for (const e of history) enqueue(e);
+    const unsubscribe = cache.subscribe(bucketFor(r), enqueue, watchTrigger(this.rs, r, opts.fieldSelector));
     return () => {
       stopped = true;
       unsubscribe();

@@ -143,17 +143,74 @@ function metadataEnd(obj: Obj, value: string): number {
  * costs a fraction of parsing.
  */
 export function storedForm(obj: Obj): { value: string; decoded?: Decoded } {
+  const value = storedValue(obj);
+  const decoded = cacheCopy(obj);
+  return decoded ? { value, decoded } : { value };
+}
+
+/** The value stored for obj: its JSON without metadata.resourceVersion (the revision is the version). */
+export function storedValue(obj: Obj): string {
   const meta = obj.metadata;
   const rv = meta !== null && typeof meta === 'object' ? meta.resourceVersion : undefined;
   // Left out as JSON leaves out undefined fields; not deleted, which would slow the object down.
   if (rv !== undefined) meta.resourceVersion = undefined;
   try {
-    const value = JSON.stringify(obj);
-    const copy = jsonCopy(obj);
-    return copy === NOT_JSON ? { value } : { value, decoded: { obj: copy as Obj } };
+    return JSON.stringify(obj);
   } finally {
     if (rv !== undefined) meta.resourceVersion = rv;
   }
+}
+
+/**
+ * The copy of obj the cache takes in place of parsing its stored value (equal to that parse, less
+ * resourceVersion), or undefined when obj is not plain JSON data (then the value is parsed).
+ *
+ * `prev`, when given, must be the cached object this write replaces: parts of obj that ARE parts
+ * of prev (the same objects, as a status write keeps the stored spec) are taken as they are rather
+ * than copied. They already equal their JSON, and cached objects are never mutated, so versions
+ * may share them as a DELETED event's object shares its last version's. The top level and metadata
+ * are always fresh: the cache sets resourceVersion on the copy it takes.
+ *
+ * Made after a write is known not to be a no-op, so an unchanged write copies nothing.
+ */
+export function cacheCopy(obj: Obj, prev?: Obj): Decoded | undefined {
+  if (!isPlainObject(obj) || typeof obj.toJSON === 'function') return undefined;
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const p = isPlainObject(prev) ? prev : undefined;
+  const out: Obj = {};
+  for (const k in obj) {
+    if (k === '__proto__') return undefined;
+    const v = obj[k];
+    let x: unknown;
+    if (k === 'metadata' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      x = metadataCopy(v, p && isPlainObject(p.metadata) ? p.metadata : undefined);
+    } else {
+      x = jsonCopy(v, p?.[k]);
+    }
+    if (x === NOT_JSON) return undefined;
+    if (x !== undefined) out[k] = x;
+  }
+  return { obj: out };
+}
+
+/** metadata's copy (never shared: the cache writes its resourceVersion), without resourceVersion. */
+function metadataCopy(meta: Obj, prev: Obj | undefined): unknown {
+  const proto = Object.getPrototypeOf(meta);
+  if ((proto !== Object.prototype && proto !== null) || typeof meta.toJSON === 'function') return NOT_JSON;
+  const out: Obj = {};
+  for (const k in meta) {
+    if (k === 'resourceVersion') continue;
+    if (k === '__proto__') return NOT_JSON;
+    const x = jsonCopy(meta[k], prev?.[k]);
+    if (x === NOT_JSON) return NOT_JSON;
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 const NOT_JSON = Symbol('not plain JSON');
@@ -162,8 +219,10 @@ const NOT_JSON = Symbol('not plain JSON');
  * A deep copy equal to JSON.parse(JSON.stringify(v)) (undefined and function fields left out,
  * array slots that JSON cannot hold and non-finite numbers made null, -0 made 0), or NOT_JSON for
  * anything JSON would change otherwise (objects with toJSON or other prototypes, such as Date).
+ * Objects that are the very objects at the same place in `prev` (a cached object, see cacheCopy)
+ * are not copied.
  */
-function jsonCopy(v: unknown): unknown {
+function jsonCopy(v: unknown, prev?: unknown): unknown {
   if (v === null) return null;
   switch (typeof v) {
     case 'string':
@@ -176,10 +235,12 @@ function jsonCopy(v: unknown): unknown {
     default:
       return undefined;
   }
+  if (v === prev) return v;
+  const p = prev !== null && typeof prev === 'object' ? (prev as Obj) : undefined;
   if (Array.isArray(v)) {
     const out = new Array(v.length);
     for (let i = 0; i < v.length; i++) {
-      const x = jsonCopy(v[i]);
+      const x = jsonCopy(v[i], p?.[i]);
       if (x === NOT_JSON) return NOT_JSON;
       out[i] = x === undefined ? null : x;
     }
@@ -190,7 +251,7 @@ function jsonCopy(v: unknown): unknown {
   const out: Obj = {};
   for (const k in v as Obj) {
     if (k === '__proto__') return NOT_JSON;
-    const x = jsonCopy((v as Obj)[k]);
+    const x = jsonCopy((v as Obj)[k], p?.[k]);
     if (x === NOT_JSON) return NOT_JSON;
     if (x !== undefined) out[k] = x;
   }
@@ -408,8 +469,9 @@ export class WatchCache {
     return new Promise((resolve) => this.waiters.push({ rev, resolve }));
   }
 
-  get(key: string): CachedObject | undefined {
-    return this.buckets.get(bucketOf(key))?.items.get(key);
+  /** `bucket`, when the caller knows it, is bucketOf(key) (one string per kind spares slicing and hashing a new one). */
+  get(key: string, bucket = bucketOf(key)): CachedObject | undefined {
+    return this.buckets.get(bucket)?.items.get(key);
   }
 
   /** Objects under a bucket (and optional sub-prefix such as a namespace), in key order; at most `limit` (a page). */
@@ -532,19 +594,24 @@ export class WatchCache {
   private apply(events: StoreEvent[], progressRev?: number): void {
     for (const e of events) {
       const bucket = bucketOf(e.key);
-      const prevObj = this.get(e.key)?.obj;
+      // One look-up of the key serves the event, the put and the index (the maps hold thousands).
+      let b = this.buckets.get(bucket);
+      const prev = b?.items.get(e.key);
+      const prevObj = prev?.obj;
       let ev: CacheEvent;
       if (e.type === 'put') {
         const adopted = adopt(e);
         const obj = adopted ?? decode(e.value, e.rev);
         // A copy made for a change shares its strings with the version before it; a new object's
-        // strings may be its own (those of an HTTP request body), so it is interned as decoded ones are.
-        this.put(e.key, obj, e.rev, !adopted || !prevObj);
+        // strings may be its own (those of an HTTP request body), so it is interned as decoded ones
+        // are, unless in-process code built it from objects it holds (strings shared already).
+        if (!b) this.buckets.set(bucket, (b = new Bucket()));
+        this.putIn(bucket, b, e.key, obj, e.rev, !adopted || (!prevObj && !e.decoded!.builtInProcess), prev);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {
         // The value deleted is the cached one (events apply in order): a copy at the new version will do.
         const obj = prevObj ? atRevision(prevObj, e) : decode(e.value, e.rev);
-        this.remove(e.key);
+        if (b && prev) this.removeFrom(bucket, b, e.key, prev);
         ev = { type: 'DELETED', rev: e.rev, key: e.key, obj, prevObj };
       }
       this.rev = e.rev;
@@ -584,7 +651,11 @@ export class WatchCache {
     const name = bucketOf(key);
     let b = this.buckets.get(name);
     if (!b) this.buckets.set(name, (b = new Bucket()));
-    const old = b.items.get(key);
+    this.putIn(name, b, key, obj, modRev, intern, b.items.get(key));
+  }
+
+  /** old: the key's entry in b now (looked up by the caller). */
+  private putIn(name: string, b: Bucket, key: string, obj: Obj, modRev: number, intern: boolean, old: CachedObject | undefined): void {
     if (!old) b.invalidate();
     else this.unindex(name, b, old);
     const entry = { key, obj, modRev };
@@ -593,11 +664,7 @@ export class WatchCache {
     if (intern && !FREEZE) this.internLater(entry);
   }
 
-  private remove(key: string): void {
-    const name = bucketOf(key);
-    const b = this.buckets.get(name);
-    const old = b?.items.get(key);
-    if (!b || !old) return;
+  private removeFrom(name: string, b: Bucket, key: string, old: CachedObject): void {
     this.unindex(name, b, old);
     b.items.delete(key);
     b.invalidate();

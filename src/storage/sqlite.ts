@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
-import { openDatabase, type Row } from './sqlite-schema.ts';
+import { openDatabase } from './sqlite-schema.ts';
+import { packRows, type PackedRows } from './sqlite-batch.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
 interface Entry {
@@ -24,6 +25,7 @@ interface Pending {
   event: StoreEvent;
   /** The index entry written, whose value may be dropped once on disk. */
   entry?: Entry;
+  /** Called with the write's answer once its batch is on disk. */
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -138,7 +140,7 @@ export class SqliteStore implements Store {
     this.data.set(key, entry);
     const event: StoreEvent = { type: 'put', rev, key, value, createRev: rev };
     if (decoded) event.decoded = decoded;
-    return this.enqueue(event, entry).then(() => ({ key, value, createRev: rev, modRev: rev }));
+    return this.enqueue(event, entry, { key, value, createRev: rev, modRev: rev });
   }
 
   update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV> {
@@ -152,7 +154,7 @@ export class SqliteStore implements Store {
     const event: StoreEvent = { type: 'put', rev, key, value, createRev: old.createRev, prevModRev: old.modRev };
     if (old.value !== undefined) event.prev = old.value;
     if (decoded) event.decoded = decoded;
-    return this.enqueue(event, entry).then(() => ({ key, value, createRev: old.createRev, modRev: rev }));
+    return this.enqueue(event, entry, { key, value, createRev: old.createRev, modRev: rev });
   }
 
   delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }> {
@@ -163,7 +165,7 @@ export class SqliteStore implements Store {
     if (!prev) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     const rev = ++this.rev;
     this.data.delete(key);
-    return this.enqueue({ type: 'delete', rev, key, value: prev.value, createRev: old.createRev, prev: prev.value, prevModRev: old.modRev }).then(() => ({ prev, rev }));
+    return this.enqueue({ type: 'delete', rev, key, value: prev.value, createRev: old.createRev, prev: prev.value, prevModRev: old.modRev }, undefined, { prev, rev });
   }
 
   watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void {
@@ -193,7 +195,7 @@ export class SqliteStore implements Store {
     this.reader.close();
   }
 
-  private send(msg: { rows?: Row[]; compactTo?: number }): Promise<void> {
+  private send(msg: { rows?: PackedRows; compactTo?: number }): Promise<void> {
     const id = this.nextMessageId++;
     return new Promise((resolve, reject) => {
       this.replies.set(id, (error) => (error ? reject(new Error(error)) : resolve()));
@@ -202,9 +204,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  private enqueue(event: StoreEvent, entry?: Entry): Promise<void> {
+  /** Queues a change for the next batch; the promise answers `result` once it is on disk. */
+  private enqueue<T>(event: StoreEvent, entry: Entry | undefined, result: T): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, entry, resolve, reject });
+      this.pending.push({ event, entry, resolve: () => resolve(result), reject });
       if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -220,20 +223,12 @@ export class SqliteStore implements Store {
     this.pending = [];
     // Previous values stay here: the writer logs the one in the file, which is the same value
     // (changes apply in revision order), and copying them to its thread cost as much as the rest.
-    const rows: Row[] = batch.map(({ event: e }) => ({
-      rev: e.rev,
-      type: e.type === 'put' ? 0 : 1,
-      key: e.key,
-      value: e.value,
-      createRev: e.createRev,
-      prevModRev: e.prevModRev ?? null,
-    }));
-    this.send({ rows }).then(
+    const events = batch.map((p) => p.event);
+    this.send({ rows: packRows(events) }).then(
       () => {
         this.inFlight = null;
         this.committedRev = batch[batch.length - 1].event.rev;
         for (const p of batch) if (p.entry) p.entry.value = undefined;
-        const events = batch.map((p) => p.event);
         for (const w of this.watchers) w(events);
         for (const p of batch) p.resolve();
         const horizon = this.rev - this.historyLimit;
