@@ -79,7 +79,15 @@ export class VolumeController {
   private readonly classInformer: Informer;
   private readonly nodeInformer: Informer;
   private readonly podInformer: Informer;
-  private readonly claims = new NewestView();
+  private readonly claims = new NewestView((key, _old, c) => {
+    if (c?.metadata.deletionTimestamp) this.deletingClaims.add(key);
+    else this.deletingClaims.delete(key);
+  });
+  /**
+   * Claims on their way out: the only ones a pod's change can concern (pvc-protection). Usually
+   * none, so most pod changes are dismissed without looking at their volumes.
+   */
+  private readonly deletingClaims = new Set<string>();
   private readonly volumes: NewestView;
   /** Volumes nobody claims, and volumes by the claim they name: the only candidates a claim needs. */
   private readonly freeVolumes = new Map<string, Obj>();
@@ -151,6 +159,7 @@ export class VolumeController {
     this.nodeInformer.on({ add: requeuePending, update: (o, n) => nodePlanningInputs(o) !== nodePlanningInputs(n) && requeuePending() });
     this.podInformer = new Informer(client, client.resource('', 'pods'));
     const podChanged = (pod: Obj) => {
+      if (this.deletingClaims.size === 0) return;
       for (const name of claimNamesOf(pod)) {
         const claim = this.claims.get(`${pod.metadata.namespace}/${name}`);
         if (claim?.metadata.deletionTimestamp) this.claimQueue.add(objectKey(claim));
