@@ -271,8 +271,11 @@ export class VolumeController {
 
   /** The volumes a claim could bind to: the ones pre-bound to it, the free ones, and the one it names. */
   private candidatesFor(claim: Obj): Obj[] {
+    const preBound = this.volumesByClaim.get(objectKey(claim));
+    // Usually no volume is free and none names the claim yet: no merge to build.
+    if (!preBound && !claim.spec?.volumeName) return this.freeVolumes.size === 0 ? [] : [...this.freeVolumes.values()];
     const out = new Map<string, Obj>(this.freeVolumes);
-    for (const name of this.volumesByClaim.get(objectKey(claim)) ?? []) {
+    for (const name of preBound ?? []) {
       const v = this.volumes.get(name);
       if (v) out.set(name, v);
     }
@@ -282,10 +285,16 @@ export class VolumeController {
   }
 
   private world(claim: Obj): World {
+    const nodeInformer = this.nodeInformer;
+    let nodes: Obj[] | undefined;
     return {
       classes: this.classInformer.list(),
       volumes: this.candidatesFor(claim),
-      nodes: this.nodeInformer.list(),
+      // Listed only when the plan asks (placing a claim): a bound claim's plan never does, and
+      // the list is a copy of every node.
+      get nodes() {
+        return (nodes ??= nodeInformer.list());
+      },
       defaultNodeName: this.opts.defaultNodeName,
       retroactiveDefaultClass: this.retroactiveDefaultClass,
     };
