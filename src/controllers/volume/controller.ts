@@ -3,7 +3,7 @@
 // directory-backed PersistentVolume per claim of that class, binds claims to volumes (also to
 // volumes an administrator made by hand), carries out reclaim policies and holds claims and
 // volumes in use back from deletion. Decisions live in plan.ts; this file only applies them.
-import { rm, rmdir } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
@@ -13,7 +13,7 @@ import { EventRecorder } from '../../client/events.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
 import { NewestView } from '../endpoints/view.ts';
-import { ANN_BETA_STORAGE_PROVISIONER, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER } from './match.ts';
+import { ANN_BETA_STORAGE_PROVISIONER, ANN_STORAGE_PROVISIONER } from './match.ts';
 import {
   PROVISIONER,
   LOCAL_PATH_DIR_ANNOTATION,
@@ -38,7 +38,6 @@ import {
 import { cloneJson } from '../../util/json.ts';
 import { DirectoryMaker } from './directories.ts';
 import { OwnWrites } from './own-writes.ts';
-import { DirectoriesAhead } from './directories-ahead.ts';
 import { VolumeResizer } from './resizer.ts';
 
 export interface VolumeControllerOptions {
@@ -103,8 +102,6 @@ export class VolumeController {
   private readonly resizer: VolumeResizer;
   /** World-writable like upstream's local-path provisioner's, as containers may run as any user. */
   private readonly directories = new DirectoryMaker(0o777);
-  /** Directories of claims the scheduler placed, made while they wait for a worker (directories-ahead.ts). */
-  private readonly ahead = new DirectoriesAhead(this.directories, (path) => rmdir(path));
   private retroactiveDefaultClass = true;
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
@@ -137,7 +134,6 @@ export class VolumeController {
       delete: (c) => {
         this.claims.remove(c);
         this.ownClaimWrites.forget(objectKey(c));
-        this.ahead.drop(volumeNameFor(c));
         for (const name of this.volumesByClaim.get(objectKey(c)) ?? []) this.volumeQueue.add(name);
         if (c.spec?.volumeName) this.volumeQueue.add(c.spec.volumeName);
       },
@@ -206,30 +202,7 @@ export class VolumeController {
   private onClaim(c: Obj): void {
     this.claims.upsert(c);
     const key = objectKey(c);
-    if (this.ownClaimWrites.absorbs(key, c)) return;
-    this.claimQueue.add(key);
-    this.startDirectoryAhead(c);
-  }
-
-  /** When the claim's sync is going to provision it on one of the server's nodes, starts its directory now. */
-  private startDirectoryAhead(c: Obj): void {
-    if (c.spec?.volumeName || c.metadata.deletionTimestamp || !c.metadata.annotations?.[ANN_SELECTED_NODE]) return;
-    const name = volumeNameFor(c);
-    if (this.ahead.has(name) || this.volumes.get(name)) return;
-    const action = planClaim(c, this.world(c));
-    if (action.kind !== 'provision' || !this.classInformer.get(undefined, action.className)) return;
-    const path = this.serverVolumePath(action.node, name);
-    if (path) this.ahead.start(name, path);
-  }
-
-  /**
-   * Where the server keeps a volume it provisions on `node`; undefined for a node on another
-   * machine, which keeps its volumes on its own disk and makes the directory when a pod first
-   * mounts it.
-   */
-  private serverVolumePath(node: string, name: string): string | undefined {
-    if (this.nodeInformer.get(undefined, node)?.metadata.annotations?.[LOCAL_PATH_DIR_ANNOTATION]) return undefined;
-    return join(this.volumesDir, name);
+    if (!this.ownClaimWrites.absorbs(key, c)) this.claimQueue.add(key);
   }
 
   private onVolume(v: Obj): void {
@@ -315,8 +288,6 @@ export class VolumeController {
     // A claim on its way out gets no new volume; its bound volume stays bound until it is gone.
     if (claim.metadata.deletionTimestamp) return;
     const action = planClaim(claim, this.world(claim));
-    // Bound to some other volume: a directory made ahead for its own will not be used.
-    if (claim.spec?.volumeName && claim.spec.volumeName !== volumeNameFor(claim)) this.ahead.drop(volumeNameFor(claim));
     switch (action.kind) {
       case 'none':
         return;
@@ -407,10 +378,11 @@ export class VolumeController {
     const name = volumeNameFor(claim);
     let volume = this.volumes.get(name);
     if (!volume) {
-      const serverPath = this.serverVolumePath(node, name);
-      const path = serverPath ?? join(this.nodeInformer.get(undefined, node)?.metadata.annotations?.[LOCAL_PATH_DIR_ANNOTATION], name);
-      if (serverPath) await this.ahead.take(name, serverPath);
-      else this.ahead.drop(name);
+      // A node on another machine keeps its volumes on its own disk, where it makes the directory
+      // when a pod first mounts it; the server's own nodes get one under the server's data dir.
+      const nodeDir: string | undefined = this.nodeInformer.get(undefined, node)?.metadata.annotations?.[LOCAL_PATH_DIR_ANNOTATION];
+      const path = nodeDir ? join(nodeDir, name) : join(this.volumesDir, name);
+      if (!nodeDir) await this.directories.make(path);
       try {
         const pv = provisionedVolume(claim, sc, node, path);
         volume = await this.ownVolumeWrites.track(name, () => this.client.create(this.pvs, undefined, pv), () => this.volumeChanged(name));
