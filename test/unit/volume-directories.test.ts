@@ -37,3 +37,45 @@ test('directories made in batches exist with mode 0777 when their promises resol
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('requests made while a batch is at the helper go together in the next batch, not one batch per turn', async () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'ordinal-dirs-'));
+  const maker = new DirectoryMaker(0o777);
+  try {
+    // One request per event-loop turn, as provisioning syncs make them: a turn is microseconds,
+    // a batch at the helper at least one mkdir and one chmod (hundreds of microseconds).
+    const turns = 200;
+    const made: Promise<void>[] = [];
+    for (let i = 0; i < turns; i++) {
+      made.push(maker.make(join(root, `pvc-${i}`)));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(made);
+    for (let i = 0; i < turns; i++) assert.equal(statSync(join(root, `pvc-${i}`)).mode & 0o777, 0o777);
+    assert.ok(maker.batchesSent < turns / 2, `${maker.batchesSent} batches for ${turns} requests in ${turns} turns`);
+    // And a request after everything was answered is sent on its own, without waiting for more.
+    const before = maker.batchesSent;
+    await maker.make(join(root, 'later'));
+    assert.equal(maker.batchesSent, before + 1);
+  } finally {
+    maker.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('requests waiting for the batch at the helper are still made when the maker is stopped', async () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'ordinal-dirs-'));
+  const maker = new DirectoryMaker(0o777);
+  try {
+    const first = maker.make(join(root, 'first'));
+    await new Promise((r) => setImmediate(r));
+    // The first batch is at the helper now; this one waits for its answer, which never comes.
+    const waiting = maker.make(join(root, 'waiting'));
+    maker.stop();
+    await Promise.all([first, waiting]);
+    assert.equal(statSync(join(root, 'waiting')).mode & 0o777, 0o777);
+  } finally {
+    maker.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -37,6 +37,7 @@ import {
 } from './plan.ts';
 import { cloneJson } from '../../util/json.ts';
 import { DirectoryMaker } from './directories.ts';
+import { OwnWrites } from './own-writes.ts';
 import { VolumeResizer } from './resizer.ts';
 
 export interface VolumeControllerOptions {
@@ -78,12 +79,23 @@ export class VolumeController {
   private readonly classInformer: Informer;
   private readonly nodeInformer: Informer;
   private readonly podInformer: Informer;
-  private readonly claims = new NewestView();
+  private readonly claims = new NewestView((key, _old, c) => {
+    if (c?.metadata.deletionTimestamp) this.deletingClaims.add(key);
+    else this.deletingClaims.delete(key);
+  });
+  /**
+   * Claims on their way out: the only ones a pod's change can concern (pvc-protection). Usually
+   * none, so most pod changes are dismissed without looking at their volumes.
+   */
+  private readonly deletingClaims = new Set<string>();
   private readonly volumes: NewestView;
   /** Volumes nobody claims, and volumes by the claim they name: the only candidates a claim needs. */
   private readonly freeVolumes = new Map<string, Obj>();
   private readonly volumesByClaim = new Map<string, Set<string>>();
   private readonly claimQueue: WorkQueue;
+  /** The binding chain's own writes, whose echoes need no sync (own-writes.ts). */
+  private readonly ownClaimWrites = new OwnWrites();
+  private readonly ownVolumeWrites = new OwnWrites();
   private readonly volumeQueue: WorkQueue;
   private readonly events: EventRecorder;
   /** Grows the volumes of claims whose request grew (resize-plan.ts). */
@@ -121,6 +133,7 @@ export class VolumeController {
       update: (_o, c) => this.onClaim(c),
       delete: (c) => {
         this.claims.remove(c);
+        this.ownClaimWrites.forget(objectKey(c));
         for (const name of this.volumesByClaim.get(objectKey(c)) ?? []) this.volumeQueue.add(name);
         if (c.spec?.volumeName) this.volumeQueue.add(c.spec.volumeName);
       },
@@ -131,6 +144,7 @@ export class VolumeController {
       update: (_o, v) => this.onVolume(v),
       delete: (v) => {
         this.volumes.remove(v);
+        this.ownVolumeWrites.forget(v.metadata.name);
         const claimKey = claimKeyOfRef(v.spec?.claimRef);
         if (claimKey) this.claimQueue.add(claimKey);
       },
@@ -145,6 +159,7 @@ export class VolumeController {
     this.nodeInformer.on({ add: requeuePending, update: (o, n) => nodePlanningInputs(o) !== nodePlanningInputs(n) && requeuePending() });
     this.podInformer = new Informer(client, client.resource('', 'pods'));
     const podChanged = (pod: Obj) => {
+      if (this.deletingClaims.size === 0) return;
       for (const name of claimNamesOf(pod)) {
         const claim = this.claims.get(`${pod.metadata.namespace}/${name}`);
         if (claim?.metadata.deletionTimestamp) this.claimQueue.add(objectKey(claim));
@@ -186,15 +201,22 @@ export class VolumeController {
 
   private onClaim(c: Obj): void {
     this.claims.upsert(c);
-    this.claimQueue.add(objectKey(c));
+    const key = objectKey(c);
+    if (!this.ownClaimWrites.absorbs(key, c)) this.claimQueue.add(key);
   }
 
   private onVolume(v: Obj): void {
     this.volumes.upsert(v);
-    this.volumeQueue.add(v.metadata.name);
-    const claimKey = claimKeyOfRef(v.spec?.claimRef);
+    if (!this.ownVolumeWrites.absorbs(v.metadata.name, v)) this.volumeChanged(v.metadata.name);
+  }
+
+  /** A volume changed: it, and the claim it names (or, when free, every pending claim), need a sync. */
+  private volumeChanged(name: string): void {
+    this.volumeQueue.add(name);
+    const v = this.volumes.get(name);
+    const claimKey = claimKeyOfRef(v?.spec?.claimRef);
     if (claimKey) this.claimQueue.add(claimKey);
-    else this.enqueuePendingClaims();
+    else if (v) this.enqueuePendingClaims();
   }
 
   private indexVolume(name: string, old: Obj | undefined, obj: Obj | undefined): void {
@@ -222,8 +244,11 @@ export class VolumeController {
 
   /** The volumes a claim could bind to: the ones pre-bound to it, the free ones, and the one it names. */
   private candidatesFor(claim: Obj): Obj[] {
+    const preBound = this.volumesByClaim.get(objectKey(claim));
+    // Usually no volume is free and none names the claim yet: no merge to build.
+    if (!preBound && !claim.spec?.volumeName) return this.freeVolumes.size === 0 ? [] : [...this.freeVolumes.values()];
     const out = new Map<string, Obj>(this.freeVolumes);
-    for (const name of this.volumesByClaim.get(objectKey(claim)) ?? []) {
+    for (const name of preBound ?? []) {
       const v = this.volumes.get(name);
       if (v) out.set(name, v);
     }
@@ -233,10 +258,16 @@ export class VolumeController {
   }
 
   private world(claim: Obj): World {
+    const nodeInformer = this.nodeInformer;
+    let nodes: Obj[] | undefined;
     return {
       classes: this.classInformer.list(),
       volumes: this.candidatesFor(claim),
-      nodes: this.nodeInformer.list(),
+      // Listed only when the plan asks (placing a claim): a bound claim's plan never does, and
+      // the list is a copy of every node.
+      get nodes() {
+        return (nodes ??= nodeInformer.list());
+      },
       defaultNodeName: this.opts.defaultNodeName,
       retroactiveDefaultClass: this.retroactiveDefaultClass,
     };
@@ -262,7 +293,6 @@ export class VolumeController {
         return;
       case 'bind':
         await this.bind(action.volume, claim);
-        await this.resize(key);
         return;
       case 'assignDefaultClass': {
         const next = cloneJson(claim);
@@ -297,27 +327,40 @@ export class VolumeController {
     }
   }
 
-  /** Binds in upstream's order: volume → claim, volume phase, claim → volume, claim phase. Each step is skipped when done. */
+  /**
+   * Binds in upstream's order: volume → claim, volume phase, claim → volume, claim phase. Each step
+   * is skipped when done. The states written are taken to their end here (the volume's checked,
+   * the claim's resize step run), so their echoes need no sync.
+   */
   private async bind(volume: Obj, claim: Obj, extraClaimAnnotations: Record<string, string> = {}): Promise<void> {
+    const name: string = volume.metadata.name;
+    const key = objectKey(claim);
+    const writeVolume = (write: () => Promise<Obj>) => this.ownVolumeWrites.track(name, write, () => this.volumeChanged(name));
+    const writeClaim = (write: () => Promise<Obj>) => this.ownClaimWrites.track(key, write, () => this.claimQueue.add(key));
     const v = volumeBoundTo(volume, claim);
     if (v) {
-      volume = await this.client.update(this.pvs, v);
+      volume = await writeVolume(() => this.client.update(this.pvs, v));
       this.volumes.upsert(volume);
     }
     if (volume.status?.phase !== 'Bound') {
-      volume = await this.client.update(this.pvs, { ...volume, status: { phase: 'Bound' } }, 'status');
+      const bound = { ...volume, status: { phase: 'Bound' } };
+      volume = await writeVolume(() => this.client.update(this.pvs, bound, 'status'));
       this.volumes.upsert(volume);
     }
     const c = claimBoundTo(claim, volume, extraClaimAnnotations);
     if (c) {
-      claim = await this.client.update(this.pvcs, c);
+      claim = await writeClaim(() => this.client.update(this.pvcs, c));
       this.claims.upsert(claim);
     }
     const status = boundClaimStatus(claim, volume);
     if (status) {
-      claim = await this.client.update(this.pvcs, { ...claim, status }, 'status');
+      const next = { ...claim, status };
+      claim = await writeClaim(() => this.client.update(this.pvcs, next, 'status'));
       this.claims.upsert(claim);
     }
+    // What a sync of the volume would find to do; normally nothing, as it is bound to this claim now.
+    if (volumeProtection(volume) || releaseControllerFinalizer(volume) || planVolume(volume, claim).kind !== 'none') this.volumeQueue.add(name);
+    await this.resize(key);
   }
 
   /** One step of an expansion of a bound claim; the write it makes brings the claim (or its volume) back for the next. */
@@ -341,7 +384,8 @@ export class VolumeController {
       const path = nodeDir ? join(nodeDir, name) : join(this.volumesDir, name);
       if (!nodeDir) await this.directories.make(path);
       try {
-        volume = await this.client.create(this.pvs, undefined, provisionedVolume(claim, sc, node, path));
+        const pv = provisionedVolume(claim, sc, node, path);
+        volume = await this.ownVolumeWrites.track(name, () => this.client.create(this.pvs, undefined, pv), () => this.volumeChanged(name));
         this.events.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${PROVISIONER}`);
         log('info', COMPONENT, 'provisioned volume', { claim: objectKey(claim), volume: name, node, path });
       } catch (err) {
