@@ -402,8 +402,7 @@ export class NodeAgent {
   private currentPod(uid: string): Obj | undefined {
     const w = this.workers.get(uid);
     if (!w || this.forgotten.has(uid)) return undefined;
-    const [ns, name] = w.key.split('/');
-    const pod = this.pods.get(ns, name);
+    const pod = this.pods.get(w.namespace, w.name);
     return pod?.metadata.uid === uid ? pod : undefined;
   }
 
