@@ -358,10 +358,11 @@ export class NodeAgent {
     if (this.housekeepingRunning || this.stopped) return 0;
     this.housekeepingRunning = true;
     try {
-      const sandboxes = await this.runtime.listPodSandboxes();
-      if (!sandboxes.length) return 0;
+      // Sandboxes of pods a worker handles are never orphans: the common sweep ends here, before the pod cache is read.
+      const unhandled = (await this.runtime.listPodSandboxes()).filter((s) => !this.workers.has(s.podUid));
+      if (!unhandled.length) return 0;
       const boundNow = bound ?? new Set(this.pods.list().map((p) => p.metadata.uid as string));
-      const orphans = orphanSandboxes(sandboxes, boundNow, new Set(this.workers.keys()));
+      const orphans = orphanSandboxes(unhandled, boundNow, new Set());
       return orphans.length ? await removeOrphans(this.runtime, orphans, this.nodeName) : 0;
     } catch (err) {
       log('warn', 'agent', 'housekeeping failed', { node: this.nodeName, error: String(err) });
@@ -421,6 +422,7 @@ export class NodeAgent {
     // Never two copies of one pod identity: a pod that replaces a force-deleted one of the same name
     // starts only once the old one is fully stopped.
     if (this.blockedByPredecessor(w)) return;
+    if (w.wroteVersion(pod)) return;
     w.kick();
   }
 

@@ -24,6 +24,11 @@ export class DueQueue<K> {
   private readonly serve: (key: K) => void;
   /** Keys by the slot (due time, ms) they wait in. */
   private readonly slots = new Map<number, Set<K>>();
+  /**
+   * The slots' times in ascending order, so a wake-up visits only the slots it serves. A slot
+   * emptied by cancel() stays listed until its time (skipped then), and one made again is listed twice.
+   */
+  private readonly times: number[] = [];
   /** Each waiting key's slot. */
   private readonly dueOf = new Map<K, number>();
   /** Keys to serve as soon as possible, all in one wake-up. */
@@ -48,7 +53,10 @@ export class DueQueue<K> {
     }
     const due = slotDueMs(Date.now() + delayMs, delayMs);
     let slot = this.slots.get(due);
-    if (!slot) this.slots.set(due, (slot = new Set()));
+    if (!slot) {
+      this.slots.set(due, (slot = new Set()));
+      insertSorted(this.times, due);
+    }
     slot.add(key);
     this.dueOf.set(key, due);
     this.arm(due);
@@ -76,6 +84,7 @@ export class DueQueue<K> {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.slots.clear();
+    this.times.length = 0;
     this.dueOf.clear();
     this.soon.clear();
   }
@@ -95,22 +104,36 @@ export class DueQueue<K> {
     const upTo = Math.max(armedFor, Date.now());
     const due: K[] = [...this.soon];
     this.soon.clear();
-    let next = Infinity;
-    for (const [at, slot] of this.slots) {
-      if (at > upTo) {
-        if (at < next) next = at;
-        continue;
-      }
+    const times = this.times;
+    let served = 0;
+    while (served < times.length && times[served]! <= upTo) {
+      const at = times[served++]!;
+      const slot = this.slots.get(at);
+      if (!slot) continue;
       this.slots.delete(at);
       for (const key of slot) {
         this.dueOf.delete(key);
         due.push(key);
       }
     }
-    if (next !== Infinity) this.arm(next);
+    times.splice(0, served);
+    if (times.length) this.arm(times[0]!);
     for (const key of due) {
       if (this.stopped) return;
       this.serve(key);
     }
   }
+}
+
+/** Inserts `t` into the ascending array `times` (binary search; new slots are mostly the latest). */
+function insertSorted(times: number[], t: number): void {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === times.length) times.push(t);
+  else times.splice(lo, 0, t);
 }

@@ -99,6 +99,8 @@ export class PodWorker {
   private timerAt = Infinity;
   /** The newest version of the pod we know (our own status writes are newer than the informer for a moment). */
   private latest: Obj | undefined;
+  /** The resourceVersions of the worker's last two status writes (a pod's start makes two in a row). */
+  private written: [string | undefined, string | undefined] = [undefined, undefined];
   /** Liveness, readiness and startup probes, run on their own timers; results come back through kick(). */
   private proberOf: PodProber | undefined;
   /** Containers being killed (preStop, then the stop signal), by container ID; a shorter grace period reaches them through kick(). */
@@ -121,6 +123,16 @@ export class PodWorker {
 
   isDone(): boolean {
     return this.done;
+  }
+
+  /**
+   * Whether this version of the pod is one of the worker's own status writes, coming back through
+   * the informer: it changes nothing the worker did not already act on, so it needs no sync (as
+   * the kubelet's pod config only reconciles status-only updates instead of syncing the pod).
+   */
+  wroteVersion(pod: Obj): boolean {
+    const rv = pod.metadata.resourceVersion;
+    return rv !== undefined && (rv === this.written[0] || rv === this.written[1]);
   }
 
   /** Asks for a sync; syncs never overlap, and one asked for during a sync runs right after it. */
@@ -636,7 +648,10 @@ export class PodWorker {
     let target = pod;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        this.latest = await this.ctx.client.update(pods, { ...target, status }, 'status');
+        const written = await this.ctx.client.update(pods, { ...target, status }, 'status');
+        this.latest = written;
+        // An update that changed nothing answers the stored version, which is not ours.
+        if (written.metadata.resourceVersion !== target.metadata.resourceVersion) this.written = [written.metadata.resourceVersion, this.written[0]];
         return;
       } catch (err) {
         if (err instanceof ApiError && err.code === 404) return;

@@ -64,3 +64,41 @@ test('keys are served once, at their slot, through one timer; rescheduling and c
     mock.timers.reset();
   }
 });
+
+test('randomized: every key is served once, at or after its time and within its slot; cancelled or replaced times never', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 5_000_000 });
+  try {
+    let seed = 7;
+    const r = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const want = new Map<number, { at: number; delay: number }>();
+    const servedAt = new Map<number, number>();
+    const q = new DueQueue<number>((k) => {
+      assert.equal(servedAt.has(k), false, `key ${k} served twice`);
+      servedAt.set(k, Date.now());
+    });
+    for (let step = 0; step < 3000; step++) {
+      const k = Math.floor(r() * 400);
+      if (servedAt.has(k)) continue;
+      const roll = r();
+      if (roll < 0.15) {
+        q.cancel(k);
+        want.delete(k);
+      } else if (roll < 0.7) {
+        const delay = r() < 0.1 ? 0 : Math.floor(r() * 70_000);
+        q.schedule(k, delay);
+        want.set(k, { at: Date.now() + delay, delay });
+      } else mock.timers.tick(Math.floor(r() * 400));
+    }
+    for (let i = 0; i < 800; i++) mock.timers.tick(100);
+    assert.equal(q.size, 0);
+    assert.deepEqual([...servedAt.keys()].sort((a, b) => a - b), [...want.keys()].sort((a, b) => a - b), 'served exactly the keys still scheduled');
+    for (const [k, { at, delay }] of want) {
+      const got = servedAt.get(k)!;
+      assert.ok(got >= at, `key ${k} served ${at - got} ms early`);
+      // The clock moves in ticks of up to 400 ms, which add to the slot's rounding.
+      assert.ok(got - at <= Math.max(250, delay / 8) + 400, `key ${k} (delay ${delay}) served ${got - at} ms late`);
+    }
+  } finally {
+    mock.timers.reset();
+  }
+});
