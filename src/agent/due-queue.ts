@@ -1,4 +1,4 @@
-// Many keys each due at its own time, served by one timer. A node looks at each claim its pods
+// Many items each due at its own time, served by one timer. A node looks at each claim its pods
 // mount on a jittered, backing-off schedule (volume-expansion.ts); with a timer each, 10,000 claims
 // meant 10,000 live timers re-armed at every look. Here a due time is rounded up to a slot no wider
 // than an eighth of its delay (well inside the ±25 % jitter the callers add), so keys due together
@@ -20,81 +20,101 @@ export function slotDueMs(atMs: number, delayMs: number): number {
   return Math.ceil(atMs / width) * width;
 }
 
-export class DueQueue<K> {
+/** What a DueQueue schedules: an object that carries its own place in the queue. */
+export interface DueItem {
+  /** Owned by the queue: the slot the item waits for (SOON for the next microtask), undefined when it waits for none. */
+  dueSlot?: number;
+}
+
+const SOON = -1;
+
+export class DueQueue<K extends DueItem> {
   private readonly serve: (key: K) => void;
-  /** Keys by the slot (due time, ms) they wait in. */
-  private readonly slots = new Map<number, Set<K>>();
   /**
-   * The slots' times in ascending order, so a wake-up visits only the slots it serves. A slot
-   * emptied by cancel() stays listed until its time (skipped then), and one made again is listed twice.
+   * Items by the slot (due time, ms) they were put in. An item rescheduled or cancelled stays in
+   * its old slot until that slot's time and is skipped then (its dueSlot no longer names the slot):
+   * no per-item bookkeeping beyond its own field.
    */
+  private readonly slots = new Map<number, K[]>();
+  /** The slots' times in ascending order, so a wake-up visits only the slots it serves (a time may be listed twice). */
   private readonly times: number[] = [];
-  /** Each waiting key's slot. */
-  private readonly dueOf = new Map<K, number>();
-  /** Keys to serve as soon as possible, all in one wake-up. */
-  private readonly soon = new Set<K>();
+  /** Items to serve once the caller's synchronous work is done, all in one microtask. */
+  private soon: K[] = [];
+  private soonQueued = false;
   private timer: NodeJS.Timeout | undefined;
   /** The slot the timer is armed for (Infinity when it is not armed). */
   private armedFor = Infinity;
+  private waiting = 0;
   private stopped = false;
 
   constructor(serve: (key: K) => void) {
     this.serve = serve;
   }
 
-  /** Serves `key` once, `delayMs` from now (0: in the next wake-up); replaces a time it was waiting for. */
+  /**
+   * Serves `key` once, `delayMs` from now (0: once the caller's synchronous work is done, without a
+   * timer); replaces a time it was waiting for.
+   */
   schedule(key: K, delayMs: number): void {
     if (this.stopped) return;
-    this.cancel(key);
+    if (key.dueSlot === undefined) this.waiting++;
     if (delayMs <= 0) {
-      this.soon.add(key);
-      this.arm(-Infinity);
+      key.dueSlot = SOON;
+      this.soon.push(key);
+      if (!this.soonQueued) {
+        this.soonQueued = true;
+        queueMicrotask(() => this.serveSoon());
+      }
       return;
     }
     const due = slotDueMs(Date.now() + delayMs, delayMs);
+    key.dueSlot = due;
     let slot = this.slots.get(due);
     if (!slot) {
-      this.slots.set(due, (slot = new Set()));
+      this.slots.set(due, (slot = []));
       insertSorted(this.times, due);
     }
-    slot.add(key);
-    this.dueOf.set(key, due);
+    slot.push(key);
     this.arm(due);
   }
 
   /** Forgets `key`'s waiting time, if any. */
   cancel(key: K): void {
-    if (this.soon.delete(key)) return;
-    const due = this.dueOf.get(key);
-    if (due === undefined) return;
-    this.dueOf.delete(key);
-    const slot = this.slots.get(due);
-    slot?.delete(key);
-    // The timer may stay armed for an emptied slot: waking up to nothing is cheaper than re-arming.
-    if (slot?.size === 0) this.slots.delete(due);
+    if (key.dueSlot === undefined) return;
+    key.dueSlot = undefined;
+    this.waiting--;
   }
 
-  /** How many keys wait (for tests). */
+  /** How many items wait (for tests). */
   get size(): number {
-    return this.soon.size + this.dueOf.size;
+    return this.waiting;
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    for (const slot of this.slots.values()) for (const key of slot) key.dueSlot = undefined;
+    for (const key of this.soon) key.dueSlot = undefined;
     this.slots.clear();
     this.times.length = 0;
-    this.dueOf.clear();
-    this.soon.clear();
+    this.soon = [];
+    this.waiting = 0;
   }
 
-  /** Arms the timer for `due` (-Infinity: at once) unless it already wakes up no later. */
+  /** Arms the timer for `due` unless it already wakes up no later. */
   private arm(due: number): void {
     if (due >= this.armedFor) return;
     clearTimeout(this.timer);
     this.armedFor = due;
-    this.timer = setTimeout(() => this.wake(due), due === -Infinity ? 0 : Math.max(0, due - Date.now()));
+    this.timer = setTimeout(() => this.wake(due), Math.max(0, due - Date.now()));
+  }
+
+  private serveSoon(): void {
+    this.soonQueued = false;
+    const due = this.soon;
+    this.soon = [];
+    this.serveSlot(due, SOON);
   }
 
   private wake(armedFor: number): void {
@@ -102,24 +122,28 @@ export class DueQueue<K> {
     this.armedFor = Infinity;
     // What the timer was armed for is due even if the clock reads a hair earlier.
     const upTo = Math.max(armedFor, Date.now());
-    const due: K[] = [...this.soon];
-    this.soon.clear();
     const times = this.times;
-    let served = 0;
-    while (served < times.length && times[served]! <= upTo) {
-      const at = times[served++]!;
+    const due: [number, K[]][] = [];
+    let passed = 0;
+    while (passed < times.length && times[passed]! <= upTo) {
+      const at = times[passed++]!;
       const slot = this.slots.get(at);
       if (!slot) continue;
       this.slots.delete(at);
-      for (const key of slot) {
-        this.dueOf.delete(key);
-        due.push(key);
-      }
+      due.push([at, slot]);
     }
-    times.splice(0, served);
+    times.splice(0, passed);
     if (times.length) this.arm(times[0]!);
-    for (const key of due) {
+    for (const [at, slot] of due) this.serveSlot(slot, at);
+  }
+
+  /** Serves the slot's items that still wait for it (not rescheduled or cancelled since). */
+  private serveSlot(items: K[], at: number): void {
+    for (const key of items) {
       if (this.stopped) return;
+      if (key.dueSlot !== at) continue;
+      key.dueSlot = undefined;
+      this.waiting--;
       this.serve(key);
     }
   }

@@ -10,7 +10,7 @@ import type { Client } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { log } from '../util/log.ts';
-import { DueQueue } from './due-queue.ts';
+import { DueQueue, type DueItem } from './due-queue.ts';
 import { awaitsNodeExpansion, expansionUnderWay, finishedExpansionStatus, mountsItsVolumes, nextLookMs, podClaimNames } from './volume-expansion-logic.ts';
 
 export interface VolumeExpansionOptions {
@@ -19,7 +19,7 @@ export interface VolumeExpansionOptions {
 }
 
 /** One mounted claim: the running pods that mount it (by UID), and its next look. */
-interface Mounted {
+interface Mounted extends DueItem {
   key: string;
   namespace: string;
   name: string;

@@ -1,7 +1,12 @@
-// One timer serving many keys, each at or a little after the time it asked for (agent/due-queue.ts).
+// One timer serving many items, each at or a little after the time it asked for (agent/due-queue.ts).
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { DueQueue, slotDueMs, slotWidthMs } from '../../src/agent/due-queue.ts';
+import { DueQueue, slotDueMs, slotWidthMs, type DueItem } from '../../src/agent/due-queue.ts';
+
+interface Item extends DueItem {
+  name: string;
+}
+const items = (...names: string[]): Item[] => names.map((name) => ({ name }));
 
 test('slots are at most an eighth of the delay, never earlier than asked, and on one grid', () => {
   assert.equal(slotWidthMs(0), 250);
@@ -21,42 +26,46 @@ test('slots are at most an eighth of the delay, never earlier than asked, and on
   }
 });
 
-test('keys are served once, at their slot, through one timer; rescheduling and cancelling replace the time', () => {
+test('items are served once, at their slot, through one timer; rescheduling and cancelling replace the time', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
   try {
     const served: string[] = [];
-    const q = new DueQueue<string>((k) => served.push(k));
-    q.schedule('a', 1000);
-    q.schedule('b', 1100);
-    q.schedule('c', 5000);
-    q.schedule('d', 0);
+    const q = new DueQueue<Item>((k) => served.push(k.name));
+    const [a, b, c, d, e] = items('a', 'b', 'c', 'd', 'e');
+    q.schedule(a!, 1000);
+    q.schedule(b!, 1100);
+    q.schedule(c!, 5000);
+    q.schedule(d!, 0);
     assert.equal(q.size, 4);
-    mock.timers.tick(0);
-    assert.deepEqual(served, ['d'], 'delay 0 goes in the next wake-up');
+    assert.equal(served.length, 0, 'never within the caller');
+    await Promise.resolve();
+    assert.deepEqual(served, ['d'], 'delay 0 is served right after the caller, without a timer');
     mock.timers.tick(999);
     assert.deepEqual(served, ['d'], 'nothing before its time');
     mock.timers.tick(1);
     assert.deepEqual(served, ['d', 'a']);
     mock.timers.tick(250);
     assert.deepEqual(served, ['d', 'a', 'b'], 'b within its 250 ms slot');
-    q.schedule('c', 200); // moved earlier
-    q.schedule('e', 300);
-    q.cancel('e');
+    q.schedule(c!, 200); // moved earlier
+    q.schedule(e!, 300);
+    q.cancel(e!);
+    assert.equal(q.size, 1);
     mock.timers.tick(250);
     assert.deepEqual(served, ['d', 'a', 'b', 'c']);
     mock.timers.tick(10_000);
     assert.deepEqual(served, ['d', 'a', 'b', 'c'], 'served once; cancelled never');
     assert.equal(q.size, 0);
-    // A key served can schedule itself again from its own serving.
-    const again = new DueQueue<string>((k) => {
-      served.push(`again ${k}`);
+    // An item served can schedule itself again from its own serving.
+    const again = new DueQueue<Item>((k) => {
+      served.push(`again ${k.name}`);
       if (served.length < 8) again.schedule(k, 2000);
     });
-    again.schedule('x', 2000);
+    again.schedule({ name: 'x' }, 2000);
     for (let i = 0; i < 6; i++) mock.timers.tick(1000);
     assert.deepEqual(served.slice(4), ['again x', 'again x', 'again x']);
     again.stop();
-    q.schedule('z', 10);
+    const z = { name: 'z' };
+    q.schedule(z, 10);
     q.stop();
     mock.timers.tick(1000);
     assert.equal(served.includes('z'), false, 'a stopped queue serves nothing');
@@ -65,19 +74,20 @@ test('keys are served once, at their slot, through one timer; rescheduling and c
   }
 });
 
-test('randomized: every key is served once, at or after its time and within its slot; cancelled or replaced times never', () => {
+test('randomized: every item is served once, at or after its time and within its slot; cancelled or replaced times never', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 5_000_000 });
   try {
     let seed = 7;
     const r = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const want = new Map<number, { at: number; delay: number }>();
-    const servedAt = new Map<number, number>();
-    const q = new DueQueue<number>((k) => {
-      assert.equal(servedAt.has(k), false, `key ${k} served twice`);
+    const pool = Array.from({ length: 400 }, (_, i) => ({ name: String(i) }));
+    const want = new Map<Item, { at: number; delay: number }>();
+    const servedAt = new Map<Item, number>();
+    const q = new DueQueue<Item>((k) => {
+      assert.equal(servedAt.has(k), false, `item ${k.name} served twice`);
       servedAt.set(k, Date.now());
     });
     for (let step = 0; step < 3000; step++) {
-      const k = Math.floor(r() * 400);
+      const k = pool[Math.floor(r() * pool.length)]!;
       if (servedAt.has(k)) continue;
       const roll = r();
       if (roll < 0.15) {
@@ -88,15 +98,22 @@ test('randomized: every key is served once, at or after its time and within its 
         q.schedule(k, delay);
         want.set(k, { at: Date.now() + delay, delay });
       } else mock.timers.tick(Math.floor(r() * 400));
+      assert.equal(q.size, [...want.keys()].filter((x) => !servedAt.has(x)).length);
+      // Items due at once are served when the caller yields.
+      await Promise.resolve();
     }
     for (let i = 0; i < 800; i++) mock.timers.tick(100);
     assert.equal(q.size, 0);
-    assert.deepEqual([...servedAt.keys()].sort((a, b) => a - b), [...want.keys()].sort((a, b) => a - b), 'served exactly the keys still scheduled');
+    assert.deepEqual(
+      [...servedAt.keys()].map((k) => k.name).sort(),
+      [...want.keys()].map((k) => k.name).sort(),
+      'served exactly the items still scheduled',
+    );
     for (const [k, { at, delay }] of want) {
       const got = servedAt.get(k)!;
-      assert.ok(got >= at, `key ${k} served ${at - got} ms early`);
+      assert.ok(got >= at, `item ${k.name} served ${at - got} ms early`);
       // The clock moves in ticks of up to 400 ms, which add to the slot's rounding.
-      assert.ok(got - at <= Math.max(250, delay / 8) + 400, `key ${k} (delay ${delay}) served ${got - at} ms late`);
+      assert.ok(got - at <= Math.max(250, delay / 8) + 400, `item ${k.name} (delay ${delay}) served ${got - at} ms late`);
     }
   } finally {
     mock.timers.reset();
