@@ -92,6 +92,7 @@ export class NodeAgent {
   private readonly deletedPods = new Map<string, Obj>();
   /** Workers by pod namespace/name: more than one only while a replaced pod is still stopping. */
   private readonly byKey = new Map<string, Set<PodWorker>>();
+  private readonly hasWorker = (podUid: string): boolean => this.workers.has(podUid);
   private readonly bootID = randomUUID();
   private readonly ctx: WorkerContext;
   private unsubscribe: (() => void) | undefined;
@@ -359,6 +360,7 @@ export class NodeAgent {
     this.housekeepingRunning = true;
     try {
       // Sandboxes of pods a worker handles are never orphans: the common sweep ends here, before the pod cache is read.
+      if (this.runtime.allSandboxesOf?.(this.hasWorker)) return 0;
       const unhandled = (await this.runtime.listPodSandboxes()).filter((s) => !this.workers.has(s.podUid));
       if (!unhandled.length) return 0;
       const boundNow = bound ?? new Set(this.pods.list().map((p) => p.metadata.uid as string));

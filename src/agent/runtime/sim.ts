@@ -152,6 +152,11 @@ export class SimRuntime implements Runtime {
     return found.map((x) => ({ sandboxId: x.id, ip: x.ip, podUid: x.podUid, namespace: x.namespace, name: x.name, state: x.state }));
   }
 
+  allSandboxesOf(handled: (podUid: string) => boolean): boolean {
+    for (const uid of this.sandboxesOf.keys()) if (!handled(uid)) return false;
+    return true;
+  }
+
   /** Every image counts as present on the simulated node, whatever the policy: nothing is ever pulled. */
   async pullImage(image: string, policy: PullPolicy): Promise<ImagePullResult> {
     void policy;
