@@ -9,7 +9,7 @@ import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { goDuration, restartDecision, type BackoffEntry } from './backoff.ts';
-import { computePodStatus, isTerminalPhase, type ContainerInput } from './pod-status.ts';
+import { computePodStatus, isTerminalPhase, statusUpdateBody, type ContainerInput } from './pod-status.ts';
 import { sameJson } from './json-equal.ts';
 import { PodProber } from './prober.ts';
 import { killingMessage, normalizeProbeResult, restartsAfterKill } from './prober-logic.ts';
@@ -87,6 +87,9 @@ export class PodWorker {
   private hasProbes = false;
   private sandbox: SandboxInfo | undefined;
   private records: ContainerRecord[] = [];
+  /** The init containers (sidecars included) and the regular ones, in spec order: records never change after initialize. */
+  private inits: ContainerRecord[] = [];
+  private regulars: ContainerRecord[] = [];
   private startTime: string | undefined;
   private initialized = false;
   /** The runtime side is torn down; nothing runs for this pod any more. */
@@ -238,18 +241,20 @@ export class PodWorker {
 
     await this.refresh();
     // An exit is reported before anything is restarted, as the kubelet's status shows it.
-    const newlyExited = this.records.filter((r) => r.status?.state === 'exited' && r.exitReported !== r.id);
-    if (newlyExited.length) {
-      for (const r of newlyExited) r.exitReported = r.id;
-      for (const r of newlyExited) r.ready = false;
-      await this.report(pod);
+    let newlyExited = false;
+    for (const r of this.records) {
+      if (r.status?.state !== 'exited' || r.exitReported === r.id) continue;
+      r.exitReported = r.id;
+      r.ready = false;
+      newlyExited = true;
     }
+    if (newlyExited) await this.report(pod);
 
     const now = Date.now();
     const policy: string = pod.spec?.restartPolicy ?? 'Always';
     // Init containers run one at a time, in order; sidecars start in their turn and keep running.
     let initsDone = true;
-    for (const r of this.records.filter((x) => x.init)) {
+    for (const r of this.inits) {
       if (r.sidecar) {
         if (!r.id) await this.startContainer(pod, r);
         else if (r.status?.state === 'exited') await this.maybeRestart(pod, r, 'Always', now);
@@ -266,7 +271,7 @@ export class PodWorker {
       break;
     }
     if (initsDone && !this.terminal) {
-      for (const r of this.records.filter((x) => !x.init)) {
+      for (const r of this.regulars) {
         if (!r.id) await this.startContainer(pod, r);
         else if (r.status?.state === 'exited') await this.maybeRestart(pod, r, policy, now);
       }
@@ -274,8 +279,7 @@ export class PodWorker {
     await this.applyProbes(pod);
 
     // Nothing left to run and nothing will restart: the pod is finished.
-    const regular = this.records.filter((r) => !r.init);
-    if (!this.terminal && initsDone && regular.every((r) => r.status?.state === 'exited' && r.restartAtMs === undefined && !willRestart(policy, r))) this.terminal = true;
+    if (!this.terminal && initsDone && this.regulars.every((r) => r.status?.state === 'exited' && r.restartAtMs === undefined && !willRestart(policy, r))) this.terminal = true;
     await this.report(this.pod() ?? pod);
     if (this.terminal) {
       await this.teardown(0);
@@ -291,7 +295,9 @@ export class PodWorker {
       const old = statuses.find((s) => s.name === spec.name);
       return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: old?.restartCount ?? 0, ready: false, started: false };
     };
-    this.records = [...(pod.spec?.initContainers ?? []).map((c: Obj) => make(c, true)), ...(pod.spec?.containers ?? []).map((c: Obj) => make(c, false))];
+    this.inits = (pod.spec?.initContainers ?? []).map((c: Obj) => make(c, true));
+    this.regulars = (pod.spec?.containers ?? []).map((c: Obj) => make(c, false));
+    this.records = [...this.inits, ...this.regulars];
     // Probes are immutable in a pod's spec, as the containers are.
     this.hasProbes = this.records.some((r) => r.spec.startupProbe || r.spec.readinessProbe || r.spec.livenessProbe);
     this.startTime = pod.status?.startTime;
@@ -625,7 +631,8 @@ export class PodWorker {
   }
 
   private initsComplete(): boolean {
-    return this.records.filter((r) => r.init && !r.sidecar).every(exitedOk);
+    for (const r of this.inits) if (!r.sidecar && !exitedOk(r)) return false;
+    return true;
   }
 
   /** Writes the pod's status if it changed. */
@@ -648,7 +655,7 @@ export class PodWorker {
     let target = pod;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const written = await this.ctx.client.update(pods, { ...target, status }, 'status');
+        const written = await this.ctx.client.update(pods, statusUpdateBody(target, status), 'status');
         this.latest = written;
         // An update that changed nothing answers the stored version, which is not ours.
         if (written.metadata.resourceVersion !== target.metadata.resourceVersion) this.written = [written.metadata.resourceVersion, this.written[0]];
