@@ -657,8 +657,10 @@ export class PodWorker {
       try {
         const written = await this.ctx.client.update(pods, statusUpdateBody(target, status), 'status');
         this.latest = written;
-        // An update that changed nothing answers the stored version, which is not ours.
-        if (written.metadata.resourceVersion !== target.metadata.resourceVersion) this.written = [written.metadata.resourceVersion, this.written[0]];
+        // Ours only when written straight over the version this worker synced on: after a conflict
+        // the write sits on changes of others, which must still come to a sync. An update that
+        // changed nothing answers the stored version, which is not ours either.
+        if (attempt === 0 && written.metadata.resourceVersion !== target.metadata.resourceVersion) this.written = [written.metadata.resourceVersion, this.written[0]];
         return;
       } catch (err) {
         if (err instanceof ApiError && err.code === 404) return;
