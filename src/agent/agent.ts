@@ -429,7 +429,10 @@ export class NodeAgent {
   }
 
   private blockedByPredecessor(w: PodWorker): boolean {
-    for (const other of this.byKey.get(w.key) ?? []) if (other !== w && !other.isDone()) return true;
+    const same = this.byKey.get(w.key);
+    // Asked on every event of every pod; a predecessor exists only while a replaced pod stops.
+    if (!same || same.size < 2) return false;
+    for (const other of same) if (other !== w && !other.isDone()) return true;
     return false;
   }
 
