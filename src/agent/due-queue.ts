@@ -1,23 +1,31 @@
 // Many items each due at its own time, served by one timer. A node looks at each claim its pods
 // mount on a jittered, backing-off schedule (volume-expansion.ts); with a timer each, 10,000 claims
-// meant 10,000 live timers re-armed at every look. Here a due time is rounded up to a slot no wider
-// than an eighth of its delay (well inside the ±25 % jitter the callers add), so keys due together
-// share one wake-up, and a key is never served before the time it asked for.
+// meant 10,000 live timers re-armed at every look. Here an item asks for a window (the jitter the
+// caller allows) and is served at a random time in it, taken to the nearest point of a grid no
+// coarser than a quarter of the window: items due at about the same time share one wake-up, and
+// none is served outside its window.
 
-/** The narrowest slot: delays of up to 2 s are served within a quarter of a second of their time. */
+/** The finest shared grid: windows of a second or more are served on multiples of a quarter second. */
 const MIN_SLOT_MS = 250;
 
-/** The slot width for a delay: a power-of-two multiple of MIN_SLOT_MS, at most an eighth of the delay. */
-export function slotWidthMs(delayMs: number): number {
+/** The grid for a window: a power-of-two multiple of MIN_SLOT_MS, at most a quarter of the window (none below a second). */
+export function slotWidthMs(windowMs: number): number {
+  if (windowMs < 4 * MIN_SLOT_MS) return 0;
   let width = MIN_SLOT_MS;
-  while (width * 16 <= delayMs) width *= 2;
+  while (width * 8 <= windowMs) width *= 2;
   return width;
 }
 
-/** The time a key asked for at `atMs` is served: rounded up to its slot (slots of all widths share one grid). */
-export function slotDueMs(atMs: number, delayMs: number): number {
-  const width = slotWidthMs(delayMs);
-  return Math.ceil(atMs / width) * width;
+/**
+ * The time an item asking for [fromMs, toMs] is served: the grid point nearest `targetMs` (a time in
+ * the window) that lies in the window; `targetMs` itself for a window too narrow for a grid.
+ */
+export function slotIn(fromMs: number, toMs: number, targetMs: number): number {
+  const width = slotWidthMs(toMs - fromMs);
+  if (!width) return targetMs;
+  const first = Math.ceil(fromMs / width) * width;
+  const last = Math.floor(toMs / width) * width;
+  return Math.min(last, Math.max(first, Math.round(targetMs / width) * width));
 }
 
 /** What a DueQueue schedules: an object that carries its own place in the queue. */
@@ -52,13 +60,14 @@ export class DueQueue<K extends DueItem> {
   }
 
   /**
-   * Serves `key` once, `delayMs` from now (0: once the caller's synchronous work is done, without a
-   * timer); replaces a time it was waiting for.
+   * Serves `key` once, at a random time between `fromMs` and `toMs` from now (by default exactly
+   * `fromMs`; 0: once the caller's synchronous work is done, without a timer); replaces a time it
+   * was waiting for.
    */
-  schedule(key: K, delayMs: number): void {
+  schedule(key: K, fromMs: number, toMs = fromMs): void {
     if (this.stopped) return;
     if (key.dueSlot === undefined) this.waiting++;
-    if (delayMs <= 0) {
+    if (toMs <= 0) {
       key.dueSlot = SOON;
       this.soon.push(key);
       if (!this.soonQueued) {
@@ -67,7 +76,8 @@ export class DueQueue<K extends DueItem> {
       }
       return;
     }
-    const due = slotDueMs(Date.now() + delayMs, delayMs);
+    const now = Date.now();
+    const due = slotIn(now + fromMs, now + toMs, now + fromMs + Math.random() * (toMs - fromMs));
     key.dueSlot = due;
     let slot = this.slots.get(due);
     if (!slot) {

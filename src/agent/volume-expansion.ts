@@ -127,8 +127,8 @@ export class NodeVolumeExpansion {
     // Released meanwhile (its pods stopped), or replaced by a fresh entry that schedules itself.
     if (this.claims.get(m.key) !== m || this.stopped) return;
     m.waitMs = nextLookMs(m.waitMs, busy, this.claims.size, this.lookLimits);
-    // Jittered, so that claims first seen together are not read together ever after.
-    this.looks.schedule(m, m.waitMs * (0.75 + Math.random() / 2));
+    // Jittered (±25 %), so that claims first seen together are not read together ever after.
+    this.looks.schedule(m, m.waitMs * 0.75, m.waitMs * 1.25);
   }
 
   /** Looks at one claim and finishes its expansion if it waits for the node; true while an expansion is under way. */
