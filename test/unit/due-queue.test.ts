@@ -118,7 +118,7 @@ test('randomized: every item is served once, within its window; cancelled or rep
       // Items due at once are served when the caller yields.
       await Promise.resolve();
     }
-    for (let i = 0; i < 800; i++) mock.timers.tick(100);
+    for (let i = 0; i < 1200; i++) mock.timers.tick(100);
     assert.equal(q.size, 0);
     assert.deepEqual(
       [...servedAt.keys()].map((k) => k.name).sort(),
