@@ -199,16 +199,3 @@ export function computePodStatus(pod: Obj, input: PodStatusInput, now: string): 
   if (old.qosClass) status.qosClass = old.qosClass;
   return status;
 }
-
-/**
- * The body of a pods/status update: the pod as read, with the new status and an empty spec. A
- * status update never changes the spec (the server puts the stored one back, upstream's status
- * strategy as ours), so the spec need not travel, nor be copied by a server in the same process;
- * its key keeps its place, so the object stored is the same, key order included.
- */
-export function statusUpdateBody(pod: Obj, status: Obj): Obj {
-  const body: Obj = {};
-  for (const k of Object.keys(pod)) body[k] = k === 'spec' ? {} : k === 'status' ? status : pod[k];
-  if (!('status' in body)) body.status = status;
-  return body;
-}

@@ -9,7 +9,7 @@ import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { goDuration, restartDecision, type BackoffEntry } from './backoff.ts';
-import { computePodStatus, isTerminalPhase, statusUpdateBody, type ContainerInput } from './pod-status.ts';
+import { computePodStatus, isTerminalPhase, type ContainerInput } from './pod-status.ts';
 import { sameJson } from './json-equal.ts';
 import { PodProber } from './prober.ts';
 import { killingMessage, normalizeProbeResult, restartsAfterKill } from './prober-logic.ts';
@@ -655,7 +655,7 @@ export class PodWorker {
     let target = pod;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const written = await this.ctx.client.update(pods, statusUpdateBody(target, status), 'status');
+        const written = await this.ctx.client.update(pods, { ...target, status }, 'status');
         this.latest = written;
         // Ours only when written straight over the version this worker synced on: after a conflict
         // the write sits on changes of others, which must still come to a sync. An update that

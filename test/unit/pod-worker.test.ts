@@ -41,7 +41,6 @@ test('a worker knows its own status writes, and not a write it made after a conf
         conflicts++;
         throw new ApiError(409, 'Conflict', 'the object has been modified');
       }
-      assert.deepEqual(body.spec, {}, 'status bodies leave the spec out');
       current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
       writes.push(current);
       return current;
