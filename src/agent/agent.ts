@@ -92,6 +92,7 @@ export class NodeAgent {
   private readonly deletedPods = new Map<string, Obj>();
   /** Workers by pod namespace/name: more than one only while a replaced pod is still stopping. */
   private readonly byKey = new Map<string, Set<PodWorker>>();
+  private readonly hasWorker = (podUid: string): boolean => this.workers.has(podUid);
   private readonly bootID = randomUUID();
   private readonly ctx: WorkerContext;
   private unsubscribe: (() => void) | undefined;
@@ -358,10 +359,12 @@ export class NodeAgent {
     if (this.housekeepingRunning || this.stopped) return 0;
     this.housekeepingRunning = true;
     try {
-      const sandboxes = await this.runtime.listPodSandboxes();
-      if (!sandboxes.length) return 0;
+      // Sandboxes of pods a worker handles are never orphans: the common sweep ends here, before the pod cache is read.
+      if (this.runtime.allSandboxesOf?.(this.hasWorker)) return 0;
+      const unhandled = (await this.runtime.listPodSandboxes()).filter((s) => !this.workers.has(s.podUid));
+      if (!unhandled.length) return 0;
       const boundNow = bound ?? new Set(this.pods.list().map((p) => p.metadata.uid as string));
-      const orphans = orphanSandboxes(sandboxes, boundNow, new Set(this.workers.keys()));
+      const orphans = orphanSandboxes(unhandled, boundNow, new Set());
       return orphans.length ? await removeOrphans(this.runtime, orphans, this.nodeName) : 0;
     } catch (err) {
       log('warn', 'agent', 'housekeeping failed', { node: this.nodeName, error: String(err) });
@@ -402,8 +405,7 @@ export class NodeAgent {
   private currentPod(uid: string): Obj | undefined {
     const w = this.workers.get(uid);
     if (!w || this.forgotten.has(uid)) return undefined;
-    const [ns, name] = w.key.split('/');
-    const pod = this.pods.get(ns, name);
+    const pod = this.pods.get(w.namespace, w.name);
     return pod?.metadata.uid === uid ? pod : undefined;
   }
 
@@ -422,11 +424,15 @@ export class NodeAgent {
     // Never two copies of one pod identity: a pod that replaces a force-deleted one of the same name
     // starts only once the old one is fully stopped.
     if (this.blockedByPredecessor(w)) return;
+    if (w.wroteVersion(pod)) return;
     w.kick();
   }
 
   private blockedByPredecessor(w: PodWorker): boolean {
-    for (const other of this.byKey.get(w.key) ?? []) if (other !== w && !other.isDone()) return true;
+    const same = this.byKey.get(w.key);
+    // Asked on every event of every pod; a predecessor exists only while a replaced pod stops.
+    if (!same || same.size < 2) return false;
+    for (const other of same) if (other !== w && !other.isDone()) return true;
     return false;
   }
 

@@ -2,7 +2,7 @@
 // init containers in order, containers, restarts with back-off, probes, graceful stop) and reports
 // the resulting status. One worker per pod UID; a worker's syncs never overlap.
 import { rm } from 'node:fs/promises';
-import type { Obj } from '../api/resource.ts';
+import type { Obj, ResourceDef } from '../api/resource.ts';
 import type { Client } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { ApiError } from '../apiserver/errors.ts';
@@ -10,6 +10,7 @@ import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { goDuration, restartDecision, type BackoffEntry } from './backoff.ts';
 import { computePodStatus, isTerminalPhase, type ContainerInput } from './pod-status.ts';
+import { sameJson } from './json-equal.ts';
 import { PodProber } from './prober.ts';
 import { killingMessage, normalizeProbeResult, restartsAfterKill } from './prober-logic.ts';
 import { ContainerKill, runHook } from './lifecycle.ts';
@@ -79,9 +80,16 @@ const exitedOk = (r: ContainerRecord) => r.status?.state === 'exited' && (r.stat
 export class PodWorker {
   readonly uid: string;
   readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
   private readonly ctx: WorkerContext;
+  /** Whether any container has a probe: without one the prober has nothing to run or tell. */
+  private hasProbes = false;
   private sandbox: SandboxInfo | undefined;
   private records: ContainerRecord[] = [];
+  /** The init containers (sidecars included) and the regular ones, in spec order: records never change after initialize. */
+  private inits: ContainerRecord[] = [];
+  private regulars: ContainerRecord[] = [];
   private startTime: string | undefined;
   private initialized = false;
   /** The runtime side is torn down; nothing runs for this pod any more. */
@@ -94,8 +102,10 @@ export class PodWorker {
   private timerAt = Infinity;
   /** The newest version of the pod we know (our own status writes are newer than the informer for a moment). */
   private latest: Obj | undefined;
+  /** The resourceVersions of the worker's last two status writes (a pod's start makes two in a row). */
+  private written: [string | undefined, string | undefined] = [undefined, undefined];
   /** Liveness, readiness and startup probes, run on their own timers; results come back through kick(). */
-  private readonly prober: PodProber;
+  private proberOf: PodProber | undefined;
   /** Containers being killed (preStop, then the stop signal), by container ID; a shorter grace period reaches them through kick(). */
   private readonly kills = new Map<string, ContainerKill>();
   /** Ends the wait for a postStart hook under way (the pod is being deleted). */
@@ -104,12 +114,28 @@ export class PodWorker {
   constructor(ctx: WorkerContext, pod: Obj) {
     this.ctx = ctx;
     this.uid = pod.metadata.uid;
-    this.key = `${pod.metadata.namespace}/${pod.metadata.name}`;
-    this.prober = new PodProber({ runtime: ctx.runtime, events: ctx.events, pod: () => this.pod(), changed: () => this.kick() });
+    this.namespace = pod.metadata.namespace;
+    this.name = pod.metadata.name;
+    this.key = `${this.namespace}/${this.name}`;
+  }
+
+  /** Made on first use: a pod without probes never needs one. */
+  private get prober(): PodProber {
+    return (this.proberOf ??= new PodProber({ runtime: this.ctx.runtime, events: this.ctx.events, pod: () => this.pod(), changed: () => this.kick() }));
   }
 
   isDone(): boolean {
     return this.done;
+  }
+
+  /**
+   * Whether this version of the pod is one of the worker's own status writes, coming back through
+   * the informer: it changes nothing the worker did not already act on, so it needs no sync (as
+   * the kubelet's pod config only reconciles status-only updates instead of syncing the pod).
+   */
+  wroteVersion(pod: Obj): boolean {
+    const rv = pod.metadata.resourceVersion;
+    return rv !== undefined && (rv === this.written[0] || rv === this.written[1]);
   }
 
   /** Asks for a sync; syncs never overlap, and one asked for during a sync runs right after it. */
@@ -139,7 +165,7 @@ export class PodWorker {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.prober.stop();
+    this.proberOf?.stop();
   }
 
   /**
@@ -215,18 +241,20 @@ export class PodWorker {
 
     await this.refresh();
     // An exit is reported before anything is restarted, as the kubelet's status shows it.
-    const newlyExited = this.records.filter((r) => r.status?.state === 'exited' && r.exitReported !== r.id);
-    if (newlyExited.length) {
-      for (const r of newlyExited) r.exitReported = r.id;
-      for (const r of newlyExited) r.ready = false;
-      await this.report(pod);
+    let newlyExited = false;
+    for (const r of this.records) {
+      if (r.status?.state !== 'exited' || r.exitReported === r.id) continue;
+      r.exitReported = r.id;
+      r.ready = false;
+      newlyExited = true;
     }
+    if (newlyExited) await this.report(pod);
 
     const now = Date.now();
     const policy: string = pod.spec?.restartPolicy ?? 'Always';
     // Init containers run one at a time, in order; sidecars start in their turn and keep running.
     let initsDone = true;
-    for (const r of this.records.filter((x) => x.init)) {
+    for (const r of this.inits) {
       if (r.sidecar) {
         if (!r.id) await this.startContainer(pod, r);
         else if (r.status?.state === 'exited') await this.maybeRestart(pod, r, 'Always', now);
@@ -243,7 +271,7 @@ export class PodWorker {
       break;
     }
     if (initsDone && !this.terminal) {
-      for (const r of this.records.filter((x) => !x.init)) {
+      for (const r of this.regulars) {
         if (!r.id) await this.startContainer(pod, r);
         else if (r.status?.state === 'exited') await this.maybeRestart(pod, r, policy, now);
       }
@@ -251,8 +279,7 @@ export class PodWorker {
     await this.applyProbes(pod);
 
     // Nothing left to run and nothing will restart: the pod is finished.
-    const regular = this.records.filter((r) => !r.init);
-    if (!this.terminal && initsDone && regular.every((r) => r.status?.state === 'exited' && r.restartAtMs === undefined && !willRestart(policy, r))) this.terminal = true;
+    if (!this.terminal && initsDone && this.regulars.every((r) => r.status?.state === 'exited' && r.restartAtMs === undefined && !willRestart(policy, r))) this.terminal = true;
     await this.report(this.pod() ?? pod);
     if (this.terminal) {
       await this.teardown(0);
@@ -268,7 +295,11 @@ export class PodWorker {
       const old = statuses.find((s) => s.name === spec.name);
       return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: old?.restartCount ?? 0, ready: false, started: false };
     };
-    this.records = [...(pod.spec?.initContainers ?? []).map((c: Obj) => make(c, true)), ...(pod.spec?.containers ?? []).map((c: Obj) => make(c, false))];
+    this.inits = (pod.spec?.initContainers ?? []).map((c: Obj) => make(c, true));
+    this.regulars = (pod.spec?.containers ?? []).map((c: Obj) => make(c, false));
+    this.records = [...this.inits, ...this.regulars];
+    // Probes are immutable in a pod's spec, as the containers are.
+    this.hasProbes = this.records.some((r) => r.spec.startupProbe || r.spec.readinessProbe || r.spec.livenessProbe);
     this.startTime = pod.status?.startTime;
     const readySandbox = async () => (await runtime.listPodSandboxes({ podUid: this.uid })).find((s) => s.state === 'ready');
     let sandbox = await readySandbox();
@@ -451,10 +482,13 @@ export class PodWorker {
    */
   private async applyProbes(pod: Obj): Promise<void> {
     const { runtime } = this.ctx;
-    this.prober.update(
-      this.records.filter((r) => !r.init || r.sidecar).map((r) => ({ name: r.spec.name, spec: r.spec, id: r.id, running: isRunning(r), startedAt: r.status?.startedAt, ready: r.ready, started: r.started })),
-      { podIP: this.sandbox?.ip },
-    );
+    const probes = this.hasProbes;
+    if (probes) {
+      this.prober.update(
+        this.records.filter((r) => !r.init || r.sidecar).map((r) => ({ name: r.spec.name, spec: r.spec, id: r.id, running: isRunning(r), startedAt: r.status?.startedAt, ready: r.ready, started: r.started })),
+        { podIP: this.sandbox?.ip },
+      );
+    }
     for (const r of this.records) {
       if (!isRunning(r) || !r.id) {
         r.ready = false;
@@ -466,21 +500,22 @@ export class PodWorker {
         r.started = true;
         continue;
       }
-      const failed = this.prober.failure(r.spec.name, r.id);
+      // Without probes the prober has no verdicts: nothing fails, everything counts as started.
+      const failed = probes ? this.prober.failure(r.spec.name, r.id) : undefined;
       if (failed && r.killing !== r.id) this.killForProbe(pod, r, failed);
       if (r.killing === r.id) {
         r.ready = false;
         continue;
       }
-      r.started = this.prober.started(r.spec.name, r.id);
+      r.started = probes ? this.prober.started(r.spec.name, r.id) : true;
       if (!r.started) {
         r.ready = false;
         continue;
       }
       // Without a readiness probe a started container is ready, unless the runtime says otherwise
       // (only the simulated one does, through its test hook; it answers at once).
-      r.ready = this.prober.readiness(r.spec.name, r.id) ?? normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
-      if (!r.ready) this.prober.triggerReadiness(r.spec.name, r.id);
+      r.ready = (probes ? this.prober.readiness(r.spec.name, r.id) : undefined) ?? normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
+      if (!r.ready && probes) this.prober.triggerReadiness(r.spec.name, r.id);
     }
   }
 
@@ -500,7 +535,7 @@ export class PodWorker {
     const { client } = this.ctx;
     const grace = Math.max(0, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
     // Nothing is killed for a failed probe on the way out; readiness goes on until the end.
-    this.prober.update([], { deleting: true });
+    this.proberOf?.update([], { deleting: true });
     const running = this.records.filter((r) => r.id && (isRunning(r) || r.status?.state === 'created'));
     // Each container runs its preStop hook and gets what is left of the grace period; a kill
     // already under way (a failed probe) is held to the deletion's grace period instead.
@@ -536,7 +571,7 @@ export class PodWorker {
   /** Stops and removes everything the runtime holds for the pod. */
   private async teardown(graceSeconds: number): Promise<void> {
     const { runtime } = this.ctx;
-    this.prober.stop();
+    this.proberOf?.stop();
     if (!this.sandbox) return;
     const sandboxId = this.sandbox.sandboxId;
     await Promise.all(this.records.filter((r) => r.id && isRunning(r)).map((r) => runtime.stopContainer(r.id!, graceSeconds)));
@@ -596,7 +631,8 @@ export class PodWorker {
   }
 
   private initsComplete(): boolean {
-    return this.records.filter((r) => r.init && !r.sidecar).every(exitedOk);
+    for (const r of this.inits) if (!r.sidecar && !exitedOk(r)) return false;
+    return true;
   }
 
   /** Writes the pod's status if it changed. */
@@ -614,12 +650,17 @@ export class PodWorker {
       },
       nowTimestamp(),
     );
-    if (JSON.stringify(status) === JSON.stringify(pod.status ?? {})) return;
-    const pods = this.ctx.client.resource('', 'pods');
+    if (sameJson(status, pod.status ?? {})) return;
+    const pods = podsResource(this.ctx.client);
     let target = pod;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        this.latest = await this.ctx.client.update(pods, { ...target, status }, 'status');
+        const written = await this.ctx.client.update(pods, { ...target, status }, 'status');
+        this.latest = written;
+        // Ours only when written straight over the version this worker synced on: after a conflict
+        // the write sits on changes of others, which must still come to a sync. An update that
+        // changed nothing answers the stored version, which is not ours either.
+        if (attempt === 0 && written.metadata.resourceVersion !== target.metadata.resourceVersion) this.written = [written.metadata.resourceVersion, this.written[0]];
         return;
       } catch (err) {
         if (err instanceof ApiError && err.code === 404) return;
@@ -630,6 +671,14 @@ export class PodWorker {
       }
     }
   }
+}
+
+/** The pods resource of a client, looked up once per client (a lookup scans the registry). */
+const podsResources = new WeakMap<Client, ResourceDef>();
+function podsResource(client: Client): ResourceDef {
+  let r = podsResources.get(client);
+  if (!r) podsResources.set(client, (r = client.resource('', 'pods')));
+  return r;
 }
 
 function willRestart(policy: string, r: ContainerRecord): boolean {

@@ -64,7 +64,11 @@ export function nextLookMs(lastMs: number | undefined, busy: boolean, claims: nu
 /** Whether a claim has an expansion under way: asked for more than it has, or waiting for a node. */
 export function expansionUnderWay(claim: Obj): boolean {
   if (awaitsNodeExpansion(claim)) return true;
-  const asked = parseQuantity(claim.spec?.resources?.requests?.storage);
-  const has = parseQuantity(claim.status?.capacity?.storage);
+  const askedText = claim.spec?.resources?.requests?.storage;
+  const hasText = claim.status?.capacity?.storage;
+  // The same text is the same quantity: the common case of a claim that has what it asked for needs no parsing.
+  if (typeof askedText === 'string' && askedText === hasText) return false;
+  const asked = parseQuantity(askedText);
+  const has = parseQuantity(hasText);
   return !!asked && !!has && compareQuantity(has, asked) < 0;
 }

@@ -31,10 +31,14 @@ test('removing orphans stops their containers, removes their sandboxes and frees
     await rt.startContainer(id);
   }
   await assert.rejects(rt.runPodSandbox(pod('full', 'u-full')), /no pod IP addresses left/);
+  // The sim's own index answers whether a sweep has anything to look at, as the listing would.
+  assert.equal(rt.allSandboxesOf((uid) => uid === 'u-keep' || uid.startsWith('u-old-')), true);
+  assert.equal(rt.allSandboxesOf((uid) => uid === 'u-keep'), false);
   const orphans = orphanSandboxes(await rt.listPodSandboxes(), new Set(['u-keep']), new Set());
   assert.equal(orphans.length, 4);
   assert.equal(await removeOrphans(rt, orphans, 'node-1'), 4);
   assert.deepEqual((await rt.listPodSandboxes()).map((s) => s.podUid), ['u-keep']);
+  assert.equal(rt.allSandboxesOf((uid) => uid === 'u-keep'), true, 'removed sandboxes leave the index');
   assert.deepEqual(await rt.listContainers(), []);
   const fresh = await rt.runPodSandbox(pod('new', 'u-new'));
   assert.ok(gone.includes(fresh.ip), 'an orphan\'s address is free again');

@@ -23,10 +23,11 @@
 //   sim.ordinal.dev/pre-stop: "false"    every exec/httpGet preStop hook fails (FailedPreStopHook; the kill goes on).
 //   Otherwise exec and httpGet hooks succeed at once; sleep hooks are timed by the agent, so they take
 //   their seconds here too.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Obj } from '../../api/resource.ts';
 import { Ipam } from '../ipam.ts';
 import { parseGoDuration } from '../../util/cron.ts';
+import { nowSeconds as nowIso, randomId as newId } from './sim-ids.ts';
 import type { ContainerSummary, ImagePullResult, ProbeKind, PullPolicy, Runtime, RuntimeContainerStatus, RuntimeHookResult, RuntimeProbeResult, RuntimeEvent, SandboxInfo, SandboxSummary } from './types.ts';
 
 export const SIM_HOOKS = {
@@ -71,8 +72,6 @@ interface SimContainer {
   status: RuntimeContainerStatus;
 }
 
-const nowIso = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-const newId = () => randomBytes(32).toString('hex');
 
 /** A Go duration ("1m30s", "500ms") in ms; an unreadable value runs for no time at all. */
 function durationMs(text: string): number {
@@ -151,6 +150,11 @@ export class SimRuntime implements Runtime {
   async listPodSandboxes(filter: { podUid?: string } = {}): Promise<SandboxSummary[]> {
     const found = filter.podUid ? [...(this.sandboxesOf.get(filter.podUid) ?? [])] : [...this.sandboxes.values()];
     return found.map((x) => ({ sandboxId: x.id, ip: x.ip, podUid: x.podUid, namespace: x.namespace, name: x.name, state: x.state }));
+  }
+
+  allSandboxesOf(handled: (podUid: string) => boolean): boolean {
+    for (const uid of this.sandboxesOf.keys()) if (!handled(uid)) return false;
+    return true;
   }
 
   /** Every image counts as present on the simulated node, whatever the policy: nothing is ever pulled. */
@@ -251,11 +255,16 @@ export class SimRuntime implements Runtime {
     const uid = pod.metadata.uid;
     const annotations: Record<string, string> = pod.metadata.annotations ?? {};
     this.hooks.set(uid, annotations);
-    const running = [...(this.byPod.get(uid) ?? [])].filter((c) => c.status.state === 'running' && !c.init);
-    if (annotations[SIM_HOOKS.fail] === 'true') for (const c of running) this.exit(c, 1, 'Error');
-    else if (annotations[SIM_HOOKS.complete] === 'true') for (const c of running) this.exit(c, 0, 'Completed');
+    // Called on every sync of every pod: the running containers are gathered only when a hook acts on them.
+    const fail = annotations[SIM_HOOKS.fail] === 'true';
+    const complete = !fail && annotations[SIM_HOOKS.complete] === 'true';
     const crash = annotations[SIM_HOOKS.crash];
-    if (crash !== undefined && crash !== 'false' && this.crashed.get(uid) !== crash) {
+    const crashNow = crash !== undefined && crash !== 'false' && this.crashed.get(uid) !== crash;
+    if (!fail && !complete && !crashNow) return;
+    const running = [...(this.byPod.get(uid) ?? [])].filter((c) => c.status.state === 'running' && !c.init);
+    if (fail) for (const c of running) this.exit(c, 1, 'Error');
+    else if (complete) for (const c of running) this.exit(c, 0, 'Completed');
+    if (crashNow) {
       this.crashed.set(uid, crash);
       for (const c of running) if (c.status.state === 'running') this.exit(c, 1, 'Error');
     }
@@ -337,8 +346,22 @@ export class SimRuntime implements Runtime {
   }
 }
 
+/** imageRef's answers: a node asks for the same few images for every pod it starts. */
+const imageRefs = new Map<string, string>();
+const IMAGE_REFS_KEPT = 1024;
+
 /** A digest-pinned reference for an image, as containerd reports imageID (the digest is made up). */
 export function imageRef(image: string): string {
+  let ref = imageRefs.get(image);
+  if (ref === undefined) {
+    // Images are few; a cluster that cycles through more than this starts over rather than grow without bound.
+    if (imageRefs.size >= IMAGE_REFS_KEPT) imageRefs.clear();
+    imageRefs.set(image, (ref = digestRef(image)));
+  }
+  return ref;
+}
+
+function digestRef(image: string): string {
   const at = image.indexOf('@');
   if (at >= 0) return image;
   const lastSlash = image.lastIndexOf('/');

@@ -101,6 +101,12 @@ export interface Runtime {
   removePodSandbox(sandboxId: string): Promise<void>;
   /** All sandboxes, or those of one pod (CRI filters by the pod UID label). */
   listPodSandboxes(filter?: { podUid?: string }): Promise<SandboxSummary[]>;
+  /**
+   * Whether every sandbox the runtime holds belongs to a pod `handled` accepts, answered from the
+   * runtime's own index without listing (runtimes that keep one in memory: the simulated one).
+   * Housekeeping asks it first, so a node whose sandboxes all have workers costs nothing.
+   */
+  allSandboxesOf?(handled: (podUid: string) => boolean): boolean;
 
   /**
    * Makes the image present as the pull policy asks. `onPulling` is called just before a registry

@@ -1,0 +1,87 @@
+// The pod worker's own status writes, coming back through the informer, need no sync of their own;
+// a write made after a conflict sits on others' changes, so its version still brings a sync.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Obj } from '../../src/api/resource.ts';
+import type { Client } from '../../src/client/client.ts';
+import type { EventRecorder } from '../../src/client/events.ts';
+import { ApiError } from '../../src/apiserver/errors.ts';
+import { PodWorker, type WorkerContext } from '../../src/agent/pod-worker.ts';
+import { SimRuntime } from '../../src/agent/runtime/sim.ts';
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), what);
+}
+
+test('a worker knows its own status writes, and not a write it made after a conflict', async () => {
+  const runtime = new SimRuntime({ startDelayMs: 0 });
+  await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
+  let rv = 10;
+  let current: Obj = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-0', namespace: 'default', uid: 'u-1', resourceVersion: String(rv) },
+    spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx:1.27' }] },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+  };
+  const writes: Obj[] = [];
+  let conflicts = 0;
+  /** A change of someone else's, stored while the worker's next write is on its way. */
+  let othersChange: ((p: Obj) => Obj) | undefined;
+  const client = {
+    resource: (_g: string, plural: string) => ({ plural }),
+    get: async () => current,
+    update: async (_r: unknown, body: Obj) => {
+      if (othersChange) {
+        current = { ...othersChange(current), metadata: { ...othersChange(current).metadata, resourceVersion: String(++rv) } };
+        othersChange = undefined;
+      }
+      if (body.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        conflicts++;
+        throw new ApiError(409, 'Conflict', 'the object has been modified');
+      }
+      current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
+      writes.push(current);
+      return current;
+    },
+  } as unknown as Client;
+  const ctx: WorkerContext = {
+    client,
+    runtime,
+    events: { event() {} } as unknown as EventRecorder,
+    nodeName: 'node-1',
+    hostIP: '192.0.2.1',
+    backoffBaseMs: 1000,
+    backoffMaxMs: 2000,
+    terminalPhaseOnDelete: true,
+    currentPod: () => current,
+    finished() {},
+  };
+  const w = new PodWorker(ctx, current);
+  w.kick();
+  await until(() => writes.length === 2 && writes[1]!.status.phase === 'Running', 'two status writes: ContainerCreating, then Running');
+  assert.equal(w.wroteVersion(writes[0]!), true);
+  assert.equal(w.wroteVersion(writes[1]!), true);
+  assert.equal(w.wroteVersion({ metadata: { resourceVersion: '9' } }), false, 'a version of before');
+
+  // Someone annotates the pod (the sim's readiness hook): not the worker's, so it syncs, and its write is its own.
+  current = { ...current, metadata: { ...current.metadata, annotations: { 'sim.ordinal.dev/ready': 'false' }, resourceVersion: String(++rv) } };
+  const annotated = current;
+  assert.equal(w.wroteVersion(annotated), false);
+  w.kick();
+  await until(() => writes.length === 3, 'a third write: NotReady');
+  assert.equal(writes[2]!.status.conditions.find((c: Obj) => c.type === 'Ready').status, 'False');
+  assert.equal(w.wroteVersion(writes[2]!), true);
+
+  // The hook goes; the write that follows meets a conflict (someone's label went in first): the write after it is not the worker's own.
+  current = { ...current, metadata: { ...current.metadata, annotations: {}, resourceVersion: String(++rv) } };
+  othersChange = (p) => ({ ...p, metadata: { ...p.metadata, labels: { team: 'b' } } });
+  w.kick();
+  await until(() => writes.length === 4, 'a fourth write: Ready again, after a conflict');
+  assert.equal(conflicts, 1);
+  assert.deepEqual(writes[3]!.metadata.labels, { team: 'b' }, 'written over the fresh pod');
+  assert.equal(w.wroteVersion(writes[3]!), false, 'the informer brings it to a sync');
+  w.stop();
+  runtime.close();
+});
