@@ -6,6 +6,7 @@ import { countStoreWrite } from './write-counts.ts';
 import { scalarTypeError } from './typed-decode.ts';
 import { randomUUID } from 'node:crypto';
 import { randomNameSuffix } from '../util/random-name.ts';
+import { nowTimestamp } from '../util/timestamp.ts';
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { groupVersion } from '../api/registry.ts';
 import { required as requiredErr } from '../api/field-errors.ts';
@@ -109,20 +110,8 @@ const qr = (r: ResourceDef) => ({ group: r.group, resource: r.plural });
 
 const clone = <T>(v: T): T => cloneJson(v);
 
-/**
- * RFC 3339 with second precision, as upstream's metav1.Time serializes. Formatted once per
- * second: every write stamps something, and in a burst they all fall in the same few seconds.
- */
-export function nowTimestamp(ms = Date.now()): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== lastStampSecond) {
-    lastStamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
-    lastStampSecond = second;
-  }
-  return lastStamp;
-}
-let lastStampSecond = NaN;
-let lastStamp = '';
+/** RFC 3339 with second precision, as upstream's metav1.Time serializes (src/util/timestamp.ts). */
+export { nowTimestamp };
 
 /** ObjectMeta's lists and maps are omitempty upstream: an emptied one is not stored (nor served) at all. */
 function dropEmptyMetadata(meta: Obj): void {

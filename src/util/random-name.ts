@@ -1,23 +1,14 @@
 // Random suffixes of generated names (generateName, a pod's kube-api-access-xxxxx volume), as
-// upstream's utilrand.String(5). The bytes come from a pool filled a few thousand at a time: a
-// crypto call for each five bytes cost more than the rest of making the name.
-import { randomFillSync } from 'node:crypto';
+// upstream's utilrand.String(5), from pooled random bytes (random-pool.ts).
+import { pooledRandomBytes } from './random-pool.ts';
 
 // Upstream's generated-name alphabet: no vowels (no words) and no look-alike characters.
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
-const pool = Buffer.alloc(4096);
-let next = pool.length;
-
 /** A string of `n` (default 5) characters of upstream's alphabet. */
 export function randomNameSuffix(n = 5): string {
+  const bytes = pooledRandomBytes(n);
   let s = '';
-  for (let i = 0; i < n; i++) {
-    if (next === pool.length) {
-      randomFillSync(pool);
-      next = 0;
-    }
-    s += NAME_CHARS[pool[next++]! % NAME_CHARS.length];
-  }
+  for (let i = 0; i < n; i++) s += NAME_CHARS[bytes[i]! % NAME_CHARS.length];
   return s;
 }
