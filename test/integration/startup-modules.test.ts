@@ -19,22 +19,23 @@ interface Loaded {
 }
 
 /** Starts bin/ordinal.js as users do, with the compile cache under `cacheTmp`, and returns what it loaded before "ready at". */
-function loadedBeforeReady(dataDir: string, cacheTmp: string): Promise<Loaded> {
+function loadedBeforeReady(dataDir: string, cacheTmp: string, debug = false): Promise<Loaded & { misses: string[] }> {
   const { NODE_COMPILE_CACHE: _, ...env } = process.env;
   const proc = spawn(process.execPath, [...ORDINAL_NODE_FLAGS, '--import', preload, join(root, 'bin/ordinal.js'), 'up', '--runtime', 'sim', '--data-dir', dataDir, '--port', '0', '--dns-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, TMPDIR: cacheTmp, ORDINAL_LOG_LEVEL: 'warn' },
+    env: { ...env, TMPDIR: cacheTmp, ORDINAL_LOG_LEVEL: 'warn', ...(debug ? { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } : {}) },
     detached: true,
   });
   let out = '';
-  return new Promise<Loaded>((res, rej) => {
+  return new Promise<Loaded & { misses: string[] }>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`not ready in 60 s:\n${out}`)), 60_000);
     const seen = (d: Buffer) => {
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('STARTUP-MODULES '));
       if (line && /ready at/.test(out)) {
         clearTimeout(timer);
-        res(JSON.parse(line.slice('STARTUP-MODULES '.length)));
+        const misses = out.split('\n').filter((l) => /no transpile cache|no cache for/.test(l));
+        res({ ...JSON.parse(line.slice('STARTUP-MODULES '.length)), misses });
       }
     };
     proc.stdout!.on('data', seen);
@@ -54,7 +55,7 @@ test('a start on the simulated runtime loads no module it does not use before it
   const cacheTmp = mkdtempSync(join(tmpdir(), 'ordinal-startup-cache-'));
   try {
     await loadedBeforeReady(dataDir, cacheTmp); // fills the compile cache
-    const { urls, internal } = await loadedBeforeReady(dataDir, cacheTmp);
+    const { urls, internal, misses } = await loadedBeforeReady(dataDir, cacheTmp, true);
     const own = urls.filter((u) => u.startsWith(`file://${root}/src/`));
     assert.ok(own.some((u) => u.endsWith('/src/apiserver/server.ts')), 'the hook saw the server load');
     const unwanted: [string, (u: string) => boolean][] = [
@@ -72,7 +73,7 @@ test('a start on the simulated runtime loads no module it does not use before it
     for (const [what, matches] of unwanted) assert.deepEqual(urls.filter(matches), [], `${what} loaded before ready`);
     // Node loads these lazily, and only an import that needs them brings them in.
     for (const mod of ['NativeModule internal/deps/amaro/dist/index', 'NativeModule internal/deps/undici/undici', 'NativeModule http2']) {
-      assert.ok(!internal.includes(mod), `${mod} loaded before ready (warm compile cache)`);
+      assert.ok(!internal.includes(mod), `${mod} loaded before ready (warm compile cache); not in the cache:\n${misses.join('\n')}`);
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
