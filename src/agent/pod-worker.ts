@@ -2,7 +2,7 @@
 // init containers in order, containers, restarts with back-off, probes, graceful stop) and reports
 // the resulting status. One worker per pod UID; a worker's syncs never overlap.
 import { rm } from 'node:fs/promises';
-import type { Obj, ResourceDef } from '../api/resource.ts';
+import type { Obj } from '../api/resource.ts';
 import type { Client } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { ApiError } from '../apiserver/errors.ts';
@@ -651,7 +651,7 @@ export class PodWorker {
       nowTimestamp(),
     );
     if (sameJson(status, pod.status ?? {})) return;
-    const pods = podsResource(this.ctx.client);
+    const pods = this.ctx.client.resource('', 'pods');
     let target = pod;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
@@ -671,14 +671,6 @@ export class PodWorker {
       }
     }
   }
-}
-
-/** The pods resource of a client, looked up once per client (a lookup scans the registry). */
-const podsResources = new WeakMap<Client, ResourceDef>();
-function podsResource(client: Client): ResourceDef {
-  let r = podsResources.get(client);
-  if (!r) podsResources.set(client, (r = client.resource('', 'pods')));
-  return r;
 }
 
 function willRestart(policy: string, r: ContainerRecord): boolean {

@@ -12,10 +12,18 @@ export interface ResourceRequest {
 }
 
 let byGvPlural = new Map<string, ResourceDef>();
+/** By group and plural: the first served version of each, as a scan of `resources` finds it. */
+let byGroupPlural = new Map<string, ResourceDef>();
 function index(): void {
   const m = new Map<string, ResourceDef>();
-  for (const r of resources) m.set(`${groupVersion(r)}/${r.plural}`, r);
+  const g = new Map<string, ResourceDef>();
+  for (const r of resources) {
+    m.set(`${groupVersion(r)}/${r.plural}`, r);
+    const k = `${r.group}/${r.plural}`;
+    if (!g.has(k)) g.set(k, r);
+  }
   byGvPlural = m;
+  byGroupPlural = g;
 }
 index();
 // Custom resources come and go with their definitions; lookups stay one map access.
@@ -26,7 +34,14 @@ export function resourceFor(gv: string, plural: string): ResourceDef | undefined
 }
 
 export function findResource(group: string, plural: string): ResourceDef | undefined {
-  return resources.find((r) => r.group === group && r.plural === plural);
+  return byGroupPlural.get(`${group}/${plural}`);
+}
+
+/** findResource for clients: a kind the server does not serve is a programming error. */
+export function requireResource(group: string, plural: string): ResourceDef {
+  const r = findResource(group, plural);
+  if (!r) throw new Error(`unknown resource ${plural}.${group}`);
+  return r;
 }
 
 /** undefined: not a resource path; null: a resource path naming nothing we serve. */

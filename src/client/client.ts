@@ -3,7 +3,7 @@
 // implementation calls the API server's registry directly (same defaulting, validation,
 // admission and storage path as HTTP), skipping only the encoding and the network.
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
-import { resources } from '../api/registry.ts';
+import { requireResource } from '../apiserver/request.ts';
 import type { ResourceStore, DeleteOptions } from '../apiserver/resource-store.ts';
 import { makeFilter, watchTrigger } from '../apiserver/filter.ts';
 import { bucketFor } from '../apiserver/resource-store.ts';
@@ -75,9 +75,7 @@ export class InProcessClient implements Client {
   }
 
   resource(group: string, plural: string): ResourceDef {
-    const r = resources.find((x) => x.group === group && x.plural === plural);
-    if (!r) throw new Error(`unknown resource ${plural}.${group}`);
-    return r;
+    return requireResource(group, plural);
   }
 
   async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<Obj> {

@@ -9,7 +9,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Obj, ResourceDef } from '../api/resource.ts';
-import { resources } from '../api/registry.ts';
+import { requireResource } from '../apiserver/request.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import type { DeleteOptions } from '../apiserver/resource-store.ts';
 import type { Client, EventType, ListOptions, PatchType, WatchOptions } from './client.ts';
@@ -81,9 +81,7 @@ export class HttpClient implements Client {
   }
 
   resource(group: string, plural: string): ResourceDef {
-    const r = resources.find((x) => x.group === group && x.plural === plural);
-    if (!r) throw new Error(`unknown resource ${plural}.${group}`);
-    return r;
+    return requireResource(group, plural);
   }
 
   async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<Obj> {

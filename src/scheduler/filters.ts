@@ -276,8 +276,12 @@ export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeA
   if (!matchesNodeSelectorAndAffinity(pod, node)) return reject(reasons.nodeAffinity, true);
   const res = resourcesFit(pod, state);
   if (res.reasons.length) return res;
-  for (const affinity of volumeAffinities) {
-    if (affinity?.required && !nodeSelectorMatches(affinity.required, node)) return reject(reasons.volumeNodeConflict, true);
-  }
+  if (!volumesAllow(volumeAffinities, node)) return reject(reasons.volumeNodeConflict, true);
   return interPodAffinity(pod, state, all, prep);
+}
+
+/** Whether the bound volumes' node affinities allow the node (upstream's VolumeBinding filter for bound claims). */
+export function volumesAllow(volumeAffinities: readonly Obj[], node: Obj): boolean {
+  for (const a of volumeAffinities) if (a?.required && !nodeSelectorMatches(a.required, node)) return false;
+  return true;
 }

@@ -2,9 +2,8 @@
 // bind it to a node, ask for its delayed-binding claims to be provisioned on a node first, wait for
 // its claims, or report why no node fits (in upstream's words, for the event and the condition).
 import type { Obj } from '../api/resource.ts';
-import { filterNode, prepareInterPodAffinity, type AffinityPrep, type NodeState } from './filters.ts';
+import { filterNode, prepareInterPodAffinity, volumesAllow, type AffinityPrep, type NodeState } from './filters.ts';
 import { bestNode } from './score.ts';
-import { nodeSelectorMatches } from '../api/selectors/node-selector.ts';
 
 export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
@@ -170,9 +169,6 @@ export function schedulePod(pod: Obj, view: ClusterView): Decision {
   }
   return { kind: 'bind', node: bestNode(pod, feasible, view.nodes) };
 }
-
-/** Whether the volumes' node affinities (upstream's VolumeBinding filter for bound claims) allow the node. */
-const volumesAllow = (volumeAffinities: Obj[], node: Obj): boolean => volumeAffinities.every((a) => !a?.required || nodeSelectorMatches(a.required, node));
 
 /**
  * The nodes that can satisfy the first volume's node affinity, by the view's label index when that

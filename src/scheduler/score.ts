@@ -56,8 +56,10 @@ function preferredPodAffinity(pod: Obj, candidate: NodeState, all: NodeState[]):
 }
 
 export function scoreNode(pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
-  return scoreInto({ name: '', preferNoScheduleTaints: 0, nodeAffinity: 0, podAffinity: 0, pods: 0, utilisation: 0 }, pod, state, all);
+  return scoreInto(blankScore(), pod, state, all);
 }
+
+const blankScore = (): NodeScore => ({ name: '', preferNoScheduleTaints: 0, nodeAffinity: 0, podAffinity: 0, pods: 0, utilisation: 0 });
 
 /** scoreNode, written into `out` (bestNode reuses two objects instead of making one per node). */
 function scoreInto(out: NodeScore, pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
@@ -98,7 +100,7 @@ export function rankNodes(pod: Obj, feasible: NodeState[], all: NodeState[]): No
  */
 export function bestNode(pod: Obj, feasible: NodeState[], all: NodeState[]): string {
   let best = scoreNode(pod, feasible[0]!, all);
-  let next = scoreNode(pod, feasible[0]!, all);
+  let next = blankScore();
   for (let i = 1; i < feasible.length; i++) {
     scoreInto(next, pod, feasible[i]!, all);
     if (compareScores(next, best) < 0) {

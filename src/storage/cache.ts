@@ -174,43 +174,37 @@ export function storedValue(obj: Obj): string {
  * Made after a write is known not to be a no-op, so an unchanged write copies nothing.
  */
 export function cacheCopy(obj: Obj, prev?: Obj): Decoded | undefined {
-  if (!isPlainObject(obj) || typeof obj.toJSON === 'function') return undefined;
-  const proto = Object.getPrototypeOf(obj);
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  const p = isPlainObject(prev) ? prev : undefined;
-  const out: Obj = {};
-  for (const k in obj) {
-    if (k === '__proto__') return undefined;
-    const v = obj[k];
-    let x: unknown;
-    if (k === 'metadata' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      x = metadataCopy(v, p && isPlainObject(p.metadata) ? p.metadata : undefined);
-    } else {
-      x = jsonCopy(v, p?.[k]);
-    }
-    if (x === NOT_JSON) return undefined;
-    if (x !== undefined) out[k] = x;
-  }
-  return { obj: out };
-}
-
-/** metadata's copy (never shared: the cache writes its resourceVersion), without resourceVersion. */
-function metadataCopy(meta: Obj, prev: Obj | undefined): unknown {
-  const proto = Object.getPrototypeOf(meta);
-  if ((proto !== Object.prototype && proto !== null) || typeof meta.toJSON === 'function') return NOT_JSON;
-  const out: Obj = {};
-  for (const k in meta) {
-    if (k === 'resourceVersion') continue;
-    if (k === '__proto__') return NOT_JSON;
-    const x = jsonCopy(meta[k], prev?.[k]);
-    if (x === NOT_JSON) return NOT_JSON;
-    if (x !== undefined) out[k] = x;
-  }
-  return out;
+  if (!isPlainObject(obj)) return undefined;
+  const out = objectCopy(obj, isPlainObject(prev) ? prev : undefined, TOP);
+  return out === NOT_JSON ? undefined : { obj: out };
 }
 
 function isPlainObject(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Where objectCopy copies: an inner object, the object itself (its metadata is never shared), or its metadata (less resourceVersion). */
+const INNER = 0;
+const TOP = 1;
+const METADATA = 2;
+
+/** jsonCopy of a non-array object, whose fields at the same place in `prev` are shared when they are the same objects. */
+function objectCopy(v: Obj, prev: Obj | undefined, level: typeof INNER | typeof TOP | typeof METADATA): Obj | typeof NOT_JSON {
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || typeof v.toJSON === 'function') return NOT_JSON;
+  const out: Obj = {};
+  for (const k in v) {
+    if (level === METADATA && k === 'resourceVersion') continue;
+    if (k === '__proto__') return NOT_JSON;
+    const child = v[k];
+    const x =
+      level === TOP && k === 'metadata' && isPlainObject(child)
+        ? objectCopy(child, prev && isPlainObject(prev.metadata) ? prev.metadata : undefined, METADATA)
+        : jsonCopy(child, prev?.[k]);
+    if (x === NOT_JSON) return NOT_JSON;
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
 }
 
 const NOT_JSON = Symbol('not plain JSON');
@@ -246,16 +240,7 @@ function jsonCopy(v: unknown, prev?: unknown): unknown {
     }
     return out;
   }
-  const proto = Object.getPrototypeOf(v);
-  if ((proto !== Object.prototype && proto !== null) || typeof (v as Obj).toJSON === 'function') return NOT_JSON;
-  const out: Obj = {};
-  for (const k in v as Obj) {
-    if (k === '__proto__') return NOT_JSON;
-    const x = jsonCopy((v as Obj)[k], p?.[k]);
-    if (x === NOT_JSON) return NOT_JSON;
-    if (x !== undefined) out[k] = x;
-  }
-  return out;
+  return objectCopy(v as Obj, p, INNER);
 }
 
 export function decode(value: string, rev: number): Obj {
