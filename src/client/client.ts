@@ -43,6 +43,8 @@ export interface Client {
   createToken(namespace: string, name: string, request: Obj): Promise<Obj>;
   /** POST a SubjectAccessReview with this spec; answers its status ({ allowed, reason, ... }). */
   subjectAccessReview(spec: Obj): Promise<Obj>;
+  /** The client this one lists and watches through, when it only routes those calls to another (informers on both then share one cache). */
+  informerSource?(): Client;
 }
 
 export type PatchType = 'application/json-patch+json' | 'application/merge-patch+json' | 'application/strategic-merge-patch+json';

@@ -18,6 +18,10 @@ export class SharedInformerCredentials implements Client {
     this.acting = acting;
   }
 
+  informerSource(): Client {
+    return this.informers;
+  }
+
   resource(group: string, plural: string): ResourceDef {
     return this.acting.resource(group, plural);
   }

@@ -64,3 +64,79 @@ test('get and list by namespace, and cluster-scoped objects', async () => {
   assert.deepEqual(inf.list().map(objectKey).sort(), ['node-1', 'ns1/a', 'ns3/d']);
   inf.stop();
 });
+
+test('informers of one resource on one client share one list and watch; each keeps its handlers, start and stop', async () => {
+  let lists = 0;
+  let watches = 0;
+  let open = 0;
+  const state = { emit: (_t: EventType, _o: Obj) => {} };
+  const client = {
+    list: async () => (lists++, { items: [obj('a', 'ns1')], resourceVersion: '10' }),
+    watch: (_r: ResourceDef, _o: unknown, onEvent: (t: EventType, o: Obj) => void) => {
+      watches++;
+      open++;
+      // The test drives the first watch: the shared one.
+      if (watches === 1) state.emit = onEvent;
+      return () => void open--;
+    },
+  } as unknown as Client;
+  const first = new Informer(client, RES);
+  const firstSeen: string[] = [];
+  first.on({ add: (o) => firstSeen.push(`add ${objectKey(o)}`), update: (_o, n) => firstSeen.push(`update ${objectKey(n)}`) });
+  // Not started: it holds nothing yet, whatever others sharing its cache hold.
+  assert.deepEqual(first.list(), []);
+  await first.start();
+  assert.equal(first.hasSynced(), true);
+  state.emit('ADDED', obj('b', 'ns1'));
+
+  // A second informer started later hears what is already held as added, then the changes.
+  const second = new Informer(client, RES);
+  const secondSeen: string[] = [];
+  second.on({ add: (o) => secondSeen.push(`add ${objectKey(o)}`), update: (_o, n) => secondSeen.push(`update ${objectKey(n)}`), delete: (o) => secondSeen.push(`delete ${objectKey(o)}`) });
+  await second.start();
+  await second.waitForSync();
+  assert.deepEqual(secondSeen.sort(), ['add ns1/a', 'add ns1/b']);
+  assert.deepEqual([lists, watches], [1, 1]);
+
+  state.emit('MODIFIED', obj('a', 'ns1', '2'));
+  assert.deepEqual(firstSeen, ['add ns1/a', 'add ns1/b', 'update ns1/a']);
+  assert.deepEqual(secondSeen.slice(2), ['update ns1/a']);
+
+  // Another selection, or another client, is another cache.
+  const selected = new Informer(client, RES, { labelSelector: 'app=x' });
+  await selected.start();
+  assert.deepEqual([lists, watches], [2, 2]);
+  selected.stop();
+  assert.equal(open, 2 - 1);
+
+  // One stops: it hears nothing more; the other goes on. The last to stop ends the watch.
+  first.stop();
+  state.emit('DELETED', obj('b', 'ns1', '3'));
+  assert.deepEqual(firstSeen, ['add ns1/a', 'add ns1/b', 'update ns1/a']);
+  assert.deepEqual(secondSeen.slice(3), ['delete ns1/b']);
+  assert.deepEqual(second.list().map(objectKey), ['ns1/a']);
+  assert.equal(open, 1);
+  second.stop();
+  assert.equal(open, 0);
+
+  // A new informer after all stopped lists and watches afresh.
+  const third = new Informer(client, RES);
+  await third.start();
+  assert.deepEqual([lists, watches], [3, 3]);
+  third.stop();
+});
+
+test('a client that lists and watches through another shares that one\'s informers', async () => {
+  const { client } = fakeClient([obj('a', 'ns1')]);
+  let lists = 0;
+  const counting = { ...client, list: async (...args: unknown[]) => (lists++, (client.list as (...a: unknown[]) => unknown)(...args)) } as unknown as Client;
+  const routed = { informerSource: () => counting } as unknown as Client;
+  const a = new Informer(counting, RES);
+  const b = new Informer(routed, RES);
+  await a.start();
+  await b.start();
+  assert.equal(lists, 1);
+  assert.deepEqual(b.list().map(objectKey), ['ns1/a']);
+  a.stop();
+  b.stop();
+});
