@@ -6,7 +6,6 @@ import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/events.ts';
 import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
-import { sharedInformer, type SharedInformer } from '../workloads/shared-informer.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { deepEqual } from '../../api/validation/fields.ts';
 import { ControllerHistory } from '../history/control.ts';
@@ -25,7 +24,7 @@ export class DaemonSetController {
   private readonly client: Client;
   private readonly now: () => number;
   private readonly sets: Informer;
-  private readonly pods: SharedInformer;
+  private readonly pods: Informer;
   private readonly nodes: Informer;
   private readonly revisions: Informer;
   private readonly podsResource: ResourceDef;
@@ -41,7 +40,7 @@ export class DaemonSetController {
     this.now = opts.now ?? Date.now;
     this.podsResource = client.resource('', 'pods');
     this.sets = new Informer(client, client.resource('apps', 'daemonsets'));
-    this.pods = sharedInformer(client, '', 'pods');
+    this.pods = new Informer(client, client.resource('', 'pods'));
     this.nodes = new Informer(client, client.resource('', 'nodes'));
     this.revisions = new Informer(client, client.resource('apps', 'controllerrevisions'));
     this.history = new ControllerHistory(client);

@@ -8,7 +8,6 @@ import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/events.ts';
 import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
-import { sharedInformer, type SharedInformer } from '../workloads/shared-informer.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { OwnerIndex, controlledBy } from '../workloads/pod-index.ts';
 import { adoptPatch, claim, controllerRef, isPodActive, ownerRefTo, releasePatch } from '../workloads/pods.ts';
@@ -32,7 +31,7 @@ export class DeploymentController {
   private readonly now: () => number;
   private readonly deployments: Informer;
   private readonly sets: Informer;
-  private readonly pods: SharedInformer;
+  private readonly pods: Informer;
   private readonly setsResource: ResourceDef;
   private readonly setIndex = new OwnerIndex(controlledBy('Deployment', true));
   private readonly podIndex = new OwnerIndex(controlledBy('ReplicaSet', false));
@@ -45,7 +44,7 @@ export class DeploymentController {
     this.setsResource = client.resource('apps', 'replicasets');
     this.deployments = new Informer(client, client.resource('apps', 'deployments'));
     this.sets = new Informer(client, this.setsResource);
-    this.pods = sharedInformer(client, '', 'pods');
+    this.pods = new Informer(client, client.resource('', 'pods'));
     this.recorder = new EventRecorder(client, COMPONENT);
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
     const enqueue = (d: Obj) => this.queue.add(objectKey(d));

@@ -8,7 +8,6 @@ import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/events.ts';
 import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
-import { sharedInformer, type SharedInformer } from '../workloads/shared-informer.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { deepEqual } from '../../api/validation/fields.ts';
 import { Expectations, OwnerIndex, controlledBy } from '../workloads/pod-index.ts';
@@ -60,7 +59,7 @@ export class JobController {
   private readonly now: () => number;
   private readonly backoffMs: number;
   private readonly jobs: Informer;
-  private readonly pods: SharedInformer;
+  private readonly pods: Informer;
   private readonly podsResource: ResourceDef;
   private readonly index = new OwnerIndex(controlledBy('Job', true));
   private readonly expectations = new Expectations();
@@ -73,7 +72,7 @@ export class JobController {
     this.backoffMs = opts.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.podsResource = client.resource('', 'pods');
     this.jobs = new Informer(client, client.resource('batch', 'jobs'));
-    this.pods = sharedInformer(client, '', 'pods');
+    this.pods = new Informer(client, client.resource('', 'pods'));
     this.recorder = new EventRecorder(client, COMPONENT);
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
     this.jobs.on({

@@ -7,7 +7,6 @@ import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/events.ts';
 import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
-import { sharedInformer, type SharedInformer } from '../workloads/shared-informer.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { Expectations, OwnerIndex, controlledBy } from '../workloads/pod-index.ts';
 import { adoptPatch, claim, controllerRef, isPodActive, ownerRefTo, podFromTemplate, releasePatch, slowStartBatch } from '../workloads/pods.ts';
@@ -27,7 +26,7 @@ export class ReplicaSetController {
   private readonly client: Client;
   private readonly now: () => number;
   private readonly sets: Informer;
-  private readonly pods: SharedInformer;
+  private readonly pods: Informer;
   private readonly podsResource: ResourceDef;
   private readonly index = new OwnerIndex(controlledBy('ReplicaSet', true));
   private readonly expectations = new Expectations();
@@ -39,7 +38,7 @@ export class ReplicaSetController {
     this.now = opts.now ?? Date.now;
     this.podsResource = client.resource('', 'pods');
     this.sets = new Informer(client, client.resource('apps', 'replicasets'));
-    this.pods = sharedInformer(client, '', 'pods');
+    this.pods = new Informer(client, client.resource('', 'pods'));
     this.recorder = new EventRecorder(client, COMPONENT);
     this.queue = new WorkQueue((key) => this.sync(key), opts.workers ?? 4);
     this.sets.on({
