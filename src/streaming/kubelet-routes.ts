@@ -3,10 +3,10 @@
 // agent in its own process (no TLS hop there): `kubectl get --raw /api/v1/nodes/N/proxy/pods`
 // reads alike whichever process runs the node.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { Obj } from '../api/resource.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import type { NodeStreaming, PodRef } from './types.ts';
+import { pipeLogs } from './pipe-logs.ts';
 import { errorBody, type KubeletRoute } from './kubelet-wire.ts';
 
 /** What a node offers through its kubelet API. */
@@ -47,7 +47,11 @@ export async function serveKubeletRequest(req: IncomingMessage, res: ServerRespo
       const uid = route.uid ?? (await podUid(node, route.namespace, route.name));
       const pod: PodRef = { namespace: route.namespace, name: route.name, uid };
       const stream = await node.streaming.logs(pod, route.opts);
-      await pipeLogs(stream, res, route.opts.follow);
+      await pipeLogs(stream, res, {
+        follow: route.opts.follow,
+        headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' },
+        failBeforeStart: (err) => sendStatus(res, err),
+      });
       return;
     }
     throw new ApiError(400, 'BadRequest', 'Upgrade request required');
@@ -62,42 +66,4 @@ async function podUid(node: KubeletBackend, namespace: string, name: string): Pr
   const pod = (list.items as Obj[] | undefined)?.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
   if (!pod) throw new ApiError(404, 'NotFound', `pod ${JSON.stringify(name)} does not exist`);
   return pod.metadata.uid;
-}
-
-function pipeLogs(stream: Readable, res: ServerResponse, follow: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    let started = false;
-    const head = () => {
-      if (started) return;
-      started = true;
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
-      res.flushHeaders();
-    };
-    const done = () => {
-      res.off('close', onClose);
-      resolve();
-    };
-    const onClose = () => {
-      if (!res.writableFinished) stream.destroy();
-      done();
-    };
-    res.on('close', onClose);
-    if (follow) head();
-    stream.on('error', (err) => {
-      sendStatus(res, err);
-      done();
-    });
-    stream.on('data', (chunk: Buffer) => {
-      head();
-      if (!res.write(chunk)) {
-        stream.pause();
-        res.once('drain', () => stream.resume());
-      }
-    });
-    stream.on('end', () => {
-      head();
-      res.end();
-      done();
-    });
-  });
 }
