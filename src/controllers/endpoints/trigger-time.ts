@@ -4,11 +4,11 @@
 // restart every pod counts as changed, as upstream.
 import type { Obj } from '../../api/resource.ts';
 import { objectKey } from '../../client/informer.ts';
-import { podEndpointState, podTriggerTime } from './compute.ts';
+import { podTriggerTime, sameEndpointState } from './compute.ts';
 
 interface PodSeen {
+  /** The version last seen: the next one is a trigger when what endpoints show of it differs. */
   pod: Obj;
-  state: string;
   /** The sync that last saw the pod. */
   seen: number;
 }
@@ -61,13 +61,11 @@ export class TriggerTimeTracker {
         was.seen = gen;
         return;
       }
-      const state = podEndpointState(pod);
-      if (was?.state !== state) consider(podTriggerTime(pod));
+      if (!was || !sameEndpointState(was.pod, pod)) consider(podTriggerTime(pod));
       if (was) {
         was.pod = pod;
-        was.state = state;
         was.seen = gen;
-      } else known.set(key, { pod, state, seen: gen });
+      } else known.set(key, { pod, seen: gen });
     };
     if (pods instanceof Map && changed !== 'all') {
       // Pods gone since the last sync are forgotten: should they come back, they count as changed.
