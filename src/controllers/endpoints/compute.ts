@@ -20,7 +20,8 @@ export function selects(svc: Obj, pod: Obj): boolean {
   if (pod.metadata.namespace !== svc.metadata.namespace) return false;
   const labels = pod.metadata.labels ?? {};
   const selector = svc.spec?.selector ?? {};
-  for (const k of Object.keys(selector)) if (labels[k] !== selector[k]) return false;
+  // Asked for every pod event and Service: no key list is built for it.
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
   return true;
 }
 
