@@ -309,3 +309,31 @@ test('sameEndpointState: each field endpoints show is a change; other status det
     assert.equal(sameEndpointState(variant(f), base), false, `${what}, reversed`);
   }
 });
+
+test('trigger time: the earliest time, whatever form each time is written in', () => {
+  const r = rng(7);
+  const forms = [
+    (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    (ms: number) => new Date(ms).toISOString(),
+    // The same instant with an offset: later as a string, earlier or equal as a time.
+    (ms: number) => new Date(ms + 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+01:00'),
+  ];
+  for (let round = 0; round < 200; round++) {
+    const t = new TriggerTimeTracker();
+    const s = svc();
+    const times: string[] = [];
+    const pods = Array.from({ length: 1 + r(6) }, (_, i) => {
+      const ms = Date.UTC(2024, 0, 1) + r(7200) * 1000 + r(3) * 250;
+      const time = forms[r(forms.length)](ms);
+      times.push(time);
+      return pod(i, { ip: `10.0.0.${i + 1}`, t: time });
+    });
+    // Services created later than every pod change, so the pods decide.
+    s.metadata.creationTimestamp = '2025-01-01T00:00:00Z';
+    t.compute('k', s, []);
+    const got = t.compute('k', s, pods);
+    const earliest = Math.min(...times.map((x) => Date.parse(x)));
+    assert.equal(Date.parse(got!), earliest, `round ${round}: ${times.join(' ')} gave ${got}`);
+    assert.ok(times.includes(got!));
+  }
+});
