@@ -7,7 +7,7 @@
 // difference and rebuilds no list.
 import type { Obj } from '../api/resource.ts';
 import { blockingTaints, hasRequiredAntiAffinity, type NodeState } from './filters.ts';
-import { cachedNodeAllocatable, holdsResources, podRequests, type NodeAllocatable, type Resources } from './resources.ts';
+import { cachedNodeAllocatable, holdsResources, knownPodRequests, podRequests, type NodeAllocatable, type Resources } from './resources.ts';
 
 export type Counted = Resources & { pods: number };
 
@@ -97,7 +97,8 @@ export class NodeBooks implements NodeState {
     }
     // Summed afresh rather than cached per object: each status report is a new version of the pod,
     // and a cache entry for every version would only grow the collector's work.
-    const counted = holds ? podRequests(pod) : undefined;
+    // A pod just decided had its requests worked out by the filters: those serve.
+    const counted = holds ? (knownPodRequests(pod) ?? podRequests(pod)) : undefined;
     const anti = hasRequiredAntiAffinity(pod);
     if (old) {
       this.count(old.counted, -1);
