@@ -25,7 +25,19 @@ export function selects(svc: Obj, pod: Obj): boolean {
   return true;
 }
 
-export const isPodReady = (pod: Obj): boolean => (pod.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+/** Whether a Ready condition says True. A loop, not a callback: asked on every pod event, twice. */
+export function isPodReady(pod: Obj): boolean {
+  const conditions: Obj[] | undefined = pod.status?.conditions;
+  if (conditions) for (const c of conditions) if (c.type === 'Ready' && c.status === 'True') return true;
+  return false;
+}
+
+/** The pod's first Ready condition. */
+function readyCondition(pod: Obj): Obj | undefined {
+  const conditions: Obj[] | undefined = pod.status?.conditions;
+  if (conditions) for (const c of conditions) if (c.type === 'Ready') return c;
+  return undefined;
+}
 
 const isTerminal = (pod: Obj) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
@@ -344,8 +356,7 @@ export function endpointsObject(svc: Obj, want: DesiredEndpoints, current: Obj |
 
 /** When a pod last changed in a way that matters here: its Ready transition, else its creation. */
 export function podTriggerTime(pod: Obj): string | undefined {
-  const ready = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
-  return ready?.lastTransitionTime ?? pod.metadata.creationTimestamp;
+  return readyCondition(pod)?.lastTransitionTime ?? pod.metadata.creationTimestamp;
 }
 
 /**
