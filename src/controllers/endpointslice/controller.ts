@@ -183,7 +183,14 @@ export class EndpointSliceController {
       this.slices.remove(s);
       this.sent.delete(objectKey(s));
     }
-    this.settled.set(key, { svc, entries, groups, slices: this.slicesOf(key).filter((s) => s.addressType === 'IPv4'), book });
+    const slices = this.slicesOf(key).filter((s) => s.addressType === 'IPv4');
+    // The book knows what we wrote and what we started from: a slice another writer changed or
+    // made meanwhile (its event came in during our writes) is neither, so the next sync plans in full.
+    if (book) {
+      const before = new Map(existing.map((s) => [s.metadata.name, s.metadata.resourceVersion]));
+      if (!slices.every((s) => sentTo(s) !== undefined || before.get(s.metadata.name) === s.metadata.resourceVersion)) book = undefined;
+    }
+    this.settled.set(key, { svc, entries, groups, slices, book });
   }
 
   private wrote(sent: Obj, written: Obj): void {
