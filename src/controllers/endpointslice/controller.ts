@@ -164,9 +164,11 @@ export class EndpointSliceController {
       plan = planSlices(svc, existing, groups, triggerTime, this.max, sentTo);
     }
     // Creations before deletions, so that consumers never see the service with no endpoints in between.
+    const created: string[] = [];
     for (const s of plan.create) {
       try {
         const written = await this.client.create(this.sliceResource, namespace, s);
+        created.push(written.metadata.name);
         this.wrote(s, written);
         book?.created(written.metadata.name, s.endpoints);
       } catch (err) {
@@ -184,13 +186,26 @@ export class EndpointSliceController {
       this.sent.delete(objectKey(s));
     }
     const slices = this.slicesOf(key).filter((s) => s.addressType === 'IPv4');
-    // The book knows what we wrote and what we started from: a slice another writer changed or
-    // made meanwhile (its event came in during our writes) is neither, so the next sync plans in full.
-    if (book) {
-      const before = new Map(existing.map((s) => [s.metadata.name, s.metadata.resourceVersion]));
-      if (!slices.every((s) => sentTo(s) !== undefined || before.get(s.metadata.name) === s.metadata.resourceVersion)) book = undefined;
-    }
+    // What the next sync may take as planned (to write nothing, or to plan from the changed pods):
+    // only slices as we wrote them or as this plan found them. Another writer's change, creation or
+    // deletion that came in during our writes is neither; its event has queued the next sync, which
+    // then plans in full.
+    if (!this.asPlanned(slices, existing, plan, created, sentTo)) return;
     this.settled.set(key, { svc, entries, groups, slices, book });
+  }
+
+  /** Whether `slices`, found after carrying out `plan` on `existing`, are exactly what it left. */
+  private asPlanned(slices: Obj[], existing: Obj[], plan: SlicePlan, created: string[], sentTo: (s: Obj) => Obj[] | undefined): boolean {
+    const before = new Map<string, string>();
+    for (const s of existing) before.set(s.metadata.name, s.metadata.resourceVersion);
+    for (const s of plan.delete) before.delete(s.metadata.name);
+    const names = new Set<string>();
+    for (const s of slices) {
+      names.add(s.metadata.name);
+      if (sentTo(s) === undefined && (before.get(s.metadata.name) !== s.metadata.resourceVersion || s.metadata.resourceVersion === undefined)) return false;
+    }
+    for (const name of before.keys()) if (!names.has(name)) return false;
+    return created.every((name) => names.has(name));
   }
 
   private wrote(sent: Obj, written: Obj): void {
