@@ -4,7 +4,7 @@
 import type { Obj } from '../api/resource.ts';
 import { nodeSelectorMatches } from '../api/selectors/node-selector.ts';
 import { labelSelectorFromObject, matchesLabels, SelectorError } from '../api/selectors/labels.ts';
-import { cachedNodeAllocatable, cachedPodRequests, emptyResources, holdsResources, type Resources } from './resources.ts';
+import { cachedNodeAllocatable, cachedPodRequests, emptyResources, holdsResources, type NodeAllocatable, type Resources } from './resources.ts';
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -16,6 +16,9 @@ export interface NodeState {
   requested?: Resources & { pods: number };
   /** The pods here that carry required anti-affinity terms (a subset of `pods`). */
   withAntiAffinity?: readonly Obj[];
+  /** cachedNodeAllocatable(node) and blockingTaints(node), kept at hand by a long-lived scheduler. */
+  readonly allocatable?: Readonly<NodeAllocatable>;
+  readonly blockingTaints?: readonly Obj[];
 }
 
 export interface FilterResult {
@@ -68,7 +71,7 @@ export function effectiveTaints(node: Obj): Obj[] {
 const taintsByNode = new WeakMap<Obj, readonly Obj[]>();
 
 /** effectiveTaints, computed once per node object. Shared: do not modify it. */
-function blockingTaints(node: Obj): readonly Obj[] {
+export function blockingTaints(node: Obj): readonly Obj[] {
   let t = taintsByNode.get(node);
   if (!t) taintsByNode.set(node, (t = computeEffectiveTaints(node)));
   return t;
@@ -245,7 +248,7 @@ export function requestedOn(state: NodeState, excludeUid?: string): Resources & 
 }
 
 export function resourcesFit(pod: Obj, state: NodeState): FilterResult {
-  const alloc = cachedNodeAllocatable(state.node);
+  const alloc = state.allocatable ?? cachedNodeAllocatable(state.node);
   const used = requestedOn(state, pod.metadata.uid);
   const want = cachedPodRequests(pod);
   const short = (name: 'cpu' | 'memory' | 'ephemeral-storage') => want[name] > 0 && want[name] > alloc[name] - used[name];
@@ -263,13 +266,20 @@ export function resourcesFit(pod: Obj, state: NodeState): FilterResult {
  * `prep` is prepareInterPodAffinity(pod, all), shared by the nodes of one decision.
  */
 export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeAffinities: Obj[] = [], prep?: AffinityPrep): FilterResult {
+  // Usually nothing has pod (anti-)affinity, and then no node fails for it.
+  if (prep && prep.affinity.length === 0 && prep.antiAffinity.length === 0 && prep.existingAnti.size === 0) return filterWithoutAffinity(pod, state, volumeAffinities) ?? fits;
+  return filterWithoutAffinity(pod, state, volumeAffinities) ?? interPodAffinity(pod, state, all, prep);
+}
+
+/** The filters before inter-pod affinity: the first failure, or undefined when they all pass. */
+function filterWithoutAffinity(pod: Obj, state: NodeState, volumeAffinities: Obj[]): FilterResult | undefined {
   const node = state.node;
   const tolerations: Obj[] = pod.spec?.tolerations ?? [];
   if (node.spec?.unschedulable && !tolerated({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }, tolerations)) {
     return reject(reasons.unschedulable, true);
   }
   if (pod.spec?.nodeName && pod.spec.nodeName !== node.metadata.name) return reject("node(s) didn't match the requested node name", true);
-  for (const taint of blockingTaints(node)) {
+  for (const taint of state.blockingTaints ?? blockingTaints(node)) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
     if (!tolerated(taint, tolerations)) return reject(reasons.taint(taint), true);
   }
@@ -277,7 +287,7 @@ export function filterNode(pod: Obj, state: NodeState, all: NodeState[], volumeA
   const res = resourcesFit(pod, state);
   if (res.reasons.length) return res;
   if (!volumesAllow(volumeAffinities, node)) return reject(reasons.volumeNodeConflict, true);
-  return interPodAffinity(pod, state, all, prep);
+  return undefined;
 }
 
 /** Whether the bound volumes' node affinities allow the node (upstream's VolumeBinding filter for bound claims). */

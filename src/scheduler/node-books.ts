@@ -6,8 +6,8 @@
 // changing what they request, so a re-booking of the same pod adjusts the totals only by the
 // difference and rebuilds no list.
 import type { Obj } from '../api/resource.ts';
-import { hasRequiredAntiAffinity, type NodeState } from './filters.ts';
-import { holdsResources, podRequests, type Resources } from './resources.ts';
+import { blockingTaints, hasRequiredAntiAffinity, type NodeState } from './filters.ts';
+import { cachedNodeAllocatable, holdsResources, knownPodRequests, podRequests, type NodeAllocatable, type Resources } from './resources.ts';
 
 export type Counted = Resources & { pods: number };
 
@@ -23,6 +23,10 @@ const none: readonly Obj[] = [];
 
 export class NodeBooks implements NodeState {
   node: Obj;
+  /** The node object the two below were worked out for: every decision reads them for every node. */
+  private derivedFor: Obj | undefined;
+  private alloc: Readonly<NodeAllocatable> | undefined;
+  private taints: readonly Obj[] | undefined;
   private readonly booked = new Map<string, Booking>();
   private antiCount = 0;
   /** Kept in place: a decision reads it synchronously and nothing holds it across changes. */
@@ -32,6 +36,22 @@ export class NodeBooks implements NodeState {
 
   constructor(node: Obj) {
     this.node = node;
+  }
+
+  get allocatable(): Readonly<NodeAllocatable> {
+    if (this.derivedFor !== this.node) this.derive();
+    return this.alloc!;
+  }
+
+  get blockingTaints(): readonly Obj[] {
+    if (this.derivedFor !== this.node) this.derive();
+    return this.taints!;
+  }
+
+  private derive(): void {
+    this.alloc = cachedNodeAllocatable(this.node);
+    this.taints = blockingTaints(this.node);
+    this.derivedFor = this.node;
   }
 
   /** How many pods are booked here, whether or not they still hold resources. */
@@ -62,9 +82,23 @@ export class NodeBooks implements NodeState {
   add(pod: Obj): void {
     const uid = pod.metadata.uid;
     const old = this.booked.get(uid);
+    const holds = holdsResources(pod);
+    if (old && old.pod.spec === pod.spec && (old.counted !== undefined || !holds)) {
+      // A status report keeps the stored spec object (the store shares unchanged parts between
+      // versions): what the pod requests and its anti-affinity, both read from the spec, stand.
+      if (!holds && old.counted) {
+        this.count(old.counted, -1);
+        old.counted = undefined;
+      }
+      if (old.anti) this.antiCache = undefined;
+      old.pod = pod;
+      this.podsCache = undefined;
+      return;
+    }
     // Summed afresh rather than cached per object: each status report is a new version of the pod,
     // and a cache entry for every version would only grow the collector's work.
-    const counted = holdsResources(pod) ? podRequests(pod) : undefined;
+    // A pod just decided had its requests worked out by the filters: those serve.
+    const counted = holds ? (knownPodRequests(pod) ?? podRequests(pod)) : undefined;
     const anti = hasRequiredAntiAffinity(pod);
     if (old) {
       this.count(old.counted, -1);

@@ -113,6 +113,11 @@ export function cachedPodRequests(pod: Obj): Readonly<Resources> {
   return r;
 }
 
+/** podRequests of a pod whose requests were already worked out (cachedPodRequests), else undefined: remembers nothing new. */
+export function knownPodRequests(pod: Obj): Readonly<Resources> | undefined {
+  return pod === lastPod ? lastRequests : requestsByPod.get(pod);
+}
+
 let lastPod: Obj | undefined;
 let lastRequests: Readonly<Resources> | undefined;
 

@@ -5,7 +5,7 @@
 // Decisions are taken one at a time: each is computed and "assumed" (its node's books updated)
 // synchronously, before any await, so concurrent bindings never overcommit a node or break
 // anti-affinity even though the API writes overlap.
-import type { Obj } from '../api/resource.ts';
+import type { Obj, ResourceDef } from '../api/resource.ts';
 import type { Client } from '../client/client.ts';
 import { Informer, objectKey } from '../client/informer.ts';
 import { WorkQueue } from '../client/workqueue.ts';
@@ -38,6 +38,8 @@ export class Scheduler {
   private readonly classes: Informer;
   private readonly queue: WorkQueue;
   private readonly events: EventRecorder;
+  private readonly claimResource: ResourceDef;
+  private readonly podResource: ResourceDef;
   private readonly entries = new Map<string, NodeBooks>();
   /** The books of the nodes the informer knows, in `entries` order; rebuilt only when either set changes. */
   private nodeList: NodeBooks[] | undefined;
@@ -70,6 +72,8 @@ export class Scheduler {
     this.retryIntervalMs = opts.retryIntervalMs ?? 60_000;
     this.events = new EventRecorder(client, this.schedulerName);
     this.queue = new WorkQueue((key) => this.sync(key), opts.concurrency ?? 32);
+    this.claimResource = client.resource('', 'persistentvolumeclaims');
+    this.podResource = client.resource('', 'pods');
     this.pods = new Informer(client, client.resource('', 'pods'));
     this.nodes = new Informer(client, client.resource('', 'nodes'));
     this.claims = new Informer(client, client.resource('', 'persistentvolumeclaims'));
@@ -104,7 +108,7 @@ export class Scheduler {
         this.retryAll();
       },
     });
-    const claimChanged = (claim: Obj) => this.retryUsersOf(claim.metadata.namespace, claim.metadata.name);
+    const claimChanged = (claim: Obj) => this.retryUsersOf(objectKey(claim));
     this.claims.on({
       add: (c) => {
         this.indexBoundClaim(undefined, c);
@@ -115,7 +119,7 @@ export class Scheduler {
         // Most claim updates on the way to Bound change nothing a decision reads.
         if (sameClaimSchedulingInputs(o, c)) return;
         const selected = selectedNodeOnlyChange(o, c);
-        this.retryUsersOf(c.metadata.namespace, c.metadata.name, selected);
+        this.retryUsersOf(objectKey(c), selected);
       },
       delete: (c) => {
         this.indexBoundClaim(c, undefined);
@@ -124,10 +128,7 @@ export class Scheduler {
     });
     // A volume is read only for the claims bound to it (its node affinity): other changes cannot matter.
     const volumeChanged = (pv: Obj) => {
-      for (const key of this.boundClaims.get(pv.metadata.name) ?? []) {
-        const slash = key.indexOf('/');
-        this.retryUsersOf(key.slice(0, slash), key.slice(slash + 1));
-      }
+      for (const key of this.boundClaims.get(pv.metadata.name) ?? []) this.retryUsersOf(key);
     };
     this.volumes.on({ add: volumeChanged, update: (_o, v) => volumeChanged(v), delete: volumeChanged });
     this.classes.on({ add: () => this.retryAll(), update: () => this.retryAll(), delete: () => this.retryAll() });
@@ -235,9 +236,9 @@ export class Scheduler {
     for (const key of this.pending) this.queue.add(key);
   }
 
-  /** Retries the waiting pods that use the claim, except those already waiting on `exceptAssumedOn`. */
-  private retryUsersOf(namespace: string, claim: string, exceptAssumedOn?: string): void {
-    for (const key of this.claimUsers.get(`${namespace}/${claim}`) ?? []) {
+  /** Retries the waiting pods that use the claim (by namespace/name), except those already waiting on `exceptAssumedOn`. */
+  private retryUsersOf(claimKey: string, exceptAssumedOn?: string): void {
+    for (const key of this.claimUsers.get(claimKey) ?? []) {
       if (!this.pending.has(key)) continue;
       if (exceptAssumedOn !== undefined) {
         const slash = key.indexOf('/');
@@ -371,10 +372,9 @@ export class Scheduler {
     }
     if (decision.kind === 'selectNode') {
       this.pending.add(key);
-      const claims = this.client.resource('', 'persistentvolumeclaims');
       for (const claim of decision.claims) {
         const patch = { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: decision.node } } };
-        await this.client.patch(claims, ns, claim, 'application/merge-patch+json', patch).catch((err) => {
+        await this.client.patch(this.claimResource, ns, claim, 'application/merge-patch+json', patch).catch((err) => {
           if (!(err instanceof ApiError && err.code === 404)) throw err;
         });
       }
@@ -414,7 +414,7 @@ export class Scheduler {
       { op: 'test', path: '/metadata/uid', value: pod.metadata.uid },
       { op: 'add', path: pod.status ? '/status/conditions' : '/status', value: pod.status ? conditions : { conditions } },
     ];
-    await this.client.patch(this.client.resource('', 'pods'), pod.metadata.namespace, pod.metadata.name, 'application/json-patch+json', patch, 'status').catch((err) => {
+    await this.client.patch(this.podResource, pod.metadata.namespace, pod.metadata.name, 'application/json-patch+json', patch, 'status').catch((err) => {
       if (err instanceof ApiError && (err.code === 404 || err.code === 422 || err.code === 409)) return;
       throw err;
     });

@@ -64,7 +64,7 @@ const blankScore = (): NodeScore => ({ name: '', preferNoScheduleTaints: 0, node
 /** scoreNode, written into `out` (bestNode reuses two objects instead of making one per node). */
 function scoreInto(out: NodeScore, pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
   const taints: Obj[] = state.node.spec?.taints ?? [];
-  const alloc = cachedNodeAllocatable(state.node);
+  const alloc = state.allocatable ?? cachedNodeAllocatable(state.node);
   const used = requestedOn(state, pod.metadata.uid);
   out.name = state.node.metadata.name;
   out.preferNoScheduleTaints = taints.length ? taints.filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(t, pod.spec?.tolerations ?? [])).length : 0;

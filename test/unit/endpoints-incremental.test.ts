@@ -12,6 +12,7 @@ import {
   endpointsUpToDate,
   podEntry,
   sameDesired,
+  sameEndpointState,
   subsetsFromSorted,
 } from '../../src/controllers/endpoints/compute.ts';
 import type { Entry } from '../../src/controllers/endpoints/compute.ts';
@@ -275,4 +276,64 @@ test('planSlices: the endpoints we sent stand in for the stored ones with the sa
   assert.deepEqual(fast, slow);
   // The changed pod's slice is full, so the new pod goes to the one with room.
   assert.deepEqual([slow.create.length, slow.update.length, slow.delete.length], [0, 2, 0]);
+});
+
+test('sameEndpointState: each field endpoints show is a change; other status details and label order are not', () => {
+  const base = pod(1, { ip: '10.0.0.2', ready: true, port: 8080 });
+  const variant = (f: (p: Obj) => void) => {
+    const p = structuredClone(base);
+    f(p);
+    return p;
+  };
+  assert.equal(sameEndpointState(base, base), true);
+  assert.equal(sameEndpointState(base, structuredClone(base)), true);
+  assert.equal(sameEndpointState(base, variant((p) => p.status.conditions.push({ type: 'PodScheduled', status: 'True' }))), true, 'another condition');
+  assert.equal(sameEndpointState(base, variant((p) => (p.status.startTime = '2024-01-01T00:00:02Z'))), true, 'another status field');
+  assert.equal(sameEndpointState(base, variant((p) => (p.metadata.labels = { x: '1', app: 'web' }))), false, 'a label more');
+  const two = variant((p) => (p.metadata.labels = { app: 'web', x: '1' }));
+  assert.equal(sameEndpointState(two, variant((p) => (p.metadata.labels = { x: '1', app: 'web' }))), true, 'label order');
+  const changes: [string, (p: Obj) => void][] = [
+    ['podIP', (p) => (p.status.podIP = '10.0.0.3')],
+    ['podIPs', (p) => (p.status.podIPs = [{ ip: '10.0.0.2' }, { ip: 'fd00::2' }])],
+    ['ready', (p) => (p.status.conditions[0].status = 'False')],
+    ['deletion', (p) => (p.metadata.deletionTimestamp = '2024-01-01T00:00:09Z')],
+    ['phase', (p) => (p.status.phase = 'Succeeded')],
+    ['hostname', (p) => (p.spec.hostname = 'other')],
+    ['subdomain', (p) => (p.spec.subdomain = 'other')],
+    ['nodeName', (p) => (p.spec.nodeName = 'node-9')],
+    ['label value', (p) => (p.metadata.labels.app = 'other')],
+    ['no labels', (p) => delete p.metadata.labels],
+  ];
+  for (const [what, f] of changes) {
+    assert.equal(sameEndpointState(base, variant(f)), false, what);
+    assert.equal(sameEndpointState(variant(f), base), false, `${what}, reversed`);
+  }
+});
+
+test('trigger time: the earliest time, whatever form each time is written in', () => {
+  const r = rng(7);
+  const forms = [
+    (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    (ms: number) => new Date(ms).toISOString(),
+    // The same instant with an offset: later as a string, earlier or equal as a time.
+    (ms: number) => new Date(ms + 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+01:00'),
+  ];
+  for (let round = 0; round < 200; round++) {
+    const t = new TriggerTimeTracker();
+    const s = svc();
+    const times: string[] = [];
+    const pods = Array.from({ length: 1 + r(6) }, (_, i) => {
+      const ms = Date.UTC(2024, 0, 1) + r(7200) * 1000 + r(3) * 250;
+      const time = forms[r(forms.length)](ms);
+      times.push(time);
+      return pod(i, { ip: `10.0.0.${i + 1}`, t: time });
+    });
+    // Services created later than every pod change, so the pods decide.
+    s.metadata.creationTimestamp = '2025-01-01T00:00:00Z';
+    t.compute('k', s, []);
+    const got = t.compute('k', s, pods);
+    const earliest = Math.min(...times.map((x) => Date.parse(x)));
+    assert.equal(Date.parse(got!), earliest, `round ${round}: ${times.join(' ')} gave ${got}`);
+    assert.ok(times.includes(got!));
+  }
 });

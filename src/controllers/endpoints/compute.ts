@@ -20,19 +20,37 @@ export function selects(svc: Obj, pod: Obj): boolean {
   if (pod.metadata.namespace !== svc.metadata.namespace) return false;
   const labels = pod.metadata.labels ?? {};
   const selector = svc.spec?.selector ?? {};
-  for (const k of Object.keys(selector)) if (labels[k] !== selector[k]) return false;
+  // Asked for every pod event and Service: no key list is built for it.
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
   return true;
 }
 
-export const isPodReady = (pod: Obj): boolean => (pod.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+/** Whether a Ready condition says True. A loop, not a callback: asked on every pod event, twice. */
+export function isPodReady(pod: Obj): boolean {
+  const conditions: Obj[] | undefined = pod.status?.conditions;
+  if (conditions) for (const c of conditions) if (c.type === 'Ready' && c.status === 'True') return true;
+  return false;
+}
+
+/** The pod's first Ready condition. */
+function readyCondition(pod: Obj): Obj | undefined {
+  const conditions: Obj[] | undefined = pod.status?.conditions;
+  if (conditions) for (const c of conditions) if (c.type === 'Ready') return c;
+  return undefined;
+}
 
 const isTerminal = (pod: Obj) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 /** The pod's IPv4 address (the only family these services have), or undefined. */
 export function podIPv4(pod: Obj): string | undefined {
-  const ips: string[] = [...(pod.status?.podIPs ?? []).map((p: Obj) => p.ip), pod.status?.podIP].filter(Boolean);
-  return ips.find((ip) => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip));
+  // podIPs first, then podIP; asked for every changed pod, so no list is built to search.
+  for (const p of pod.status?.podIPs ?? []) if (isIPv4(p?.ip)) return p.ip;
+  const ip = pod.status?.podIP;
+  return isIPv4(ip) ? ip : undefined;
 }
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const isIPv4 = (ip: unknown): ip is string => typeof ip === 'string' && ip !== '' && IPV4.test(ip);
 
 /** Upstream's ShouldPodBeInEndpoints: not terminal, has an address, and not terminating unless asked. */
 export function shouldPodBeInEndpoints(pod: Obj, includeTerminating: boolean): boolean {
@@ -338,32 +356,43 @@ export function endpointsObject(svc: Obj, want: DesiredEndpoints, current: Obj |
 
 /** When a pod last changed in a way that matters here: its Ready transition, else its creation. */
 export function podTriggerTime(pod: Obj): string | undefined {
-  const ready = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
-  return ready?.lastTransitionTime ?? pod.metadata.creationTimestamp;
+  return readyCondition(pod)?.lastTransitionTime ?? pod.metadata.creationTimestamp;
 }
-
-const stateCache = new WeakMap<Obj, string>();
 
 /**
- * What of a pod the endpoints depend on; a change of it is a trigger. Remembered per pod object
- * (informer objects are replaced, never changed), as both controllers ask on every pod event.
+ * Whether two versions of a pod look the same to the endpoints: the same addresses, readiness,
+ * deletion, phase, hostname, subdomain, node and labels (upstream's podEndpointsChanged reads these
+ * too). Compared field by field: both controllers ask on every pod event, and most events (status
+ * details) change none of it, so nothing is built for the answer.
  */
-export function podEndpointState(pod: Obj): string {
-  let state = stateCache.get(pod);
-  if (state === undefined) stateCache.set(pod, (state = computeEndpointState(pod)));
-  return state;
+export function sameEndpointState(a: Obj, b: Obj): boolean {
+  if (a === b) return true;
+  const as = a.status;
+  const bs = b.status;
+  if (as?.podIP !== bs?.podIP || as?.phase !== bs?.phase) return false;
+  if (!samePodIPs(as?.podIPs, bs?.podIPs)) return false;
+  if (isPodReady(a) !== isPodReady(b)) return false;
+  if (!a.metadata.deletionTimestamp !== !b.metadata.deletionTimestamp) return false;
+  const ap = a.spec;
+  const bp = b.spec;
+  if (ap?.hostname !== bp?.hostname || ap?.subdomain !== bp?.subdomain || ap?.nodeName !== bp?.nodeName) return false;
+  return sameLabels(a.metadata.labels, b.metadata.labels);
 }
 
-function computeEndpointState(pod: Obj): string {
-  return JSON.stringify([
-    pod.status?.podIP,
-    (pod.status?.podIPs ?? []).map((p: Obj) => p.ip),
-    isPodReady(pod),
-    !!pod.metadata.deletionTimestamp,
-    pod.status?.phase,
-    pod.spec?.hostname,
-    pod.spec?.subdomain,
-    pod.spec?.nodeName,
-    pod.metadata.labels ?? {},
-  ]);
+function samePodIPs(a: Obj[] | undefined, b: Obj[] | undefined): boolean {
+  const n = a?.length ?? 0;
+  if (n !== (b?.length ?? 0)) return false;
+  for (let i = 0; i < n; i++) if (a![i]?.ip !== b![i]?.ip) return false;
+  return true;
+}
+
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  let count = 0;
+  for (const k in a) {
+    if (b?.[k] !== a[k]) return false;
+    count++;
+  }
+  for (const _k in b) count--;
+  return count === 0;
 }

@@ -15,16 +15,32 @@ interface Slot<V> {
   placed: boolean;
 }
 
+/** What one values() call changed: per pod whose value differs, its value before and after (undefined: none). */
+export interface MemoDelta<V> {
+  /** The array the previous call returned: the changes lead from it to the new one. */
+  from: readonly V[];
+  changes: { before: V | undefined; after: V | undefined }[];
+}
+
 export class PodMemo<V> {
   private readonly compare: (a: V, b: V) => number;
+  /**
+   * The last call's changes, for a consumer that holds the previous result and would rather apply
+   * the few differences than walk the whole new array; undefined after a new context (all new).
+   */
+  delta: MemoDelta<V> | undefined = undefined;
   private readonly slots = new Map<string, Slot<V>>();
   private context: unknown = undefined;
   private ordered: Slot<V>[] = [];
   private out: V[] = [];
   private gen = 0;
 
-  constructor(compare: (a: V, b: V) => number) {
+  private readonly track: boolean;
+
+  /** With `trackChanges`, each call leaves its changes in `delta`. */
+  constructor(compare: (a: V, b: V) => number, trackChanges = false) {
     this.compare = compare;
+    this.track = trackChanges;
   }
 
   /**
@@ -34,13 +50,16 @@ export class PodMemo<V> {
    * the last call (see ServicePods.changes). The same array comes back while nothing changed.
    */
   values(context: unknown, pods: ReadonlyMap<string, Obj>, compute: (pod: Obj) => V | undefined, changed: ReadonlySet<string> | 'all' = 'all'): V[] {
-    if (context !== this.context) {
+    const reset = context !== this.context;
+    if (reset) {
       this.slots.clear();
       this.ordered = [];
       this.out = [];
       this.context = context;
       changed = 'all';
     }
+    const changes: MemoDelta<V>['changes'] | undefined = this.track ? [] : undefined;
+    this.delta = reset || !changes ? undefined : { from: this.out, changes };
     const gen = ++this.gen;
     let any = false;
     /** Whether a placed value may now sort elsewhere. */
@@ -61,6 +80,7 @@ export class PodMemo<V> {
       // keeping the old value then keeps the result, and the work after it, unchanged.
       if (value === undefined ? was === undefined : was !== undefined && jsonEqual(was, value)) return;
       any = true;
+      changes?.push({ before: was, after: value });
       slot.value = value;
       if (value === undefined) return;
       if (!slot.placed) fresh.push(slot);
@@ -71,6 +91,7 @@ export class PodMemo<V> {
       if (this.slots.size > pods.size) {
         for (const [key, slot] of this.slots) {
           if (slot.seen === gen) continue;
+          if (slot.value !== undefined) changes?.push({ before: slot.value, after: undefined });
           slot.seen = -1;
           this.slots.delete(key);
           any = true;
@@ -81,7 +102,9 @@ export class PodMemo<V> {
         const pod = pods.get(key);
         if (pod) visit(key, pod);
         else if (this.slots.has(key)) {
-          this.slots.get(key)!.seen = -1;
+          const slot = this.slots.get(key)!;
+          if (slot.value !== undefined) changes?.push({ before: slot.value, after: undefined });
+          slot.seen = -1;
           this.slots.delete(key);
           any = true;
         }

@@ -10,7 +10,7 @@ import type { Obj } from '../../api/resource.ts';
 import { objectKey } from '../../client/informer.ts';
 import type { Informer } from '../../client/informer.ts';
 import type { WorkQueue } from '../../client/workqueue.ts';
-import { managesService, podEndpointState, selects } from './compute.ts';
+import { managesService, sameEndpointState, selects } from './compute.ts';
 import { jsonEqual } from './equal.ts';
 
 /** Pod changes within this window are folded into one sync of their Service. */
@@ -111,7 +111,7 @@ export class ServicePods {
       if (selects(svc, pod)) {
         members.set(podKey, pod);
         this.mark(key, podKey);
-        if (!before || podEndpointState(before) !== podEndpointState(pod)) out.push(key);
+        if (!before || !sameEndpointState(before, pod)) out.push(key);
       } else if (before) {
         members.delete(podKey);
         this.mark(key, podKey);

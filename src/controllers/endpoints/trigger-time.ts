@@ -4,11 +4,11 @@
 // restart every pod counts as changed, as upstream.
 import type { Obj } from '../../api/resource.ts';
 import { objectKey } from '../../client/informer.ts';
-import { podEndpointState, podTriggerTime } from './compute.ts';
+import { podTriggerTime, sameEndpointState } from './compute.ts';
 
 interface PodSeen {
+  /** The version last seen: the next one is a trigger when what endpoints show of it differs. */
   pod: Obj;
-  state: string;
   /** The sync that last saw the pod. */
   seen: number;
 }
@@ -34,10 +34,27 @@ export class TriggerTimeTracker {
     const gen = ++this.gen;
     let prev = this.seen.get(serviceKey);
     let min: string | undefined;
-    let minMs = Infinity;
+    /** Date.parse(min), worked out only when a time not in the API server's own form needs it. */
+    let minMs: number | undefined;
     const consider = (t: string | undefined) => {
-      const ms = t ? Date.parse(t) : NaN;
-      if (t && (min === undefined || ms < minMs)) {
+      if (!t || t === min) return;
+      if (min === undefined) {
+        min = t;
+        minMs = undefined;
+        return;
+      }
+      // Times the API server writes (RFC 3339, seconds, UTC) order as their strings do: most syncs
+      // compare hundreds of them, and parsing each was the tracker's main cost.
+      if (serverTime(t) && serverTime(min)) {
+        if (t < min) {
+          min = t;
+          minMs = undefined;
+        }
+        return;
+      }
+      const ms = Date.parse(t);
+      minMs ??= Date.parse(min);
+      if (ms < minMs) {
         min = t;
         minMs = ms;
       }
@@ -61,13 +78,11 @@ export class TriggerTimeTracker {
         was.seen = gen;
         return;
       }
-      const state = podEndpointState(pod);
-      if (was?.state !== state) consider(podTriggerTime(pod));
+      if (!was || !sameEndpointState(was.pod, pod)) consider(podTriggerTime(pod));
       if (was) {
         was.pod = pod;
-        was.state = state;
         was.seen = gen;
-      } else known.set(key, { pod, state, seen: gen });
+      } else known.set(key, { pod, seen: gen });
     };
     if (pods instanceof Map && changed !== 'all') {
       // Pods gone since the last sync are forgotten: should they come back, they count as changed.
@@ -87,4 +102,9 @@ export class TriggerTimeTracker {
   forget(serviceKey: string): void {
     this.seen.delete(serviceKey);
   }
+}
+
+/** Whether `t` has the form `YYYY-MM-DDTHH:MM:SSZ`, in which later times sort later as strings. */
+function serverTime(t: string): boolean {
+  return t.length === 20 && t.charCodeAt(19) === 90 /* Z */ && t.charCodeAt(10) === 84 /* T */ && t.charCodeAt(4) === 45 && t.charCodeAt(13) === 58;
 }

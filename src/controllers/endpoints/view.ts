@@ -47,12 +47,16 @@ export class NewestView {
 
   upsert(obj: Obj): void {
     const key = objectKey(obj);
-    const rv = rvDigits(obj);
-    if (this.gone.has(key) && compareRv(this.gone.get(key), rv) >= 0) return;
     const old = this.objs.get(key);
     // The same object again (an informer echo of what a write returned) changes nothing.
     if (old === obj) return;
-    if (old && compareRv(rvDigits(old), rv) > 0) return;
+    // The same version as held (the echo of our own write, as another object): a key held is no
+    // tombstone and no version is newer than itself, so the checks below would let it through.
+    if (old === undefined || old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+      const rv = rvDigits(obj);
+      if (this.gone.has(key) && compareRv(this.gone.get(key), rv) >= 0) return;
+      if (old && compareRv(rvDigits(old), rv) > 0) return;
+    }
     this.objs.set(key, obj);
     this.onChange(key, old, obj);
   }

@@ -14,7 +14,8 @@ import type { ServicePods } from '../endpoints/service-pods.ts';
 import { TriggerTimeTracker } from '../endpoints/trigger-time.ts';
 import { NewestView } from '../endpoints/view.ts';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, compareSliceEntries, groupsFromSorted, planSlices, podSliceEntry } from './reconcile.ts';
-import type { PortGroup, SliceEntry } from './reconcile.ts';
+import type { PortGroup, SliceEntry, SlicePlan } from './reconcile.ts';
+import { SliceBook } from './book.ts';
 
 const ignoreNotFound = (err: unknown) => {
   if (!(err instanceof ApiError && err.code === 404)) throw err;
@@ -44,9 +45,10 @@ export class EndpointSliceController {
   private readonly sent = new Map<string, { rv: string; endpoints: Obj[] }>();
   /**
    * Per Service, what its last completed sync started from (Service object, pod entries) and the
-   * slices it left: a sync finding all three as they were has nothing to write.
+   * slices it left: a sync finding all three as they were has nothing to write; one finding only
+   * some pods changed plans from those (the book) when it can.
    */
-  private readonly settled = new Map<string, { svc: Obj; entries: SliceEntry[]; groups: Map<string, PortGroup>; slices: Obj[] }>();
+  private readonly settled = new Map<string, { svc: Obj; entries: SliceEntry[]; groups: Map<string, PortGroup> | undefined; slices: Obj[]; book: SliceBook | undefined }>();
   private readonly max: number;
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
@@ -131,26 +133,44 @@ export class EndpointSliceController {
     const existing = this.slicesOf(key).filter((s) => s.addressType === 'IPv4');
     const pods = this.index.podsOf(key);
     let memo = this.memos.get(key);
-    if (!memo) this.memos.set(key, (memo = new PodMemo<SliceEntry>(compareSliceEntries)));
+    if (!memo) this.memos.set(key, (memo = new PodMemo<SliceEntry>(compareSliceEntries, true)));
     const changed = this.index.changes(key);
     const entries = memo.values(svc, pods, (pod) => podSliceEntry(svc, pod), changed);
     const triggerTime = this.triggers.compute(key, svc, pods, changed);
     this.index.changesDone(key);
     const last = this.settled.get(key);
     this.settled.delete(key);
-    if (last && last.svc === svc && last.entries === entries && sameObjects(last.slices, existing)) {
+    const sameSlices = !!last && sameVersions(last.slices, existing);
+    if (last && last.svc === svc && last.entries === entries && sameSlices) {
       this.settled.set(key, last);
       return;
     }
-    const desired = last && last.svc === svc && last.entries === entries ? last.groups : groupsFromSorted(entries);
-    const plan = planSlices(svc, existing, desired, triggerTime, this.max, (s) => {
+    const sentTo = (s: Obj) => {
       const w = this.sent.get(objectKey(s));
       return w && w.rv === s.metadata.resourceVersion ? w.endpoints : undefined;
-    });
+    };
+    // From the changed pods when the slices are as the last sync left them for the entries the changes start from.
+    let plan: SlicePlan | undefined;
+    let book: SliceBook | undefined;
+    let groups: Map<string, PortGroup> | undefined;
+    const delta = memo.delta;
+    if (last && sameSlices && last.svc === svc && delta && delta.from === last.entries) {
+      book = last.book ?? SliceBook.build(svc, last.entries, existing, (s) => sentTo(s) ?? s.endpoints ?? [], this.max);
+      plan = book?.planFromChanges(svc, existing, delta.changes, entries.length, triggerTime, this.max);
+    }
+    if (!plan) {
+      book = undefined;
+      groups = last && last.svc === svc && last.entries === entries && last.groups ? last.groups : groupsFromSorted(entries);
+      plan = planSlices(svc, existing, groups, triggerTime, this.max, sentTo);
+    }
     // Creations before deletions, so that consumers never see the service with no endpoints in between.
+    const created: string[] = [];
     for (const s of plan.create) {
       try {
-        this.wrote(s, await this.client.create(this.sliceResource, namespace, s));
+        const written = await this.client.create(this.sliceResource, namespace, s);
+        created.push(written.metadata.name);
+        this.wrote(s, written);
+        book?.created(written.metadata.name, s.endpoints);
       } catch (err) {
         if (err instanceof ApiError && err.code === 403) {
           log('debug', 'endpointslice-controller', 'cannot create slice', { service: key, error: err.message });
@@ -165,7 +185,27 @@ export class EndpointSliceController {
       this.slices.remove(s);
       this.sent.delete(objectKey(s));
     }
-    this.settled.set(key, { svc, entries, groups: desired, slices: this.slicesOf(key).filter((s) => s.addressType === 'IPv4') });
+    const slices = this.slicesOf(key).filter((s) => s.addressType === 'IPv4');
+    // What the next sync may take as planned (to write nothing, or to plan from the changed pods):
+    // only slices as we wrote them or as this plan found them. Another writer's change, creation or
+    // deletion that came in during our writes is neither; its event has queued the next sync, which
+    // then plans in full.
+    if (!this.asPlanned(slices, existing, plan, created, sentTo)) return;
+    this.settled.set(key, { svc, entries, groups, slices, book });
+  }
+
+  /** Whether `slices`, found after carrying out `plan` on `existing`, are exactly what it left. */
+  private asPlanned(slices: Obj[], existing: Obj[], plan: SlicePlan, created: string[], sentTo: (s: Obj) => Obj[] | undefined): boolean {
+    const before = new Map<string, string>();
+    for (const s of existing) before.set(s.metadata.name, s.metadata.resourceVersion);
+    for (const s of plan.delete) before.delete(s.metadata.name);
+    const names = new Set<string>();
+    for (const s of slices) {
+      names.add(s.metadata.name);
+      if (sentTo(s) === undefined && (before.get(s.metadata.name) !== s.metadata.resourceVersion || s.metadata.resourceVersion === undefined)) return false;
+    }
+    for (const name of before.keys()) if (!names.has(name)) return false;
+    return created.every((name) => names.has(name));
   }
 
   private wrote(sent: Obj, written: Obj): void {
@@ -174,12 +214,16 @@ export class EndpointSliceController {
   }
 }
 
-/** Whether two lists hold the very same objects (in any order). */
-function sameObjects(a: Obj[], b: Obj[]): boolean {
+/**
+ * Whether two lists hold the same versions of the same slices (in any order). By version, not by
+ * object: the informer's echo of our own write is another object of the version the write returned.
+ */
+function sameVersions(a: Obj[], b: Obj[]): boolean {
   if (a.length !== b.length) return false;
   if (a.every((x, i) => x === b[i])) return true;
-  const set = new Set(a);
-  return b.every((x) => set.has(x));
+  const rv = new Map<string, string>();
+  for (const x of a) rv.set(x.metadata.name, x.metadata.resourceVersion);
+  return b.every((x) => x.metadata.resourceVersion !== undefined && rv.get(x.metadata.name) === x.metadata.resourceVersion);
 }
 
 function serviceKeyOf(slice: Obj): string | undefined {

@@ -130,11 +130,11 @@ export interface SlicePlan {
   delete: Obj[];
 }
 
-function metadataCurrent(slice: Obj, svc: Obj): boolean {
+export function metadataCurrent(slice: Obj, svc: Obj): boolean {
   return jsonEqual(slice.metadata.labels ?? {}, sliceLabels(svc)) && (slice.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === svc.metadata.uid && r.controller);
 }
 
-function refreshed(slice: Obj, svc: Obj, endpoints: Obj[], triggerTime?: string): Obj {
+export function refreshed(slice: Obj, svc: Obj, endpoints: Obj[], triggerTime?: string): Obj {
   // The old endpoints are replaced, so not worth copying.
   const next: Obj = cloneJson({ ...slice, endpoints: [] });
   next.endpoints = endpoints;
