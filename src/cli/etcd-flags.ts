@@ -1,6 +1,6 @@
 // The etcd flags of `ordinal up` and `ordinal server`, under kube-apiserver's names and defaults.
 import { parseGoDuration } from '../util/duration.ts';
-import { DEFAULT_COMPACTION_INTERVAL_MS } from '../storage/etcd/compactor.ts';
+import { DEFAULT_COMPACTION_INTERVAL_MS } from '../storage/etcd/defaults.ts';
 
 export const ETCD_FLAGS = {
   'etcd-servers': { type: 'string' },

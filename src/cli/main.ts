@@ -4,6 +4,7 @@
 // name this file directly get it from here on.
 import { enableCompileCache } from 'node:module';
 import { markStartup } from '../util/startup-phases.ts';
+import { resolveOwnImportsDirectly } from './module-resolution.ts';
 
 markStartup('node');
 const cache = enableCompileCache();
@@ -11,4 +12,5 @@ const cache = enableCompileCache();
 // through the environment. Without, each start type-stripped and compiled the writer's modules
 // afresh, loading the stripper in that thread too: some 40 ms of CPU.
 if (cache.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
+resolveOwnImportsDirectly();
 await import('./ordinal.ts');

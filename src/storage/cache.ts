@@ -338,6 +338,11 @@ function internStrings(v: Obj): void {
   }
 }
 
+/** The first string after every key that starts with prefix: its last character plus one. */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
 /** Keys of one resource type (e.g. '/registry/core/pods/') kept for listing in key order. */
 class Bucket {
   readonly items = new Map<string, CachedObject>();
@@ -345,13 +350,33 @@ class Bucket {
   /** Secondary indexes: field name → value → keys. */
   readonly indexes = new Map<string, Map<string, Set<string>>>();
 
+  /**
+   * The entries in key order, made by a whole list and kept until an entry changes: a LIST then
+   * reads an array instead of looking each key up in the map (the lookups were about half of a
+   * LIST's own CPU, at 10,000 pods). Only whole lists make it, so that the pages of a busy bucket
+   * do not each pay for all of it.
+   */
+  private entries: CachedObject[] | null = null;
+
   sortedKeys(): string[] {
     if (!this.sorted) this.sorted = [...this.items.keys()].sort();
     return this.sorted;
   }
 
+  sortedEntries(make: boolean): CachedObject[] | null {
+    if (!this.entries && make) this.entries = this.sortedKeys().map((k) => this.items.get(k)!);
+    return this.entries;
+  }
+
+  /** A key came or went. */
   invalidate(): void {
     this.sorted = null;
+    this.entries = null;
+  }
+
+  /** A key's entry was replaced. */
+  changed(): void {
+    this.entries = null;
   }
 }
 
@@ -465,6 +490,13 @@ export class WatchCache {
     if (!b) return [];
     const keys = b.sortedKeys();
     let i = afterKey !== undefined ? upperBound(keys, afterKey) : lowerBound(keys, prefix);
+    const entries = b.sortedEntries(limit === Infinity && afterKey === undefined);
+    if (entries) {
+      if (i < keys.length && !keys[i].startsWith(prefix)) return [];
+      // Keys under the prefix run up to its successor (last character plus one), exclusive.
+      const end = prefix === bucket ? keys.length : lowerBound(keys, prefixEnd(prefix));
+      return entries.slice(i, Math.min(end, i + limit));
+    }
     const out: CachedObject[] = [];
     for (; i < keys.length && out.length < limit && keys[i].startsWith(prefix); i++) out.push(b.items.get(keys[i])!);
     return out;
@@ -478,7 +510,7 @@ export class WatchCache {
     const start = afterKey !== undefined ? upperBound(keys, afterKey) : lowerBound(keys, prefix);
     if (start >= keys.length || !keys[start].startsWith(prefix)) return 0;
     // Keys under the prefix run up to its successor (last character plus one), exclusive.
-    return lowerBound(keys, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)) - start;
+    return lowerBound(keys, prefixEnd(prefix)) - start;
   }
 
   /** Keys whose indexed field equals value, or undefined when the field is not indexed. */
@@ -642,7 +674,10 @@ export class WatchCache {
   /** old: the key's entry in b now (looked up by the caller). */
   private putIn(name: string, b: Bucket, key: string, obj: Obj, modRev: number, intern: boolean, old: CachedObject | undefined): void {
     if (!old) b.invalidate();
-    else this.unindex(name, b, old);
+    else {
+      this.unindex(name, b, old);
+      b.changed();
+    }
     const entry = { key, obj, modRev };
     b.items.set(key, entry);
     this.index(name, b, entry);

@@ -81,6 +81,7 @@ test('a start on the simulated runtime loads no module it does not use before it
       ['the protobuf decoder', (u) => u.includes('/src/apiserver/protobuf/decode.ts')],
       ['audit logging', (u) => u.includes('/src/apiserver/audit/')],
       ['the etcd client', (u) => u.includes('/node_modules/etcd3/') || u.includes('/src/storage/etcd/store.ts')],
+      ["etcd's messages (protobufjs)", (u) => u.includes('/node_modules/protobufjs/') || u.includes('/src/storage/etcd/proto.ts')],
       ['leader election', (u) => u.includes('/src/client/leaderelection/elector.ts')],
     ];
     for (const [what, matches] of unwanted) assert.deepEqual(urls.filter(matches), [], `${what} loaded before ready`);

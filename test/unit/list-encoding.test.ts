@@ -84,6 +84,26 @@ test('a metadata-only list is JSON.stringify of PartialObjectMetadataList, inclu
   assert.equal(text(metadataListBody(envelope, items, 'v1', encodeObject)), expected);
 });
 
+test('long Table and metadata-only bodies, written in runs of rows, are still the bytes JSON.stringify gives', () => {
+  // Enough rows (some with large, multi-byte metadata, some without metadata) for many runs, and
+  // a row whose metadata alone is larger than a run.
+  const items: Obj[] = Array.from({ length: 600 }, (_, i) =>
+    i % 97 === 5 ? { kind: 'Pod', apiVersion: 'v1' } : pod(i, i % 50 === 7 ? { metadata: { ...pod(i).metadata, annotations: { big: `ü${'x'.repeat(40_000)}"}` } } } : {}),
+  );
+  const kept = listEncodings('/registry/test/runs/');
+  for (const include of ['None', 'Metadata', 'Object'] as const) {
+    const opts = { include, version: 'v1', resourceVersion: '9', now };
+    const pieces = [...tableBody(pods, items, opts, (o) => encodedFor(kept, o))];
+    assert.equal(text(pieces), JSON.stringify(toTable(pods, items, opts)), include);
+    // Rows go out joined, not one piece (or several) per row.
+    if (include !== 'Object') assert.ok(pieces.length < items.length / 4, `${include}: ${pieces.length} pieces`);
+  }
+  const envelope = { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: '3' } };
+  const pieces = [...metadataListBody(envelope, items, 'v1', (o) => encodedFor(kept, o))];
+  assert.equal(text(pieces), JSON.stringify({ ...envelope, items: items.map((o) => partialMetadata(o, 'v1')) }));
+  assert.ok(pieces.length < items.length / 4, `${pieces.length} pieces`);
+});
+
 test('encodings are kept per object version, and offered ones only for resources being listed', () => {
   const kept = listEncodings('/registry/test/c/');
   const a = pod(1);

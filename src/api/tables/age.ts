@@ -28,8 +28,26 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)}y`;
 }
 
+/**
+ * Parsed timestamps, by their text: a Table of many objects parses the same few creation seconds
+ * over and over (objects made together share them), and parsing one costs more than finding it.
+ * Emptied when it grows past MAX_PARSED, so it stays small whatever the timestamps.
+ */
+const parsed = new Map<string, number>();
+const MAX_PARSED = 4096;
+
+/** Date.parse(timestamp), remembered. */
+function parseTime(timestamp: string): number {
+  let ms = parsed.get(timestamp);
+  if (ms === undefined) {
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(timestamp, (ms = Date.parse(timestamp)));
+  }
+  return ms;
+}
+
 /** AGE cell from a creationTimestamp. */
 export function age(timestamp: string | undefined, now: number): string {
   if (!timestamp) return '<unknown>';
-  return humanDuration(now - Date.parse(timestamp));
+  return humanDuration(now - parseTime(timestamp));
 }

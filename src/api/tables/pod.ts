@@ -25,11 +25,18 @@ function terminatedAt(cs: Obj): number | undefined {
 }
 
 /** The READY, STATUS and RESTARTS cells of one pod, as upstream's pod printer computes them. */
+/** The later of two times, either of which may be missing. */
+const later = (a: number | undefined, b: number | undefined) => (b !== undefined && (a === undefined || b > a) ? b : a);
+
+/** Init container specs by name: made only for a pod that reports init container statuses. */
+function initSpecsByName(initSpecs: Obj[]): Map<string, Obj> {
+  return new Map<string, Obj>(initSpecs.map((c) => [c.name, c]));
+}
+
 export function summarizePod(pod: Obj, now: number): PodSummary {
   const spec = pod.spec ?? {};
   const status = pod.status ?? {};
   const initSpecs: Obj[] = spec.initContainers ?? [];
-  const initByName = new Map<string, Obj>(initSpecs.map((c) => [c.name, c]));
 
   let restarts = 0;
   let sidecarRestarts = 0;
@@ -37,22 +44,22 @@ export function summarizePod(pod: Obj, now: number): PodSummary {
   let lastSidecarRestart: number | undefined;
   let readyContainers = 0;
   // Sidecars (restartable init containers) count as regular containers for READY.
-  let totalContainers = (spec.containers ?? []).length + initSpecs.filter(isRestartableInit).length;
+  let totalContainers = (spec.containers ?? []).length;
+  for (const c of initSpecs) if (isRestartableInit(c)) totalContainers++;
 
   let reason: string = status.reason || status.phase || '';
   if ((status.conditions ?? []).some((c: Obj) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) {
     reason = 'SchedulingGated';
   }
 
-  const later = (a: number | undefined, b: number | undefined) => (b !== undefined && (a === undefined || b > a) ? b : a);
-
   let initializing = false;
   const initStatuses: Obj[] = status.initContainerStatuses ?? [];
+  const initByName = initStatuses.length ? initSpecsByName(initSpecs) : undefined;
   for (let i = 0; i < initStatuses.length; i++) {
     const cs = initStatuses[i];
     restarts += cs.restartCount ?? 0;
     lastRestart = later(lastRestart, terminatedAt(cs));
-    const sidecar = isRestartableInit(initByName.get(cs.name));
+    const sidecar = isRestartableInit(initByName!.get(cs.name));
     if (sidecar) {
       sidecarRestarts += cs.restartCount ?? 0;
       lastSidecarRestart = later(lastSidecarRestart, terminatedAt(cs));

@@ -19,9 +19,11 @@ export interface Encoded {
    * text into a response chunk is a copy like any other.
    */
   readonly json: string;
-  /** Offsets of metadata's value in json (start inclusive, end exclusive); -1 until found, -2 when absent. */
-  metaStart: number;
-  metaEnd: number;
+  /**
+   * The text of metadata's value, a slice of json (which V8 keeps as a view into it, not a copy):
+   * undefined until first asked for, null when the object has no metadata object.
+   */
+  meta: string | null | undefined;
 }
 
 /**
@@ -74,7 +76,7 @@ export function encodedFor(encodings: ResourceEncodings, obj: Obj): Encoded {
  */
 export function offerEncoding(bucket: string, obj: Obj, json: string): void {
   const e = resources.get(bucket);
-  if (e && !e.byObject.has(obj)) e.byObject.set(obj, { json, metaStart: -1, metaEnd: -1 });
+  if (e && !e.byObject.has(obj)) e.byObject.set(obj, { json, meta: undefined });
 }
 
 /** The JSON kept for an object, if its resource is being listed and a LIST or watch encoded this version. */
@@ -84,17 +86,16 @@ export function keptJson(bucket: string, obj: Obj): string | undefined {
 
 /** The JSON of an object that is not kept (e.g. a version converted for one request). */
 export function encodeObject(obj: Obj): Encoded {
-  return { json: encode(obj), metaStart: -1, metaEnd: -1 };
+  return { json: encode(obj), meta: undefined };
 }
 
 /** The text of the object's metadata value, a slice of its encoding; undefined when it has none. */
 export function metadataJson(enc: Encoded): string | undefined {
-  if (enc.metaStart === -1) {
+  if (enc.meta === undefined) {
     const span = metadataSpan(enc.json);
-    enc.metaStart = span ? span[0] : -2;
-    enc.metaEnd = span ? span[1] : -2;
+    enc.meta = span ? enc.json.slice(span[0], span[1]) : null;
   }
-  return enc.metaStart < 0 ? undefined : enc.json.slice(enc.metaStart, enc.metaEnd);
+  return enc.meta ?? undefined;
 }
 
 const QUOTE = 0x22;

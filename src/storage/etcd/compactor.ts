@@ -11,7 +11,7 @@ import { Result, Target } from './messages.ts';
 /** Upstream's key, outside the --etcd-prefix: the same etcd may serve a kube-apiserver's layout too. */
 export const COMPACT_REV_KEY = 'compact_rev_key';
 
-export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
+export { DEFAULT_COMPACTION_INTERVAL_MS } from './defaults.ts';
 
 export interface CompactionRound {
   /** The compact_rev_key version this server expects next round. */
