@@ -83,6 +83,10 @@ export interface SyncPlan {
    * built for it, or nothing if the walk never got that far (OrderedReady stops at the first).
    */
   slots: (Obj | undefined)[];
+  /** What the walk read of each slot's pod (the facts of the pod in `slots`, where there is one). */
+  slotFacts: PodFacts[];
+  /** Slots whose pod is not available or is terminating, as maxUnavailable counts them. */
+  unavailable: number;
   condemned: Obj[];
   /**
    * A Parallel set with nothing to do, nothing condemned, and every slot holding a live pod of the
@@ -107,16 +111,21 @@ function countFacts(facts: readonly PodFacts[], minReadySeconds: number, now: nu
   return c;
 }
 
-function count(c: Counts, f: PodFacts, minReadySeconds: number, now: number, currentRevision: string, updateRevision: string): void {
-  if (f.created) c.replicas++;
+function count(c: Counts, f: PodFacts, minReadySeconds: number, now: number, currentRevision: string, updateRevision: string, n = 1): void {
+  if (f.created) c.replicas += n;
   if (f.runningAndReady) {
-    c.readyReplicas++;
-    if (factsAvailable(f, minReadySeconds, now)) c.availableReplicas++;
+    c.readyReplicas += n;
+    if (factsAvailable(f, minReadySeconds, now)) c.availableReplicas += n;
   }
   if (f.created && !f.terminating) {
-    if (f.revision === currentRevision) c.currentReplicas++;
-    if (f.revision === updateRevision) c.updatedReplicas++;
+    if (f.revision === currentRevision) c.currentReplicas += n;
+    if (f.revision === updateRevision) c.updatedReplicas += n;
   }
+}
+
+/** Adds one pod's facts to status counts `n` times (-1 takes them out), for a set without minReadySeconds. */
+export function addCounts(c: Counts, f: PodFacts, n: number, currentRevision: string, updateRevision: string): void {
+  count(c, f, 0, 0, currentRevision, updateRevision, n);
 }
 
 /** maxUnavailable as a number of pods: an int, or a percentage of replicas rounded down; at least 1. */
@@ -222,7 +231,7 @@ export function planSync(input: ControlInput): SyncPlan {
   for (const f of condemnedFacts) count(counts, f, minReadySeconds, now, currentName, updateName);
 
   const phases: Phase[] = [];
-  const plan: SyncPlan = { phases, status, waitingFor: '', slots, condemned, steady: false, podRevisions };
+  const plan: SyncPlan = { phases, status, waitingFor: '', slots, slotFacts, unavailable, condemned, steady: false, podRevisions };
   const finish = (waitingFor = '') => {
     plan.waitingFor = waitingFor;
     Object.assign(status, counts);
