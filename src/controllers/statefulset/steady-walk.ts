@@ -12,7 +12,7 @@
 import type { Obj } from '../../api/resource.ts';
 import { addCounts, maxUnavailableOf, type SetStatus, type SyncPlan } from './control.ts';
 import type { PodFacts } from './memo.ts';
-import { getOrdinal, startOrdinal } from './identity.ts';
+import { startOrdinal } from './identity.ts';
 
 export class SteadyWalk {
   /** The sorted revisions, current and update revision the walk was made with: any other answer needs a walk. */
@@ -54,7 +54,7 @@ export class SteadyWalk {
    * facts say it changed more than status: then only a walk can tell what to do.
    */
   replace(pod: Obj, facts: PodFacts): boolean {
-    const i = getOrdinal(pod) - this.start;
+    const i = facts.ordinal - this.start;
     const old = this.slots[i];
     const was = this.facts[i];
     if (!old || !was || old.metadata.uid !== pod.metadata.uid) return false;
