@@ -527,3 +527,31 @@ test('sequence: moving spec.ordinals.start shifts the range (create first, then 
   assert.deepEqual(w.converge(), ['create web-2', 'delete web-0 (condemned)']);
   assert.deepEqual(Object.keys(w.images()), ['web-1', 'web-2']);
 });
+
+test('OrderedReady builds the new pod of the first missing slot only; Parallel builds one per missing slot', () => {
+  const ordered = plan({ set: makeSet({ replicas: 5 }), pods: [pod('web-0', R1)] });
+  assert.deepEqual(Array.from(ordered.slots, (s, i) => (s ? s.metadata.name : `(none ${i})`)), ['web-0', 'web-1', '(none 2)', '(none 3)', '(none 4)']);
+  assert.equal(ordered.status.replicas, 1);
+  assert.deepEqual(describe(ordered), ['create web-1']);
+  const burst = plan({ set: makeSet({ replicas: 4, podManagementPolicy: 'Parallel' }), pods: [pod('web-1', R1)] });
+  assert.deepEqual(Array.from(burst.slots, (s) => s?.metadata.name), ['web-0', 'web-1', 'web-2', 'web-3']);
+});
+
+test('a new pod and its claims leave the set, its template and the revision as they were', () => {
+  const set = makeSet({ replicas: 2, volumeClaimTemplates: [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'www', creationTimestamp: null }, spec: { accessModes: ['ReadWriteOnce'] }, status: { phase: 'Pending' } }] });
+  set.spec.template.spec.volumes = [{ name: 'www', emptyDir: {} }, { name: 'cfg', configMap: { name: 'c' } }];
+  const rev = revisionOf(set, 1);
+  const before = JSON.stringify([set, rev]);
+  const p = plan({ set, update: rev });
+  assert.equal(JSON.stringify([set, rev]), before);
+  const create = p.phases[0]!.units[0]![0]!;
+  assert.equal(create.type, 'createPod');
+  if (create.type !== 'createPod') return;
+  assert.deepEqual(create.pod.spec.volumes, [{ name: 'www', persistentVolumeClaim: { claimName: 'www-web-0' } }, { name: 'cfg', configMap: { name: 'c' } }]);
+  assert.deepEqual(create.pod.metadata.labels, { app: 'nginx', 'statefulset.kubernetes.io/pod-name': 'web-0', 'apps.kubernetes.io/pod-index': '0', 'controller-revision-hash': rev.metadata.name });
+  assert.equal(create.pod.spec.hostname, 'web-0');
+  assert.equal(create.pod.spec.subdomain, 'nginx');
+  assert.deepEqual(create.claims.create.map((c) => c.metadata), [{ name: 'www-web-0', namespace: 'ns', labels: { app: 'nginx' } }]);
+  assert.equal(create.claims.create[0]!.status, undefined);
+  assert.equal(create.claims.create[0]!.kind, 'PersistentVolumeClaim');
+});

@@ -118,7 +118,7 @@ class Cluster {
 }
 
 /** The plan as comparable data (placeholder pods are fresh objects each walk, equal in content). */
-const shape = (p: SyncPlan) => JSON.parse(JSON.stringify({ phases: p.phases, status: p.status, waitingFor: p.waitingFor, slots: p.slots.map((s) => s.metadata.name), condemned: p.condemned.map((s) => s.metadata.name) }));
+const shape = (p: SyncPlan) => JSON.parse(JSON.stringify({ phases: p.phases, status: p.status, waitingFor: p.waitingFor, slots: Array.from(p.slots, (s) => s?.metadata.name), condemned: p.condemned.map((s) => s.metadata.name) }));
 
 /** One random change to the world, as the rest of a cluster might make it. */
 function perturb(c: Cluster, r: () => number): string {

@@ -78,8 +78,15 @@ export interface SyncPlan {
   status: SetStatus;
   /** Why the walk stopped early, for logs and tests ('' when it ran to the end). */
   waitingFor: string;
-  /** Pods the walk considered: slots (including not-yet-created placeholders) and condemned pods. */
-  slots: Obj[];
+  /**
+   * Pods the walk considered: slots and condemned pods. A missing slot holds the new pod the walk
+   * built for it, or nothing if the walk never got that far (OrderedReady stops at the first).
+   */
+  slots: (Obj | undefined)[];
+  /** What the walk read of each slot's pod (the facts of the pod in `slots`, where there is one). */
+  slotFacts: PodFacts[];
+  /** Slots whose pod is not available or is terminating, as maxUnavailable counts them. */
+  unavailable: number;
   condemned: Obj[];
   /**
    * A Parallel set with nothing to do, nothing condemned, and every slot holding a live pod of the
@@ -104,16 +111,21 @@ function countFacts(facts: readonly PodFacts[], minReadySeconds: number, now: nu
   return c;
 }
 
-function count(c: Counts, f: PodFacts, minReadySeconds: number, now: number, currentRevision: string, updateRevision: string): void {
-  if (f.created) c.replicas++;
+function count(c: Counts, f: PodFacts, minReadySeconds: number, now: number, currentRevision: string, updateRevision: string, n = 1): void {
+  if (f.created) c.replicas += n;
   if (f.runningAndReady) {
-    c.readyReplicas++;
-    if (factsAvailable(f, minReadySeconds, now)) c.availableReplicas++;
+    c.readyReplicas += n;
+    if (factsAvailable(f, minReadySeconds, now)) c.availableReplicas += n;
   }
   if (f.created && !f.terminating) {
-    if (f.revision === currentRevision) c.currentReplicas++;
-    if (f.revision === updateRevision) c.updatedReplicas++;
+    if (f.revision === currentRevision) c.currentReplicas += n;
+    if (f.revision === updateRevision) c.updatedReplicas += n;
   }
+}
+
+/** Adds one pod's facts to status counts `n` times (-1 takes them out), for a set without minReadySeconds. */
+export function addCounts(c: Counts, f: PodFacts, n: number, currentRevision: string, updateRevision: string): void {
+  count(c, f, 0, 0, currentRevision, updateRevision, n);
 }
 
 /** maxUnavailable as a number of pods: an int, or a percentage of replicas rounded down; at least 1. */
@@ -129,9 +141,8 @@ export function maxUnavailableOf(value: unknown, replicas: number): number {
   return Math.max(1, n);
 }
 
-function claimWork(set: Obj, pod: Obj, claims: ClaimLookup): ClaimWork {
+function claimWork(set: Obj, ordinal: number, claims: ClaimLookup): ClaimWork {
   const work: ClaimWork = { create: [], deleting: [] };
-  const ordinal = getOrdinal(pod);
   const names = claimNamesFor(set, ordinal);
   let missing = false;
   for (const name of names) {
@@ -143,6 +154,13 @@ function claimWork(set: Obj, pod: Obj, claims: ClaimLookup): ClaimWork {
   if (missing) for (const { claim } of claimsFor(set, ordinal)) if (!claims(claim.metadata.name)) work.create.push(claim);
   return work;
 }
+
+/** What the walk reads of a slot with no pod yet: the same, for every purpose it is read for, as the facts of the new pod it gets. */
+const MISSING: PodFacts = Object.freeze({
+  created: false, pending: false, terminal: false, terminating: false, ready: false, runningAndReady: false, readySince: NaN, revision: '', ordinal: -1,
+});
+/** Stands for a missing slot as the lowest unhealthy pod: never one of the condemned pods it is compared with. */
+const MISSING_SLOT: Obj = Object.freeze({ metadata: Object.freeze({ name: '' }) });
 
 export function planSync(input: ControlInput): SyncPlan {
   const { set, pods, claims, currentRevision, updateRevision, now, memo } = input;
@@ -191,17 +209,19 @@ export function planSync(input: ControlInput): SyncPlan {
   const condemned = outOfRange.map((c) => c.pod);
   const condemnedFacts = outOfRange.map((c) => c.f);
 
-  // One pass over the slots in order: placeholders for the missing ones, the lowest unhealthy pod,
-  // the status counts, whether all are live pods of the update revision, and how many are unavailable.
+  // One pass over the slots in order: the lowest unhealthy pod, the status counts, whether all are
+  // live pods of the update revision, and how many are unavailable. A missing slot reads as
+  // MISSING here, which none of these tell apart from the new pod it gets: that pod is built only
+  // when the walk reaches its slot (slotPod).
   const healthy = (f: PodFacts) => f.runningAndReady && !f.terminating;
   let firstUnhealthy: Obj | undefined;
   const counts = { replicas: 0, readyReplicas: 0, availableReplicas: 0, currentReplicas: 0, updatedReplicas: 0 };
   let allLiveAtUpdate = true;
   let unavailable = 0;
   for (let i = 0; i < slots.length; i++) {
-    if (!slots[i]) slotFacts[i] = podFacts((slots[i] = newVersionedPod(currentSet, updateSet, currentName, updateName, start + i)));
+    if (!slots[i]) slotFacts[i] = MISSING;
     const f = slotFacts[i]!;
-    if (!firstUnhealthy && !healthy(f)) firstUnhealthy = slots[i];
+    if (!firstUnhealthy && !healthy(f)) firstUnhealthy = slots[i] ?? MISSING_SLOT;
     count(counts, f, minReadySeconds, now, currentName, updateName);
     if (allLiveAtUpdate && !(f.created && !f.terminal && !f.terminating && f.revision === updateName)) allLiveAtUpdate = false;
     if (!factsAvailable(f, minReadySeconds, now) || f.terminating) unavailable++;
@@ -211,7 +231,7 @@ export function planSync(input: ControlInput): SyncPlan {
   for (const f of condemnedFacts) count(counts, f, minReadySeconds, now, currentName, updateName);
 
   const phases: Phase[] = [];
-  const plan: SyncPlan = { phases, status, waitingFor: '', slots, condemned, steady: false, podRevisions };
+  const plan: SyncPlan = { phases, status, waitingFor: '', slots, slotFacts, unavailable, condemned, steady: false, podRevisions };
   const finish = (waitingFor = '') => {
     plan.waitingFor = waitingFor;
     Object.assign(status, counts);
@@ -229,8 +249,17 @@ export function planSync(input: ControlInput): SyncPlan {
   phases.push({ name: 'replicas', units: replicaUnits, sequential: monotonic });
   const stuck = stuckPolicy(set, currentName, updateName);
   const replacing = new Set<Obj>();
+  // The new pod of a missing slot, built once, with its own facts (its revision label) from then on.
+  const slotPod = (i: number): Obj => {
+    let pod = slots[i];
+    if (!pod) {
+      pod = slots[i] = newVersionedPod(currentSet, updateSet, currentName, updateName, start + i);
+      slotFacts[i] = podFacts(pod);
+    }
+    return pod;
+  };
   for (let i = 0; i < slots.length; i++) {
-    const pod = slots[i]!;
+    const pod = slotPod(i);
     const f = slotFacts[i]!;
     // Opt-in (stuck.ts): a leftover of a superseded rollout is replaced instead of waited for.
     if (stuck && isStuckLeftover(stuck, f, i)) {
@@ -292,7 +321,7 @@ export function planSync(input: ControlInput): SyncPlan {
   phases.push({ name: 'update', units: updateUnits, sequential: true });
   let budget = maxUnavailable - unavailable;
   for (let target = slots.length - 1; target >= updateMin && budget > 0; target--) {
-    const pod = slots[target]!;
+    const pod = slotPod(target);
     const f = slotFacts[target]!;
     if (f.revision !== updateName && !f.terminating && !replacing.has(pod)) {
       updateUnits.push([{ type: 'deletePod', pod, why: 'update' }]);
@@ -316,13 +345,13 @@ function processReplica(
   if (!f.created) {
     if (podClaimIsStale(set, pod, claims)) return { actions: [], wait: `a claim of ${name} still owned by its previous pod to be deleted` };
     const { updates, conflicts } = claimRefUpdates(set, pod, claims);
-    const create: Action = { type: 'createPod', pod, claims: claimWork(set, pod, claims), refs: updates, conflicts };
+    const create: Action = { type: 'createPod', pod, claims: claimWork(set, f.ordinal, claims), refs: updates, conflicts };
     // Burst mode goes on to the next slot; the new pod is looked at again on the next sync.
     return { actions: [create], wait: monotonic ? `${name} to be created` : '' };
   }
   const actions: Action[] = [];
   if (f.pending) {
-    const work = claimWork(set, pod, claims);
+    const work = claimWork(set, f.ordinal, claims);
     const { updates, conflicts } = claimRefUpdates(set, pod, claims);
     if (work.create.length || work.deleting.length || updates.length || conflicts.length) {
       actions.push({ type: 'createMissingClaims', pod, claims: work, refs: updates, conflicts });
@@ -346,7 +375,7 @@ export function updatePodAction(set: Obj, updateSet: Obj, pod: Obj, claims: Clai
   if (!identityMatches(set, desired)) updateIdentity(set, desired);
   if (!storageMatches(set, desired)) {
     updateStorage(set, desired);
-    work = claimWork(set, desired, claims);
+    work = claimWork(set, getOrdinal(desired), claims);
   }
   const { updates, conflicts } = claimsMatchRetentionPolicy(updateSet, desired, claims) ? { updates: [], conflicts: [] } : claimRefUpdates(updateSet, desired, claims);
   return { type: 'updatePod', pod, desired, claims: work, refs: updates, conflicts };

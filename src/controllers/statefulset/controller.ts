@@ -23,6 +23,7 @@ import { planProgress, withProgress, type ProgressDecision } from './progress.ts
 import { progressMetrics } from './progress-metrics.ts';
 import { registerMetricsSource } from '../../apiserver/metrics.ts';
 import { ClaimUpdater } from './claim-updater.ts';
+import { SteadyWalk } from './steady-walk.ts';
 import { claimSizeChanged } from './claim-update.ts';
 
 /** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
@@ -45,58 +46,83 @@ export interface StatefulSetControllerOptions {
 const isCode = (err: unknown, code: number) => err instanceof ApiError && err.code === code;
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Pods of a namespace grouped by the set name their own name implies, and by controller uid (the latest object of each). */
+/** One pod known to the index: its latest object, and the groups it is filed under. */
+interface IndexEntry {
+  pod: Obj;
+  /** `<namespace>/<set name its own name implies>`. */
+  parent: string;
+  owner: string | undefined;
+}
+
+/**
+ * Pods of a namespace grouped by the set name their own name implies, and by controller uid (the
+ * latest object of each). Entries are found by namespace and name, and a new version of a pod whose
+ * controller stays only replaces the object in its entry: every pod event passes through here.
+ */
 class PodIndex {
-  private readonly byParent = new Map<string, Map<string, Obj>>();
-  private readonly byOwner = new Map<string, Map<string, Obj>>();
-  private readonly entries = new Map<string, { parent: string; owner?: string }>();
+  private readonly byParent = new Map<string, Set<IndexEntry>>();
+  private readonly byOwner = new Map<string, Set<IndexEntry>>();
+  private readonly entries = new Map<string, Map<string, IndexEntry>>();
 
   upsert(pod: Obj): void {
-    const key = objectKey(pod);
+    const ns: string = pod.metadata.namespace ?? '';
     const owner = controllerOf(pod)?.uid as string | undefined;
-    const e = this.entries.get(key);
-    // The parent comes from the name, which the key fixes: only the owner can move a known pod.
+    let bucket = this.entries.get(ns);
+    const e = bucket?.get(pod.metadata.name);
+    // The parent comes from the name: only the owner can move a known pod.
     if (e && e.owner === owner) {
-      this.byParent.get(e.parent)!.set(key, pod);
-      if (owner) this.byOwner.get(owner)!.set(key, pod);
+      e.pod = pod;
       return;
     }
-    const parent = `${pod.metadata.namespace}/${parentAndOrdinal(pod.metadata.name).parent}`;
     if (e) this.remove(pod);
-    this.entries.set(key, { parent, owner });
-    add(this.byParent, parent, key, pod);
-    if (owner) add(this.byOwner, owner, key, pod);
+    if (!bucket) this.entries.set(ns, (bucket = new Map()));
+    const entry: IndexEntry = { pod, parent: `${ns}/${parentAndOrdinal(pod.metadata.name).parent}`, owner };
+    bucket.set(pod.metadata.name, entry);
+    add(this.byParent, entry.parent, entry);
+    if (owner) add(this.byOwner, owner, entry);
   }
 
   remove(pod: Obj): void {
-    const key = objectKey(pod);
-    const e = this.entries.get(key);
+    const ns: string = pod.metadata.namespace ?? '';
+    const bucket = this.entries.get(ns);
+    const e = bucket?.get(pod.metadata.name);
     if (!e) return;
-    this.entries.delete(key);
-    del(this.byParent, e.parent, key);
-    if (e.owner) del(this.byOwner, e.owner, key);
+    bucket!.delete(pod.metadata.name);
+    if (!bucket!.size) this.entries.delete(ns);
+    del(this.byParent, e.parent, e);
+    if (e.owner) del(this.byOwner, e.owner, e);
   }
 
   /** Pods named like the set's or controlled by it. */
   candidates(set: Obj): Obj[] {
-    const named = this.byParent.get(`${set.metadata.namespace}/${set.metadata.name}`);
+    const parent = `${set.metadata.namespace}/${set.metadata.name}`;
+    const named = this.byParent.get(parent);
     const owned = this.byOwner.get(set.metadata.uid);
-    const out = named ? [...named.values()] : [];
-    // Both maps hold the latest object of a pod, so one listed under both is the same object.
-    if (owned) for (const [k, pod] of owned) if (!named?.has(k)) out.push(pod);
+    const out: Obj[] = [];
+    if (named) for (const e of named) out.push(e.pod);
+    if (owned) for (const e of owned) if (e.parent !== parent) out.push(e.pod);
     return out;
   }
 }
 
-function add(m: Map<string, Map<string, Obj>>, k: string, key: string, pod: Obj) {
+function add(m: Map<string, Set<IndexEntry>>, k: string, e: IndexEntry) {
   let s = m.get(k);
-  if (!s) m.set(k, (s = new Map()));
-  s.set(key, pod);
+  if (!s) m.set(k, (s = new Set()));
+  s.add(e);
 }
-function del(m: Map<string, Map<string, Obj>>, k: string, key: string) {
+function del(m: Map<string, Set<IndexEntry>>, k: string, e: IndexEntry) {
   const s = m.get(k);
-  s?.delete(key);
+  s?.delete(e);
   if (s && !s.size) m.delete(k);
+}
+
+/**
+ * What happened to a set since a sync last read its pods: a change that may lead to another
+ * decision (structural), or only status changes of these pods of it.
+ */
+interface SetChanges {
+  structural: boolean;
+  pods: Set<string>;
 }
 
 /** What the controller remembers of a set between syncs; every entry is checked against the objects it came from. */
@@ -125,6 +151,10 @@ export class StatefulSetController {
   private readonly statusTimers = new Map<string, NodeJS.Timeout>();
   /** Per set key: what the last walks found (see memo.ts), and the pods already known to be owned. */
   private readonly memos = new Map<string, SetMemo>();
+  /** Per steady set key: its last walk, which status-only changes are counted into (steady-walk.ts). */
+  private readonly steadyWalks = new Map<string, SteadyWalk>();
+  /** Per set key: what changed since its last sync read its pods (see takeChanges). */
+  private readonly changes = new Map<string, SetChanges>();
   private readonly podControl: StatefulPodControl;
   private readonly recorder: EventRecorder;
   /** Grows existing claims to their template's request (volumeClaimUpdatePolicy: InPlace). */
@@ -174,6 +204,8 @@ export class StatefulSetController {
     // status and binding are read by no decision but the growth of claims (claim-update.ts), which
     // waits for their sizes: other changes to them alone do not wake the set.
     this.claims.on({
+      // A new claim is looked at by the next sync, as upstream's, which must then walk (see SteadyWalk).
+      add: (c) => this.claimChanged(c, false),
       update: (o, c) => {
         if (claimChangeMatters(o, c) || claimSizeChanged(o, c)) this.claimChanged(c);
       },
@@ -211,6 +243,29 @@ export class StatefulSetController {
    * (Status-only changes of a steady set are paced separately: see enqueueStatusChange.)
    */
   private enqueue(key: string): void {
+    this.touch(key);
+    this.schedule(key);
+  }
+
+  /** Notes a change of the set, its pods or claims that the next sync must walk for (not a status-only one). */
+  private touch(key: string): void {
+    this.changesOf(key).structural = true;
+  }
+
+  private changesOf(key: string): SetChanges {
+    let c = this.changes.get(key);
+    if (!c) this.changes.set(key, (c = { structural: false, pods: new Set() }));
+    return c;
+  }
+
+  /** What changed since the last call (for the sync about to read the set's pods). */
+  private takeChanges(key: string): SetChanges {
+    const c = this.changes.get(key);
+    this.changes.delete(key);
+    return c ?? { structural: false, pods: new Set() };
+  }
+
+  private schedule(key: string): void {
     if (!this.ready) return;
     const wait = (this.earliestSync.get(key) ?? 0) - performance.now();
     if (wait >= 1) this.queue.addBatched(key, Math.ceil(wait));
@@ -223,15 +278,16 @@ export class StatefulSetController {
    * cost more) and take the other changes of a burst along. Any other event syncs as usual, and a
    * sync that runs in between takes this change along and cancels the wait.
    */
-  private enqueueStatusChange(key: string): void {
+  private enqueueStatusChange(key: string, pod?: Obj): void {
+    if (pod) this.changesOf(key).pods.add(pod.metadata.name);
     const wait = this.steadyWait.get(key);
-    if (wait === undefined || wait < 1) return this.enqueue(key);
+    if (wait === undefined || wait < 1) return this.schedule(key);
     if (!this.ready || this.statusTimers.has(key)) return;
     this.statusTimers.set(
       key,
       setTimeout(() => {
         this.statusTimers.delete(key);
-        this.enqueue(key);
+        this.schedule(key);
       }, wait),
     );
   }
@@ -293,7 +349,7 @@ export class StatefulSetController {
     if (ref) {
       const set = this.resolveControllerRef(pod.metadata.namespace, ref);
       if (!set) return;
-      if (!refChanged && podChangeIsStatusOnly(old, pod)) this.enqueueStatusChange(objectKey(set));
+      if (!refChanged && podChangeIsStatusOnly(old, pod)) this.enqueueStatusChange(objectKey(set), pod);
       else this.enqueue(objectKey(set));
       const mrs = set.spec?.minReadySeconds ?? 0;
       // Becoming available is not an event of its own: look again once minReadySeconds have passed.
@@ -309,13 +365,14 @@ export class StatefulSetController {
     if (set) this.enqueue(objectKey(set));
   }
 
-  private claimChanged(claim: Obj): void {
+  private claimChanged(claim: Obj, sync = true): void {
     const name: string = claim.metadata.name;
     for (const set of this.sets.list(claim.metadata.namespace)) {
       for (const t of set.spec?.volumeClaimTemplates ?? []) {
         const prefix = `${t.metadata?.name}-${set.metadata.name}-`;
         if (name.startsWith(prefix) && /^[0-9]+$/.test(name.slice(prefix.length))) {
-          this.enqueue(objectKey(set));
+          if (sync) this.enqueue(objectKey(set));
+          else this.touch(objectKey(set));
           break;
         }
       }
@@ -338,6 +395,8 @@ export class StatefulSetController {
       this.earliestSync.delete(key);
       this.memos.delete(key);
       this.steadyWait.delete(key);
+      this.steadyWalks.delete(key);
+      this.changes.delete(key);
       progressMetrics.forget(key);
       return;
     }
@@ -352,6 +411,12 @@ export class StatefulSetController {
     const canAdopt = this.adoptionCheck(set);
     await this.adoptOrphanRevisions(set, selector, canAdopt);
     const started = performance.now();
+    // Taken right before the pods are read (claimPods reads them before it first waits): what
+    // changes from here on is the next sync's to look at.
+    const changes = this.takeChanges(key);
+    const steady = changes.structural ? undefined : this.steadyStatus(key, set, selector, changes.pods);
+    if (steady) return this.syncSteady(set, steady, started);
+    this.steadyWalks.delete(key);
     const pods = await this.claimPods(set, selector, canAdopt);
     await this.syncStatefulSet(set, selector, pods, started);
   }
@@ -442,6 +507,7 @@ export class StatefulSetController {
     let current: Obj | undefined;
     let podRevisions: Set<string> | undefined;
     let update: Obj | undefined;
+    let walk: SteadyWalk | undefined;
     const errors: unknown[] = [];
     try {
       const decision = this.memoOf(set).revision.decide(set, revisions, collision.count);
@@ -461,6 +527,7 @@ export class StatefulSetController {
         now: this.now(),
       });
       podRevisions = plan.podRevisions;
+      walk = decision.kind === 'existing' ? SteadyWalk.from(set, plan, revisions, current, update) : undefined;
       // Adopting pods and writing revisions above are rare; the walk is what a busy set pays for each sync.
       const walkMs = Math.min(performance.now() - started, MAX_PACED_MS);
       this.earliestSync.set(key, performance.now() + SYNC_PACING * walkMs);
@@ -492,6 +559,56 @@ export class StatefulSetController {
       errors.push(err);
     }
     if (errors.length) {
+      log('debug', COMPONENT, 'sync failed, will retry', { statefulset: key, errors: errors.map(errText) });
+      throw errors[0];
+    }
+    if (walk) this.steadyWalks.set(key, walk);
+  }
+
+  /**
+   * The status of a steady set whose pods changed only in status since its last walk (steady-walk.ts),
+   * without a walk; undefined when a walk is needed: no steady walk kept, other revisions, or a
+   * changed pod the walk cannot take in. Synchronous, so that a walk that follows reads the pods
+   * as they were when the changes were taken.
+   */
+  private steadyStatus(key: string, set: Obj, selector: LabelSelector, changed: Set<string>): { walk: SteadyWalk; status: SetStatus } | undefined {
+    const walk = this.steadyWalks.get(key);
+    if (!walk) return undefined;
+    const revisions = sortRevisions(this.listRevisions(set, selector));
+    if (revisions.length !== walk.revisions.length || revisions.some((r, i) => r !== walk.revisions[i])) return undefined;
+    const decision = this.memoOf(set).revision.decide(set, revisions, set.status?.collisionCount ?? 0);
+    if (decision.kind !== 'existing' || decision.revision !== walk.update || findCurrentRevision(set, revisions, walk.update) !== walk.current) return undefined;
+    const memo = this.memoOf(set).replicas;
+    for (const name of changed) {
+      const pod = this.pods.get(set.metadata.namespace, name);
+      if (!pod || !walk.replace(pod, memo.facts(pod))) return undefined;
+    }
+    return { walk, status: walk.status(set) };
+  }
+
+  /** The rest of a sync for a steady set (as syncStatefulSet after a walk that planned nothing). */
+  private async syncSteady(set: Obj, { walk, status }: { walk: SteadyWalk; status: SetStatus }, started: number): Promise<void> {
+    const key = objectKey(set);
+    const walkMs = Math.min(performance.now() - started, MAX_PACED_MS);
+    this.earliestSync.set(key, performance.now() + SYNC_PACING * walkMs);
+    const waitingFor = walk.waitingFor();
+    if (waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: waitingFor });
+    const errors: unknown[] = [];
+    const done = completeRollingUpdate(set, status);
+    const progress = planProgress(set, done, this.now());
+    try {
+      await this.writeStatus(set, done, progress);
+      this.progressWritten(set, progress);
+    } catch (err) {
+      errors.push(err);
+    }
+    try {
+      await this.truncateHistory(set, walk.podRevisions, walk.revisions, walk.current, walk.update);
+    } catch (err) {
+      errors.push(err);
+    }
+    if (errors.length) {
+      this.steadyWalks.delete(key);
       log('debug', COMPONENT, 'sync failed, will retry', { statefulset: key, errors: errors.map(errText) });
       throw errors[0];
     }
@@ -558,7 +675,7 @@ export class StatefulSetController {
   }
 
   /** Deletes unused revisions beyond revisionHistoryLimit, oldest first; `podRevisions` are those the set's pods name. */
-  private async truncateHistory(set: Obj, podRevisions: Set<string>, sorted: Obj[], current: Obj | undefined, update: Obj | undefined): Promise<void> {
+  private async truncateHistory(set: Obj, podRevisions: Set<string>, sorted: readonly Obj[], current: Obj | undefined, update: Obj | undefined): Promise<void> {
     const live = new Set(podRevisions);
     if (current) live.add(current.metadata.name);
     if (update) live.add(update.metadata.name);

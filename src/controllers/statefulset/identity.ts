@@ -2,7 +2,6 @@
 // hostname, subdomain and volumes every pod of a set carries, and how a pod is built from a
 // revision of the template. Pure functions over plain JSON objects; inputs are never mutated.
 import type { Obj } from '../../api/resource.ts';
-import { cloneJson } from '../../util/json.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -69,26 +68,26 @@ export function setControllerRef(set: Obj): Obj {
   return { ...SET_KIND, name: set.metadata.name, uid: set.metadata.uid, controller: true, blockOwnerDeletion: true };
 }
 
-const clone = <T>(v: T): T => cloneJson(v);
-
 /**
  * The claims a pod of `ordinal` uses, one per claim template in template order: the template with
  * the pod's claim name, the set's namespace, and the selector's matchLabels laid over its labels.
+ * The claim's spec is the template's own object, not a copy: these claims are only read before the
+ * API server copies what it is asked to create.
  */
 export function claimsFor(set: Obj, ordinal: number): { template: string; claim: Obj }[] {
   const matchLabels: Record<string, string> = set.spec?.selector?.matchLabels ?? {};
   return (set.spec?.volumeClaimTemplates ?? []).map((t: Obj) => {
-    const claim = clone(t);
+    // A template's status (defaulted to Pending by the server) is not the new claim's business.
+    const { status: _status, ...claim } = t;
     claim.apiVersion = 'v1';
     claim.kind = 'PersistentVolumeClaim';
-    claim.metadata = { ...(claim.metadata ?? {}) };
-    delete claim.metadata.creationTimestamp;
-    claim.metadata.name = claimName(set, t, ordinal);
-    claim.metadata.namespace = set.metadata.namespace;
-    claim.metadata.labels = { ...(claim.metadata.labels ?? {}), ...matchLabels };
-    if (Object.keys(claim.metadata.labels).length === 0) delete claim.metadata.labels;
-    // A template's status (defaulted to Pending by the server) is not the new claim's business.
-    delete claim.status;
+    const { creationTimestamp: _created, ...meta } = t.metadata ?? {};
+    meta.name = claimName(set, t, ordinal);
+    meta.namespace = set.metadata.namespace;
+    const labels = { ...(meta.labels ?? {}), ...matchLabels };
+    if (Object.keys(labels).length) meta.labels = labels;
+    else delete meta.labels;
+    claim.metadata = meta;
     return { template: t.metadata?.name, claim };
   });
 }
@@ -128,40 +127,62 @@ export function updateIdentity(set: Obj, pod: Obj): void {
 
 /** Claim volumes first (template order), then the pod's other volumes; a same-named volume is replaced. */
 export function updateStorage(set: Obj, pod: Obj): void {
-  const claims = claimsFor(set, getOrdinal(pod));
-  if (!claims.length && pod.spec.volumes === undefined) return;
-  const names = new Set(claims.map((c) => c.template));
-  const volumes = claims.map((c) => ({ name: c.template, persistentVolumeClaim: { claimName: c.claim.metadata.name } }));
-  for (const v of pod.spec.volumes ?? []) if (!names.has(v.name)) volumes.push(v);
-  pod.spec.volumes = volumes;
+  const volumes = storageVolumes(set, getOrdinal(pod), pod.spec.volumes);
+  if (volumes) pod.spec.volumes = volumes;
 }
 
-/** `set` with its template replaced by the one a revision recorded (upstream's ApplyRevision). */
+/** The volumes updateStorage gives a pod of `ordinal` that has `current` (undefined: leave them as they are). */
+function storageVolumes(set: Obj, ordinal: number, current: Obj[] | undefined): Obj[] | undefined {
+  const templates: Obj[] = set.spec?.volumeClaimTemplates ?? [];
+  if (!templates.length && current === undefined) return undefined;
+  const names = new Set<string>();
+  const volumes: Obj[] = [];
+  for (const t of templates) {
+    names.add(t.metadata?.name);
+    volumes.push({ name: t.metadata?.name, persistentVolumeClaim: { claimName: claimName(set, t, ordinal) } });
+  }
+  for (const v of current ?? []) if (!names.has(v.name)) volumes.push(v);
+  return volumes;
+}
+
+/**
+ * `set` with its template replaced by the one a revision recorded (upstream's ApplyRevision). The
+ * template shares the revision's inner objects: it is only read, by newPod, which copies what it
+ * changes.
+ */
 export function applyRevision(set: Obj, revision: Obj): Obj {
-  const template = clone(revision.data?.spec?.template ?? set.spec.template);
-  delete template.$patch;
+  const { $patch: _patch, ...template } = revision.data?.spec?.template ?? set.spec.template;
   if (template.metadata) {
-    delete template.metadata.creationTimestamp;
-    if (Object.keys(template.metadata).length === 0) delete template.metadata;
+    const { creationTimestamp: _created, ...meta } = template.metadata;
+    if (Object.keys(meta).length) template.metadata = meta;
+    else delete template.metadata;
   }
   return { ...set, spec: { ...set.spec, template } };
 }
 
-/** A new pod for `ordinal` from `set`'s template, with its full identity (not yet created: no status). */
+/**
+ * A new pod for `ordinal` from `set`'s template, with its full identity (not yet created: no
+ * status). Only its metadata and the top level of its spec are its own; the spec's inner objects
+ * (containers and the rest) are the template's, since a new pod is only read until the API server
+ * copies it on create.
+ */
 export function newPod(set: Obj, ordinal: number): Obj {
   const t = set.spec.template ?? {};
-  const meta: Obj = { name: podName(set, ordinal), generateName: `${set.metadata.name}-`, namespace: set.metadata.namespace };
-  meta.labels = { ...(t.metadata?.labels ?? {}) };
+  const name = podName(set, ordinal);
+  const meta: Obj = { name, generateName: `${set.metadata.name}-`, namespace: set.metadata.namespace };
+  meta.labels = { ...(t.metadata?.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal) };
   if (t.metadata?.annotations) meta.annotations = { ...t.metadata.annotations };
   if (t.metadata?.finalizers?.length) meta.finalizers = [...t.metadata.finalizers];
   meta.ownerReferences = [setControllerRef(set)];
-  const pod: Obj = { apiVersion: 'v1', kind: 'Pod', metadata: meta, spec: clone(t.spec ?? {}) };
-  updateIdentity(set, pod);
+  const spec: Obj = { ...(t.spec ?? {}) };
+  const pod: Obj = { apiVersion: 'v1', kind: 'Pod', metadata: meta, spec };
+  ordinals.set(pod, { name, ordinal });
   // Hostname and subdomain are immutable on pods, so only a new pod gets them.
-  pod.spec.hostname = pod.metadata.name;
-  if (set.spec.serviceName) pod.spec.subdomain = set.spec.serviceName;
-  else delete pod.spec.subdomain;
-  updateStorage(set, pod);
+  spec.hostname = name;
+  if (set.spec.serviceName) spec.subdomain = set.spec.serviceName;
+  else delete spec.subdomain;
+  const volumes = storageVolumes(set, ordinal, spec.volumes);
+  if (volumes) spec.volumes = volumes;
   return pod;
 }
 
