@@ -50,6 +50,8 @@ export interface VolumeControllerOptions {
    * it is not in persistent-volume-binder's role. By default the controller's own client.
    */
   addonClient?: Client;
+  /** How long pods stay watched after the last deleting claim is gone (pod-claims.ts); 30 s by default. */
+  podWatchLingerMs?: number;
 }
 
 const COMPONENT = 'persistentvolume-controller';
@@ -167,9 +169,13 @@ export class VolumeController {
     // Heartbeats (every node, every minute) change nothing a claim's plan reads: requeueing every
     // pending claim for them would cost O(claims) per heartbeat.
     this.nodeInformer.on({ add: requeuePending, update: (o, n) => nodePlanningInputs(o) !== nodePlanningInputs(n) && requeuePending() });
-    this.pods = new PodsByClaim(client, (claimKey) => {
-      if (this.deletingClaims.has(claimKey)) this.claimQueue.add(claimKey);
-    });
+    this.pods = new PodsByClaim(
+      client,
+      (claimKey) => {
+        if (this.deletingClaims.has(claimKey)) this.claimQueue.add(claimKey);
+      },
+      opts.podWatchLingerMs,
+    );
     const nodeInformer = this.nodeInformer;
     const classes = () => (this.classList ??= this.classInformer.list());
     let nodes: Obj[] | undefined;
@@ -189,6 +195,11 @@ export class VolumeController {
     };
     // Nodes change rarely; a stale list would only pick a node that is not Ready any more.
     this.nodeInformer.on({ add: () => (nodes = undefined), update: () => (nodes = undefined), delete: () => (nodes = undefined) });
+  }
+
+  /** Whether pods are being watched now: only while claims are deleting, and a while after. */
+  get watchingPods(): boolean {
+    return this.pods.watching;
   }
 
   /** Keeps deletingClaims current, and pods watched exactly while it is not empty. */
