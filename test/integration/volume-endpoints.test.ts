@@ -182,6 +182,33 @@ test('restart: a controller started later picks up where things are, without dup
   assert.equal((await get('persistentvolumeclaims', 'default', 'late'))!.metadata.resourceVersion, before);
 });
 
+test('pvc-protection: pods are watched only while a claim is deleting, and a pod seen before that still holds it', async () => {
+  volumes.stop();
+  volumes = new VolumeController(t.client, { dataDir, podWatchLingerMs: 200 });
+  await volumes.start();
+  await t.client.create(r('persistentvolumeclaims'), 'default', claim('held', { ann: { 'volume.kubernetes.io/selected-node': 'node-1' } }));
+  await waitBound('held');
+  // Made while no claim is deleting: no pod is watched, so the controller first hears of it when it lists.
+  await t.client.create(r('pods'), 'default', {
+    metadata: { name: 'holder' },
+    spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'held' } }] },
+  });
+  // An unscheduled pod naming the claim does not hold it (upstream's rule), nor does another claim's pod.
+  await t.client.create(r('pods'), 'default', {
+    metadata: { name: 'waiting' },
+    spec: { containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'held' } }] },
+  });
+  assert.equal(volumes.watchingPods, false, 'no claim is deleting yet');
+  await t.client.delete(r('persistentvolumeclaims'), 'default', 'held');
+  await waitUntil(async () => volumes.watchingPods, 5_000, () => 'pods watched once a claim is deleting');
+  await new Promise((res) => setTimeout(res, 300));
+  assert.deepEqual((await get('persistentvolumeclaims', 'default', 'held'))?.metadata.finalizers, ['kubernetes.io/pvc-protection'], 'held by the scheduled pod');
+  await t.client.delete(r('pods'), 'default', 'holder', { gracePeriodSeconds: 0 });
+  await waitUntil(async () => !(await get('persistentvolumeclaims', 'default', 'held')), 10_000, () => 'claim released after its pod is gone');
+  await waitUntil(async () => !volumes.watchingPods, 5_000, () => 'pods no longer watched once no claim is deleting');
+  await t.client.delete(r('pods'), 'default', 'waiting', { gracePeriodSeconds: 0 });
+});
+
 async function runPod(name: string, ip: string, ready: boolean) {
   const pod = await t.client.create(r('pods'), 'default', {
     metadata: { name, labels: { app: 'nginx' } },

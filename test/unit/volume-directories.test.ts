@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import { DirectoryMaker } from '../../src/controllers/volume/directories.ts';
+import { DirectoryMaker, GATHER_MS } from '../../src/controllers/volume/directories.ts';
 
 test('directories made in batches exist with mode 0777 when their promises resolve', async () => {
   const root = mkdtempSync(join(os.tmpdir(), 'ordinal-dirs-'));
@@ -74,6 +74,38 @@ test('requests waiting for the batch at the helper are still made when the maker
     maker.stop();
     await Promise.all([first, waiting]);
     assert.equal(statSync(join(root, 'waiting')).mode & 0o777, 0o777);
+  } finally {
+    maker.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a steady stream of requests costs at most one batch per gathering time; a lone request goes at once', async () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'ordinal-dirs-'));
+  const maker = new DirectoryMaker(0o777);
+  try {
+    // Warm the helper up, then wait out the gathering time.
+    await maker.make(join(root, 'warm'));
+    await new Promise((r) => setTimeout(r, GATHER_MS * 2));
+    const lone = performance.now();
+    const before = maker.batchesSent;
+    await maker.make(join(root, 'lone'));
+    assert.equal(maker.batchesSent, before + 1);
+    assert.ok(performance.now() - lone < 1000, 'sent without waiting for company');
+    // One request per millisecond, as claims come from the scheduler.
+    const start = performance.now();
+    const sentBefore = maker.batchesSent;
+    const made: Promise<void>[] = [];
+    for (let i = 0; i < 60; i++) {
+      made.push(maker.make(join(root, `s-${i}`)));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(made);
+    const elapsed = performance.now() - start;
+    const batches = maker.batchesSent - sentBefore;
+    assert.ok(batches <= Math.ceil(elapsed / GATHER_MS) + 1, `${batches} batches in ${elapsed.toFixed(0)} ms`);
+    assert.ok(batches < 60 / 2, `${batches} batches for 60 requests`);
+    for (let i = 0; i < 60; i++) assert.equal(statSync(join(root, `s-${i}`)).mode & 0o777, 0o777);
   } finally {
     maker.stop();
     rmSync(root, { recursive: true, force: true });

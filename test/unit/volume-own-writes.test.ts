@@ -88,3 +88,59 @@ test('forget drops remembered results of an object that is gone', async () => {
   own.forget('ns/c');
   assert.equal(own.absorbs('ns/c', at('7')), false);
 });
+
+test('a result whose echo never comes is dropped once a newer version of the object arrives', async () => {
+  const own = new OwnWrites();
+  await own.track('ns/c', async () => at('7'), () => {});
+  assert.equal(own.size, 1);
+  // The watch skipped 7 (say a relist brought 9): 7 can no longer come, and nothing is remembered.
+  assert.equal(own.absorbs('ns/c', at('9')), false);
+  assert.equal(own.size, 0);
+  assert.equal(own.absorbs('ns/c', at('7')), false);
+});
+
+test('an older event does not drop a result still to be echoed (over HTTP the answer comes first)', async () => {
+  const own = new OwnWrites();
+  await own.track('ns/c', async () => at('12'), () => {});
+  assert.equal(own.absorbs('ns/c', at('11')), false, "somebody else's earlier change");
+  assert.equal(own.absorbs('ns/c', at('12')), true);
+  assert.equal(own.size, 0);
+});
+
+test('a foreign change held during a write drops the older results it supersedes', async () => {
+  const own = new OwnWrites();
+  let foreign = 0;
+  await own.track('ns/c', async () => at('5'), () => foreign++);
+  const w = pendingWrite();
+  const done = own.track('ns/c', w.write, () => foreign++);
+  // 6 is somebody else's; 5's echo was lost, so it will never come after 6.
+  assert.equal(own.absorbs('ns/c', at('6')), true);
+  w.fail(new Error('conflict'));
+  await assert.rejects(done);
+  assert.equal(foreign, 1);
+  assert.equal(own.size, 0);
+});
+
+test('at most 4096 objects are remembered, oldest first out, never one with a write in flight', async () => {
+  const own = new OwnWrites();
+  const w = pendingWrite();
+  const inFlight = own.track('ns/busy', w.write, () => {});
+  for (let i = 0; i < 5000; i++) await own.track(`ns/c${i}`, async () => at(String(100 + i)), () => {});
+  assert.equal(own.size, 4096);
+  assert.equal(own.absorbs('ns/c0', at('100')), false, 'the oldest was dropped: a spare sync at worst');
+  assert.equal(own.absorbs('ns/c4999', at('5099')), true, 'the newest is kept');
+  assert.equal(own.absorbs('ns/busy', at('1')), true, 'the write in flight still holds its events');
+  w.answer(at('1'));
+  await inFlight;
+});
+
+test('begin/end: the caller hears whether an event held meanwhile was somebody else’s', () => {
+  const own = new OwnWrites();
+  own.begin('v');
+  assert.equal(own.absorbs('v', at('3')), true);
+  assert.equal(own.end('v', at('3')), false, 'only its own echo was held');
+  own.begin('v');
+  assert.equal(own.absorbs('v', at('4')), true);
+  assert.equal(own.end('v', undefined), true, 'the write failed: the held change needs its sync');
+  assert.equal(own.size, 0);
+});

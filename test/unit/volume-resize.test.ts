@@ -153,3 +153,20 @@ test('the binder copies the capacity only when a claim becomes bound', () => {
   // Bound with 1Mi while the volume already has 2Mi: an expansion the node has not finished.
   assert.equal(boundClaimStatus({ status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Mi' } } }, v), undefined);
 });
+
+test('planResize: the time is read only for a condition it writes; sizes spelled otherwise are compared as quantities', () => {
+  let reads = 0;
+  const now = () => {
+    reads++;
+    return NOW;
+  };
+  assert.equal(planResize(claim('1Mi'), volume('1Mi'), now).kind, 'none', 'all alike');
+  assert.equal(planResize(claim('1024Ki', { phase: 'Bound', capacity: { storage: '1Mi' } }), volume('1Mi'), now).kind, 'none', 'same size spelled otherwise');
+  assert.equal(reads, 0);
+  const marked = planResize(claim('2Mi'), volume('1Mi'), now);
+  assert.equal(marked.kind, 'markResizing');
+  assert.equal(reads, 1);
+  assert.equal(marked.kind === 'markResizing' && marked.status.conditions[0].lastTransitionTime, NOW);
+  // Claim capacity spelled like the request but smaller than a grown volume: the node's part is next.
+  assert.equal(planResize(claim('2Mi', { phase: 'Bound', capacity: { storage: '1Mi' } }), volume('2Mi'), now).kind, 'markNodePending');
+});

@@ -4,7 +4,7 @@
 // volumes an administrator made by hand), carries out reclaim policies and holds claims and
 // volumes in use back from deletion. Decisions live in plan.ts; this file only applies them.
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
 import { Informer, objectKey } from '../../client/informer.ts';
@@ -19,7 +19,6 @@ import {
   LOCAL_PATH_DIR_ANNOTATION,
   boundClaimStatus,
   claimBoundTo,
-  claimNamesOf,
   claimProtection,
   nodePlanningInputs,
   defaultStorageClassObject,
@@ -39,6 +38,7 @@ import { cloneJson } from '../../util/json.ts';
 import { DirectoryMaker } from './directories.ts';
 import { OwnWrites } from './own-writes.ts';
 import { VolumeResizer } from './resizer.ts';
+import { PodsByClaim } from './pod-claims.ts';
 
 export interface VolumeControllerOptions {
   /** Volumes live in <dataDir>/volumes/<pv-name>. */
@@ -50,6 +50,8 @@ export interface VolumeControllerOptions {
    * it is not in persistent-volume-binder's role. By default the controller's own client.
    */
   addonClient?: Client;
+  /** How long pods stay watched after the last deleting claim is gone (pod-claims.ts); 30 s by default. */
+  podWatchLingerMs?: number;
 }
 
 const COMPONENT = 'persistentvolume-controller';
@@ -65,6 +67,10 @@ const retryLater = (what: string, key: string) => (err: unknown) => {
   throw err;
 };
 
+const NO_PODS: readonly Obj[] = Object.freeze([]);
+/** The annotations a claim bound to a volume we provisioned gets (read only, shared by every bind). */
+const PROVISIONED_ANNOTATIONS: Record<string, string> = Object.freeze({ [ANN_STORAGE_PROVISIONER]: PROVISIONER, [ANN_BETA_STORAGE_PROVISIONER]: PROVISIONER });
+
 const claimKeyOfRef = (ref: Obj | undefined) => (ref?.name ? `${ref.namespace ?? ''}/${ref.name}` : undefined);
 
 export class VolumeController {
@@ -78,14 +84,12 @@ export class VolumeController {
   private readonly volumeInformer: Informer;
   private readonly classInformer: Informer;
   private readonly nodeInformer: Informer;
-  private readonly podInformer: Informer;
-  private readonly claims = new NewestView((key, _old, c) => {
-    if (c?.metadata.deletionTimestamp) this.deletingClaims.add(key);
-    else this.deletingClaims.delete(key);
-  });
+  /** Pods by the claims they name, watched only while claims are deleting (pod-claims.ts). */
+  private readonly pods: PodsByClaim;
+  private readonly claims = new NewestView((key, _old, c) => this.trackDeleting(key, c));
   /**
    * Claims on their way out: the only ones a pod's change can concern (pvc-protection). Usually
-   * none, so most pod changes are dismissed without looking at their volumes.
+   * none, and then no pod is watched at all.
    */
   private readonly deletingClaims = new Set<string>();
   private readonly volumes: NewestView;
@@ -103,6 +107,10 @@ export class VolumeController {
   /** World-writable like upstream's local-path provisioner's, as containers may run as any user. */
   private readonly directories = new DirectoryMaker(0o777);
   private retroactiveDefaultClass = true;
+  /** The classes, listed once per change of any rather than once per claim sync. */
+  private classList: Obj[] | undefined;
+  /** What planClaim reads, reused by every sync: planning is synchronous, so no two syncs share it at once. */
+  private readonly planWorld: World;
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
 
@@ -153,31 +161,68 @@ export class VolumeController {
     this.nodeInformer = new Informer(client, client.resource('', 'nodes'));
     // A new class or node can unblock pending claims.
     const requeuePending = () => this.enqueuePendingClaims();
-    this.classInformer.on({ add: requeuePending, update: requeuePending });
+    const classesChanged = () => {
+      this.classList = undefined;
+      requeuePending();
+    };
+    this.classInformer.on({ add: classesChanged, update: classesChanged, delete: () => (this.classList = undefined) });
     // Heartbeats (every node, every minute) change nothing a claim's plan reads: requeueing every
     // pending claim for them would cost O(claims) per heartbeat.
     this.nodeInformer.on({ add: requeuePending, update: (o, n) => nodePlanningInputs(o) !== nodePlanningInputs(n) && requeuePending() });
-    this.podInformer = new Informer(client, client.resource('', 'pods'));
-    const podChanged = (pod: Obj) => {
-      if (this.deletingClaims.size === 0) return;
-      for (const name of claimNamesOf(pod)) {
-        const claim = this.claims.get(`${pod.metadata.namespace}/${name}`);
-        if (claim?.metadata.deletionTimestamp) this.claimQueue.add(objectKey(claim));
-      }
+    this.pods = new PodsByClaim(
+      client,
+      (claimKey) => {
+        if (this.deletingClaims.has(claimKey)) this.claimQueue.add(claimKey);
+      },
+      opts.podWatchLingerMs,
+    );
+    const nodeInformer = this.nodeInformer;
+    const classes = () => (this.classList ??= this.classInformer.list());
+    let nodes: Obj[] | undefined;
+    this.planWorld = {
+      get classes() {
+        return classes();
+      },
+      volumes: [],
+      // Listed only when the plan asks (placing an Immediate claim without a default node): a
+      // selected node is looked up by name instead, and the list is a copy of every node.
+      get nodes() {
+        return (nodes ??= nodeInformer.list());
+      },
+      nodeNamed: (name) => nodeInformer.get(undefined, name),
+      defaultNodeName: opts.defaultNodeName,
+      retroactiveDefaultClass: true,
     };
-    this.podInformer.on({ add: podChanged, update: (_o, p) => podChanged(p), delete: podChanged });
+    // Nodes change rarely; a stale list would only pick a node that is not Ready any more.
+    this.nodeInformer.on({ add: () => (nodes = undefined), update: () => (nodes = undefined), delete: () => (nodes = undefined) });
+  }
+
+  /** Whether pods are being watched now: only while claims are deleting, and a while after. */
+  get watchingPods(): boolean {
+    return this.pods.watching;
+  }
+
+  /** Keeps deletingClaims current, and pods watched exactly while it is not empty. */
+  private trackDeleting(key: string, c: Obj | undefined): void {
+    if (c?.metadata.deletionTimestamp) {
+      if (this.deletingClaims.size === 0) void this.pods.want();
+      this.deletingClaims.add(key);
+    } else if (this.deletingClaims.delete(key) && this.deletingClaims.size === 0) {
+      this.pods.idle();
+    }
   }
 
   async start(): Promise<void> {
     await this.ensureDefaultClass();
-    const informers = [this.classInformer, this.nodeInformer, this.podInformer, this.volumeInformer, this.claimInformer];
+    const informers = [this.classInformer, this.nodeInformer, this.volumeInformer, this.claimInformer];
     await Promise.all(informers.map((i) => i.start()));
     await Promise.all(informers.map((i) => i.waitForSync()));
     this.markReady();
   }
 
   stop(): void {
-    for (const i of [this.classInformer, this.nodeInformer, this.podInformer, this.volumeInformer, this.claimInformer]) i.stop();
+    for (const i of [this.classInformer, this.nodeInformer, this.volumeInformer, this.claimInformer]) i.stop();
+    this.pods.stop();
     this.claimQueue.stop();
     this.volumeQueue.stop();
     this.directories.stop();
@@ -220,6 +265,10 @@ export class VolumeController {
   }
 
   private indexVolume(name: string, old: Obj | undefined, obj: Obj | undefined): void {
+    // The usual change (a phase, a finalizer) keeps the claim the volume names: nothing moves.
+    const oldRef = old?.spec?.claimRef;
+    const ref = obj?.spec?.claimRef;
+    if (oldRef && ref && (oldRef === ref || (oldRef.name === ref.name && oldRef.namespace === ref.namespace)) && ref.name) return;
     const oldKey = claimKeyOfRef(old?.spec?.claimRef);
     if (oldKey) {
       const set = this.volumesByClaim.get(oldKey);
@@ -258,19 +307,10 @@ export class VolumeController {
   }
 
   private world(claim: Obj): World {
-    const nodeInformer = this.nodeInformer;
-    let nodes: Obj[] | undefined;
-    return {
-      classes: this.classInformer.list(),
-      volumes: this.candidatesFor(claim),
-      // Listed only when the plan asks (placing a claim): a bound claim's plan never does, and
-      // the list is a copy of every node.
-      get nodes() {
-        return (nodes ??= nodeInformer.list());
-      },
-      defaultNodeName: this.opts.defaultNodeName,
-      retroactiveDefaultClass: this.retroactiveDefaultClass,
-    };
+    const w = this.planWorld;
+    w.volumes = this.candidatesFor(claim);
+    w.retroactiveDefaultClass = this.retroactiveDefaultClass;
+    return w;
   }
 
   // ---------------------------------------------------------------- claims
@@ -278,8 +318,17 @@ export class VolumeController {
   private async syncClaim(key: string): Promise<void> {
     let claim = this.claims.get(key);
     if (!claim) return;
-    // Pods matter only to a claim on its way out; listing them for every claim would cost O(pods).
-    const change = claimProtection(claim, claim.metadata.deletionTimestamp ? this.podInformer.list(claim.metadata.namespace) : []);
+    if (claim.metadata.deletionTimestamp && !this.pods.ready) {
+      // Pods are watched from the first deleting claim on: wait for their list before judging.
+      if (!(await this.pods.want())) {
+        this.claimQueue.addAfter(key, 100);
+        return;
+      }
+      claim = this.claims.get(key);
+      if (!claim) return;
+    }
+    // Pods matter only to a claim on its way out, and only those that name it.
+    const change = claimProtection(claim, claim.metadata.deletionTimestamp ? this.pods.podsOf(key) : NO_PODS);
     if (change) {
       claim = await this.changeFinalizer(this.pvcs, claim, change);
       if (!claim) return;
@@ -332,35 +381,48 @@ export class VolumeController {
    * is skipped when done. The states written are taken to their end here (the volume's checked,
    * the claim's resize step run), so their echoes need no sync.
    */
-  private async bind(volume: Obj, claim: Obj, extraClaimAnnotations: Record<string, string> = {}): Promise<void> {
+  private async bind(volume: Obj, claim: Obj, extraClaimAnnotations?: Record<string, string>): Promise<void> {
     const name: string = volume.metadata.name;
     const key = objectKey(claim);
-    const writeVolume = (write: () => Promise<Obj>) => this.ownVolumeWrites.track(name, write, () => this.volumeChanged(name));
-    const writeClaim = (write: () => Promise<Obj>) => this.ownClaimWrites.track(key, write, () => this.claimQueue.add(key));
     const v = volumeBoundTo(volume, claim);
-    if (v) {
-      volume = await writeVolume(() => this.client.update(this.pvs, v));
-      this.volumes.upsert(volume);
-    }
-    if (volume.status?.phase !== 'Bound') {
-      const bound = { ...volume, status: { phase: 'Bound' } };
-      volume = await writeVolume(() => this.client.update(this.pvs, bound, 'status'));
-      this.volumes.upsert(volume);
-    }
+    if (v) volume = await this.writeVolume(name, v);
+    if (volume.status?.phase !== 'Bound') volume = await this.writeVolume(name, { ...volume, status: { phase: 'Bound' } }, 'status');
     const c = claimBoundTo(claim, volume, extraClaimAnnotations);
-    if (c) {
-      claim = await writeClaim(() => this.client.update(this.pvcs, c));
-      this.claims.upsert(claim);
-    }
+    if (c) claim = await this.writeClaim(key, c);
     const status = boundClaimStatus(claim, volume);
-    if (status) {
-      const next = { ...claim, status };
-      claim = await writeClaim(() => this.client.update(this.pvcs, next, 'status'));
-      this.claims.upsert(claim);
-    }
+    if (status) claim = await this.writeClaim(key, { ...claim, status }, 'status');
     // What a sync of the volume would find to do; normally nothing, as it is bound to this claim now.
     if (volumeProtection(volume) || releaseControllerFinalizer(volume) || planVolume(volume, claim).kind !== 'none') this.volumeQueue.add(name);
     await this.resize(key);
+  }
+
+  /**
+   * An update of a volume in the binding chain, whose result goes into the view: its echo needs no
+   * sync (own-writes.ts), unless somebody else's change came in meanwhile.
+   */
+  private async writeVolume(name: string, obj: Obj, subresource?: 'status'): Promise<Obj> {
+    this.ownVolumeWrites.begin(name);
+    let written: Obj | undefined;
+    try {
+      written = await this.client.update(this.pvs, obj, subresource);
+    } finally {
+      if (this.ownVolumeWrites.end(name, written)) this.volumeChanged(name);
+    }
+    this.volumes.upsert(written);
+    return written;
+  }
+
+  /** As writeVolume, for the claim. */
+  private async writeClaim(key: string, obj: Obj, subresource?: 'status'): Promise<Obj> {
+    this.ownClaimWrites.begin(key);
+    let written: Obj | undefined;
+    try {
+      written = await this.client.update(this.pvcs, obj, subresource);
+    } finally {
+      if (this.ownClaimWrites.end(key, written)) this.claimQueue.add(key);
+    }
+    this.claims.upsert(written);
+    return written;
   }
 
   /** One step of an expansion of a bound claim; the write it makes brings the claim (or its volume) back for the next. */
@@ -381,20 +443,29 @@ export class VolumeController {
       // A node on another machine keeps its volumes on its own disk, where it makes the directory
       // when a pod first mounts it; the server's own nodes get one under the server's data dir.
       const nodeDir: string | undefined = this.nodeInformer.get(undefined, node)?.metadata.annotations?.[LOCAL_PATH_DIR_ANNOTATION];
-      const path = nodeDir ? join(nodeDir, name) : join(this.volumesDir, name);
+      // The name is pvc-<uid>: nothing in it for join() to normalize under our own directory.
+      const path = nodeDir ? join(nodeDir, name) : `${this.volumesDir}${sep}${name}`;
       if (!nodeDir) await this.directories.make(path);
+      const pv = provisionedVolume(claim, sc, node, path);
+      this.ownVolumeWrites.begin(name);
+      let created: Obj | undefined;
       try {
-        const pv = provisionedVolume(claim, sc, node, path);
-        volume = await this.ownVolumeWrites.track(name, () => this.client.create(this.pvs, undefined, pv), () => this.volumeChanged(name));
-        this.events.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${PROVISIONER}`);
-        log('info', COMPONENT, 'provisioned volume', { claim: objectKey(claim), volume: name, node, path });
+        created = await this.client.create(this.pvs, undefined, pv);
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 409)) throw err;
+      } finally {
+        if (this.ownVolumeWrites.end(name, created)) this.volumeChanged(name);
+      }
+      if (created) {
+        volume = created;
+        this.events.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${PROVISIONER}`);
+        log('info', COMPONENT, 'provisioned volume', { claim: objectKey(claim), volume: name, node, path });
+      } else {
         volume = await this.client.get(this.pvs, undefined, name);
       }
       this.volumes.upsert(volume);
     }
-    await this.bind(volume, claim, { [ANN_STORAGE_PROVISIONER]: PROVISIONER, [ANN_BETA_STORAGE_PROVISIONER]: PROVISIONER });
+    await this.bind(volume, claim, PROVISIONED_ANNOTATIONS);
   }
 
   // ---------------------------------------------------------------- volumes

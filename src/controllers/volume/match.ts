@@ -86,8 +86,9 @@ export function volumeFitsNode(pv: Obj, node: Obj): boolean {
 }
 
 /** A node as far as affinity is concerned: the real object, or just its name and hostname label. */
-export function nodeOrStub(name: string, nodes: Obj[]): Obj {
-  return nodes.find((n) => n.metadata.name === name) ?? { metadata: { name, labels: { [HOSTNAME_LABEL]: name } } };
+export function nodeOrStub(name: string, nodes: Obj[] | ((name: string) => Obj | undefined)): Obj {
+  const found = typeof nodes === 'function' ? nodes(name) : nodes.find((n) => n.metadata.name === name);
+  return found ?? { metadata: { name, labels: { [HOSTNAME_LABEL]: name } } };
 }
 
 // ---------------------------------------------------------------- matching

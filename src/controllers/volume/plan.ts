@@ -34,6 +34,8 @@ export interface World {
   classes: Obj[];
   volumes: Obj[];
   nodes: Obj[];
+  /** The node of that name, when the caller can look one up without listing them all. */
+  nodeNamed?: (name: string) => Obj | undefined;
   /** Where Immediate-mode volumes go; otherwise the first Ready node. */
   defaultNodeName?: string;
   /** Give class-less claims the default class after creation (upstream's RetroactiveDefaultStorageClass); default true. */
@@ -103,7 +105,7 @@ function planUnboundClaim(claim: Obj, w: World): ClaimAction {
   }
   const delay = isDelayBinding(claim, w);
   const selectedNode: string | undefined = claim.metadata?.annotations?.[ANN_SELECTED_NODE] || undefined;
-  const node = selectedNode ? nodeOrStub(selectedNode, w.nodes) : undefined;
+  const node = selectedNode ? nodeOrStub(selectedNode, w.nodeNamed ?? w.nodes) : undefined;
   const volume = findMatchingVolume(claim, w.volumes, { delayBinding: delay, node });
   if (volume) return { kind: 'bind', volume };
   if (claimClassUnset(claim) && w.retroactiveDefaultClass !== false) {
@@ -202,14 +204,18 @@ export function volumeBoundTo(volume: Obj, claim: Obj): Obj | undefined {
 export function claimBoundTo(claim: Obj, volume: Obj, extra: Record<string, string> = {}): Obj | undefined {
   const ann = claim.metadata.annotations ?? {};
   const sameVolume = claim.spec?.volumeName === volume.metadata.name;
-  const extraDone = Object.entries(extra).every(([k, v]) => ann[k] === v);
-  if (sameVolume && ann[ANN_BIND_COMPLETED] === 'yes' && extraDone) return undefined;
+  if (sameVolume && ann[ANN_BIND_COMPLETED] === 'yes' && allSet(ann, extra)) return undefined;
   const next: Obj = { ...claim, metadata: { ...claim.metadata, annotations: { ...ann, ...extra, [ANN_BIND_COMPLETED]: 'yes' } }, spec: { ...claim.spec } };
   if (!sameVolume) {
     next.spec.volumeName = volume.metadata.name;
     next.metadata.annotations[ANN_BOUND_BY_CONTROLLER] = 'yes';
   }
   return next;
+}
+
+function allSet(ann: Record<string, string>, want: Record<string, string>): boolean {
+  for (const k in want) if (ann[k] !== want[k]) return false;
+  return true;
 }
 
 /**
@@ -333,11 +339,13 @@ export function claimNamesOf(pod: Obj): string[] {
 
 export type FinalizerChange = { add: string } | { remove: string } | undefined;
 
-export function claimProtection(claim: Obj, pods: Obj[]): FinalizerChange {
+/** `pods`: at least every pod that names the claim (others are ignored). */
+export function claimProtection(claim: Obj, pods: Iterable<Obj>): FinalizerChange {
   const has = (claim.metadata.finalizers ?? []).includes(PVC_PROTECTION);
   if (!claim.metadata.deletionTimestamp) return has ? undefined : { add: PVC_PROTECTION };
   if (!has) return undefined;
-  return pods.some((p) => podUsesClaim(p, claim)) ? undefined : { remove: PVC_PROTECTION };
+  for (const p of pods) if (podUsesClaim(p, claim)) return undefined;
+  return { remove: PVC_PROTECTION };
 }
 
 export function volumeProtection(pv: Obj): FinalizerChange {

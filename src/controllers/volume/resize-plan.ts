@@ -58,11 +58,22 @@ export function mergeResizeConditions(conditions: Obj[] | undefined, next: Obj[]
   return [...kept, ...merged];
 }
 
-/** What the resizer does next for a bound claim of ours and its volume. */
-export function planResize(claim: Obj, volume: Obj | undefined, now: string): ResizeStep {
-  if (!volume || claim.status?.phase !== 'Bound' || claim.metadata?.deletionTimestamp) return { kind: 'none' };
-  if (volume.metadata?.annotations?.[ANN_PROVISIONED_BY] !== PROVISIONER) return { kind: 'none' };
-  if (volume.spec?.claimRef?.uid !== claim.metadata?.uid) return { kind: 'none' };
+const NONE: ResizeStep = Object.freeze({ kind: 'none' });
+
+/**
+ * What the resizer does next for a bound claim of ours and its volume. `now` (the time for a new
+ * condition) may be given as a function: it is then called only when a condition is written, as
+ * every bind asks and almost never finds a resize to do.
+ */
+export function planResize(claim: Obj, volume: Obj | undefined, now: string | (() => string)): ResizeStep {
+  if (!volume || claim.status?.phase !== 'Bound' || claim.metadata?.deletionTimestamp) return NONE;
+  if (volume.metadata?.annotations?.[ANN_PROVISIONED_BY] !== PROVISIONER) return NONE;
+  if (volume.spec?.claimRef?.uid !== claim.metadata?.uid) return NONE;
+  // The usual case, told without parsing: request, volume and claim all spell the same size, so
+  // neither step below applies (equal quantities are never less than each other).
+  const sameSize = volume.spec?.capacity?.storage;
+  if (typeof sameSize === 'string' && claim.spec?.resources?.requests?.storage === sameSize && claim.status?.capacity?.storage === sameSize) return NONE;
+  const time = typeof now === 'string' ? () => now : now;
   const requested = q(claim.spec?.resources?.requests?.storage);
   const volumeSize = q(volume.spec?.capacity?.storage);
   const claimSize = q(claim.status?.capacity?.storage);
@@ -80,7 +91,7 @@ export function planResize(claim: Obj, volume: Obj | undefined, now: string): Re
       kind: 'markResizing',
       status: {
         ...status,
-        conditions: mergeResizeConditions(status.conditions, [{ type: RESIZING, status: 'True', lastProbeTime: null, lastTransitionTime: now }]),
+        conditions: mergeResizeConditions(status.conditions, [{ type: RESIZING, status: 'True', lastProbeTime: null, lastTransitionTime: time() }]),
         allocatedResources: { ...(status.allocatedResources ?? {}), storage: claim.spec.resources.requests.storage },
         allocatedResourceStatuses: { ...(status.allocatedResourceStatuses ?? {}), storage: CONTROLLER_RESIZE_IN_PROGRESS },
       },
@@ -98,12 +109,12 @@ export function planResize(claim: Obj, volume: Obj | undefined, now: string): Re
       status: {
         ...status,
         conditions: mergeResizeConditions(status.conditions, [
-          { type: FS_RESIZE_PENDING, status: 'True', lastProbeTime: null, lastTransitionTime: now, message: FS_RESIZE_PENDING_MESSAGE },
+          { type: FS_RESIZE_PENDING, status: 'True', lastProbeTime: null, lastTransitionTime: time(), message: FS_RESIZE_PENDING_MESSAGE },
         ]),
         allocatedResourceStatuses: { ...(status.allocatedResourceStatuses ?? {}), storage: NODE_RESIZE_PENDING },
       },
       events: [{ component: RESIZER_COMPONENT, type: 'Normal', reason: 'FileSystemResizeRequired', message: 'Require file system resize of volume on node' }],
     };
   }
-  return { kind: 'none' };
+  return NONE;
 }

@@ -28,7 +28,7 @@ export class VolumeResizer {
    * the caller's caches), or nothing when there was nothing to do.
    */
   async step(claim: Obj, volume: Obj | undefined): Promise<{ claim?: Obj; volume?: Obj } | undefined> {
-    const step = planResize(claim, volume, nowRFC3339());
+    const step = planResize(claim, volume, nowRFC3339);
     switch (step.kind) {
       case 'none':
         return undefined;
