@@ -1,4 +1,13 @@
 // The SQLite file layout, shared by the store (reads) and its writer thread (writes).
+//
+// Each value is written once: as the log row of the change that made it. The kv table is only an
+// index from key to the revision of its current value (and its creation), and a change's previous
+// value is the log row at its prev_mod_rev. An earlier layout also kept the value in kv and a copy
+// of the previous value in the log: three copies of every object per write, which made the writer
+// thread's CPU per write (and the WAL) about three times what one copy costs.
+// Compaction therefore keeps, as etcd's does, each key's last value at or before the compacted
+// revision (unless that is a deletion): it is the key's current value, or the previous value of a
+// change that can still be replayed.
 import { DatabaseSync } from 'node:sqlite';
 
 /** One change as written: the current value (kv) and the change log that watchers resume from. */
@@ -6,11 +15,15 @@ export interface Row {
   rev: number;
   type: 0 | 1; // 0 put, 1 delete
   key: string;
+  /** The value put; for a delete, '' (the deleted value is the log row at prevModRev). */
   value: string;
   createRev: number;
-  /** The revision of the value replaced (the value itself is read from the file), null for creations. */
+  /** The revision of the value replaced (its log row holds it), null for creations. */
   prevModRev: number | null;
 }
+
+/** The file layout this code writes, in meta 'format' (files without one have kv.value and log.prev copies). */
+const FORMAT = 2;
 
 export function openDatabase(path: string): DatabaseSync {
   const db = new DatabaseSync(path);
@@ -18,30 +31,90 @@ export function openDatabase(path: string): DatabaseSync {
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = FULL;
     PRAGMA busy_timeout = 5000;
-    CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, create_rev INTEGER NOT NULL, prev TEXT, prev_mod_rev INTEGER);
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
   `);
+  if (hasColumn(db, 'kv', 'value')) upgradeFormat1(db);
+  else db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID');
+  db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run('format', FORMAT);
   return db;
 }
 
+export function hasColumn(db: DatabaseSync, table: string, column: string): boolean {
+  return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+}
+
+/**
+ * A file of the first layout: current values move to the log (a value compacted from it is put
+ * back at its revision) and kv keeps only revisions. Its old log rows keep their copies of
+ * previous values (prev), which reads prefer when present.
+ */
+function upgradeFormat1(db: DatabaseSync): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(`
+      INSERT OR IGNORE INTO log (rev, type, key, value, create_rev, prev, prev_mod_rev) SELECT mod_rev, 0, key, value, create_rev, NULL, NULL FROM kv;
+      CREATE TABLE kv_revisions (key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO kv_revisions (key, create_rev, mod_rev) SELECT key, create_rev, mod_rev FROM kv;
+      DROP TABLE kv;
+      ALTER TABLE kv_revisions RENAME TO kv;
+    `);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/**
+ * Log rows as changes: `value` is the deleted value for a delete, `prev` the value replaced (the
+ * old layout's copy, else the log row it points at). Append the WHERE clause and order.
+ */
+export const SELECT_CHANGES =
+  'SELECT l.rev AS rev, l.type AS type, l.key AS key, l.value AS value, l.create_rev AS create_rev, COALESCE(l.prev, p.value) AS prev, l.prev_mod_rev AS prev_mod_rev FROM log l LEFT JOIN log p ON p.rev = l.prev_mod_rev';
+
+/** Current values with their revisions; append a WHERE clause on k.key if needed. */
+export const SELECT_CURRENT = 'SELECT k.key AS key, l.value AS value, k.create_rev AS create_rev, k.mod_rev AS mod_rev FROM kv k JOIN log l ON l.rev = k.mod_rev';
+
 /** Returns a function that commits a batch of rows in one transaction (one fsync). */
 export function writeBatch(db: DatabaseSync): (rows: Row[]) => void {
-  const upsert = db.prepare('INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)');
+  const upsert = db.prepare('INSERT OR REPLACE INTO kv (key, create_rev, mod_rev) VALUES (?, ?, ?)');
   const remove = db.prepare('DELETE FROM kv WHERE key = ?');
-  // A change logs as its previous value the one in the file, which is that value: rows are
-  // applied in revision order, each batch after the one before.
-  const log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, (SELECT value FROM kv WHERE key = ?), ?)');
+  const log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?)');
   const setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
   return (rows) => {
     db.exec('BEGIN');
     try {
       for (const r of rows) {
-        log.run(r.rev, r.type, r.key, r.value, r.createRev, r.key, r.prevModRev);
-        if (r.type === 0) upsert.run(r.key, r.value, r.createRev, r.rev);
+        log.run(r.rev, r.type, r.key, r.value, r.createRev, r.prevModRev);
+        if (r.type === 0) upsert.run(r.key, r.createRev, r.rev);
         else remove.run(r.key);
       }
       setMeta.run('rev', rows[rows.length - 1].rev);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  };
+}
+
+/**
+ * Returns a function that forgets history up to `to` (after `from`, the previous compaction):
+ * every value replaced or deleted by a change in (from, to], and those deletions themselves. A
+ * value still current, or replaced only after `to`, stays: it is read as a current value or as
+ * a replayed change's previous one.
+ */
+export function compactLog(db: DatabaseSync): (from: number, to: number) => void {
+  const replaced = db.prepare('DELETE FROM log WHERE rev IN (SELECT prev_mod_rev FROM log WHERE rev > ? AND rev <= ? AND prev_mod_rev IS NOT NULL)');
+  const deletions = db.prepare('DELETE FROM log WHERE rev > ? AND rev <= ? AND type = 1');
+  const setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
+  return (from, to) => {
+    db.exec('BEGIN');
+    try {
+      replaced.run(from, to);
+      deletions.run(from, to);
+      setMeta.run('compacted', to);
       db.exec('COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');
