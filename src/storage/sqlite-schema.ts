@@ -5,6 +5,10 @@
 // value is the log row at its prev_mod_rev. An earlier layout also kept the value in kv and a copy
 // of the previous value in the log: three copies of every object per write, which made the writer
 // thread's CPU per write (and the WAL) about three times what one copy costs.
+// The kv index is brought up to date in bulk (meta 'indexed' says to which revision), not on every
+// write: a write then appends one log row, where updating kv as well dirtied one more page, at a
+// random place in its B-tree, per write and per commit. Whoever reads the index replays the log
+// after 'indexed' (a few thousand rows at most).
 // Compaction therefore keeps, as etcd's does, each key's last value at or before the compacted
 // revision (unless that is a deletion): it is the key's current value, or the previous value of a
 // change that can still be replayed.
@@ -34,7 +38,7 @@ export function openDatabase(path: string): DatabaseSync {
     CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, create_rev INTEGER NOT NULL, prev TEXT, prev_mod_rev INTEGER);
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
   `);
-  if (hasColumn(db, 'kv', 'value')) upgradeFormat1(db);
+  if (hasColumn(db, 'kv', 'value')) upgradeFormat1(db); // (which indexes everything logged)
   else db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID');
   db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run('format', FORMAT);
   return db;
@@ -58,6 +62,7 @@ function upgradeFormat1(db: DatabaseSync): void {
       INSERT INTO kv_revisions (key, create_rev, mod_rev) SELECT key, create_rev, mod_rev FROM kv;
       DROP TABLE kv;
       ALTER TABLE kv_revisions RENAME TO kv;
+      INSERT OR REPLACE INTO meta (name, value) SELECT 'indexed', COALESCE(MAX(rev), 0) FROM log;
     `);
     db.exec('COMMIT');
   } catch (err) {
@@ -76,21 +81,66 @@ export const SELECT_CHANGES =
 /** Current values with their revisions; append a WHERE clause on k.key if needed. */
 export const SELECT_CURRENT = 'SELECT k.key AS key, l.value AS value, k.create_rev AS create_rev, k.mod_rev AS mod_rev FROM kv k JOIN log l ON l.rev = k.mod_rev';
 
-/** Returns a function that commits a batch of rows in one transaction (one fsync). */
-export function writeBatch(db: DatabaseSync): (rows: Row[]) => void {
+export interface IndexEntry {
+  createRev: number;
+  modRev: number;
+}
+
+function metaValue(db: DatabaseSync, name: string): number {
+  return (db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
+}
+
+/** The changes logged after the kv index's revision, in order (key, type and revisions only). */
+function changesSinceIndexed(db: DatabaseSync, upTo = Number.MAX_SAFE_INTEGER): Iterable<{ rev: number; type: number; key: string; create_rev: number }> {
+  return db.prepare('SELECT rev, type, key, create_rev FROM log WHERE rev > ? AND rev <= ? ORDER BY rev').iterate(metaValue(db, 'indexed'), upTo) as Iterable<{ rev: number; type: number; key: string; create_rev: number }>;
+}
+
+/** Every current key with its revisions: the kv index, and the changes logged after it. */
+export function readIndex(db: DatabaseSync): Map<string, IndexEntry> {
+  const index = new Map<string, IndexEntry>();
+  for (const row of db.prepare('SELECT key, create_rev, mod_rev FROM kv').iterate()) {
+    const r = row as { key: string; create_rev: number; mod_rev: number };
+    index.set(r.key, { createRev: r.create_rev, modRev: r.mod_rev });
+  }
+  for (const r of changesSinceIndexed(db)) {
+    if (r.type === 0) index.set(r.key, { createRev: r.create_rev, modRev: r.rev });
+    else index.delete(r.key);
+  }
+  return index;
+}
+
+/** Brings the kv index up to `upTo` (a committed revision) from the log, in the caller's transaction. */
+function foldIndex(db: DatabaseSync, upTo: number): void {
+  const last = new Map<string, { type: number; createRev: number; rev: number }>();
+  for (const r of changesSinceIndexed(db, upTo)) last.set(r.key, { type: r.type, createRev: r.create_rev, rev: r.rev });
   const upsert = db.prepare('INSERT OR REPLACE INTO kv (key, create_rev, mod_rev) VALUES (?, ?, ?)');
   const remove = db.prepare('DELETE FROM kv WHERE key = ?');
+  for (const [key, r] of last) {
+    if (r.type === 0) upsert.run(key, r.createRev, r.rev);
+    else remove.run(key);
+  }
+  db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)').run('indexed', upTo);
+}
+
+/** How many changes the writer logs before it brings the kv index up to date (see the top). */
+const INDEX_EVERY = 4096;
+
+/** Returns a function that commits a batch of rows in one transaction (one fsync). */
+export function writeBatch(db: DatabaseSync): (rows: Row[]) => void {
   const log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?)');
   const setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
+  let indexed = metaValue(db, 'indexed');
   return (rows) => {
     db.exec('BEGIN');
     try {
-      for (const r of rows) {
-        log.run(r.rev, r.type, r.key, r.value, r.createRev, r.prevModRev);
-        if (r.type === 0) upsert.run(r.key, r.createRev, r.rev);
-        else remove.run(r.key);
+      for (const r of rows) log.run(r.rev, r.type, r.key, r.value, r.createRev, r.prevModRev);
+      const last = rows[rows.length - 1].rev;
+      setMeta.run('rev', last);
+      // In this batch's transaction: its commit is the only fsync.
+      if (last - indexed >= INDEX_EVERY) {
+        foldIndex(db, last);
+        indexed = last;
       }
-      setMeta.run('rev', rows[rows.length - 1].rev);
       db.exec('COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');
@@ -106,12 +156,14 @@ export function writeBatch(db: DatabaseSync): (rows: Row[]) => void {
  * a replayed change's previous one.
  */
 export function compactLog(db: DatabaseSync): (from: number, to: number) => void {
+  // Deletions leave the log here: the index must have seen them first.
   const replaced = db.prepare('DELETE FROM log WHERE rev IN (SELECT prev_mod_rev FROM log WHERE rev > ? AND rev <= ? AND prev_mod_rev IS NOT NULL)');
   const deletions = db.prepare('DELETE FROM log WHERE rev > ? AND rev <= ? AND type = 1');
   const setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
   return (from, to) => {
     db.exec('BEGIN');
     try {
+      if (metaValue(db, 'indexed') < to) foldIndex(db, to);
       replaced.run(from, to);
       deletions.run(from, to);
       setMeta.run('compacted', to);

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
-import { openDatabase, SELECT_CHANGES, SELECT_CURRENT } from './sqlite-schema.ts';
+import { openDatabase, readIndex, SELECT_CHANGES, SELECT_CURRENT } from './sqlite-schema.ts';
 import { packRows, type PackedRows } from './sqlite-batch.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
@@ -58,10 +58,7 @@ export class SqliteStore implements Store {
     mkdirSync(dirname(path), { recursive: true });
     this.historyLimit = opts.historyLimit ?? 100_000;
     this.reader = openDatabase(path);
-    for (const row of this.reader.prepare('SELECT key, create_rev, mod_rev FROM kv').iterate()) {
-      const r = row as { key: string; create_rev: number; mod_rev: number };
-      this.data.set(r.key, { value: undefined, createRev: r.create_rev, modRev: r.mod_rev });
-    }
+    for (const [key, e] of readIndex(this.reader)) this.data.set(key, { value: undefined, createRev: e.createRev, modRev: e.modRev });
     const selectValue = this.reader.prepare('SELECT value FROM log WHERE rev = ?');
     this.readValue = (rev) => (selectValue.get(rev) as { value: string } | undefined)?.value;
     const meta = (name: string) => (this.reader.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
@@ -97,14 +94,15 @@ export class SqliteStore implements Store {
   }
 
   async list(prefix: string): Promise<ListResult> {
-    // Committed values come from one range scan; the index says which keys exist now and at which revisions.
+    // Committed values come from one range scan of the file's index (which may be a few thousand
+    // changes behind); the index in memory says which keys exist now and at which revisions.
     const committed = new Map<string, string>();
     const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
     const rows = prefix ? this.reader.prepare(`${SELECT_CURRENT} WHERE k.key >= ? AND k.key < ?`).iterate(prefix, end) : this.reader.prepare(SELECT_CURRENT).iterate();
     for (const row of rows) {
-      const r = row as { key: string; value: string };
+      const r = row as { key: string; value: string; mod_rev: number };
       const e = this.data.get(r.key);
-      if (e && e.value === undefined) committed.set(r.key, r.value);
+      if (e && e.value === undefined && e.modRev === r.mod_rev) committed.set(r.key, r.value);
     }
     const kvs: KV[] = [];
     for (const [key, e] of this.data) {

@@ -129,3 +129,41 @@ test('sqlite store: a file of the first layout opens with its objects, revisions
   assert.deepEqual(readSqliteObjects(path), [{ key: KEY('a'), value: cm('a', '2') }]);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('sqlite store: the file index is brought up to date in bulk, and a restart replays the changes logged after it', async () => {
+  const { dir, path } = tempFile();
+  const store = new SqliteStore(path);
+  const n = 5000;
+  try {
+    await Promise.all(Array.from({ length: n }, (_, i) => store.create(KEY(`k${i}`), cm(`k${i}`, '1'))));
+    // Changes to keys indexed already and not yet: updates and deletions on both sides of the index's revision.
+    await store.delete(KEY('k0'));
+    await store.update(KEY('k1'), cm('k1', '2'), 2);
+    const late = await store.create(KEY('late'), cm('late', '1'));
+    await store.delete(KEY('late'));
+    await store.update(KEY(`k${n - 1}`), cm(`k${n - 1}`, '2'), n);
+    assert.equal(late.modRev, n + 3);
+  } finally {
+    await store.close();
+  }
+  const db = new DatabaseSync(path, { readOnly: true });
+  const indexed = (db.prepare("SELECT value FROM meta WHERE name = 'indexed'").get() as { value: number }).value;
+  const rows = (db.prepare('SELECT COUNT(*) AS n FROM kv').get() as { n: number }).n;
+  db.close();
+  assert.ok(indexed >= 4096 && indexed < n + 5, `indexed to ${indexed}`);
+  assert.equal(rows > 4000, true, `${rows} keys in the file's index`);
+
+  const again = new SqliteStore(path);
+  try {
+    const listed = (await again.list('/registry/')).kvs;
+    assert.equal(listed.length, n - 1);
+    assert.equal(listed.some((kv) => kv.key === KEY('k0') || kv.key === KEY('late')), false);
+    assert.deepEqual(await again.get(KEY('k1')), { key: KEY('k1'), value: cm('k1', '2'), createRev: 2, modRev: n + 2 });
+    assert.deepEqual(await again.get(KEY(`k${n - 1}`)), { key: KEY(`k${n - 1}`), value: cm(`k${n - 1}`, '2'), createRev: n, modRev: n + 5 });
+    assert.equal(again.currentRevision(), n + 5);
+  } finally {
+    await again.close();
+  }
+  assert.equal(readSqliteObjects(path).length, n - 1);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -9,7 +9,7 @@ import { Etcd3 } from 'etcd3';
 import { etcdClientOptions, prefixEnd } from '../etcd/store.ts';
 import { KeyLayout, type GroupResource } from '../etcd/keys.ts';
 import { batches, planMigration, type SourceRow } from './plan.ts';
-import { hasColumn, SELECT_CURRENT } from '../sqlite-schema.ts';
+import { hasColumn, readIndex } from '../sqlite-schema.ts';
 
 export interface MigrateOptions {
   sqliteFile: string;
@@ -39,8 +39,9 @@ export function readSqliteObjects(file: string): SourceRow[] {
   const db = new DatabaseSync(file, { readOnly: true });
   try {
     // Files of the first layout keep current values in kv; later ones only in the log (sqlite-schema.ts).
-    const query = hasColumn(db, 'kv', 'value') ? 'SELECT key, value FROM kv ORDER BY key' : `${SELECT_CURRENT} ORDER BY k.key`;
-    return (db.prepare(query).all() as unknown as SourceRow[]).map((r) => ({ key: r.key, value: r.value }));
+    if (hasColumn(db, 'kv', 'value')) return db.prepare('SELECT key, value FROM kv ORDER BY key').all() as unknown as SourceRow[];
+    const value = db.prepare('SELECT value FROM log WHERE rev = ?');
+    return [...readIndex(db)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, e]) => ({ key, value: (value.get(e.modRev) as { value: string }).value }));
   } finally {
     db.close();
   }
