@@ -128,14 +128,14 @@ const INDEX_EVERY = 4096;
 /** Returns a function that commits a batch of rows in one transaction (one fsync). */
 export function writeBatch(db: DatabaseSync): (rows: Row[]) => void {
   const log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?)');
-  const setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
   let indexed = metaValue(db, 'indexed');
   return (rows) => {
     db.exec('BEGIN');
     try {
       for (const r of rows) log.run(r.rev, r.type, r.key, r.value, r.createRev, r.prevModRev);
+      // The revision is the log's last (or the compacted one, if compaction took the last row):
+      // writing it to meta as well cost one more page per commit.
       const last = rows[rows.length - 1].rev;
-      setMeta.run('rev', last);
       // In this batch's transaction: its commit is the only fsync.
       if (last - indexed >= INDEX_EVERY) {
         foldIndex(db, last);

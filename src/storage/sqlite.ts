@@ -63,8 +63,9 @@ export class SqliteStore implements Store {
     this.readValue = (rev) => (selectValue.get(rev) as { value: string } | undefined)?.value;
     const meta = (name: string) => (this.reader.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
     const lastLogged = (this.reader.prepare('SELECT MAX(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
-    this.rev = this.committedRev = Math.max(meta('rev'), lastLogged);
     this.compacted = meta('compacted');
+    // Files of the first layout also kept the revision in meta ('rev').
+    this.rev = this.committedRev = Math.max(meta('rev'), lastLogged, this.compacted);
     this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path } });
     this.writer.on('message', (m: { id: number; error?: string }) => {
       const reply = this.replies.get(m.id);
