@@ -178,6 +178,8 @@ export class SqliteStore implements Store {
   }
 
   async compact(rev: number): Promise<void> {
+    // Only what is on disk: compaction brings the file's index up to the revision it compacts.
+    rev = Math.min(rev, this.committedRev);
     if (rev <= this.compacted) return;
     const from = this.compacted;
     this.compacted = rev;
