@@ -12,7 +12,7 @@
 // Compaction therefore keeps, as etcd's does, each key's last value at or before the compacted
 // revision (unless that is a deletion): it is the key's current value, or the previous value of a
 // change that can still be replayed.
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 /** One change as written: the current value (kv) and the change log that watchers resume from. */
 export interface Row {
@@ -91,8 +91,8 @@ function metaValue(db: DatabaseSync, name: string): number {
 }
 
 /** The changes logged after the kv index's revision, in order (key, type and revisions only). */
-function changesSinceIndexed(db: DatabaseSync, upTo = Number.MAX_SAFE_INTEGER): Iterable<{ rev: number; type: number; key: string; create_rev: number }> {
-  return db.prepare('SELECT rev, type, key, create_rev FROM log WHERE rev > ? AND rev <= ? ORDER BY rev').iterate(metaValue(db, 'indexed'), upTo) as Iterable<{ rev: number; type: number; key: string; create_rev: number }>;
+function changesSinceIndexed(db: DatabaseSync): Iterable<{ rev: number; type: number; key: string; create_rev: number }> {
+  return db.prepare('SELECT rev, type, key, create_rev FROM log WHERE rev > ? ORDER BY rev').iterate(metaValue(db, 'indexed')) as Iterable<{ rev: number; type: number; key: string; create_rev: number }>;
 }
 
 /** Every current key with its revisions: the kv index, and the changes logged after it. */
@@ -109,68 +109,110 @@ export function readIndex(db: DatabaseSync): Map<string, IndexEntry> {
   return index;
 }
 
-/** Brings the kv index up to `upTo` (a committed revision) from the log, in the caller's transaction. */
-function foldIndex(db: DatabaseSync, upTo: number): void {
-  const last = new Map<string, { type: number; createRev: number; rev: number }>();
-  for (const r of changesSinceIndexed(db, upTo)) last.set(r.key, { type: r.type, createRev: r.create_rev, rev: r.rev });
-  const upsert = db.prepare('INSERT OR REPLACE INTO kv (key, create_rev, mod_rev) VALUES (?, ?, ?)');
-  const remove = db.prepare('DELETE FROM kv WHERE key = ?');
-  for (const [key, r] of last) {
-    if (r.type === 0) upsert.run(key, r.createRev, r.rev);
-    else remove.run(key);
-  }
-  db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)').run('indexed', upTo);
+/** A key's last change not yet in the kv index. */
+interface Unindexed {
+  type: number;
+  createRev: number;
+  rev: number;
 }
 
 /** How many changes the writer logs before it brings the kv index up to date (see the top). */
 const INDEX_EVERY = 4096;
 
-/** Returns a function that commits a batch of rows in one transaction (one fsync). */
-export function writeBatch(db: DatabaseSync): (rows: Row[]) => void {
-  const log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?)');
-  let indexed = metaValue(db, 'indexed');
-  return (rows) => {
-    db.exec('BEGIN');
-    try {
-      for (const r of rows) log.run(r.rev, r.type, r.key, r.value, r.createRev, r.prevModRev);
-      // The revision is the log's last (or the compacted one, if compaction took the last row):
-      // writing it to meta as well cost one more page per commit.
-      const last = rows[rows.length - 1].rev;
-      // In this batch's transaction: its commit is the only fsync.
-      if (last - indexed >= INDEX_EVERY) {
-        foldIndex(db, last);
-        indexed = last;
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-  };
-}
-
 /**
- * Returns a function that forgets history up to `to` (after `from`, the previous compaction):
- * every value replaced or deleted by a change in (from, to], and those deletions themselves. A
- * value still current, or replaced only after `to`, stays: it is read as a current value or as
- * a replayed change's previous one.
+ * The writer thread's side of the file: commits batches of rows, one transaction (one fsync)
+ * each, and compacts the log. It remembers each key's last change since the kv index's revision,
+ * so that bringing the index up to date reads nothing back from the log.
  */
-export function compactLog(db: DatabaseSync): (from: number, to: number) => void {
-  // Deletions leave the log here: the index must have seen them first.
-  const replaced = db.prepare('DELETE FROM log WHERE rev IN (SELECT prev_mod_rev FROM log WHERE rev > ? AND rev <= ? AND prev_mod_rev IS NOT NULL)');
-  const deletions = db.prepare('DELETE FROM log WHERE rev > ? AND rev <= ? AND type = 1');
-  const setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
-  return (from, to) => {
-    db.exec('BEGIN');
+export class LogWriter {
+  private readonly db: DatabaseSync;
+  private readonly log: StatementSync;
+  private readonly upsert: StatementSync;
+  private readonly remove: StatementSync;
+  private readonly setMeta: StatementSync;
+  private readonly replaced: StatementSync;
+  private readonly deletions: StatementSync;
+  private indexed: number;
+  /** Committed changes after `indexed`, the last one per key. */
+  private unindexed = new Map<string, Unindexed>();
+  private lastRev: number;
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    this.log = db.prepare('INSERT INTO log (rev, type, key, value, create_rev, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?)');
+    this.upsert = db.prepare('INSERT OR REPLACE INTO kv (key, create_rev, mod_rev) VALUES (?, ?, ?)');
+    this.remove = db.prepare('DELETE FROM kv WHERE key = ?');
+    this.setMeta = db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)');
+    this.replaced = db.prepare('DELETE FROM log WHERE rev IN (SELECT prev_mod_rev FROM log WHERE rev > ? AND rev <= ? AND prev_mod_rev IS NOT NULL)');
+    this.deletions = db.prepare('DELETE FROM log WHERE rev > ? AND rev <= ? AND type = 1');
+    this.indexed = this.lastRev = metaValue(db, 'indexed');
+    for (const r of changesSinceIndexed(db)) {
+      this.unindexed.set(r.key, { type: r.type, createRev: r.create_rev, rev: r.rev });
+      this.lastRev = r.rev;
+    }
+  }
+
+  /** Commits the rows (in revision order) in one transaction. */
+  write(rows: Row[]): void {
+    // The revision is the log's last (or the compacted one, if compaction took the last row):
+    // writing it to meta as well cost one more page per commit.
+    const last = rows[rows.length - 1]!.rev;
+    const fold = last - this.indexed >= INDEX_EVERY;
+    // What the index takes, or will, once the commit succeeded (a failed batch is not in the log).
+    const changes = fold ? new Map(this.unindexed) : new Map<string, Unindexed>();
+    for (const r of rows) changes.set(r.key, { type: r.type, createRev: r.createRev, rev: r.rev });
+    this.transaction(() => {
+      for (const r of rows) this.log.run(r.rev, r.type, r.key, r.value, r.createRev, r.prevModRev);
+      // In this batch's transaction: its commit is the only fsync.
+      if (fold) this.index(changes, last);
+    });
+    this.lastRev = last;
+    if (fold) {
+      this.unindexed.clear();
+      this.indexed = last;
+    } else for (const [key, c] of changes) this.unindexed.set(key, c);
+  }
+
+  /**
+   * Forgets history up to `to` (after `from`, the previous compaction): every value replaced or
+   * deleted by a change in (from, to], and those deletions themselves. A value still current, or
+   * replaced only after `to`, stays: it is read as a current value or as a replayed change's
+   * previous one. `to` must be committed.
+   */
+  compact(from: number, to: number): void {
+    // Deletions leave the log here: the index must have seen them first.
+    const fold = this.indexed < to;
+    this.transaction(() => {
+      if (fold) this.index(this.unindexed, this.lastRev);
+      this.replaced.run(from, to);
+      this.deletions.run(from, to);
+      this.setMeta.run('compacted', to);
+    });
+    if (fold) {
+      this.unindexed = new Map();
+      this.indexed = this.lastRev;
+    }
+  }
+
+  /** Applies the changes to the kv index, which is then up to date at `upTo`. */
+  private index(changes: Map<string, Unindexed>, upTo: number): void {
+    // In key order: neighbouring keys share the index's pages.
+    for (const key of [...changes.keys()].sort()) {
+      const c = changes.get(key)!;
+      if (c.type === 0) this.upsert.run(key, c.createRev, c.rev);
+      else this.remove.run(key);
+    }
+    this.setMeta.run('indexed', upTo);
+  }
+
+  private transaction(fn: () => void): void {
+    this.db.exec('BEGIN');
     try {
-      if (metaValue(db, 'indexed') < to) foldIndex(db, to);
-      replaced.run(from, to);
-      deletions.run(from, to);
-      setMeta.run('compacted', to);
-      db.exec('COMMIT');
+      fn();
+      this.db.exec('COMMIT');
     } catch (err) {
-      db.exec('ROLLBACK');
+      this.db.exec('ROLLBACK');
       throw err;
     }
-  };
+  }
 }
