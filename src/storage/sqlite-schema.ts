@@ -14,7 +14,7 @@
 // change that can still be replayed.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-/** One change as written: the current value (kv) and the change log that watchers resume from. */
+/** One change as written: its row of the change log that watchers resume from (kv indexes it later). */
 export interface Row {
   rev: number;
   type: 0 | 1; // 0 put, 1 delete
