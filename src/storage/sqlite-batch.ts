@@ -28,7 +28,8 @@ export function packRows(events: readonly StoreEvent[]): PackedRows {
     nums[o + 2] = e.createRev;
     nums[o + 3] = e.prevModRev ?? NaN;
     keys[i] = e.key;
-    values[i] = e.value;
+    // A deletion's value is its previous value, already in the file (see sqlite-schema.ts).
+    values[i] = e.type === 'put' ? e.value : '';
   }
   return { nums, keys, values };
 }

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
-import { openDatabase } from './sqlite-schema.ts';
+import { openDatabase, readIndex, SELECT_CHANGES, SELECT_CURRENT } from './sqlite-schema.ts';
 import { packRows, type PackedRows } from './sqlite-batch.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
@@ -41,7 +41,8 @@ export class SqliteStore implements Store {
   private readonly reader: DatabaseSync;
   private readonly writer: Worker;
   private readonly data = new Map<string, Entry>();
-  private readonly readValue: (key: string) => string | undefined;
+  /** The committed value at a revision (a current value's log row). */
+  private readonly readValue: (rev: number) => string | undefined;
   private rev = 0;
   private committedRev = 0;
   private compacted = 0;
@@ -57,16 +58,14 @@ export class SqliteStore implements Store {
     mkdirSync(dirname(path), { recursive: true });
     this.historyLimit = opts.historyLimit ?? 100_000;
     this.reader = openDatabase(path);
-    for (const row of this.reader.prepare('SELECT key, create_rev, mod_rev FROM kv').iterate()) {
-      const r = row as { key: string; create_rev: number; mod_rev: number };
-      this.data.set(r.key, { value: undefined, createRev: r.create_rev, modRev: r.mod_rev });
-    }
-    const selectValue = this.reader.prepare('SELECT value FROM kv WHERE key = ?');
-    this.readValue = (key) => (selectValue.get(key) as { value: string } | undefined)?.value;
+    for (const [key, e] of readIndex(this.reader)) this.data.set(key, { value: undefined, createRev: e.createRev, modRev: e.modRev });
+    const selectValue = this.reader.prepare('SELECT value FROM log WHERE rev = ?');
+    this.readValue = (rev) => (selectValue.get(rev) as { value: string } | undefined)?.value;
     const meta = (name: string) => (this.reader.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
     const lastLogged = (this.reader.prepare('SELECT MAX(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
-    this.rev = this.committedRev = Math.max(meta('rev'), lastLogged);
     this.compacted = meta('compacted');
+    // Files of the first layout also kept the revision in meta ('rev').
+    this.rev = this.committedRev = Math.max(meta('rev'), lastLogged, this.compacted);
     this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path } });
     this.writer.on('message', (m: { id: number; error?: string }) => {
       const reply = this.replies.get(m.id);
@@ -96,19 +95,20 @@ export class SqliteStore implements Store {
   }
 
   async list(prefix: string): Promise<ListResult> {
-    // Committed values come from one range scan; the index says which keys exist now and at which revisions.
+    // Committed values come from one range scan of the file's index (which may be a few thousand
+    // changes behind); the index in memory says which keys exist now and at which revisions.
     const committed = new Map<string, string>();
     const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    const rows = prefix ? this.reader.prepare('SELECT key, value FROM kv WHERE key >= ? AND key < ?').iterate(prefix, end) : this.reader.prepare('SELECT key, value FROM kv').iterate();
+    const rows = prefix ? this.reader.prepare(`${SELECT_CURRENT} WHERE k.key >= ? AND k.key < ?`).iterate(prefix, end) : this.reader.prepare(SELECT_CURRENT).iterate();
     for (const row of rows) {
-      const r = row as { key: string; value: string };
+      const r = row as { key: string; value: string; mod_rev: number };
       const e = this.data.get(r.key);
-      if (e && e.value === undefined) committed.set(r.key, r.value);
+      if (e && e.value === undefined && e.modRev === r.mod_rev) committed.set(r.key, r.value);
     }
     const kvs: KV[] = [];
     for (const [key, e] of this.data) {
       if (!key.startsWith(prefix)) continue;
-      const value = e.value ?? committed.get(key) ?? this.readValue(key);
+      const value = e.value ?? committed.get(key) ?? this.readValue(e.modRev);
       if (value !== undefined) kvs.push({ key, value, createRev: e.createRev, modRev: e.modRev });
     }
     kvs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -122,14 +122,12 @@ export class SqliteStore implements Store {
   history(afterRev: number, toRev: number, prefix = ''): StoreEvent[] | undefined {
     if (afterRev < this.compacted || toRev > this.committedRev) return undefined;
     const end = prefix ? prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) : '\uffff';
-    const rows = this.reader
-      .prepare('SELECT rev, type, key, value, create_rev, prev, prev_mod_rev FROM log WHERE rev > ? AND rev <= ? AND key >= ? AND key < ? ORDER BY rev')
-      .all(afterRev, toRev, prefix, end);
+    const rows = this.reader.prepare(`${SELECT_CHANGES} WHERE l.rev > ? AND l.rev <= ? AND l.key >= ? AND l.key < ? ORDER BY l.rev`).all(afterRev, toRev, prefix, end);
     return rows.map((r) => rowToEvent(r as unknown as LogRow));
   }
 
   private kv(key: string, e: Entry): KV | undefined {
-    const value = e.value ?? this.readValue(key);
+    const value = e.value ?? this.readValue(e.modRev);
     return value === undefined ? undefined : { key, value, createRev: e.createRev, modRev: e.modRev };
   }
 
@@ -172,7 +170,7 @@ export class SqliteStore implements Store {
     if (fromRev < this.compacted) throw new StoreError('compacted', `revision ${fromRev} has been compacted`);
     if (fromRev < this.committedRev) {
       // Only committed history comes from the file; later changes reach the watcher when their batch commits.
-      const rows = this.reader.prepare('SELECT rev, type, key, value, create_rev, prev, prev_mod_rev FROM log WHERE rev > ? AND rev <= ? ORDER BY rev').all(fromRev, this.committedRev);
+      const rows = this.reader.prepare(`${SELECT_CHANGES} WHERE l.rev > ? AND l.rev <= ? ORDER BY l.rev`).all(fromRev, this.committedRev);
       if (rows.length) onEvents(rows.map((r) => rowToEvent(r as unknown as LogRow)));
     }
     this.watchers.add(onEvents);
@@ -180,9 +178,12 @@ export class SqliteStore implements Store {
   }
 
   async compact(rev: number): Promise<void> {
+    // Only what is on disk: compaction brings the file's index up to the revision it compacts.
+    rev = Math.min(rev, this.committedRev);
     if (rev <= this.compacted) return;
+    const from = this.compacted;
     this.compacted = rev;
-    await this.send({ compactTo: rev });
+    await this.send({ compact: { from, to: rev } });
   }
 
   async close(): Promise<void> {
@@ -195,7 +196,7 @@ export class SqliteStore implements Store {
     this.reader.close();
   }
 
-  private send(msg: { rows?: PackedRows; compactTo?: number }): Promise<void> {
+  private send(msg: { rows?: PackedRows; compact?: { from: number; to: number } }): Promise<void> {
     const id = this.nextMessageId++;
     return new Promise((resolve, reject) => {
       this.replies.set(id, (error) => (error ? reject(new Error(error)) : resolve()));
@@ -256,7 +257,9 @@ interface LogRow {
 }
 
 function rowToEvent(r: LogRow): StoreEvent {
-  const e: StoreEvent = { type: r.type === 0 ? 'put' : 'delete', rev: r.rev, key: r.key, value: r.value, createRev: r.create_rev };
+  // A deletion's row holds no value (the first layout's held a copy): the deleted value is the previous one.
+  const value = r.type === 1 && r.value === '' && r.prev !== null ? r.prev : r.value;
+  const e: StoreEvent = { type: r.type === 0 ? 'put' : 'delete', rev: r.rev, key: r.key, value, createRev: r.create_rev };
   if (r.prev !== null) {
     e.prev = r.prev;
     e.prevModRev = r.prev_mod_rev ?? undefined;

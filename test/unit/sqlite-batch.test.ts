@@ -16,7 +16,8 @@ test('packRows/unpackRows: every field of every row, in order, through a structu
   assert.deepEqual(rows, [
     { rev: 7, type: 0, key: '/registry/core/pods/ns/a', value: '{"a":1}', createRev: 7, prevModRev: null },
     { rev: 8, type: 0, key: '/registry/core/pods/ns/a', value: '{"a":"é\\n☃"}', createRev: 7, prevModRev: 7 },
-    { rev: 9, type: 1, key: '/registry/core/pods/ns/a', value: '{"a":2}', createRev: 7, prevModRev: 8 },
+    // A deletion's value stays behind: the file has it as the previous value.
+    { rev: 9, type: 1, key: '/registry/core/pods/ns/a', value: '', createRev: 7, prevModRev: 8 },
     { rev: 2 ** 52 + 1, type: 0, key: '/registry/x/y/z', value: '', createRev: 2 ** 52, prevModRev: null },
   ]);
   assert.deepEqual(unpackRows(packRows([])), []);

@@ -9,6 +9,7 @@ import { Etcd3 } from 'etcd3';
 import { etcdClientOptions, prefixEnd } from '../etcd/store.ts';
 import { KeyLayout, type GroupResource } from '../etcd/keys.ts';
 import { batches, planMigration, type SourceRow } from './plan.ts';
+import { hasColumn, readIndex } from '../sqlite-schema.ts';
 
 export interface MigrateOptions {
   sqliteFile: string;
@@ -37,7 +38,10 @@ export function readSqliteObjects(file: string): SourceRow[] {
   // Read-only, so a mistaken path or a running server is never changed by the migration.
   const db = new DatabaseSync(file, { readOnly: true });
   try {
-    return db.prepare('SELECT key, value FROM kv ORDER BY key').all() as unknown as SourceRow[];
+    // Files of the first layout keep current values in kv; later ones only in the log (sqlite-schema.ts).
+    if (hasColumn(db, 'kv', 'value')) return db.prepare('SELECT key, value FROM kv ORDER BY key').all() as unknown as SourceRow[];
+    const value = db.prepare('SELECT value FROM log WHERE rev = ?');
+    return [...readIndex(db)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, e]) => ({ key, value: (value.get(e.modRev) as { value: string }).value }));
   } finally {
     db.close();
   }
