@@ -104,6 +104,12 @@ export class PodWorker {
   private latest: Obj | undefined;
   /** The resourceVersions of the worker's last two status writes (a pod's start makes two in a row). */
   private written: [string | undefined, string | undefined] = [undefined, undefined];
+  /**
+   * Versions the informer delivered while a sync ran, before that sync's own writes had answered
+   * (in-process watch events come back ahead of the write's reply): once it is done, only those
+   * that are not its own writes ask for another sync.
+   */
+  private heardDuringSync: string[] = [];
   /** Liveness, readiness and startup probes, run on their own timers; results come back through kick(). */
   private proberOf: PodProber | undefined;
   /** Containers being killed (preStop, then the stop signal), by container ID; a shorter grace period reaches them through kick(). */
@@ -134,8 +140,27 @@ export class PodWorker {
    * the kubelet's pod config only reconciles status-only updates instead of syncing the pod).
    */
   wroteVersion(pod: Obj): boolean {
-    const rv = pod.metadata.resourceVersion;
+    return this.isOwnWrite(pod.metadata.resourceVersion);
+  }
+
+  private isOwnWrite(rv: string | undefined): boolean {
     return rv !== undefined && (rv === this.written[0] || rv === this.written[1]);
+  }
+
+  /**
+   * The informer's add or update of the pod. One heard while a sync runs is most often that sync's
+   * own status write, whose version is not known until the write answers: it is weighed when the
+   * sync ends instead of asking for a second sync at once. A deletion still acts at once.
+   */
+  podEvent(pod: Obj): void {
+    const rv: string | undefined = pod.metadata.resourceVersion;
+    if (this.isOwnWrite(rv)) return;
+    if (this.running && rv !== undefined && !this.stopped) {
+      this.reactToDeletion();
+      this.heardDuringSync.push(rv);
+      return;
+    }
+    this.kick();
   }
 
   /** Asks for a sync; syncs never overlap, and one asked for during a sync runs right after it. */
@@ -155,6 +180,10 @@ export class PodWorker {
         } catch (err) {
           log('warn', 'agent', 'pod sync failed, retrying', { pod: this.key, error: String(err) });
           this.wakeAt(Date.now() + 1000);
+        }
+        if (this.heardDuringSync.length) {
+          for (const rv of this.heardDuringSync) if (!this.isOwnWrite(rv)) this.dirty = true;
+          this.heardDuringSync.length = 0;
         }
       } while (this.dirty && !this.stopped);
       this.running = false;
