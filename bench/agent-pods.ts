@@ -5,7 +5,7 @@
 // informers and their event recorders do all their usual work while the API's own cost is left out.
 // It prints the CPU from the first pod bound to the last pod Running and Ready (median of runs).
 //
-//   node bench/agent-pods.ts [--pods 10000] [--nodes 100] [--runs 3] [--target DIR] [--cpu-prof]
+//   node bench/agent-pods.ts [--pods 10000] [--nodes 100] [--runs 3] [--target DIR] [--cpu-prof] [--alloc-prof]
 //
 // --target (or ORDINAL_BENCH_TARGET) measures another checkout's agent (A/B against a baseline).
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     runs: { type: 'string' },
     target: { type: 'string' },
     'cpu-prof': { type: 'boolean' },
+    'alloc-prof': { type: 'boolean' },
   },
 });
 const PODS = Number(values.pods ?? 10_000);
@@ -135,7 +136,7 @@ class MemoryClient {
 
 const running = (p: Obj) => p.status?.phase === 'Running' && p.status.conditions?.some((c: Obj) => c.type === 'Ready' && c.status === 'True');
 
-async function run(profile: boolean): Promise<{ cpuMs: number; seconds: number; writes: number }> {
+async function run(profile: boolean, allocations: boolean): Promise<{ cpuMs: number; seconds: number; writes: number }> {
   const client = new MemoryClient();
   const agents: any[] = [];
   for (let i = 0; i < NODES; i++) {
@@ -169,12 +170,14 @@ async function run(profile: boolean): Promise<{ cpuMs: number; seconds: number; 
       if (++ready === PODS) done.resolve();
     }
   };
-  const session = profile ? new Session() : undefined;
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
+  const session = profile || allocations ? new Session() : undefined;
+  session?.connect();
+  if (profile) {
+    await session!.post('Profiler.enable');
+    await session!.post('Profiler.start');
   }
+  // Every allocation sampled, also what the GC has collected since: what the pods cost the GC.
+  if (allocations) await session!.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   // Bound pods arrive as the scheduler's bindings would, a batch at a time.
@@ -197,13 +200,19 @@ async function run(profile: boolean): Promise<{ cpuMs: number; seconds: number; 
   await new Promise((r) => setTimeout(r, 3000));
   const used = process.cpuUsage(cpu0);
   const seconds = (performance.now() - t0) / 1000;
-  if (session) {
-    const { profile: prof } = await session.post('Profiler.stop');
+  if (profile) {
+    const { profile: prof } = await session!.post('Profiler.stop');
     const file = `/tmp/agent-pods-${process.pid}-${Date.now()}.cpuprofile`;
     writeFileSync(file, JSON.stringify(prof));
     console.log(`  profile: ${file}`);
-    session.disconnect();
   }
+  if (allocations) {
+    const { profile: prof } = await session!.post('HeapProfiler.stopSampling');
+    const file = `/tmp/agent-pods-${process.pid}-${Date.now()}.heapprofile`;
+    writeFileSync(file, JSON.stringify(prof));
+    console.log(`  allocation profile: ${file}`);
+  }
+  session?.disconnect();
   for (const a of agents) a.stop();
   return { cpuMs: (used.user + used.system) / 1000, seconds, writes: client.writes };
 }
@@ -211,7 +220,8 @@ async function run(profile: boolean): Promise<{ cpuMs: number; seconds: number; 
 console.log(`# agent-pods: ${PODS} pods with a claim each on ${NODES} simulated nodes, in-memory client; target ${target}; node ${process.version}`);
 const results: number[] = [];
 for (let i = 0; i < RUNS; i++) {
-  const r = await run(!!values['cpu-prof'] && i === RUNS - 1);
+  const last = i === RUNS - 1;
+  const r = await run(!!values['cpu-prof'] && last, !!values['alloc-prof'] && last);
   results.push(r.cpuMs);
   console.log(`  run ${i + 1}: ${r.cpuMs.toFixed(0)} CPU-ms = ${(r.cpuMs / PODS).toFixed(3)} CPU-ms per pod (incl. 3 s settling), ${r.seconds.toFixed(1)} s, ${(r.writes / PODS).toFixed(2)} writes per pod`);
   await new Promise((r) => setTimeout(r, 500));

@@ -543,7 +543,10 @@ export class PodWorker {
       }
       // Without a readiness probe a started container is ready, unless the runtime says otherwise
       // (only the simulated one does, through its test hook; it answers at once).
-      r.ready = (probes ? this.prober.readiness(r.spec.name, r.id) : undefined) ?? normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
+      r.ready =
+        (probes ? this.prober.readiness(r.spec.name, r.id) : undefined) ??
+        runtime.readyWithoutProbe?.(pod) ??
+        normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
       if (!r.ready && probes) this.prober.triggerReadiness(r.spec.name, r.id);
     }
   }

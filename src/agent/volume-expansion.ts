@@ -119,10 +119,13 @@ export class NodeVolumeExpansion {
   private async look(m: Mounted): Promise<void> {
     if (m.looking || this.stopped || this.claims.get(m.key) !== m) return;
     m.looking = true;
-    const busy = await this.check(m, [...m.pods.values()]).catch((err) => {
+    let busy: boolean;
+    try {
+      busy = await this.check(m);
+    } catch (err) {
       log('debug', 'agent', 'volume expansion check failed', { node: this.nodeName, claim: m.key, error: String(err) });
-      return true;
-    });
+      busy = true;
+    }
     m.looking = false;
     // Released meanwhile (its pods stopped), or replaced by a fresh entry that schedules itself.
     if (this.claims.get(m.key) !== m || this.stopped) return;
@@ -132,7 +135,7 @@ export class NodeVolumeExpansion {
   }
 
   /** Looks at one claim and finishes its expansion if it waits for the node; true while an expansion is under way. */
-  private async check(m: Mounted, pods: Obj[]): Promise<boolean> {
+  private async check(m: Mounted): Promise<boolean> {
     const claims = this.claimsResource;
     const claim = await this.client.get(claims, m.namespace, m.name);
     // Only a claim waiting for a node costs a volume read.
@@ -145,7 +148,7 @@ export class NodeVolumeExpansion {
     if (!status) return true;
     const updated = await this.client.update(claims, { ...claim, status }, 'status');
     const message = `MountVolume.NodeExpandVolume succeeded for volume "${volume!.metadata.name}"`;
-    for (const pod of pods) this.events.event(pod, 'Normal', 'FileSystemResizeSuccessful', message);
+    for (const pod of m.pods.values()) this.events.event(pod, 'Normal', 'FileSystemResizeSuccessful', message);
     this.events.event(updated, 'Normal', 'FileSystemResizeSuccessful', message);
     log('info', 'agent', 'volume expansion finished on the node', { node: this.nodeName, claim: m.key, capacity: status.capacity?.storage });
     return false;
