@@ -225,7 +225,11 @@ export class PodWorker {
     const p = this.ctx.currentPod(this.uid);
     if (!p) return undefined;
     const l = this.latest;
-    if (l && l.metadata.uid === p.metadata.uid && Number(l.metadata.resourceVersion) > Number(p.metadata.resourceVersion)) return l;
+    if (l) {
+      if (l.metadata.uid === p.metadata.uid && Number(l.metadata.resourceVersion) > Number(p.metadata.resourceVersion)) return l;
+      // The informer has caught up: the write need not be kept alive beside it.
+      this.latest = undefined;
+    }
     return p;
   }
 
@@ -411,7 +415,8 @@ export class PodWorker {
     r.ready = false;
     r.started = false;
     r.restartAtMs = undefined;
-    await this.postStart(pod, r, id);
+    // Most containers have no hook: no promise for them.
+    if (hookOf(r.spec, 'postStart')) await this.postStart(pod, r, id);
   }
 
   /**
