@@ -323,14 +323,18 @@ export class PodWorker {
   /** First sync: carry over restart counts, and adopt a sandbox the runtime already has (agent restart). */
   private async initialize(pod: Obj): Promise<void> {
     const { runtime } = this.ctx;
-    const statuses: Obj[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    // A new pod has no statuses to carry over: no list is made for it.
+    const reported: Obj[] | undefined = pod.status?.containerStatuses;
+    const reportedInit: Obj[] | undefined = pod.status?.initContainerStatuses;
+    const statuses: Obj[] = reported?.length || reportedInit?.length ? [...(reported ?? []), ...(reportedInit ?? [])] : [];
     const make = (spec: Obj, init: boolean): ContainerRecord => {
-      const old = statuses.find((s) => s.name === spec.name);
+      const old = statuses.length ? statuses.find((s) => s.name === spec.name) : undefined;
       return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: old?.restartCount ?? 0, ready: false, started: false };
     };
-    this.inits = (pod.spec?.initContainers ?? []).map((c: Obj) => make(c, true));
+    const initSpecs: Obj[] | undefined = pod.spec?.initContainers;
+    this.inits = initSpecs?.length ? initSpecs.map((c: Obj) => make(c, true)) : [];
     this.regulars = (pod.spec?.containers ?? []).map((c: Obj) => make(c, false));
-    this.records = [...this.inits, ...this.regulars];
+    this.records = this.inits.length ? [...this.inits, ...this.regulars] : this.regulars;
     // Probes are immutable in a pod's spec, as the containers are.
     this.hasProbes = this.records.some((r) => r.spec.startupProbe || r.spec.readinessProbe || r.spec.livenessProbe);
     this.startTime = pod.status?.startTime;

@@ -167,3 +167,68 @@ test('versions heard during a sync bring another sync only when they are not its
   w.stop();
   runtime.close();
 });
+
+test('init containers run to completion first, a sidecar keeps running, restart counts carry over', async () => {
+  const runtime = new SimRuntime({ startDelayMs: 0, initRunMs: 10 });
+  await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
+  let rv = 10;
+  let current: Obj = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'db-0', namespace: 'default', uid: 'u-2', resourceVersion: String(rv) },
+    spec: {
+      nodeName: 'node-1',
+      initContainers: [
+        { name: 'setup', image: 'busybox:1.36' },
+        { name: 'proxy', image: 'envoy:1.30', restartPolicy: 'Always' },
+      ],
+      containers: [{ name: 'db', image: 'postgres:16' }],
+    },
+    // Reported before (an agent restart): the restart count carries over.
+    status: { phase: 'Pending', containerStatuses: [{ name: 'db', restartCount: 3 }], conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+  };
+  const writes: Obj[] = [];
+  let w: PodWorker | undefined;
+  const client = {
+    resource: (_g: string, plural: string) => ({ plural }),
+    get: async () => current,
+    update: async (_r: unknown, body: Obj) => {
+      current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
+      writes.push(current);
+      w!.podEvent(current);
+      return current;
+    },
+  } as unknown as Client;
+  const ctx: WorkerContext = {
+    client,
+    runtime,
+    events: { event() {} } as unknown as EventRecorder,
+    nodeName: 'node-1',
+    hostIP: '192.0.2.1',
+    backoffBaseMs: 1000,
+    backoffMaxMs: 2000,
+    terminalPhaseOnDelete: true,
+    currentPod: () => current,
+    finished() {},
+  };
+  const unsubscribe = runtime.subscribe(() => w!.kick());
+  w = new PodWorker(ctx, current);
+  w.podEvent(current);
+  await until(() => current.status.phase === 'Running' && current.status.containerStatuses?.[0]?.state?.running !== undefined, 'db running');
+  const s = current.status;
+  assert.deepEqual(
+    s.initContainerStatuses.map((c: Obj) => [c.name, Object.keys(c.state)[0], c.state.terminated?.reason]),
+    [
+      ['setup', 'terminated', 'Completed'],
+      ['proxy', 'running', undefined],
+    ],
+  );
+  assert.equal(s.containerStatuses[0].restartCount, 3);
+  assert.equal(s.conditions.find((c: Obj) => c.type === 'Initialized').status, 'True');
+  // Nothing of the regular container ran before the init container had finished.
+  const first = writes.findIndex((x) => x.status.containerStatuses[0].state.running);
+  assert.ok(first > 0 && writes.slice(0, first).some((x) => x.status.initContainerStatuses[0].state.running || x.status.conditions.find((c: Obj) => c.type === 'Initialized').status === 'False'));
+  unsubscribe();
+  w.stop();
+  runtime.close();
+});
