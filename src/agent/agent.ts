@@ -359,12 +359,11 @@ export class NodeAgent {
     if (this.housekeepingRunning || this.stopped) return 0;
     this.housekeepingRunning = true;
     try {
-      // Sandboxes of pods a worker handles are never orphans: the common sweep ends here, before the pod cache is read.
+      // Sandboxes of pods a worker handles are never orphans: on the simulated runtime the common
+      // sweep ends here, before anything is listed.
       if (this.runtime.allSandboxesOf?.(this.hasWorker)) return 0;
-      const unhandled = (await this.runtime.listPodSandboxes()).filter((s) => !this.workers.has(s.podUid));
-      if (!unhandled.length) return 0;
-      const boundNow = bound ?? new Set(this.pods.list().map((p) => p.metadata.uid as string));
-      const orphans = orphanSandboxes(unhandled, boundNow, new Set());
+      const boundNow = () => bound ?? new Set(this.pods.list().map((p) => p.metadata.uid as string));
+      const orphans = orphanSandboxes(await this.runtime.listPodSandboxes(), this.hasWorker, boundNow);
       return orphans.length ? await removeOrphans(this.runtime, orphans, this.nodeName) : 0;
     } catch (err) {
       log('warn', 'agent', 'housekeeping failed', { node: this.nodeName, error: String(err) });
@@ -424,8 +423,7 @@ export class NodeAgent {
     // Never two copies of one pod identity: a pod that replaces a force-deleted one of the same name
     // starts only once the old one is fully stopped.
     if (this.blockedByPredecessor(w)) return;
-    if (w.wroteVersion(pod)) return;
-    w.kick();
+    w.podEvent(pod);
   }
 
   private blockedByPredecessor(w: PodWorker): boolean {

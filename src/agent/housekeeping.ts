@@ -7,9 +7,16 @@ import type { Obj } from '../api/resource.ts';
 import { log } from '../util/log.ts';
 import type { ContainerSummary, Runtime, RuntimeContainerStatus, SandboxSummary } from './runtime/types.ts';
 
-/** Sandboxes that belong to no pod bound here and to no pod a worker is still handling (pure). */
-export function orphanSandboxes(sandboxes: readonly SandboxSummary[], bound: ReadonlySet<string>, busy: ReadonlySet<string>): SandboxSummary[] {
-  return sandboxes.filter((s) => !bound.has(s.podUid) && !busy.has(s.podUid));
+/**
+ * Sandboxes that belong to no pod a worker is handling (a deleted pod's worker stops its own) and
+ * to no pod bound here (pure). The bound pods are asked for only when some sandbox has no worker:
+ * the common sweep finds none and never reads the pod cache.
+ */
+export function orphanSandboxes(sandboxes: readonly SandboxSummary[], handled: (podUid: string) => boolean, bound: () => ReadonlySet<string>): SandboxSummary[] {
+  const unhandled = sandboxes.filter((s) => !handled(s.podUid));
+  if (!unhandled.length) return unhandled;
+  const boundNow = bound();
+  return unhandled.filter((s) => !boundNow.has(s.podUid));
 }
 
 /** As the kubelet kills a runtime pod that has no API object: no spec to take a grace period from, so its minimum. */

@@ -75,41 +75,47 @@ export function containerStatus(c: ContainerInput, runtimeName: string, podIsTer
   return out;
 }
 
-/** How a container counts towards the phase, as the kubelet's getPhase counts it. */
-function tally(cs: ContainerInput[]): { waiting: number; running: number; stopped: number; succeeded: number } {
-  const t = { waiting: 0, running: 0, stopped: 0, succeeded: 0 };
-  for (const c of cs) {
-    if (!c.waiting && c.current?.state === 'running') t.running++;
-    else if (!c.waiting && c.current?.state === 'exited') {
-      t.stopped++;
-      if ((c.current.exitCode ?? 0) === 0) t.succeeded++;
-    } else if (c.previous) {
-      // Waiting to restart after a termination counts as stopped (e.g. CrashLoopBackOff).
-      t.stopped++;
-      if ((c.previous.exitCode ?? 0) === 0) t.succeeded++;
-    } else t.waiting++;
-  }
-  return t;
-}
-
 const initDone = (c: ContainerInput) => !c.waiting && c.current?.state === 'exited' && (c.current.exitCode ?? 0) === 0;
 
+/** Init containers proper; sidecars (restartable init containers) count as regular containers. */
+const isInit = (c: ContainerInput) => !!c.init && !c.sidecar;
+
+// One pass over the containers, no lists: the status is computed on every sync of every pod.
 export function podPhase(restartPolicy: string, input: PodStatusInput): string {
-  const inits = input.containers.filter((c) => c.init && !c.sidecar);
-  const regular = input.containers.filter((c) => !c.init || c.sidecar);
-  const pendingInit = inits.filter((c) => !initDone(c));
-  if (pendingInit.length) {
-    if (input.podIsTerminal) return 'Failed';
-    const failed = pendingInit.some((c) => (!c.waiting && c.current?.state === 'exited') || (c.waiting && c.previous && (c.previous.exitCode ?? 0) !== 0));
-    return failed && restartPolicy === 'Never' ? 'Failed' : 'Pending';
+  let pendingInit = false;
+  let failedInit = false;
+  // How the regular containers count towards the phase, as the kubelet's getPhase counts them.
+  let waiting = 0;
+  let running = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const c of input.containers) {
+    if (isInit(c)) {
+      if (initDone(c)) continue;
+      pendingInit = true;
+      if ((!c.waiting && c.current?.state === 'exited') || (c.waiting && c.previous && (c.previous.exitCode ?? 0) !== 0)) failedInit = true;
+      continue;
+    }
+    if (!c.waiting && c.current?.state === 'running') running++;
+    else if (!c.waiting && c.current?.state === 'exited') {
+      stopped++;
+      if ((c.current.exitCode ?? 0) === 0) succeeded++;
+    } else if (c.previous) {
+      // Waiting to restart after a termination counts as stopped (e.g. CrashLoopBackOff).
+      stopped++;
+      if ((c.previous.exitCode ?? 0) === 0) succeeded++;
+    } else waiting++;
   }
-  const t = tally(regular);
-  if (t.waiting > 0 && !input.podIsTerminal) return 'Pending';
-  if (t.running > 0) return 'Running';
-  if (t.stopped > 0 && t.waiting === 0) {
-    if (input.podIsTerminal) return t.stopped === t.succeeded ? 'Succeeded' : 'Failed';
+  if (pendingInit) {
+    if (input.podIsTerminal) return 'Failed';
+    return failedInit && restartPolicy === 'Never' ? 'Failed' : 'Pending';
+  }
+  if (waiting > 0 && !input.podIsTerminal) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0 && waiting === 0) {
+    if (input.podIsTerminal) return stopped === succeeded ? 'Succeeded' : 'Failed';
     if (restartPolicy === 'Always') return 'Running';
-    if (t.stopped === t.succeeded) return 'Succeeded';
+    if (stopped === succeeded) return 'Succeeded';
     if (restartPolicy === 'Never') return 'Failed';
     return 'Running';
   }
@@ -117,9 +123,14 @@ export function podPhase(restartPolicy: string, input: PodStatusInput): string {
   return 'Pending';
 }
 
+function findCondition(conditions: Obj[], type: string): Obj | undefined {
+  for (const c of conditions) if (c.type === type) return c;
+  return undefined;
+}
+
 function condition(type: string, ok: boolean, now: string, old: Obj[], reason?: string, message?: string): Obj {
   const status = ok ? 'True' : 'False';
-  const prev = old.find((c) => c.type === type);
+  const prev = findCondition(old, type);
   const c: Obj = { type, status, lastProbeTime: null, lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : now };
   if (reason) c.reason = reason;
   if (message) c.message = message;
@@ -138,10 +149,13 @@ export function computePodStatus(pod: Obj, input: PodStatusInput, now: string): 
   if (isTerminalPhase(old.phase)) phase = old.phase;
   const completed = phase === 'Succeeded';
 
-  const inits = input.containers.filter((c) => c.init && !c.sidecar);
-  const regular = input.containers.filter((c) => !c.init || c.sidecar);
-  const notInitialized = inits.filter((c) => !initDone(c));
-  const unready = regular.filter((c) => !c.ready);
+  const notInitialized: ContainerInput[] = [];
+  const unready: ContainerInput[] = [];
+  for (const c of input.containers) {
+    if (isInit(c)) {
+      if (!initDone(c)) notInitialized.push(c);
+    } else if (!c.ready) unready.push(c);
+  }
 
   const conditions: Obj[] = [];
   conditions.push(condition('PodReadyToStartContainers', input.sandboxReady && !isTerminalPhase(phase), now, oldConditions));
@@ -156,13 +170,13 @@ export function computePodStatus(pod: Obj, input: PodStatusInput, now: string): 
   else containersReady = condition('ContainersReady', true, now, oldConditions);
 
   let ready: Obj;
-  if (containersReady.status !== 'True') ready = { ...containersReady, type: 'Ready', lastTransitionTime: condition('Ready', false, now, oldConditions).lastTransitionTime };
+  if (containersReady.status !== 'True') ready = condition('Ready', false, now, oldConditions, containersReady.reason, containersReady.message);
   else {
     // Readiness gates: conditions others set on the pod must be True too.
     const missing: string[] = [];
     const falseGates: string[] = [];
     for (const g of pod.spec?.readinessGates ?? []) {
-      const c = oldConditions.find((x) => x.type === g.conditionType);
+      const c = findCondition(oldConditions, g.conditionType);
       if (!c) missing.push(g.conditionType);
       else if (c.status !== 'True') falseGates.push(g.conditionType);
     }
@@ -171,7 +185,7 @@ export function computePodStatus(pod: Obj, input: PodStatusInput, now: string): 
     else ready = condition('Ready', true, now, oldConditions);
   }
   conditions.push(ready, containersReady);
-  const scheduled = oldConditions.find((c) => c.type === 'PodScheduled');
+  const scheduled = findCondition(oldConditions, 'PodScheduled');
   conditions.push(scheduled ?? condition('PodScheduled', true, now, oldConditions));
   // Conditions other components own (readiness gates, DisruptionTarget, ...) are kept as they are.
   for (const c of oldConditions) if (!CONDITION_ORDER.includes(c.type)) conditions.push(c);
@@ -189,13 +203,13 @@ export function computePodStatus(pod: Obj, input: PodStatusInput, now: string): 
   const startTime = old.startTime ?? input.startTime;
   if (startTime) status.startTime = startTime;
   const terminal = !!input.podIsTerminal && isTerminalPhase(phase);
-  const initStatuses = input.containers.filter((c) => c.init).map((c) => containerStatus(c, input.runtimeName, terminal));
+  const initStatuses: Obj[] = [];
+  const containerStatuses: Obj[] = [];
+  for (const c of input.containers) (c.init ? initStatuses : containerStatuses).push(containerStatus(c, input.runtimeName, terminal));
   if (initStatuses.length) status.initContainerStatuses = initStatuses;
   // The kubelet reports container statuses sorted by name.
-  status.containerStatuses = input.containers
-    .filter((c) => !c.init)
-    .map((c) => containerStatus(c, input.runtimeName, terminal))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (containerStatuses.length > 1) containerStatuses.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  status.containerStatuses = containerStatuses;
   if (old.qosClass) status.qosClass = old.qosClass;
   return status;
 }

@@ -104,6 +104,12 @@ export class PodWorker {
   private latest: Obj | undefined;
   /** The resourceVersions of the worker's last two status writes (a pod's start makes two in a row). */
   private written: [string | undefined, string | undefined] = [undefined, undefined];
+  /**
+   * Versions the informer delivered while a sync ran, before that sync's own writes had answered
+   * (in-process watch events come back ahead of the write's reply): once it is done, only those
+   * that are not its own writes ask for another sync.
+   */
+  private heardDuringSync: string[] = [];
   /** Liveness, readiness and startup probes, run on their own timers; results come back through kick(). */
   private proberOf: PodProber | undefined;
   /** Containers being killed (preStop, then the stop signal), by container ID; a shorter grace period reaches them through kick(). */
@@ -134,8 +140,27 @@ export class PodWorker {
    * the kubelet's pod config only reconciles status-only updates instead of syncing the pod).
    */
   wroteVersion(pod: Obj): boolean {
-    const rv = pod.metadata.resourceVersion;
+    return this.isOwnWrite(pod.metadata.resourceVersion);
+  }
+
+  private isOwnWrite(rv: string | undefined): boolean {
     return rv !== undefined && (rv === this.written[0] || rv === this.written[1]);
+  }
+
+  /**
+   * The informer's add or update of the pod. One heard while a sync runs is most often that sync's
+   * own status write, whose version is not known until the write answers: it is weighed when the
+   * sync ends instead of asking for a second sync at once. A deletion still acts at once.
+   */
+  podEvent(pod: Obj): void {
+    const rv: string | undefined = pod.metadata.resourceVersion;
+    if (this.isOwnWrite(rv)) return;
+    if (this.running && rv !== undefined && !this.stopped) {
+      this.reactToDeletion();
+      this.heardDuringSync.push(rv);
+      return;
+    }
+    this.kick();
   }
 
   /** Asks for a sync; syncs never overlap, and one asked for during a sync runs right after it. */
@@ -155,6 +180,10 @@ export class PodWorker {
         } catch (err) {
           log('warn', 'agent', 'pod sync failed, retrying', { pod: this.key, error: String(err) });
           this.wakeAt(Date.now() + 1000);
+        }
+        if (this.heardDuringSync.length) {
+          for (const rv of this.heardDuringSync) if (!this.isOwnWrite(rv)) this.dirty = true;
+          this.heardDuringSync.length = 0;
         }
       } while (this.dirty && !this.stopped);
       this.running = false;
@@ -196,7 +225,11 @@ export class PodWorker {
     const p = this.ctx.currentPod(this.uid);
     if (!p) return undefined;
     const l = this.latest;
-    if (l && l.metadata.uid === p.metadata.uid && Number(l.metadata.resourceVersion) > Number(p.metadata.resourceVersion)) return l;
+    if (l) {
+      if (l.metadata.uid === p.metadata.uid && Number(l.metadata.resourceVersion) > Number(p.metadata.resourceVersion)) return l;
+      // The informer has caught up: the write need not be kept alive beside it.
+      this.latest = undefined;
+    }
     return p;
   }
 
@@ -290,14 +323,18 @@ export class PodWorker {
   /** First sync: carry over restart counts, and adopt a sandbox the runtime already has (agent restart). */
   private async initialize(pod: Obj): Promise<void> {
     const { runtime } = this.ctx;
-    const statuses: Obj[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    // A new pod has no statuses to carry over: no list is made for it.
+    const reported: Obj[] | undefined = pod.status?.containerStatuses;
+    const reportedInit: Obj[] | undefined = pod.status?.initContainerStatuses;
+    const statuses: Obj[] = reported?.length || reportedInit?.length ? [...(reported ?? []), ...(reportedInit ?? [])] : [];
     const make = (spec: Obj, init: boolean): ContainerRecord => {
-      const old = statuses.find((s) => s.name === spec.name);
+      const old = statuses.length ? statuses.find((s) => s.name === spec.name) : undefined;
       return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: old?.restartCount ?? 0, ready: false, started: false };
     };
-    this.inits = (pod.spec?.initContainers ?? []).map((c: Obj) => make(c, true));
+    const initSpecs: Obj[] | undefined = pod.spec?.initContainers;
+    this.inits = initSpecs?.length ? initSpecs.map((c: Obj) => make(c, true)) : [];
     this.regulars = (pod.spec?.containers ?? []).map((c: Obj) => make(c, false));
-    this.records = [...this.inits, ...this.regulars];
+    this.records = this.inits.length ? [...this.inits, ...this.regulars] : this.regulars;
     // Probes are immutable in a pod's spec, as the containers are.
     this.hasProbes = this.records.some((r) => r.spec.startupProbe || r.spec.readinessProbe || r.spec.livenessProbe);
     this.startTime = pod.status?.startTime;
@@ -382,7 +419,8 @@ export class PodWorker {
     r.ready = false;
     r.started = false;
     r.restartAtMs = undefined;
-    await this.postStart(pod, r, id);
+    // Most containers have no hook: no promise for them.
+    if (hookOf(r.spec, 'postStart')) await this.postStart(pod, r, id);
   }
 
   /**
@@ -514,7 +552,10 @@ export class PodWorker {
       }
       // Without a readiness probe a started container is ready, unless the runtime says otherwise
       // (only the simulated one does, through its test hook; it answers at once).
-      r.ready = (probes ? this.prober.readiness(r.spec.name, r.id) : undefined) ?? normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
+      r.ready =
+        (probes ? this.prober.readiness(r.spec.name, r.id) : undefined) ??
+        runtime.readyWithoutProbe?.(pod) ??
+        normalizeProbeResult(await runtime.probe(pod, r.spec, r.id, 'readiness', undefined)).ok;
       if (!r.ready && probes) this.prober.triggerReadiness(r.spec.name, r.id);
     }
   }

@@ -40,7 +40,7 @@ export class NodeVolumeExpansion {
   /** The claims each pod (by UID) holds, so that a pod going away releases them. */
   private readonly podClaims = new Map<string, Mounted[]>();
   /** The next look of each claim. */
-  private readonly looks = new DueQueue<Mounted>((m) => void this.look(m));
+  private readonly looks = new DueQueue<Mounted>((m) => this.look(m));
   private readonly lookLimits: { maxMs?: number };
   private readonly claimsResource: ResourceDef;
   private readonly volumesResource: ResourceDef;
@@ -116,13 +116,41 @@ export class NodeVolumeExpansion {
     return this.claims.size;
   }
 
-  private async look(m: Mounted): Promise<void> {
+  /**
+   * One look: a read of the claim, and the expansion finished when it waits for the node. Most
+   * looks find nothing to do; theirs is one promise (the read's) and one callback, not a chain of
+   * async steps: a node with a hundred claims makes hundreds of looks a minute, a cluster's nodes
+   * tens of thousands while its pods start.
+   */
+  private look(m: Mounted): void {
     if (m.looking || this.stopped || this.claims.get(m.key) !== m) return;
     m.looking = true;
-    const busy = await this.check(m, [...m.pods.values()]).catch((err) => {
-      log('debug', 'agent', 'volume expansion check failed', { node: this.nodeName, claim: m.key, error: String(err) });
-      return true;
-    });
+    this.client.get(this.claimsResource, m.namespace, m.name).then(
+      (claim) => {
+        let waitsForNode: boolean;
+        try {
+          // Only a claim waiting for a node costs a volume read.
+          waitsForNode = !!claim.spec?.volumeName && awaitsNodeExpansion(claim);
+          if (!waitsForNode) return this.looked(m, expansionUnderWay(claim));
+        } catch (err) {
+          return this.lookFailed(m, err);
+        }
+        this.finish(m, claim).then(
+          (busy) => this.looked(m, busy),
+          (err) => this.lookFailed(m, err),
+        );
+      },
+      (err) => this.lookFailed(m, err),
+    );
+  }
+
+  private lookFailed(m: Mounted, err: unknown): void {
+    log('debug', 'agent', 'volume expansion check failed', { node: this.nodeName, claim: m.key, error: String(err) });
+    this.looked(m, true);
+  }
+
+  /** A look is over: the next one is scheduled, soon while an expansion is under way (`busy`). */
+  private looked(m: Mounted, busy: boolean): void {
     m.looking = false;
     // Released meanwhile (its pods stopped), or replaced by a fresh entry that schedules itself.
     if (this.claims.get(m.key) !== m || this.stopped) return;
@@ -131,12 +159,9 @@ export class NodeVolumeExpansion {
     this.looks.schedule(m, m.waitMs * 0.75, m.waitMs * 1.25);
   }
 
-  /** Looks at one claim and finishes its expansion if it waits for the node; true while an expansion is under way. */
-  private async check(m: Mounted, pods: Obj[]): Promise<boolean> {
+  /** Finishes the expansion of a claim that waits for the node; true while it is still under way. */
+  private async finish(m: Mounted, claim: Obj): Promise<boolean> {
     const claims = this.claimsResource;
-    const claim = await this.client.get(claims, m.namespace, m.name);
-    // Only a claim waiting for a node costs a volume read.
-    if (!claim.spec?.volumeName || !awaitsNodeExpansion(claim)) return expansionUnderWay(claim);
     const volume = await this.client.get(this.volumesResource, undefined, claim.spec.volumeName).catch((err) => {
       if (err instanceof ApiError && err.code === 404) return undefined;
       throw err;
@@ -145,7 +170,7 @@ export class NodeVolumeExpansion {
     if (!status) return true;
     const updated = await this.client.update(claims, { ...claim, status }, 'status');
     const message = `MountVolume.NodeExpandVolume succeeded for volume "${volume!.metadata.name}"`;
-    for (const pod of pods) this.events.event(pod, 'Normal', 'FileSystemResizeSuccessful', message);
+    for (const pod of m.pods.values()) this.events.event(pod, 'Normal', 'FileSystemResizeSuccessful', message);
     this.events.event(updated, 'Normal', 'FileSystemResizeSuccessful', message);
     log('info', 'agent', 'volume expansion finished on the node', { node: this.nodeName, claim: m.key, capacity: status.capacity?.storage });
     return false;

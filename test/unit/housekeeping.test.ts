@@ -14,8 +14,12 @@ const pod = (name: string, uid: string) => ({
 test('orphans: sandboxes of pods neither bound here nor handled by a worker', () => {
   const s = (podUid: string): SandboxSummary => ({ sandboxId: `sb-${podUid}`, ip: '', podUid, namespace: 'default', name: podUid, state: 'ready' });
   const all = [s('a'), s('b'), s('c'), s('d')];
-  assert.deepEqual(orphanSandboxes(all, new Set(['a']), new Set(['c'])).map((x) => x.podUid), ['b', 'd']);
-  assert.deepEqual(orphanSandboxes(all, new Set(['a', 'b', 'c', 'd']), new Set()), []);
+  const handled = (...uids: string[]) => (uid: string) => uids.includes(uid);
+  assert.deepEqual(orphanSandboxes(all, handled('c'), () => new Set(['a'])).map((x) => x.podUid), ['b', 'd']);
+  assert.deepEqual(orphanSandboxes(all, handled(), () => new Set(['a', 'b', 'c', 'd'])), []);
+  assert.deepEqual(orphanSandboxes(all, handled('b'), () => new Set(['a', 'c'])).map((x) => x.podUid), ['d']);
+  // Every sandbox has a worker: the bound pods are not even asked for.
+  assert.deepEqual(orphanSandboxes(all, handled('a', 'b', 'c', 'd'), () => assert.fail('the pod cache is read')), []);
 });
 
 test('removing orphans stops their containers, removes their sandboxes and frees their addresses', async () => {
@@ -34,7 +38,7 @@ test('removing orphans stops their containers, removes their sandboxes and frees
   // The sim's own index answers whether a sweep has anything to look at, as the listing would.
   assert.equal(rt.allSandboxesOf((uid) => uid === 'u-keep' || uid.startsWith('u-old-')), true);
   assert.equal(rt.allSandboxesOf((uid) => uid === 'u-keep'), false);
-  const orphans = orphanSandboxes(await rt.listPodSandboxes(), new Set(['u-keep']), new Set());
+  const orphans = orphanSandboxes(await rt.listPodSandboxes(), () => false, () => new Set(['u-keep']));
   assert.equal(orphans.length, 4);
   assert.equal(await removeOrphans(rt, orphans, 'node-1'), 4);
   assert.deepEqual((await rt.listPodSandboxes()).map((s) => s.podUid), ['u-keep']);

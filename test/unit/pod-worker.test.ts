@@ -85,3 +85,150 @@ test('a worker knows its own status writes, and not a write it made after a conf
   w.stop();
   runtime.close();
 });
+
+test('versions heard during a sync bring another sync only when they are not its own writes', async () => {
+  const runtime = new SimRuntime({ startDelayMs: 0 });
+  await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
+  let syncs = 0;
+  const podUpdated = runtime.podUpdated.bind(runtime);
+  // The runtime hears of the pod once at the start of every sync that finds it.
+  runtime.podUpdated = (p: Obj) => {
+    syncs++;
+    podUpdated(p);
+  };
+  let rv = 10;
+  let current: Obj = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-0', namespace: 'default', uid: 'u-1', resourceVersion: String(rv) },
+    spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx:1.27' }] },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+  };
+  const writes: Obj[] = [];
+  /** Someone else's change, stored right after the worker's next write and heard before that write answers. */
+  let othersChange: ((p: Obj) => Obj) | undefined;
+  let w: PodWorker | undefined;
+  const client = {
+    resource: (_g: string, plural: string) => ({ plural }),
+    get: async () => current,
+    update: async (_r: unknown, body: Obj) => {
+      assert.equal(body.metadata.resourceVersion, current.metadata.resourceVersion);
+      current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
+      const written = current;
+      writes.push(written);
+      // As the in-process watch does: the write's event reaches the informer before the write's reply.
+      w!.podEvent(written);
+      if (othersChange) {
+        current = { ...othersChange(current), metadata: { ...othersChange(current).metadata, resourceVersion: String(++rv) } };
+        othersChange = undefined;
+        w!.podEvent(current);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+      return written;
+    },
+  } as unknown as Client;
+  const ctx: WorkerContext = {
+    client,
+    runtime,
+    events: { event() {} } as unknown as EventRecorder,
+    nodeName: 'node-1',
+    hostIP: '192.0.2.1',
+    backoffBaseMs: 1000,
+    backoffMaxMs: 2000,
+    terminalPhaseOnDelete: true,
+    currentPod: () => current,
+    finished() {},
+  };
+  w = new PodWorker(ctx, current);
+  w.podEvent(current);
+  await until(() => writes.length === 2 && writes[1]!.status.phase === 'Running', 'two status writes: ContainerCreating, then Running');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(syncs, 1, 'its own two writes, heard during the sync, ask for no second sync');
+  assert.equal(writes.length, 2);
+
+  // Someone's label, heard while idle: one sync, which writes nothing.
+  current = { ...current, metadata: { ...current.metadata, labels: { team: 'a' }, resourceVersion: String(++rv) } };
+  syncs = 0;
+  w.podEvent(current);
+  await until(() => syncs >= 1, 'a sync for the label');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(writes.length, 2, 'a label changes no status');
+  assert.equal(syncs, 1);
+  // Someone resets the status: the worker writes it back, and someone's annotation (the sim's
+  // readiness hook), stored right after that write, is heard during the sync: it brings one more.
+  othersChange = (p) => ({ ...p, metadata: { ...p.metadata, annotations: { 'sim.ordinal.dev/ready': 'false' } } });
+  current = { ...current, status: { ...current.status, phase: 'Pending' }, metadata: { ...current.metadata, resourceVersion: String(++rv) } };
+  syncs = 0;
+  w.podEvent(current);
+  await until(() => writes.length === 4, 'the worker writes Running back, then NotReady for the annotation it heard during that sync');
+  assert.equal(syncs, 2);
+  assert.equal(writes[2]!.status.phase, 'Running');
+  assert.equal(writes[3]!.status.conditions.find((c: Obj) => c.type === 'Ready').status, 'False');
+  w.stop();
+  runtime.close();
+});
+
+test('init containers run to completion first, a sidecar keeps running, restart counts carry over', async () => {
+  const runtime = new SimRuntime({ startDelayMs: 0, initRunMs: 10 });
+  await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
+  let rv = 10;
+  let current: Obj = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'db-0', namespace: 'default', uid: 'u-2', resourceVersion: String(rv) },
+    spec: {
+      nodeName: 'node-1',
+      initContainers: [
+        { name: 'setup', image: 'busybox:1.36' },
+        { name: 'proxy', image: 'envoy:1.30', restartPolicy: 'Always' },
+      ],
+      containers: [{ name: 'db', image: 'postgres:16' }],
+    },
+    // Reported before (an agent restart): the restart count carries over.
+    status: { phase: 'Pending', containerStatuses: [{ name: 'db', restartCount: 3 }], conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+  };
+  const writes: Obj[] = [];
+  let w: PodWorker | undefined;
+  const client = {
+    resource: (_g: string, plural: string) => ({ plural }),
+    get: async () => current,
+    update: async (_r: unknown, body: Obj) => {
+      current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
+      writes.push(current);
+      w!.podEvent(current);
+      return current;
+    },
+  } as unknown as Client;
+  const ctx: WorkerContext = {
+    client,
+    runtime,
+    events: { event() {} } as unknown as EventRecorder,
+    nodeName: 'node-1',
+    hostIP: '192.0.2.1',
+    backoffBaseMs: 1000,
+    backoffMaxMs: 2000,
+    terminalPhaseOnDelete: true,
+    currentPod: () => current,
+    finished() {},
+  };
+  const unsubscribe = runtime.subscribe(() => w!.kick());
+  w = new PodWorker(ctx, current);
+  w.podEvent(current);
+  await until(() => current.status.phase === 'Running' && current.status.containerStatuses?.[0]?.state?.running !== undefined, 'db running');
+  const s = current.status;
+  assert.deepEqual(
+    s.initContainerStatuses.map((c: Obj) => [c.name, Object.keys(c.state)[0], c.state.terminated?.reason]),
+    [
+      ['setup', 'terminated', 'Completed'],
+      ['proxy', 'running', undefined],
+    ],
+  );
+  assert.equal(s.containerStatuses[0].restartCount, 3);
+  assert.equal(s.conditions.find((c: Obj) => c.type === 'Initialized').status, 'True');
+  // Nothing of the regular container ran before the init container had finished.
+  const first = writes.findIndex((x) => x.status.containerStatuses[0].state.running);
+  assert.ok(first > 0 && writes.slice(0, first).some((x) => x.status.initContainerStatuses[0].state.running || x.status.conditions.find((c: Obj) => c.type === 'Initialized').status === 'False'));
+  unsubscribe();
+  w.stop();
+  runtime.close();
+});

@@ -215,8 +215,9 @@ export class SimRuntime implements Runtime {
     this.byPod.get(c.podUid)?.delete(c);
   }
 
+  /** The record itself: a container's status is replaced on every change, never changed in place, so callers may keep it. */
   async containerStatus(id: string): Promise<RuntimeContainerStatus> {
-    return { ...this.mustGet(id).status };
+    return this.mustGet(id).status;
   }
 
   async listContainers(filter: { sandboxId?: string } = {}): Promise<ContainerSummary[]> {
@@ -225,6 +226,10 @@ export class SimRuntime implements Runtime {
     return [...(sb ? (this.byPod.get(sb.podUid) ?? []) : this.containers.values())]
       .filter((c) => !filter.sandboxId || c.sandboxId === filter.sandboxId)
       .map((c) => ({ id: c.id, sandboxId: c.sandboxId, name: c.name, attempt: c.attempt, state: c.status.state }));
+  }
+
+  readyWithoutProbe(pod: Obj): boolean {
+    return pod.metadata?.annotations?.[SIM_HOOKS.ready] !== 'false';
   }
 
   async probe(pod: Obj, _container: Obj, _containerId: string, kind: ProbeKind, probe?: Obj): Promise<RuntimeProbeResult> {

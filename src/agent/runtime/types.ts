@@ -130,6 +130,13 @@ export interface Runtime {
   probe(pod: Obj, container: Obj, containerId: string, kind: ProbeKind, probe: Obj | undefined): Promise<RuntimeProbeResult | boolean>;
 
   /**
+   * What probe() would answer at once for the readiness of a container that defines no readiness
+   * probe, without a promise: asked on every sync of every running container. Runtimes without it
+   * are asked through probe().
+   */
+  readyWithoutProbe?(pod: Obj): boolean;
+
+  /**
    * Runs a lifecycle hook's exec or httpGet handler once and waits for it, with no time limit of
    * its own (the kubelet gives hooks none; `signal` says the caller stopped waiting). `pod` has the
    * pod IP in status.podIP. Sleep handlers never get here: the agent times them itself.
