@@ -108,3 +108,17 @@ test('kubectl delete po xxx --force --grace-period 0, as the write-up shows: del
   }, 60_000);
   assert.equal((await json(['get', 'pod', 'kubia-1'])).spec.hostname, 'kubia-1');
 });
+
+test('kubectl delete pvc of a running pod: Terminating while the pod uses it, then gone with its volume once the pod is (pvc-protection)', async () => {
+  const claim = await json(['get', 'pvc', 'datapvc-kubia-2']);
+  const volume: string = claim.spec.volumeName;
+  assert.match(await kubectlOk(c, ['delete', 'pvc', 'datapvc-kubia-2', '--wait=false']), /persistentvolumeclaim "datapvc-kubia-2" deleted/);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.match(await kubectlOk(c, ['get', 'pvc', 'datapvc-kubia-2']), /datapvc-kubia-2\s+Terminating/);
+  assert.deepEqual((await json(['get', 'pvc', 'datapvc-kubia-2'])).metadata.finalizers, ['kubernetes.io/pvc-protection']);
+  await kubectlOk(c, ['scale', 'sts', 'kubia', '--replicas=2']);
+  // The controllers act as their own service accounts here, as upstream's do: the finalizer goes
+  // by what persistent-volume-binder may do (update), and the Delete policy then takes the volume.
+  await waitUntil(async () => (await kubectl(c, ['get', 'pvc', 'datapvc-kubia-2'])).code !== 0, 30_000);
+  await waitUntil(async () => (await kubectl(c, ['get', 'pv', volume])).code !== 0, 30_000);
+});

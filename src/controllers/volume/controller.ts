@@ -550,16 +550,19 @@ export class VolumeController {
 
   // ---------------------------------------------------------------- finalizers
 
-  /** Adds or removes one finalizer, guarded by resourceVersion; undefined when the object is gone. */
+  /**
+   * Adds or removes one finalizer by an update of the version judged (a newer one conflicts, and
+   * the sync is retried); undefined when the object is gone. An update, not a patch: the roles
+   * upstream gives the controllers that do this (persistent-volume-binder, pvc-protection- and
+   * pv-protection-controller) grant update on claims and volumes, not patch, and in `ordinal up`
+   * this controller acts as persistent-volume-binder.
+   */
   private async changeFinalizer(r: ResourceDef, obj: Obj, change: NonNullable<FinalizerChange>): Promise<Obj | undefined> {
     const current: string[] = obj.metadata.finalizers ?? [];
     const finalizers = 'add' in change ? [...current, change.add] : current.filter((f) => f !== change.remove);
-    const patch = [
-      { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion },
-      { op: 'add', path: '/metadata/finalizers', value: finalizers },
-    ];
     try {
-      const updated = await this.client.patch(r, obj.metadata.namespace, obj.metadata.name, 'application/json-patch+json', patch);
+      // A shallow copy: the cached object is shared, and the update copies what it is given.
+      const updated = await this.client.update(r, { ...obj, metadata: { ...obj.metadata, finalizers } });
       // Removing the last finalizer of a deleted object removes the object.
       if (updated.metadata.deletionTimestamp && finalizers.length === 0) return undefined;
       return updated;
@@ -568,4 +571,5 @@ export class VolumeController {
       throw err;
     }
   }
+
 }
