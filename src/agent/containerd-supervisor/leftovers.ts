@@ -19,6 +19,9 @@ import { childrenOf, cmdline, mountsUnder, netnsInode, processStartTime, samePro
 
 export const RECORDS_DIR = '/run/ordinal/containerd';
 const NETNS_DIR = '/var/run/netns';
+/** How long a leftover containerd gets to answer each CRI call, and to have its sandboxes stopped, before its processes are ended directly. */
+const LEFTOVER_CRI_TIMEOUT_MS = 5_000;
+const LEFTOVER_CRI_BUDGET_MS = 10_000;
 
 export interface ContainerdRecord {
   socket: string;
@@ -131,9 +134,14 @@ export async function endInstance(rec: ContainerdRecord): Promise<EndReport> {
   const report: EndReport = { sandboxes: 0, shims: 0, netns: 0, mounts: 0 };
   const pid = liveContainerd(rec);
   if (pid !== undefined && existsSync(rec.socket)) {
-    const cri = new CriClient(rec.socket);
+    // Bounded well below the CRI client's default (two minutes a call): a containerd left behind
+    // may be half broken (its machine's network gone) and hang on a sandbox's network teardown,
+    // and ending it must not stall this node's start; the process route below ends what is left.
+    const cri = new CriClient(rec.socket, { timeoutMs: LEFTOVER_CRI_TIMEOUT_MS });
+    const until = Date.now() + LEFTOVER_CRI_BUDGET_MS;
     try {
       for (const s of await cri.listPodSandbox()) {
+        if (Date.now() > until) break;
         await cri.stopPodSandbox(s.id).catch(() => {});
         await cri.removePodSandbox(s.id).catch(() => {});
         report.sandboxes++;
