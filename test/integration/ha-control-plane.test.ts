@@ -125,9 +125,15 @@ test('two API servers, two leader-elected controllers processes and a node survi
   assert.ok(lease.spec.leaseTransitions >= 1, JSON.stringify(lease.spec));
   assert.equal(lease.spec.leaseDurationSeconds, 15);
   assert.ok(lease.spec.acquireTime && lease.spec.renewTime);
-  const events = JSON.parse(await kubectlOk(b, ['get', 'events', '-n', 'kube-system', '-o', 'json'])).items;
-  const became = events.filter((e: any) => e.reason === 'LeaderElection' && e.involvedObject.kind === 'Lease' && e.involvedObject.name === 'kube-controller-manager').map((e: any) => e.message);
-  assert.ok(became.includes(`${otherId} became leader`), became.join('; '));
+  // The new leader records its LeaderElection event after it holds the lease, asynchronously as
+  // every event: it may land a moment after the lease is seen taken over.
+  let became: string[] = [];
+  const leaderEvents = async () => {
+    const events = JSON.parse(await kubectlOk(b, ['get', 'events', '-n', 'kube-system', '-o', 'json'])).items;
+    became = events.filter((e: any) => e.reason === 'LeaderElection' && e.involvedObject.kind === 'Lease' && e.involvedObject.name === 'kube-controller-manager').map((e: any) => e.message);
+    return became.includes(`${otherId} became leader`);
+  };
+  await waitUntil(leaderEvents, 10_000, () => `"${otherId} became leader" among the LeaderElection events: ${became.join('; ')}`);
   // Its supervisor starts the killed copy again: a fresh identity, standing by.
   const restarted = startControllers(['--server', urls().join(','), '--data-dir', ctrlDirs[ids.indexOf(leaderId)]!]);
   ctrls.push(restarted);
