@@ -529,8 +529,7 @@ export class StatefulSetController {
       podRevisions = plan.podRevisions;
       walk = decision.kind === 'existing' ? SteadyWalk.from(set, plan, revisions, current, update) : undefined;
       // Adopting pods and writing revisions above are rare; the walk is what a busy set pays for each sync.
-      const walkMs = Math.min(performance.now() - started, MAX_PACED_MS);
-      this.earliestSync.set(key, performance.now() + SYNC_PACING * walkMs);
+      this.pace(key, started);
       if (plan.steady) this.steadyWait.set(key, Math.min((pods.length * STATUS_PACING_US) / 1000, MAX_STATUS_WAIT_MS));
       else this.steadyWait.delete(key);
       if (plan.waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: plan.waitingFor });
@@ -538,15 +537,13 @@ export class StatefulSetController {
       if (error) errors.push(error);
       const claimError = await this.claimUpdater.sync(set, pods, (n) => this.claims.get(namespace, n));
       if (claimError) errors.push(claimError);
-      const status = completeRollingUpdate(set, { ...plan.status, currentReplicas: plan.status.currentReplicas + restoreCurrent });
-      const progress = planProgress(set, status, this.now());
+      let status: SetStatus | undefined;
       try {
-        await this.writeStatus(set, status, progress);
-        this.progressWritten(set, progress);
+        status = await this.finishStatus(set, { ...plan.status, currentReplicas: plan.status.currentReplicas + restoreCurrent });
       } catch (err) {
         errors.push(err);
       }
-      if (!errors.length) {
+      if (status && !errors.length) {
         const mrs = set.spec?.minReadySeconds ?? 0;
         if (mrs > 0 && status.availableReplicas !== replicasOf(set)) this.enqueueAfter(key, mrs * 1000);
       }
@@ -589,16 +586,12 @@ export class StatefulSetController {
   /** The rest of a sync for a steady set (as syncStatefulSet after a walk that planned nothing). */
   private async syncSteady(set: Obj, { walk, status }: { walk: SteadyWalk; status: SetStatus }, started: number): Promise<void> {
     const key = objectKey(set);
-    const walkMs = Math.min(performance.now() - started, MAX_PACED_MS);
-    this.earliestSync.set(key, performance.now() + SYNC_PACING * walkMs);
+    this.pace(key, started);
     const waitingFor = walk.waitingFor();
     if (waitingFor) log('debug', COMPONENT, 'waiting', { statefulset: key, for: waitingFor });
     const errors: unknown[] = [];
-    const done = completeRollingUpdate(set, status);
-    const progress = planProgress(set, done, this.now());
     try {
-      await this.writeStatus(set, done, progress);
-      this.progressWritten(set, progress);
+      await this.finishStatus(set, status);
     } catch (err) {
       errors.push(err);
     }
@@ -612,6 +605,21 @@ export class StatefulSetController {
       log('debug', COMPONENT, 'sync failed, will retry', { statefulset: key, errors: errors.map(errText) });
       throw errors[0];
     }
+  }
+
+  /** The set's next sync waits in proportion to what this one's walk took (SYNC_PACING). */
+  private pace(key: string, started: number): void {
+    const walkMs = Math.min(performance.now() - started, MAX_PACED_MS);
+    this.earliestSync.set(key, performance.now() + SYNC_PACING * walkMs);
+  }
+
+  /** Writes the status a sync arrived at, completing a finished rolling update, with its progress condition; answers what was written. */
+  private async finishStatus(set: Obj, status: SetStatus): Promise<SetStatus> {
+    const done = completeRollingUpdate(set, status);
+    const progress = planProgress(set, done, this.now());
+    await this.writeStatus(set, done, progress);
+    this.progressWritten(set, progress);
+    return done;
   }
 
   /** Runs the plan's phases in order; the first phase with a failure ends the sync. */
