@@ -5,6 +5,7 @@
 // in count and in bytes, since one Endpoints version can be megabytes); a watcher resuming from
 // further back gets older events read back from the store's log, when the store keeps one.
 import type { Decoded, Store, StoreEvent } from './types.ts';
+import { prefixEnd } from './key-range.ts';
 
 export type Obj = Record<string, any>;
 
@@ -336,11 +337,6 @@ function internStrings(v: Obj): void {
       if (x.length <= INTERN_MAX_LENGTH) v[k] = intern(x);
     } else if (x !== null && typeof x === 'object') internStrings(x);
   }
-}
-
-/** The first string after every key that starts with prefix: its last character plus one. */
-function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 /** Keys of one resource type (e.g. '/registry/core/pods/') kept for listing in key order. */

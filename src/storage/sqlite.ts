@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
 import { openDatabase, readIndex, SELECT_CHANGES, SELECT_CURRENT } from './sqlite-schema.ts';
 import { packRows, type PackedRows } from './sqlite-batch.ts';
+import { prefixEnd } from './key-range.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
 interface Entry {
@@ -98,8 +99,7 @@ export class SqliteStore implements Store {
     // Committed values come from one range scan of the file's index (which may be a few thousand
     // changes behind); the index in memory says which keys exist now and at which revisions.
     const committed = new Map<string, string>();
-    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    const rows = prefix ? this.reader.prepare(`${SELECT_CURRENT} WHERE k.key >= ? AND k.key < ?`).iterate(prefix, end) : this.reader.prepare(SELECT_CURRENT).iterate();
+    const rows = prefix ? this.reader.prepare(`${SELECT_CURRENT} WHERE k.key >= ? AND k.key < ?`).iterate(prefix, prefixEnd(prefix)) : this.reader.prepare(SELECT_CURRENT).iterate();
     for (const row of rows) {
       const r = row as { key: string; value: string; mod_rev: number };
       const e = this.data.get(r.key);
@@ -121,7 +121,7 @@ export class SqliteStore implements Store {
    */
   history(afterRev: number, toRev: number, prefix = ''): StoreEvent[] | undefined {
     if (afterRev < this.compacted || toRev > this.committedRev) return undefined;
-    const end = prefix ? prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) : '\uffff';
+    const end = prefix ? prefixEnd(prefix) : '\uffff';
     const rows = this.reader.prepare(`${SELECT_CHANGES} WHERE l.rev > ? AND l.rev <= ? AND l.key >= ? AND l.key < ? ORDER BY l.rev`).all(afterRev, toRev, prefix, end);
     return rows.map((r) => rowToEvent(r as unknown as LogRow));
   }
