@@ -244,7 +244,16 @@ export class PodWorker {
       this.ctx.finished(this.uid);
       return;
     }
-    if (this.done) return;
+    if (this.done) {
+      // Stopped, and still in the API while deleted: the delete that ends it failed (the server
+      // went away), or the deletion came after the pod had finished on its own. The kubelet's
+      // status manager retries it on every sync; without it the pod would stay Terminating.
+      if (pod.metadata.deletionTimestamp) {
+        await this.report(pod, this.ctx.terminalPhaseOnDelete);
+        await this.finishDeletion(pod);
+      }
+      return;
+    }
     runtime.podUpdated?.(pod);
     if (!this.initialized) await this.initialize(pod);
 
@@ -601,9 +610,17 @@ export class PodWorker {
     }
     await this.report(current, this.ctx.terminalPhaseOnDelete);
     await this.teardown(0);
+    // Stopped: a pod of the same name waiting for this one may start. A failed delete below is
+    // tried again by the syncs that follow (see sync).
     this.done = true;
+    await this.finishDeletion(current);
+  }
+
+  /** Removes the stopped pod from the API (grace period 0, this pod's uid only). */
+  private async finishDeletion(pod: Obj): Promise<void> {
+    const { client } = this.ctx;
     try {
-      await client.delete(client.resource('', 'pods'), current.metadata.namespace, current.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+      await client.delete(client.resource('', 'pods'), pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
     } catch (err) {
       if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
     }

@@ -89,11 +89,20 @@ test(`chaos: ${ROUNDS} rounds of kill -9 during scale-up, scale-down and rolling
     const converged = async () => {
       const set = await api.get(sets, 'default', 'web');
       const s = set.status ?? {};
-      notYet = `set: spec.replicas ${set.spec.replicas} (want ${replicas}), generation ${set.metadata.generation}, status ${JSON.stringify(s)}`;
+      const pods = (await api.list(podsR, { namespace: 'default', labelSelector: 'app=web' })).items;
+      // Both the set and its pods, whichever check fails: a round that times out says which pod held it.
+      notYet =
+        `set: spec.replicas ${set.spec.replicas} (want ${replicas}), generation ${set.metadata.generation}, status ${JSON.stringify(s)}; ` +
+        `pods: ${pods
+          .map(
+            (p) =>
+              `${p.metadata.name}@${p.spec.nodeName} uid=${p.metadata.uid} rv=${p.metadata.resourceVersion} phase=${p.status?.phase} ready=${isReady(p)} ` +
+              `deleting=${p.metadata.deletionTimestamp ?? false} revision=${p.metadata.labels?.['controller-revision-hash']} image=${p.spec.containers[0].image} ` +
+              `listed=${checker!.lastListing(p.spec.nodeName)?.uids.has(p.metadata.uid) ?? 'never'}`,
+          )
+          .join('; ')}`;
       if (set.spec.replicas !== replicas || s.observedGeneration !== set.metadata.generation) return false;
       if (s.readyReplicas !== replicas || s.replicas !== replicas || s.updatedReplicas !== replicas || s.currentRevision !== s.updateRevision) return false;
-      const pods = (await api.list(podsR, { namespace: 'default', labelSelector: 'app=web' })).items;
-      notYet = `pods: ${pods.map((p) => `${p.metadata.name}@${p.spec.nodeName} ready=${isReady(p)} deleting=${!!p.metadata.deletionTimestamp} image=${p.spec.containers[0].image} listed=${checker!.lastListing(p.spec.nodeName)?.uids.has(p.metadata.uid) ?? 'never'}`).join('; ')}`;
       const names = pods.map((p) => p.metadata.name).sort();
       const want = Array.from({ length: replicas }, (_, i) => `web-${i}`).sort();
       if (JSON.stringify(names) !== JSON.stringify(want)) return false;

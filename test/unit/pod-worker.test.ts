@@ -232,3 +232,61 @@ test('init containers run to completion first, a sidecar keeps running, restart 
   w.stop();
   runtime.close();
 });
+
+test('the delete that ends a stopped pod is tried again after it fails, until the API answers', async () => {
+  const runtime = new SimRuntime({ startDelayMs: 0 });
+  await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
+  let rv = 10;
+  let current: Obj | undefined = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-3', namespace: 'default', uid: 'u-3', resourceVersion: String(rv) },
+    spec: { nodeName: 'node-1', terminationGracePeriodSeconds: 30, containers: [{ name: 'app', image: 'nginx:1.27' }] },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+  };
+  let deletes = 0;
+  let finished = false;
+  const client = {
+    resource: (_g: string, plural: string) => ({ plural }),
+    get: async () => current,
+    update: async (_r: unknown, body: Obj) => {
+      current = { ...body, spec: current!.spec, metadata: { ...current!.metadata, resourceVersion: String(++rv) } };
+      return current;
+    },
+    delete: async (_r: unknown, _ns: string, _name: string, opts: Obj) => {
+      assert.deepEqual(opts, { gracePeriodSeconds: 0, preconditions: { uid: 'u-3' } });
+      // The first one meets a server that was killed while the request was on its way.
+      if (++deletes === 1) throw new Error('read ECONNRESET');
+      current = undefined;
+      w.kick();
+    },
+  } as unknown as Client;
+  const ctx: WorkerContext = {
+    client,
+    runtime,
+    events: { event() {} } as unknown as EventRecorder,
+    nodeName: 'node-1',
+    hostIP: '192.0.2.1',
+    backoffBaseMs: 1000,
+    backoffMaxMs: 2000,
+    terminalPhaseOnDelete: true,
+    currentPod: () => current,
+    finished() {
+      finished = true;
+    },
+  };
+  const w = new PodWorker(ctx, current!);
+  w.kick();
+  await until(() => current?.status.phase === 'Running', 'the pod runs');
+  current = { ...current!, metadata: { ...current!.metadata, deletionTimestamp: '2026-01-01T00:00:30Z', deletionGracePeriodSeconds: 30, resourceVersion: String(++rv) } };
+  w.podEvent(current);
+  await until(() => deletes === 1, 'the first delete, which fails');
+  assert.equal(w.isDone(), true, 'the containers are stopped: a successor may start');
+  assert.equal(current?.status.phase, 'Succeeded');
+  for (let i = 0; i < 400 && !finished; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(deletes, 2, 'the delete was made again');
+  assert.equal(current, undefined, 'the pod is gone from the API');
+  assert.equal(finished, true, 'the worker finished once the pod was gone');
+  w.stop();
+  runtime.close();
+});
