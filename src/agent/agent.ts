@@ -215,9 +215,27 @@ export class NodeAgent {
       const patch: Obj = { metadata: { labels: this.description.labels, ...(this.description.annotations ? { annotations: this.description.annotations } : {}) } };
       if (this.opts.podCIDR && !existing.spec?.podCIDR) patch.spec = { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] };
       node = await this.client.patch(nodes, undefined, this.nodeName, 'application/merge-patch+json', patch);
-      node = await this.client.update(nodes, { ...node, status: nodeStatus(this.description, now, node.status, this.bootID) }, 'status');
+      node = await this.writeStatus(node);
     }
     this.nodeUid = node.metadata.uid;
+  }
+
+  /**
+   * Writes the node's status over `node`. The node lifecycle controller writes the same status
+   * (Ready Unknown once the Lease is late, as after an agent restart): on a conflict the node is
+   * read again and the write made over it, up to five times, as the kubelet retries its node status
+   * updates. A conflict at registration used to end the agent.
+   */
+  private async writeStatus(node: Obj): Promise<Obj> {
+    const nodes = this.client.resource('', 'nodes');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.update(nodes, { ...node, status: nodeStatus(this.description, nowTimestamp(), node.status, this.bootID) }, 'status');
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 409) || attempt >= 5) throw err;
+      }
+      node = await this.client.get(nodes, undefined, this.nodeName);
+    }
   }
 
   /** Waits for node IPAM to give this node a pod range, then hands it to the runtime (as the kubelet does). */
@@ -247,19 +265,12 @@ export class NodeAgent {
   private async postStatus(): Promise<void> {
     if (this.stopped) return;
     const nodes = this.client.resource('', 'nodes');
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const node = await this.client.get(nodes, undefined, this.nodeName).catch((err) => {
-        if (err instanceof ApiError && err.code === 404) return undefined;
-        throw err;
-      });
-      if (!node) return this.register();
-      try {
-        await this.client.update(nodes, { ...node, status: nodeStatus(this.description, nowTimestamp(), node.status, this.bootID) }, 'status');
-        return;
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 409)) throw err;
-      }
-    }
+    const node = await this.client.get(nodes, undefined, this.nodeName).catch((err) => {
+      if (err instanceof ApiError && err.code === 404) return undefined;
+      throw err;
+    });
+    if (!node) return this.register();
+    await this.writeStatus(node);
   }
 
   /**
