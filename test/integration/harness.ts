@@ -109,6 +109,8 @@ export async function removeCluster(c: Cluster): Promise<void> {
 
 const kubectlHome = tempDir('ordinal-kubectl-home-');
 mkdirSync(join(kubectlHome, '.kube'), { recursive: true });
+// kubectl's cache and config for this test process only: gone with it (one per test file otherwise piles up in /tmp).
+process.on('exit', () => rmSync(kubectlHome, { recursive: true, force: true }));
 
 export function kubectl(c: Cluster, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
   return new Promise((res) => {

@@ -3,7 +3,7 @@
 // address, and simulated nodes as `ordinal agent` processes, each in its own process group.
 import { execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, createJoinToken, type AgentProcess } from './agents.ts';
@@ -77,6 +77,8 @@ export interface Kubectl {
 
 const kubectlHome = tempDir('ordinal-kubectl-home-');
 mkdirSync(join(kubectlHome, '.kube'), { recursive: true });
+// kubectl's cache and config for this test process only: gone with it (one per test file otherwise piles up in /tmp).
+process.on('exit', () => rmSync(kubectlHome, { recursive: true, force: true }));
 
 export function kubectlFor(kubeconfig: string): Kubectl {
   const run = (args: string[], input?: string) =>
