@@ -125,7 +125,10 @@ export class VolumeController {
     this.resizer = new VolumeResizer(client);
     this.volumes = new NewestView((key, old, obj) => this.indexVolume(key, old, obj));
     // Each claim is a chain of awaited writes (provision, volume, bind both sides), each waiting for a
-    // group commit: many claims in flight let one commit carry many of them.
+    // group commit: many claims in flight let one commit carry many of them. On a loaded machine all
+    // 64 workers stay busy through a 1,000-claim burst, yet 256 did not bind claims sooner: the wait
+    // moved to the scheduler's selected-node decisions (two alternating Parallel 0 -> 1,000 rounds,
+    // load 12-16: claim created -> Bound 2.8 / 3.6 s at 256 against 6.1 / 3.5 s at 64).
     this.claimQueue = new WorkQueue(async (key) => {
       await this.ready;
       await this.syncClaim(key).catch(retryLater('claim', key));
