@@ -73,6 +73,15 @@ interface SimContainer {
 }
 
 
+/** What a pod without annotations reads its hooks from: one shared, never written, instead of a new object per sync. */
+const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Whether `name` is one of the pod's init containers proper (not a sidecar, which keeps running). */
+function isInitContainer(pod: Obj, name: string): boolean {
+  for (const c of pod.spec?.initContainers ?? []) if (c.name === name && c.restartPolicy !== 'Always') return true;
+  return false;
+}
+
 /** A Go duration ("1m30s", "500ms") in ms; an unreadable value runs for no time at all. */
 function durationMs(text: string): number {
   try {
@@ -166,7 +175,7 @@ export class SimRuntime implements Runtime {
   async createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string> {
     const sb = this.sandboxes.get(sandboxId);
     if (!sb || sb.state !== 'ready') throw new Error(`sandbox ${sandboxId} is not ready`);
-    const init = (pod.spec?.initContainers ?? []).some((c: Obj) => c.name === container.name && c.restartPolicy !== 'Always');
+    const init = isInitContainer(pod, container.name);
     const id = newId();
     const runFor = pod.metadata?.annotations?.[SIM_HOOKS.runFor];
     this.add({
@@ -186,7 +195,7 @@ export class SimRuntime implements Runtime {
     const c = this.mustGet(id);
     if (c.status.state !== 'created') throw new Error(`container ${id} is ${c.status.state}, not created`);
     c.status = { ...c.status, state: 'running', startedAt: nowIso() };
-    const hooks = this.hooks.get(c.podUid) ?? {};
+    const hooks = this.hooks.get(c.podUid) ?? NO_ANNOTATIONS;
     // A container "runs" until a hook or a stop ends it; init containers finish on their own.
     if (c.init) this.later(this.initRunMs, () => this.exit(c, 0, 'Completed'));
     else if (hooks[SIM_HOOKS.fail] === 'true') this.later(0, () => this.exit(c, 1, 'Error'));
@@ -258,7 +267,7 @@ export class SimRuntime implements Runtime {
 
   podUpdated(pod: Obj): void {
     const uid = pod.metadata.uid;
-    const annotations: Record<string, string> = pod.metadata.annotations ?? {};
+    const annotations: Record<string, string> = pod.metadata.annotations ?? NO_ANNOTATIONS;
     this.hooks.set(uid, annotations);
     // Called on every sync of every pod: the running containers are gathered only when a hook acts on them.
     const fail = annotations[SIM_HOOKS.fail] === 'true';
