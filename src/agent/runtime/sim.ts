@@ -73,6 +73,17 @@ interface SimContainer {
 }
 
 
+/**
+ * Removes `item` from a pod's list; true if it was there. A pod has a sandbox or two and a few
+ * containers: a short array costs a third of a Set's memory, and 10,000 pods keep two each.
+ */
+function removeItem<T>(list: T[], item: T): boolean {
+  const i = list.indexOf(item);
+  if (i < 0) return false;
+  list.splice(i, 1);
+  return true;
+}
+
 /** What a pod without annotations reads its hooks from: one shared, never written, instead of a new object per sync. */
 const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -99,10 +110,10 @@ export class SimRuntime implements Runtime {
   private readonly initRunMs: number;
   private ipam: Ipam | undefined;
   private readonly sandboxes = new Map<string, SimSandbox>();
-  private readonly sandboxesOf = new Map<string, Set<SimSandbox>>();
+  private readonly sandboxesOf = new Map<string, SimSandbox[]>();
   private readonly containers = new Map<string, SimContainer>();
-  /** Containers by pod UID, so hooks do not scan every container on the node. */
-  private readonly byPod = new Map<string, Set<SimContainer>>();
+  /** Containers by pod UID, so hooks do not scan every container on the node (an array: a pod has few). */
+  private readonly byPod = new Map<string, SimContainer[]>();
   private readonly listeners = new Set<(e: RuntimeEvent) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** The latest annotations of each pod, for the hooks. */
@@ -142,14 +153,15 @@ export class SimRuntime implements Runtime {
   async removePodSandbox(sandboxId: string): Promise<void> {
     await this.stopPodSandbox(sandboxId);
     const sb = this.sandboxes.get(sandboxId);
-    for (const c of [...(sb ? (this.byPod.get(sb.podUid) ?? []) : [])]) if (c.sandboxId === sandboxId) await this.removeContainer(c.id);
+    // A copy: removing a container takes it out of the pod's list.
+    const containers = sb ? (this.byPod.get(sb.podUid) ?? []).slice() : [];
+    for (const c of containers) if (c.sandboxId === sandboxId) await this.removeContainer(c.id);
     this.sandboxes.delete(sandboxId);
     if (sb) {
-      const set = this.sandboxesOf.get(sb.podUid);
-      set?.delete(sb);
-      if (set?.size === 0) this.sandboxesOf.delete(sb.podUid);
+      const of = this.sandboxesOf.get(sb.podUid);
+      if (of && removeItem(of, sb) && !of.length) this.sandboxesOf.delete(sb.podUid);
     }
-    if (sb && !this.byPod.get(sb.podUid)?.size) {
+    if (sb && !this.byPod.get(sb.podUid)?.length) {
       this.byPod.delete(sb.podUid);
       this.hooks.delete(sb.podUid);
       this.crashed.delete(sb.podUid);
@@ -157,7 +169,7 @@ export class SimRuntime implements Runtime {
   }
 
   async listPodSandboxes(filter: { podUid?: string } = {}): Promise<SandboxSummary[]> {
-    const found = filter.podUid ? [...(this.sandboxesOf.get(filter.podUid) ?? [])] : [...this.sandboxes.values()];
+    const found = filter.podUid ? (this.sandboxesOf.get(filter.podUid) ?? []) : [...this.sandboxes.values()];
     return found.map((x) => ({ sandboxId: x.id, ip: x.ip, podUid: x.podUid, namespace: x.namespace, name: x.name, state: x.state }));
   }
 
@@ -221,7 +233,8 @@ export class SimRuntime implements Runtime {
     const c = this.containers.get(id);
     if (!c) return;
     this.containers.delete(id);
-    this.byPod.get(c.podUid)?.delete(c);
+    const of = this.byPod.get(c.podUid);
+    if (of) removeItem(of, c);
   }
 
   /** The record itself: a container's status is replaced on every change, never changed in place, so callers may keep it. */
@@ -232,7 +245,7 @@ export class SimRuntime implements Runtime {
   async listContainers(filter: { sandboxId?: string } = {}): Promise<ContainerSummary[]> {
     const sb = filter.sandboxId ? this.sandboxes.get(filter.sandboxId) : undefined;
     if (filter.sandboxId && !sb) return [];
-    return [...(sb ? (this.byPod.get(sb.podUid) ?? []) : this.containers.values())]
+    return (sb ? (this.byPod.get(sb.podUid) ?? []) : [...this.containers.values()])
       .filter((c) => !filter.sandboxId || c.sandboxId === filter.sandboxId)
       .map((c) => ({ id: c.id, sandboxId: c.sandboxId, name: c.name, attempt: c.attempt, state: c.status.state }));
   }
@@ -275,7 +288,7 @@ export class SimRuntime implements Runtime {
     const crash = annotations[SIM_HOOKS.crash];
     const crashNow = crash !== undefined && crash !== 'false' && this.crashed.get(uid) !== crash;
     if (!fail && !complete && !crashNow) return;
-    const running = [...(this.byPod.get(uid) ?? [])].filter((c) => c.status.state === 'running' && !c.init);
+    const running = (this.byPod.get(uid) ?? []).filter((c) => c.status.state === 'running' && !c.init);
     if (fail) for (const c of running) this.exit(c, 1, 'Error');
     else if (complete) for (const c of running) this.exit(c, 0, 'Completed');
     if (crashNow) {
@@ -328,16 +341,16 @@ export class SimRuntime implements Runtime {
 
   private addSandbox(sb: SimSandbox): void {
     this.sandboxes.set(sb.id, sb);
-    let set = this.sandboxesOf.get(sb.podUid);
-    if (!set) this.sandboxesOf.set(sb.podUid, (set = new Set()));
-    set.add(sb);
+    const of = this.sandboxesOf.get(sb.podUid);
+    if (of) of.push(sb);
+    else this.sandboxesOf.set(sb.podUid, [sb]);
   }
 
   private add(c: SimContainer): void {
     this.containers.set(c.id, c);
-    let set = this.byPod.get(c.podUid);
-    if (!set) this.byPod.set(c.podUid, (set = new Set()));
-    set.add(c);
+    const of = this.byPod.get(c.podUid);
+    if (of) of.push(c);
+    else this.byPod.set(c.podUid, [c]);
   }
 
   private mustGet(id: string): SimContainer {
