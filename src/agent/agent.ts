@@ -22,6 +22,7 @@ import { cloneJson } from '../util/json.ts';
 import { LOCAL_PATH_DIR_ANNOTATION } from '../controllers/volume/plan.ts';
 import { orphanSandboxes, removeOrphans, runtimePodList } from './housekeeping.ts';
 import { NodeVolumeExpansion } from './volume-expansion.ts';
+import { WorkersByKey } from './workers-by-key.ts';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -91,7 +92,7 @@ export class NodeAgent {
   /** Pods deleted from the API whose workers are still stopping them (their logs go after). */
   private readonly deletedPods = new Map<string, Obj>();
   /** Workers by pod namespace/name: more than one only while a replaced pod is still stopping. */
-  private readonly byKey = new Map<string, Set<PodWorker>>();
+  private readonly byKey = new WorkersByKey<PodWorker>();
   private readonly hasWorker = (podUid: string): boolean => this.workers.has(podUid);
   private readonly bootID = randomUUID();
   private readonly ctx: WorkerContext;
@@ -427,22 +428,12 @@ export class NodeAgent {
     if (!w) {
       w = new PodWorker(this.ctx, pod);
       this.workers.set(uid, w);
-      let set = this.byKey.get(w.key);
-      if (!set) this.byKey.set(w.key, (set = new Set()));
-      set.add(w);
+      this.byKey.add(w);
     }
     // Never two copies of one pod identity: a pod that replaces a force-deleted one of the same name
     // starts only once the old one is fully stopped.
-    if (this.blockedByPredecessor(w)) return;
+    if (this.byKey.blocked(w)) return;
     w.podEvent(pod);
-  }
-
-  private blockedByPredecessor(w: PodWorker): boolean {
-    const same = this.byKey.get(w.key);
-    // Asked on every event of every pod; a predecessor exists only while a replaced pod stops.
-    if (!same || same.size < 2) return false;
-    for (const other of same) if (other !== w && !other.isDone()) return true;
-    return false;
   }
 
   /** Logs of a pod stay while the pod exists (`kubectl logs` of a finished pod); they go once it is deleted and stopped. */
@@ -464,11 +455,8 @@ export class NodeAgent {
     if (!w) return;
     w.stop();
     this.workers.delete(uid);
-    const set = this.byKey.get(w.key);
-    set?.delete(w);
-    if (set?.size === 0) this.byKey.delete(w.key);
     // Start a successor that waited for this one.
-    for (const other of set ?? []) other.kick();
+    for (const other of this.byKey.remove(w)) other.kick();
   }
 }
 

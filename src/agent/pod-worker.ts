@@ -15,7 +15,7 @@ import { PodProber } from './prober.ts';
 import { killingMessage, normalizeProbeResult, restartsAfterKill } from './prober-logic.ts';
 import { ContainerKill, runHook } from './lifecycle.ts';
 import { POST_START_FAILED, POST_START_KILL_MESSAGE, POST_START_WAITING_REASON, hookOf, killBudgetSeconds, type KillReason } from './lifecycle-logic.ts';
-import type { ImagePullResult, PullPolicy, Runtime, RuntimeContainerStatus, SandboxInfo } from './runtime/types.ts';
+import type { ImagePullResult, PullPolicy, Runtime, RuntimeContainerStatus, SandboxInfo, SandboxSummary } from './runtime/types.ts';
 
 export interface WorkerContext {
   client: Client;
@@ -112,8 +112,11 @@ export class PodWorker {
   private heardDuringSync: string[] = [];
   /** Liveness, readiness and startup probes, run on their own timers; results come back through kick(). */
   private proberOf: PodProber | undefined;
-  /** Containers being killed (preStop, then the stop signal), by container ID; a shorter grace period reaches them through kick(). */
-  private readonly kills = new Map<string, ContainerKill>();
+  /**
+   * Containers being killed (preStop, then the stop signal), by container ID; a shorter grace period
+   * reaches them through kick(). Made with the first kill: most pods run their whole life without one.
+   */
+  private kills: Map<string, ContainerKill> | undefined;
   /** Ends the wait for a postStart hook under way (the pod is being deleted). */
   private postStartAbort: AbortController | undefined;
 
@@ -203,12 +206,12 @@ export class PodWorker {
    * --grace-period=N`, or the pod gone: 0) cuts that kill short.
    */
   private reactToDeletion(): void {
-    if (!this.kills.size && !this.postStartAbort) return;
+    if (!this.kills?.size && !this.postStartAbort) return;
     const pod = this.pod();
     if (pod && !pod.metadata.deletionTimestamp) return;
     const grace = pod ? Math.max(0, pod.metadata.deletionGracePeriodSeconds ?? 0) : 0;
     this.postStartAbort?.abort();
-    for (const k of this.kills.values()) k.shorten(grace);
+    for (const k of this.kills?.values() ?? []) k.shorten(grace);
   }
 
   private wakeAt(ms: number): void {
@@ -321,7 +324,7 @@ export class PodWorker {
     await this.applyProbes(pod);
 
     // Nothing left to run and nothing will restart: the pod is finished.
-    if (!this.terminal && initsDone && this.regulars.every((r) => r.status?.state === 'exited' && r.restartAtMs === undefined && !willRestart(policy, r))) this.terminal = true;
+    if (!this.terminal && initsDone && allFinishedForGood(this.regulars, policy)) this.terminal = true;
     await this.report(this.pod() ?? pod);
     if (this.terminal) {
       await this.teardown(0);
@@ -347,9 +350,11 @@ export class PodWorker {
     // Probes are immutable in a pod's spec, as the containers are.
     this.hasProbes = this.records.some((r) => r.spec.startupProbe || r.spec.readinessProbe || r.spec.livenessProbe);
     this.startTime = pod.status?.startTime;
-    const readySandbox = async () => (await runtime.listPodSandboxes({ podUid: this.uid })).find((s) => s.state === 'ready');
-    let sandbox = await readySandbox();
-    if (!sandbox && runtime.restorePod && !pod.metadata.deletionTimestamp && (await runtime.restorePod(pod))) sandbox = await readySandbox();
+    let sandbox = readySandboxOf(await runtime.listPodSandboxes({ podUid: this.uid }));
+    // Only a pod the API shows Running was running before a restart: a new pod has nothing to restore.
+    if (!sandbox && runtime.restorePod && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp && (await runtime.restorePod(pod))) {
+      sandbox = readySandboxOf(await runtime.listPodSandboxes({ podUid: this.uid }));
+    }
     if (sandbox) {
       this.sandbox = { sandboxId: sandbox.sandboxId, ip: sandbox.ip };
       // The newest instance of each container is the current one.
@@ -473,7 +478,8 @@ export class PodWorker {
    */
   private kill(pod: Obj, r: ContainerRecord, reason: KillReason, message: string): Promise<void> {
     const id = r.id!;
-    const existing = this.kills.get(id);
+    const kills = (this.kills ??= new Map());
+    const existing = kills.get(id);
     if (existing) return existing.done;
     const k = new ContainerKill({
       runtime: this.ctx.runtime,
@@ -488,11 +494,11 @@ export class PodWorker {
       immediate: reason === 'delete' && killBudgetSeconds(pod, r.spec, reason) === 0,
       key: this.key,
     });
-    this.kills.set(id, k);
+    kills.set(id, k);
     // Deletions are the common case (a whole StatefulSet going): only the unusual kills are logged.
     if (reason !== 'delete') log('info', 'agent', 'killing container', { pod: this.key, container: r.spec.name, reason, graceSeconds: killBudgetSeconds(pod, r.spec, reason) });
     return k.done.finally(() => {
-      if (this.kills.get(id) === k) this.kills.delete(id);
+      if (kills.get(id) === k) kills.delete(id);
     });
   }
 
@@ -591,7 +597,7 @@ export class PodWorker {
     // already under way (a failed probe) is held to the deletion's grace period instead.
     await Promise.all(
       running.map((r) => {
-        const underway = this.kills.get(r.id!);
+        const underway = this.kills?.get(r.id!);
         if (!underway) return this.kill(pod, r, 'delete', `Stopping container ${r.spec.name}`);
         underway.shorten(grace);
         return underway.done;
@@ -729,6 +735,18 @@ export class PodWorker {
       }
     }
   }
+}
+
+/** The first ready sandbox of a pod's, if any. */
+function readySandboxOf(sandboxes: SandboxSummary[]): SandboxSummary | undefined {
+  for (const s of sandboxes) if (s.state === 'ready') return s;
+  return undefined;
+}
+
+/** Every container has exited and none will restart (nor waits out a back-off to): the pod is finished. */
+function allFinishedForGood(records: ContainerRecord[], policy: string): boolean {
+  for (const r of records) if (r.status?.state !== 'exited' || r.restartAtMs !== undefined || willRestart(policy, r)) return false;
+  return true;
 }
 
 function willRestart(policy: string, r: ContainerRecord): boolean {

@@ -18,12 +18,13 @@ export interface VolumeExpansionOptions {
   maxLookMs?: number;
 }
 
-/** One mounted claim: the running pods that mount it (by UID), and its next look. */
+/** One mounted claim: the running pods that mount it (newest copy of each), and its next look. */
 interface Mounted extends DueItem {
   key: string;
   namespace: string;
   name: string;
-  pods: Map<string, Obj>;
+  /** An array, not a Map: a claim is nearly always mounted by one pod, and a node keeps one entry per claim. */
+  pods: Obj[];
   /** The wait before the scheduled look; undefined before the first. */
   waitMs?: number;
   /** A look is in flight: a new pod does not start a second one. */
@@ -75,7 +76,7 @@ export class NodeVolumeExpansion {
     const held = this.podClaims.get(uid);
     if (held) {
       // Still mounting: keep the newest copy (its events go to it).
-      for (const m of held) m.pods.set(uid, pod);
+      for (const m of held) putPod(m.pods, pod);
       return;
     }
     const names = podClaimNames(pod);
@@ -86,11 +87,10 @@ export class NodeVolumeExpansion {
       const key = `${namespace}/${name}`;
       let m = this.claims.get(key);
       if (!m) {
-        this.claims.set(key, (m = { key, namespace, name, pods: new Map(), looking: false }));
-        m.pods.set(uid, pod);
+        this.claims.set(key, (m = { key, namespace, name, pods: [pod], looking: false }));
         if (this.started) this.looks.schedule(m, 0);
       } else {
-        m.pods.set(uid, pod);
+        putPod(m.pods, pod);
       }
       mounted.push(m);
     }
@@ -104,8 +104,8 @@ export class NodeVolumeExpansion {
     if (!held) return;
     this.podClaims.delete(uid);
     for (const m of held) {
-      m.pods.delete(uid);
-      if (m.pods.size) continue;
+      dropPod(m.pods, uid);
+      if (m.pods.length) continue;
       this.looks.cancel(m);
       if (this.claims.get(m.key) === m) this.claims.delete(m.key);
     }
@@ -170,9 +170,29 @@ export class NodeVolumeExpansion {
     if (!status) return true;
     const updated = await this.client.update(claims, { ...claim, status }, 'status');
     const message = `MountVolume.NodeExpandVolume succeeded for volume "${volume!.metadata.name}"`;
-    for (const pod of m.pods.values()) this.events.event(pod, 'Normal', 'FileSystemResizeSuccessful', message);
+    for (const pod of m.pods) this.events.event(pod, 'Normal', 'FileSystemResizeSuccessful', message);
     this.events.event(updated, 'Normal', 'FileSystemResizeSuccessful', message);
     log('info', 'agent', 'volume expansion finished on the node', { node: this.nodeName, claim: m.key, capacity: status.capacity?.storage });
     return false;
+  }
+}
+
+/** Puts the newest copy of a pod in a claim's list, replacing the one of the same UID. */
+function putPod(pods: Obj[], pod: Obj): void {
+  const uid = pod.metadata.uid;
+  for (let i = 0; i < pods.length; i++) {
+    if (pods[i]!.metadata.uid !== uid) continue;
+    pods[i] = pod;
+    return;
+  }
+  pods.push(pod);
+}
+
+/** Takes a pod (by UID) out of a claim's list. */
+function dropPod(pods: Obj[], uid: string): void {
+  for (let i = 0; i < pods.length; i++) {
+    if (pods[i]!.metadata.uid !== uid) continue;
+    pods.splice(i, 1);
+    return;
   }
 }

@@ -126,3 +126,44 @@ test('a quiet claim is read at most about once a minute; a claim waiting for the
     mock.timers.reset();
   }
 });
+
+test('a claim two running pods mount stays looked at until both are gone; its events go to the pods still mounting it', async (t) => {
+  const c = fakeCluster();
+  c.volumes.set('pv-shared', { metadata: { name: 'pv-shared' }, spec: { capacity: { storage: '2Mi' } } });
+  const waiting = (): Obj => ({
+    ...quietClaim('shared'),
+    spec: { volumeName: 'pv-shared', resources: { requests: { storage: '2Mi' } } },
+    status: { phase: 'Bound', capacity: { storage: '1Mi' }, allocatedResourceStatuses: { storage: NODE_RESIZE_PENDING } },
+  });
+  c.claims.set('default/shared', waiting());
+  const x = new NodeVolumeExpansion(c.client, 'node-1', c.events);
+  const y = new NodeVolumeExpansion(c.client, 'node-1', c.events);
+  // Their look timers would keep the test process alive after a failed assertion.
+  t.after(() => {
+    x.stop();
+    y.stop();
+  });
+  x.start();
+  x.podChanged(pod('reader', 'shared'));
+  x.podChanged(pod('writer', 'shared'));
+  // A newer copy of a pod replaces the older one: its events are not doubled.
+  x.podChanged(pod('writer', 'shared'));
+  assert.equal(x.mountedClaims, 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(c.recorded.sort(), ['reader FileSystemResizeSuccessful', 'shared FileSystemResizeSuccessful', 'writer FileSystemResizeSuccessful']);
+
+  // One pod goes: the claim is still mounted, and a second expansion is told only to the other.
+  x.podGone(pod('reader', 'shared'));
+  assert.equal(x.mountedClaims, 1, 'still mounted by the writer');
+  c.recorded.length = 0;
+  x.stop();
+  y.podChanged(pod('reader', 'shared'));
+  y.podChanged(pod('writer', 'shared'));
+  y.podGone(pod('reader', 'shared'));
+  c.claims.set('default/shared', waiting());
+  y.start();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(c.recorded.sort(), ['shared FileSystemResizeSuccessful', 'writer FileSystemResizeSuccessful']);
+  y.podGone(pod('writer', 'shared'));
+  assert.equal(y.mountedClaims, 0, 'no pod mounts it any more');
+});

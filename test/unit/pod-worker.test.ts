@@ -290,3 +290,61 @@ test('the delete that ends a stopped pod is tried again after it fails, until th
   w.stop();
   runtime.close();
 });
+
+test('a pod whose containers all exited and will not restart is finished; one that restarts is not', async () => {
+  /** Runs one pod whose container exits 0 after 20 ms, under `restartPolicy`, and returns its statuses seen and whether its sandbox is gone. */
+  async function run(restartPolicy: string): Promise<{ phases: string[]; sandboxes: number; restarts: number }> {
+    const runtime = new SimRuntime({ startDelayMs: 0 });
+    await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
+    let rv = 10;
+    let current: Obj = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'job-0', namespace: 'default', uid: `u-${restartPolicy}`, resourceVersion: String(rv), annotations: { 'sim.ordinal.dev/run-for': '20ms' } },
+      spec: { nodeName: 'node-1', restartPolicy, containers: [{ name: 'work', image: 'busybox:1.36' }] },
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+    };
+    const phases: string[] = [];
+    let w: PodWorker | undefined;
+    const client = {
+      resource: (_g: string, plural: string) => ({ plural }),
+      get: async () => current,
+      update: async (_r: unknown, body: Obj) => {
+        current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
+        phases.push(current.status.phase);
+        w!.podEvent(current);
+        return current;
+      },
+    } as unknown as Client;
+    const ctx: WorkerContext = {
+      client,
+      runtime,
+      events: { event() {} } as unknown as EventRecorder,
+      nodeName: 'node-1',
+      hostIP: '192.0.2.1',
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+      terminalPhaseOnDelete: true,
+      currentPod: () => current,
+      finished() {},
+    };
+    const unsubscribe = runtime.subscribe(() => w!.kick());
+    w = new PodWorker(ctx, current);
+    w.podEvent(current);
+    if (restartPolicy === 'Never') await until(() => w!.isDone(), 'the finished pod is torn down');
+    else await until(() => (current.status.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 'the container restarted twice');
+    const sandboxes = (await runtime.listPodSandboxes()).length;
+    const restarts = current.status.containerStatuses[0].restartCount;
+    unsubscribe();
+    w.stop();
+    runtime.close();
+    return { phases, sandboxes, restarts };
+  }
+  const never = await run('Never');
+  assert.equal(never.phases.at(-1), 'Succeeded');
+  assert.equal(never.sandboxes, 0, 'a finished pod keeps no sandbox');
+  assert.equal(never.restarts, 0);
+  const always = await run('Always');
+  assert.ok(!always.phases.includes('Succeeded'), `a restarting pod never finishes: ${always.phases.join(',')}`);
+  assert.equal(always.sandboxes, 1, 'a restarting pod keeps its sandbox');
+});

@@ -73,6 +73,26 @@ interface SimContainer {
 }
 
 
+/**
+ * Removes `item` from a pod's list; true if it was there. A pod has a sandbox or two and a few
+ * containers: a short array costs a third of a Set's memory, and 10,000 pods keep two each.
+ */
+function removeItem<T>(list: T[], item: T): boolean {
+  const i = list.indexOf(item);
+  if (i < 0) return false;
+  list.splice(i, 1);
+  return true;
+}
+
+/** What a pod without annotations reads its hooks from: one shared, never written, instead of a new object per sync. */
+const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Whether `name` is one of the pod's init containers proper (not a sidecar, which keeps running). */
+function isInitContainer(pod: Obj, name: string): boolean {
+  for (const c of pod.spec?.initContainers ?? []) if (c.name === name && c.restartPolicy !== 'Always') return true;
+  return false;
+}
+
 /** A Go duration ("1m30s", "500ms") in ms; an unreadable value runs for no time at all. */
 function durationMs(text: string): number {
   try {
@@ -90,10 +110,10 @@ export class SimRuntime implements Runtime {
   private readonly initRunMs: number;
   private ipam: Ipam | undefined;
   private readonly sandboxes = new Map<string, SimSandbox>();
-  private readonly sandboxesOf = new Map<string, Set<SimSandbox>>();
+  private readonly sandboxesOf = new Map<string, SimSandbox[]>();
   private readonly containers = new Map<string, SimContainer>();
-  /** Containers by pod UID, so hooks do not scan every container on the node. */
-  private readonly byPod = new Map<string, Set<SimContainer>>();
+  /** Containers by pod UID, so hooks do not scan every container on the node (an array: a pod has few). */
+  private readonly byPod = new Map<string, SimContainer[]>();
   private readonly listeners = new Set<(e: RuntimeEvent) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** The latest annotations of each pod, for the hooks. */
@@ -133,14 +153,15 @@ export class SimRuntime implements Runtime {
   async removePodSandbox(sandboxId: string): Promise<void> {
     await this.stopPodSandbox(sandboxId);
     const sb = this.sandboxes.get(sandboxId);
-    for (const c of [...(sb ? (this.byPod.get(sb.podUid) ?? []) : [])]) if (c.sandboxId === sandboxId) await this.removeContainer(c.id);
+    // A copy: removing a container takes it out of the pod's list.
+    const containers = sb ? (this.byPod.get(sb.podUid) ?? []).slice() : [];
+    for (const c of containers) if (c.sandboxId === sandboxId) await this.removeContainer(c.id);
     this.sandboxes.delete(sandboxId);
     if (sb) {
-      const set = this.sandboxesOf.get(sb.podUid);
-      set?.delete(sb);
-      if (set?.size === 0) this.sandboxesOf.delete(sb.podUid);
+      const of = this.sandboxesOf.get(sb.podUid);
+      if (of && removeItem(of, sb) && !of.length) this.sandboxesOf.delete(sb.podUid);
     }
-    if (sb && !this.byPod.get(sb.podUid)?.size) {
+    if (sb && !this.byPod.get(sb.podUid)?.length) {
       this.byPod.delete(sb.podUid);
       this.hooks.delete(sb.podUid);
       this.crashed.delete(sb.podUid);
@@ -148,7 +169,7 @@ export class SimRuntime implements Runtime {
   }
 
   async listPodSandboxes(filter: { podUid?: string } = {}): Promise<SandboxSummary[]> {
-    const found = filter.podUid ? [...(this.sandboxesOf.get(filter.podUid) ?? [])] : [...this.sandboxes.values()];
+    const found = filter.podUid ? (this.sandboxesOf.get(filter.podUid) ?? []) : [...this.sandboxes.values()];
     return found.map((x) => ({ sandboxId: x.id, ip: x.ip, podUid: x.podUid, namespace: x.namespace, name: x.name, state: x.state }));
   }
 
@@ -166,7 +187,7 @@ export class SimRuntime implements Runtime {
   async createContainer(sandboxId: string, pod: Obj, container: Obj, attempt: number): Promise<string> {
     const sb = this.sandboxes.get(sandboxId);
     if (!sb || sb.state !== 'ready') throw new Error(`sandbox ${sandboxId} is not ready`);
-    const init = (pod.spec?.initContainers ?? []).some((c: Obj) => c.name === container.name && c.restartPolicy !== 'Always');
+    const init = isInitContainer(pod, container.name);
     const id = newId();
     const runFor = pod.metadata?.annotations?.[SIM_HOOKS.runFor];
     this.add({
@@ -186,7 +207,7 @@ export class SimRuntime implements Runtime {
     const c = this.mustGet(id);
     if (c.status.state !== 'created') throw new Error(`container ${id} is ${c.status.state}, not created`);
     c.status = { ...c.status, state: 'running', startedAt: nowIso() };
-    const hooks = this.hooks.get(c.podUid) ?? {};
+    const hooks = this.hooks.get(c.podUid) ?? NO_ANNOTATIONS;
     // A container "runs" until a hook or a stop ends it; init containers finish on their own.
     if (c.init) this.later(this.initRunMs, () => this.exit(c, 0, 'Completed'));
     else if (hooks[SIM_HOOKS.fail] === 'true') this.later(0, () => this.exit(c, 1, 'Error'));
@@ -212,7 +233,8 @@ export class SimRuntime implements Runtime {
     const c = this.containers.get(id);
     if (!c) return;
     this.containers.delete(id);
-    this.byPod.get(c.podUid)?.delete(c);
+    const of = this.byPod.get(c.podUid);
+    if (of) removeItem(of, c);
   }
 
   /** The record itself: a container's status is replaced on every change, never changed in place, so callers may keep it. */
@@ -223,7 +245,7 @@ export class SimRuntime implements Runtime {
   async listContainers(filter: { sandboxId?: string } = {}): Promise<ContainerSummary[]> {
     const sb = filter.sandboxId ? this.sandboxes.get(filter.sandboxId) : undefined;
     if (filter.sandboxId && !sb) return [];
-    return [...(sb ? (this.byPod.get(sb.podUid) ?? []) : this.containers.values())]
+    return (sb ? (this.byPod.get(sb.podUid) ?? []) : [...this.containers.values()])
       .filter((c) => !filter.sandboxId || c.sandboxId === filter.sandboxId)
       .map((c) => ({ id: c.id, sandboxId: c.sandboxId, name: c.name, attempt: c.attempt, state: c.status.state }));
   }
@@ -258,7 +280,7 @@ export class SimRuntime implements Runtime {
 
   podUpdated(pod: Obj): void {
     const uid = pod.metadata.uid;
-    const annotations: Record<string, string> = pod.metadata.annotations ?? {};
+    const annotations: Record<string, string> = pod.metadata.annotations ?? NO_ANNOTATIONS;
     this.hooks.set(uid, annotations);
     // Called on every sync of every pod: the running containers are gathered only when a hook acts on them.
     const fail = annotations[SIM_HOOKS.fail] === 'true';
@@ -266,7 +288,7 @@ export class SimRuntime implements Runtime {
     const crash = annotations[SIM_HOOKS.crash];
     const crashNow = crash !== undefined && crash !== 'false' && this.crashed.get(uid) !== crash;
     if (!fail && !complete && !crashNow) return;
-    const running = [...(this.byPod.get(uid) ?? [])].filter((c) => c.status.state === 'running' && !c.init);
+    const running = (this.byPod.get(uid) ?? []).filter((c) => c.status.state === 'running' && !c.init);
     if (fail) for (const c of running) this.exit(c, 1, 'Error');
     else if (complete) for (const c of running) this.exit(c, 0, 'Completed');
     if (crashNow) {
@@ -319,16 +341,16 @@ export class SimRuntime implements Runtime {
 
   private addSandbox(sb: SimSandbox): void {
     this.sandboxes.set(sb.id, sb);
-    let set = this.sandboxesOf.get(sb.podUid);
-    if (!set) this.sandboxesOf.set(sb.podUid, (set = new Set()));
-    set.add(sb);
+    const of = this.sandboxesOf.get(sb.podUid);
+    if (of) of.push(sb);
+    else this.sandboxesOf.set(sb.podUid, [sb]);
   }
 
   private add(c: SimContainer): void {
     this.containers.set(c.id, c);
-    let set = this.byPod.get(c.podUid);
-    if (!set) this.byPod.set(c.podUid, (set = new Set()));
-    set.add(c);
+    const of = this.byPod.get(c.podUid);
+    if (of) of.push(c);
+    else this.byPod.set(c.podUid, [c]);
   }
 
   private mustGet(id: string): SimContainer {
