@@ -99,6 +99,12 @@ function churn(s: Obj, seed: number, steps: number, mixedPorts: boolean) {
         const gone = pods.get(key);
         pods.delete(key);
         if (gone) index.podDeleted(gone);
+      } else if (r(4) === 0 && pods.has(key)) {
+        // A status detail endpoints do not show (and a new Ready transition time): a new object all the same.
+        const was = pods.get(key)!;
+        const p = { ...was, status: { ...was.status, conditions: was.status.conditions.map((c: Obj) => ({ ...c, lastTransitionTime: `2024-01-01T01:${String(r(60)).padStart(2, '0')}:00Z` })), startTime: `t${step}` } };
+        pods.set(key, p);
+        index.podChanged(p);
       } else {
         const o: PodOpts = {
           // Few distinct IPs, so that equal IPs (host-network pods) and IP changes happen too.
@@ -256,8 +262,14 @@ test('ServicePods: membership follows pods and selectors; unrelated status updat
   // Only a condition unrelated to endpoints changed.
   const p1b = structuredClone(p1);
   p1b.status.conditions.push({ type: 'PodScheduled', status: 'True' });
+  index.changesDone('default/web');
   assert.deepEqual(put(p1b), []);
   assert.equal(index.podsOf('default/web').get('default/web-1'), p1b, 'still the newest object');
+  assert.deepEqual(index.changes('default/web'), new Set(), 'nothing endpoints show changed');
+  // The same state under another uid (a pod recreated while the watch was away) is a change.
+  const p1c = { ...p1b, metadata: { ...p1b.metadata, uid: 'uid-1-again' } };
+  assert.deepEqual(put(p1c), ['default/web']);
+  assert.deepEqual(index.changes('default/web'), new Set(['default/web-1']));
   assert.deepEqual(put(pod(1, { ip: '10.0.0.2', app: 'other' })), ['default/web'], 'left by label');
   assert.deepEqual(put(pod(1, { ip: '10.0.0.2', app: 'other', ready: true })), [], 'not selected before or now');
   assert.deepEqual([...index.podsOf('default/web').keys()], ['default/web-0']);
