@@ -22,7 +22,12 @@ interface Booking {
 const none: readonly Obj[] = [];
 
 export class NodeBooks implements NodeState {
-  node: Obj;
+  private current: Obj;
+  /**
+   * Told whenever what the spread score reads may have changed (the totals, or the node object and
+   * with it the allocatable), so a NodeOrder keeping these books in order can move them.
+   */
+  onSpreadChange: ((books: NodeBooks) => void) | undefined = undefined;
   /** The node object the two below were worked out for: every decision reads them for every node. */
   private derivedFor: Obj | undefined;
   private alloc: Readonly<NodeAllocatable> | undefined;
@@ -35,7 +40,16 @@ export class NodeBooks implements NodeState {
   private antiCache: readonly Obj[] | undefined;
 
   constructor(node: Obj) {
-    this.node = node;
+    this.current = node;
+  }
+
+  get node(): Obj {
+    return this.current;
+  }
+
+  set node(node: Obj) {
+    this.current = node;
+    this.onSpreadChange?.(this);
   }
 
   get allocatable(): Readonly<NodeAllocatable> {
@@ -141,5 +155,6 @@ export class NodeBooks implements NodeState {
     t.memory += sign * r.memory;
     t['ephemeral-storage'] += sign * r['ephemeral-storage'];
     t.pods += sign;
+    this.onSpreadChange?.(this);
   }
 }

@@ -3,7 +3,7 @@
 // its claims, or report why no node fits (in upstream's words, for the event and the condition).
 import type { Obj } from '../api/resource.ts';
 import { filterNode, prepareInterPodAffinity, volumesAllow, type AffinityPrep, type NodeState } from './filters.ts';
-import { bestNode } from './score.ts';
+import { bestNode, ranksBySpreadOnly } from './score.ts';
 
 export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
@@ -18,6 +18,11 @@ export interface ClusterView {
   storageClasses(): Obj[];
   /** Optional index: the nodes (of `nodes`) whose label `key` is `value`. */
   nodesWithLabel?(key: string, value: string): readonly NodeState[];
+  /**
+   * Optional order: the first of `nodes` that `accept` takes, walking them by compareSpread (fewest
+   * pods, lowest utilisation, name) as of now. See NodeOrder.
+   */
+  firstBySpread?(accept: (node: NodeState) => boolean): NodeState | undefined;
 }
 
 export type Decision =
@@ -144,6 +149,14 @@ export function schedulePod(pod: Obj, view: ClusterView): Decision {
   if (view.nodes.length === 0) return { kind: 'unschedulable', message: 'no nodes available to schedule pods' };
 
   const affinity = prepareInterPodAffinity(pod, view.nodes);
+  const fits = (n: NodeState) => filterNode(pod, n, view.nodes, volumeAffinities, affinity).reasons.length === 0;
+  // When only spreading ranks the nodes for this pod, the best feasible node is the first feasible
+  // one in spread order: the same node bestNode would pick from all the feasible ones. Only when
+  // none fits are all nodes judged (below), for upstream's per-node reasons.
+  if (view.firstBySpread && volumeAffinities.length === 0 && ranksBySpreadOnly(pod, view.nodes)) {
+    const best = view.firstBySpread(fits);
+    if (best) return decide(delayed, best.node.metadata.name, (name) => name === best.node.metadata.name || view.nodes.some((n) => n.node.metadata.name === name && fits(n)));
+  }
   // A bound volume's node affinity usually names one node (a local volume): judge only the nodes it
   // allows. Every other node fails the volume filter anyway, so the feasible set is the same; when
   // none of them fits, all nodes are judged again for upstream's per-node reasons.
@@ -157,17 +170,23 @@ export function schedulePod(pod: Obj, view: ClusterView): Decision {
     return { kind: 'unschedulable', message: fitErrorMessage(pod, view.nodes.length, diagnosis!) };
   }
 
-  if (delayed.length) {
-    // A node already asked of the provisioner stays the choice while it still fits, so a pod never
-    // has its volumes provisioned in two places.
-    const isFeasible = (name: string) => feasible.some((n) => n.node.metadata.name === name);
-    const asked = delayed.map((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION]).find((n) => n && isFeasible(n));
-    const node = asked ?? bestNode(pod, feasible, view.nodes);
-    const toAnnotate = delayed.filter((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION] !== node).map((c) => c.metadata.name);
-    const names = delayed.map((c) => c.metadata.name);
-    return toAnnotate.length ? { kind: 'selectNode', node, claims: toAnnotate } : { kind: 'waitForClaims', node, claims: names };
-  }
-  return { kind: 'bind', node: bestNode(pod, feasible, view.nodes) };
+  const found = feasible;
+  return decide(delayed, bestNode(pod, found, view.nodes), (name) => found.some((n) => n.node.metadata.name === name));
+}
+
+/**
+ * The decision once a best feasible node is known: bind there, or, with delayed-binding claims,
+ * have them provisioned there first. `isFeasible` says whether another node passes the filters.
+ */
+function decide(delayed: Obj[], best: string, isFeasible: (name: string) => boolean): Decision {
+  if (!delayed.length) return { kind: 'bind', node: best };
+  // A node already asked of the provisioner stays the choice while it still fits, so a pod never
+  // has its volumes provisioned in two places.
+  const asked = delayed.map((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION]).find((n) => n && isFeasible(n));
+  const node = asked ?? best;
+  const toAnnotate = delayed.filter((c) => c.metadata.annotations?.[SELECTED_NODE_ANNOTATION] !== node).map((c) => c.metadata.name);
+  const names = delayed.map((c) => c.metadata.name);
+  return toAnnotate.length ? { kind: 'selectNode', node, claims: toAnnotate } : { kind: 'waitForClaims', node, claims: names };
 }
 
 /**

@@ -14,6 +14,7 @@ import { ApiError } from '../apiserver/errors.ts';
 import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { NodeBooks } from './node-books.ts';
+import { NodeOrder } from './node-order.ts';
 import { claimNames, claimReadsVolume, sameClaimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
 
 export interface SchedulerOptions {
@@ -43,6 +44,8 @@ export class Scheduler {
   private readonly entries = new Map<string, NodeBooks>();
   /** The books of the nodes the informer knows, in `entries` order; rebuilt only when either set changes. */
   private nodeList: NodeBooks[] | undefined;
+  /** nodeList in spread order, kept as pods are booked (see NodeOrder); reset with nodeList. */
+  private readonly order = new NodeOrder();
   /** label key → value → those nodes, built per key on first use; dropped with nodeList or on a label change. */
   private labelIndex = new Map<string, Map<string, NodeBooks[]>>();
   /** Where each counted pod is booked. */
@@ -308,6 +311,7 @@ export class Scheduler {
     if (!this.nodeList) {
       this.nodeList = [...this.entries.values()].filter((e) => this.nodes.get(undefined, e.node.metadata.name));
       this.labelIndex.clear();
+      this.order.reset(this.nodeList);
     }
     return this.nodeList;
   }
@@ -330,6 +334,7 @@ export class Scheduler {
         }
         return byValue.get(value) ?? [];
       },
+      firstBySpread: (accept) => this.order.first(accept),
       claim: (ns, name) => this.claims.get(ns, name),
       volume: (name) => this.volumes.get(undefined, name),
       storageClass: (name) => this.classes.get(undefined, name),

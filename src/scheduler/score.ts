@@ -64,12 +64,25 @@ const blankScore = (): NodeScore => ({ name: '', preferNoScheduleTaints: 0, node
 /** scoreNode, written into `out` (bestNode reuses two objects instead of making one per node). */
 function scoreInto(out: NodeScore, pod: Obj, state: NodeState, all: NodeState[]): NodeScore {
   const taints: Obj[] = state.node.spec?.taints ?? [];
-  const alloc = state.allocatable ?? cachedNodeAllocatable(state.node);
-  const used = requestedOn(state, pod.metadata.uid);
-  out.name = state.node.metadata.name;
   out.preferNoScheduleTaints = taints.length ? taints.filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(t, pod.spec?.tolerations ?? [])).length : 0;
   out.nodeAffinity = preferredNodeAffinity(pod, state.node);
   out.podAffinity = preferredPodAffinity(pod, state, all);
+  spreadInto(out, state, pod.metadata.uid);
+  return out;
+}
+
+/** The part of a node's score that does not depend on the pod: where spreading puts it. */
+export interface SpreadScore {
+  name: string;
+  pods: number;
+  utilisation: number;
+}
+
+/** Writes the node's spread score (name, pods, utilisation) into `out`. */
+export function spreadInto<T extends SpreadScore>(out: T, state: NodeState, excludeUid?: string): T {
+  const alloc = state.allocatable ?? cachedNodeAllocatable(state.node);
+  const used = requestedOn(state, excludeUid);
+  out.name = state.node.metadata.name;
   out.pods = used.pods;
   out.utilisation = (frac(used.cpu, alloc.cpu) + frac(used.memory, alloc.memory)) / 2;
   return out;
@@ -77,15 +90,37 @@ function scoreInto(out: NodeScore, pod: Obj, state: NodeState, all: NodeState[])
 
 const frac = (u: number, a: number) => (a > 0 ? Math.min(1, u / a) : 0);
 
+/** The tail of compareScores: fewer pods, then lower utilisation, then the name. Negative when `a` is better. */
+export function compareSpread(a: SpreadScore, b: SpreadScore): number {
+  return a.pods - b.pods || a.utilisation - b.utilisation || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/**
+ * Whether every term of compareScores before the spread is the same (zero) for this pod on each of
+ * `nodes`: no preferred node or pod (anti-)affinity, and no node with a PreferNoSchedule taint.
+ * Then the best feasible node is the first feasible one in spread order.
+ */
+export function ranksBySpreadOnly(pod: Obj, nodes: readonly NodeState[]): boolean {
+  const affinity = pod.spec?.affinity;
+  if (affinity) {
+    if ((affinity.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0) return false;
+    if ((affinity.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0) return false;
+    if ((affinity.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0) return false;
+  }
+  for (const n of nodes) {
+    const taints: Obj[] | undefined = n.node.spec?.taints;
+    if (taints?.length) for (const t of taints) if (t.effect === 'PreferNoSchedule') return false;
+  }
+  return true;
+}
+
 /** Negative when `a` is the better node. */
 export function compareScores(a: NodeScore, b: NodeScore): number {
   return (
     a.preferNoScheduleTaints - b.preferNoScheduleTaints ||
     b.nodeAffinity - a.nodeAffinity ||
     b.podAffinity - a.podAffinity ||
-    a.pods - b.pods ||
-    a.utilisation - b.utilisation ||
-    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    compareSpread(a, b)
   );
 }
 

@@ -7,6 +7,7 @@ import {
   compareAddresses,
   computeSubsets,
   desiredEndpoints,
+  desiredFromSorted,
   desiredFromSubsets,
   endpointsObject,
   endpointsUpToDate,
@@ -98,6 +99,12 @@ function churn(s: Obj, seed: number, steps: number, mixedPorts: boolean) {
         const gone = pods.get(key);
         pods.delete(key);
         if (gone) index.podDeleted(gone);
+      } else if (r(4) === 0 && pods.has(key)) {
+        // A status detail endpoints do not show (and a new Ready transition time): a new object all the same.
+        const was = pods.get(key)!;
+        const p = { ...was, status: { ...was.status, conditions: was.status.conditions.map((c: Obj) => ({ ...c, lastTransitionTime: `2024-01-01T01:${String(r(60)).padStart(2, '0')}:00Z` })), startTime: `t${step}` } };
+        pods.set(key, p);
+        index.podChanged(p);
       } else {
         const o: PodOpts = {
           // Few distinct IPs, so that equal IPs (host-network pods) and IP changes happen too.
@@ -189,6 +196,38 @@ test('subsetsFromSorted: one subset when ports agree; the full repacking otherwi
   assert.deepEqual(subsetsFromSorted([]), []);
 });
 
+test('desiredFromSorted: what subsetsFromSorted and truncation give, around and far past the address limit', () => {
+  // The high bits of the LCG step: its low bits repeat with short periods.
+  const lcg = rng(5);
+  const r = (n: number) => Math.floor((lcg(2 ** 32) / 2 ** 32) * n);
+  const s = svc({ clusterIP: '10.96.0.9' });
+  let truncated = 0;
+  let repacked = 0;
+  const sizes = [0, 1, 2, 999, 1000, 1001, 1500, 2600];
+  for (let round = 0; round < 64; round++) {
+    // Sizes around the limit of 1,000 and well past it, with every share of ready pods.
+    const n = sizes[round % sizes.length]!;
+    const readyOneIn = 1 + (Math.floor(round / sizes.length) % 4);
+    const pods: Obj[] = [];
+    for (let i = 0; i < n; i++) {
+      const ip = `10.${r(3)}.${Math.floor(i / 250)}.${i % 250}`;
+      const ready = readyOneIn === 1 ? r(50) !== 0 : r(readyOneIn) === 0;
+      pods.push(pod(i, { ip, ready, port: round % 5 === 0 && r(200) === 0 ? 9090 : 8080 }));
+    }
+    const entries = pods.map((p) => podEntry(s, p)!).sort((a, b) => compareAddresses(a.address, b.address));
+    // Now and then an address listed twice (one pod twice), which only the full repacking handles.
+    if (n > 0 && round % 7 === 0) entries.splice(1, 0, entries[0]!);
+    const want = desiredFromSubsets(s, subsetsFromSorted(entries));
+    const got = desiredFromSorted(s, entries);
+    assert.deepEqual(got, want, `round ${round}: ${n} pods`);
+    // Written as JSON: the same fields in the same order.
+    assert.equal(JSON.stringify(got), JSON.stringify(want), `round ${round}: key order`);
+    if (want.overCapacity) truncated++;
+    if (want.subsets.length > 1 || (entries.length > 1 && entries[0] === entries[1])) repacked++;
+  }
+  assert.ok(truncated > 15 && repacked > 5, `${truncated} truncated, ${repacked} repacked`);
+});
+
 test('sameDesired and endpointsUpToDate agree; key order of stored addresses does not matter', () => {
   const s = svc({ ports: [{ name: 'http', port: 80, targetPort: 80 }] });
   const pods = [pod(1, { ip: '10.0.0.1', ready: true }), pod(2, { ip: '10.0.0.2' })];
@@ -223,8 +262,14 @@ test('ServicePods: membership follows pods and selectors; unrelated status updat
   // Only a condition unrelated to endpoints changed.
   const p1b = structuredClone(p1);
   p1b.status.conditions.push({ type: 'PodScheduled', status: 'True' });
+  index.changesDone('default/web');
   assert.deepEqual(put(p1b), []);
   assert.equal(index.podsOf('default/web').get('default/web-1'), p1b, 'still the newest object');
+  assert.deepEqual(index.changes('default/web'), new Set(), 'nothing endpoints show changed');
+  // The same state under another uid (a pod recreated while the watch was away) is a change.
+  const p1c = { ...p1b, metadata: { ...p1b.metadata, uid: 'uid-1-again' } };
+  assert.deepEqual(put(p1c), ['default/web']);
+  assert.deepEqual(index.changes('default/web'), new Set(['default/web-1']));
   assert.deepEqual(put(pod(1, { ip: '10.0.0.2', app: 'other' })), ['default/web'], 'left by label');
   assert.deepEqual(put(pod(1, { ip: '10.0.0.2', app: 'other', ready: true })), [], 'not selected before or now');
   assert.deepEqual([...index.podsOf('default/web').keys()], ['default/web-0']);

@@ -243,6 +243,40 @@ export function subsetsFromSorted(entries: readonly Entry[]): Obj[] {
   return [ss];
 }
 
+/**
+ * desiredFromSubsets(svc, subsetsFromSorted(entries)) in one pass over the entries, building only
+ * what truncation keeps: at 10,000 addresses behind a Service, every sync built two arrays of them
+ * all only to cut them to a thousand. Anything but one subset goes the long way.
+ */
+export function desiredFromSorted(svc: Obj, entries: readonly Entry[]): DesiredEndpoints {
+  if (entries.length === 0) return desiredFromSubsets(svc, []);
+  const sig = entries[0].portsSig;
+  let ready = 0;
+  let prev: Obj | undefined;
+  for (const e of entries) {
+    const twice = prev && prev.ip === e.address.ip && (prev.targetRef?.uid ?? '') === (e.address.targetRef?.uid ?? '');
+    if (e.portsSig !== sig || twice) return desiredFromSubsets(svc, repackSubsets(rawSubsets(entries)));
+    if (e.ready) ready++;
+    prev = e.address;
+  }
+  // truncateSubsets on one subset: past the limit, the first MAX ready addresses when they alone
+  // exceed it (and no not-ready ones), else every ready one and the first not-ready up to MAX.
+  const overCapacity = entries.length > MAX_ENDPOINTS_ADDRESSES;
+  const keepReady = overCapacity && ready > MAX_ENDPOINTS_ADDRESSES ? MAX_ENDPOINTS_ADDRESSES : ready;
+  const keepNotReady = !overCapacity ? entries.length - ready : ready > MAX_ENDPOINTS_ADDRESSES ? 0 : MAX_ENDPOINTS_ADDRESSES - ready;
+  const addresses: Obj[] = [];
+  const notReadyAddresses: Obj[] = [];
+  for (const e of entries) {
+    if (e.ready ? addresses.length < keepReady : notReadyAddresses.length < keepNotReady) (e.ready ? addresses : notReadyAddresses).push(e.address);
+    else if (addresses.length === keepReady && notReadyAddresses.length === keepNotReady) break;
+  }
+  const ss: Obj = {};
+  if (addresses.length) ss.addresses = addresses;
+  if (notReadyAddresses.length) ss.notReadyAddresses = notReadyAddresses;
+  if (entries[0].sortedPorts.length) ss.ports = entries[0].sortedPorts.slice();
+  return { subsets: [ss], labels: endpointsLabels(svc), overCapacity };
+}
+
 /** What the Endpoints should hold given the Service's subsets (truncated here if need be). */
 export function desiredFromSubsets(svc: Obj, subsets: Obj[]): DesiredEndpoints {
   const overCapacity = truncateSubsets(subsets);

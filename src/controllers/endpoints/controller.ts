@@ -7,7 +7,7 @@ import { Informer, objectKey } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
-import { compareAddresses, desiredFromSubsets, endpointsObject, endpointsUpToDate, managesService, podEntry, sameDesired, subsetsFromSorted } from './compute.ts';
+import { compareAddresses, desiredFromSorted, endpointsObject, endpointsUpToDate, managesService, podEntry, sameDesired } from './compute.ts';
 import type { DesiredEndpoints, Entry } from './compute.ts';
 import { PodMemo } from './pod-memo.ts';
 import { watchServicePods } from './service-pods.ts';
@@ -110,7 +110,7 @@ export class EndpointsController {
     let want: DesiredEndpoints;
     const last = this.computed.get(key);
     if (last && last.svc === svc && last.entries === entries) want = last.want;
-    else this.computed.set(key, { svc, entries, want: (want = desiredFromSubsets(svc, subsetsFromSorted(entries))) });
+    else this.computed.set(key, { svc, entries, want: (want = desiredFromSorted(svc, entries)) });
     const triggerTime = this.triggers.compute(key, svc, pods, changed);
     this.index.changesDone(key);
     if (current) {

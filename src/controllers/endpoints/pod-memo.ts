@@ -64,6 +64,8 @@ export class PodMemo<V> {
     let any = false;
     /** Whether a placed value may now sort elsewhere. */
     let moved = false;
+    /** Whether a value was dropped (its pod gone or contributing none now): else every placed slot stays. */
+    let dropped = false;
     const fresh: Slot<V>[] = [];
     const visit = (key: string, pod: Obj) => {
       let slot = this.slots.get(key);
@@ -82,7 +84,10 @@ export class PodMemo<V> {
       any = true;
       changes?.push({ before: was, after: value });
       slot.value = value;
-      if (value === undefined) return;
+      if (value === undefined) {
+        dropped = true;
+        return;
+      }
       if (!slot.placed) fresh.push(slot);
       else if (!moved && was !== undefined && this.compare(was, value) !== 0) moved = true;
     };
@@ -95,6 +100,7 @@ export class PodMemo<V> {
           slot.seen = -1;
           this.slots.delete(key);
           any = true;
+          dropped = true;
         }
       }
     } else {
@@ -103,7 +109,10 @@ export class PodMemo<V> {
         if (pod) visit(key, pod);
         else if (this.slots.has(key)) {
           const slot = this.slots.get(key)!;
-          if (slot.value !== undefined) changes?.push({ before: slot.value, after: undefined });
+          if (slot.value !== undefined) {
+            changes?.push({ before: slot.value, after: undefined });
+            dropped = true;
+          }
           slot.seen = -1;
           this.slots.delete(key);
           any = true;
@@ -112,39 +121,57 @@ export class PodMemo<V> {
     }
     if (!any) return this.out;
     const cmp = (a: Slot<V>, b: Slot<V>) => this.compare(a.value!, b.value!);
-    const kept: Slot<V>[] = [];
-    for (const slot of this.ordered) {
-      if (slot.seen !== -1 && slot.value !== undefined) kept.push(slot);
-      else slot.placed = false;
+    // At thousands of pods each pass over them counts: the placed slots are copied only when some left.
+    let kept = this.ordered;
+    if (dropped) {
+      kept = [];
+      for (const slot of this.ordered) {
+        if (slot.seen !== -1 && slot.value !== undefined) kept.push(slot);
+        else slot.placed = false;
+      }
     }
     for (const slot of fresh) slot.placed = true;
-    // Leaving keeps the order; the few that came are sorted and merged in.
+    // Leaving keeps the order; the few that came are sorted and merged in, the values taken on the way.
     if (moved) this.ordered = kept.concat(fresh).sort(cmp);
-    else if (fresh.length === 0) this.ordered = kept;
-    else this.ordered = merge(kept, fresh.sort(cmp), cmp);
-    this.out = this.ordered.map((s) => s.value!);
-    return this.out;
+    else if (fresh.length) {
+      const values: V[] = [];
+      this.ordered = merge(kept, fresh.sort(cmp), cmp, values);
+      return (this.out = values);
+    } else this.ordered = kept;
+    const values: V[] = new Array(this.ordered.length);
+    for (let i = 0; i < values.length; i++) values[i] = this.ordered[i]!.value!;
+    return (this.out = values);
   }
 }
 
 /**
- * The stable merge of sorted `a` with a few sorted `b` (ties: `a` first): each of `b` finds its place
- * by binary search, so the comparisons are about |b|·log|a| rather than |a|.
+ * The stable merge of sorted slots `a` with a few sorted `b` (ties: `a` first), their values pushed
+ * to `values` in the same order: each of `b` finds its place by binary search, so the comparisons
+ * are about |b|·log|a| rather than |a|.
  */
-function merge<T>(a: T[], b: T[], cmp: (x: T, y: T) => number): T[] {
-  const out: T[] = [];
+function merge<V>(a: Slot<V>[], b: Slot<V>[], cmp: (x: Slot<V>, y: Slot<V>) => number, values: V[]): Slot<V>[] {
+  const out: Slot<V>[] = [];
   let i = 0;
   for (const x of b) {
     let lo = i;
     let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (cmp(a[mid], x) <= 0) lo = mid + 1;
+      if (cmp(a[mid]!, x) <= 0) lo = mid + 1;
       else hi = mid;
     }
-    while (i < lo) out.push(a[i++]);
+    while (i < lo) {
+      const s = a[i++]!;
+      out.push(s);
+      values.push(s.value!);
+    }
     out.push(x);
+    values.push(x.value!);
   }
-  while (i < a.length) out.push(a[i++]);
+  while (i < a.length) {
+    const s = a[i++]!;
+    out.push(s);
+    values.push(s.value!);
+  }
   return out;
 }

@@ -52,8 +52,11 @@ export class ServicePods {
   }
 
   /**
-   * The keys of the Service's pods that joined, left or became another object since the last
-   * changesDone (or 'all'): a consumer that saw the pods then need look at only these now.
+   * The keys of the Service's pods that joined, left or changed what endpoints show of them
+   * (sameEndpointState, or another uid) since the last changesDone (or 'all'): a consumer that saw
+   * the pods then need look at only these now. Its view of a pod is then as good as the newest
+   * object's, as long as it reads only what sameEndpointState compares (the entries of both
+   * controllers do).
    */
   changes(serviceKey: string): ReadonlySet<string> | 'all' {
     return this.changed.get(serviceKey) ?? 'all';
@@ -110,8 +113,11 @@ export class ServicePods {
       const before = members.get(podKey);
       if (selects(svc, pod)) {
         members.set(podKey, pod);
+        // Most pod updates (status details) show nothing new to endpoints: marking them had each
+        // sync recompute both controllers' entries for those pods only to find them equal.
+        if (before && before.metadata.uid === pod.metadata.uid && sameEndpointState(before, pod)) continue;
         this.mark(key, podKey);
-        if (!before || !sameEndpointState(before, pod)) out.push(key);
+        out.push(key);
       } else if (before) {
         members.delete(podKey);
         this.mark(key, podKey);
