@@ -20,8 +20,6 @@ export class EventRecorder {
   private readonly correlator: EventCorrelator;
   /** Writes to one event in order: a count patch must not overtake the create it follows. */
   private readonly pending = new Map<string, Promise<void>>();
-  /** Event writes asked for in this turn of the event loop, made together once it ends. */
-  private readonly due: (() => void)[] = [];
 
   constructor(client: Client, component: string, host?: string, correlator?: EventCorrelator) {
     this.client = client;
@@ -72,28 +70,11 @@ export class EventRecorder {
       });
     };
     const before = this.pending.get(c.name);
-    const done = (before ? before.catch(() => {}).then(write) : this.afterThisTurn(write))
+    const done = (before ? before.catch(() => {}).then(write) : write())
       .catch((err) => log('debug', 'events', 'could not record event', { reason, error: String(err) }))
       .finally(() => {
         if (this.pending.get(c.name) === done) this.pending.delete(c.name);
       });
     this.pending.set(c.name, done);
-  }
-
-  /**
-   * Makes an event write once the caller's turn of the event loop is over, as upstream's recorder
-   * hands events to a broadcaster that writes them apart from the caller. The caller's own writes
-   * (a StatefulSet's claim, then its pod) reach the store first: with the in-process client an
-   * event's admission, validation and encoding would otherwise run before them, on their path.
-   */
-  private afterThisTurn(write: () => Promise<void>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.due.push(() => void write().then(resolve, reject)) === 1) setImmediate(() => this.writeDue());
-    });
-  }
-
-  private writeDue(): void {
-    const due = this.due.splice(0);
-    for (const write of due) write();
   }
 }
