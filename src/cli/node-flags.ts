@@ -8,9 +8,9 @@
 //
 // The old generation may grow to twice its live size before the next full collection
 // (--heap-growing-percent=100) instead of the factor V8 picks from its GC speed, which let 250 MiB
-// live heap reach 430 MiB used before a collection in a 10,000-pod scale-up. Parallel 0 → 10,000
-// (bench/statefulset.ts --cases parallel10k, 100 nodes, shared 2-core machine): RSS when all Ready
-// 583, 580 MiB instead of 641–661 (median 654); CPU per pod ~3 % more, all of it on V8's GC
-// threads (process CPU over main-thread CPU 1.71, 1.72 against 1.66–1.76, median 1.67). A growth
-// of 50 % gave 503–566 MiB for ~7 % more CPU, and 20 % 451 MiB for far more GC-thread time.
+// live heap reach 430 MiB used before a collection in a 10,000-pod scale-up. It trades speed for
+// memory: Parallel 0 -> 10,000 (bench/statefulset.ts --cases parallel10k, 100 nodes, quiet 2-core
+// machine, two alternating runs each) took RSS 547, 561 MiB when all Ready instead of 644, 664, and
+// ran at 668, 664 pods/s instead of 691, 703 (main thread 1.09 CPU-ms per pod instead of 1.03, GC
+// threads 0.52 instead of 0.47). A growth of 50 % gave 503-566 MiB for ~7 % more CPU (shared machine).
 export const ORDINAL_NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=100'];
