@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Obj } from '../../src/api/resource.ts';
+import { ApiError } from '../../src/apiserver/errors.ts';
 import { startTestApi, type TestApi } from '../support/inprocess.ts';
 import { waitUntil } from './harness.ts';
 import { EndpointSliceController } from '../../src/controllers/endpointslice/controller.ts';
@@ -100,9 +101,19 @@ test('slices stay exact through bursts of pod churn and a foreign edit', async (
       } else await setStatus(`web-${i}`, ip, rand(3) > 0);
     }
     if (round === 4) {
-      // Another writer drops an endpoint from one of our slices: the controller puts it back.
-      const [s] = (await slicesNow()).filter((x) => x.endpoints?.length > 1);
-      await t.client.update(r('endpointslices', 'discovery.k8s.io'), { ...s, endpoints: s.endpoints.slice(1) });
+      // Another writer drops an endpoint from one of our slices: the controller puts it back. The
+      // controller may still be writing the round's changes to that slice: on a conflict the
+      // writer reads it again, as any client of the API would.
+      for (let attempt = 1; ; attempt++) {
+        const [s] = (await slicesNow()).filter((x) => x.endpoints?.length > 1);
+        try {
+          await t.client.update(r('endpointslices', 'discovery.k8s.io'), { ...s, endpoints: s.endpoints.slice(1) });
+          break;
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 409) || attempt >= 20) throw err;
+        }
+        await new Promise((res) => setTimeout(res, 50));
+      }
     }
     await waitUntil(async () => (why = await settled(svc)) === undefined, 20_000, () => `round ${round}: ${why}`);
   }
