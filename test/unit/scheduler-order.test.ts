@@ -10,16 +10,12 @@ import { NodeBooks } from '../../src/scheduler/node-books.ts';
 import { NodeOrder } from '../../src/scheduler/node-order.ts';
 import { compareSpread, ranksBySpreadOnly, spreadInto } from '../../src/scheduler/score.ts';
 import { schedulePod, type ClusterView } from '../../src/scheduler/plan.ts';
+import { Rng } from '../fuzz/rng.ts';
 
+/** The project's seeded generator (mulberry32), as a plain function. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
