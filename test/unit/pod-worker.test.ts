@@ -9,6 +9,23 @@ import { ApiError } from '../../src/apiserver/errors.ts';
 import { PodWorker, type WorkerContext } from '../../src/agent/pod-worker.ts';
 import { SimRuntime } from '../../src/agent/runtime/sim.ts';
 
+/** A worker's context on node-1 with a silent event recorder; a test passes what it varies. */
+function workerContext(client: Client, runtime: SimRuntime, currentPod: () => Obj | undefined, overrides: Partial<WorkerContext> = {}): WorkerContext {
+  return {
+    client,
+    runtime,
+    events: { event() {} } as unknown as EventRecorder,
+    nodeName: 'node-1',
+    hostIP: '192.0.2.1',
+    backoffBaseMs: 1000,
+    backoffMaxMs: 2000,
+    terminalPhaseOnDelete: true,
+    currentPod,
+    finished() {},
+    ...overrides,
+  };
+}
+
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(cond(), what);
@@ -46,18 +63,7 @@ test('a worker knows its own status writes, and not a write it made after a conf
       return current;
     },
   } as unknown as Client;
-  const ctx: WorkerContext = {
-    client,
-    runtime,
-    events: { event() {} } as unknown as EventRecorder,
-    nodeName: 'node-1',
-    hostIP: '192.0.2.1',
-    backoffBaseMs: 1000,
-    backoffMaxMs: 2000,
-    terminalPhaseOnDelete: true,
-    currentPod: () => current,
-    finished() {},
-  };
+  const ctx = workerContext(client, runtime, () => current);
   const w = new PodWorker(ctx, current);
   w.kick();
   await until(() => writes.length === 2 && writes[1]!.status.phase === 'Running', 'two status writes: ContainerCreating, then Running');
@@ -127,18 +133,7 @@ test('versions heard during a sync bring another sync only when they are not its
       return written;
     },
   } as unknown as Client;
-  const ctx: WorkerContext = {
-    client,
-    runtime,
-    events: { event() {} } as unknown as EventRecorder,
-    nodeName: 'node-1',
-    hostIP: '192.0.2.1',
-    backoffBaseMs: 1000,
-    backoffMaxMs: 2000,
-    terminalPhaseOnDelete: true,
-    currentPod: () => current,
-    finished() {},
-  };
+  const ctx = workerContext(client, runtime, () => current);
   w = new PodWorker(ctx, current);
   w.podEvent(current);
   await until(() => writes.length === 2 && writes[1]!.status.phase === 'Running', 'two status writes: ContainerCreating, then Running');
@@ -199,18 +194,7 @@ test('init containers run to completion first, a sidecar keeps running, restart 
       return current;
     },
   } as unknown as Client;
-  const ctx: WorkerContext = {
-    client,
-    runtime,
-    events: { event() {} } as unknown as EventRecorder,
-    nodeName: 'node-1',
-    hostIP: '192.0.2.1',
-    backoffBaseMs: 1000,
-    backoffMaxMs: 2000,
-    terminalPhaseOnDelete: true,
-    currentPod: () => current,
-    finished() {},
-  };
+  const ctx = workerContext(client, runtime, () => current);
   const unsubscribe = runtime.subscribe(() => w!.kick());
   w = new PodWorker(ctx, current);
   w.podEvent(current);
@@ -261,20 +245,11 @@ test('the delete that ends a stopped pod is tried again after it fails, until th
       w.kick();
     },
   } as unknown as Client;
-  const ctx: WorkerContext = {
-    client,
-    runtime,
-    events: { event() {} } as unknown as EventRecorder,
-    nodeName: 'node-1',
-    hostIP: '192.0.2.1',
-    backoffBaseMs: 1000,
-    backoffMaxMs: 2000,
-    terminalPhaseOnDelete: true,
-    currentPod: () => current,
+  const ctx = workerContext(client, runtime, () => current, {
     finished() {
       finished = true;
     },
-  };
+  });
   const w = new PodWorker(ctx, current!);
   w.kick();
   await until(() => current?.status.phase === 'Running', 'the pod runs');
@@ -316,18 +291,7 @@ test('a pod whose containers all exited and will not restart is finished; one th
         return current;
       },
     } as unknown as Client;
-    const ctx: WorkerContext = {
-      client,
-      runtime,
-      events: { event() {} } as unknown as EventRecorder,
-      nodeName: 'node-1',
-      hostIP: '192.0.2.1',
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-      terminalPhaseOnDelete: true,
-      currentPod: () => current,
-      finished() {},
-    };
+    const ctx = workerContext(client, runtime, () => current, { backoffBaseMs: 10, backoffMaxMs: 20 });
     const unsubscribe = runtime.subscribe(() => w!.kick());
     w = new PodWorker(ctx, current);
     w.podEvent(current);
