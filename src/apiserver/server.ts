@@ -42,6 +42,8 @@ import { isUiPath, serveUi } from '../ui/serve.ts';
  */
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 const ANONYMOUS: RequestUser = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
+/** Request line plus headers, as upstream's http.Server MaxHeaderBytes; past it Node answers 431. */
+const MAX_REQUEST_HEADER_BYTES = 1 << 20;
 import type { MasterLeaseStore } from '../storage/etcd/master-leases.ts';
 import { MasterLeaseReconciler } from './master-leases.ts';
 
@@ -151,6 +153,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       rejectUnauthorized: false,
       // Only exec/attach/portforward take over the connection; other upgrade requests are served as plain requests.
       shouldUpgradeCallback: (req) => streaming.wantsUpgrade(req),
+      // Upstream's secure server takes up to 1 MiB of request line and headers (MaxHeaderBytes 1 << 20);
+      // Node's default of 16 KiB refused long label selectors and field selectors that upstream serves.
+      maxHeaderSize: MAX_REQUEST_HEADER_BYTES,
     },
     (req, res) => void handle(req, res),
   );

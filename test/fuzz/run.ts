@@ -178,7 +178,7 @@ export function judge(r: FuzzRequest, res: Response): string | undefined {
   if (res.status === 0) return `no answer (${res.error})`;
   if (res.status >= 500 && upstreamServerError(r, res)) return undefined;
   if (res.status >= 500) return `${res.status}: ${res.body.toString('utf8').slice(0, 300)}`;
-  // 431: the HTTP layer refused the request line and headers (over 16 KiB) before any API code
+  // 431: the HTTP layer refused the request line and headers (over 1 MiB) before any API code
   // saw them; Go's net/http answers the same way, with a plain-text body.
   if (res.status < 400 || res.status === 431 || r.method.toUpperCase() === 'HEAD') return undefined;
   const apiPath = /^\/apis?(\/|$|\?)/.test(r.path);

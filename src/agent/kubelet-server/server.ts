@@ -63,6 +63,8 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     requestCert: true,
     // Refusals are HTTP answers (401/403), not TLS alerts, so clients see why.
     rejectUnauthorized: false,
+    // The kubelet's server, like the API server's, takes 1 MiB of request line and headers.
+    maxHeaderSize: 1 << 20,
   });
   server.keepAliveTimeout = 120_000;
 
