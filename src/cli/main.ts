@@ -5,6 +5,7 @@
 import { enableCompileCache } from 'node:module';
 import { markStartup } from '../util/startup-phases.ts';
 import { resolveOwnImportsDirectly } from './module-resolution.ts';
+import { opensSqliteStore, startSqliteWriterEarly } from '../storage/sqlite-writer-start.ts';
 
 markStartup('node');
 const cache = enableCompileCache();
@@ -12,5 +13,8 @@ const cache = enableCompileCache();
 // through the environment. Without, each start type-stripped and compiled the writer's modules
 // afresh, loading the stripper in that thread too: some 40 ms of CPU.
 if (cache.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
+// The writer thread boots on the other core while this one loads the modules (after the line
+// above, so that it finds the compile cache too).
+if (opensSqliteStore(process.argv.slice(2))) startSqliteWriterEarly();
 resolveOwnImportsDirectly();
 await import('./ordinal.ts');

@@ -7,7 +7,8 @@
 // file when asked for (start-up, deletes, resuming watchers), which the API server's watch cache
 // makes rare. Keeping every serialized value in memory cost about as much as the cache itself.
 import { DatabaseSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { sqliteWriterFor } from './sqlite-writer-start.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, StoreError } from './types.ts';
@@ -67,7 +68,7 @@ export class SqliteStore implements Store {
     this.compacted = meta('compacted');
     // Files of the first layout also kept the revision in meta ('rev').
     this.rev = this.committedRev = Math.max(meta('rev'), lastLogged, this.compacted);
-    this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path } });
+    this.writer = sqliteWriterFor(path);
     this.writer.on('message', (m: { id: number; error?: string }) => {
       const reply = this.replies.get(m.id);
       this.replies.delete(m.id);
