@@ -212,7 +212,8 @@ export class SqliteStore implements Store {
       this.pending.push({ event, entry, resolve: () => resolve(result), reject });
       if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        if (process.env.ORDINAL_FLUSH === 'micro') queueMicrotask(() => this.flush());
+        else setImmediate(() => this.flush());
       }
     });
   }

@@ -8,7 +8,7 @@ import { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { OwnerGraph } from './graph.ts';
-import { planFor, type OwnerRef } from './plan.ts';
+import { changeNeedsSync, planFor, type OwnerRef } from './plan.ts';
 import { log } from '../../util/log.ts';
 
 let byGvk = new Map<string, ResourceDef>();
@@ -60,8 +60,8 @@ export class GarbageCollector {
       if (this.informers.has(key)) continue;
       const inf = new Informer(this.client, r);
       inf.on({
-        add: (obj) => this.observe(r, obj),
-        update: (_old, obj) => this.observe(r, obj),
+        add: (obj) => this.observe(r, obj, undefined),
+        update: (old, obj) => this.observe(r, obj, old),
         delete: (obj) => this.forget(obj),
       });
       this.informers.set(key, inf);
@@ -82,10 +82,10 @@ export class GarbageCollector {
     this.queue.stop();
   }
 
-  private observe(r: ResourceDef, obj: Obj): void {
+  private observe(r: ResourceDef, obj: Obj, old: Obj | undefined): void {
     this.graph.upsert(r, obj);
     const m = obj.metadata;
-    if (m.ownerReferences?.length || m.deletionTimestamp) this.queue.add(m.uid);
+    if (changeNeedsSync(old, obj)) this.queue.add(m.uid);
     // An owner that reappears, or an owner waiting for dependents, is re-judged with its dependents.
     for (const ref of m.ownerReferences ?? []) {
       const owner = this.graph.get(ref.uid);

@@ -13,6 +13,12 @@ export class OwnerGraph {
   upsert(resource: ResourceDef, obj: Obj): void {
     const uid = obj.metadata.uid;
     const old = this.byUid.get(uid);
+    // A new version with the very owner list of the last (a status write's): the links stand.
+    if (old && old.obj.metadata.ownerReferences === obj.metadata.ownerReferences) {
+      old.resource = resource;
+      old.obj = obj;
+      return;
+    }
     if (old) this.unlinkOwners(old.obj);
     this.byUid.set(uid, { resource, obj });
     for (const ref of obj.metadata.ownerReferences ?? []) {

@@ -48,3 +48,30 @@ export function planFor(obj: Obj, graph: OwnerGraph, known: (ref: OwnerRef) => b
   if (gone.length === refs.length) return { kind: 'deleteObject', owners: gone };
   return { kind: 'dropOwnerReferences', uids: gone.map((r) => r.uid) };
 }
+
+/**
+ * Whether a change to obj (from `old`; none for a new object) can change planFor's answer for it,
+ * so that it is worth a sync. planFor reads the object's owner references, and its finalizers once
+ * it is being deleted; its owners' comings and goings queue it from their side. Upstream's graph
+ * builder too acts on an update only when the owner references or the deletion state change: a
+ * status write (most of a workload's writes) needs nothing from the collector.
+ */
+export function changeNeedsSync(old: Obj | undefined, obj: Obj): boolean {
+  const meta = obj.metadata;
+  if (meta.deletionTimestamp) return true;
+  const refs: OwnerRef[] | undefined = meta.ownerReferences;
+  if (!refs?.length) return false;
+  return old === undefined || !sameOwners(old.metadata?.ownerReferences, refs);
+}
+
+function sameOwners(a: OwnerRef[] | undefined, b: OwnerRef[]): boolean {
+  // The watch cache's copy of a version shares unchanged parts with the version before: usually the very array.
+  if (a === b) return true;
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.uid !== y.uid || x.apiVersion !== y.apiVersion || x.kind !== y.kind || x.name !== y.name || x.controller !== y.controller || x.blockOwnerDeletion !== y.blockOwnerDeletion) return false;
+  }
+  return true;
+}
