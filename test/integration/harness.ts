@@ -24,7 +24,7 @@ export interface Cluster {
   kubeconfig: string;
   url: string;
   proc: ChildProcess;
-  /** Output the server wrote so far, for failure messages. */
+  /** Output the server wrote so far (stdout and stderr, interleaved as they arrived), for failure messages and checks. */
   logs(): string;
 }
 
@@ -53,7 +53,18 @@ export function tempDirs(): { make(prefix: string): string; removeAll(): void } 
   };
 }
 
-export async function startCluster(opts: { dataDir?: string; command?: string; args?: string[] } = {}): Promise<Cluster> {
+export interface StartOptions {
+  dataDir?: string;
+  command?: string;
+  args?: string[];
+  /**
+   * Environment for this cluster's process only, over the test's own and the harness's defaults
+   * (e.g. ORDINAL_FREEZE_CACHE, or ORDINAL_LOG_LEVEL to see more than warnings in logs()).
+   */
+  env?: Record<string, string>;
+}
+
+export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
   const dataDir = opts.dataDir ?? tempDir();
   const command = opts.command ?? 'up';
   // Clusters of concurrent tests must not compete for the DNS port.
@@ -68,7 +79,7 @@ export async function startCluster(opts: { dataDir?: string; command?: string; a
   }
   const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...runtime, ...store, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn', ...opts.env },
   });
   let out = '';
   proc.stderr!.on('data', (d) => (out += d));
