@@ -1,6 +1,6 @@
 // A work queue as client-go's: a key queued many times is processed once, never by two workers at
 // once, and a failed key is retried with exponential back-off.
-import { log } from '../util/log.ts';
+import { log, logEnabled } from '../util/log.ts';
 
 export class WorkQueue {
   /**
@@ -90,7 +90,8 @@ export class WorkQueue {
           // Said at debug only, as retrying is the normal answer to a conflict or a missing
           // object; but said, with the stack: a worker's bug (e.g. a TypeError from writing to an
           // object the cache froze, ORDINAL_FREEZE_CACHE=1) would otherwise retry unseen forever.
-          log('debug', 'workqueue', 'key failed, will retry', { key, error: String((err as Error)?.stack ?? err) });
+          // (A stack is text built on demand: not for a line nobody reads.)
+          if (logEnabled('debug')) log('debug', 'workqueue', 'key failed, will retry', { key, error: String((err as Error)?.stack ?? err) });
           const n = (this.failures.get(key) ?? 0) + 1;
           this.failures.set(key, n);
           this.done(key);

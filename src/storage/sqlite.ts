@@ -212,8 +212,14 @@ export class SqliteStore implements Store {
       this.pending.push({ event, entry, resolve: () => resolve(result), reject });
       if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
-        if (process.env.ORDINAL_FLUSH === 'micro') queueMicrotask(() => this.flush());
-        else setImmediate(() => this.flush());
+        // With the writer idle, the batch leaves once the code that queued this write has run to
+        // its next wait (writes queued together still go together), not at the end of the whole
+        // event-loop turn: the rest of the turn is other work, and a chain of writes that each
+        // wait for the last (pod created, bound, started, Ready) paid that wait at every link.
+        // Measured (OrderedReady 0 -> 100, 5 alternating runs, medians): pod created -> Ready
+        // 12.9 -> 10.9 ms with a claim, 4.5 -> 3.2 ms without. While a batch is in flight, the
+        // writes gather until it is answered, as before, so batches under load keep their size.
+        queueMicrotask(() => this.flush());
       }
     });
   }

@@ -8,6 +8,11 @@ export function setLogLevel(l: Level): void {
   minLevel = l;
 }
 
+/** Whether a line at this level would be written: for callers whose fields cost something to build. */
+export function logEnabled(level: Level): boolean {
+  return order[level] >= order[minLevel];
+}
+
 export function log(level: Level, component: string, msg: string, fields: Record<string, unknown> = {}): void {
   if (order[level] < order[minLevel]) return;
   process.stderr.write(JSON.stringify({ ts: new Date().toISOString(), level, component, msg, ...fields }) + '\n');
