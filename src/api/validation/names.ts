@@ -16,6 +16,7 @@ const dns1123LabelRe = anchored(dns1123LabelFmt);
 const dns1123SubdomainRe = anchored(dns1123SubdomainFmt);
 const dns1035LabelRe = anchored(dns1035LabelFmt);
 const qualifiedNameRe = anchored(qualifiedNameFmt);
+const prefixedQualifiedNameRe = anchored(`${dns1123SubdomainFmt}/${qualifiedNameFmt}`);
 const labelValueRe = anchored(labelValueFmt);
 const configMapKeyRe = anchored(configMapKeyFmt);
 const cIdentifierRe = anchored(cIdentifierFmt);
@@ -104,7 +105,8 @@ export function isQualifiedName(value: string): string[] {
   if (slash < 0) {
     if (value.length <= 63 && qualifiedNameRe.test(value)) return VALID;
   } else if (slash > 0 && slash <= DNS1123SubdomainMaxLength && value.indexOf('/', slash + 1) < 0 && value.length - slash - 1 <= 63) {
-    if (qualifiedNameRe.test(value.slice(slash + 1)) && dns1123SubdomainRe.test(value.slice(0, slash))) return VALID;
+    // One pattern for both parts (neither may hold a '/'), so that no part is cut out as a string.
+    if (prefixedQualifiedNameRe.test(value)) return VALID;
   }
   return qualifiedNameProblems(value);
 }

@@ -70,7 +70,9 @@ export function validateOwnerReferences(refs: unknown, field: string): Errs {
 
 export function validateFinalizers(finalizers: unknown, field: string): Errs {
   const errs: Errs = [];
-  const list = asArray(finalizers).map((f) => String(f));
+  const raw = asArray(finalizers);
+  if (!raw.length) return errs;
+  const list = raw.map((f) => String(f));
   for (const f of list) for (const m of isQualifiedName(f)) errs.push(invalid(field, f, m));
   if (list.includes('orphan') && list.includes('foregroundDeletion')) {
     errs.push(invalidRendered(field, goValue(list), 'finalizer orphan and foregroundDeletion cannot be both set'));
@@ -83,27 +85,70 @@ export interface MetaOptions {
   nameFn: NameValidator;
 }
 
+/** The paths metadata errors name, made once per metadata path rather than at every write. */
+interface MetaPaths {
+  name: string;
+  generateName: string;
+  namespace: string;
+  generation: string;
+  labels: string;
+  annotations: string;
+  ownerReferences: string;
+  finalizers: string;
+  uid: string;
+  creationTimestamp: string;
+  deletionTimestamp: string;
+  deletionGracePeriodSeconds: string;
+}
+const metaPathsByField = new Map<string, MetaPaths>();
+
+function metaPaths(field: string): MetaPaths {
+  let p = metaPathsByField.get(field);
+  if (!p) {
+    const at = (f: string) => `${field}.${f}`;
+    p = {
+      name: at('name'),
+      generateName: at('generateName'),
+      namespace: at('namespace'),
+      generation: at('generation'),
+      labels: at('labels'),
+      annotations: at('annotations'),
+      ownerReferences: at('ownerReferences'),
+      finalizers: at('finalizers'),
+      uid: at('uid'),
+      creationTimestamp: at('creationTimestamp'),
+      deletionTimestamp: at('deletionTimestamp'),
+      deletionGracePeriodSeconds: at('deletionGracePeriodSeconds'),
+    };
+    // Callers pass a few fixed paths; a bound all the same, should one ever pass many.
+    if (metaPathsByField.size >= 64) metaPathsByField.clear();
+    metaPathsByField.set(field, p);
+  }
+  return p;
+}
+
 /** Validates metadata of a new object (upstream ValidateObjectMeta). */
 export function validateObjectMeta(meta: Obj | undefined, opts: MetaOptions, field = 'metadata'): Errs {
   const m = asObj(meta);
+  const P = metaPaths(field);
   const errs: Errs = [];
   const generateName = typeof m.generateName === 'string' ? m.generateName : '';
-  if (generateName) for (const msg of opts.nameFn(generateName, true)) errs.push(invalid(`${field}.generateName`, generateName, msg));
+  if (generateName) for (const msg of opts.nameFn(generateName, true)) errs.push(invalid(P.generateName, generateName, msg));
   const name = typeof m.name === 'string' ? m.name : '';
-  if (!name) errs.push(required(`${field}.name`, 'name or generateName is required'));
-  else for (const msg of opts.nameFn(name, false)) errs.push(invalid(`${field}.name`, name, msg));
+  if (!name) errs.push(required(P.name, 'name or generateName is required'));
+  else for (const msg of opts.nameFn(name, false)) errs.push(invalid(P.name, name, msg));
   const ns = typeof m.namespace === 'string' ? m.namespace : '';
   if (opts.namespaced) {
-    if (!ns) errs.push(required(`${field}.namespace`));
-    else for (const msg of isDNS1123Label(ns)) errs.push(invalid(`${field}.namespace`, ns, msg));
+    if (!ns) errs.push(required(P.namespace));
+    else for (const msg of isDNS1123Label(ns)) errs.push(invalid(P.namespace, ns, msg));
   } else if (ns) {
-    errs.push(forbidden(`${field}.namespace`, 'not allowed on this type'));
+    errs.push(forbidden(P.namespace, 'not allowed on this type'));
   }
-  errs.push(...validateNonnegativeField(m.generation, `${field}.generation`));
-  errs.push(...validateLabels(m.labels, `${field}.labels`));
-  errs.push(...validateAnnotations(m.annotations, `${field}.annotations`));
-  errs.push(...validateOwnerReferences(m.ownerReferences, `${field}.ownerReferences`));
-  errs.push(...validateFinalizers(m.finalizers, `${field}.finalizers`));
+  errs.push(...validateNonnegativeField(m.generation, P.generation));
+  errs.push(...validateLabels(m.labels, P.labels));
+  errs.push(...validateAnnotations(m.annotations, P.annotations));
+  errs.push(...validateOwnerReferences(m.ownerReferences, P.ownerReferences));
+  errs.push(...validateFinalizers(m.finalizers, P.finalizers));
   return errs;
 }
 
@@ -114,25 +159,26 @@ export function validateObjectMeta(meta: Obj | undefined, opts: MetaOptions, fie
 export function validateObjectMetaUpdate(meta: Obj | undefined, oldMeta: Obj | undefined, field = 'metadata'): Errs {
   const m = asObj(meta);
   const o = asObj(oldMeta);
+  const P = metaPaths(field);
   const errs: Errs = [];
   if (o.deletionTimestamp) {
     const oldF = new Set(asArray(o.finalizers));
     const added = asArray(m.finalizers).filter((f) => !oldF.has(f));
-    if (added.length) errs.push(forbidden(`${field}.finalizers`, `no new finalizers can be added if the object is being deleted, found new finalizers ${goValue(added)}`));
+    if (added.length) errs.push(forbidden(P.finalizers, `no new finalizers can be added if the object is being deleted, found new finalizers ${goValue(added)}`));
   }
   const gen = typeof m.generation === 'number' ? m.generation : 0;
   const oldGen = typeof o.generation === 'number' ? o.generation : 0;
-  if (gen < oldGen) errs.push(invalid(`${field}.generation`, gen, 'must not be decremented'));
-  errs.push(...validateImmutableField(m.name ?? '', o.name ?? '', `${field}.name`));
-  errs.push(...validateImmutableField(m.namespace ?? '', o.namespace ?? '', `${field}.namespace`));
-  errs.push(...validateImmutableField(m.uid ?? '', o.uid ?? '', `${field}.uid`));
-  errs.push(...validateImmutableField(m.creationTimestamp ?? null, o.creationTimestamp ?? null, `${field}.creationTimestamp`));
-  errs.push(...validateImmutableField(m.deletionTimestamp ?? null, o.deletionTimestamp ?? null, `${field}.deletionTimestamp`));
-  errs.push(...validateImmutableField(m.deletionGracePeriodSeconds ?? null, o.deletionGracePeriodSeconds ?? null, `${field}.deletionGracePeriodSeconds`));
-  errs.push(...validateLabels(m.labels, `${field}.labels`));
-  errs.push(...validateAnnotations(m.annotations, `${field}.annotations`));
-  errs.push(...validateOwnerReferences(m.ownerReferences, `${field}.ownerReferences`));
-  errs.push(...validateFinalizers(m.finalizers, `${field}.finalizers`));
+  if (gen < oldGen) errs.push(invalid(P.generation, gen, 'must not be decremented'));
+  errs.push(...validateImmutableField(m.name ?? '', o.name ?? '', P.name));
+  errs.push(...validateImmutableField(m.namespace ?? '', o.namespace ?? '', P.namespace));
+  errs.push(...validateImmutableField(m.uid ?? '', o.uid ?? '', P.uid));
+  errs.push(...validateImmutableField(m.creationTimestamp ?? null, o.creationTimestamp ?? null, P.creationTimestamp));
+  errs.push(...validateImmutableField(m.deletionTimestamp ?? null, o.deletionTimestamp ?? null, P.deletionTimestamp));
+  errs.push(...validateImmutableField(m.deletionGracePeriodSeconds ?? null, o.deletionGracePeriodSeconds ?? null, P.deletionGracePeriodSeconds));
+  errs.push(...validateLabels(m.labels, P.labels));
+  errs.push(...validateAnnotations(m.annotations, P.annotations));
+  errs.push(...validateOwnerReferences(m.ownerReferences, P.ownerReferences));
+  errs.push(...validateFinalizers(m.finalizers, P.finalizers));
   return errs;
 }
 
