@@ -190,6 +190,24 @@ test('dependents are collected through ownerReferences', async () => {
   await waitUntil(async () => (await kubectl(c, ['get', 'cm', 'owned-config'])).code !== 0, 15_000, () => 'configmap owned by the deleted DBCluster is still there');
 });
 
+test('a dependent whose owner is of a kind not yet served is collected once the kind is served and the owner is not there', async () => {
+  // Upstream's collector retries an owner whose kind it cannot map; once the kind is served, the
+  // owner is looked up, found missing, and the dependent deleted.
+  const ref = { apiVersion: 'late.example.org/v1', kind: 'Widget', name: 'gone', uid: '6b3c1f2e-0000-4000-8000-000000000001' };
+  await kubectlOk(c, ['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late-owner-config', ownerReferences: [ref] } }) });
+  // While the kind is unknown, the dependent is left alone.
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await kubectl(c, ['get', 'cm', 'late-owner-config'])).code, 0);
+  const widgets = {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.late.example.org' },
+    spec: { group: 'late.example.org', scope: 'Namespaced', names: { plural: 'widgets', kind: 'Widget' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+  };
+  await kubectlOk(c, ['create', '-f', '-'], { input: JSON.stringify(widgets) });
+  await waitUntil(async () => (await kubectl(c, ['get', 'cm', 'late-owner-config'])).code !== 0, 15_000, () => 'the configmap whose Widget owner does not exist is still there');
+  await kubectlOk(c, ['delete', 'crd', 'widgets.late.example.org']);
+});
+
 test('a second version is served with None conversion; a cluster-scoped CRD works', async () => {
   const crd = JSON.parse(await kubectlOk(c, ['get', 'crd', 'dbclusters.db.example.com', '-o', 'json']));
   const v1 = crd.spec.versions[0];

@@ -66,7 +66,12 @@ export class GarbageCollector {
       });
       this.informers.set(key, inf);
       if (this.started) {
-        inf.start().catch((err) => log('warn', 'garbagecollector', 'informer failed to start', { resource: key, error: String(err) }));
+        inf
+          .start()
+          // Dependents that name an owner of this kind were never judged (its kind was unknown):
+          // now that its objects are known, an owner that is not among them is gone.
+          .then(() => this.judgeDependentsOfKind(r))
+          .catch((err) => log('warn', 'garbagecollector', 'informer failed to start', { resource: key, error: String(err) }));
       }
     }
   }
@@ -90,6 +95,14 @@ export class GarbageCollector {
     for (const ref of m.ownerReferences ?? []) {
       const owner = this.graph.get(ref.uid);
       if (owner?.obj.metadata.deletionTimestamp) this.queue.add(ref.uid);
+    }
+  }
+
+  private judgeDependentsOfKind(r: ResourceDef): void {
+    const gvk = `${groupVersion(r)}/${r.kind}`;
+    for (const node of this.graph.all()) {
+      const refs: OwnerRef[] | undefined = node.obj.metadata.ownerReferences;
+      if (refs?.some((ref) => `${ref.apiVersion}/${ref.kind}` === gvk)) this.queue.add(node.obj.metadata.uid);
     }
   }
 

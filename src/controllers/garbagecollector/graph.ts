@@ -36,6 +36,11 @@ export class OwnerGraph {
     this.byUid.delete(uid);
   }
 
+  /** Every object in the graph. */
+  all(): IterableIterator<Node> {
+    return this.byUid.values();
+  }
+
   get(uid: string): Node | undefined {
     return this.byUid.get(uid);
   }
