@@ -2,6 +2,14 @@
 // once, and a failed key is retried with exponential back-off.
 import { log, logEnabled } from '../util/log.ts';
 
+/**
+ * Errors that a mistake in the code throws, as opposed to what the API or the store answered.
+ * (Not SyntaxError or RangeError: bad data throws those too, from JSON.parse or a date.)
+ */
+export function isProgrammingError(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError;
+}
+
 export class WorkQueue {
   /**
    * Keys waiting, from `head` on. Taken by index, not shift(): shifting an array that pushes keep
@@ -87,11 +95,12 @@ export class WorkQueue {
           this.done(key);
         },
         (err) => {
-          // Said at debug only, as retrying is the normal answer to a conflict or a missing
-          // object; but said, with the stack: a worker's bug (e.g. a TypeError from writing to an
-          // object the cache froze, ORDINAL_FREEZE_CACHE=1) would otherwise retry unseen forever.
-          // (A stack is text built on demand: not for a line nobody reads.)
-          if (logEnabled('debug')) log('debug', 'workqueue', 'key failed, will retry', { key, error: String((err as Error)?.stack ?? err) });
+          // Retrying is the normal answer to a conflict or a missing object: said at debug only.
+          // A worker's own bug (a TypeError, e.g. from writing to an object the cache froze with
+          // ORDINAL_FREEZE_CACHE=1) is an error, said with its stack: it would otherwise retry
+          // unseen for ever. (A stack is text built on demand: not for a line nobody reads.)
+          const level = isProgrammingError(err) ? 'error' : 'debug';
+          if (logEnabled(level)) log(level, 'workqueue', 'key failed, will retry', { key, error: String((err as Error)?.stack ?? err) });
           const n = (this.failures.get(key) ?? 0) + 1;
           this.failures.set(key, n);
           this.done(key);

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue } from '../../src/client/workqueue.ts';
+import { setLogLevel, type Level } from '../../src/util/log.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -84,4 +85,34 @@ test('a failed key is retried', async () => {
   while (attempts < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   assert.equal(attempts, 3);
   q.stop();
+});
+
+test('a worker that throws a TypeError is logged at error level with its stack; an API failure only at debug', async () => {
+  const lines: string[] = [];
+  // At the default level, whatever the environment asks for.
+  setLogLevel('info');
+  const write = process.stderr.write;
+  (process.stderr as any).write = (chunk: string) => (lines.push(String(chunk)), true);
+  try {
+    let calls = 0;
+    const q = new WorkQueue(async (key) => {
+      calls++;
+      if (key === 'bug') (Object.freeze({}) as any).x = 1;
+      if (key === 'conflict') throw Object.assign(new Error('the object has been modified'), { code: 409 });
+    }, 2);
+    q.add('bug');
+    q.add('conflict');
+    await new Promise((r) => setTimeout(r, 50));
+    q.stop();
+    assert.ok(calls >= 2);
+  } finally {
+    (process.stderr as any).write = write;
+    setLogLevel(((process.env.ORDINAL_LOG_LEVEL as Level | undefined) ?? 'info'));
+  }
+  const logged = lines.map((l) => JSON.parse(l));
+  const bug = logged.find((l) => l.key === 'bug');
+  assert.equal(bug?.level, 'error');
+  assert.match(bug.error, /TypeError: Cannot add property x, object is not extensible\n\s+at /);
+  // Conflicts are the normal life of a controller: nothing above debug.
+  assert.equal(logged.find((l) => l.key === 'conflict'), undefined);
 });
