@@ -7,10 +7,10 @@
 // cascading deletes), checks that each step converges, and after each step that the server's
 // output holds no error from the freeze and no uncaught exception.
 //
-// The server logs at debug level here: a failed sync (where such a TypeError lands when a
-// controller's work queue runs it) is reported at debug only, as it is retried, and the retries
-// would otherwise hide it. A TypeError in an informer's event handler is uncaught and ends the
-// server; one in an API handler is a 500 logged at error level.
+// Where such a TypeError lands: in a sync a controller's work queue runs, it is logged at error
+// level (and retried); in an informer's event handler it is uncaught and ends the server; in an
+// API handler it is a 500 logged at error level. The server logs at debug level here all the
+// same, so that a failure's neighbouring lines are there to read.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
