@@ -31,6 +31,39 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   assert.ok(cond(), what);
 }
 
+/**
+ * A worker started on `pod` against a fake API that stores each status write (spec unchanged, a
+ * new resourceVersion) and hands it to the worker, as the in-process watch does; the runtime's
+ * changes kick the worker. `pod.current` is the stored pod, `pod.writes` every version written.
+ */
+function workerOnStoredPod(runtime: SimRuntime, initial: Obj, overrides: Partial<WorkerContext> = {}) {
+  let rv = Number(initial.metadata.resourceVersion);
+  const pod = { current: initial, writes: [] as Obj[] };
+  let w: PodWorker | undefined;
+  const client = {
+    resource: (_g: string, plural: string) => ({ plural }),
+    get: async () => pod.current,
+    update: async (_r: unknown, body: Obj) => {
+      pod.current = { ...body, spec: pod.current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
+      pod.writes.push(pod.current);
+      w!.podEvent(pod.current);
+      return pod.current;
+    },
+  } as unknown as Client;
+  const unsubscribe = runtime.subscribe(() => w!.kick());
+  w = new PodWorker(workerContext(client, runtime, () => pod.current, overrides), initial);
+  w.podEvent(initial);
+  const worker = w;
+  return {
+    pod,
+    worker,
+    stop(): void {
+      unsubscribe();
+      worker.stop();
+    },
+  };
+}
+
 test('a worker knows its own status writes, and not a write it made after a conflict', async () => {
   const runtime = new SimRuntime({ startDelayMs: 0 });
   await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
@@ -166,11 +199,10 @@ test('versions heard during a sync bring another sync only when they are not its
 test('init containers run to completion first, a sidecar keeps running, restart counts carry over', async () => {
   const runtime = new SimRuntime({ startDelayMs: 0, initRunMs: 10 });
   await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
-  let rv = 10;
-  let current: Obj = {
+  const { pod, stop } = workerOnStoredPod(runtime, {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'db-0', namespace: 'default', uid: 'u-2', resourceVersion: String(rv) },
+    metadata: { name: 'db-0', namespace: 'default', uid: 'u-2', resourceVersion: '10' },
     spec: {
       nodeName: 'node-1',
       initContainers: [
@@ -181,25 +213,9 @@ test('init containers run to completion first, a sidecar keeps running, restart 
     },
     // Reported before (an agent restart): the restart count carries over.
     status: { phase: 'Pending', containerStatuses: [{ name: 'db', restartCount: 3 }], conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
-  };
-  const writes: Obj[] = [];
-  let w: PodWorker | undefined;
-  const client = {
-    resource: (_g: string, plural: string) => ({ plural }),
-    get: async () => current,
-    update: async (_r: unknown, body: Obj) => {
-      current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
-      writes.push(current);
-      w!.podEvent(current);
-      return current;
-    },
-  } as unknown as Client;
-  const ctx = workerContext(client, runtime, () => current);
-  const unsubscribe = runtime.subscribe(() => w!.kick());
-  w = new PodWorker(ctx, current);
-  w.podEvent(current);
-  await until(() => current.status.phase === 'Running' && current.status.containerStatuses?.[0]?.state?.running !== undefined, 'db running');
-  const s = current.status;
+  });
+  await until(() => pod.current.status.phase === 'Running' && pod.current.status.containerStatuses?.[0]?.state?.running !== undefined, 'db running');
+  const s = pod.current.status;
   assert.deepEqual(
     s.initContainerStatuses.map((c: Obj) => [c.name, Object.keys(c.state)[0], c.state.terminated?.reason]),
     [
@@ -210,10 +226,9 @@ test('init containers run to completion first, a sidecar keeps running, restart 
   assert.equal(s.containerStatuses[0].restartCount, 3);
   assert.equal(s.conditions.find((c: Obj) => c.type === 'Initialized').status, 'True');
   // Nothing of the regular container ran before the init container had finished.
-  const first = writes.findIndex((x) => x.status.containerStatuses[0].state.running);
-  assert.ok(first > 0 && writes.slice(0, first).some((x) => x.status.initContainerStatuses[0].state.running || x.status.conditions.find((c: Obj) => c.type === 'Initialized').status === 'False'));
-  unsubscribe();
-  w.stop();
+  const first = pod.writes.findIndex((x) => x.status.containerStatuses[0].state.running);
+  assert.ok(first > 0 && pod.writes.slice(0, first).some((x) => x.status.initContainerStatuses[0].state.running || x.status.conditions.find((c: Obj) => c.type === 'Initialized').status === 'False'));
+  stop();
   runtime.close();
 });
 
@@ -271,36 +286,23 @@ test('a pod whose containers all exited and will not restart is finished; one th
   async function run(restartPolicy: string): Promise<{ phases: string[]; sandboxes: number; restarts: number }> {
     const runtime = new SimRuntime({ startDelayMs: 0 });
     await runtime.updateRuntimeConfig({ podCIDR: '10.244.1.0/24' });
-    let rv = 10;
-    let current: Obj = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'job-0', namespace: 'default', uid: `u-${restartPolicy}`, resourceVersion: String(rv), annotations: { 'sim.ordinal.dev/run-for': '20ms' } },
-      spec: { nodeName: 'node-1', restartPolicy, containers: [{ name: 'work', image: 'busybox:1.36' }] },
-      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
-    };
-    const phases: string[] = [];
-    let w: PodWorker | undefined;
-    const client = {
-      resource: (_g: string, plural: string) => ({ plural }),
-      get: async () => current,
-      update: async (_r: unknown, body: Obj) => {
-        current = { ...body, spec: current.spec, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
-        phases.push(current.status.phase);
-        w!.podEvent(current);
-        return current;
+    const { pod, worker, stop } = workerOnStoredPod(
+      runtime,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'job-0', namespace: 'default', uid: `u-${restartPolicy}`, resourceVersion: '10', annotations: { 'sim.ordinal.dev/run-for': '20ms' } },
+        spec: { nodeName: 'node-1', restartPolicy, containers: [{ name: 'work', image: 'busybox:1.36' }] },
+        status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
       },
-    } as unknown as Client;
-    const ctx = workerContext(client, runtime, () => current, { backoffBaseMs: 10, backoffMaxMs: 20 });
-    const unsubscribe = runtime.subscribe(() => w!.kick());
-    w = new PodWorker(ctx, current);
-    w.podEvent(current);
-    if (restartPolicy === 'Never') await until(() => w!.isDone(), 'the finished pod is torn down');
-    else await until(() => (current.status.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 'the container restarted twice');
+      { backoffBaseMs: 10, backoffMaxMs: 20 },
+    );
+    if (restartPolicy === 'Never') await until(() => worker.isDone(), 'the finished pod is torn down');
+    else await until(() => (pod.current.status.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 'the container restarted twice');
     const sandboxes = (await runtime.listPodSandboxes()).length;
-    const restarts = current.status.containerStatuses[0].restartCount;
-    unsubscribe();
-    w.stop();
+    const restarts = pod.current.status.containerStatuses[0].restartCount;
+    const phases: string[] = pod.writes.map((x) => x.status.phase);
+    stop();
     runtime.close();
     return { phases, sandboxes, restarts };
   }
