@@ -99,10 +99,15 @@ export class GarbageCollector {
   }
 
   private judgeDependentsOfKind(r: ResourceDef): void {
-    const gvk = `${groupVersion(r)}/${r.kind}`;
+    // Owners are named in any served version of the kind: matched by collection, as the informers are kept.
+    const kind = collection(r);
+    const ofKind = (ref: OwnerRef) => {
+      const d = resourceOf(ref);
+      return d !== undefined && collection(d) === kind;
+    };
     for (const node of this.graph.all()) {
       const refs: OwnerRef[] | undefined = node.obj.metadata.ownerReferences;
-      if (refs?.some((ref) => `${ref.apiVersion}/${ref.kind}` === gvk)) this.queue.add(node.obj.metadata.uid);
+      if (refs?.some(ofKind)) this.queue.add(node.obj.metadata.uid);
     }
   }
 
