@@ -10,8 +10,19 @@ import { EventCorrelator, type EventDraft } from './event-correlator.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
-/** Upstream names an event `<object>.<unix nanoseconds in hex>`; the random part keeps same-ms events apart. */
-const eventName = (objectName: string, nowMs: number) => `${objectName}.${(nowMs * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+let lastStamp = 0;
+
+/**
+ * Upstream names an event `<object>.<unix nanoseconds in hex>`; here microseconds, a random
+ * sub-millisecond part keeping two processes' names apart. Within a process the stamps only grow:
+ * events list in name order, and `kubectl describe` keeps that order among events of the same
+ * second, so a kubelet's Pulled, Created, Started must not come out shuffled, as a random part
+ * alone left events made within one millisecond.
+ */
+export function eventName(objectName: string, nowMs: number): string {
+  lastStamp = Math.max(lastStamp + 1, nowMs * 1000 + Math.floor(Math.random() * 1000));
+  return `${objectName}.${lastStamp.toString(16)}`;
+}
 
 export class EventRecorder {
   private readonly client: Client;
