@@ -40,25 +40,29 @@ export const SPAM_BURST = 25;
 export const SPAM_QPS = 1 / 300;
 const LRU_SIZE = 4096;
 
-/** A Map kept in recency order: get moves an entry to the end, set evicts the oldest past the size. */
+/**
+ * A Map kept in recency order. Each correlate call uses an entry of each cache once, so one touch
+ * (found: moved to the end; else added) replaces a get and a set, each of which moved the entry:
+ * half the deletes and re-insertions of a Map that churns thousands of entries a second.
+ */
 class Lru<V> {
   private readonly m = new Map<string, V>();
   private readonly size: number;
   constructor(size: number) {
     this.size = size;
   }
-  get(k: string): V | undefined {
-    const v = this.m.get(k);
-    if (v !== undefined) {
-      this.m.delete(k);
-      this.m.set(k, v);
-    }
-    return v;
-  }
-  set(k: string, v: V): void {
-    this.m.delete(k);
+  /** The entry for k, now the most recent one; or, when there is none, `make()`'s value added as such. */
+  touch(k: string, make: () => V): V {
+    let v = this.m.get(k);
+    if (v !== undefined) this.m.delete(k);
+    else v = make();
     this.m.set(k, v);
     if (this.m.size > this.size) this.m.delete(this.m.keys().next().value!);
+    return v;
+  }
+  /** Gives the entry for k, just touched (so the most recent already), a new value. */
+  replace(k: string, v: V): void {
+    this.m.set(k, v);
   }
 }
 
@@ -74,7 +78,8 @@ export function eventKey(e: EventDraft): string {
 /** Source and object: what the spam filter's token bucket is kept per (getSpamKey). */
 export function spamKey(e: EventDraft): string {
   const o = e.involvedObject;
-  return [...objectParts(e), o.uid ?? '', o.apiVersion ?? ''].join(SEP);
+  // One array, not objectParts spread into another: this key is made for every event recorded.
+  return [e.source.component, e.source.host ?? '', o.kind ?? '', o.namespace ?? '', o.name ?? '', o.uid ?? '', o.apiVersion ?? ''].join(SEP);
 }
 
 /** Events that differ only by message fall in one aggregate group (EventAggregatorByReasonFunc). */
@@ -120,19 +125,19 @@ export class EventCorrelator {
 
   correlate(e: EventDraft): Correlation {
     const now = this.now();
-    const object = spamKey(e);
-    const record = this.objects.get(object) ?? { id: (this.nextObject++).toString(36), tokens: SPAM_BURST, at: now };
-    this.objects.set(object, record);
+    const record = this.objects.touch(spamKey(e), () => ({ id: (this.nextObject++).toString(36), tokens: SPAM_BURST, at: now }));
     const id = record.id;
     // Aggregation: past the threshold, the group's aggregate event stands in for this one.
     const aggKey = shortAggregateKey(id, e);
-    let group = this.groups.get(aggKey);
-    if (!group || now - group.last > AGGREGATE_INTERVAL_MS) group = { messages: e.message, last: now };
-    else if (typeof group.messages === 'string') {
-      if (group.messages !== e.message) group.messages = new Set([group.messages, e.message]);
-    } else group.messages.add(e.message);
-    group.last = now;
-    this.groups.set(aggKey, group);
+    let fresh = false;
+    let group = this.groups.touch(aggKey, () => ((fresh = true), { messages: e.message, last: now }));
+    if (!fresh) {
+      if (now - group.last > AGGREGATE_INTERVAL_MS) this.groups.replace(aggKey, (group = { messages: e.message, last: now }));
+      else if (typeof group.messages === 'string') {
+        if (group.messages !== e.message) group.messages = new Set([group.messages, e.message]);
+      } else group.messages.add(e.message);
+      group.last = now;
+    }
     let key = shortEventKey(id, e);
     let message = e.message;
     if (typeof group.messages !== 'string' && group.messages.size >= AGGREGATE_MAX_EVENTS) {
@@ -142,16 +147,14 @@ export class EventCorrelator {
       message = AGGREGATE_PREFIX + e.message;
     }
     // De-duplication: an occurrence seen before bumps the count of the event it made.
-    const last = this.seen.get(key);
-    const name = last?.name ?? this.newName(e.involvedObject.name ?? '', now);
-    const count = (last?.count ?? 0) + 1;
-    const first = last?.first ?? now;
     // Recorded before the filter decides, as upstream: a dropped repeat still counts.
-    this.seen.set(key, { count, first, name });
+    let made = false;
+    const seen = this.seen.touch(key, () => ((made = true), { count: 1, first: now, name: this.newName(e.involvedObject.name ?? '', now) }));
+    const repeat = !made;
+    if (repeat) seen.count++;
     if (!accept(record, now)) return { skip: true };
-    return { skip: false, patch: last !== undefined, name, message, count, first };
+    return { skip: false, patch: repeat, name: seen.name, message, count: seen.count, first: seen.first };
   }
-
 }
 
 /** One token from the source+object bucket, refilled at SPAM_QPS up to SPAM_BURST. */

