@@ -46,8 +46,13 @@ class SharedCache {
    * that look up thousands of objects per sync), and a namespace is listed without a scan.
    */
   readonly items = new Map<string, Map<string, Obj>>();
-  /** The informers started on this cache, in start order: they hear each change in that order. */
-  private readonly users: Informer[] = [];
+  /**
+   * The informers started on this cache, in start order: they hear each change in that order.
+   * Replaced, never changed in place, when one joins or leaves: a delivery walks the array it
+   * started with (a handler may stop its informer, or start one, midway) without copying it for
+   * every change.
+   */
+  private users: readonly Informer[] = [];
   private stopWatch: (() => void) | null = null;
   private stopped = false;
   synced = false;
@@ -62,15 +67,14 @@ class SharedCache {
 
   /** Adds a user; its handlers first hear every object already held as added, as client-go's late AddEventHandler. */
   join(user: Informer): Promise<void> {
-    this.users.push(user);
+    this.users = [...this.users, user];
     for (const bucket of this.items.values()) for (const o of bucket.values()) user.deliver('ADDED', undefined, o);
     this.started ??= this.relist();
     return this.started;
   }
 
   leave(user: Informer): void {
-    const i = this.users.indexOf(user);
-    if (i >= 0) this.users.splice(i, 1);
+    this.users = this.users.filter((u) => u !== user);
     if (this.users.length || this.stopped) return;
     this.stopped = true;
     this.stopWatch?.();
@@ -96,7 +100,7 @@ class SharedCache {
     for (const bucket of [...this.items.values()]) for (const obj of [...bucket.values()]) if (!seen.has(objectKey(obj))) this.apply('DELETED', obj);
     if (!this.synced) {
       this.synced = true;
-      for (const u of [...this.users]) u.markSynced();
+      for (const u of this.users) u.markSynced();
     }
     this.stopWatch = this.client.watch(
       this.resource,
@@ -124,9 +128,7 @@ class SharedCache {
       bucket.set(name, obj);
     }
     const users = this.users;
-    // A handler that stops its informer removes it from `users`: a copy only then.
-    if (users.length === 1) users[0]!.deliver(type, old, obj);
-    else for (const u of users.length ? [...users] : users) u.deliver(type, old, obj);
+    for (let i = 0; i < users.length; i++) users[i]!.deliver(type, old, obj);
   }
 }
 

@@ -107,12 +107,25 @@ export function endpointGroupFromSlice(slice: Obj): EndpointGroup | undefined {
   return { namespace: slice.metadata.namespace, service, addresses, ports: ports.length ? ports : [{ name: '', port: -1, protocol: '' }] };
 }
 
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function podRecord(pod: Obj): PodRecord | undefined {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return undefined;
   // A host-network pod's address is its node's: naming it after the pod would be wrong.
   if (pod.spec?.hostNetwork) return undefined;
-  const ips = [...new Set<string>([pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((p: Obj) => p?.ip)].filter((ip): ip is string => typeof ip === 'string' && isIPv4(ip)))];
+  // A loop, not sets and spreads: this runs at every change of every pod (the DNS verifies pod names).
+  const ips: string[] = [];
+  const add = (ip: unknown) => {
+    if (typeof ip === 'string' && isIPv4(ip) && !ips.includes(ip)) ips.push(ip);
+  };
+  add(pod.status?.podIP);
+  const listed = pod.status?.podIPs;
+  if (Array.isArray(listed)) for (const p of listed) add(p?.ip);
   if (!ips.length) return undefined;
   return { namespace: pod.metadata.namespace, name: pod.metadata.name, ips };
 }
@@ -192,7 +205,7 @@ export class ClusterIndex implements ClusterView {
     const rec = podRecord(pod);
     const old = this.pods.get(k);
     // Pods change often (status, annotations); only an address change matters here.
-    if (old && rec && old.ips.join() === rec.ips.join()) return;
+    if (old && rec && sameList(old.ips, rec.ips)) return;
     this.deletePod(pod);
     if (!rec) return;
     this.pods.set(k, rec);

@@ -1,5 +1,6 @@
 // Storage kinds: PersistentVolumeClaim, PersistentVolume (core/v1) and StorageClass (storage.k8s.io/v1).
 import type { Obj, Strategy } from '../resource.ts';
+import { nowTimestamp } from '../../util/timestamp.ts';
 import { forbidden, invalid, notSupported, required, tooLong } from '../field-errors.ts';
 import {
   type Errs,
@@ -17,14 +18,14 @@ import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/obje
 import { validateLabelSelector } from '../validation/selector.ts';
 import { compareQuantity, parseQuantity, quantityFormatError, quantityText, zeroQuantity } from '../validation/quantity.ts';
 import { keepOldSpec, keepOldStatus } from './generic.ts';
-import { cloneJson } from '../../util/json.ts';
 
 const accessModes = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const volumeModes = ['Block', 'Filesystem'];
 
 /** Time as upstream's metav1.Time serializes it: RFC 3339, whole seconds, UTC. */
+/** RFC 3339 to the second, as upstream's metav1.Time: the API server's own timestamp (made once per second). */
 export function nowRFC3339(now = Date.now()): string {
-  return new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return nowTimestamp(now);
 }
 
 function validateAccessModes(modes: unknown, path: string, requiredDetail: string): Errs {
@@ -78,13 +79,15 @@ export function validatePersistentVolumeClaim(pvc: Obj): Errs {
 
 export function validatePersistentVolumeClaimUpdate(pvc: Obj, old: Obj): Errs {
   const errs = [...validateObjectMetaUpdate(pvc.metadata, old.metadata), ...validatePersistentVolumeClaim(pvc)];
-  const newSpec = cloneJson(asObj(pvc.spec));
-  const oldSpec = cloneJson(asObj(old.spec));
+  // Shallow copies of the parts set aside below, not deep ones: every claim update (a binder's,
+  // a scheduler's annotation) compares the specs.
+  const newSpec: Obj = { ...asObj(pvc.spec) };
+  const oldSpec: Obj = { ...asObj(old.spec) };
   // The binder sets volumeName once.
   if (!oldSpec.volumeName) oldSpec.volumeName = newSpec.volumeName;
   // Expansion: requests.storage may change on bound claims; VolumeAttributesClass is not served.
   if (asObj(pvc.status).phase === 'Bound' && isObj(asObj(newSpec.resources).requests)) {
-    newSpec.resources.requests.storage = asObj(asObj(oldSpec.resources).requests).storage;
+    newSpec.resources = { ...newSpec.resources, requests: { ...newSpec.resources.requests, storage: asObj(asObj(oldSpec.resources).requests).storage } };
   }
   if (!deepEqual(newSpec, oldSpec)) {
     errs.push(forbidden('spec', `spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims\n${specDiff(oldSpec, newSpec)}`));

@@ -29,22 +29,32 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (typeof a !== typeof b) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => deepEqual(x, b[i]));
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
   }
   if (typeof a === 'object') {
     if (Array.isArray(b)) return false;
     const ao = a as Record<string, unknown>;
     const bo = b as Record<string, unknown>;
-    const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-    for (const k of keys) {
-      const av = ao[k];
-      const bv = bo[k];
-      if ((av === undefined || av === null) && (bv === undefined || bv === null)) continue;
-      if (!deepEqual(av, bv)) return false;
+    // The keys of both, without building their union: validation compares objects at every
+    // update (immutable fields, specs), and the sets and key arrays were its largest garbage.
+    for (const k in ao) {
+      if (!Object.hasOwn(ao, k)) continue;
+      if (!sameMember(ao[k], bo[k])) return false;
+    }
+    for (const k in bo) {
+      if (!Object.hasOwn(bo, k) || Object.hasOwn(ao, k)) continue;
+      if (!sameMember(undefined, bo[k])) return false;
     }
     return true;
   }
   return false;
+}
+
+/** Map members compare as deepEqual, except that null and absent are the same. */
+function sameMember(av: unknown, bv: unknown): boolean {
+  if ((av === undefined || av === null) && (bv === undefined || bv === null)) return true;
+  return deepEqual(av, bv);
 }
 
 function isEmptyish(v: unknown): boolean {
