@@ -699,7 +699,10 @@ async function main() {
         // What the cluster costs once nothing happens (leases, node status, agents' timers), all pods Running.
         await sleep(IDLE_AFTER_S * 1000);
         const idle = await idleCpuRates(b.cluster.proc.pid!, 15);
-        console.log(`  idle at ${LARGE} pods (15 s, ${IDLE_AFTER_S} s after all Ready): ${idle.total.toFixed(0)} CPU-ms/s, of which the main thread ${idle.main.toFixed(0)}`);
+        console.log(
+          `  idle at ${LARGE} pods (15 s, ${IDLE_AFTER_S} s after all Ready): ${idle.total.toFixed(0)} CPU-ms/s, of which the main thread ${idle.main.toFixed(0)}; ` +
+            `ordinal RSS ${mib(procStatus(b.cluster.proc.pid!, 'VmRSS'))} at the end (once quiet, ordinal compacts its heap after a burst: src/util/idle-compaction.ts, whose CPU this window includes)`,
+        );
       })) && ok;
     }
 

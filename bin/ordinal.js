@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16 --heap-growing-percent=100
+#!/usr/bin/env -S node --max-semi-space-size=16 --heap-growing-percent=100 --expose-gc
 // The project runs its TypeScript sources directly on Node 24 (type stripping), so there is no build step.
 // The V8 flags on the #! line are src/cli/node-flags.ts's (a unit test keeps the two the same).
 //

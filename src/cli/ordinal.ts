@@ -28,6 +28,7 @@ import { ETCD_FLAGS, ETCD_USAGE, parseEtcdFlags, type EtcdFlags } from './etcd-f
 import { NODE_LIFECYCLE_FLAGS, NODE_LIFECYCLE_USAGE, parseNodeLifecycleFlags, type NodeLifecycleFlags } from './node-lifecycle-flags.ts';
 import { LEADER_ELECT_FLAGS, LEADER_ELECT_USAGE, parseLeaderElectFlags, takeLeaderElectFlag, type LeaderElectFlags } from './leader-elect-flags.ts';
 import { markStartup, startupPhases } from '../util/startup-phases.ts';
+import { startIdleCompaction } from '../util/idle-compaction.ts';
 
 markStartup('modules');
 
@@ -81,6 +82,10 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
                    0 picks a free port)
   --no-dns         run no cluster DNS
+  --no-idle-compaction
+                   keep the heap as V8 leaves it after a burst of writes (by default, once the
+                   cluster is quiet, a collection of up to a second returns the free pages: at
+                   10,000 pods, RSS about 545 -> 435 MiB)
   --service-cluster-ip-range CIDR
                    where ClusterIPs come from, as kube-apiserver's flag (default ${DEFAULT_SERVICE_CIDR});
                    the kubernetes Service gets its first address and kube-dns its tenth
@@ -140,6 +145,7 @@ async function main(argv: string[]): Promise<void> {
       controllers: { type: 'string' },
       'dns-port': { type: 'string' },
       'no-dns': { type: 'boolean' },
+      'no-idle-compaction': { type: 'boolean' },
       'event-ttl': { type: 'string' },
       'tls-san': { type: 'string' },
       'cluster-cidr': { type: 'string' },
@@ -350,9 +356,11 @@ async function main(argv: string[]): Promise<void> {
   log('info', 'ordinal', 'API server ready', { url: api.url, dataDir, store: storeKind, startupMs: ms, startupCpuMs: Math.round((cpu.user + cpu.system) / 1000), phasesMs: startupPhases() });
   process.stdout.write(`Ordinal ${command === 'up' ? 'cluster' : 'API server'} is ready at ${api.url} (${ms} ms)\n`);
   process.stdout.write(`export KUBECONFIG=${kubeconfig}\n`);
+  const stopCompaction = values['no-idle-compaction'] ? () => {} : startIdleCompaction(() => store.currentRevision());
 
   onTermination(async (signal) => {
     log('info', 'ordinal', 'shutting down', { signal });
+    stopCompaction();
     for (const c of controllers) c.stop();
     // The node leaves its pods running (as a kubelet does); only its containerd stops.
     await nodeContainerd?.stop();
