@@ -15,5 +15,5 @@
 // threads 0.52 instead of 0.47). A growth of 50 % gave 503-566 MiB for ~7 % more CPU (shared machine).
 //
 // --expose-gc gives src/util/idle-compaction.ts the gc() it calls once the cluster goes quiet
-// after a burst: the garbage a scale-up leaves would otherwise stay until the heap doubles.
+// after a burst: the heap pages a scale-up leaves behind are otherwise kept for as long as it stays quiet.
 export const ORDINAL_NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=100', '--expose-gc'];
