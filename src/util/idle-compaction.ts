@@ -4,8 +4,8 @@
 // and the free space between survivors), and nothing returns them while the cluster stays quiet:
 // 10,000 pods left the process at 544-585 MiB RSS for minutes with 240 MiB live. V8's memory
 // reducer, which would compact and release them, never ran on the main thread (traced with
-// --trace-gc over 60 s idle: the heartbeats of 100 simulated nodes keep its allocation rate above
-// its "idle" threshold), and a plain full collection frees objects but keeps the pages (RSS 581
+// --trace-gc over 60 s idle; presumably the heartbeats of 100 simulated nodes keep its allocation
+// rate above its "idle" threshold), and a plain full collection frees objects but keeps the pages (RSS 581
 // -> 572 MiB). The collection that compacts and releases them (gc's 'last-resort' flavor, what
 // the inspector's collectGarbage does) took RSS to 431 MiB, at the price of a pause of the event
 // loop of about 0.9 s at 10,000 pods; hence only when quiet, only when worth it, at most once a
