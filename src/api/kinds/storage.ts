@@ -22,12 +22,6 @@ import { keepOldSpec, keepOldStatus } from './generic.ts';
 const accessModes = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const volumeModes = ['Block', 'Filesystem'];
 
-/** Time as upstream's metav1.Time serializes it: RFC 3339, whole seconds, UTC. */
-/** RFC 3339 to the second, as upstream's metav1.Time: the API server's own timestamp (made once per second). */
-export function nowRFC3339(now = Date.now()): string {
-  return nowTimestamp(now);
-}
-
 function validateAccessModes(modes: unknown, path: string, requiredDetail: string): Errs {
   const list = asArray(modes);
   const errs: Errs = [];
@@ -232,13 +226,13 @@ export function validatePersistentVolumeStatusUpdate(pv: Obj, old: Obj): Errs {
 export const persistentVolumeStrategy: Strategy = {
   default: defaultPersistentVolume,
   prepareForCreate(pv) {
-    pv.status = { phase: 'Pending', lastPhaseTransitionTime: nowRFC3339() };
+    pv.status = { phase: 'Pending', lastPhaseTransitionTime: nowTimestamp() };
   },
   prepareForUpdate: keepOldStatus,
   prepareForStatusUpdate(pv, old) {
     keepOldSpec(pv, old);
     const phase = asObj(pv.status).phase;
-    if (isObj(pv.status) && phase !== asObj(old.status).phase) pv.status.lastPhaseTransitionTime = nowRFC3339();
+    if (isObj(pv.status) && phase !== asObj(old.status).phase) pv.status.lastPhaseTransitionTime = nowTimestamp();
   },
   validate: validatePersistentVolume,
   validateUpdate: validatePersistentVolumeUpdate,

@@ -3,7 +3,7 @@
 import type { Obj, ResourceDef } from '../../api/resource.ts';
 import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/events.ts';
-import { nowRFC3339 } from '../../api/kinds/storage.ts';
+import { nowTimestamp } from '../../util/timestamp.ts';
 import { log } from '../../util/log.ts';
 import { EXPAND_CONTROLLER_COMPONENT, RESIZER_COMPONENT, planResize, type ResizeEvent } from './resize-plan.ts';
 
@@ -28,7 +28,7 @@ export class VolumeResizer {
    * the caller's caches), or nothing when there was nothing to do.
    */
   async step(claim: Obj, volume: Obj | undefined): Promise<{ claim?: Obj; volume?: Obj } | undefined> {
-    const step = planResize(claim, volume, nowRFC3339);
+    const step = planResize(claim, volume, nowTimestamp);
     switch (step.kind) {
       case 'none':
         return undefined;
