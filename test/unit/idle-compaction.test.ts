@@ -45,20 +45,19 @@ test('after a burst, the heap is compacted on the second quiet sample, and not a
   assert.ok(later.includes(true));
 });
 
-test('no compaction while writes go on, nor when the heap holds little beyond the live objects', () => {
-  const busy = newCompactionState(240 * MiB);
-  const clock = { t: 0, rev: 0 };
-  // A steady 400 writes a second with no burst before it is not quiet.
-  assert.deepEqual(run(busy, clock, Array.from({ length: 10 }, () => ({ rate: 400, physicalMiB: 400 }))).includes(true), false);
+/** Whether a fresh state with `liveMiB` live ever collects over `samples` samples of the same rate and heap. */
+function everCollects(liveMiB: number, samples: number, rate: number, physicalMiB: number): boolean {
+  const state = newCompactionState(liveMiB * MiB);
+  return run(state, { t: 0, rev: 0 }, Array.from({ length: samples }, () => ({ rate, physicalMiB }))).includes(true);
+}
 
-  const small = newCompactionState(240 * MiB);
-  const c2 = { t: 0, rev: 0 };
+test('no compaction while writes go on, nor when the heap holds little beyond the live objects', () => {
+  // A steady 400 writes a second with no burst before it is not quiet.
+  assert.equal(everCollects(240, 10, 400, 400), false);
   // Quiet, but the heap holds only 40 MiB beyond the live size (less than 64 MiB): not worth a pause.
-  assert.deepEqual(run(small, c2, Array.from({ length: 5 }, () => ({ rate: 10, physicalMiB: 280 }))).includes(true), false);
+  assert.equal(everCollects(240, 5, 10, 280), false);
   // 70 MiB beyond, but under a quarter of a large live heap (400 MiB): not worth it either.
-  const large = newCompactionState(400 * MiB);
-  const c3 = { t: 0, rev: 0 };
-  assert.deepEqual(run(large, c3, Array.from({ length: 5 }, () => ({ rate: 10, physicalMiB: 470 }))).includes(true), false);
+  assert.equal(everCollects(400, 5, 10, 470), false);
 });
 
 test('a cluster whose heartbeats pass 50 writes a second is quiet at a fiftieth of its burst', () => {
