@@ -2,7 +2,9 @@
 // volume provisioner and simulated node agents in one process), driven over HTTPS as the admin:
 //   1. Parallel set with one volumeClaimTemplate scaled 0 → 1,000 and, on a fresh cluster,
 //      0 → 10,000: pods/s from the scale request until a watch has seen the last pod Ready.
-//   2. OrderedReady 0 → 100: the step from pod i Ready to pod i+1 created, from watch arrival times.
+//   2. OrderedReady 0 → 100: the step from pod i Ready to pod i+1 created, from watch arrival times,
+//      and (SQLite store) split into the store's commits and the work between them, from the
+//      server's commit trace (src/storage/commit-trace.ts, bench/commit-chain.ts).
 //   3. Rolling update (new image) of the 1,000 pods with maxUnavailable 100.
 //   4. RSS of the ordinal process at 10,000 pods with their claims and volumes.
 //   5. A CPU profile (--cpu-prof) of the 0 → 1,000 case, summarised by self time.
@@ -15,8 +17,8 @@
 //        [--ordered 100] [--idle-after 0] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { createWriteStream, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { stopCluster, removeCluster, tempDir, type Cluster } from '../test/integration/harness.ts';
@@ -25,6 +27,7 @@ import { adminClient } from './admin-client.ts';
 import { rawSqlite } from './raw-sqlite.ts';
 import { rawEtcd } from './raw-etcd.ts';
 import { watchFanout } from './watch-fanout.ts';
+import { parseCommitTrace, stepParts, type StepParts } from './commit-chain.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 import { cpuMs, cpuMsByThread, procStatus, threadCpuDelta, threadCpuMs } from './proc.ts';
 import { awaitOutput } from '../test/support/ordinal-process.ts';
@@ -202,12 +205,12 @@ interface Bench {
 /** ORDINAL_BENCH_NODE_FLAGS (space-separated) adds node flags to every ordinal process, e.g. `--heap-prof --trace-gc`. */
 const EXTRA_NODE_FLAGS = (process.env.ORDINAL_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
-async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: string[] = []): Promise<Bench> {
+async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: string[] = [], env: Record<string, string> = {}): Promise<Bench> {
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
     [...ORDINAL_NODE_FLAGS, ...EXTRA_NODE_FLAGS, ...nodeFlags, join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn', ...env } },
   );
   let out = '';
   // Keep only the tail: warnings under load could otherwise grow without bound.
@@ -495,7 +498,7 @@ async function caseRolling(b: Bench, name: string, n: number, timeoutS: number) 
   }
 }
 
-async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean, timeoutS: number) {
+async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean, timeoutS: number, commitTrace?: string) {
   await createSet(b, name, 'OrderedReady', withClaim);
   const createdAt = new Map<number, number>();
   const readyAt = new Map<number, number>();
@@ -526,12 +529,31 @@ async function caseOrdered(b: Bench, name: string, n: number, withClaim: boolean
         `median ${ms(quantile(steps, 0.5))}, p90 ${ms(quantile(steps, 0.9))}, max ${ms(Math.max(...steps))}; ` +
         `pod created → Ready median ${ms(quantile(lives, 0.5))}; whole scale-up ${(total / 1000).toFixed(2)} s`,
     );
+    if (commitTrace) await printStepParts(commitTrace, name, n, withClaim);
     const cpu = cpuMs(pid) - cpu0;
     console.log(`  ordinal CPU for the whole scale-up: ${(cpu / 1000).toFixed(2)} s = ${(cpu / n).toFixed(2)} CPU-ms per pod`);
     printWrites(writesBetween(writes0, await storeWrites(b)), n, n / (total / 1000));
   } finally {
     stop();
   }
+}
+
+/** The step's medians split by the store's commits (bench/commit-chain.ts), from the server's commit trace. */
+async function printStepParts(file: string, name: string, n: number, withClaim: boolean) {
+  await sleep(200); // the server appends to the trace through a stream
+  const steps = stepParts(parseCommitTrace(readFileSync(file, 'utf8')), { namespace: NS, set: name, replicas: n, claimTemplate: withClaim ? 'www' : undefined });
+  if (!steps.length) {
+    console.log(`  step by the store's commits: no step found in the commit trace`);
+    return;
+  }
+  const med = (f: (s: StepParts) => number | undefined) => ms(quantile(steps.map((s) => f(s)!), 0.5) / 1000);
+  console.log(
+    `  step by the store's commits (medians of ${steps.length}; commit = sent to the writer thread → answered, the rest is the main thread): pod i's Ready committed → ` +
+      (withClaim
+        ? `claim i+1 sent ${med((s) => s.readyToFirst)}, claim commit ${med((s) => s.claimCommit)}, claim committed → pod i+1 sent ${med((s) => s.claimToPod)} (batches committed between: ${quantile(steps.map((s) => s.between!), 0.5)}), `
+        : `pod i+1 sent ${med((s) => s.readyToFirst)}, `) +
+      `pod commit ${med((s) => s.podCommit)}; Ready committed → pod i+1 committed ${med((s) => s.total)}`,
+  );
 }
 
 async function countVolumes(b: Bench) {
@@ -621,10 +643,10 @@ function summariseProfile(path: string, fromUs: number, toUs: number) {
 
 // ----------------------------------------------------------------------------- main
 
-async function run(label: string, nodes: number, body: (b: Bench) => Promise<void>, nodeFlags: string[] = []): Promise<boolean> {
+async function run(label: string, nodes: number, body: (b: Bench) => Promise<void>, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<boolean> {
   const etcd = currentStore === 'etcd' ? await startEtcd() : undefined;
   rawEtcdRate = etcd ? await rawEtcd(etcd.url, 300) : undefined;
-  const b = await startOrdinal(nodes, nodeFlags, etcd ? ['--store', 'etcd', '--etcd-servers', etcd.url] : []).catch(async (err) => {
+  const b = await startOrdinal(nodes, nodeFlags, etcd ? ['--store', 'etcd', '--etcd-servers', etcd.url] : [], env).catch(async (err) => {
     await etcd?.remove();
     throw err;
   });
@@ -670,11 +692,20 @@ async function main() {
     }
 
     if (CASES.has('ordered')) {
-      ok = (await run(`OrderedReady 0 → ${ORDERED}`, NODES, async (b) => {
-        console.log(`OrderedReady (${NODES} nodes): times are watch arrival times in the bench client (creationTimestamp has only second precision)`);
-        await caseOrdered(b, 'web', ORDERED, true, 120);
-        await caseOrdered(b, 'plain', ORDERED, false, 120);
-      })) && ok;
+      // The SQLite store records its commits (src/storage/commit-trace.ts), which split each step into commits and the rest.
+      const trace = currentStore === 'sqlite' ? join(tempDir('ordinal-bench-commits-'), 'commits.txt') : undefined;
+      ok = (await run(
+        `OrderedReady 0 → ${ORDERED}`,
+        NODES,
+        async (b) => {
+          console.log(`OrderedReady (${NODES} nodes): times are watch arrival times in the bench client (creationTimestamp has only second precision)`);
+          await caseOrdered(b, 'web', ORDERED, true, 120, trace);
+          await caseOrdered(b, 'plain', ORDERED, false, 120, trace);
+        },
+        [],
+        trace ? { ORDINAL_TRACE_COMMITS: trace } : {},
+      )) && ok;
+      if (trace) rmSync(dirname(trace), { recursive: true, force: true });
     }
 
     if (CASES.has('parallel10k')) {

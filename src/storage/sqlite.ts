@@ -15,6 +15,7 @@ import { type Decoded, type KV, type ListResult, type Store, type StoreEvent, St
 import { openDatabase, readIndex, SELECT_CHANGES, SELECT_CURRENT } from './sqlite-schema.ts';
 import { packRows, type PackedRows } from './sqlite-batch.ts';
 import { prefixEnd } from './key-range.ts';
+import { commitTrace, monotonicUs } from './commit-trace.ts';
 
 /** What the index knows of a key: its revisions, and its value until that is on disk. */
 interface Entry {
@@ -233,8 +234,10 @@ export class SqliteStore implements Store {
     // Previous values stay here: the writer logs the one in the file, which is the same value
     // (changes apply in revision order), and copying them to its thread cost as much as the rest.
     const events = batch.map((p) => p.event);
+    const sentUs = commitTrace ? monotonicUs() : 0;
     this.send({ rows: packRows(events) }).then(
       () => {
+        commitTrace?.committed(sentUs, events.map((e) => e.key));
         this.inFlight = null;
         this.committedRev = batch[batch.length - 1].event.rev;
         // The writes that gathered meanwhile leave now, before this batch's watchers run: the
