@@ -16,6 +16,7 @@
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
 //        [--ordered 100] [--idle-after 0] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
+// ORDINAL_BENCH_COMMIT_TRACE=<file> keeps the ordered case's commit trace in that file (replaced each run).
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -692,8 +693,12 @@ async function main() {
     }
 
     if (CASES.has('ordered')) {
-      // The SQLite store records its commits (src/storage/commit-trace.ts), which split each step into commits and the rest.
-      const trace = currentStore === 'sqlite' ? join(tempDir('ordinal-bench-commits-'), 'commits.txt') : undefined;
+      // The SQLite store records its commits (src/storage/commit-trace.ts), which split each step into
+      // commits and the rest. ORDINAL_BENCH_COMMIT_TRACE=<file> keeps the trace there (to set beside
+      // a CPU profile's samples, say), instead of in a temporary file.
+      const kept = process.env.ORDINAL_BENCH_COMMIT_TRACE;
+      const trace = currentStore === 'sqlite' ? (kept ?? join(tempDir('ordinal-bench-commits-'), 'commits.txt')) : undefined;
+      if (kept) rmSync(kept, { force: true }); // the server appends: a kept file holds this run only
       ok = (await run(
         `OrderedReady 0 → ${ORDERED}`,
         NODES,
@@ -705,7 +710,7 @@ async function main() {
         [],
         trace ? { ORDINAL_TRACE_COMMITS: trace } : {},
       )) && ok;
-      if (trace) rmSync(dirname(trace), { recursive: true, force: true });
+      if (trace && !kept) rmSync(dirname(trace), { recursive: true, force: true });
     }
 
     if (CASES.has('parallel10k')) {
