@@ -29,6 +29,7 @@ import { rawSqlite } from './raw-sqlite.ts';
 import { rawEtcd } from './raw-etcd.ts';
 import { watchFanout } from './watch-fanout.ts';
 import { parseCommitTrace, stepParts, type StepParts } from './commit-chain.ts';
+import { monotonicUs } from '../src/storage/commit-trace.ts';
 import { ETCD_BIN, startEtcd } from '../test/support/etcd.ts';
 import { cpuMs, cpuMsByThread, procStatus, threadCpuDelta, threadCpuMs } from './proc.ts';
 import { awaitOutput } from '../test/support/ordinal-process.ts';
@@ -87,8 +88,11 @@ const quantile = (xs: number[], q: number) => {
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-/** Monotonic µs, the clock V8's CPU profiles use for their timestamps (both are CLOCK_MONOTONIC on Linux). */
-const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+/**
+ * Monotonic µs: the clock of the server's commit trace, which the same function reads there, and
+ * the one V8's CPU profiles use for their timestamps (all CLOCK_MONOTONIC on Linux).
+ */
+const monoUs = monotonicUs;
 
 
 /** CPU ms per second of the process over `seconds` of idling (10 ms ticks: a few seconds are needed). */
