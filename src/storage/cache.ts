@@ -66,11 +66,12 @@ class RecentStrings<T> {
 
 /**
  * The cache hands a change to all its watchers back to back (and watch.ts shares the frame among
- * them), so a generation needs to outlast only the changes of a turn or two. The strings stay as long as their objects do
- * (weak keys), so after a burst both generations' worth stay in the heap. 1 MiB instead of 8 (and
- * 1 instead of 4 for stored forms below): live heap after full GC at 10,000 pods 227 MiB instead
- * of 234 (bench/memory.ts, two alternating runs); the 100-watcher fan-out and Parallel 0 -> 10,000
- * did not change (p50 168 / 151 ms against 169 / 187; 739 / 686 pods/s against 665 / 706).
+ * them), so a generation needs to outlast only the changes of a turn or two. The strings stay as
+ * long as their objects do (weak keys), so after a burst both generations' worth stay in the heap.
+ * 1 MiB instead of 8 (and 1 instead of 4 for stored forms below): live heap after full GC at
+ * 10,000 pods 227 MiB instead of 234 (bench/memory.ts, two alternating runs); the 100-watcher
+ * fan-out and Parallel 0 -> 10,000 did not change (p50 168 / 151 ms against 169 / 187; 739 / 686
+ * pods/s against 665 / 706).
  */
 const ENCODED_GENERATION_BYTES = 1024 * 1024;
 const encoded = new RecentStrings<string>(ENCODED_GENERATION_BYTES, (s) => s.length);

@@ -47,10 +47,8 @@ export function workerWithSemiSpace(url: URL | string, options: WorkerOptions, s
   }
   // 'online' comes once the thread runs JavaScript, so its isolate exists; a thread that fails
   // to start exits instead. (No 'error' listener: one would change what an unhandled error does.)
-  let done = false;
+  // Whichever comes first removes both, so the count drops once.
   const once = () => {
-    if (done) return;
-    done = true;
     w.off('online', once);
     w.off('exit', once);
     started();
