@@ -77,8 +77,11 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     if (!etcd) etcdOf.set(dataDir, (etcd = await startEtcd()));
     store.push('--store', 'etcd', '--etcd-servers', etcd.url);
   }
+  // In a process group of its own, which stopCluster signals whole: what the server starts
+  // (containerd, its shims) ends with it rather than outliving the test.
   const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...runtime, ...store, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
     env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn', ...opts.env },
   });
   let out = '';
@@ -107,7 +110,11 @@ export async function stopCluster(c: Cluster, signal: NodeJS.Signals = 'SIGTERM'
   if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
   await new Promise<void>((res) => {
     c.proc.once('exit', () => res());
-    c.proc.kill(signal);
+    try {
+      process.kill(-c.proc.pid!, signal);
+    } catch {
+      c.proc.kill(signal);
+    }
   });
 }
 
