@@ -1,16 +1,20 @@
-// The etcd client's calls (src/storage/etcd/rpc.ts) against stand-in gRPC servers (grpc-js) on
-// loopback: replies and status errors, and which failures are retried: reads on another attempt,
-// writes only when they certainly never reached a server.
+// The etcd client's calls (src/storage/etcd/rpc.ts, over unary-http2.ts) against stand-in gRPC
+// servers (grpc-js, and bare HTTP/2 ones) on loopback: replies and status errors, and which failures
+// are retried: reads on another attempt, writes only when they certainly never reached a server.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import grpc from '@grpc/grpc-js';
 import { createServer } from 'node:net';
+import http2 from 'node:http2';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { EtcdRpc, type EtcdRpcError } from '../../src/storage/etcd/rpc.ts';
 
 type Behaviour = 'ok' | 'unavailable' | 'compacted';
 const servers: grpc.Server[] = [];
 after(() => servers.forEach((s) => s.forceShutdown()));
 
+const execFileAsync = promisify(execFile);
 const raw = (b: Buffer) => b;
 const text = (b: Buffer) => b.toString();
 const bytes = (s: string) => Buffer.from(s);
@@ -74,4 +78,75 @@ test('a write that found no member up goes to the next member, once, and later c
   const none = new EtcdRpc({ servers: [`http://127.0.0.1:${deadPort}`] });
   await assert.rejects(none.call('/etcdserverpb.KV/Txn', bytes, text, 'w4', false), (err: EtcdRpcError) => err.code === grpc.status.UNAVAILABLE && !err.sent);
   none.close();
+});
+
+/**
+ * A bare HTTP/2 server standing in for a member, for what a gRPC server library does not let a
+ * test choose: a refused or reset stream, a non-gRPC answer, a slow answer.
+ */
+async function rawMember(answer: (stream: http2.ServerHttp2Stream, n: number) => void) {
+  let n = 0;
+  const server = http2.createServer();
+  server.on('stream', (stream) => {
+    n++;
+    const at = n;
+    // A stream this side closes with an error code reports it here too.
+    stream.on('error', () => {});
+    // Read the whole request first, as a member applies a request it has read.
+    stream.resume();
+    stream.on('end', () => answer(stream, at));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  rawServers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls: () => n };
+}
+const rawServers: http2.Http2Server[] = [];
+after(() => rawServers.forEach((s) => s.close()));
+
+const grpcReply = (stream: http2.ServerHttp2Stream, message: string) => {
+  const body = Buffer.from(message);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(body.length, 1);
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(Buffer.concat([prefix, body]));
+};
+
+test('a stream the member refused is sent again, even for a write; a stream reset after the member read it is not', async () => {
+  const refusedOnce = await rawMember((stream, n) => (n === 1 ? stream.close(http2.constants.NGHTTP2_REFUSED_STREAM) : grpcReply(stream, 'done')));
+  const rpc = new EtcdRpc({ servers: [refusedOnce.url] });
+  assert.equal(await rpc.call('/etcdserverpb.KV/Txn', bytes, text, 'w', false), 'done');
+  assert.equal(refusedOnce.calls(), 2);
+  rpc.close();
+
+  const reset = await rawMember((stream) => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+  const rpc2 = new EtcdRpc({ servers: [reset.url] });
+  await assert.rejects(rpc2.call('/etcdserverpb.KV/Txn', bytes, text, 'w', false), (err: EtcdRpcError) => err.code === grpc.status.UNAVAILABLE && err.sent);
+  assert.equal(reset.calls(), 1, 'a write that may have been applied is not sent again');
+  rpc2.close();
+});
+
+test("a status in a trailers-only answer is the call's error, its message percent-decoded; a non-gRPC answer is an error too", async () => {
+  const m = await rawMember((stream, n) => {
+    if (n === 1) stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '9', 'grpc-message': 'etcdserver: r%C3%A9sum%C3%A9 100%25' }, { endStream: true });
+    else stream.respond({ ':status': 503 }, { endStream: true });
+  });
+  const rpc = new EtcdRpc({ servers: [m.url] });
+  await assert.rejects(rpc.call('/etcdserverpb.KV/Txn', bytes, text, 'w', false), (err: EtcdRpcError) => err.code === 9 && err.message === 'etcdserver: résumé 100%');
+  await assert.rejects(rpc.call('/etcdserverpb.KV/Txn', bytes, text, 'w', false), (err: EtcdRpcError) => err.code === grpc.status.UNAVAILABLE && /HTTP 503/.test(err.message));
+  rpc.close();
+});
+
+test('a call under way keeps the process up; an idle connection does not', async () => {
+  const slow = await rawMember((stream) => setTimeout(() => grpcReply(stream, 'late'), 300));
+  // A child whose only work is the call: it must print the reply (not exit before it), then exit by
+  // itself although the client is never closed.
+  const script = `
+    const { EtcdRpc } = await import(${JSON.stringify(new URL('../../src/storage/etcd/rpc.ts', import.meta.url).href)});
+    const rpc = new EtcdRpc({ servers: [${JSON.stringify(slow.url)}] });
+    console.log(await rpc.call('/etcdserverpb.KV/Range', (s) => Buffer.from(s), (b) => b.toString(), 'q', true));`;
+  const started = Date.now();
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
+  assert.equal(stdout.trim(), 'late');
+  assert.ok(Date.now() - started < 8_000, 'the child exited once idle');
 });

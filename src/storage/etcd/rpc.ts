@@ -1,13 +1,15 @@
-// etcd's services over @grpc/grpc-js, one channel per member for the life of the client, each call
-// made straight on it (no retry policy, circuit breaker or host shuffle around every call, as the
-// etcd3 package adds: several times the CPU of the call itself at the store's rates). Calls go to
-// the member that last answered and move to the next only when one fails as unavailable.
+// etcd's services, one connection per member for the life of the client: unary calls (the
+// store's reads and writes) straight over node:http2 (unary-http2.ts), the Watch stream over
+// @grpc/grpc-js. No retry policy, circuit breaker or host shuffle wraps a call, as the etcd3
+// package adds (several times the CPU of the call itself at the store's rates). Calls go to the
+// member that last answered and move to the next only when one fails as unavailable.
 // Retries follow etcd's own client (clientv3): reads are repeated on another member, writes only
-// when they never left this process (no connection to send them on; a stream the server refused
-// is retried by grpc-js itself), so that a write is applied at most once: a transaction repeated
-// after it was applied would fail its own comparison.
+// when they never left this process (no connection to send them on, or a stream the member
+// refused), so that a write is applied at most once: a transaction repeated after it was applied
+// would fail its own comparison.
 import { readFileSync } from 'node:fs';
 import grpc from '@grpc/grpc-js';
+import { type MemberTls, UnaryCallError, UnaryHttp2Member } from './unary-http2.ts';
 
 export interface EtcdConnection {
   /** kube-apiserver's --etcd-servers: http://host:port or https://host:port. */
@@ -33,26 +35,24 @@ export class EtcdRpcError extends Error {
   }
 }
 
-/**
- * Whether a failed call certainly never reached etcd: grpc-js had no connection to send it on, or
- * the member refused the stream (grpc-js retries a refused stream once by itself; this is the second).
- */
-export function neverSent(err: { code?: number; details?: string; message?: string }): boolean {
-  return err.code === grpc.status.UNAVAILABLE && /No connection established|Stream refused by server/.test(err.details ?? err.message ?? '');
-}
-
 /** Whether another member may answer where this one failed. */
 const memberUnavailable = (err: { code?: number }) => err.code === grpc.status.UNAVAILABLE;
 
-export function channelCredentials(o: EtcdConnection): grpc.ChannelCredentials {
+/** The TLS of --etcd-cafile, --etcd-certfile and --etcd-keyfile (and of https:// members), or undefined for cleartext. */
+export function memberTls(o: EtcdConnection): MemberTls | undefined {
   const secure = o.servers.filter((s) => s.startsWith('https:')).length;
   if (secure && secure < o.servers.length) throw new Error('--etcd-servers mixes https and http members');
   if (o.caFile || o.certFile || o.keyFile) {
     if (!o.caFile) throw new Error('--etcd-cafile is required with --etcd-certfile and --etcd-keyfile');
     // A CA given for plain http:// members means TLS all the same, as etcd's clients take it.
-    return grpc.credentials.createSsl(readFileSync(o.caFile), o.keyFile ? readFileSync(o.keyFile) : null, o.certFile ? readFileSync(o.certFile) : null);
+    return { ca: readFileSync(o.caFile), cert: o.certFile ? readFileSync(o.certFile) : undefined, key: o.keyFile ? readFileSync(o.keyFile) : undefined };
   }
-  return secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+  return secure ? {} : undefined;
+}
+
+function channelCredentials(tls: MemberTls | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
 }
 
 /** A bidirectional stream (etcd's Watch): send a request; cancel ends it from this side. */
@@ -62,35 +62,33 @@ export interface BidiStream<Req> {
 }
 
 export class EtcdRpc {
+  /** Each member's Watch streams (grpc-js). */
   private readonly members: grpc.Client[];
+  /** Each member's unary calls. */
+  private readonly unary: UnaryHttp2Member[];
   /** The member calls go to until one fails as unavailable. */
   private pinned = 0;
   private closed = false;
 
   constructor(o: EtcdConnection) {
     if (!o.servers.length) throw new Error('no etcd servers given');
-    const creds = channelCredentials(o);
+    const tls = memberTls(o);
+    const creds = channelCredentials(tls);
     // channelz (gRPC's introspection service) counts and traces every call; nothing here reads it.
     const options = { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES, 'grpc.enable_channelz': 0 };
-    this.members = o.servers.map((s) => new grpc.Client(s.replace(/^https?:\/\//, ''), creds, options));
+    const addresses = o.servers.map((s) => s.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
+    this.members = addresses.map((a) => new grpc.Client(a, creds, options));
+    this.unary = addresses.map((a) => new UnaryHttp2Member(a, tls, MAX_MESSAGE_BYTES));
   }
 
-  private once<Req, Res>(member: number, method: string, encode: (r: Req) => Buffer, decode: (b: Buffer) => Res, request: Req): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      // grpc-js captures the caller's stack with a new Error on every call, to append to a failed
-      // call's error; this client reports etcd's message instead, and at the store's rates that
-      // capture is a tenth of the driver's CPU. It is skipped for the synchronous start of the call.
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 0;
-      try {
-        this.members[member].makeUnaryRequest(method, encode, decode, request, (err: grpc.ServiceError | null, res?: Res) => {
-          if (err) reject(err);
-          else resolve(res as Res);
-        });
-      } finally {
-        Error.stackTraceLimit = limit;
-      }
-    });
+  private async once<Req, Res>(member: number, method: string, encode: (r: Req) => Buffer, decode: (b: Buffer) => Res, request: Req): Promise<Res> {
+    const reply = await this.unary[member].call(method, encode(request));
+    try {
+      return decode(reply);
+    } catch (err) {
+      // As grpc-js reports a reply its deserializer refused.
+      throw new UnaryCallError(grpc.status.INTERNAL, `cannot decode the reply to ${method}: ${(err as Error).message}`, true);
+    }
   }
 
   /**
@@ -105,12 +103,10 @@ export class EtcdRpc {
       try {
         return await this.once(member, method, encode, decode, request);
       } catch (e) {
-        const err = e as grpc.ServiceError;
-        if (memberUnavailable(err)) this.unpin(member);
-        const unsent = neverSent(err);
-        if (attempt >= attempts || !(repeatable ? memberUnavailable(err) : unsent)) {
-          throw new EtcdRpcError(err.code ?? grpc.status.UNKNOWN, err.details || err.message, !unsent);
-        }
+        // Anything but a call's failure (an encoder's error) is not etcd's to retry.
+        if (!(e instanceof UnaryCallError)) throw e;
+        if (memberUnavailable(e)) this.unpin(member);
+        if (attempt >= attempts || !(repeatable ? memberUnavailable(e) : !e.sent)) throw new EtcdRpcError(e.code, e.message, e.sent);
       }
     }
   }
@@ -154,5 +150,6 @@ export class EtcdRpc {
   close(): void {
     this.closed = true;
     for (const m of this.members) m.close();
+    for (const u of this.unary) u.close();
   }
 }
