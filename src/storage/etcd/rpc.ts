@@ -9,7 +9,7 @@
 // would fail its own comparison.
 import { readFileSync } from 'node:fs';
 import grpc from '@grpc/grpc-js';
-import { type MemberTls, UnaryCallError, UnaryHttp2Member } from './unary-http2.ts';
+import { type MemberTls, GrpcCallError, UnaryHttp2Member } from './unary-http2.ts';
 
 export interface EtcdConnection {
   /** kube-apiserver's --etcd-servers: http://host:port or https://host:port. */
@@ -23,23 +23,14 @@ export interface EtcdConnection {
 /** Messages of up to this size are accepted from etcd (watch replies carry many objects at once). */
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
-/** A failed call: gRPC's status code and etcd's message (e.g. 'etcdserver: mvcc: required revision has been compacted'). */
-export class EtcdRpcError extends Error {
-  readonly code: number;
-  /** Whether the request may have reached etcd. */
-  readonly sent: boolean;
-  constructor(code: number, message: string, sent: boolean) {
-    super(message);
-    this.code = code;
-    this.sent = sent;
-  }
-}
+/** A failed call: gRPC's status code, etcd's message (e.g. 'etcdserver: mvcc: required revision has been compacted') and whether the request may have reached etcd. */
+export { GrpcCallError as EtcdRpcError };
 
 /** Whether another member may answer where this one failed. */
 const memberUnavailable = (err: { code?: number }) => err.code === grpc.status.UNAVAILABLE;
 
 /** The TLS of --etcd-cafile, --etcd-certfile and --etcd-keyfile (and of https:// members), or undefined for cleartext. */
-export function memberTls(o: EtcdConnection): MemberTls | undefined {
+function memberTls(o: EtcdConnection): MemberTls | undefined {
   const secure = o.servers.filter((s) => s.startsWith('https:')).length;
   if (secure && secure < o.servers.length) throw new Error('--etcd-servers mixes https and http members');
   if (o.caFile || o.certFile || o.keyFile) {
@@ -87,7 +78,7 @@ export class EtcdRpc {
       return decode(reply);
     } catch (err) {
       // As grpc-js reports a reply its deserializer refused.
-      throw new UnaryCallError(grpc.status.INTERNAL, `cannot decode the reply to ${method}: ${(err as Error).message}`, true);
+      throw new GrpcCallError(grpc.status.INTERNAL, `cannot decode the reply to ${method}: ${(err as Error).message}`, true);
     }
   }
 
@@ -98,15 +89,15 @@ export class EtcdRpc {
   async call<Req, Res>(method: string, encode: (r: Req) => Buffer, decode: (b: Buffer) => Res, request: Req, repeatable: boolean): Promise<Res> {
     const attempts = Math.max(3, this.members.length + 1);
     for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw new EtcdRpcError(grpc.status.CANCELLED, 'the etcd client is closed', false);
+      if (this.closed) throw new GrpcCallError(grpc.status.CANCELLED, 'the etcd client is closed', false);
       const member = this.pinned;
       try {
         return await this.once(member, method, encode, decode, request);
       } catch (e) {
         // Anything but a call's failure (an encoder's error) is not etcd's to retry.
-        if (!(e instanceof UnaryCallError)) throw e;
+        if (!(e instanceof GrpcCallError)) throw e;
         if (memberUnavailable(e)) this.unpin(member);
-        if (attempt >= attempts || !(repeatable ? memberUnavailable(e) : !e.sent)) throw new EtcdRpcError(e.code, e.message, e.sent);
+        if (attempt >= attempts || !(repeatable ? memberUnavailable(e) : !e.sent)) throw e;
       }
     }
   }
@@ -121,7 +112,7 @@ export class EtcdRpc {
    * when the stream ends for any reason but cancel (the member is then unpinned).
    */
   bidi<Req, Res>(method: string, encode: (r: Req) => Buffer, decode: (b: Buffer) => Res, onMessage: (m: Res) => void, onEnd: (err: Error) => void): BidiStream<Req> {
-    if (this.closed) throw new EtcdRpcError(grpc.status.CANCELLED, 'the etcd client is closed', false);
+    if (this.closed) throw new GrpcCallError(grpc.status.CANCELLED, 'the etcd client is closed', false);
     const member = this.pinned;
     const s = this.members[member].makeBidiStreamRequest(method, encode, decode);
     let ended = false;
@@ -135,7 +126,7 @@ export class EtcdRpc {
       if (!ended) onMessage(m);
     });
     s.on('error', (err: Error) => end(err));
-    s.on('end', () => end(new EtcdRpcError(grpc.status.UNAVAILABLE, `the ${method} stream ended`, true)));
+    s.on('end', () => end(new GrpcCallError(grpc.status.UNAVAILABLE, `the ${method} stream ended`, true)));
     return {
       send: (m) => {
         if (!ended) s.write(m);

@@ -9,8 +9,8 @@ import http2 from 'node:http2';
 /** gRPC's status codes, as far as this client names them. */
 export const GrpcStatus = { OK: 0, CANCELLED: 1, UNKNOWN: 2, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;
 
-/** A unary call that failed: gRPC's status code, its message, and whether the request may have reached the member. */
-export class UnaryCallError extends Error {
+/** A gRPC call that failed: its status code, its message, and whether the request may have reached the member. */
+export class GrpcCallError extends Error {
   readonly code: number;
   readonly sent: boolean;
   constructor(code: number, message: string, sent: boolean) {
@@ -57,10 +57,10 @@ function statusOf(h: http2.IncomingHttpHeaders): { code: number; message: string
 
 /** The one message of a unary answer's body (5-byte prefix: compressed flag, big-endian length). */
 function unframe(body: Buffer): Buffer {
-  if (body.length < 5) throw new UnaryCallError(GrpcStatus.INTERNAL, `a reply of ${body.length} bytes carries no message`, true);
-  if (body[0] !== 0) throw new UnaryCallError(GrpcStatus.INTERNAL, 'the member sent a compressed reply, which was not asked for', true);
+  if (body.length < 5) throw new GrpcCallError(GrpcStatus.INTERNAL, `a reply of ${body.length} bytes carries no message`, true);
+  if (body[0] !== 0) throw new GrpcCallError(GrpcStatus.INTERNAL, 'the member sent a compressed reply, which was not asked for', true);
   const len = body.readUInt32BE(1);
-  if (body.length !== 5 + len) throw new UnaryCallError(GrpcStatus.INTERNAL, `a reply's frame says ${len} bytes but ${body.length - 5} came`, true);
+  if (body.length !== 5 + len) throw new GrpcCallError(GrpcStatus.INTERNAL, `a reply's frame says ${len} bytes but ${body.length - 5} came`, true);
   return body.subarray(5);
 }
 
@@ -106,7 +106,7 @@ export class UnaryHttp2Member {
 
   /** One unary call: `message` (encoded) to `path` (e.g. /etcdserverpb.KV/Txn); resolves with the encoded reply. */
   call(path: string, message: Buffer): Promise<Buffer> {
-    if (this.closed) return Promise.reject(new UnaryCallError(GrpcStatus.CANCELLED, 'the etcd client is closed', false));
+    if (this.closed) return Promise.reject(new GrpcCallError(GrpcStatus.CANCELLED, 'the etcd client is closed', false));
     const session = this.sessionFor();
     return new Promise<Buffer>((resolve, reject) => {
       let stream: http2.ClientHttp2Stream;
@@ -115,7 +115,7 @@ export class UnaryHttp2Member {
       } catch (err) {
         // The session was already going away: nothing was sent.
         if (this.session === session) this.session = undefined;
-        reject(new UnaryCallError(GrpcStatus.UNAVAILABLE, `No connection established: ${(err as Error).message}`, false));
+        reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, `No connection established: ${(err as Error).message}`, false));
         return;
       }
       // The process need not stay up for an idle connection, only for calls under way.
@@ -159,9 +159,9 @@ export class UnaryHttp2Member {
       stream.on('close', () => {
         // This call's session, and a newer one made while it ran.
         if (--this.active === 0) for (const s of [session, this.session]) if (s && !s.destroyed) s.unref();
-        if (tooLarge) return reject(new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `a reply of more than ${this.maxReplyBytes} bytes is over the limit`, true));
+        if (tooLarge) return reject(new GrpcCallError(GrpcStatus.RESOURCE_EXHAUSTED, `a reply of more than ${this.maxReplyBytes} bytes is over the limit`, true));
         if (status !== undefined) {
-          if (status.code !== GrpcStatus.OK) return reject(new UnaryCallError(status.code, status.message, true));
+          if (status.code !== GrpcStatus.OK) return reject(new GrpcCallError(status.code, status.message, true));
           try {
             resolve(unframe(more ? Buffer.concat(more) : (first ?? Buffer.alloc(0))));
           } catch (err) {
@@ -172,23 +172,23 @@ export class UnaryHttp2Member {
         if (httpStatus !== 0 && httpStatus !== 200) {
           // Not a gRPC answer at all (a proxy's, say): gRPC maps these to UNKNOWN or UNAVAILABLE.
           const code = httpStatus === 502 || httpStatus === 503 || httpStatus === 504 ? GrpcStatus.UNAVAILABLE : GrpcStatus.UNKNOWN;
-          return reject(new UnaryCallError(code, `the member answered HTTP ${httpStatus}`, true));
+          return reject(new GrpcCallError(code, `the member answered HTTP ${httpStatus}`, true));
         }
         const rst = stream.rstCode;
         if (rst === http2.constants.NGHTTP2_REFUSED_STREAM) {
-          return reject(new UnaryCallError(GrpcStatus.UNAVAILABLE, 'Stream refused by server', false));
+          return reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, 'Stream refused by server', false));
         }
         if (!everConnected.has(session)) {
-          return reject(new UnaryCallError(GrpcStatus.UNAVAILABLE, `No connection established${streamError ? `: ${streamError.message}` : ''}`, false));
+          return reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, `No connection established${streamError ? `: ${streamError.message}` : ''}`, false));
         }
         if (rst === http2.constants.NGHTTP2_CANCEL && this.closed) {
-          return reject(new UnaryCallError(GrpcStatus.CANCELLED, 'the etcd client is closed', true));
+          return reject(new GrpcCallError(GrpcStatus.CANCELLED, 'the etcd client is closed', true));
         }
         if (rst === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM) {
-          return reject(new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, 'the member asked to slow down (ENHANCE_YOUR_CALM)', true));
+          return reject(new GrpcCallError(GrpcStatus.RESOURCE_EXHAUSTED, 'the member asked to slow down (ENHANCE_YOUR_CALM)', true));
         }
         // The connection went away or the stream was reset after the request may have left.
-        reject(new UnaryCallError(GrpcStatus.UNAVAILABLE, `the call ended without a status${streamError ? `: ${streamError.message}` : rst ? ` (HTTP/2 error ${rst})` : ''}`, true));
+        reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, `the call ended without a status${streamError ? `: ${streamError.message}` : rst ? ` (HTTP/2 error ${rst})` : ''}`, true));
       });
     });
   }
