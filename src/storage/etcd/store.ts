@@ -169,9 +169,13 @@ export class EtcdStore implements Store {
     const k = this.layout.toEtcd(key);
     const done = this.expect(key, value, decoded);
     try {
+      // The key's create revision comes from a keys-only read after the put, in the same
+      // transaction, rather than from the put's previous value: etcd then neither reads nor sends
+      // that value back. Measured on one etcd, 32 updates of 2.5 KB in flight: 157-164 against
+      // 167-175 etcd CPU-µs per update.
       const res = await this.txn({
         compare: [{ key: k, target: Target.Mod, result: Result.Equal, value: expectedModRev }],
-        success: [{ put: { key: k, value, prevKv: true } }],
+        success: [{ put: { key: k, value } }, { range: { key: k, keysOnly: true } }],
         failure: [{ range: { key: k, keysOnly: true } }],
       });
       if (!res.succeeded) {
@@ -180,9 +184,9 @@ export class EtcdStore implements Store {
         if (!(r && 'range' in r && r.range.kvs.length)) throw new StoreError('notfound', `key ${key} not found`);
         throw new StoreError('conflict', `key ${key} was modified`);
       }
-      const r = res.responses[0];
-      const prev = r && 'put' in r ? r.put.prevKv : undefined;
-      return { key, value, createRev: prev ? prev.createRev : res.revision, modRev: res.revision };
+      const r = res.responses[1];
+      const now = r && 'range' in r ? r.range.kvs[0] : undefined;
+      return { key, value, createRev: now ? now.createRev : res.revision, modRev: res.revision };
     } catch (err) {
       done();
       throw err;
