@@ -77,8 +77,9 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     if (!etcd) etcdOf.set(dataDir, (etcd = await startEtcd()));
     store.push('--store', 'etcd', '--etcd-servers', etcd.url);
   }
-  // In a process group of its own, which stopCluster signals whole: what the server starts
-  // (containerd, its shims) ends with it rather than outliving the test.
+  // In a process group of its own, which stopCluster signals whole, as the other test helpers run
+  // theirs: whatever the server starts in its group ends with it. (The containerd it may start has
+  // a group of its own, which the server stops itself.)
   const proc = spawn(process.execPath, [join(root, 'src/cli/main.ts'), command, '--data-dir', dataDir, '--port', '0', ...dns, ...runtime, ...store, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
