@@ -72,8 +72,8 @@ export class EtcdRpc {
     this.unary = addresses.map((a) => new UnaryHttp2Member(a, tls, MAX_MESSAGE_BYTES));
   }
 
-  private async once<Req, Res>(member: number, method: string, encode: (r: Req) => Buffer, decode: (b: Buffer) => Res, request: Req): Promise<Res> {
-    const reply = await this.unary[member].call(method, encode(request));
+  private async once<Res>(member: number, method: string, message: Buffer, decode: (b: Buffer) => Res): Promise<Res> {
+    const reply = await this.unary[member].call(method, message);
     try {
       return decode(reply);
     } catch (err) {
@@ -88,13 +88,14 @@ export class EtcdRpc {
    */
   async call<Req, Res>(method: string, encode: (r: Req) => Buffer, decode: (b: Buffer) => Res, request: Req, repeatable: boolean): Promise<Res> {
     const attempts = Math.max(3, this.members.length + 1);
+    // Encoded once for all attempts; an encoder's error is the caller's, never retried.
+    const message = encode(request);
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new GrpcCallError(grpc.status.CANCELLED, 'the etcd client is closed', false);
       const member = this.pinned;
       try {
-        return await this.once(member, method, encode, decode, request);
+        return await this.once(member, method, message, decode);
       } catch (e) {
-        // Anything but a call's failure (an encoder's error) is not etcd's to retry.
         if (!(e instanceof GrpcCallError)) throw e;
         if (memberUnavailable(e)) this.unpin(member);
         if (attempt >= attempts || !(repeatable ? memberUnavailable(e) : !e.sent)) throw e;

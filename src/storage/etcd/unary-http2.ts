@@ -181,9 +181,6 @@ export class UnaryHttp2Member {
         if (!everConnected.has(session)) {
           return reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, `No connection established${streamError ? `: ${streamError.message}` : ''}`, false));
         }
-        if (rst === http2.constants.NGHTTP2_CANCEL && this.closed) {
-          return reject(new GrpcCallError(GrpcStatus.CANCELLED, 'the etcd client is closed', true));
-        }
         if (rst === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM) {
           return reject(new GrpcCallError(GrpcStatus.RESOURCE_EXHAUSTED, 'the member asked to slow down (ENHANCE_YOUR_CALM)', true));
         }
