@@ -13,7 +13,7 @@
 // shared machine) and the store writes per pod with the ceiling they leave at SQLite's raw rate.
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
 //   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
-//        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--small 1000] [--large 10000]
+//        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--sim-stop-delay 200] [--small 1000] [--large 10000]
 //        [--ordered 100] [--idle-after 0] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
 // ORDINAL_BENCH_COMMIT_TRACE=<file> keeps the ordered case's commit trace in that file (replaced each run).
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     'large-nodes': { type: 'string' },
     'sim-start-delay': { type: 'string' },
+    'sim-stop-delay': { type: 'string' },
     small: { type: 'string' },
     large: { type: 'string' },
     ordered: { type: 'string' },
@@ -65,6 +66,8 @@ const NODES = Number(values.nodes ?? 10);
 // 10,000 pods need at least 91 nodes at the agent's default capacity of 110 pods a node.
 const LARGE_NODES = Number(values['large-nodes'] ?? 100);
 const DELAY = Number(values['sim-start-delay'] ?? 0);
+/** Passed on only when given, so that checkouts from before the flag can still be measured (ORDINAL_BENCH_TARGET). */
+const STOP_DELAY = values['sim-stop-delay'];
 const SMALL = Number(values.small ?? 1000);
 const LARGE = Number(values.large ?? 10_000);
 const ORDERED = Number(values.ordered ?? 100);
@@ -214,7 +217,7 @@ async function startOrdinal(nodes: number, nodeFlags: string[] = [], storeArgs: 
   const dataDir = tempDir('ordinal-bench-sts-');
   const proc = spawn(
     process.execPath,
-    [...ORDINAL_NODE_FLAGS, ...EXTRA_NODE_FLAGS, ...nodeFlags, join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), '--runtime', 'sim', ...storeArgs],
+    [...ORDINAL_NODE_FLAGS, ...EXTRA_NODE_FLAGS, ...nodeFlags, join(target, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes), '--sim-start-delay', String(DELAY), ...(STOP_DELAY === undefined ? [] : ['--sim-stop-delay', STOP_DELAY]), '--runtime', 'sim', ...storeArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORDINAL_LOG_LEVEL: 'warn', ...env } },
   );
   let out = '';
@@ -334,7 +337,7 @@ interface ScaleResult {
 /** Median and p90 (ms) of the stage latencies of objects that went through both ends of a stage. */
 function stageSummary(
   pods: Map<string, { created: number; scheduled?: number; running?: number; ready?: number }>,
-  claims: Map<string, { created: number; bound?: number }>,
+  claims: Map<string, { created: number; selected?: number; bound?: number }>,
 ): string {
   const stat = (xs: number[]) => {
     if (xs.length === 0) return 'n/a';
@@ -353,7 +356,8 @@ function stageSummary(
   };
   const p = [...pods.values()];
   return (
-    `stages, median / p90 ms: claim created → Bound ${span(claims.values(), (c) => c.created, (c) => c.bound)}; ` +
+    `stages, median / p90 ms: claim created → Bound ${span(claims.values(), (c) => c.created, (c) => c.bound)} ` +
+    `(created → node selected ${span(claims.values(), (c) => c.created, (c) => c.selected)}, node selected → Bound ${span(claims.values(), (c) => c.selected, (c) => c.bound)}); ` +
     `pod created → scheduled ${span(p, (x) => x.created, (x) => x.scheduled)}, scheduled → Running ${span(p, (x) => x.scheduled, (x) => x.running)}, ` +
     `Running → Ready seen ${span(p, (x) => x.running, (x) => x.ready)}`
   );
@@ -371,7 +375,7 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
   const marks: Record<number, number> = {};
   // Watch arrival times (µs) per pod and claim, to tell which stage of the pipeline the time goes to.
   const podTimes = new Map<string, { created: number; scheduled?: number; running?: number; ready?: number }>();
-  const claimTimes = new Map<string, { created: number; bound?: number }>();
+  const claimTimes = new Map<string, { created: number; selected?: number; bound?: number }>();
   let done: () => void = () => {};
   const allReady = new Promise<void>((r) => (done = r));
   const stop = await b.watch(`/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3D${name}`, (type, pod, t) => {
@@ -402,6 +406,8 @@ async function parallelScale(b: Bench, name: string, n: number, timeoutS: number
     claims.add(claim.metadata.name);
     let times = claimTimes.get(claim.metadata.name);
     if (!times) claimTimes.set(claim.metadata.name, (times = { created: t }));
+    // The scheduler's choice for a WaitForFirstConsumer claim, which the volume controller then provisions on.
+    if (claim.metadata.annotations?.['volume.kubernetes.io/selected-node']) times.selected ??= t;
     if (claim.status?.phase === 'Bound') {
       bound.add(claim.metadata.name);
       times.bound ??= t;
@@ -495,7 +501,7 @@ async function caseRolling(b: Bench, name: string, n: number, timeoutS: number) 
     await withDeadline(`rolling update of ${n}`, timeoutS, () => `${goodCount} pods updated and Ready, ${deleted} old pods deleted`, () => finished);
     const seconds = (monoUs() - t0) / 1e6;
     console.log(
-      `Rolling update of ${n} pods (new image, maxUnavailable ${MAX_UNAVAILABLE}, default 30 s grace, sim stop delay 200 ms): ` +
+      `Rolling update of ${n} pods (new image, maxUnavailable ${MAX_UNAVAILABLE}, default 30 s grace, sim stop delay ${STOP_DELAY ?? 200} ms): ` +
         `${seconds.toFixed(2)} s to all updated and Ready = ${(n / seconds).toFixed(0)} pods/s (${deleted} old pods deleted)`,
     );
   } finally {

@@ -52,6 +52,7 @@ Options:
   --data-dir DIR         where the node keeps its credentials and state (default ~/.ordinal-agent)
   --kubelet-port PORT    the node's own HTTPS API, for exec, logs and the node proxy (default 10250)
   --sim-start-delay MS   how long a simulated pod shows ContainerCreating (default 500)
+  --sim-stop-delay MS    how long a simulated container takes to stop, at most its grace period (default 200)
   --labels K=V,...       extra node labels
   --cluster-cidr CIDR    the cluster's pod range (default 10.244.0.0/16): addresses in it that belong
                          to no node are dropped here rather than sent out by the default route
@@ -82,6 +83,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       'data-dir': { type: 'string' },
       'kubelet-port': { type: 'string' },
       'sim-start-delay': { type: 'string' },
+      'sim-stop-delay': { type: 'string' },
       labels: { type: 'string' },
       'cluster-cidr': { type: 'string' },
       'service-cluster-ip-range': { type: 'string' },
@@ -109,6 +111,8 @@ export async function runAgent(argv: string[]): Promise<void> {
   if (!Number.isInteger(kubeletPort) || kubeletPort < 0 || kubeletPort > 65535) fail(`invalid --kubelet-port ${values['kubelet-port']}`);
   const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
   if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}`);
+  const simStopDelayMs = Number(values['sim-stop-delay'] ?? 200);
+  if (!Number.isFinite(simStopDelayMs) || simStopDelayMs < 0) fail(`invalid --sim-stop-delay ${values['sim-stop-delay']}`);
   let statusEveryMs = 10_000;
   try {
     if (values['node-status-update-frequency'] !== undefined) statusEveryMs = parseGoDuration(values['node-status-update-frequency']);
@@ -181,7 +185,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     containerd = await ContainerdRuntime.connect({ socket: nodeContainerd.socket, dataDir, client, bridgeName: values.bridge, dnsServer: serviceNetwork.dnsIP, serviceCIDR: serviceNetwork.cidr, clusterCIDR });
     runtime = containerd;
   } else {
-    runtime = new SimRuntime({ startDelayMs: simStartDelayMs });
+    runtime = new SimRuntime({ startDelayMs: simStartDelayMs, stopDelayMs: simStopDelayMs });
   }
   log('info', 'agent', `pods run on the ${runtimeChoice.runtime} runtime: ${runtimeChoice.why}`, { node: nodeName });
   const stops: (() => void | Promise<void>)[] = [() => nodeContainerd?.stop()];

@@ -52,6 +52,8 @@ export interface ClusterOptions {
   nodes: number;
   /** How long a simulated pod shows ContainerCreating before it runs. */
   simStartDelayMs: number;
+  /** How long a simulated container takes to stop when asked (at most its grace period); the runtime's default if absent. */
+  simStopDelayMs?: number;
   /** Which controllers run, as kube-controller-manager's --controllers: '*' all, 'name' on, '-name' off. */
   controllers: string[];
   /** Cluster DNS on 127.0.0.1: a port (0 picks a free one), or undefined for no DNS. */
@@ -216,7 +218,7 @@ export async function startComponents(client: Client, opts: ClusterOptions, clie
         (nodeName, i) =>
           new NodeAgent(as(nodeUser(nodeName)), {
             nodeName,
-            runtime: new SimRuntime({ startDelayMs: opts.simStartDelayMs }),
+            runtime: new SimRuntime({ startDelayMs: opts.simStartDelayMs, stopDelayMs: opts.simStopDelayMs }),
             podCIDR: `10.244.${i + 1}.0/24`,
             internalIP: `192.0.2.${i + 1}`,
           }),

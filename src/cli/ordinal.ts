@@ -79,6 +79,9 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
                    node: a control plane for nodes that join with ordinal agent)
   --sim-start-delay MS
                    how long a simulated pod shows ContainerCreating before it runs (default 500)
+  --sim-stop-delay MS
+                   how long a simulated container takes to stop when asked, at most its grace
+                   period (default 200)
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
                    0 picks a free port)
   --no-dns         run no cluster DNS
@@ -142,6 +145,7 @@ async function main(argv: string[]): Promise<void> {
       bridge: { type: 'string' },
       nodes: { type: 'string' },
       'sim-start-delay': { type: 'string' },
+      'sim-stop-delay': { type: 'string' },
       controllers: { type: 'string' },
       'dns-port': { type: 'string' },
       'no-dns': { type: 'boolean' },
@@ -212,6 +216,8 @@ async function main(argv: string[]): Promise<void> {
   if (dnsPort !== undefined && (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535)) fail(`invalid --dns-port ${values['dns-port']}`);
   const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
   if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}: milliseconds, 0 or more`);
+  const simStopDelayMs = Number(values['sim-stop-delay'] ?? 200);
+  if (!Number.isFinite(simStopDelayMs) || simStopDelayMs < 0) fail(`invalid --sim-stop-delay ${values['sim-stop-delay']}: milliseconds, 0 or more`);
   let eventTtlMs = DEFAULT_EVENT_TTL_MS;
   if (values['event-ttl'] !== undefined) {
     try {
@@ -319,6 +325,7 @@ async function main(argv: string[]): Promise<void> {
           dataDir,
           nodes,
           simStartDelayMs,
+          simStopDelayMs,
           controllers: controllerList,
           dnsPort,
           dnsPortIsDefault: values['dns-port'] === undefined,
