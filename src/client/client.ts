@@ -5,7 +5,7 @@
 import type { Obj, RequestUser, ResourceDef } from '../api/resource.ts';
 import { requireResource } from '../apiserver/request.ts';
 import type { ResourceStore, DeleteOptions } from '../apiserver/resource-store.ts';
-import { makeFilter, watchTrigger } from '../apiserver/filter.ts';
+import { indexedLookup, makeFilter, watchTrigger } from '../apiserver/filter.ts';
 import { bucketFor } from '../apiserver/resource-store.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { eventForSelection } from '../apiserver/watch.ts';
@@ -88,7 +88,10 @@ export class InProcessClient implements Client {
   async list(r: ResourceDef, opts: ListOptions = {}): Promise<{ items: Obj[]; resourceVersion: string }> {
     this.authorize('list', r, opts.namespace, nameFromSelector(opts.fieldSelector), '', opts);
     const filter = makeFilter(r, opts.labelSelector, opts.fieldSelector);
-    const items = this.rs.list(r, opts.namespace).map((c) => c.obj).filter(filter);
+    // A node's agent lists its own pods (spec.nodeName=<node>): the index has them, where a scan
+    // would judge every pod in the cluster, once per node (10,000 pods, 100 nodes: 1,000,000 at a restart).
+    const candidates = indexedLookup(this.rs, r, opts.namespace, opts.fieldSelector) ?? this.rs.list(r, opts.namespace);
+    const items = candidates.map((c) => c.obj).filter(filter);
     return { items, resourceVersion: String(this.rs.cache.revision()) };
   }
 
