@@ -98,23 +98,32 @@ export class SqliteStore implements Store {
   }
 
   async list(prefix: string): Promise<ListResult> {
+    const kvs: KV[] = [];
+    const rev = this.scan(prefix, (kv) => kvs.push(kv));
+    kvs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { kvs, rev };
+  }
+
+  scan(prefix: string, each: (kv: KV) => void): number {
     // Committed values come from one range scan of the file's index (which may be a few thousand
-    // changes behind); the index in memory says which keys exist now and at which revisions.
-    const committed = new Map<string, string>();
+    // changes behind); the index in memory says which keys exist now and at which revisions, and
+    // the keys the scan did not give (changed since) are read from the log one by one.
+    const seen = new Set<string>();
     const rows = prefix ? this.reader.prepare(`${SELECT_CURRENT} WHERE k.key >= ? AND k.key < ?`).iterate(prefix, prefixEnd(prefix)) : this.reader.prepare(SELECT_CURRENT).iterate();
     for (const row of rows) {
       const r = row as { key: string; value: string; mod_rev: number };
       const e = this.data.get(r.key);
-      if (e && e.value === undefined && e.modRev === r.mod_rev) committed.set(r.key, r.value);
+      if (e && e.value === undefined && e.modRev === r.mod_rev) {
+        seen.add(r.key);
+        each({ key: r.key, value: r.value, createRev: e.createRev, modRev: e.modRev });
+      }
     }
-    const kvs: KV[] = [];
     for (const [key, e] of this.data) {
-      if (!key.startsWith(prefix)) continue;
-      const value = e.value ?? committed.get(key) ?? this.readValue(e.modRev);
-      if (value !== undefined) kvs.push({ key, value, createRev: e.createRev, modRev: e.modRev });
+      if (seen.has(key) || !key.startsWith(prefix)) continue;
+      const value = e.value ?? this.readValue(e.modRev);
+      if (value !== undefined) each({ key, value, createRev: e.createRev, modRev: e.modRev });
     }
-    kvs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { kvs, rev: this.rev };
+    return this.rev;
   }
 
   /**

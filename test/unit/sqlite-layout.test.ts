@@ -158,6 +158,11 @@ test('sqlite store: the file index is brought up to date in bulk, and a restart 
     const listed = (await again.list('/registry/')).kvs;
     assert.equal(listed.length, n - 1);
     assert.equal(listed.some((kv) => kv.key === KEY('k0') || kv.key === KEY('late')), false);
+    // scan (how the watch cache loads) hands over the same, the changed keys' new values included.
+    const scanned: { key: string; value: string; createRev: number; modRev: number }[] = [];
+    assert.equal(again.scan('/registry/', (kv) => scanned.push(kv)), n + 5);
+    assert.deepEqual(scanned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), listed);
+    assert.equal(scanned.find((kv) => kv.key === KEY('k1'))?.value, cm('k1', '2'));
     assert.deepEqual(await again.get(KEY('k1')), { key: KEY('k1'), value: cm('k1', '2'), createRev: 2, modRev: n + 2 });
     assert.deepEqual(await again.get(KEY(`k${n - 1}`)), { key: KEY(`k${n - 1}`), value: cm(`k${n - 1}`, '2'), createRev: n, modRev: n + 5 });
     assert.equal(again.currentRevision(), n + 5);
