@@ -449,7 +449,7 @@ export class WatchCache {
       if (!FREEZE) internStrings(obj);
       this.put(kv.key, obj, kv.modRev, false);
     };
-    if (this.store.scan) rev = this.store.scan('/registry/', load);
+    if (this.store.scan) rev = await this.store.scan('/registry/', load);
     else {
       const listed = await this.store.list('/registry/');
       for (const kv of listed.kvs) load(kv);

@@ -63,13 +63,13 @@ export interface Store {
   get(key: string): Promise<KV | undefined>;
   list(prefix: string): Promise<ListResult>;
   /**
-   * Optional, synchronous: what list(prefix) gives, handed over one key at a time and in no
-   * particular order, so that the caller can let each value go once it has used it; returns the
-   * revision they are at. The watch cache loads through it at start: holding every value until
-   * the last was read kept them all alive past young-generation collections, to be copied and
-   * then collected as old garbage.
+   * Optional: what list(prefix) gives, handed over one key at a time and in no particular order,
+   * so that the caller can let each value go once it has used it; gives the revision they are at
+   * (SQLite synchronously, etcd once its last page is read). The watch cache loads through it at
+   * start: holding every value until the last was read kept them all alive past young-generation
+   * collections, to be copied and then collected as old garbage.
    */
-  scan?(prefix: string, each: (kv: KV) => void): number;
+  scan?(prefix: string, each: (kv: KV) => void): number | Promise<number>;
   /** Fails with 'conflict' unless the key's modRev equals expectedModRev, 'notfound' if absent. */
   update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV>;
   /** Fails with 'conflict' if expectedModRev is given and differs. Resolves with the deleted kv and the delete revision. */

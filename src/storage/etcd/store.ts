@@ -129,9 +129,17 @@ export class EtcdStore implements Store {
 
   /** A consistent snapshot of everything under the prefix, read in pages at one revision. */
   async list(prefix: string): Promise<ListResult> {
+    const kvs: KV[] = [];
+    const rev = await this.scan(prefix, (kv) => kvs.push(kv));
+    // Keys sort as Ordinal's, not etcd's: the two layouts order resources differently.
+    kvs.sort((a, b2) => (a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0));
+    return { kvs, rev };
+  }
+
+  /** list's snapshot handed over as each page arrives, in etcd's key order; resolves with its revision. */
+  async scan(prefix: string, each: (kv: KV) => void): Promise<number> {
     const etcdPrefix = this.layout.toEtcd(prefix);
     const end = prefixEnd(etcdPrefix);
-    const kvs: KV[] = [];
     let from: string | Buffer = etcdPrefix;
     let rev = 0;
     for (;;) {
@@ -139,14 +147,12 @@ export class EtcdStore implements Store {
       if (!rev) rev = res.revision;
       for (const kv of res.kvs) {
         const key = this.layout.fromEtcd(kv.key);
-        if (key !== undefined && key.startsWith(prefix)) kvs.push(toKV(key, kv));
+        if (key !== undefined && key.startsWith(prefix)) each(toKV(key, kv));
       }
       if (!res.more || !res.kvs.length) break;
       from = Buffer.concat([res.lastKey ?? Buffer.from(res.kvs[res.kvs.length - 1].key), Buffer.from([0])]);
     }
-    // Keys sort as Ordinal's, not etcd's: the two layouts order resources differently.
-    kvs.sort((a, b2) => (a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0));
-    return { kvs, rev };
+    return rev;
   }
 
   async create(key: string, value: string, decoded?: Decoded): Promise<KV> {
