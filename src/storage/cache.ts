@@ -441,9 +441,11 @@ export class WatchCache {
 
   async start(): Promise<void> {
     let rev: number;
+    // The store hands values over one at a time (scan), so each dies as soon as it is decoded.
     // What a start loads is current, not a burst's passing versions: interned at once (see
-    // intern), so that the copies JSON.parse made of its strings die young instead of being
-    // promoted first. At 10,000 pods: RSS after a restart about 400 MiB instead of 515-546.
+    // intern), so that the copies JSON.parse made of its strings die young as well, instead of
+    // being promoted first. Together, at 10,000 pods: RSS after a restart about 400 MiB instead of
+    // 515-546.
     const load = (kv: KV) => {
       const obj = decode(kv.value, kv.modRev);
       if (!FREEZE) internStrings(obj);
