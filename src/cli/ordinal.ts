@@ -81,7 +81,8 @@ ${ETCD_USAGE}  --runtime KIND   how pods run (up only): containerd (real contain
                    how long a simulated pod shows ContainerCreating before it runs (default 500)
   --sim-stop-delay MS
                    how long a simulated container takes to stop when asked, at most its grace
-                   period (default 200)
+                   period (default 200; below about 20, kubectl 1.32 can wait forever deleting a
+                   StatefulSet's pod, see the README)
   --dns-port PORT  cluster DNS (cluster.local) on 127.0.0.1 (up only; default 53 as root, else 10053;
                    0 picks a free port)
   --no-dns         run no cluster DNS
