@@ -3,7 +3,7 @@
 // bootstrap token, obtain the node's own client certificate through a CertificateSigningRequest,
 // then register the node and run the pods bound to it. Later starts reuse the saved certificate
 // (no token needed), and the certificate is renewed before it expires.
-import { parseArgs } from 'node:util';
+import { parseFlags } from './parse-flags.ts';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -68,7 +68,7 @@ Options:
 `;
 
 export async function runAgent(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     allowPositionals: false,
     options: {
@@ -91,7 +91,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       'node-lease-duration-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }, fail);
   if (values.help) {
     process.stdout.write(USAGE);
     process.exit(0);

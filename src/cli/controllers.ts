@@ -4,7 +4,7 @@
 // only the holder of each Lease works. A copy that can no longer renew its lease stops (and fences)
 // that term's controllers and campaigns again, rather than exiting as kube-controller-manager does:
 // Ordinal runs without a supervisor to start a fresh process.
-import { parseArgs } from 'node:util';
+import { parseFlags } from './parse-flags.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HttpClient, type Credentials } from '../client/http-client.ts';
@@ -54,7 +54,7 @@ export async function runControllers(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: rest,
     allowPositionals: false,
     options: {
@@ -68,7 +68,7 @@ export async function runControllers(argv: string[]): Promise<void> {
       ...NODE_LIFECYCLE_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }, fail);
   if (values.help) {
     process.stdout.write(USAGE);
     process.exit(0);

@@ -1,5 +1,5 @@
 // The `ordinal` command: `up` starts the whole cluster, `server` the API server alone.
-import { parseArgs } from 'node:util';
+import { parseFlags } from './parse-flags.ts';
 import { AUDIT_FLAGS, auditOptions } from './audit-flags.ts';
 import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -132,7 +132,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -165,7 +165,7 @@ async function main(argv: string[]): Promise<void> {
       ...AUDIT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }, fail);
   const command = positionals[0];
   if (command === 'images') {
     const { imagesCommand, IMAGES_USAGE } = await import('./images.ts');

@@ -1,6 +1,9 @@
-// --sim-stop-delay: how long a simulated container takes to stop once its pod is deleted (at most
-// the pod's grace period), seen through the real kubectl; and a bad value refused before anything
-// starts. The default (200 ms) would delete the pod below in well under a second.
+// Flags of `ordinal up` and `ordinal agent`, seen as users see them:
+//   - --sim-stop-delay: how long a simulated container takes to stop once its pod is deleted (at
+//     most its grace period), through the real kubectl; the default (200 ms) would delete the pod
+//     below in well under a second;
+//   - a value that is not milliseconds, and a flag parseArgs cannot read, refused in one line with
+//     exit code 2 before anything starts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -36,5 +39,20 @@ test('ordinal up and ordinal agent refuse a --sim-stop-delay that is not millise
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 2, `${command}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`^${prefix}: invalid --sim-stop-delay soon`, 'm'));
+  }
+});
+
+test('ordinal up, agent and controllers report a flag they cannot read in one line, with exit code 2', () => {
+  for (const [args, prefix, message] of [
+    [['up', '--bogus'], 'ordinal', "Unknown option '--bogus'"],
+    [['up', '--nodes', '-1'], 'ordinal', "Option '--nodes' argument is ambiguous"],
+    [['agent', '--server', 'https://127.0.0.1:9', '--bogus'], 'ordinal agent', "Unknown option '--bogus'"],
+    [['controllers', '--bogus'], 'ordinal controllers', "Unknown option '--bogus'"],
+  ] as const) {
+    const r = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), ...args], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.startsWith(`${prefix}: ${message}`), r.stderr);
+    // Node's TypeError would come with its stack.
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
   }
 });
