@@ -3,7 +3,7 @@
 // bootstrap token, obtain the node's own client certificate through a CertificateSigningRequest,
 // then register the node and run the pods bound to it. Later starts reuse the saved certificate
 // (no token needed), and the certificate is renewed before it expires.
-import { parseFlags } from './parse-flags.ts';
+import { millisecondsFlag, parseFlags } from './parse-flags.ts';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -109,10 +109,8 @@ export async function runAgent(argv: string[]): Promise<void> {
   if (values['node-ip'] !== undefined && !isIP(values['node-ip'])) fail(`invalid --node-ip ${values['node-ip']}`);
   const kubeletPort = Number(values['kubelet-port'] ?? 10250);
   if (!Number.isInteger(kubeletPort) || kubeletPort < 0 || kubeletPort > 65535) fail(`invalid --kubelet-port ${values['kubelet-port']}`);
-  const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
-  if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}`);
-  const simStopDelayMs = Number(values['sim-stop-delay'] ?? 200);
-  if (!Number.isFinite(simStopDelayMs) || simStopDelayMs < 0) fail(`invalid --sim-stop-delay ${values['sim-stop-delay']}`);
+  const simStartDelayMs = millisecondsFlag(values['sim-start-delay'], 500) ?? fail(`invalid --sim-start-delay ${values['sim-start-delay']}`);
+  const simStopDelayMs = millisecondsFlag(values['sim-stop-delay'], 200) ?? fail(`invalid --sim-stop-delay ${values['sim-stop-delay']}`);
   let statusEveryMs = 10_000;
   try {
     if (values['node-status-update-frequency'] !== undefined) statusEveryMs = parseGoDuration(values['node-status-update-frequency']);

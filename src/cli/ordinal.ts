@@ -1,5 +1,5 @@
 // The `ordinal` command: `up` starts the whole cluster, `server` the API server alone.
-import { parseFlags } from './parse-flags.ts';
+import { millisecondsFlag, parseFlags } from './parse-flags.ts';
 import { AUDIT_FLAGS, auditOptions } from './audit-flags.ts';
 import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -215,10 +215,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const dnsPort = values['no-dns'] ? undefined : Number(values['dns-port'] ?? defaultDnsPort());
   if (dnsPort !== undefined && (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535)) fail(`invalid --dns-port ${values['dns-port']}`);
-  const simStartDelayMs = Number(values['sim-start-delay'] ?? 500);
-  if (!Number.isFinite(simStartDelayMs) || simStartDelayMs < 0) fail(`invalid --sim-start-delay ${values['sim-start-delay']}: milliseconds, 0 or more`);
-  const simStopDelayMs = Number(values['sim-stop-delay'] ?? 200);
-  if (!Number.isFinite(simStopDelayMs) || simStopDelayMs < 0) fail(`invalid --sim-stop-delay ${values['sim-stop-delay']}: milliseconds, 0 or more`);
+  const simStartDelayMs = millisecondsFlag(values['sim-start-delay'], 500) ?? fail(`invalid --sim-start-delay ${values['sim-start-delay']}: milliseconds, 0 or more`);
+  const simStopDelayMs = millisecondsFlag(values['sim-stop-delay'], 200) ?? fail(`invalid --sim-stop-delay ${values['sim-stop-delay']}: milliseconds, 0 or more`);
   let eventTtlMs = DEFAULT_EVENT_TTL_MS;
   if (values['event-ttl'] !== undefined) {
     try {
