@@ -9,10 +9,12 @@
 //   4. RSS of the ordinal process at 10,000 pods with their claims and volumes.
 //   5. A CPU profile (--cpu-prof) of the 0 → 1,000 case, summarised by self time.
 //   6. (fanout) 100 watchers of all pods while 1,000 pods are created (bench/watch-fanout.ts).
+//   7. (scaledown) the 1,000 pods (after the rolling update, when that runs too) and, in the
+//      10,000 case, the 10,000 scaled to 0: pods/s until a watch has seen every pod deleted.
 // Each case prints the CPU the ordinal process used (CPU-ms per pod: steadier than wall time on a
 // shared machine) and the store writes per pod with the ceiling they leave at SQLite's raw rate.
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
-//   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile]
+//   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile,fanout,scaledown]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--sim-stop-delay 200] [--small 1000] [--large 10000]
 //        [--ordered 100] [--idle-after 0] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
@@ -474,6 +476,45 @@ function printScale(r: ScaleResult, nodes: number) {
   console.log(`  ordinal RSS when all Ready: ${mib(r.rssReady)} (peak VmHWM ${mib(r.hwm)})`);
 }
 
+/**
+ * Scales a Parallel set of n pods (all Running) to 0 and waits until a watch has seen every pod
+ * DELETED: the controller marks each pod, its node stops the containers (the sim's stop delay) and
+ * deletes it. The claims stay, as upstream's default retention policy (Retain) keeps them.
+ */
+async function caseScaleDown(b: Bench, name: string, n: number, timeoutS: number) {
+  let gone = 0;
+  let marked = 0;
+  let done: () => void = () => {};
+  const allGone = new Promise<void>((r) => (done = r));
+  const seenMarked = new Set<string>();
+  const stop = await b.watch(`/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3D${name}`, (type, pod) => {
+    if (type === 'DELETED') {
+      if (++gone === n) done();
+    } else if (pod.metadata.deletionTimestamp && !seenMarked.has(pod.metadata.name)) {
+      seenMarked.add(pod.metadata.name);
+      marked++;
+    }
+  });
+  const pid = b.cluster.proc.pid!;
+  try {
+    const writes0 = await storeWrites(b);
+    const cpu0 = cpuMs(pid);
+    const main0 = threadCpuMs(pid);
+    const t0 = await scale(b, name, 0);
+    await withDeadline(`Parallel ${n} → 0`, timeoutS, () => `${marked} pods marked for deletion, ${gone} deleted`, () => allGone);
+    const seconds = (monoUs() - t0) / 1e6;
+    const cpu = cpuMs(pid) - cpu0;
+    const mainCpu = threadCpuMs(pid) - main0;
+    console.log(
+      `Parallel ${n} → 0 (default 30 s grace, sim stop delay ${STOP_DELAY ?? 200} ms): ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(0)} pods/s to all deleted; ` +
+        `ordinal CPU ${(cpu / 1000).toFixed(2)} s = ${(cpu / n).toFixed(2)} CPU-ms per pod (main thread ${(mainCpu / n).toFixed(2)})`,
+    );
+    printWrites(writesBetween(writes0, await storeWrites(b)), n, n / seconds);
+  } finally {
+    stop();
+  }
+}
+
 async function caseRolling(b: Bench, name: string, n: number, timeoutS: number) {
   // Per pod name: whether its current pod runs the new image and is Ready.
   const good = new Map<string, boolean>();
@@ -696,12 +737,13 @@ async function main() {
     currentStore = store;
     if (STORES.length > 1) console.log(`\n## store: ${store}${store === 'etcd' ? ` (Debian's ${ETCD_BIN}, one member, data in ${os.tmpdir()}, fsync on)` : ''}`);
 
-    if (CASES.has('parallel1k') || CASES.has('rolling')) {
+    if (CASES.has('parallel1k') || CASES.has('rolling') || CASES.has('scaledown')) {
       ok = (await run(`Parallel 0 → ${SMALL}`, NODES, async (b) => {
         const r = await parallelScale(b, 'web', SMALL, 120);
         printScale(r, NODES);
         byStore.push({ store: currentStore, nodes: NODES, r });
         if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
+        if (CASES.has('scaledown')) await caseScaleDown(b, 'web', SMALL, 120);
       })) && ok;
     }
 
@@ -752,6 +794,7 @@ async function main() {
           `  idle at ${LARGE} pods (15 s, ${IDLE_AFTER_S} s after all Ready): ${idle.total.toFixed(0)} CPU-ms/s, of which the main thread ${idle.main.toFixed(0)}; ` +
             `ordinal RSS ${mib(procStatus(b.cluster.proc.pid!, 'VmRSS'))} at the end (once quiet, ordinal compacts its heap after a burst: src/util/idle-compaction.ts, whose CPU this window includes)`,
         );
+        if (CASES.has('scaledown')) await caseScaleDown(b, 'web', LARGE, LARGE_TIMEOUT_S);
       })) && ok;
     }
 
