@@ -24,7 +24,8 @@ export function adminClient(url: string, dataDir: string, opts: { maxSockets: nu
   const sendOnce = (method: string, path: string, body: unknown, contentType: string) =>
     new Promise<any>((res, rej) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) } }, (r) => {
+      // With a length: Node sends the body of a DELETE neither chunked nor with one of its own.
+      const req = https.request({ host: u.hostname, port: u.port, method, path, agent, headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) } : {}) } }, (r) => {
         const chunks: Buffer[] = [];
         r.on('data', (d: Buffer) => chunks.push(d));
         r.on('end', () => {

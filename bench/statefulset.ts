@@ -11,10 +11,12 @@
 //   6. (fanout) 100 watchers of all pods while 1,000 pods are created (bench/watch-fanout.ts).
 //   7. (scaledown) the 1,000 pods (after the rolling update, when that runs too) and, in the
 //      10,000 case, the 10,000 scaled to 0: pods/s until a watch has seen every pod deleted.
+//   8. (cascade) on a cluster of its own, 1,000 pods created, then their set deleted as kubectl
+//      does (the garbage collector deletes the pods): the same figures.
 // Each case prints the CPU the ordinal process used (CPU-ms per pod: steadier than wall time on a
 // shared machine) and the store writes per pod with the ceiling they leave at SQLite's raw rate.
 // Prints figures with their conditions. Each case has a deadline and aborts with a message.
-//   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile,fanout,scaledown]
+//   node bench/statefulset.ts [--cases parallel1k,rolling,parallel10k,ordered,profile,fanout,scaledown,cascade]
 //        [--nodes 10] [--large-nodes 100] [--sim-start-delay 0] [--sim-stop-delay 200] [--small 1000] [--large 10000]
 //        [--ordered 100] [--idle-after 0] [--large-timeout 240] [--profile-timeout 180] [--watchers 100] [--fanout-pods 1000]
 // (`--cases profile --small 10000 --nodes 100` profiles the large case instead.)
@@ -477,11 +479,13 @@ function printScale(r: ScaleResult, nodes: number) {
 }
 
 /**
- * Scales a Parallel set of n pods (all Running) to 0 and waits until a watch has seen every pod
- * DELETED: the controller marks each pod, its node stops the containers (the sim's stop delay) and
+ * Removes the n pods (all Running) of a Parallel set and waits until a watch has seen every pod
+ * DELETED: by scaling the set to 0 (`kubectl scale --replicas=0`), or by deleting the set as
+ * `kubectl delete statefulset` does (background propagation: the garbage collector deletes the
+ * pods). Either way each pod is marked, its node stops the containers (the sim's stop delay) and
  * deletes it. The claims stay, as upstream's default retention policy (Retain) keeps them.
  */
-async function caseScaleDown(b: Bench, name: string, n: number, timeoutS: number) {
+async function caseRemoval(b: Bench, name: string, n: number, how: 'scale' | 'delete', timeoutS: number) {
   let gone = 0;
   let marked = 0;
   let done: () => void = () => {};
@@ -496,17 +500,20 @@ async function caseScaleDown(b: Bench, name: string, n: number, timeoutS: number
     }
   });
   const pid = b.cluster.proc.pid!;
+  const what = how === 'scale' ? `Parallel ${n} → 0 (scaled)` : `Parallel set of ${n} deleted (background cascade)`;
   try {
     const writes0 = await storeWrites(b);
     const cpu0 = cpuMs(pid);
     const main0 = threadCpuMs(pid);
-    const t0 = await scale(b, name, 0);
-    await withDeadline(`Parallel ${n} → 0`, timeoutS, () => `${marked} pods marked for deletion, ${gone} deleted`, () => allGone);
+    const t0 = monoUs();
+    if (how === 'scale') await scale(b, name, 0);
+    else await b.send('DELETE', `/apis/apps/v1/namespaces/${NS}/statefulsets/${name}`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+    await withDeadline(what, timeoutS, () => `${marked} pods marked for deletion, ${gone} deleted`, () => allGone);
     const seconds = (monoUs() - t0) / 1e6;
     const cpu = cpuMs(pid) - cpu0;
     const mainCpu = threadCpuMs(pid) - main0;
     console.log(
-      `Parallel ${n} → 0 (default 30 s grace, sim stop delay ${STOP_DELAY ?? 200} ms): ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(0)} pods/s to all deleted; ` +
+      `${what}, default 30 s grace, sim stop delay ${STOP_DELAY ?? 200} ms: ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(0)} pods/s to all deleted; ` +
         `ordinal CPU ${(cpu / 1000).toFixed(2)} s = ${(cpu / n).toFixed(2)} CPU-ms per pod (main thread ${(mainCpu / n).toFixed(2)})`,
     );
     printWrites(writesBetween(writes0, await storeWrites(b)), n, n / seconds);
@@ -743,7 +750,14 @@ async function main() {
         printScale(r, NODES);
         byStore.push({ store: currentStore, nodes: NODES, r });
         if (CASES.has('rolling')) await caseRolling(b, 'web', SMALL, 180);
-        if (CASES.has('scaledown')) await caseScaleDown(b, 'web', SMALL, 120);
+        if (CASES.has('scaledown')) await caseRemoval(b, 'web', SMALL, 'scale', 120);
+      })) && ok;
+    }
+
+    if (CASES.has('cascade')) {
+      ok = (await run(`Parallel 0 → ${SMALL}, then the set deleted`, NODES, async (b) => {
+        await parallelScale(b, 'web', SMALL, 120);
+        await caseRemoval(b, 'web', SMALL, 'delete', 120);
       })) && ok;
     }
 
@@ -794,7 +808,7 @@ async function main() {
           `  idle at ${LARGE} pods (15 s, ${IDLE_AFTER_S} s after all Ready): ${idle.total.toFixed(0)} CPU-ms/s, of which the main thread ${idle.main.toFixed(0)}; ` +
             `ordinal RSS ${mib(procStatus(b.cluster.proc.pid!, 'VmRSS'))} at the end (once quiet, ordinal compacts its heap after a burst: src/util/idle-compaction.ts, whose CPU this window includes)`,
         );
-        if (CASES.has('scaledown')) await caseScaleDown(b, 'web', LARGE, LARGE_TIMEOUT_S);
+        if (CASES.has('scaledown')) await caseRemoval(b, 'web', LARGE, 'scale', LARGE_TIMEOUT_S);
       })) && ok;
     }
 
