@@ -10,6 +10,8 @@
 // A controller creating 1,000 pods of one StatefulSet thus writes a few dozen Events about the set,
 // not 2,000, as upstream's controller manager does. Caches are LRUs of 4,096 entries, as upstream.
 
+import { Lru } from '../util/lru.ts';
+
 export interface EventDraft {
   type: string;
   reason: string;
@@ -39,32 +41,6 @@ export const AGGREGATE_INTERVAL_MS = 600_000;
 export const SPAM_BURST = 25;
 export const SPAM_QPS = 1 / 300;
 const LRU_SIZE = 4096;
-
-/**
- * A Map kept in recency order. Each correlate call uses an entry of each cache once, so one touch
- * (found: moved to the end; else added) replaces a get and a set, each of which moved the entry:
- * half the deletes and re-insertions of a Map that churns thousands of entries a second.
- */
-class Lru<V> {
-  private readonly m = new Map<string, V>();
-  private readonly size: number;
-  constructor(size: number) {
-    this.size = size;
-  }
-  /** The entry for k, now the most recent one; or, when there is none, `make()`'s value added as such. */
-  touch(k: string, make: () => V): V {
-    let v = this.m.get(k);
-    if (v !== undefined) this.m.delete(k);
-    else v = make();
-    this.m.set(k, v);
-    if (this.m.size > this.size) this.m.delete(this.m.keys().next().value!);
-    return v;
-  }
-  /** Gives the entry for k, just touched (so the most recent already), a new value. */
-  replace(k: string, v: V): void {
-    this.m.set(k, v);
-  }
-}
 
 const SEP = '';
 const objectParts = (e: EventDraft) => [e.source.component, e.source.host ?? '', e.involvedObject.kind ?? '', e.involvedObject.namespace ?? '', e.involvedObject.name ?? ''];
