@@ -16,6 +16,12 @@ export interface CachedObject {
   modRev: number;
 }
 
+/** A cached object as the cache keeps it. */
+interface CacheEntry extends CachedObject {
+  /** The length of its stored value: what a DELETED event keeps alive in the tail, whose value may not come with it. */
+  size: number;
+}
+
 export interface CacheEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   rev: number;
@@ -283,7 +289,7 @@ function adopt(e: StoreEvent): Obj | undefined {
 function atRevision(last: Obj, e: StoreEvent): Obj {
   const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(e.rev) } };
   if (FREEZE) {
-    if (JSON.stringify(obj) !== JSON.stringify(decode(e.value, e.rev))) throw new Error(`watch cache: the object deleted at ${e.key} is not the one cached`);
+    if (e.value && JSON.stringify(obj) !== JSON.stringify(decode(e.value, e.rev))) throw new Error(`watch cache: the object deleted at ${e.key} is not the one cached`);
     deepFreeze(obj);
   }
   return obj;
@@ -350,7 +356,7 @@ function internStrings(v: Obj): void {
 
 /** Keys of one resource type (e.g. '/registry/core/pods/') kept for listing in key order. */
 class Bucket {
-  readonly items = new Map<string, CachedObject>();
+  readonly items = new Map<string, CacheEntry>();
   private sorted: string[] | null = null;
   /** Secondary indexes: field name → value → keys. */
   readonly indexes = new Map<string, Map<string, Set<string>>>();
@@ -449,7 +455,7 @@ export class WatchCache {
     const load = (kv: KV) => {
       const obj = decode(kv.value, kv.modRev);
       if (!FREEZE) internStrings(obj);
-      this.put(kv.key, obj, kv.modRev, false);
+      this.put(kv.key, obj, kv.modRev, kv.value.length, false);
     };
     if (this.store.scan) rev = await this.store.scan('/registry/', load);
     else {
@@ -643,16 +649,23 @@ export class WatchCache {
         // strings may be its own (those of an HTTP request body), so it is interned as decoded ones
         // are, unless in-process code built it from objects it holds (strings shared already).
         if (!b) this.buckets.set(bucket, (b = new Bucket()));
-        this.putIn(bucket, b, e.key, obj, e.rev, !adopted || (!prevObj && !e.decoded!.builtInProcess), prev);
+        this.putIn(bucket, b, e.key, obj, e.rev, e.value.length, !adopted || (!prevObj && !e.decoded!.builtInProcess), prev);
         ev = { type: prevObj ? 'MODIFIED' : 'ADDED', rev: e.rev, key: e.key, obj, prevObj };
       } else {
         // The value deleted is the cached one (events apply in order): a copy at the new version will do.
+        // The cache holds every key from its start, so a delete always finds its object; were it
+        // not there, an event without the value (see StoreEvent.value) would have nothing to say.
+        if (!prev && !e.value) {
+          this.rev = e.rev;
+          continue;
+        }
         const obj = prevObj ? atRevision(prevObj, e) : decode(e.value, e.rev);
         if (b && prev) this.removeFrom(bucket, b, e.key, prev);
         ev = { type: 'DELETED', rev: e.rev, key: e.key, obj, prevObj };
       }
       this.rev = e.rev;
-      this.remember(ev, e.value.length + (prevObj ? (e.prev?.length ?? e.value.length) : 0));
+      // A DELETED event keeps its object (as prevObj too) alive: its size, value given or not.
+      this.remember(ev, e.type === 'put' ? e.value.length + (prevObj ? (e.prev?.length ?? e.value.length) : 0) : (prev?.size ?? e.value.length));
       const ls = this.listeners.get(bucket);
       if (ls) for (const l of ls) l(ev);
       if (this.triggered.has(bucket)) this.triggerListeners(bucket, ev);
@@ -684,21 +697,21 @@ export class WatchCache {
   }
 
   /** intern: whether the object's strings are its own copies (parsed), worth sharing later. */
-  private put(key: string, obj: Obj, modRev: number, intern: boolean): void {
+  private put(key: string, obj: Obj, modRev: number, size: number, intern: boolean): void {
     const name = bucketOf(key);
     let b = this.buckets.get(name);
     if (!b) this.buckets.set(name, (b = new Bucket()));
-    this.putIn(name, b, key, obj, modRev, intern, b.items.get(key));
+    this.putIn(name, b, key, obj, modRev, size, intern, b.items.get(key));
   }
 
   /** old: the key's entry in b now (looked up by the caller). */
-  private putIn(name: string, b: Bucket, key: string, obj: Obj, modRev: number, intern: boolean, old: CachedObject | undefined): void {
+  private putIn(name: string, b: Bucket, key: string, obj: Obj, modRev: number, size: number, intern: boolean, old: CacheEntry | undefined): void {
     if (!old) b.invalidate();
     else {
       this.unindex(name, b, old);
       b.changed();
     }
-    const entry = { key, obj, modRev };
+    const entry = { key, obj, modRev, size };
     b.items.set(key, entry);
     this.index(name, b, entry);
     if (intern && !FREEZE) this.internLater(entry);

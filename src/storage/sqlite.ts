@@ -169,15 +169,17 @@ export class SqliteStore implements Store {
     return this.enqueue(event, entry, { key, value, createRev: old.createRev, modRev: rev });
   }
 
-  delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }> {
+  delete(key: string, expectedModRev?: number): Promise<{ rev: number }> {
     const old = this.data.get(key);
     if (!old) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     if (expectedModRev !== undefined && old.modRev !== expectedModRev) return Promise.reject(new StoreError('conflict', `key ${key} was modified`));
-    const prev = this.kv(key, old);
-    if (!prev) return Promise.reject(new StoreError('notfound', `key ${key} not found`));
     const rev = ++this.rev;
     this.data.delete(key);
-    return this.enqueue({ type: 'delete', rev, key, value: prev.value, createRev: old.createRev, prev: prev.value, prevModRev: old.modRev }, undefined, { prev, rev });
+    // A committed value is not read back from the file for the event (see StoreEvent.value): that
+    // read was 5 % of the main thread's time while a deleted StatefulSet's 10,000 pods went.
+    const event: StoreEvent = { type: 'delete', rev, key, value: old.value ?? '', createRev: old.createRev, prevModRev: old.modRev };
+    if (old.value !== undefined) event.prev = old.value;
+    return this.enqueue(event, undefined, { rev });
   }
 
   watch(fromRev: number, onEvents: (events: StoreEvent[]) => void): () => void {

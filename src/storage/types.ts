@@ -13,7 +13,11 @@ export interface StoreEvent {
   type: 'put' | 'delete';
   rev: number;
   key: string;
-  /** Value after the change; for a delete, the last value before it. */
+  /**
+   * Value after the change; for a delete, the last value before it, which a live delete event may
+   * leave empty (''): the SQLite store does not read a committed value back from its file for its
+   * watcher, the watch cache, which holds the object deleted. Replays from the log carry it.
+   */
   value: string;
   createRev: number;
   /** The previous value, absent for creations; live events may leave it out (then only replays from the log carry it). */
@@ -72,8 +76,8 @@ export interface Store {
   scan?(prefix: string, each: (kv: KV) => void): number | Promise<number>;
   /** Fails with 'conflict' unless the key's modRev equals expectedModRev, 'notfound' if absent. */
   update(key: string, value: string, expectedModRev: number, decoded?: Decoded): Promise<KV>;
-  /** Fails with 'conflict' if expectedModRev is given and differs. Resolves with the deleted kv and the delete revision. */
-  delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }>;
+  /** Fails with 'conflict' if expectedModRev is given and differs, 'notfound' if absent. Resolves with the delete revision. */
+  delete(key: string, expectedModRev?: number): Promise<{ rev: number }>;
   /**
    * Every change after `fromRev`, in order, then live ones; fails with 'compacted' if history before fromRev is gone.
    * A store whose revisions also count changes it does not pass on (etcd: keys outside Ordinal's

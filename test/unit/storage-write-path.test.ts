@@ -172,3 +172,51 @@ test('unknownFields: the fast pass agrees with the full walk', () => {
     assert.deepEqual(unknownFields(copy, schema), []);
   }
 });
+
+test('a SQLite delete does not read the committed value back: the DELETED event is the cached object, counted at its size in the tail', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ordinal-writepath-'));
+  try {
+    const store = new SqliteStore(join(dir, 'state.db'));
+    // Three pods of about 3 MB each: their deletions alone pass the tail's 8 MiB.
+    const big = 'x'.repeat(3_000_000);
+    const keys = ['a', 'b', 'c'].map((n) => `/registry/core/pods/ns/${n}`);
+    let rev = 0;
+    for (const key of keys) rev = (await store.create(key, storedForm(pod({ metadata: { name: key.slice(-1), namespace: 'ns', uid: `u-${key}` }, data: big })).value)).modRev;
+    // A cache started now loads them (as at a restart): its tail starts empty, so what it holds
+    // after the deletes is what it counted for them.
+    const cache = new WatchCache(store);
+    await cache.start();
+    const events: CacheEvent[] = [];
+    cache.subscribe('/registry/core/pods/', (e) => events.push(e));
+    const tail = cache as unknown as { tailBytes: number };
+    assert.equal(tail.tailBytes, 0);
+    let deletedValues = 0;
+    const unsubscribe = store.watch(store.currentRevision(), (es) => {
+      for (const e of es) if (e.type === 'delete') deletedValues += e.value.length;
+    });
+    for (const key of keys) rev = (await store.delete(key)).rev;
+    await cache.waitFor(rev);
+    unsubscribe();
+    assert.equal(deletedValues, 0, 'the committed values were not read back for the events');
+    const deleted = events.filter((e) => e.type === 'DELETED');
+    assert.deepEqual(deleted.map((e) => [e.obj.metadata.name, e.obj.metadata.resourceVersion, e.obj.data.length]), [
+      ['a', String(rev - 2), big.length],
+      ['b', String(rev - 1), big.length],
+      ['c', String(rev), big.length],
+    ]);
+    // The tail counted each deletion at its object's size, so it let older events go to stay within its bytes.
+    assert.ok(tail.tailBytes <= 8 * 1024 * 1024, `tail holds ${tail.tailBytes} bytes`);
+    assert.ok(tail.tailBytes >= 2 * big.length, `tail counted ${tail.tailBytes} bytes for the deletes`);
+    // What the log replays still carries the value.
+    const replayed = store.history(rev - 3, rev)!;
+    assert.deepEqual(replayed.map((e) => [e.type, e.value.length > big.length]), [
+      ['delete', true],
+      ['delete', true],
+      ['delete', true],
+    ]);
+    cache.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

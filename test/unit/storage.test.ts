@@ -43,7 +43,7 @@ test('sqlite store: values read back from the file after commit, pending ones fr
     ]);
     await pending;
     const del = await store.delete(KEY('a'));
-    assert.equal(del.prev.value, cm('a', { v: '2' }));
+    assert.equal(del.rev, store.currentRevision());
     assert.equal(await store.get(KEY('a')), undefined);
     assert.deepEqual((await store.list('/registry/')).kvs.map((kv) => kv.key), [KEY('b')]);
     await assert.rejects(store.update(KEY('b'), cm('b'), a.modRev), /modified/);

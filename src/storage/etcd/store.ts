@@ -199,7 +199,7 @@ export class EtcdStore implements Store {
     }
   }
 
-  async delete(key: string, expectedModRev?: number): Promise<{ prev: KV; rev: number }> {
+  async delete(key: string, expectedModRev?: number): Promise<{ rev: number }> {
     const k = this.layout.toEtcd(key);
     const compare: Cmp[] =
       expectedModRev === undefined ? [{ key: k, target: Target.Create, result: Result.Greater, value: 0 }] : [{ key: k, target: Target.Mod, result: Result.Equal, value: expectedModRev }];
@@ -212,7 +212,7 @@ export class EtcdStore implements Store {
     }
     const p = r && 'deleteRange' in r ? r.deleteRange.prevKvs[0] : undefined;
     if (!p) throw new StoreError('notfound', `key ${key} not found`);
-    return { prev: toKV(key, p), rev: res.revision };
+    return { rev: res.revision };
   }
 
   /**
