@@ -1,9 +1,10 @@
 // A Map bounded to its most recently used entries.
 
 /**
- * A Map kept in recency order. Each correlate call uses an entry of each cache once, so one touch
- * (found: moved to the end; else added) replaces a get and a set, each of which moved the entry:
- * half the deletes and re-insertions of a Map that churns thousands of entries a second.
+ * A Map kept in recency order. One touch (found: moved to the end; else added) replaces a get and
+ * a set, each of which moved the entry: half the deletes and re-insertions of a Map that churns
+ * thousands of entries a second, as the event correlator's caches do (each of its calls uses an
+ * entry of each cache once).
  */
 export class Lru<V> {
   private readonly m = new Map<string, V>();
