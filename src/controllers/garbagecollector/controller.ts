@@ -29,6 +29,8 @@ const collection = (r: ResourceDef) => `${r.group}/${r.plural}`;
 const IGNORED = new Set(['/events', 'events.k8s.io/events']);
 const resourceOf = (ref: OwnerRef) => byGvk.get(`${ref.apiVersion}/${ref.kind}`);
 
+/** Workers syncing at once: upstream's --concurrent-gc-syncs default. */
+export const GC_WORKERS = 20;
 /** Owners confirmed absent, remembered as upstream's absentOwnerCache is (its size too). */
 const ABSENT_OWNERS = 500;
 
@@ -54,7 +56,9 @@ export class GarbageCollector {
 
   constructor(client: Client) {
     this.client = client;
-    this.queue = new WorkQueue((uid) => this.sync(uid), 4);
+    // 20 workers, as upstream's --concurrent-gc-syncs. Each deletion waits for its commit: with 4,
+    // deleting a StatefulSet of 10,000 pods took 8.9 s instead of 4.8-5.9 s.
+    this.queue = new WorkQueue((uid) => this.sync(uid), GC_WORKERS);
     this.watchKinds();
     this.unsubscribe = onResourcesChanged(() => this.watchKinds());
   }
