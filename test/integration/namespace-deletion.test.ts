@@ -96,3 +96,27 @@ test('kubectl delete namespace: the StatefulSet goes before its pods, then every
   // The claims' volumes (reclaim policy Delete) go after their claims.
   await waitUntil(async () => !(await volumes()).split('\n').includes('tear'), 30_000, () => 'the volumes of the namespace deleted');
 });
+
+test('a namespace held by a finalizer says what it waits for in its conditions, as upstream, and goes once it is released', async () => {
+  await kubectlOk(c, ['create', 'namespace', 'held']);
+  await kubectlOk(c, ['apply', '-n', 'held', '-f', '-'], {
+    input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: keep, finalizers: [example.com/hold] }\ndata: { a: b }\n',
+  });
+  await kubectlOk(c, ['delete', 'namespace', 'held', '--wait=false']);
+  const conditions = async () => {
+    const ns = JSON.parse(await kubectlOk(c, ['get', 'namespace', 'held', '-o', 'json']));
+    return Object.fromEntries((ns.status.conditions ?? []).map((x: Record<string, string>) => [x.type, `${x.status} ${x.reason}: ${x.message}`]));
+  };
+  await waitUntil(async () => (await conditions()).NamespaceFinalizersRemaining?.startsWith('True'), 10_000, () => 'the finalizer reported');
+  assert.deepEqual(await conditions(), {
+    NamespaceDeletionDiscoveryFailure: 'False ResourcesDiscovered: All resources successfully discovered',
+    NamespaceDeletionGroupVersionParsingFailure: 'False ParsedGroupVersions: All legacy kube types successfully parsed',
+    NamespaceDeletionContentFailure: 'False ContentDeleted: All content successfully deleted, may be waiting on finalization',
+    NamespaceContentRemaining: 'True SomeResourcesRemain: Some resources are remaining: configmaps. has 1 resource instances',
+    NamespaceFinalizersRemaining: 'True SomeFinalizersRemain: Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances',
+  });
+  const described = await kubectlOk(c, ['describe', 'namespace', 'held']);
+  assert.match(described, /Status:\s+Terminating/);
+  await kubectlOk(c, ['patch', 'configmap', 'keep', '-n', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await kubectlOk(c, ['wait', '--for=delete', 'namespace/held', '--timeout=30s']);
+});

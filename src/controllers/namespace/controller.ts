@@ -7,6 +7,8 @@ import { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
+import { nowTimestamp } from '../../util/timestamp.ts';
+import { deletionConditions, type ContentTotals } from './conditions.ts';
 
 /**
  * Kinds whose controllers make other objects of the namespace, owners before what they own: they
@@ -66,26 +68,57 @@ export class NamespaceController {
     if (!ns?.metadata.deletionTimestamp) return;
     if (!(ns.spec?.finalizers ?? []).includes('kubernetes')) return;
     let remaining = 0;
+    const totals: ContentTotals = { remaining: new Map(), finalizers: new Map(), failures: [] };
     // Events go last, so that what the deletions record can still be read until the end.
     for (const r of [...namespaced(), EVENTS]) {
-      const { items } = await this.client.list(r, { namespace: name });
-      remaining += items.length;
+      let { items } = await this.client.list(r, { namespace: name });
       const live = items.filter((obj) => !obj.metadata.deletionTimestamp);
-      await eachInFlight(live, DELETES_IN_FLIGHT, (obj) =>
-        this.client.delete(r, name, obj.metadata.name, { propagationPolicy: 'Background' }).catch((err) => {
-          if (!(err instanceof ApiError && err.code === 404)) throw err;
-        }),
-      );
+      try {
+        await eachInFlight(live, DELETES_IN_FLIGHT, (obj) =>
+          this.client.delete(r, name, obj.metadata.name, { propagationPolicy: 'Background' }).catch((err) => {
+            if (!(err instanceof ApiError && err.code === 404)) throw err;
+          }),
+        );
+      } catch (err) {
+        totals.failures.push(`${r.plural}.${r.group}: ${(err as Error).message}`);
+      }
+      // What is left once deleted (pods stopping, objects held by finalizers), for the conditions.
+      if (live.length) items = (await this.client.list(r, { namespace: name })).items;
+      remaining += items.length;
+      if (items.length) totals.remaining.set(`${r.plural}.${r.group}`, items.length);
+      for (const obj of items) for (const f of obj.metadata.finalizers ?? []) totals.finalizers.set(f, (totals.finalizers.get(f) ?? 0) + 1);
     }
-    if (remaining > 0) {
+    const current = await this.reportConditions(ns, totals);
+    if (!current) return;
+    if (remaining > 0 || totals.failures.length) {
       // Pods wait for their node to stop them and objects for their finalizers: look again shortly.
       this.queue.addAfter(name, 200);
       return;
     }
     log('info', 'namespace-controller', 'namespace emptied, finalizing', { namespace: name });
-    const finalizers = (ns.spec.finalizers as string[]).filter((f) => f !== 'kubernetes');
-    await this.client.update(this.client.resource('', 'namespaces'), { ...ns, spec: { ...ns.spec, finalizers } }, 'finalize').catch((err) => {
+    const finalizers = (current.spec.finalizers as string[]).filter((f) => f !== 'kubernetes');
+    await this.client.update(this.client.resource('', 'namespaces'), { ...current, spec: { ...current.spec, finalizers } }, 'finalize').catch((err) => {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     });
+  }
+
+  /**
+   * Writes the deleter's conditions when a pass changed them, as upstream's deleter does at each
+   * pass; answers the namespace as it now is (undefined once it is gone).
+   */
+  private async reportConditions(ns: Obj, totals: ContentTotals): Promise<Obj | undefined> {
+    const conditions = deletionConditions(ns.status?.conditions, totals, nowTimestamp());
+    if (!conditions) return ns;
+    try {
+      return await this.client.update(this.client.resource('', 'namespaces'), { ...ns, status: { ...ns.status, conditions } }, 'status');
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return undefined;
+      // Another write came first: the next pass, on the namespace as it is then, writes them.
+      if (err instanceof ApiError && err.code === 409) {
+        this.queue.addAfter(ns.metadata.name, 200);
+        return undefined;
+      }
+      throw err;
+    }
   }
 }
