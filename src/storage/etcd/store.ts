@@ -203,15 +203,15 @@ export class EtcdStore implements Store {
     const k = this.layout.toEtcd(key);
     const compare: Cmp[] =
       expectedModRev === undefined ? [{ key: k, target: Target.Create, result: Result.Greater, value: 0 }] : [{ key: k, target: Target.Mod, result: Result.Equal, value: expectedModRev }];
-    const ops: { success: Op[]; failure: Op[] } = { success: [{ deleteRange: { key: k, prevKv: true } }], failure: [{ range: { key: k, keysOnly: true } }] };
+    // Whether a key went is the count deleted: the previous value (prevKv) is no one's business.
+    const ops: { success: Op[]; failure: Op[] } = { success: [{ deleteRange: { key: k } }], failure: [{ range: { key: k, keysOnly: true } }] };
     const res = await this.txn({ compare, ...ops });
     const r = res.responses[0];
     if (!res.succeeded) {
       if (!(r && 'range' in r && r.range.kvs.length)) throw new StoreError('notfound', `key ${key} not found`);
       throw new StoreError('conflict', `key ${key} was modified`);
     }
-    const p = r && 'deleteRange' in r ? r.deleteRange.prevKvs[0] : undefined;
-    if (!p) throw new StoreError('notfound', `key ${key} not found`);
+    if (!(r && 'deleteRange' in r && r.deleteRange.deleted > 0)) throw new StoreError('notfound', `key ${key} not found`);
     return { rev: res.revision };
   }
 
