@@ -45,6 +45,10 @@ export class OwnerGraph {
     return this.byUid.get(uid);
   }
 
+  hasDependents(uid: string): boolean {
+    return (this.dependents.get(uid)?.size ?? 0) > 0;
+  }
+
   dependentsOf(uid: string): Node[] {
     return [...(this.dependents.get(uid) ?? [])].map((d) => this.byUid.get(d)).filter((n): n is Node => !!n);
   }

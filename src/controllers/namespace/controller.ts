@@ -9,6 +9,7 @@ import { ApiError } from '../../apiserver/errors.ts';
 import { log } from '../../util/log.ts';
 import { nowTimestamp } from '../../util/timestamp.ts';
 import { deletionConditions, type ContentTotals } from './conditions.ts';
+import { eachInFlight } from '../../util/in-flight.ts';
 
 /**
  * Kinds whose controllers make other objects of the namespace, owners before what they own: they
@@ -29,15 +30,6 @@ const namespaced = () =>
 const EVENTS = resources.find((r) => r.kind === 'Event')!;
 /** Deletions of one kind under way at once, as deletecollection's workers upstream: their commits are shared. */
 const DELETES_IN_FLIGHT = 16;
-
-/** Runs fn over items with at most `limit` calls under way; rejects with the first failure. */
-async function eachInFlight<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 export class NamespaceController {
   private readonly client: Client;

@@ -25,6 +25,7 @@ import { registerMetricsSource } from '../../apiserver/metrics.ts';
 import { ClaimUpdater } from './claim-updater.ts';
 import { SteadyWalk } from './steady-walk.ts';
 import { claimSizeChanged } from './claim-update.ts';
+import { eachInFlight } from '../../util/in-flight.ts';
 
 /** How many times its own walk a set waits before an event-driven sync (see enqueue); at most MAX_PACED_MS is counted. */
 const SYNC_PACING = 2;
@@ -35,6 +36,8 @@ const MAX_STATUS_WAIT_MS = 500;
 const COMPONENT = 'statefulset-controller';
 /** Upstream caps Parallel batches at this many requests in flight. */
 const MAX_BATCH = 500;
+/** Pods adopted or released at once (upstream's controller-ref manager patches one at a time). */
+const CLAIMS_IN_FLIGHT = 16;
 
 export interface StatefulSetControllerOptions {
   /** Sets synced at once (one key is never synced twice at the same time). Default 4. */
@@ -461,7 +464,8 @@ export class StatefulSetController {
 
   /** The pods the set owns after adopting matching orphans and releasing its pods that no longer match. */
   private async claimPods(set: Obj, selector: LabelSelector, canAdopt: () => Promise<void>): Promise<Obj[]> {
-    const owned: Obj[] = [];
+    const owned: (Obj | undefined)[] = [];
+    const work: { pod: Obj; adopt: boolean; slot: number }[] = [];
     const errors: string[] = [];
     const memo = this.memoOf(set).owned;
     memo.begin(set);
@@ -470,33 +474,42 @@ export class StatefulSetController {
         owned.push(pod);
         continue;
       }
-      const ns: string = pod.metadata.namespace;
-      const name: string = pod.metadata.name;
       const decision = claimDecision(set, selector, pod);
       if (decision === 'owned') {
         owned.push(pod);
         memo.remember(pod);
+      } else if (decision === 'adopt') {
+        work.push({ pod, adopt: true, slot: owned.length });
+        owned.push(undefined);
+      } else if (decision === 'release') {
+        work.push({ pod, adopt: false, slot: -1 });
       }
-      else if (decision === 'adopt') {
+    }
+    // Several at a time, so that their commits are shared: re-creating a set to adopt the 10,000
+    // pods an orphaning delete left took 12-15 s one patch at a time.
+    await eachInFlight(work, CLAIMS_IN_FLIGHT, async ({ pod, adopt, slot }) => {
+      const ns: string = pod.metadata.namespace;
+      const name: string = pod.metadata.name;
+      if (adopt) {
         try {
           await canAdopt();
-          owned.push(await this.client.patch(this.podsResource, ns, name, 'application/strategic-merge-patch+json', adoptPatch(set, pod)));
+          owned[slot] = await this.client.patch(this.podsResource, ns, name, 'application/strategic-merge-patch+json', adoptPatch(set, pod));
           log('info', COMPONENT, 'adopted pod', { statefulset: objectKey(set), pod: name });
         } catch (err) {
           if (!isCode(err, 404)) errors.push(errText(err));
         }
-      } else if (decision === 'release') {
-        try {
-          await this.client.patch(this.podsResource, ns, name, 'application/strategic-merge-patch+json', releasePatch(set, pod));
-          log('info', COMPONENT, 'released pod', { statefulset: objectKey(set), pod: name });
-        } catch (err) {
-          // Gone, or no longer ours to release (422): nothing to do.
-          if (!isCode(err, 404) && !isCode(err, 422)) errors.push(errText(err));
-        }
+        return;
       }
-    }
+      try {
+        await this.client.patch(this.podsResource, ns, name, 'application/strategic-merge-patch+json', releasePatch(set, pod));
+        log('info', COMPONENT, 'released pod', { statefulset: objectKey(set), pod: name });
+      } catch (err) {
+        // Gone, or no longer ours to release (422): nothing to do.
+        if (!isCode(err, 404) && !isCode(err, 422)) errors.push(errText(err));
+      }
+    });
     if (errors.length) throw new Error(errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`);
-    return owned;
+    return work.length ? owned.filter((p): p is Obj => p !== undefined) : (owned as Obj[]);
   }
 
   private async syncStatefulSet(set: Obj, selector: LabelSelector, pods: Obj[], started = performance.now()): Promise<void> {
