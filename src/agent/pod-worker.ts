@@ -369,6 +369,9 @@ export class PodWorker {
         const reported = statuses.find((s) => s.name === c.name && String(s.containerID ?? '').endsWith(`://${c.id}`));
         r.ready = !!reported?.ready;
         r.started = !!reported?.started;
+        // So is the image it was reported running: no pull in this life sets it, and without it
+        // every adopted pod's status was written again with an empty imageID.
+        r.imageRef = reported?.imageID || undefined;
       }
       log('info', 'agent', 'adopted running pod', { pod: this.key, ip: sandbox.ip });
     }
@@ -678,7 +681,9 @@ export class PodWorker {
         ready: r.ready,
         started: r.started,
         waiting,
-        imageRef: r.imageRef,
+        // Upstream reports the runtime's image reference for the container; the pull's is the same
+        // image, and the one known before the container exists.
+        imageRef: r.imageRef ?? r.status?.imageRef,
       };
     });
   }

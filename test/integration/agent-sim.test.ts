@@ -310,6 +310,10 @@ test('a restarted agent adopts its running pods: same IPs, no restarts, no secon
   assert.equal(afterPod.status.containerStatuses[0].restartCount, 0);
   assert.equal(afterPod.status.containerStatuses[0].containerID, before.status.containerStatuses[0].containerID);
   assert.equal(afterPod.status.containerStatuses[0].state.running.startedAt, before.status.containerStatuses[0].state.running.startedAt);
+  // Its image too: nothing changed, so nothing was written (a restart of 10,000 pods wrote each one's status, imageID emptied).
+  assert.match(before.status.containerStatuses[0].imageID, /@sha256:/);
+  assert.equal(afterPod.status.containerStatuses[0].imageID, before.status.containerStatuses[0].imageID);
+  assert.equal(afterPod.metadata.resourceVersion, before.metadata.resourceVersion, 'the adopted pod\'s status was written again');
   // New pods on the restarted node get IPs distinct from the adopted ones.
   await apply(podYaml('fresh', '  nodeName: sim-1'));
   await waitForPod('fresh', isReady);
