@@ -110,6 +110,8 @@ export class NodeAgent {
   /** Pods a reconcile found gone from the API, whose deletion the informer may not have delivered yet. */
   private readonly forgotten = new Set<string>();
   private nodeUid: string | undefined;
+  /** The Node was found deleted at the last status report (said once in the log). */
+  private nodeMissing = false;
   private stopped = false;
 
   constructor(client: Client, opts: NodeAgentOptions) {
@@ -263,6 +265,12 @@ export class NodeAgent {
     return this.description.podCIDR;
   }
 
+  /**
+   * A status report. A Node deleted after registration is not registered again: upstream's kubelet
+   * registers once per start, and the node's pods are then force-deleted by pod GC once the 40 s
+   * quarantine has passed (their containers stop as their deletion arrives here). Registering again
+   * raced with that quarantine, so a node's pods either went or stayed bound to the new Node.
+   */
   private async postStatus(): Promise<void> {
     if (this.stopped) return;
     const nodes = this.client.resource('', 'nodes');
@@ -270,7 +278,12 @@ export class NodeAgent {
       if (err instanceof ApiError && err.code === 404) return undefined;
       throw err;
     });
-    if (!node) return this.register();
+    if (!node) {
+      if (!this.nodeMissing) log('warn', 'agent', 'unable to update node status: the node was deleted; it is registered again when the agent restarts', { node: this.nodeName });
+      this.nodeMissing = true;
+      return;
+    }
+    this.nodeMissing = false;
     await this.writeStatus(node);
   }
 

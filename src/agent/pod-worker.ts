@@ -373,7 +373,7 @@ export class PodWorker {
         // every adopted pod's status was written again with an empty imageID.
         r.imageRef = reported?.imageID || undefined;
       }
-      log('info', 'agent', 'adopted running pod', { pod: this.key, ip: sandbox.ip });
+      log('debug', 'agent', 'adopted running pod', { pod: this.key, ip: sandbox.ip });
     }
     this.initialized = true;
   }

@@ -322,3 +322,25 @@ test('a restarted agent adopts its running pods: same IPs, no restarts, no secon
   await kubectlOk(c, ['delete', 'pod', 'keep']);
   assert.equal((await kubectl(c, ['get', 'pod', 'keep'])).code, 1);
 });
+
+test('a deleted Node is not registered again by its running agent', async () => {
+  const agent = new NodeAgent(api.client, {
+    nodeName: 'sim-gone',
+    runtime: new SimRuntime({ startDelayMs: 0, stopDelayMs: 0 }),
+    podCIDR: '10.244.9.0/24',
+    internalIP: '192.0.2.9',
+    leaseRenewMs: 100,
+    nodeStatusReportMs: 100,
+  });
+  try {
+    await agent.start();
+    assert.equal((await kubectl(c, ['get', 'node', 'sim-gone'])).code, 0);
+    // As upstream's kubelet, which registers once per start: pod GC then removes the node's pods
+    // after its quarantine, rather than racing a new registration.
+    await kubectlOk(c, ['delete', 'node', 'sim-gone']);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await kubectl(c, ['get', 'node', 'sim-gone'])).code, 1, 'the agent registered its deleted Node again');
+  } finally {
+    agent.stop();
+  }
+});
