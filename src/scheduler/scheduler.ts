@@ -15,6 +15,7 @@ import { nowTimestamp } from '../apiserver/resource-store.ts';
 import { log } from '../util/log.ts';
 import { NodeBooks } from './node-books.ts';
 import { NodeOrder } from './node-order.ts';
+import { Backoffs } from './backoff.ts';
 import { claimNames, claimReadsVolume, sameClaimSchedulingInputs, schedulePod, selectedNodeOnlyChange, SELECTED_NODE_ANNOTATION, type ClusterView } from './plan.ts';
 
 export interface SchedulerOptions {
@@ -60,6 +61,9 @@ export class Scheduler {
   /** Pods (by key) whose current version has required pod affinity: the ones a newly bound pod may unblock. */
   private readonly affinityPods = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Failed attempts of unschedulable pods (backoff.ts), and the retries waiting for their backoff to end. */
+  private readonly backoffs = new Backoffs();
+  private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
   /**
    * No decision before the first LIST of pods is on the books: that LIST is applied pod by pod, and
    * a pod decided halfway would see only the bound pods listed before it (a new leader's scheduler
@@ -151,6 +155,8 @@ export class Scheduler {
 
   stop(): void {
     clearInterval(this.retryTimer);
+    for (const t of this.backoffTimers.values()) clearTimeout(t);
+    this.backoffTimers.clear();
     this.queue.stop();
     for (const i of [this.pods, this.nodes, this.claims, this.volumes, this.classes]) i.stop();
   }
@@ -196,6 +202,7 @@ export class Scheduler {
     if (pod.spec?.nodeName) {
       this.assumed.delete(uid);
       this.pending.delete(key);
+      this.forgetBackoff(key);
       if (isTerminal(pod)) this.unbook(uid);
       else this.book(pod, pod.spec.nodeName);
       // Freed room (a pod finished or is going) or a new peer for affinity: pending pods may fit now.
@@ -210,11 +217,12 @@ export class Scheduler {
       if (assumedOn) this.book(pod, assumedOn);
       // Our own condition writes come back as updates: a waiting pod is retried for its causes, not for those.
       const sameSpec = old && this.pending.has(key) && JSON.stringify(old.spec) === JSON.stringify(pod.spec) && JSON.stringify(old.metadata.labels) === JSON.stringify(pod.metadata.labels);
-      if (!sameSpec) this.queue.add(key);
+      if (!sameSpec) this.retry(key);
     } else {
       this.assumed.delete(uid);
       this.unbook(uid);
       this.pending.delete(key);
+      this.forgetBackoff(key);
     }
   }
 
@@ -222,6 +230,7 @@ export class Scheduler {
     const uid = pod.metadata.uid;
     this.assumed.delete(uid);
     this.pending.delete(objectKey(pod));
+    this.forgetBackoff(objectKey(pod));
     const wasBooked = this.bookedOn.has(uid);
     this.unbook(uid);
     if (wasBooked) this.retryAll();
@@ -236,7 +245,33 @@ export class Scheduler {
   }
 
   private retryAll(): void {
-    for (const key of this.pending) this.queue.add(key);
+    for (const key of this.pending) this.retry(key);
+  }
+
+  /** Queues a waiting pod now, or, while it backs off from a failed attempt, once its backoff ends. */
+  private retry(key: string): void {
+    const now = Date.now();
+    const until = this.backoffs.waitUntil(key, now);
+    if (until === undefined) {
+      this.queue.add(key);
+      return;
+    }
+    if (this.backoffTimers.has(key)) return;
+    const t = setTimeout(() => {
+      this.backoffTimers.delete(key);
+      if (this.pending.has(key)) this.queue.add(key);
+    }, until - now);
+    t.unref?.();
+    this.backoffTimers.set(key, t);
+  }
+
+  private forgetBackoff(key: string): void {
+    this.backoffs.forget(key);
+    const t = this.backoffTimers.get(key);
+    if (t) {
+      clearTimeout(t);
+      this.backoffTimers.delete(key);
+    }
   }
 
   /** Retries the waiting pods that use the claim (by namespace/name), except those already waiting on `exceptAssumedOn`. */
@@ -248,7 +283,7 @@ export class Scheduler {
         const uid = this.pods.get(key.slice(0, slash), key.slice(slash + 1))?.metadata.uid;
         if (uid !== undefined && this.assumed.get(uid) === exceptAssumedOn) continue;
       }
-      this.queue.add(key);
+      this.retry(key);
     }
   }
 
@@ -301,9 +336,9 @@ export class Scheduler {
   private retryAffinityWaiters(): void {
     // Walk the smaller set: usually few pods use pod affinity, but many may be pending.
     if (this.affinityPods.size <= this.pending.size) {
-      for (const key of this.affinityPods) if (this.pending.has(key)) this.queue.add(key);
+      for (const key of this.affinityPods) if (this.pending.has(key)) this.retry(key);
     } else {
-      for (const key of this.pending) if (this.affinityPods.has(key)) this.queue.add(key);
+      for (const key of this.pending) if (this.affinityPods.has(key)) this.retry(key);
     }
   }
 
@@ -353,6 +388,7 @@ export class Scheduler {
     const pod = this.pods.get(key.slice(0, slash), key.slice(slash + 1));
     if (!pod || !this.needsScheduling(pod)) {
       this.pending.delete(key);
+      this.forgetBackoff(key);
       return;
     }
     const uid = pod.metadata.uid;
@@ -365,9 +401,12 @@ export class Scheduler {
 
     if (decision.kind === 'unschedulable') {
       this.pending.add(key);
+      this.backoffs.failed(key, Date.now());
       await this.reportUnschedulable(pod, decision.message);
       return;
     }
+    // It fits: what remains (volumes, the binding) is not a failed attempt to back off from.
+    this.forgetBackoff(key);
     this.assumed.set(uid, decision.node);
     this.book(pod, decision.node);
 

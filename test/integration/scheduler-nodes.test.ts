@@ -110,3 +110,37 @@ test('a bound volume pins pods by node labels, and relabelled nodes are seen at 
     await t.close();
   }
 });
+
+test('an unschedulable pod backs off as upstream (1 s, doubling, at most 10 s) however many changes come, and is bound once one fits', { timeout: 60_000 }, async () => {
+  const t = await startTestApi();
+  const scheduler = new Scheduler(t.client, { retryIntervalMs: 60_000 });
+  try {
+    const pods = t.client.resource('', 'pods');
+    const nodes = t.client.resource('', 'nodes');
+    await t.client.create(nodes, undefined, nodeObj('n1', '10'));
+    await scheduler.start();
+    await t.client.create(pods, 'default', { metadata: { name: 'picky' }, spec: { containers: [{ name: 'c', image: 'nginx' }], nodeSelector: { disk: 'ssd' } } });
+    await until('picky reported unschedulable', async () => ((await t.client.get(pods, 'default', 'picky')).status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled' && c.status === 'False'));
+    // 30 node changes that matter to scheduling (a label) over about 3 s: each asks for a retry.
+    const started = Date.now();
+    for (let i = 0; i < 30; i++) {
+      const n = await t.client.get(nodes, undefined, 'n1');
+      await t.client.update(nodes, { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, round: String(i) } } });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const elapsed = Date.now() - started;
+    // The attempts are the FailedScheduling event's count: the first, then after 1, 2 (and 4) s.
+    const events = (await t.client.list(t.client.resource('', 'events'), { namespace: 'default' })).items.filter((e) => e.involvedObject?.name === 'picky' && e.reason === 'FailedScheduling');
+    const attempts = events.reduce((n, e) => n + (e.count ?? 1), 0);
+    assert.ok(attempts >= 2 && attempts <= 5, `${attempts} attempts in ${elapsed} ms of changes`);
+    // A node that fits: bound within the backoff (at most 10 s), not left for the 60 s resync.
+    const n = await t.client.get(nodes, undefined, 'n1');
+    await t.client.update(nodes, { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, disk: 'ssd' } } });
+    const boundIn = Date.now();
+    await until('picky bound', async () => ((await t.client.get(pods, 'default', 'picky')).spec.nodeName as string | undefined) || undefined, 12_000);
+    assert.ok(Date.now() - boundIn <= 10_500, `bound ${Date.now() - boundIn} ms after it fit`);
+  } finally {
+    scheduler.stop();
+    await t.close();
+  }
+});
