@@ -201,8 +201,7 @@ export class Scheduler {
     const key = objectKey(pod);
     if (pod.spec?.nodeName) {
       this.assumed.delete(uid);
-      this.pending.delete(key);
-      this.forgetBackoff(key);
+      this.noLongerWaiting(key);
       if (isTerminal(pod)) this.unbook(uid);
       else this.book(pod, pod.spec.nodeName);
       // Freed room (a pod finished or is going) or a new peer for affinity: pending pods may fit now.
@@ -221,16 +220,14 @@ export class Scheduler {
     } else {
       this.assumed.delete(uid);
       this.unbook(uid);
-      this.pending.delete(key);
-      this.forgetBackoff(key);
+      this.noLongerWaiting(key);
     }
   }
 
   private podDeleted(pod: Obj): void {
     const uid = pod.metadata.uid;
     this.assumed.delete(uid);
-    this.pending.delete(objectKey(pod));
-    this.forgetBackoff(objectKey(pod));
+    this.noLongerWaiting(objectKey(pod));
     const wasBooked = this.bookedOn.has(uid);
     this.unbook(uid);
     if (wasBooked) this.retryAll();
@@ -263,6 +260,12 @@ export class Scheduler {
     }, until - now);
     t.unref?.();
     this.backoffTimers.set(key, t);
+  }
+
+  /** The pod is bound, gone or not ours to schedule: it waits for nothing, and backs off from nothing. */
+  private noLongerWaiting(key: string): void {
+    this.pending.delete(key);
+    this.forgetBackoff(key);
   }
 
   private forgetBackoff(key: string): void {
@@ -387,8 +390,7 @@ export class Scheduler {
     const slash = key.indexOf('/');
     const pod = this.pods.get(key.slice(0, slash), key.slice(slash + 1));
     if (!pod || !this.needsScheduling(pod)) {
-      this.pending.delete(key);
-      this.forgetBackoff(key);
+      this.noLongerWaiting(key);
       return;
     }
     const uid = pod.metadata.uid;
@@ -437,7 +439,7 @@ export class Scheduler {
       if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
       throw err;
     }
-    this.pending.delete(key);
+    this.noLongerWaiting(key);
     this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${decision.node}`);
   }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Obj } from '../../src/api/resource.ts';
 import { startTestApi, type TestApi } from '../support/inprocess.ts';
 import { kubectl, kubectlOk, kubectlStream, waitUntil, type Cluster } from './harness.ts';
-import { NodeAgent } from '../../src/agent/agent.ts';
+import { NodeAgent, type NodeAgentOptions } from '../../src/agent/agent.ts';
 import { SimRuntime } from '../../src/agent/runtime/sim.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 
@@ -14,7 +14,7 @@ let c: Cluster;
 const agents: NodeAgent[] = [];
 let scheduler: Scheduler;
 
-const newAgent = (i: number) =>
+const newAgent = (i: number, more: Partial<NodeAgentOptions> = {}) =>
   new NodeAgent(api.client, {
     nodeName: `sim-${i}`,
     runtime: new SimRuntime({ startDelayMs: 300, stopDelayMs: 200 }),
@@ -22,6 +22,7 @@ const newAgent = (i: number) =>
     internalIP: `192.0.2.${i + 1}`,
     backoffBaseMs: 300,
     backoffMaxMs: 2000,
+    ...more,
   });
 
 before(async () => {
@@ -324,22 +325,15 @@ test('a restarted agent adopts its running pods: same IPs, no restarts, no secon
 });
 
 test('a deleted Node is not registered again by its running agent', async () => {
-  const agent = new NodeAgent(api.client, {
-    nodeName: 'sim-gone',
-    runtime: new SimRuntime({ startDelayMs: 0, stopDelayMs: 0 }),
-    podCIDR: '10.244.9.0/24',
-    internalIP: '192.0.2.9',
-    leaseRenewMs: 100,
-    nodeStatusReportMs: 100,
-  });
+  const agent = newAgent(9, { leaseRenewMs: 100, nodeStatusReportMs: 100 });
   try {
     await agent.start();
-    assert.equal((await kubectl(c, ['get', 'node', 'sim-gone'])).code, 0);
+    assert.equal((await kubectl(c, ['get', 'node', 'sim-9'])).code, 0);
     // As upstream's kubelet, which registers once per start: pod GC then removes the node's pods
     // after its quarantine, rather than racing a new registration.
-    await kubectlOk(c, ['delete', 'node', 'sim-gone']);
+    await kubectlOk(c, ['delete', 'node', 'sim-9']);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.equal((await kubectl(c, ['get', 'node', 'sim-gone'])).code, 1, 'the agent registered its deleted Node again');
+    assert.equal((await kubectl(c, ['get', 'node', 'sim-9'])).code, 1, 'the agent registered its deleted Node again');
   } finally {
     agent.stop();
   }

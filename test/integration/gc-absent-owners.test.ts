@@ -7,6 +7,7 @@ import { startTestApi, type TestApi } from '../support/inprocess.ts';
 import { waitUntil } from './harness.ts';
 import { GarbageCollector, GC_WORKERS } from '../../src/controllers/garbagecollector/controller.ts';
 import type { Client } from '../../src/client/client.ts';
+import { spyClient } from '../support/client-spy.ts';
 
 let t: TestApi;
 let gc: GarbageCollector | undefined;
@@ -23,16 +24,7 @@ after(async () => {
 });
 
 /** The test API's client, counting the collector's GETs. */
-function countingClient(): Client {
-  const inner = t.client;
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'get') return (...args: Parameters<Client['get']>) => (gets.push(args[2]), inner.get(...args));
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
+const countingClient = (): Client => spyClient(t.client, { get: (get, ...args) => (gets.push(args[2]), get(...args)) });
 
 test('dependents of a deleted owner are deleted, and the owner is looked up only a few times, not once per dependent', async () => {
   gc = new GarbageCollector(countingClient());

@@ -11,6 +11,7 @@ import { startTestApi, type TestApi } from '../support/inprocess.ts';
 import { waitUntil } from './harness.ts';
 import { GarbageCollector } from '../../src/controllers/garbagecollector/controller.ts';
 import type { Client } from '../../src/client/client.ts';
+import { spyClient } from '../support/client-spy.ts';
 import type { Obj } from '../../src/api/resource.ts';
 
 let t: TestApi;
@@ -26,7 +27,6 @@ const inFlight = { now: 0, max: { delete: 0, patch: 0 } };
 
 /** The test API's client, recording the collector's deletes and patches and how many were under way at once. */
 function recordingClient(): Client {
-  const inner = t.client;
   const track = async <T>(verb: 'delete' | 'patch', call: Call, p: Promise<T>): Promise<T> => {
     calls.push(call);
     inFlight.now++;
@@ -37,15 +37,9 @@ function recordingClient(): Client {
       inFlight.now--;
     }
   };
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'delete') {
-        return (...args: Parameters<Client['delete']>) => track('delete', { verb: 'delete', name: args[2], propagationPolicy: args[3]?.propagationPolicy }, inner.delete(...args));
-      }
-      if (prop === 'patch') return (...args: Parameters<Client['patch']>) => track('patch', { verb: 'patch', name: args[2] }, inner.patch(...args));
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
+  return spyClient(t.client, {
+    delete: (del, ...args) => track('delete', { verb: 'delete', name: args[2], propagationPolicy: args[3]?.propagationPolicy }, del(...args)),
+    patch: (patch, ...args) => track('patch', { verb: 'patch', name: args[2] }, patch(...args)),
   });
 }
 

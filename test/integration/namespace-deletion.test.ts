@@ -5,29 +5,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, stopCluster, removeCluster, kubectl, kubectlOk, kubectlStream, waitUntil, type Cluster } from './harness.ts';
+import { webSet } from '../support/failure-cluster.ts';
 
 const REPLICAS = 300;
-const manifest = `
-apiVersion: v1
-kind: Service
-metadata: { name: web, labels: { app: web } }
-spec: { clusterIP: None, selector: { app: web }, ports: [{ port: 80, name: web }] }
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: { name: web }
-spec:
-  serviceName: web
-  replicas: ${REPLICAS}
-  podManagementPolicy: Parallel
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [{ name: nginx, image: registry.k8s.io/nginx-slim:0.8 }] }
-  volumeClaimTemplates:
-  - metadata: { name: www }
-    spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
----
+const manifest = `${webSet(REPLICAS, { claimTemplate: 'www' })}---
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: settings }

@@ -8,31 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { startCluster, stopCluster, removeCluster, kubectl, kubectlOk, eventsAbout, type Cluster } from './harness.ts';
+import { webSet } from '../support/failure-cluster.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
-const WEB = `
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  clusterIP: None
-  selector: { app: web }
-  ports: [{ port: 80, name: web }]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: { name: web }
-spec:
-  serviceName: web
-  replicas: 2
-  podManagementPolicy: Parallel
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers: [{ name: nginx, image: nginx:1, ports: [{ containerPort: 80, name: web }] }]
-`;
+const WEB = webSet(2);
 
 // Stays on the frozen node and tolerates it being unreachable for an hour: its eviction is pending.
 const PATIENT = `

@@ -7,6 +7,7 @@ import { startTestApi, type TestApi } from '../support/inprocess.ts';
 import { waitUntil } from './harness.ts';
 import { StatefulSetController } from '../../src/controllers/statefulset/controller.ts';
 import type { Client } from '../../src/client/client.ts';
+import { spyClient } from '../support/client-spy.ts';
 import type { Obj } from '../../src/api/resource.ts';
 
 let t: TestApi;
@@ -14,27 +15,19 @@ let controller: StatefulSetController | undefined;
 const patches = { now: 0, max: 0, count: 0 };
 
 /** The test API's client, counting the controller's pod patches under way at once. */
-function countingClient(): Client {
-  const inner = t.client;
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'patch') {
-        return async (...args: Parameters<Client['patch']>) => {
-          if (args[0].plural !== 'pods') return inner.patch(...args);
-          patches.count++;
-          patches.max = Math.max(patches.max, ++patches.now);
-          try {
-            return await inner.patch(...args);
-          } finally {
-            patches.now--;
-          }
-        };
+const countingClient = (): Client =>
+  spyClient(t.client, {
+    patch: async (patch, ...args) => {
+      if (args[0].plural !== 'pods') return patch(...args);
+      patches.count++;
+      patches.max = Math.max(patches.max, ++patches.now);
+      try {
+        return await patch(...args);
+      } finally {
+        patches.now--;
       }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
     },
   });
-}
 
 before(async () => {
   t = await startTestApi();

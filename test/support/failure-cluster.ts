@@ -114,8 +114,14 @@ export async function poll<T>(what: string, ms: number, fn: () => Promise<T | un
 export const condition = (o: any, type: string) => (o?.status?.conditions ?? []).find((x: any) => x.type === type);
 export const isReady = (o: any) => condition(o, 'Ready')?.status === 'True';
 
-/** A StatefulSet (and its headless Service) of `replicas` pods. */
-export function webSet(replicas: number, extra: { podManagementPolicy?: string; image?: string } = {}): string {
+/** A StatefulSet (and its headless Service) of `replicas` pods; `claimTemplate` names a 1Gi claim template. */
+export function webSet(replicas: number, extra: { podManagementPolicy?: string; image?: string; claimTemplate?: string } = {}): string {
+  const claims = extra.claimTemplate
+    ? `  volumeClaimTemplates:
+  - metadata: { name: ${extra.claimTemplate} }
+    spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+`
+    : '';
   return `
 apiVersion: v1
 kind: Service
@@ -137,5 +143,5 @@ spec:
     metadata: { labels: { app: web } }
     spec:
       containers: [{ name: nginx, image: ${extra.image ?? 'nginx:1'}, ports: [{ containerPort: 80, name: web }] }]
-`;
+${claims}`;
 }
