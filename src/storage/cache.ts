@@ -6,6 +6,7 @@
 // further back gets older events read back from the store's log, when the store keeps one.
 import type { Decoded, KV, Store, StoreEvent } from './types.ts';
 import { prefixEnd } from './key-range.ts';
+import { internStrings, shareParts } from './shared-parts.ts';
 
 export type Obj = Record<string, any>;
 
@@ -263,7 +264,7 @@ export function decode(value: string, rev: number): Obj {
   const obj = JSON.parse(value) as Obj;
   (obj.metadata ??= {}).resourceVersion = String(rev);
   if (FREEZE) {
-    internStrings(obj);
+    shareParts(obj);
     deepFreeze(obj);
   }
   return obj;
@@ -279,6 +280,7 @@ function adopt(e: StoreEvent): Obj | undefined {
   (obj.metadata ??= {}).resourceVersion = String(e.rev);
   if (FREEZE) {
     if (JSON.stringify(obj) !== JSON.stringify(decode(e.value, e.rev))) throw new Error(`watch cache: the object given for ${e.key} at revision ${e.rev} is not the value stored`);
+    shareParts(obj);
     deepFreeze(obj);
   }
   storedForms.set(obj, { value: e.value });
@@ -312,47 +314,28 @@ function deepFreeze(v: Obj): void {
 /**
  * Decoded objects repeat the same short strings many thousand times (images, kinds, reasons,
  * node names, timestamps to the second), and JSON.parse makes a copy each time: one shared copy
- * saves about a tenth of the heap. Two generations bound the table; a string in use stays hot.
- * The cache does it a little after an object is stored, and only to objects still current then:
- * in a burst most versions are replaced within a second, and interning each would cost more CPU
- * than decoding. Swapping a string for an equal one is invisible to whoever holds the object.
+ * saves about a tenth of the heap (see intern in shared-parts.ts). The cache interns a decoded
+ * object's strings a little after it is stored, and only to objects still current then: in a
+ * burst most versions are replaced within a second, and interning each would cost more CPU than
+ * decoding. Swapping a string for an equal one is invisible to whoever holds the object.
  */
 const INTERN_DELAY_MS = 1000;
 const INTERN_BATCH = 5000;
-const INTERN_MAX_LENGTH = 256;
-const INTERN_GENERATION = 50_000;
-let internYoung = new Map<string, string>();
-let internOld = new Map<string, string>();
 
-function intern(s: string): string {
-  const y = internYoung.get(s);
-  if (y !== undefined) return y;
-  const o = internOld.get(s) ?? s;
-  if (internYoung.size >= INTERN_GENERATION) {
-    internOld = internYoung;
-    internYoung = new Map();
-  }
-  internYoung.set(o, o);
-  return o;
-}
-
-function internStrings(v: Obj): void {
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (typeof x === 'string') {
-        if (x.length <= INTERN_MAX_LENGTH) v[i] = intern(x);
-      } else if (x !== null && typeof x === 'object') internStrings(x);
-    }
-    return;
-  }
-  for (const k in v) {
-    const x = v[k];
-    if (typeof x === 'string') {
-      if (x.length <= INTERN_MAX_LENGTH) v[k] = intern(x);
-    } else if (x !== null && typeof x === 'object') internStrings(x);
-  }
-}
+/**
+ * The parts of stored objects are made shared copies (shared-parts.ts) once the cache goes quiet,
+ * and only for the versions current then: in a burst most versions are replaced within a second,
+ * and sharing costs some 10 us per object (50 for a pod), which made a Parallel 0 -> 1,000
+ * scale-up 10-15 % slower when done a second after each write. A cache that never goes quiet still shares what
+ * waited SHARE_MAX_WAIT_MS, a batch a tick. Swapping a part for an equal one is invisible to
+ * whoever holds the object, but for identity.
+ */
+const SHARE_TICK_MS = 1000;
+/** Quiet: at most this many changes a second (100 simulated nodes' leases and heartbeats make about 15). */
+const SHARE_QUIET_CHANGES_PER_S = 100;
+const SHARE_MAX_WAIT_MS = 30_000;
+/** A slice of the pass holds the event loop this long at most (a pod takes some 50 us). */
+const SHARE_SLICE_MS = 20;
 
 /** Keys of one resource type (e.g. '/registry/core/pods/') kept for listing in key order. */
 class Bucket {
@@ -420,6 +403,15 @@ export class WatchCache {
   private stop: (() => void) | null = null;
   private toIntern: CachedObject[] = [];
   private internTimer: NodeJS.Timeout | null = null;
+  /** Keys whose current objects are to be shared, oldest change first; since when the oldest waits (ms, monotonic). */
+  private toShare = new Set<string>();
+  private shareSince = 0;
+  private shareTimer: NodeJS.Timeout | null = null;
+  /** Changes applied since the last share tick, at lastShareTick (ms, monotonic): the cache's write rate. */
+  private changesSinceTick = 0;
+  private lastShareTick = 0;
+  /** No pass while the cache loads: it would only lengthen the start. */
+  private loading = false;
   private waiters: { rev: number; resolve: () => void }[] = [];
 
   private readonly store: Store;
@@ -449,20 +441,26 @@ export class WatchCache {
     let rev: number;
     // The store hands values over one at a time (scan), so each dies as soon as it is decoded.
     // What a start loads is current, not a burst's passing versions: interned at once (see
-    // intern), so that the copies JSON.parse made of its strings die young as well, instead of
-    // being promoted first. Together, at 10,000 pods: RSS after a restart about 400 MiB instead of
-    // 515-546.
+    // INTERN_DELAY_MS), so that the copies JSON.parse made of its strings die young as well, instead
+    // of being promoted first. Together, at 10,000 pods: RSS after a restart about 400 MiB instead
+    // of 515-546. Its other parts are shared once the cache is quiet, as a write's are.
     const load = (kv: KV) => {
       const obj = decode(kv.value, kv.modRev);
       if (!FREEZE) internStrings(obj);
       this.put(kv.key, obj, kv.modRev, kv.value.length, false);
     };
-    if (this.store.scan) rev = await this.store.scan('/registry/', load);
-    else {
-      const listed = await this.store.list('/registry/');
-      for (const kv of listed.kvs) load(kv);
-      rev = listed.rev;
+    this.loading = true;
+    try {
+      if (this.store.scan) rev = await this.store.scan('/registry/', load);
+      else {
+        const listed = await this.store.list('/registry/');
+        for (const kv of listed.kvs) load(kv);
+        rev = listed.rev;
+      }
+    } finally {
+      this.loading = false;
     }
+    this.scheduleShare(SHARE_TICK_MS);
     this.rev = rev;
     this.startRev = this.tailFrom = rev;
     this.stop = this.store.watch(rev, (events, progressRev) => this.apply(events, progressRev));
@@ -473,6 +471,9 @@ export class WatchCache {
     if (this.internTimer) clearTimeout(this.internTimer);
     this.internTimer = null;
     this.toIntern = [];
+    if (this.shareTimer) clearTimeout(this.shareTimer);
+    this.shareTimer = null;
+    this.toShare.clear();
   }
 
   private internLater(entry: CachedObject): void {
@@ -486,6 +487,37 @@ export class WatchCache {
     for (const entry of batch) if (this.get(entry.key) === entry) internStrings(entry.obj);
     // A long backlog goes in slices, so that no single pause is long.
     if (this.toIntern.length && !this.internTimer) this.internTimer = setTimeout(() => this.internSettled(), 0).unref();
+  }
+
+  private shareLater(key: string): void {
+    if (!this.toShare.size) this.shareSince = performance.now();
+    this.toShare.add(key);
+    if (!this.shareTimer && !this.loading) this.scheduleShare(SHARE_TICK_MS);
+  }
+
+  private scheduleShare(ms: number): void {
+    if (this.shareTimer || !this.toShare.size) return;
+    this.lastShareTick = performance.now();
+    this.changesSinceTick = 0;
+    this.shareTimer = setTimeout(() => this.shareSettled(), ms).unref();
+  }
+
+  private shareSettled(): void {
+    this.shareTimer = null;
+    const now = performance.now();
+    // Measured over at least 100 ms, so that the short gap between two slices says little.
+    const quiet = this.changesSinceTick <= (SHARE_QUIET_CHANGES_PER_S * Math.max(100, now - this.lastShareTick)) / 1000;
+    if (quiet || now - this.shareSince >= SHARE_MAX_WAIT_MS) {
+      let n = 0;
+      for (const key of this.toShare) {
+        this.toShare.delete(key);
+        const entry = this.get(key);
+        if (entry) shareParts(entry.obj);
+        if (++n % 64 === 0 && performance.now() - now >= SHARE_SLICE_MS) break;
+      }
+    }
+    // While quiet, a long backlog goes in slices, so that no single pause is long.
+    this.scheduleShare(quiet ? 0 : SHARE_TICK_MS);
   }
 
   revision(): number {
@@ -635,6 +667,7 @@ export class WatchCache {
   }
 
   private apply(events: StoreEvent[], progressRev?: number): void {
+    this.changesSinceTick += events.length;
     for (const e of events) {
       const bucket = bucketOf(e.key);
       // One look-up of the key serves the event, the put and the index (the maps hold thousands).
@@ -696,7 +729,7 @@ export class WatchCache {
     }
   }
 
-  /** intern: whether the object's strings are its own copies (parsed), worth sharing later. */
+  /** intern: whether the object's strings are its own copies (parsed), worth interning soon. */
   private put(key: string, obj: Obj, modRev: number, size: number, intern: boolean): void {
     const name = bucketOf(key);
     let b = this.buckets.get(name);
@@ -714,7 +747,11 @@ export class WatchCache {
     const entry = { key, obj, modRev, size };
     b.items.set(key, entry);
     this.index(name, b, entry);
-    if (intern && !FREEZE) this.internLater(entry);
+    // Frozen objects had their parts shared when they were decoded or adopted.
+    if (!FREEZE) {
+      if (intern) this.internLater(entry);
+      this.shareLater(key);
+    }
   }
 
   private removeFrom(name: string, b: Bucket, key: string, old: CachedObject): void {
