@@ -7,6 +7,7 @@
 import type { Decoded, KV, Store, StoreEvent } from './types.ts';
 import { prefixEnd } from './key-range.ts';
 import { internStrings, shareParts } from './shared-parts.ts';
+import { QUIET_SHARE_OF_PEAK, QUIET_WRITES_PER_SECOND } from '../util/idle-compaction.ts';
 
 export type Obj = Record<string, any>;
 
@@ -331,8 +332,9 @@ const INTERN_BATCH = 5000;
  * whoever holds the object, but for identity.
  */
 const SHARE_TICK_MS = 1000;
-/** Quiet: at most this many changes a second (100 simulated nodes' leases and heartbeats make about 15). */
-const SHARE_QUIET_CHANGES_PER_S = 100;
+// Quiet is as the idle compaction's (at most 50 changes a second, or 2 % of the burst's peak), so
+// that the pass, which needs a second of it, is over before that compaction (ten seconds of it),
+// which then frees the parts the pass let go.
 const SHARE_MAX_WAIT_MS = 30_000;
 /** A slice of the pass holds the event loop this long at most (a pod takes some 50 us). */
 const SHARE_SLICE_MS = 20;
@@ -410,6 +412,8 @@ export class WatchCache {
   /** Changes applied since the last share tick, at lastShareTick (ms, monotonic): the cache's write rate. */
   private changesSinceTick = 0;
   private lastShareTick = 0;
+  /** The highest rate (changes a second) seen while objects waited to be shared. */
+  private sharePeakRate = 0;
   /** No pass while the cache loads: it would only lengthen the start. */
   private loading = false;
   private waiters: { rev: number; resolve: () => void }[] = [];
@@ -506,7 +510,9 @@ export class WatchCache {
     this.shareTimer = null;
     const now = performance.now();
     // Measured over at least 100 ms, so that the short gap between two slices says little.
-    const quiet = this.changesSinceTick <= (SHARE_QUIET_CHANGES_PER_S * Math.max(100, now - this.lastShareTick)) / 1000;
+    const rate = (this.changesSinceTick * 1000) / Math.max(100, now - this.lastShareTick);
+    this.sharePeakRate = Math.max(this.sharePeakRate, rate);
+    const quiet = rate <= Math.max(QUIET_WRITES_PER_SECOND, this.sharePeakRate * QUIET_SHARE_OF_PEAK);
     if (quiet || now - this.shareSince >= SHARE_MAX_WAIT_MS) {
       let n = 0;
       for (const key of this.toShare) {
@@ -516,6 +522,7 @@ export class WatchCache {
         if (++n % 64 === 0 && performance.now() - now >= SHARE_SLICE_MS) break;
       }
     }
+    if (!this.toShare.size) this.sharePeakRate = 0;
     // While quiet, a long backlog goes in slices, so that no single pause is long.
     this.scheduleShare(quiet ? 0 : SHARE_TICK_MS);
   }
