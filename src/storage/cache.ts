@@ -327,9 +327,9 @@ const INTERN_BATCH = 5000;
  * The parts of stored objects are made shared copies (shared-parts.ts) once the cache goes quiet,
  * and only for the versions current then: in a burst most versions are replaced within a second,
  * and sharing costs some 10 us per object (50 for a pod), which made a Parallel 0 -> 1,000
- * scale-up 10-15 % slower when done a second after each write. A cache that never goes quiet still shares what
- * waited SHARE_MAX_WAIT_MS, a batch a tick. Swapping a part for an equal one is invisible to
- * whoever holds the object, but for identity.
+ * scale-up 10-15 % slower when done a second after each write. A cache that never goes quiet
+ * still shares what waited SHARE_MAX_WAIT_MS, a slice a tick. Swapping a part for an equal one is
+ * invisible to whoever holds the object, but for identity.
  */
 const SHARE_TICK_MS = 1000;
 // Quiet is as the idle compaction's (at most 50 changes a second, or 2 % of the burst's peak), so

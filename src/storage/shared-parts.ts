@@ -90,29 +90,14 @@ function part(key: string, v: object): Part {
  * metadata objects themselves stay the object's own.
  */
 export function shareParts(obj: Obj): void {
-  for (const k in obj) {
-    const x = obj[k];
-    if (typeof x === 'string') {
-      if (x.length <= INTERN_MAX_LENGTH) obj[k] = intern(x);
-    } else if (x !== null && typeof x === 'object') {
-      if (k === 'metadata' && !Array.isArray(x)) shareFields(x);
-      else {
-        const p = shared(x);
-        if (p) obj[k] = p.obj;
-      }
-    }
-  }
+  shareFields(obj, true);
 }
 
-function shareFields(v: Obj): void {
+function shareFields(v: Obj, top: boolean): void {
   for (const k in v) {
     const x = v[k];
-    if (typeof x === 'string') {
-      if (x.length <= INTERN_MAX_LENGTH) v[k] = intern(x);
-    } else if (x !== null && typeof x === 'object') {
-      const p = shared(x);
-      if (p) v[k] = p.obj;
-    }
+    if (top && k === 'metadata' && x !== null && typeof x === 'object' && !Array.isArray(x)) shareFields(x, false);
+    else valueKey(v, k, true);
   }
 }
 
@@ -121,9 +106,8 @@ function shareFields(v: Obj): void {
  * swapping its own parts for theirs; undefined when v cannot be shared: it holds a long string, or
  * is not plain JSON data. Its parts are still swapped then.
  *
- * The key spells each field with its length-prefixed name and a tagged value (s: string, n:
- * number, t/f/z: true, false, null, #: an inner part's id), so two keys are equal only for equal
- * fields in the same order.
+ * The key spells each field with its length-prefixed name and a tagged value (see valueKey), so
+ * two keys are equal only for equal fields in the same order.
  */
 function shared(v: object): Part | undefined {
   let key: string;
@@ -133,71 +117,49 @@ function shared(v: object): Part | undefined {
   if (Array.isArray(v)) {
     key = '[';
     for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      switch (typeof x) {
-        case 'string':
-          if (x.length <= INTERN_MAX_LENGTH) {
-            const s = intern(x);
-            if (own && s !== x) v[i] = s;
-            key += 's' + x.length + ':' + s;
-          } else ok = false;
-          break;
-        case 'number':
-          key += 'n' + x + ';';
-          break;
-        case 'boolean':
-          key += x ? 't' : 'f';
-          break;
-        case 'object':
-          if (x === null) key += 'z';
-          else {
-            const p = shared(x);
-            if (p) {
-              if (own && p.obj !== x) v[i] = p.obj;
-              key += '#' + p.id + ';';
-            } else ok = false;
-          }
-          break;
-        default:
-          ok = false;
-      }
+      const k = valueKey(v, i, own);
+      if (k === undefined) ok = false;
+      else key += k;
     }
   } else {
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) return undefined;
-    const o = v as Obj;
     key = '{';
-    for (const k in o) {
-      const x = o[k];
-      key += k.length + ':' + k;
-      switch (typeof x) {
-        case 'string':
-          if (x.length <= INTERN_MAX_LENGTH) {
-            const s = intern(x);
-            if (own && s !== x) o[k] = s;
-            key += 's' + x.length + ':' + s;
-          } else ok = false;
-          break;
-        case 'number':
-          key += 'n' + x + ';';
-          break;
-        case 'boolean':
-          key += x ? 't' : 'f';
-          break;
-        case 'object':
-          if (x === null) key += 'z';
-          else {
-            const p = shared(x);
-            if (p) {
-              if (own && p.obj !== x) o[k] = p.obj;
-              key += '#' + p.id + ';';
-            } else ok = false;
-          }
-          break;
-        default:
-          ok = false;
-      }
+    for (const name in v) {
+      const k = valueKey(v as Obj, name, own);
+      if (k === undefined) ok = false;
+      else key += name.length + ':' + name + k;
     }
   }
   return ok ? part(key, v) : undefined;
+}
+
+/**
+ * The key of holder[k]'s value, tagged (s: string, n: number, t/f/z: true, false, null, #: an inner
+ * part's id), after swapping it for its shared copy when `own` (the holder may be written); or
+ * undefined when that value cannot be shared (a long string, or not JSON data).
+ */
+function valueKey(holder: any, k: string | number, own: boolean): string | undefined {
+  const x = holder[k];
+  switch (typeof x) {
+    case 'string': {
+      if (x.length > INTERN_MAX_LENGTH) return undefined;
+      const s = intern(x);
+      if (own && s !== x) holder[k] = s;
+      return 's' + x.length + ':' + s;
+    }
+    case 'number':
+      return 'n' + x + ';';
+    case 'boolean':
+      return x ? 't' : 'f';
+    case 'object': {
+      if (x === null) return 'z';
+      const p = shared(x);
+      if (!p) return undefined;
+      if (own && p.obj !== x) holder[k] = p.obj;
+      return '#' + p.id + ';';
+    }
+    default:
+      return undefined;
+  }
 }
